@@ -1,0 +1,1 @@
+"""Sends approved intents to the Cloud API, once, and reports what became of them."""

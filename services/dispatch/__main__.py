@@ -1,0 +1,15 @@
+"""`python -m services.dispatch`: settings -> logging -> run."""
+
+from services.dispatch.app import run
+from services.dispatch.settings import DispatchSettings
+from shared import logs, runtime
+
+
+def main() -> None:
+    settings = DispatchSettings()
+    logs.configure(settings.log, "dispatch")
+    runtime.serve("dispatch", lambda stop: run(settings, stop))
+
+
+if __name__ == "__main__":
+    main()

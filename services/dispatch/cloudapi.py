@@ -1,0 +1,63 @@
+"""The Cloud API client: one aiohttp session, timeouts on connect and read."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from services.dispatch.settings import CloudApiSettings
+from shared.events.common import MetaError
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    http_status: int
+    wamid: str | None = None
+    error: MetaError | None = None
+    request_left: bool = True  # False when the request surely never reached Meta
+
+
+class CloudApi:
+    def __init__(self, session: aiohttp.ClientSession, settings: CloudApiSettings) -> None:
+        self._session = session
+        self._base = settings.base_url.rstrip("/")
+        self._version = settings.version
+        self._headers = {"Authorization": f"Bearer {settings.access_token.get_secret_value()}"}
+        self._timeout = aiohttp.ClientTimeout(
+            sock_connect=settings.connect_timeout_s, sock_read=settings.read_timeout_s
+        )
+
+    async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome:
+        url = f"{self._base}/{self._version}/{phone_number_id}/messages"
+        try:
+            async with self._session.post(
+                url, json=payload, headers=self._headers, timeout=self._timeout
+            ) as resp:
+                text = await resp.text()
+                return _parse(resp.status, text)
+        except aiohttp.ClientConnectorError as exc:
+            return SendOutcome(0, error=MetaError(code=-1, details=str(exc)), request_left=False)
+
+
+def _parse(status: int, text: str) -> SendOutcome:
+    try:
+        body: Any = json.loads(text)
+    except json.JSONDecodeError:
+        body = None
+    if status == 200 and isinstance(body, dict) and body.get("messages"):
+        return SendOutcome(status, wamid=str(body["messages"][0]["id"]))
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        return SendOutcome(
+            status,
+            error=MetaError(
+                code=int(err.get("code", 0)),
+                title=err.get("message"),
+                message=err.get("message"),
+                details=(err.get("error_data") or {}).get("details"),
+            ),
+        )
+    return SendOutcome(status)

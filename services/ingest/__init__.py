@@ -1,0 +1,1 @@
+"""The only door from Meta into wagate: verifies, journals and normalises webhooks."""

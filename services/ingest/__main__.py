@@ -1,0 +1,15 @@
+"""`python -m services.ingest`: settings -> logging -> run."""
+
+from services.ingest.app import run
+from services.ingest.settings import IngestSettings
+from shared import logs, runtime
+
+
+def main() -> None:
+    settings = IngestSettings()
+    logs.configure(settings.log, "ingest")
+    runtime.serve("ingest", lambda stop: run(settings, stop))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Decides, for every outbound intent, whether Meta's rules and the business's allow it."""

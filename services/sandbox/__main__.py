@@ -1,0 +1,15 @@
+"""`python -m services.sandbox`: settings -> logging -> run."""
+
+from services.sandbox.app import run
+from services.sandbox.settings import SandboxSettings
+from shared import logs, runtime
+
+
+def main() -> None:
+    settings = SandboxSettings()
+    logs.configure(settings.log, "sandbox")
+    runtime.serve("sandbox", lambda stop: run(settings, stop))
+
+
+if __name__ == "__main__":
+    main()

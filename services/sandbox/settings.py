@@ -1,0 +1,22 @@
+"""Sandbox settings (env prefix `SANDBOX_`)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import HttpSettings, LogSettings
+
+
+class SandboxSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SANDBOX_", env_nested_delimiter="__", frozen=True)
+
+    http: HttpSettings = HttpSettings(port=8090)
+    log: LogSettings = LogSettings()
+    access_tokens: list[SecretStr] = Field(default_factory=lambda: [SecretStr("sandbox-token")])
+    app_secret: SecretStr = SecretStr("sandbox-app-secret")
+    webhook_url: str = "http://127.0.0.1:8081/webhook"
+    waba_id: str = "100000000000001"
+    display_phone_number: str = "15550001111"
+    status_delay_s: float = Field(default=0.05, ge=0, description="Pause between status webhooks.")
+    webhook_retry_max_s: float = Field(default=30.0, gt=0)

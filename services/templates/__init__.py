@@ -1,0 +1,1 @@
+"""The registry of message templates: authoring, validation, submission, status sync."""

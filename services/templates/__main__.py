@@ -1,0 +1,15 @@
+"""`python -m services.templates`: settings -> logging -> run."""
+
+from services.templates.app import run
+from services.templates.settings import TemplatesSettings
+from shared import logs, runtime
+
+
+def main() -> None:
+    settings = TemplatesSettings()
+    logs.configure(settings.log, "templates")
+    runtime.serve("templates", lambda stop: run(settings, stop))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Entry point of the `wagate` command. Exit codes: 0 ok, 1 failed outcome, 2 usage,
+69 a server is unreachable."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import click
+from aiokafka.errors import KafkaConnectionError, KafkaError
+
+from shared.cli import sandbox_cmd, send_cmd, tail_cmd, topics_cmd
+from shared.runtime import EXIT_UNAVAILABLE
+from shared.settings import KafkaSettings
+
+T = TypeVar("T")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except (KafkaConnectionError, KafkaError) as exc:
+        click.echo(f"error: Kafka is unreachable or refused the request: {exc}", err=True)
+        sys.exit(EXIT_UNAVAILABLE)
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--bootstrap",
+    envvar="KAFKA_BOOTSTRAP",
+    default="localhost:9092",
+    show_default=True,
+    help="Kafka bootstrap servers (env KAFKA_BOOTSTRAP).",
+)
+@click.option(
+    "--topic-prefix",
+    envvar="WAGATE_TOPIC_PREFIX",
+    default="",
+    help="Prefix of every topic name (env WAGATE_TOPIC_PREFIX).",
+)
+@click.pass_context
+def main(ctx: click.Context, bootstrap: str, topic_prefix: str) -> None:
+    """wagate: a WhatsApp Business messaging gateway on Kafka."""
+    ctx.obj = KafkaSettings(bootstrap=bootstrap, topic_prefix=topic_prefix, client_id="wagate-cli")
+
+
+main.add_command(send_cmd.send)
+main.add_command(tail_cmd.tail)
+main.add_command(sandbox_cmd.sandbox)
+main.add_command(topics_cmd.topics)

@@ -1,0 +1,34 @@
+"""`wagate topics create|list`: the registry's topics on the broker."""
+
+from __future__ import annotations
+
+import click
+
+from shared.messaging import ensure_topics
+from shared.settings import KafkaSettings
+from shared.topics import ALL_TOPICS
+
+
+@click.group()
+def topics() -> None:
+    """Manage wagate's topics."""
+
+
+@topics.command("create")
+@click.pass_obj
+def create(settings: KafkaSettings) -> None:
+    """Create every registry topic that does not exist yet."""
+    from shared.cli.main import run_async
+
+    created = run_async(ensure_topics(settings, ALL_TOPICS))
+    for name in created:
+        click.echo(f"created {name}")
+    click.echo(f"{len(ALL_TOPICS) - len(created)} already existed, {len(created)} created")
+
+
+@topics.command("list")
+def list_topics() -> None:
+    """The registry: name, partitions, cleanup policy, key."""
+    for spec in ALL_TOPICS:
+        cleanup = "compact" if spec.compacted else "delete"
+        click.echo(f"{spec.name}\t{spec.partitions}\t{cleanup}\t{spec.key}\t{spec.doc}")

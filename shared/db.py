@@ -1,0 +1,87 @@
+"""PostgreSQL plumbing: the asyncpg pool and plain-SQL migrations applied at start.
+
+Each service keeps its migrations as `NNNN_name.sql` files in its own `migrations/` folder;
+they are applied once, in order, under an advisory lock so replicas can start together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import asyncpg
+
+from shared import logs
+from shared.errors import StartupError
+from shared.settings import PostgresSettings
+
+log = logs.get(__name__)
+
+_LEDGER = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    service    text NOT NULL,
+    version    text NOT NULL,
+    checksum   text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (service, version)
+)
+"""
+
+
+async def create_pool(settings: PostgresSettings) -> asyncpg.Pool:
+    """A connection pool; an unreachable server raises StartupError with one clear reason."""
+    try:
+        pool: asyncpg.Pool = await asyncpg.create_pool(
+            dsn=settings.url.get_secret_value(),
+            min_size=settings.min_size,
+            max_size=settings.max_size,
+            timeout=settings.connect_timeout_s,
+        )
+    except (OSError, TimeoutError, asyncpg.CannotConnectNowError) as exc:
+        raise StartupError(f"PostgreSQL is unreachable: {exc}") from exc
+    return pool
+
+
+def _lock_id(service: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"wagate:{service}".encode()).digest()[:7], "big")
+
+
+def _read_migrations(folder: Path) -> list[tuple[str, str]]:
+    return [(path.stem, path.read_text()) for path in sorted(folder.glob("*.sql"))]
+
+
+async def migrate(pool: asyncpg.Pool, service: str, folder: Path) -> list[str]:
+    """Apply the service's pending migrations; returns the versions it applied."""
+    applied: list[str] = []
+    files = _read_migrations(folder)
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", _lock_id(service))
+        try:
+            await conn.execute(_LEDGER)
+            done = {
+                r["version"]: r["checksum"]
+                for r in await conn.fetch(
+                    "SELECT version, checksum FROM schema_migrations WHERE service = $1", service
+                )
+            }
+            for version, sql in files:
+                checksum = hashlib.sha256(sql.encode()).hexdigest()
+                if version in done:
+                    if done[version] != checksum:
+                        log.warning("migration changed after it was applied", version=version)
+                    continue
+                async with conn.transaction():
+                    await conn.execute(sql)
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (service, version, checksum)"
+                        " VALUES ($1, $2, $3)",
+                        service,
+                        path.stem,
+                        checksum,
+                    )
+                applied.append(version)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _lock_id(service))
+    if applied:
+        log.info("migrations applied", service=service, versions=applied)
+    return applied

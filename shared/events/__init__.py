@@ -1,0 +1,1 @@
+"""Event models, one module per topic family, all on the envelope of `envelope.py`."""

@@ -1,0 +1,32 @@
+"""Policy's verdict on each outbound intent, with its reasons."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from shared.events.envelope import Event, Model
+from shared.events.intents import OutboundIntentSubmitted
+
+Outcome = Literal["approved", "rejected", "deferred"]
+
+
+class WindowSnapshot(Model):
+    """The customer service window as policy saw it when deciding."""
+
+    last_customer_message_at: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+    is_open: bool = False
+
+
+class PolicyDecisionMade(Event):
+    """Policy approved, rejected or deferred an intent; dispatch acts only on approvals."""
+
+    intent: OutboundIntentSubmitted
+    outcome: Outcome
+    reasons: list[str] = Field(default_factory=list)
+    detail: str = ""
+    window: WindowSnapshot | None = None
+    pricing: str | None = None
+    valid_until: AwareDatetime | None = None

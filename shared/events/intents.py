@@ -1,0 +1,96 @@
+"""What business systems ask wagate to send: outbound intents and their content."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from shared.events.envelope import Event, Model
+
+Priority = Literal["reply", "notification", "marketing"]
+FreeFormCategory = Literal["service", "utility", "marketing"]
+
+
+class TextContent(Model):
+    type: Literal["text"] = "text"
+    body: str = Field(min_length=1, max_length=4096)
+    preview_url: bool = False
+
+
+class MediaContent(Model):
+    type: Literal["image", "video", "audio", "document", "sticker"]
+    id: str | None = None
+    link: str | None = None
+    caption: str | None = Field(default=None, max_length=1024)
+    filename: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MediaContent:
+        if (self.id is None) == (self.link is None):
+            raise ValueError("media needs exactly one of `id` or `link`")
+        return self
+
+
+class LocationContent(Model):
+    type: Literal["location"] = "location"
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    name: str | None = None
+    address: str | None = None
+
+
+class ReactionContent(Model):
+    type: Literal["reaction"] = "reaction"
+    message_id: str
+    emoji: str = ""
+
+
+class InteractiveContent(Model):
+    type: Literal["interactive"] = "interactive"
+    interactive: dict[str, Any]
+
+
+class ContactsContent(Model):
+    type: Literal["contacts"] = "contacts"
+    contacts: list[dict[str, Any]] = Field(min_length=1)
+
+
+class TemplateContent(Model):
+    type: Literal["template"] = "template"
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(min_length=2, max_length=15)
+    components: list[dict[str, Any]] = Field(default_factory=list)
+
+
+MessageContent = Annotated[
+    TextContent
+    | MediaContent
+    | LocationContent
+    | ReactionContent
+    | InteractiveContent
+    | ContactsContent
+    | TemplateContent,
+    Field(discriminator="type"),
+]
+
+
+class OutboundIntentSubmitted(Event):
+    """A business system asks wagate to send one message to one customer."""
+
+    intent_id: str = Field(
+        min_length=1, max_length=128, description="The client's idempotency key."
+    )
+    phone_number_id: str = Field(min_length=1)
+    to: str = Field(min_length=1, description="The customer's phone number or wa_id.")
+    content: MessageContent
+    fallback_template: TemplateContent | None = None
+    not_after: AwareDatetime | None = None
+    priority: Priority = "notification"
+    category: FreeFormCategory | None = None
+    reply_to: str | None = Field(default=None, description="wamid to quote as context.")
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def is_template(self) -> bool:
+        return self.content.type == "template"

@@ -1,0 +1,203 @@
+"""Kafka plumbing: the producer (acks=all, idempotent), topic creation, and the consume loop
+with manual commits, retry by seeking back, and dead letters with reason headers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared import codec, logs
+from shared.errors import PermanentError, RetryableError
+from shared.events.envelope import Event
+from shared.metrics import ConsumerMetrics
+from shared.settings import KafkaSettings
+from shared.topics import DEAD_LETTERS, TopicSpec
+
+E = TypeVar("E", bound=Event)
+log = logs.get(__name__)
+_TOPIC_ALREADY_EXISTS = 36
+
+
+def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap,
+        client_id=f"{settings.client_id}-{client_id}",
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=settings.linger_ms,
+        request_timeout_ms=settings.request_timeout_ms,
+    )
+
+
+def make_consumer(settings: KafkaSettings, group: str, topics: Iterable[str]) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.bootstrap,
+        client_id=f"{settings.client_id}-{group}",
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        max_poll_records=settings.max_batch,
+    )
+
+
+async def ensure_topics(settings: KafkaSettings, specs: Sequence[TopicSpec]) -> list[str]:
+    """Create the topics that do not exist yet; returns the names it created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="wagate-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if settings.topic(s.name) not in existing]
+        if not missing:
+            return []
+        new = [
+            NewTopic(settings.topic(s.name), s.partitions, 1, topic_configs=s.config)
+            for s in missing
+        ]
+        try:
+            response = await admin.create_topics(new)
+        except TopicAlreadyExistsError:
+            return []
+        for name, error_code, *_ in getattr(response, "topic_errors", []):
+            if error_code not in (0, _TOPIC_ALREADY_EXISTS):
+                raise KafkaError(f"creating topic {name} failed with error code {error_code}")
+        return [t.name for t in new]
+    finally:
+        await admin.close()
+
+
+class Publisher:
+    """Encodes events and produces them; `publish` returns once Kafka acknowledged (acks=all)."""
+
+    def __init__(self, producer: AIOKafkaProducer, settings: KafkaSettings) -> None:
+        self._producer = producer
+        self._settings = settings
+
+    async def publish(
+        self,
+        spec: TopicSpec,
+        event: Event,
+        key: str | None,
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        await self._producer.send_and_wait(
+            self._settings.topic(spec.name),
+            codec.encode(event),
+            key=codec.encode_key(key),
+            headers=list(headers) or None,
+        )
+
+    async def publish_many(self, items: Sequence[tuple[TopicSpec, Event, str | None]]) -> None:
+        """Produce several events and wait until every one is acknowledged."""
+        futures = [
+            await self._producer.send(
+                self._settings.topic(spec.name), codec.encode(event), key=codec.encode_key(key)
+            )
+            for spec, event, key in items
+        ]
+        await asyncio.gather(*futures)
+
+    async def dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], group: str, reason: str
+    ) -> None:
+        headers = [
+            ("wagate-reason", reason[:1000].encode()),
+            ("wagate-source-topic", record.topic.encode()),
+            ("wagate-source-partition", str(record.partition).encode()),
+            ("wagate-source-offset", str(record.offset).encode()),
+            ("wagate-consumer-group", group.encode()),
+        ]
+        await self._producer.send_and_wait(
+            self._settings.topic(DEAD_LETTERS.name), record.value, key=record.key, headers=headers
+        )
+
+
+Handler = Callable[[E, ConsumerRecord[bytes, bytes]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription(Generic[E]):
+    spec: TopicSpec
+    model: type[E]
+    handler: Handler[E]
+
+
+@dataclass
+class ConsumeLoop:
+    """Reads records, hands each decoded event to its handler, commits after the side effects.
+
+    Undecodable records and permanent failures are dead-lettered and committed; retryable
+    failures rewind the partition to the failed record and back off, without committing.
+    """
+
+    consumer: AIOKafkaConsumer
+    group: str
+    subscriptions: dict[str, Subscription[Any]]
+    publisher: Publisher
+    metrics: ConsumerMetrics
+    max_backoff_s: float = 30.0
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _backoff_s: float = 0.0
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set, then finish the record in flight and commit."""
+        consuming = asyncio.create_task(self.run())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        self.stop()
+        stopping.cancel()
+        await consuming  # re-raises a crash of the loop
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            batches = await self.consumer.getmany(timeout_ms=200)
+            for tp, records in batches.items():
+                await self._handle_partition(tp, records)
+                if self._stopping.is_set():
+                    break
+
+    async def _handle_partition(
+        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> None:
+        next_offset: int | None = None
+        for record in records:
+            ok = await self._handle_one(record)
+            if not ok:
+                self.consumer.seek(tp, record.offset)
+                break
+            next_offset = record.offset + 1
+            if self._stopping.is_set():
+                break
+        if next_offset is not None:
+            await self.consumer.commit({tp: next_offset})
+
+    async def _handle_one(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        sub = self.subscriptions[record.topic]
+        bound = log.bind(topic=record.topic, partition=record.partition, offset=record.offset)
+        try:
+            event = codec.decode(sub.model, record.value)
+            with self.metrics.handle_seconds.labels(sub.spec.name).time():
+                await sub.handler(event, record)
+        except PermanentError as exc:
+            bound.warning("dead-lettered", reason=str(exc), error=type(exc).__name__)
+            self.metrics.dead_lettered.labels(sub.spec.name, type(exc).__name__).inc()
+            await self.publisher.dead_letter(record, self.group, f"{type(exc).__name__}: {exc}")
+        except (RetryableError, KafkaError, OSError) as exc:
+            self._backoff_s = min(self.max_backoff_s, max(0.2, self._backoff_s * 2))
+            bound.warning("retrying", reason=str(exc), backoff_s=self._backoff_s)
+            self.metrics.retried.labels(sub.spec.name).inc()
+            await asyncio.sleep(self._backoff_s)
+            return False
+        self._backoff_s = 0.0
+        self.metrics.processed.labels(sub.spec.name).inc()
+        return True

@@ -1,0 +1,51 @@
+"""Process lifecycle: run a service until SIGTERM/SIGINT, and turn an unreachable broker or
+database at start into one clear log line and a non-zero exit."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+from aiokafka.errors import KafkaConnectionError
+
+from shared import logs
+from shared.errors import StartupError
+
+__all__ = ["EXIT_UNAVAILABLE", "StartupError", "serve", "started"]
+
+log = logs.get(__name__)
+EXIT_UNAVAILABLE = 69  # sysexits EX_UNAVAILABLE
+
+
+def serve(name: str, main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run `main(stop)` where `stop` is set on SIGTERM or SIGINT; exit non-zero on failure."""
+
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    try:
+        asyncio.run(runner())
+    except StartupError as exc:
+        log.error("cannot start", service=name, reason=str(exc))
+        sys.exit(EXIT_UNAVAILABLE)
+    except KafkaConnectionError as exc:
+        log.error("cannot start: Kafka is unreachable", service=name, reason=str(exc))
+        sys.exit(EXIT_UNAVAILABLE)
+    except (ConnectionRefusedError, TimeoutError) as exc:
+        log.error("cannot start: a dependency is unreachable", service=name, reason=str(exc))
+        sys.exit(EXIT_UNAVAILABLE)
+    log.info("stopped", service=name)
+
+
+async def started(what: str, awaitable: Awaitable[object]) -> None:
+    """Await a start-up step, turning connection failures into a StartupError naming `what`."""
+    try:
+        await awaitable
+    except (KafkaConnectionError, OSError, TimeoutError) as exc:
+        raise StartupError(f"{what} is unreachable: {exc}") from exc

@@ -1,0 +1,44 @@
+"""Settings groups shared by every service; each service nests them in its own BaseSettings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class Group(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(Group):
+    bootstrap: str = "localhost:9092"
+    client_id: str = "wagate"
+    request_timeout_ms: int = 30_000
+    linger_ms: int = 5
+    max_batch: int = 500
+    topic_prefix: str = Field(
+        default="", description="Prepended to every topic name (isolates tests and tenants)."
+    )
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+class PostgresSettings(Group):
+    url: SecretStr = SecretStr("postgresql://wagate:wagate@127.0.0.1:55432/wagate")
+    min_size: int = 1
+    max_size: int = 10
+    connect_timeout_s: float = 10.0
+
+
+class LogSettings(Group):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_format: bool | None = Field(
+        default=None, description="JSON lines; by default only when stderr is not a terminal."
+    )
+
+
+class HttpSettings(Group):
+    host: str = "127.0.0.1"
+    port: int = 8080
