@@ -76,7 +76,7 @@ async def migrate(pool: asyncpg.Pool, service: str, folder: Path) -> list[str]:
                         "INSERT INTO schema_migrations (service, version, checksum)"
                         " VALUES ($1, $2, $3)",
                         service,
-                        path.stem,
+                        version,
                         checksum,
                     )
                 applied.append(version)

@@ -45,9 +45,11 @@ cmd_up() {
 }
 
 cmd_down() {
-  local rc=0
+  local rc=0 pg_job
+  "$SCRIPT_DIR/postgres.sh" stop &
+  pg_job=$!
   "$SCRIPT_DIR/kafka.sh" stop || rc=1
-  "$SCRIPT_DIR/postgres.sh" stop || rc=1
+  wait "$pg_job" || rc=1
   return "$rc"
 }
 

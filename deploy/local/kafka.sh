@@ -62,7 +62,26 @@ validate_port() {  # name value
 
 # --- processes -------------------------------------------------------------
 
-pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+# True if PID exists and is not a zombie (PID 1 may be slow to reap).
+pid_alive() {
+  local stat
+  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
+  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
+# Give PID 1 a moment to reap exited processes so they vanish from ps.
+wait_reaped() {  # pids...
+  local i p left
+  for ((i = 0; i < 20; i++)); do
+    left=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && left=1; done
+    ((left == 0)) && return 0
+    sleep 0.1
+  done
+  return 0
+}
 
 # True if PID is a broker started from our rendered config.
 is_our_broker() {
@@ -180,7 +199,7 @@ cmd_fetch() {
        fetch_version "$KAFKA_FALLBACK_VERSION"; then
     info "Kafka $KAFKA_VERSION did not resolve; using $KAFKA_FALLBACK_VERSION jars in $LIBS_DIR"
   else
-    tail -n 30 "$FETCH_LOG" >&2 || true
+    grep -m 5 '\[ERROR\]' "$FETCH_LOG" >&2 || tail -n 10 "$FETCH_LOG" >&2 || true
     die "could not fetch Kafka $KAFKA_VERSION (nor $KAFKA_FALLBACK_VERSION) with Maven; see $FETCH_LOG"
   fi
 }
@@ -223,8 +242,8 @@ broker_ready() {  # pid
   pid_alive "$1" && port_open "$KAFKA_PORT" && grep -q "$READY_LINE" "$LOG_FILE" 2>/dev/null
 }
 
-wait_ready() {  # pid
-  local pid=$1 deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+wait_ready() {  # pid [started_here]
+  local pid=$1 started_here=${2:-} deadline=$((SECONDS + KAFKA_START_TIMEOUT))
   while ! broker_ready "$pid"; do
     if ! pid_alive "$pid"; then
       rm -f "$PID_FILE"
@@ -233,6 +252,11 @@ wait_ready() {  # pid
     fi
     if ((SECONDS >= deadline)); then
       show_log_tail
+      if [[ -n $started_here ]]; then
+        stop_pids "$pid"
+        rm -f "$PID_FILE"
+        die "Kafka not ready on localhost:$KAFKA_PORT after ${KAFKA_START_TIMEOUT}s; stopped it (log: $LOG_FILE)"
+      fi
       die "Kafka not ready on localhost:$KAFKA_PORT after ${KAFKA_START_TIMEOUT}s (pid $pid still running; log: $LOG_FILE)"
     fi
     sleep 0.25
@@ -284,7 +308,7 @@ cmd_start() {
   done
   pid=$(<"$PID_FILE") || true
   [[ -n $pid ]] || pid=$launcher
-  wait_ready "$pid"
+  wait_ready "$pid" started_here
   echo "kafka ready on localhost:$KAFKA_PORT"
 }
 
@@ -317,6 +341,7 @@ cmd_stop() {
     return 0
   fi
   stop_pids "${pids[@]}"
+  wait_reaped "${pids[@]}"
   rm -f "$PID_FILE"
   echo "kafka stopped"
 }

@@ -60,7 +60,26 @@ fi
 
 # --- helpers -----------------------------------------------------------------
 
-pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+# True if PID exists and is not a zombie (PID 1 may be slow to reap).
+pid_alive() {
+  local stat
+  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
+  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
+# Give PID 1 a moment to reap exited processes so they vanish from ps.
+wait_reaped() {  # pids...
+  local i p left
+  for ((i = 0; i < 20; i++)); do
+    left=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && left=1; done
+    ((left == 0)) && return 0
+    sleep 0.1
+  done
+  return 0
+}
 
 port_open() {  # port
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -245,6 +264,7 @@ init_cluster() {
 }
 
 cmd_install() {
+  take_lock
   ensure_binaries
   ensure_os_user
   resolve_paths
@@ -320,6 +340,23 @@ wait_ready() {  # pid
   done
 }
 
+# Stop a server that failed to become ready in time (it may still be
+# writing postmaster.pid).
+abort_start() {
+  local i pid
+  for ((i = 0; i < 25; i++)); do
+    pid=$(running_pid)
+    if [[ -n $pid ]]; then
+      as_pg "$BIN/pg_ctl" -D "$DATA_DIR" -m immediate -w -t 10 -s stop >/dev/null 2>&1 ||
+        kill -KILL "$pid" 2>/dev/null || true
+      wait_reaped "$pid"
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$PID_FILE"
+}
+
 cmd_start() {
   local pid owner
   take_lock
@@ -347,7 +384,8 @@ cmd_start() {
   if ! as_pg "$BIN/pg_ctl" -D "$DATA_DIR" -w -t "$PG_START_TIMEOUT" -s start \
       </dev/null >>"$LOG_FILE" 2>&1 9>&-; then
     show_log_tail
-    die "pg_ctl start failed (log: $LOG_FILE)"
+    abort_start
+    die "PostgreSQL did not start within ${PG_START_TIMEOUT}s (log: $LOG_FILE)"
   fi
   pid=$(head -n1 "$DATA_DIR/postmaster.pid" 2>/dev/null || true)
   [[ -n $pid ]] || { show_log_tail; die "PostgreSQL started but wrote no postmaster.pid"; }
@@ -394,6 +432,7 @@ cmd_stop() {
     sleep 0.2
   done
   for p in "${pids[@]}"; do pid_alive "$p" && kill -KILL "$p" 2>/dev/null; done
+  wait_reaped "$pid" "${pids[@]}"
   rm -f "$PID_FILE"
   echo "postgres stopped"
 }

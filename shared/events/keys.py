@@ -8,7 +8,7 @@ _NOT_DIGITS = re.compile(r"\D")
 
 
 def normalize_wa_id(phone: str) -> str:
-    """The digits of a phone number, as WhatsApp ids spell it (`+1 650-555-1234` -> `16505551234`)."""
+    """Digits only, as WhatsApp ids are spelled (`+1 650-555-1234` -> `16505551234`)."""
     return _NOT_DIGITS.sub("", phone)
 
 

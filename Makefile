@@ -1,0 +1,69 @@
+# wagate: every developer and CI task goes through these targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export WAGATE_LOCAL ?= $(CURDIR)/.local
+PYTEST_ARGS ?=
+
+.PHONY: help setup run stop test test-unit test-integration test-e2e lint format bench clean infra-up infra-down
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "wagate needs Python 3.11+"'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+setup: $(BIN)/.installed ## Install everything (idempotent): venv, dependencies, Kafka jars, PostgreSQL
+	deploy/local/kafka.sh fetch
+	deploy/local/postgres.sh install
+
+infra-up: setup ## Start the local Kafka broker and PostgreSQL
+	deploy/local/infra.sh up
+
+infra-down: ## Stop the local Kafka broker and PostgreSQL
+	deploy/local/infra.sh down
+
+run: setup ## Run the whole system: Kafka, PostgreSQL, the five services (Ctrl-C stops all)
+	deploy/local/run.sh
+
+stop: ## Stop everything `make run` or the tests started
+	deploy/local/run.sh stop
+
+test: setup ## All tests: unit, integration (real Kafka and PostgreSQL) and end-to-end
+	deploy/local/infra.sh up
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: setup ## Unit tests only (no servers)
+	$(BIN)/pytest -m unit $(PYTEST_ARGS)
+
+test-integration: setup ## Integration tests against real Kafka and PostgreSQL
+	deploy/local/infra.sh up
+	$(BIN)/pytest -m "kafka or postgres" $(PYTEST_ARGS)
+
+test-e2e: setup ## End-to-end tests of the wired system
+	deploy/local/infra.sh up
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed ## ruff format check, ruff, mypy strict
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format: $(BIN)/.installed ## Format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup ## Benchmarks that print their figures
+	deploy/local/infra.sh up
+	$(BIN)/python -m bench
+
+clean: stop ## Stop everything and delete the venv and local data
+	rm -rf $(VENV) $(WAGATE_LOCAL) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,115 @@
+"""The wired system: the five services as real processes over real Kafka and PostgreSQL,
+on free ports and topics of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from shared.settings import KafkaSettings
+from tests.conftest import ROOT, free_port
+
+SERVICES = ("sandbox", "ingest", "templates", "policy", "dispatch")
+
+
+@dataclass
+class System:
+    kafka: KafkaSettings
+    database_url: str
+    ports: dict[str, int]
+    logs: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def log_tail(self, service: str, lines: int = 40) -> str:
+        text = (self.logs / f"{service}.log").read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+def _env(system: System, run_id: str, tmp: Path) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(
+        ("INGEST_", "POLICY_", "DISPATCH_", "TEMPLATES_", "SANDBOX_"))}
+    env = {**base, "PYTHONUNBUFFERED": "1"}
+    for svc in SERVICES:
+        prefix = svc.upper()
+        env[f"{prefix}_HTTP__PORT"] = str(system.ports[svc])
+        env[f"{prefix}_LOG__JSON_FORMAT"] = "true"
+        if svc != "sandbox":
+            env[f"{prefix}_KAFKA__BOOTSTRAP"] = system.kafka.bootstrap
+            env[f"{prefix}_KAFKA__TOPIC_PREFIX"] = system.kafka.topic_prefix
+    env["SANDBOX_WEBHOOK_URL"] = f"{system.url('ingest')}/webhook"
+    env["SANDBOX_STATUS_DELAY_S"] = "0.01"
+    env["POLICY_APP_ID"] = f"wagate-policy-{run_id}"
+    env["POLICY_DATA_DIR"] = str(tmp / "policy")
+    env["DISPATCH_GROUP"] = f"wagate-dispatch-{run_id}"
+    env["DISPATCH_CLOUD_API__BASE_URL"] = system.url("sandbox")
+    env["DISPATCH_POSTGRES__URL"] = system.database_url
+    env["TEMPLATES_POSTGRES__URL"] = system.database_url
+    return env
+
+
+async def _wait_ready(system: System, service: str, deadline: float) -> None:
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            proc = system.processes[service]
+            if proc.poll() is not None:
+                pytest.fail(f"{service} exited with {proc.returncode}:\n{system.log_tail(service)}")
+            try:
+                async with session.get(f"{system.url(service)}/readyz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.3)
+    pytest.fail(f"{service} not ready in time:\n{system.log_tail(service)}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+@pytest.fixture
+async def system(kafka_settings: KafkaSettings, fresh_database: str,
+                 tmp_path: Path) -> AsyncIterator[System]:
+    run_id = uuid.uuid4().hex[:8]
+    system = System(kafka_settings, fresh_database, {s: free_port() for s in SERVICES},
+                    tmp_path / "logs")
+    system.logs.mkdir()
+    env = _env(system, run_id, tmp_path)
+    try:
+        for svc in SERVICES:
+            log = (system.logs / f"{svc}.log").open("wb")
+            system.processes[svc] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{svc}"], cwd=ROOT, env=env,
+                stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 120
+        for svc in SERVICES:
+            await _wait_ready(system, svc, deadline)
+        yield system
+    finally:
+        codes = {svc: _stop(proc) for svc, proc in system.processes.items()}
+    bad = {svc: code for svc, code in codes.items() if code != 0}
+    assert not bad, f"services did not stop cleanly: {bad}\n" + "\n".join(
+        f"--- {svc}\n{system.log_tail(svc)}" for svc in bad)
+
