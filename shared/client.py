@@ -16,7 +16,7 @@ from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import deterministic_id
 from shared.events.intents import OutboundIntentSubmitted
 from shared.events.keys import conversation_key
-from shared.messaging import Publisher, make_producer
+from shared.messaging import Publisher, make_producer, partitions_of
 from shared.settings import KafkaSettings
 from shared.topics import DELIVERY, INTENTS
 
@@ -102,12 +102,17 @@ class DeliveryFollower:
     async def __aenter__(self) -> Self:
         consumer = self._consumer
         await consumer.start()
+        try:
+            await self._position()
+        except BaseException:
+            await consumer.stop()
+            raise
+        return self
+
+    async def _position(self) -> None:
+        consumer = self._consumer
         topic = self._settings.topic(DELIVERY.name)
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            await consumer.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        tps = [TopicPartition(topic, p) for p in await partitions_of(self._settings, topic)]
         consumer.assign(tps)
         if self._from_beginning:
             await consumer.seek_to_beginning(*tps)
@@ -115,7 +120,6 @@ class DeliveryFollower:
             await consumer.seek_to_end(*tps)
         for tp in tps:  # resolve positions now, before the caller produces anything
             await consumer.position(tp)
-        return self
 
     async def __aexit__(
         self,

@@ -73,6 +73,20 @@ async def ensure_topics(settings: KafkaSettings, specs: Sequence[TopicSpec]) -> 
         await admin.close()
 
 
+async def partitions_of(settings: KafkaSettings, topic: str) -> list[int]:
+    """The partition ids of `topic`; raises LookupError when it does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="wagate-admin")
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    for item in described:
+        if item["topic"] == topic and item["error_code"] == 0 and item["partitions"]:
+            return sorted(p["partition"] for p in item["partitions"])
+    raise LookupError(f"topic {topic} does not exist (run `wagate topics create`)")
+
+
 class Publisher:
     """Encodes events and produces them; `publish` returns once Kafka acknowledged (acks=all)."""
 

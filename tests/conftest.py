@@ -52,8 +52,13 @@ def _reachable(host: str, port: int) -> bool:
 
 def _start(script: str) -> str | None:
     try:
-        subprocess.run([str(ROOT / "deploy/local" / script), "start"], check=True,
-                       capture_output=True, text=True, timeout=240)
+        subprocess.run(
+            [str(ROOT / "deploy/local" / script), "start"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
     except (subprocess.SubprocessError, OSError) as exc:
         return str(exc)
     return None
@@ -107,8 +112,11 @@ async def fresh_database(database_url: str) -> AsyncIterator[str]:
 @pytest.fixture
 async def kafka_settings(kafka_bootstrap: str) -> AsyncIterator[KafkaSettings]:
     """Settings whose topics are this test's own (a unique prefix), created and then deleted."""
-    settings = KafkaSettings(bootstrap=kafka_bootstrap, topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
-                             client_id="wagate-test")
+    settings = KafkaSettings(
+        bootstrap=kafka_bootstrap,
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        client_id="wagate-test",
+    )
     await ensure_topics(settings, ALL_TOPICS)
     yield settings
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
@@ -124,10 +132,14 @@ async def kafka_settings(kafka_bootstrap: str) -> AsyncIterator[KafkaSettings]:
 @pytest.fixture(autouse=True)
 def _no_leftovers() -> Iterator[None]:
     """Fail a test that leaves threads running or the environment changed."""
-    env = dict(os.environ)
+
+    def environment() -> dict[str, str]:
+        return {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+
+    env = environment()
     threads = set(threading.enumerate())
     yield
-    assert dict(os.environ) == env, "the test changed os.environ"
+    assert environment() == env, "the test changed os.environ"
     extra = [t for t in set(threading.enumerate()) - threads if t.is_alive() and not t.daemon]
     assert not extra, f"the test left threads running: {extra}"
 

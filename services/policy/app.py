@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import faust
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 
 from services.policy import rules
 from services.policy.handlers import PolicyHandlers, PolicyMetrics
@@ -28,6 +28,8 @@ from shared.topics import (
 )
 
 log = logs.get(__name__)
+# the exposition format without its charset, which faust's aiohttp driver refuses
+_PROMETHEUS_TEXT = "text/plain; version=0.0.4"
 
 
 def _broker_url(bootstrap: str) -> str:
@@ -69,13 +71,7 @@ def create_app(settings: PolicySettings) -> faust.App:
         raw_topic(DECISIONS),
         raw_topic(DEAD_LETTERS),
     )
-    windows = app.Table(
-        "windows",
-        default=None,
-        partitions=CONVERSATION_PARTITIONS,
-        key_serializer="json",
-        value_serializer="json",
-    )
+    windows = app.Table("windows", default=None, partitions=CONVERSATION_PARTITIONS)
     registry = new_registry()
 
     async def emit_decision(key: str, value: bytes) -> None:
@@ -152,4 +148,4 @@ def _add_pages(app: faust.App, registry: CollectorRegistry) -> None:
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+        return web.bytes(generate_latest(registry), content_type=_PROMETHEUS_TEXT)

@@ -9,6 +9,7 @@ import json
 import click
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.messaging import partitions_of
 from shared.settings import KafkaSettings
 from shared.topics import ALL_TOPICS, BY_NAME
 
@@ -55,10 +56,10 @@ async def _tail(
     )
     await consumer.start()
     try:
-        await consumer.force_metadata_update()
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        if not tps:
-            raise click.ClickException(f"topic {topic} does not exist (run `wagate topics create`)")
+        try:
+            tps = [TopicPartition(topic, p) for p in await partitions_of(settings, topic)]
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from exc
         consumer.assign(tps)
         if from_beginning:
             await consumer.seek_to_beginning(*tps)

@@ -40,8 +40,11 @@ class System:
 
 
 def _env(system: System, run_id: str, tmp: Path) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(
-        ("INGEST_", "POLICY_", "DISPATCH_", "TEMPLATES_", "SANDBOX_"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("INGEST_", "POLICY_", "DISPATCH_", "TEMPLATES_", "SANDBOX_"))
+    }
     env = {**base, "PYTHONUNBUFFERED": "1"}
     for svc in SERVICES:
         prefix = svc.upper()
@@ -89,20 +92,25 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
 
 
 @pytest.fixture
-async def system(kafka_settings: KafkaSettings, fresh_database: str,
-                 tmp_path: Path) -> AsyncIterator[System]:
+async def system(
+    kafka_settings: KafkaSettings, fresh_database: str, tmp_path: Path
+) -> AsyncIterator[System]:
     run_id = uuid.uuid4().hex[:8]
-    system = System(kafka_settings, fresh_database, {s: free_port() for s in SERVICES},
-                    tmp_path / "logs")
+    system = System(
+        kafka_settings, fresh_database, {s: free_port() for s in SERVICES}, tmp_path / "logs"
+    )
     system.logs.mkdir()
     env = _env(system, run_id, tmp_path)
     try:
         for svc in SERVICES:
-            log = (system.logs / f"{svc}.log").open("wb")
-            system.processes[svc] = subprocess.Popen(
-                [sys.executable, "-m", f"services.{svc}"], cwd=ROOT, env=env,
-                stdout=log, stderr=subprocess.STDOUT,
-            )
+            with (system.logs / f"{svc}.log").open("wb") as log:
+                system.processes[svc] = subprocess.Popen(
+                    [sys.executable, "-m", f"services.{svc}"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
         deadline = time.monotonic() + 120
         for svc in SERVICES:
             await _wait_ready(system, svc, deadline)
@@ -111,5 +119,5 @@ async def system(kafka_settings: KafkaSettings, fresh_database: str,
         codes = {svc: _stop(proc) for svc, proc in system.processes.items()}
     bad = {svc: code for svc, code in codes.items() if code != 0}
     assert not bad, f"services did not stop cleanly: {bad}\n" + "\n".join(
-        f"--- {svc}\n{system.log_tail(svc)}" for svc in bad)
-
+        f"--- {svc}\n{system.log_tail(svc)}" for svc in bad
+    )

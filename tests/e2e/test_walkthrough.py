@@ -39,16 +39,26 @@ async def _wait_metric(system: System, service: str, name: str, at_least: float)
 
 
 def _text(to: str, body: str) -> OutboundIntentSubmitted:
-    return OutboundIntentSubmitted(intent_id=f"e2e-{uuid.uuid4()}", phone_number_id=PHONE_NUMBER_ID,
-                                   to=to, content=TextContent(body=body), priority="reply")
+    return OutboundIntentSubmitted(
+        intent_id=f"e2e-{uuid.uuid4()}",
+        phone_number_id=PHONE_NUMBER_ID,
+        to=to,
+        content=TextContent(body=body),
+        priority="reply",
+    )
 
 
 async def test_reply_in_window_is_delivered_and_outside_is_rejected(system: System) -> None:
     customer, stranger = "16505551234", "16505559876"
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{system.url('sandbox')}/sandbox/customer-messages", json={
-            "phone_number_id": PHONE_NUMBER_ID, "from": customer, "text": "Is my order shipped?",
-        }) as resp:
+        async with session.post(
+            f"{system.url('sandbox')}/sandbox/customer-messages",
+            json={
+                "phone_number_id": PHONE_NUMBER_ID,
+                "from": customer,
+                "text": "Is my order shipped?",
+            },
+        ) as resp:
             assert resp.status == 200
     await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", 1)
 
@@ -65,9 +75,10 @@ async def test_reply_in_window_is_delivered_and_outside_is_rejected(system: Syst
     assert refused[0].reasons == ["WINDOW_CLOSED"]
     assert "24-hour window" in refused[0].detail
 
-    async with aiohttp.ClientSession() as session, session.get(
-        f"{system.url('sandbox')}/sandbox/violations"
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{system.url('sandbox')}/sandbox/violations") as resp,
+    ):
         assert (await resp.json())["count"] == 0
 
     conn = await asyncpg.connect(system.database_url)

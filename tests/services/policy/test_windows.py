@@ -1,0 +1,158 @@
+"""Customer service windows: which inbound messages open them, and when they close."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.policy.windows import WindowState, observe
+from shared.events.webhooks import InboundMessageReceived
+
+T0 = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
+PNID = "106540352242922"
+
+
+def _message(
+    kind: str = "text", at: datetime = T0, wamid: str = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRB"
+) -> InboundMessageReceived:
+    return InboundMessageReceived(
+        phone_number_id=PNID,
+        wa_id="16505551234",
+        message_id=wamid,
+        timestamp=at,
+        message_type=kind,
+    )
+
+
+OPENING = [
+    "text",
+    "image",
+    "video",
+    "audio",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "interactive",
+    "button",
+    "order",
+]
+NOT_OPENING = ["reaction", "system", "revoke", "edit", "unsupported"]
+
+
+@pytest.mark.parametrize("kind", OPENING)
+def test_a_customer_message_opens_the_window(kind: str) -> None:
+    state = observe(None, _message(kind, T0, "wamid.first"))
+
+    assert state is not None
+    assert state.last_customer_message_at == T0
+    assert state.last_message_id == "wamid.first"
+    assert state.expires_at == T0 + timedelta(hours=24)
+
+
+@pytest.mark.parametrize("kind", NOT_OPENING)
+@pytest.mark.parametrize(
+    "before",
+    [
+        pytest.param(None, id="no-window"),
+        pytest.param(WindowState(last_customer_message_at=T0 - timedelta(hours=30)), id="closed"),
+        pytest.param(WindowState(last_customer_message_at=T0 - timedelta(hours=1)), id="open"),
+    ],
+)
+def test_reactions_and_non_content_messages_change_nothing(
+    kind: str, before: WindowState | None
+) -> None:
+    assert observe(before, _message(kind, T0)) is None
+
+
+@pytest.mark.parametrize(
+    ("last", "incoming", "expected"),
+    [
+        pytest.param(T0, T0 + timedelta(hours=5), T0 + timedelta(hours=5), id="newer-refreshes"),
+        pytest.param(T0, T0 + timedelta(seconds=1), T0 + timedelta(seconds=1), id="one-second-later"),
+        pytest.param(T0, T0 + timedelta(days=3), T0 + timedelta(days=3), id="reopens-after-close"),
+        pytest.param(T0, T0 - timedelta(hours=2), None, id="older-out-of-order-ignored"),
+        pytest.param(T0, T0 - timedelta(seconds=1), None, id="one-second-older-ignored"),
+        pytest.param(T0, T0, None, id="same-timestamp-ignored"),
+    ],
+)
+def test_the_latest_meta_timestamp_wins(
+    last: datetime, incoming: datetime, expected: datetime | None
+) -> None:
+    before = WindowState(last_customer_message_at=last, last_message_id="wamid.before")
+
+    after = observe(before, _message("text", incoming, "wamid.incoming"))
+
+    if expected is None:
+        assert after is None
+    else:
+        assert after is not None
+        assert after.last_customer_message_at == expected
+        assert after.last_message_id == "wamid.incoming"
+        assert after.expires_at == expected + timedelta(hours=24)
+
+
+def test_out_of_order_delivery_ends_on_the_latest_message() -> None:
+    arrivals = [
+        _message("text", T0 + timedelta(minutes=10), "wamid.m3"),
+        _message("text", T0, "wamid.m1"),
+        _message("image", T0 + timedelta(minutes=5), "wamid.m2"),
+        _message("reaction", T0 + timedelta(minutes=20), "wamid.r1"),
+    ]
+    state: WindowState | None = None
+    for message in arrivals:
+        state = observe(state, message) or state
+
+    assert state is not None
+    assert state.last_customer_message_at == T0 + timedelta(minutes=10)
+    assert state.last_message_id == "wamid.m3"
+
+
+def test_an_empty_state_is_opened_like_no_state() -> None:
+    state = observe(WindowState(), _message("text", T0))
+
+    assert state is not None
+    assert state.last_customer_message_at == T0
+
+
+def test_observe_does_not_mutate_the_previous_state() -> None:
+    before = WindowState(last_customer_message_at=T0, last_message_id="wamid.before")
+
+    observe(before, _message("text", T0 + timedelta(hours=1)))
+
+    assert before.last_customer_message_at == T0
+    assert before.last_message_id == "wamid.before"
+
+
+@pytest.mark.parametrize(
+    ("now", "is_open"),
+    [
+        pytest.param(T0, True, id="at-the-message"),
+        pytest.param(T0 + timedelta(hours=23, minutes=59, seconds=59), True, id="last-second"),
+        pytest.param(T0 + timedelta(hours=24) - timedelta(microseconds=1), True, id="last-micro"),
+        pytest.param(T0 + timedelta(hours=24), False, id="exactly-at-expiry"),
+        pytest.param(T0 + timedelta(hours=24, seconds=1), False, id="after-expiry"),
+        pytest.param(T0 + timedelta(days=10), False, id="long-after"),
+    ],
+)
+def test_the_window_is_open_strictly_before_expiry(now: datetime, is_open: bool) -> None:
+    state = WindowState(last_customer_message_at=T0)
+
+    assert state.is_open(now) is is_open
+
+
+def test_no_customer_message_means_no_window() -> None:
+    state = WindowState()
+
+    assert state.expires_at is None
+    assert state.is_open(T0) is False
+
+
+def test_expiry_is_24_hours_after_the_message_in_any_timezone() -> None:
+    at = datetime.fromisoformat("2025-06-08T23:00:00+02:00")
+
+    state = observe(None, _message("text", at))
+
+    assert state is not None
+    assert state.expires_at == datetime(2025, 6, 9, 21, 0, 0, tzinfo=UTC)
