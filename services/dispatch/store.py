@@ -43,7 +43,8 @@ class Ledger:
             return await self._pool.fetchrow(sql, *args)
         except (
             OSError,
-            asyncpg.PostgresConnectionStatusError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.TooManyConnectionsError,
             asyncpg.CannotConnectNowError,
             asyncpg.InterfaceError,
         ) as exc:

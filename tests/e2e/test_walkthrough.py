@@ -50,16 +50,18 @@ def _text(to: str, body: str) -> OutboundIntentSubmitted:
 
 async def test_reply_in_window_is_delivered_and_outside_is_rejected(system: System) -> None:
     customer, stranger = "16505551234", "16505559876"
-    async with aiohttp.ClientSession() as session:
-        async with session.post(
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
             f"{system.url('sandbox')}/sandbox/customer-messages",
             json={
                 "phone_number_id": PHONE_NUMBER_ID,
                 "from": customer,
                 "text": "Is my order shipped?",
             },
-        ) as resp:
-            assert resp.status == 200
+        ) as resp,
+    ):
+        assert resp.status == 200
     await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", 1)
 
     async with WagateClient(system.kafka) as client:

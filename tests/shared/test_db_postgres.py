@@ -1,0 +1,54 @@
+"""Migrations against a real PostgreSQL: applied once, in order, and recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from shared import db
+from shared.errors import StartupError
+from shared.settings import PostgresSettings
+
+pytestmark = pytest.mark.postgres
+
+
+async def test_migrations_apply_once_in_order(fresh_database: str, tmp_path: Path) -> None:
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE things (id int PRIMARY KEY);")
+    (tmp_path / "0002_second.sql").write_text("ALTER TABLE things ADD COLUMN name text;")
+    pool = await db.create_pool(PostgresSettings(url=fresh_database))  # type: ignore[arg-type]
+    try:
+        assert await db.migrate(pool, "svc", tmp_path) == ["0001_first", "0002_second"]
+        assert await db.migrate(pool, "svc", tmp_path) == []
+        (tmp_path / "0003_third.sql").write_text("INSERT INTO things VALUES (1, 'one');")
+        assert await db.migrate(pool, "svc", tmp_path) == ["0003_third"]
+        assert await pool.fetchval("SELECT name FROM things WHERE id = 1") == "one"
+        versions = await pool.fetch(
+            "SELECT version FROM schema_migrations WHERE service = 'svc' ORDER BY version"
+        )
+        assert [r["version"] for r in versions] == ["0001_first", "0002_second", "0003_third"]
+    finally:
+        await pool.close()
+
+
+async def test_failed_migration_leaves_nothing_half_applied(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    (tmp_path / "0001_bad.sql").write_text("CREATE TABLE a (id int); SELECT * FROM missing;")
+    pool = await db.create_pool(PostgresSettings(url=fresh_database))  # type: ignore[arg-type]
+    try:
+        with pytest.raises(asyncpg.UndefinedTableError):
+            await db.migrate(pool, "svc", tmp_path)
+        assert await pool.fetchval("SELECT to_regclass('a')") is None
+    finally:
+        await pool.close()
+
+
+async def test_unreachable_server_is_a_startup_error() -> None:
+    settings = PostgresSettings(
+        url="postgresql://wagate:wagate@127.0.0.1:1/none",  # type: ignore[arg-type]
+        connect_timeout_s=2,
+    )
+    with pytest.raises(StartupError, match="PostgreSQL is unreachable"):
+        await db.create_pool(settings)
