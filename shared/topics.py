@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.events.account import AccountUpdateReported, WebhookErrorReported
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event
 from shared.events.intents import OutboundIntentSubmitted
+from shared.events.preferences import UserPreferenceChanged
+from shared.events.templates import TemplateUpdateReported
+from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported, WebhookReceived
 
 CONVERSATION_PARTITIONS = 12
@@ -78,6 +82,45 @@ DEAD_LETTERS = TopicSpec(
     retention_ms=30 * DAY_MS,
     doc="Records no consumer could process, with reason headers.",
 )
+USER_PREFERENCES = TopicSpec(
+    "wagate.user.preferences.v1",
+    UserPreferenceChanged,
+    "phone_number_id:wa_id",
+    retention_ms=30 * DAY_MS,
+    doc="Customers' marketing stop/resume requests (user_preferences webhooks).",
+)
+TEMPLATE_UPDATES = TopicSpec(
+    "wagate.template.updates.v1",
+    TemplateUpdateReported,
+    "waba_id:template_id",
+    partitions=6,
+    retention_ms=30 * DAY_MS,
+    doc="Template status, category and quality updates Meta reported.",
+)
+ACCOUNT_UPDATES = TopicSpec(
+    "wagate.account.updates.v1",
+    AccountUpdateReported,
+    "waba_id",
+    partitions=3,
+    retention_ms=30 * DAY_MS,
+    doc="Account and phone-number updates Meta reported.",
+)
+WEBHOOK_ERRORS = TopicSpec(
+    "wagate.webhook.errors.v1",
+    WebhookErrorReported,
+    "phone_number_id or WABA id",
+    partitions=3,
+    retention_ms=30 * DAY_MS,
+    doc="Errors Meta reported for a business number, not tied to one message.",
+)
+WEBHOOKS_UNPARSED = TopicSpec(
+    "wagate.webhooks.unparsed.v1",
+    WebhookFragmentUnparsed,
+    "WABA id",
+    partitions=3,
+    retention_ms=30 * DAY_MS,
+    doc="Webhook fragments ingest did not understand, kept whole for replay.",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_RAW,
@@ -87,5 +130,10 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     DECISIONS,
     DELIVERY,
     DEAD_LETTERS,
+    USER_PREFERENCES,
+    TEMPLATE_UPDATES,
+    ACCOUNT_UPDATES,
+    WEBHOOK_ERRORS,
+    WEBHOOKS_UNPARSED,
 )
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}

@@ -1,150 +1,165 @@
 """Pure translation of a verified Meta webhook payload into wagate events.
 
-Event ids derive from Meta's natural keys (wamid, wamid+status), so a redelivered webhook
-yields the same ids and consumers can drop the copy.
+Every entry, change and item is read on its own: a malformed or unknown part becomes an
+`Unparsed` fragment (published as `WebhookFragmentUnparsed`) and never hides its neighbours.
+Event ids derive from Meta's natural keys (wamid, wamid+status, template id+event+time, ...),
+so a redelivered webhook yields the same ids and its copies can be dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
-from shared.events.common import MetaError
-from shared.events.envelope import Event, deterministic_id
-from shared.events.keys import conversation_key
-from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
-from shared.topics import INBOUND_MESSAGES, STATUSES, TopicSpec
+from services.ingest import coerce
+from services.ingest.account import ACCOUNT_FIELDS, account_update
+from services.ingest.messages import (
+    PRODUCER,
+    Emit,
+    contact_names,
+    inbound,
+    origin_of,
+    preference,
+    status,
+    value_error,
+)
+from services.ingest.templates import TEMPLATE_FIELDS, template_update
+from shared.events.envelope import deterministic_id
+from shared.events.unparsed import WebhookFragmentUnparsed
+from shared.topics import WEBHOOKS_UNPARSED
 
-PRODUCER = "ingest"
+__all__ = ["PRODUCER", "Normalized", "Unparsed", "normalize"]
+WHOLE_PAYLOAD = "<payload>"
+MESSAGE_FIELDS = frozenset({"messages", "user_preferences"})
+OBJECT = "whatsapp_business_account"
 
 
 @dataclass(frozen=True)
 class Unparsed:
     field: str
     reason: str
-    fragment: dict[str, Any]
+    fragment: Any
+    waba_id: str | None = None
 
 
 @dataclass
 class Normalized:
-    events: list[tuple[TopicSpec, Event, str]] = field(default_factory=list)
+    events: list[Emit] = field(default_factory=list)
     unparsed: list[Unparsed] = field(default_factory=list)
 
+    def keep(
+        self, where: str, item: object, waba_id: str | None, build: Callable[[], Emit]
+    ) -> None:
+        """Add `build()`'s event, or keep `item` unparsed when it cannot be read."""
+        try:
+            self.events.append(build())
+        except coerce.FRAGMENT_ERRORS as exc:
+            self.unparsed.append(Unparsed(where, coerce.reason(exc), item, waba_id))
 
-def _ts(raw: object) -> datetime:
-    return datetime.fromtimestamp(int(str(raw)), tz=UTC)
-
-
-def _changes(payload: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    for entry in payload.get("entry") or []:
-        for change in entry.get("changes") or []:
-            yield entry.get("id"), change
-
-
-def normalize(payload: dict[str, Any], correlation_id: str) -> Normalized:
-    out = Normalized()
-    for waba_id, change in _changes(payload):
-        kind = str(change.get("field"))
-        value = change.get("value") or {}
-        if kind != "messages":
-            out.unparsed.append(Unparsed(kind, "field not handled yet", change))
-            continue
-        meta = value.get("metadata") or {}
-        pnid = str(meta.get("phone_number_id", ""))
-        names = {
-            c.get("wa_id"): (c.get("profile") or {}).get("name")
-            for c in value.get("contacts") or []
-        }
-        for msg in value.get("messages") or []:
-            _add(
-                out,
-                kind,
-                msg,
-                partial(
-                    _inbound,
-                    waba_id=waba_id,
-                    pnid=pnid,
-                    meta=meta,
-                    names=names,
+    def to_publish(self, correlation_id: str) -> list[Emit]:
+        """The typed events, then one `WebhookFragmentUnparsed` per fragment not understood."""
+        kept = [
+            (
+                WEBHOOKS_UNPARSED,
+                WebhookFragmentUnparsed(
+                    event_id=deterministic_id("unparsed", correlation_id, str(i)),
                     correlation_id=correlation_id,
+                    producer=PRODUCER,
+                    field=u.field[:200],
+                    reason=u.reason,
+                    waba_id=u.waba_id,
+                    fragment=u.fragment,
+                    webhook_event_id=correlation_id,
                 ),
+                u.waba_id or "",
             )
-        for st in value.get("statuses") or []:
-            _add(
-                out,
-                kind,
-                st,
-                partial(_status, waba_id=waba_id, pnid=pnid, correlation_id=correlation_id),
-            )
-        if value.get("errors"):
-            out.unparsed.append(Unparsed(kind, "value-level errors not handled yet", value))
+            for i, u in enumerate(self.unparsed)
+        ]
+        return [*self.events, *kept]
+
+
+def normalize(payload: object, correlation_id: str) -> Normalized:
+    out = Normalized()
+    try:
+        changes = list(_changes(payload))
+    except coerce.FRAGMENT_ERRORS as exc:
+        out.unparsed.append(Unparsed(WHOLE_PAYLOAD, coerce.reason(exc), payload))
+        return out
+    for waba_id, reported_at, change in changes:
+        _change(out, waba_id, reported_at, change, correlation_id)
     return out
 
 
-def _add(
+def _changes(payload: object) -> Iterator[tuple[str | None, datetime | None, Any]]:
+    body = coerce.obj(payload, "payload")
+    kind = body.get("object")
+    if kind is not None and kind != OBJECT:
+        raise ValueError(f"`object` is {str(kind)[:50]!r}, not {OBJECT}")
+    for entry in coerce.dicts(body.get("entry"), "entry"):
+        waba_id = coerce.optional_text(entry.get("id"), "entry.id")
+        reported_at = coerce.optional_timestamp(entry.get("time"), "entry.time")
+        for change in coerce.dicts(entry.get("changes"), "changes"):
+            yield waba_id, reported_at, change
+
+
+def _change(
+    out: Normalized,
+    waba_id: str | None,
+    reported_at: datetime | None,
+    change: dict[str, Any],
+    correlation_id: str,
+) -> None:
+    kind = change.get("field")
+    value = change.get("value")
+    name = kind if isinstance(kind, str) else WHOLE_PAYLOAD
+    if not isinstance(kind, str) or not isinstance(value, dict):
+        out.unparsed.append(Unparsed(name, "change without a field name or value", change, waba_id))
+    elif kind in MESSAGE_FIELDS:
+        _messages(out, kind, value, waba_id, reported_at, correlation_id)
+    elif kind in TEMPLATE_FIELDS:
+        out.keep(
+            kind,
+            change,
+            waba_id,
+            lambda: template_update(kind, value, waba_id, reported_at, correlation_id),
+        )
+    elif kind in ACCOUNT_FIELDS:
+        out.keep(
+            kind,
+            change,
+            waba_id,
+            lambda: account_update(kind, value, waba_id, reported_at, correlation_id),
+        )
+    else:
+        out.unparsed.append(Unparsed(kind, "field not understood", change, waba_id))
+
+
+def _messages(
     out: Normalized,
     kind: str,
-    item: dict[str, Any],
-    build: Callable[[dict[str, Any]], tuple[TopicSpec, Event, str]],
+    value: dict[str, Any],
+    waba_id: str | None,
+    reported_at: datetime | None,
+    correlation_id: str,
 ) -> None:
     try:
-        out.events.append(build(item))
-    except (KeyError, ValueError, TypeError) as exc:
-        out.unparsed.append(Unparsed(kind, f"{type(exc).__name__}: {exc}", item))
-
-
-def _inbound(
-    msg: dict[str, Any],
-    waba_id: str | None,
-    pnid: str,
-    meta: dict[str, Any],
-    names: dict[Any, Any],
-    correlation_id: str,
-) -> tuple[TopicSpec, Event, str]:
-    kind = str(msg["type"])
-    wa_id = str(msg["from"])
-    text = (msg.get("text") or {}).get("body") if kind == "text" else None
-    event = InboundMessageReceived(
-        event_id=deterministic_id("inbound", msg["id"]),
-        correlation_id=correlation_id,
-        producer=PRODUCER,
-        waba_id=waba_id,
-        phone_number_id=pnid,
-        display_phone_number=meta.get("display_phone_number"),
-        wa_id=wa_id,
-        contact_name=names.get(wa_id),
-        message_id=str(msg["id"]),
-        timestamp=_ts(msg["timestamp"]),
-        message_type=kind,
-        text=text,
-        context_message_id=(msg.get("context") or {}).get("id"),
-        referral=msg.get("referral"),
-        content=msg.get(kind) or {},
-        errors=[MetaError.from_payload(e) for e in msg.get("errors") or []],
-    )
-    return INBOUND_MESSAGES, event, conversation_key(pnid, wa_id)
-
-
-def _status(
-    st: dict[str, Any], *, waba_id: str | None, pnid: str, correlation_id: str
-) -> tuple[TopicSpec, Event, str]:
-    recipient = str(st["recipient_id"])
-    event = MessageStatusReported(
-        event_id=deterministic_id("status", st["id"], st["status"]),
-        correlation_id=correlation_id,
-        producer=PRODUCER,
-        waba_id=waba_id,
-        phone_number_id=pnid,
-        message_id=str(st["id"]),
-        status=str(st["status"]),
-        timestamp=_ts(st["timestamp"]),
-        recipient_id=recipient,
-        biz_opaque_callback_data=st.get("biz_opaque_callback_data"),
-        conversation=st.get("conversation"),
-        pricing=st.get("pricing"),
-        errors=[MetaError.from_payload(e) for e in st.get("errors") or []],
-    )
-    return STATUSES, event, conversation_key(pnid, recipient)
+        origin = origin_of(value, waba_id, correlation_id, reported_at)
+        names = contact_names(value)
+        arrays = {
+            name: coerce.dicts(value.get(name), name)
+            for name in ("messages", "statuses", "errors", "user_preferences")
+        }
+    except coerce.FRAGMENT_ERRORS as exc:
+        out.unparsed.append(Unparsed(kind, coerce.reason(exc), value, waba_id))
+        return
+    for msg in arrays["messages"]:
+        out.keep(kind, msg, waba_id, partial(inbound, msg, origin, names))
+    for st in arrays["statuses"]:
+        out.keep(kind, st, waba_id, partial(status, st, origin))
+    for i, err in enumerate(arrays["errors"]):
+        out.keep(kind, err, waba_id, partial(value_error, err, origin, i))
+    for pref in arrays["user_preferences"]:
+        out.keep(kind, pref, waba_id, partial(preference, pref, origin))
