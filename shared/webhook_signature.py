@@ -26,7 +26,7 @@ def verify(body: bytes, header: str | None, secrets: Iterable[str]) -> bool:
     if not header or not header.startswith(_PREFIX):
         return False
     given = header[len(_PREFIX) :].strip().lower()
-    if len(given) != 64:
+    if len(given) != 64 or not given.isascii():
         return False
     matched = False
     for secret in secrets:

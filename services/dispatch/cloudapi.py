@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 
+from services.dispatch.outcomes import NO_RESPONSE
 from services.dispatch.settings import CloudApiSettings
 from shared.events.common import MetaError
 
@@ -39,7 +40,8 @@ class CloudApi:
                 text = await resp.text()
                 return _parse(resp.status, text)
         except aiohttp.ClientConnectorError as exc:
-            return SendOutcome(0, error=MetaError(code=-1, details=str(exc)), request_left=False)
+            return SendOutcome(NO_RESPONSE, error=MetaError(code=-1, details=str(exc)),
+                               request_left=False)
 
 
 def _parse(status: int, text: str) -> SendOutcome:

@@ -8,9 +8,13 @@ from enum import Enum
 
 from shared.events.common import MetaError
 
-# Throttling and temporary unavailability (§5): try again later.
-RETRYABLE_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131056, 133004})
-AUTH_CODES = frozenset({0, 3, 10, 190, 200, 299})
+# Throttling, maintenance and temporary unavailability (§5): try again later.
+RETRYABLE_CODES = frozenset(
+    {1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131057, 133004, 2494100}
+)
+# Authentication and Meta's 200-299 "API Permission" range: the number is held, not failed.
+AUTH_CODES = frozenset({0, 3, 10, 190, *range(200, 300)})
+NO_RESPONSE = 0  # HTTP status when the request never reached the Cloud API
 
 
 class Classification(Enum):
@@ -20,7 +24,10 @@ class Classification(Enum):
 
 
 def classify(http_status: int, error: MetaError | None) -> Classification:
-    """Branch on Meta's error code, not the HTTP status; 5xx without a body is transient."""
+    """Branch on Meta's error code, not the HTTP status; 5xx without a body is transient,
+    and a connection that never reached Meta is retried."""
+    if http_status == NO_RESPONSE:
+        return Classification.RETRY
     if error is None:
         return (
             Classification.RETRY

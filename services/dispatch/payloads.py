@@ -23,6 +23,12 @@ def build(intent: OutboundIntentSubmitted) -> dict[str, Any]:
             body["interactive"] = content.interactive
         case "contacts":
             body["contacts"] = content.contacts
+        case "template":
+            body["template"] = {
+                "name": content.name,
+                "language": {"code": content.language},
+                "components": content.components,
+            }
         case _:
             body[content.type] = content.model_dump(exclude={"type"}, exclude_none=True)
     return body
