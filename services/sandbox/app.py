@@ -1,4 +1,4 @@
-"""Composition root of the sandbox: HTTP server, webhook sender, world state."""
+"""Composition root of the sandbox: HTTP server, webhook sender, world state, faults."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from contextlib import AsyncExitStack
 
 import aiohttp
 
+from services.sandbox.catalogue import TemplateDesk
+from services.sandbox.faults import FaultBoard
 from services.sandbox.handlers import Sandbox
+from services.sandbox.ids import Ids
 from services.sandbox.settings import SandboxSettings
-from services.sandbox.web import SANDBOX, add_routes
+from services.sandbox.web import DESK, SANDBOX, add_routes
 from services.sandbox.webhooks import WebhookSender
 from services.sandbox.world import World
 from shared import http
@@ -18,25 +21,34 @@ from shared.events.envelope import utcnow
 from shared.metrics import new_registry
 
 
+def build_app(
+    settings: SandboxSettings, sandbox: Sandbox, readiness: http.Readiness
+) -> aiohttp.web.Application:
+    app = http.base_app(readiness, new_registry())
+    app[SANDBOX] = sandbox
+    app[DESK] = TemplateDesk(sandbox)
+    add_routes(app)
+    return app
+
+
 async def run(settings: SandboxSettings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         )
+        board = FaultBoard(settings.faults, settings.seed)
         sender = WebhookSender(
             session,
             settings.webhook_url,
             settings.app_secret.get_secret_value(),
             settings.webhook_retry_max_s,
+            board,
         )
-        sandbox = Sandbox(settings, World(), sender, utcnow)
+        sandbox = Sandbox(settings, World(), sender, utcnow, Ids(settings.seed), board=board)
         stack.push_async_callback(sandbox.close)
         delivering = asyncio.create_task(sender.run())
         stack.callback(delivering.cancel)
-        readiness = http.Readiness({"http": True})
-        app = http.base_app(readiness, new_registry())
-        app[SANDBOX] = sandbox
-        add_routes(app)
+        app = build_app(settings, sandbox, http.Readiness({"http": True}))
         await stack.enter_async_context(http.serving(app, settings.http, "sandbox"))
         await stop.wait()
         with contextlib.suppress(TimeoutError):

@@ -1,4 +1,5 @@
-"""Meta's webhook envelopes, built as plain dicts exactly as the Cloud API sends them."""
+"""Meta's `messages` webhook envelopes (§4.3-§4.6), built as plain dicts exactly as the Cloud API
+sends them, and the Graph API's synchronous error body (§1.6)."""
 
 from __future__ import annotations
 
@@ -7,46 +8,55 @@ from typing import Any
 
 from shared.events.common import MetaError
 
-
-def _envelope(waba_id: str, value: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": waba_id, "changes": [{"field": "messages", "value": value}]}],
-    }
+ERROR_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
 
 
-def _metadata(phone_number_id: str, display: str) -> dict[str, str]:
+def envelope(
+    waba_id: str, field: str, value: dict[str, Any], at: datetime | None = None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": waba_id}
+    if at is not None:
+        entry["time"] = int(at.timestamp())
+    entry["changes"] = [{"field": field, "value": value}]
+    return {"object": "whatsapp_business_account", "entry": [entry]}
+
+
+def metadata(phone_number_id: str, display: str) -> dict[str, str]:
     return {"display_phone_number": display, "phone_number_id": phone_number_id}
 
 
-def inbound_text(
+def seconds(at: datetime) -> str:
+    return str(int(at.timestamp()))
+
+
+def inbound(
     *,
     waba_id: str,
     phone_number_id: str,
     display: str,
     wa_id: str,
     name: str,
-    wamid: str,
-    at: datetime,
-    body: str,
+    message: dict[str, Any],
 ) -> dict[str, Any]:
-    return _envelope(
-        waba_id,
-        {
-            "messaging_product": "whatsapp",
-            "metadata": _metadata(phone_number_id, display),
-            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-            "messages": [
-                {
-                    "from": wa_id,
-                    "id": wamid,
-                    "timestamp": str(int(at.timestamp())),
-                    "type": "text",
-                    "text": {"body": body},
-                }
-            ],
-        },
-    )
+    """A customer's message (`message` is one item of `value.messages[]`, §4.4)."""
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": metadata(phone_number_id, display),
+    }
+    if message.get("type") != "system":
+        value["contacts"] = [{"profile": {"name": name}, "wa_id": wa_id}]
+    value["messages"] = [message]
+    return envelope(waba_id, "messages", value)
+
+
+def error_item(error: MetaError) -> dict[str, Any]:
+    return {
+        "code": error.code,
+        "title": error.title,
+        "message": error.message or error.title,
+        "error_data": {"details": error.details},
+        "href": ERROR_HREF,
+    }
 
 
 def status(
@@ -59,39 +69,81 @@ def status(
     at: datetime,
     recipient: str,
     callback: str | None,
+    pricing: dict[str, Any] | None = None,
+    conversation: dict[str, Any] | None = None,
     error: MetaError | None = None,
 ) -> dict[str, Any]:
+    """One `statuses[]` item (§4.5); `pricing`/`conversation` as decided for this state."""
     item: dict[str, Any] = {
         "id": wamid,
         "status": state,
-        "timestamp": str(int(at.timestamp())),
+        "timestamp": seconds(at),
         "recipient_id": recipient,
     }
     if callback is not None:
         item["biz_opaque_callback_data"] = callback
-    if state in ("sent", "delivered"):
-        item["pricing"] = {
-            "billable": state == "sent",
-            "pricing_model": "PMP",
-            "type": "free_customer_service",
-            "category": "service",
-        }
+    if conversation is not None:
+        item["conversation"] = conversation
+    if pricing is not None:
+        item["pricing"] = pricing
     if error is not None:
-        item["errors"] = [
-            {
-                "code": error.code,
-                "title": error.title,
-                "message": error.message,
-                "error_data": {"details": error.details},
-                "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
-            }
-        ]
-    return _envelope(
+        item["errors"] = [error_item(error)]
+    return envelope(
         waba_id,
+        "messages",
         {
             "messaging_product": "whatsapp",
-            "metadata": _metadata(phone_number_id, display),
+            "metadata": metadata(phone_number_id, display),
             "statuses": [item],
+        },
+    )
+
+
+def system_error(
+    *, waba_id: str, phone_number_id: str, display: str, error: MetaError
+) -> dict[str, Any]:
+    """An error about the number itself, under `value.errors[]` (§4.6)."""
+    return envelope(
+        waba_id,
+        "messages",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": metadata(phone_number_id, display),
+            "errors": [error_item(error)],
+        },
+    )
+
+
+def user_preference(
+    *,
+    waba_id: str,
+    phone_number_id: str,
+    display: str,
+    wa_id: str,
+    value: str,
+    at: datetime,
+) -> dict[str, Any]:
+    """A customer stops or resumes marketing messages (§4.7)."""
+    detail = {
+        "stop": "User requested to stop marketing messages",
+        "resume": "User requested to resume marketing messages",
+    }[value]
+    return envelope(
+        waba_id,
+        "user_preferences",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": metadata(phone_number_id, display),
+            "contacts": [{"wa_id": wa_id}],
+            "user_preferences": [
+                {
+                    "wa_id": wa_id,
+                    "detail": detail,
+                    "category": "marketing_messages",
+                    "value": value,
+                    "timestamp": int(at.timestamp()),
+                }
+            ],
         },
     )
 

@@ -1,25 +1,36 @@
-"""The sandbox's I/O shell: checks each request against the rules, records what happened,
-and schedules the webhooks Meta would send."""
+"""The sandbox's I/O shell for messages: checks each send against the rules, records what
+happened, schedules the webhooks Meta would send, and plays the customers."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from services.sandbox import envelopes, rules
+from services.sandbox import (
+    codes,
+    envelopes,
+    inbound,
+    limits,
+    pricing,
+    rules,
+    rules_messages,
+    rules_templates,
+)
+from services.sandbox.faults import FaultBoard
+from services.sandbox.ids import Ids
 from services.sandbox.settings import SandboxSettings
-from services.sandbox.webhooks import WebhookSender
-from services.sandbox.world import SentMessage, World
+from services.sandbox.tasks import Tasks
+from services.sandbox.world import ReceivedMessage, SentMessage, World
 from shared.events.common import MetaError
 from shared.events.keys import normalize_wa_id
 
 
-def new_wamid() -> str:
-    return "wamid.SBX" + secrets.token_hex(16).upper()
+class Outbox(Protocol):
+    def enqueue(self, payload: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -33,35 +44,57 @@ class Sandbox:
         self,
         settings: SandboxSettings,
         world: World,
-        sender: WebhookSender,
+        outbox: Outbox,
         clock: Callable[[], datetime],
+        ids: Ids | None = None,
+        tasks: Tasks | None = None,
+        board: FaultBoard | None = None,
     ) -> None:
-        self._settings = settings
+        self.settings = settings
         self.world = world
-        self._sender = sender
-        self._clock = clock
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.outbox = outbox
+        self.clock = clock
+        self.ids = ids or Ids(settings.seed)
+        self.tasks = tasks or Tasks()
+        self.board = board or FaultBoard(settings.faults, settings.seed)
 
     def authorized(self, header: str | None) -> bool:
         if not header or not header.startswith("Bearer "):
             return False
         token = header.removeprefix("Bearer ").strip()
         return any(
-            secrets.compare_digest(token, t.get_secret_value())
-            for t in self._settings.access_tokens
+            secrets.compare_digest(token, t.get_secret_value()) for t in self.settings.access_tokens
         )
 
-    def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendResult:
-        error = rules.check_envelope(payload)
+    def refuse(self, error: MetaError, status: int = 400) -> SendResult:
+        return SendResult(status, envelopes.error_body(error, self.ids.trace_id()))
+
+    def send(
+        self, phone_number_id: str, payload: dict[str, Any], version: str = "v24.0"
+    ) -> SendResult:
+        """`POST /{version}/{phone_number_id}/messages`."""
+        now = self.clock()
+        if payload.get("status") == "read":
+            return self._mark_read(phone_number_id, payload, now)
         kind = str(payload.get("type", "text"))
-        if error is None and kind == "text":
-            error = rules.check_text(payload["text"])
+        recipient = normalize_wa_id(str(payload.get("to", "")))
+        error = rules.check_envelope(payload) or rules_messages.check_object(kind, payload)
+        if error is not None:  # a malformed request, not a broken rule: no violation
+            return self.refuse(error)
+        template = None
+        if kind == "template":
+            error = rules_templates.check_template(payload["template"], self.world.live_templates())
+            template = rules_templates.find(payload["template"], self.world.live_templates())
+        if error is None:
+            error = self._take_rate(phone_number_id, recipient, now)
         if error is not None:
-            return self._refuse(error)
-        now = self._clock()
-        recipient = normalize_wa_id(str(payload["to"]))
-        wamid = new_wamid()
+            self.world.violate(now, phone_number_id, recipient, error)
+            return self.refuse(error)
+        category = template.category if template is not None else None
+        late = self._delivery_error(kind, category, phone_number_id, recipient, now)
+        wamid = self.ids.wamid()
         callback = payload.get("biz_opaque_callback_data")
+        billing = self._billing(version, category, phone_number_id, recipient, now)
         self.world.sent[wamid] = SentMessage(
             wamid,
             phone_number_id,
@@ -69,71 +102,202 @@ class Sandbox:
             kind,
             now,
             callback if isinstance(callback, str) else None,
+            template=template.name if template else None,
+            category=category,
+            error=late.code if late else None,
+            pricing=billing[0],
+            conversation=billing[1],
         )
-        late = rules.check_window(kind, self.world.last_message_at(phone_number_id, recipient), now)
         if late is not None:
             self.world.violate(now, phone_number_id, recipient, late, wamid)
-        self._spawn(self._lifecycle(wamid, late))
+        self.tasks.spawn(self._lifecycle(wamid, late))
+        message: dict[str, str] = {"id": wamid}
+        if kind == "template":
+            message["message_status"] = "accepted"
+        contact = {"input": payload["to"], "wa_id": recipient}
         return SendResult(
-            200,
-            {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": payload["to"], "wa_id": recipient}],
-                "messages": [{"id": wamid}],
-            },
+            200, {"messaging_product": "whatsapp", "contacts": [contact], "messages": [message]}
         )
 
-    def customer_message(self, phone_number_id: str, wa_id: str, text: str, name: str) -> str:
-        """A customer writes to the business: the window opens and ingest gets the webhook."""
-        now = self._clock()
-        wa_id = normalize_wa_id(wa_id)
-        wamid = new_wamid()
-        self.world.customer_wrote(phone_number_id, wa_id, now)
-        self._sender.enqueue(
-            envelopes.inbound_text(
-                waba_id=self._settings.waba_id,
-                phone_number_id=phone_number_id,
-                display=self._settings.display_phone_number,
-                wa_id=wa_id,
-                name=name,
-                wamid=wamid,
-                at=now,
-                body=text,
-            )
+    def _take_rate(self, phone_number_id: str, recipient: str, now: datetime) -> MetaError | None:
+        world, s = self.world, self.settings
+        pair = (phone_number_id, recipient)
+        mps = world.throughput.get(phone_number_id, s.throughput_mps)
+        number, pair_bucket, error = limits.check_rates(
+            world.number_buckets.get(phone_number_id),
+            world.pair_buckets.get(pair),
+            limits.Limits(mps, s.pair_burst, s.pair_interval_s),
+            now,
         )
-        return wamid
+        if number is not None:
+            world.number_buckets[phone_number_id] = number
+        if pair_bucket is not None:
+            world.pair_buckets[pair] = pair_bucket
+        return error
+
+    def _delivery_error(
+        self, kind: str, category: str | None, phone_number_id: str, recipient: str, now: datetime
+    ) -> MetaError | None:
+        """Errors Meta accepts the send for and reports later in a `failed` status."""
+        late = rules.check_window(kind, self.world.last_message_at(phone_number_id, recipient), now)
+        stopped = (phone_number_id, recipient) in self.world.marketing_stopped
+        if late is None and category == "MARKETING" and stopped:
+            return codes.marketing_stopped()
+        return late
+
+    def _billing(
+        self,
+        version: str,
+        category: str | None,
+        phone_number_id: str,
+        recipient: str,
+        now: datetime,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        pair = (phone_number_id, recipient)
+        csw = rules.window_open(self.world.last_message_at(*pair), now)
+        fep, started = pricing.fep_open(
+            self.world.referrals.get(pair), self.world.fep_started.get(pair), now
+        )
+        if started is not None:
+            self.world.fep_started[pair] = started
+        cost = pricing.billing(category, csw, fep)
+        if not pricing.reports_conversation(version, fep):
+            return cost, None
+        origin = str(cost["category"]).replace("-", "_")
+        expires = (started + pricing.FEP_WINDOW) if fep and started else None
+        return cost, pricing.conversation(self.ids.trace_id().lower(), origin, expires)
+
+    def _mark_read(
+        self, phone_number_id: str, payload: Mapping[str, Any], now: datetime
+    ) -> SendResult:
+        message_id = payload.get("message_id")
+        known = any(
+            m.wamid == message_id and m.phone_number_id == phone_number_id
+            for m in self.world.received
+        )
+        if not known:
+            error = codes.invalid_value(f"message_id {message_id!r} is not a received message")
+            return self.refuse(error)
+        return SendResult(200, {"success": True})
 
     async def _lifecycle(self, wamid: str, error: MetaError | None) -> None:
-        states = ["failed"] if error is not None else ["sent", "delivered"]
+        msg = self.world.sent.get(wamid)
+        if msg is None:
+            return
+        if error is not None:
+            states = ["failed"]
+        elif msg.kind == "reaction":
+            states = ["sent"]
+        else:
+            states = ["sent", "delivered"]
         for state in states:
-            await asyncio.sleep(self._settings.status_delay_s)
-            self._emit_status(wamid, state, error)
+            await asyncio.sleep(self.settings.status_delay_s)
+            self.emit_status(wamid, state, error)
+        if error is None and msg.kind != "reaction" and self.settings.read_after_s is not None:
+            await asyncio.sleep(self.settings.read_after_s)
+            self.emit_status(wamid, "read")
 
-    def _emit_status(self, wamid: str, state: str, error: MetaError | None) -> None:
-        msg = self.world.sent[wamid]
-        self._sender.enqueue(
+    def emit_status(self, wamid: str, state: str, error: MetaError | None = None) -> None:
+        msg = self.world.sent.get(wamid)
+        if msg is None:  # forgotten by a reset meanwhile
+            return
+        priced = state in ("sent", "delivered")
+        conversation = msg.conversation if priced else None
+        if conversation is not None and state != "sent":
+            conversation = {k: v for k, v in conversation.items() if k != "expiration_timestamp"}
+        self.outbox.enqueue(
             envelopes.status(
-                waba_id=self._settings.waba_id,
+                waba_id=self.settings.waba_id,
                 phone_number_id=msg.phone_number_id,
-                display=self._settings.display_phone_number,
+                display=self.settings.display_phone_number,
                 wamid=wamid,
                 state=state,
-                at=self._clock(),
+                at=self.clock(),
                 recipient=msg.recipient,
                 callback=msg.callback,
+                pricing=msg.pricing if priced else None,
+                conversation=conversation,
                 error=error,
             )
         )
 
-    def _refuse(self, error: MetaError) -> SendResult:
-        return SendResult(400, envelopes.error_body(error, secrets.token_urlsafe(12)))
+    def customer_message(
+        self, phone_number_id: str, wa_id: str, text: str, name: str = "Sandbox Customer"
+    ) -> str:
+        """A customer writes a text now."""
+        request = {"phone_number_id": phone_number_id, "from": wa_id, "text": text, "name": name}
+        return self.customer_sends(request)
 
-    def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def customer_sends(self, request: Mapping[str, Any]) -> str:
+        """A customer writes (any type, optionally at a past `timestamp`); ingest gets the webhook.
+
+        Raises `inbound.InvalidCustomerMessage` for a request no customer could send."""
+        now = self.clock()
+        phone_number_id = str(request.get("phone_number_id") or "")
+        wa_id = normalize_wa_id(str(request.get("from") or ""))
+        if not phone_number_id or not wa_id:
+            raise inbound.InvalidCustomerMessage("phone_number_id and from are required")
+        at = inbound.timestamp(request.get("timestamp"), now)
+        wamid = self.ids.wamid()
+        display = self.settings.display_phone_number
+        item = inbound.message_item(request, wamid, at, display, wa_id)
+        if inbound.opens_window(item["type"]):
+            self.world.customer_wrote(phone_number_id, wa_id, at)
+        if "referral" in item:
+            self.world.referrals[(phone_number_id, wa_id)] = at
+        self.world.received.append(ReceivedMessage(wamid, phone_number_id, wa_id, item["type"], at))
+        self.outbox.enqueue(
+            envelopes.inbound(
+                waba_id=self.settings.waba_id,
+                phone_number_id=phone_number_id,
+                display=display,
+                wa_id=wa_id,
+                name=str(request.get("name") or "Sandbox Customer"),
+                message=item,
+            )
+        )
+        return wamid
+
+    def customer_read(self, wamid: str) -> bool:
+        """The customer opens a delivered message: a `read` status follows."""
+        msg = self.world.sent.get(wamid)
+        if msg is None or msg.error is not None:
+            return False
+        self.emit_status(wamid, "read")
+        return True
+
+    def set_preference(self, phone_number_id: str, wa_id: str, value: str) -> None:
+        """The customer stops or resumes marketing messages from this business."""
+        pair = (phone_number_id, normalize_wa_id(wa_id))
+        if value == "stop":
+            self.world.marketing_stopped.add(pair)
+        else:
+            self.world.marketing_stopped.discard(pair)
+        self.outbox.enqueue(
+            envelopes.user_preference(
+                waba_id=self.settings.waba_id,
+                phone_number_id=phone_number_id,
+                display=self.settings.display_phone_number,
+                wa_id=pair[1],
+                value=value,
+                at=self.clock(),
+            )
+        )
+
+    def traffic(self, phone_number_id: str | None) -> dict[str, list[dict[str, Any]]]:
+        """What each number sent and received (all numbers when `phone_number_id` is None)."""
+        sent = [m for m in self.world.sent.values() if phone_number_id in (None, m.phone_number_id)]
+        received = [m for m in self.world.received if phone_number_id in (None, m.phone_number_id)]
+        return {
+            "sent": [{**asdict(m), "accepted_at": m.accepted_at.isoformat()} for m in sent],
+            "received": [{**asdict(m), "at": m.at.isoformat()} for m in received],
+        }
+
+    def reset(self, seed: int | None) -> None:
+        """Forget everything; ids and faults restart from `seed`."""
+        self.world.reset()
+        self.ids.reseed(seed)
+        self.board.configure(self.board.faults, seed)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.tasks.close()

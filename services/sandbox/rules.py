@@ -1,9 +1,11 @@
-"""The Cloud API's send-time rules, as pure checks returning Meta's error (or None)."""
+"""The Cloud API's send-time envelope and window rules, as pure checks returning Meta's error
+(or None)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from services.sandbox import codes
 from shared.events.common import MetaError
 
 WINDOW = timedelta(hours=24)
@@ -22,12 +24,8 @@ FREE_FORM_TYPES = frozenset(
     }
 )
 SUPPORTED_TYPES = FREE_FORM_TYPES | {"template"}
-
-
-def invalid_parameter(details: str) -> MetaError:
-    return MetaError(
-        code=100, title="Invalid parameter", message="Invalid parameter", details=details
-    )
+CALLBACK_MAX = 512
+invalid_parameter = codes.invalid_parameter
 
 
 def check_envelope(payload: dict[str, object]) -> MetaError | None:
@@ -37,11 +35,29 @@ def check_envelope(payload: dict[str, object]) -> MetaError | None:
     to = payload.get("to")
     if not isinstance(to, str) or not to.strip():
         return invalid_parameter("Parameter 'to' is required")
+    if payload.get("recipient_type", "individual") not in ("individual", "group"):
+        return invalid_parameter("recipient_type must be 'individual' or 'group'")
     kind = payload.get("type", "text")
     if kind not in SUPPORTED_TYPES:
         return invalid_parameter(f"Unsupported message type '{kind}'")
-    if not isinstance(payload.get(str(kind)), dict):
+    shape = list if kind == "contacts" else dict
+    if not isinstance(payload.get(str(kind)), shape):
         return invalid_parameter(f"Parameter '{kind}' is required for type '{kind}'")
+    return _check_extras(str(kind), payload)
+
+
+def _check_extras(kind: str, payload: dict[str, object]) -> MetaError | None:
+    callback = payload.get("biz_opaque_callback_data")
+    if callback is not None and (not isinstance(callback, str) or len(callback) > CALLBACK_MAX):
+        return invalid_parameter(
+            f"biz_opaque_callback_data must be a string of at most {CALLBACK_MAX} characters"
+        )
+    context = payload.get("context")
+    if context is not None:
+        if kind == "reaction":
+            return invalid_parameter("context is not allowed on reaction messages")
+        if not isinstance(context, dict) or not isinstance(context.get("message_id"), str):
+            return invalid_parameter("context.message_id is required")
     return None
 
 
@@ -51,6 +67,9 @@ def check_text(text: dict[str, object]) -> MetaError | None:
         return invalid_parameter("text.body is required")
     if len(body) > 4096:
         return invalid_parameter("text.body is longer than 4096 characters")
+    preview = text.get("preview_url")
+    if preview is not None and not isinstance(preview, bool):
+        return invalid_parameter("text.preview_url must be a boolean")
     return None
 
 
@@ -63,11 +82,5 @@ def check_window(
 ) -> MetaError | None:
     """Free-form messages need an open 24-hour customer service window (131047)."""
     if kind in FREE_FORM_TYPES and not window_open(last_customer_message_at, now):
-        return MetaError(
-            code=131047,
-            title="Re-engagement message",
-            message="Re-engagement message",
-            details="Message failed to send because more than 24 hours have passed since the "
-            "customer last replied to this number.",
-        )
+        return codes.re_engagement()
     return None

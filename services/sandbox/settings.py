@@ -1,10 +1,11 @@
-"""Sandbox settings (env prefix `SANDBOX_`)."""
+"""Sandbox settings (env prefix `SANDBOX_`, nested groups with `__`)."""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.sandbox.faults import Faults
 from shared.settings import HttpSettings, LogSettings
 
 
@@ -19,4 +20,13 @@ class SandboxSettings(BaseSettings):
     waba_id: str = "100000000000001"
     display_phone_number: str = "15550001111"
     status_delay_s: float = Field(default=0.05, ge=0, description="Pause between status webhooks.")
+    read_after_s: float | None = Field(
+        default=None, ge=0, description="Customers read each message after this; unset: never."
+    )
     webhook_retry_max_s: float = Field(default=30.0, gt=0)
+    review_delay_s: float = Field(default=1.0, ge=0, description="PENDING until the review.")
+    throughput_mps: float = Field(default=80.0, gt=0, description="Per business number.")
+    pair_burst: float = Field(default=45.0, ge=1, description="Sends to one customer at once.")
+    pair_interval_s: float = Field(default=6.0, gt=0, description="One more send per interval.")
+    seed: int | None = Field(default=None, description="Makes ids and faults repeat.")
+    faults: Faults = Faults()

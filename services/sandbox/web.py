@@ -1,76 +1,117 @@
-"""The sandbox's HTTP surface: the Cloud API messages endpoint and the control calls."""
+"""The sandbox's Cloud API surface: the messages endpoint (with injected faults) and template
+management, behind the bearer-token check."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
 
-from services.sandbox import envelopes
-from services.sandbox.handlers import Sandbox
+from services.sandbox import codes, envelopes
+from services.sandbox.catalogue import TemplateDesk
+from services.sandbox.faults import ApiFault
+from services.sandbox.handlers import Sandbox, SendResult
 from shared.events.common import MetaError
 
 SANDBOX = web.AppKey("sandbox", Sandbox)
+DESK = web.AppKey("template_desk", TemplateDesk)
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+def meta_error(error: MetaError, status: int = 400) -> web.Response:
+    return web.json_response(envelopes.error_body(error, "sandbox"), status=status)
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise web.HTTPBadRequest(
             text=json.dumps(
-                envelopes.error_body(
-                    MetaError(
-                        code=100, title="Invalid parameter", details=f"body is not JSON: {exc}"
-                    ),
-                    "sandbox",
-                )
+                envelopes.error_body(codes.invalid_parameter(f"body is not JSON: {exc}"), "sandbox")
             ),
             content_type="application/json",
         ) from exc
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(
-            text='{"error": "body must be a JSON object"}', content_type="application/json"
+            text=json.dumps(
+                envelopes.error_body(
+                    codes.invalid_parameter("body must be a JSON object"), "sandbox"
+                )
+            ),
+            content_type="application/json",
         )
     return body
 
 
-async def send_message(request: web.Request) -> web.Response:
-    sandbox = request.app[SANDBOX]
-    if not sandbox.authorized(request.headers.get("Authorization")):
-        error = MetaError(
-            code=190,
-            title="Invalid OAuth access token",
-            details="The access token could not be decrypted",
-        )
-        return web.json_response(envelopes.error_body(error, "sandbox"), status=401)
-    payload = await _json_body(request)
-    result = sandbox.send(request.match_info["phone_number_id"], payload)
+def _reply(result: SendResult) -> web.Response:
     return web.json_response(result.body, status=result.status)
 
 
-async def customer_message(request: web.Request) -> web.Response:
-    body = await _json_body(request)
-    missing = [k for k in ("phone_number_id", "from", "text") if not body.get(k)]
-    if missing:
-        return web.json_response({"error": f"missing fields: {', '.join(missing)}"}, status=400)
-    wamid = request.app[SANDBOX].customer_message(
-        str(body["phone_number_id"]),
-        str(body["from"]),
-        str(body["text"]),
-        str(body.get("name") or "Sandbox Customer"),
-    )
-    return web.json_response({"id": wamid})
+def _unauthorized(request: web.Request) -> web.Response | None:
+    if request.app[SANDBOX].authorized(request.headers.get("Authorization")):
+        return None
+    return meta_error(codes.access_token(), 401)
 
 
-async def violations(request: web.Request) -> web.Response:
-    items = [{**asdict(v), "at": v.at.isoformat()} for v in request.app[SANDBOX].world.violations]
-    return web.json_response({"violations": items, "count": len(items)})
+async def _injected(request: web.Request, fault: ApiFault) -> web.Response | None:
+    """The response a fault replaces the real one with (None: carry on, maybe late)."""
+    sandbox = request.app[SANDBOX]
+    if fault is ApiFault.SERVER_ERROR:
+        return meta_error(codes.unknown_error(), 500)
+    if fault is ApiFault.THROTTLE:
+        return meta_error(codes.throughput(), 400)
+    if fault is ApiFault.DROP:
+        if request.transport is not None:
+            request.transport.close()
+        raise ConnectionResetError("sandbox dropped the connection on purpose")
+    # A timeout: the send still happens, the answer comes too late for most clients.
+    await asyncio.sleep(sandbox.board.faults.timeout_s)
+    return None
+
+
+async def send_message(request: web.Request) -> web.Response:
+    refused = _unauthorized(request)
+    if refused is not None:
+        return refused
+    fault = request.app[SANDBOX].board.next_api_fault()
+    if fault is not None:
+        injected = await _injected(request, fault)
+        if injected is not None:
+            return injected
+    payload = await json_body(request)
+    info = request.match_info
+    return _reply(request.app[SANDBOX].send(info["phone_number_id"], payload, info["version"]))
+
+
+async def create_template(request: web.Request) -> web.Response:
+    refused = _unauthorized(request)
+    if refused is not None:
+        return refused
+    body = await json_body(request)
+    return _reply(request.app[DESK].create(request.match_info["waba_id"], body))
+
+
+async def list_templates(request: web.Request) -> web.Response:
+    refused = _unauthorized(request)
+    if refused is not None:
+        return refused
+    return _reply(request.app[DESK].list(request.match_info["waba_id"], request.query))
+
+
+async def delete_templates(request: web.Request) -> web.Response:
+    refused = _unauthorized(request)
+    if refused is not None:
+        return refused
+    return _reply(request.app[DESK].delete(request.match_info["waba_id"], request.query))
 
 
 def add_routes(app: web.Application) -> None:
+    from services.sandbox import web_control
+
+    web_control.add_routes(app)
     app.router.add_post("/{version}/{phone_number_id}/messages", send_message)
-    app.router.add_post("/sandbox/customer-messages", customer_message)
-    app.router.add_get("/sandbox/violations", violations)
+    app.router.add_post("/{version}/{waba_id}/message_templates", create_template)
+    app.router.add_get("/{version}/{waba_id}/message_templates", list_templates)
+    app.router.add_delete("/{version}/{waba_id}/message_templates", delete_templates)

@@ -1,11 +1,17 @@
-"""The sandbox's memory of the world: customers' last messages, sent messages, violations."""
+"""The sandbox's memory of the world: windows, sent and received messages, templates, rate
+buckets, marketing preferences, violations. In memory; `reset` forgets everything."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from services.sandbox.limits import Bucket
+from services.sandbox.templates import Template
 from shared.events.common import MetaError
+
+Pair = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -28,13 +34,36 @@ class SentMessage:
     kind: str
     accepted_at: datetime
     callback: str | None
+    template: str | None = None
+    category: str | None = None
+    error: int | None = None
+    pricing: dict[str, Any] | None = None
+    conversation: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    wamid: str
+    phone_number_id: str
+    sender: str
+    kind: str
+    at: datetime
 
 
 @dataclass
 class World:
-    last_customer_message: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    last_customer_message: dict[Pair, datetime] = field(default_factory=dict)
+    referrals: dict[Pair, datetime] = field(default_factory=dict)
+    fep_started: dict[Pair, datetime] = field(default_factory=dict)
     sent: dict[str, SentMessage] = field(default_factory=dict)
+    received: list[ReceivedMessage] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
+    templates: dict[str, Template] = field(default_factory=dict)
+    template_created: list[datetime] = field(default_factory=list)
+    marketing_stopped: set[Pair] = field(default_factory=set)
+    throughput: dict[str, float] = field(default_factory=dict)
+    number_buckets: dict[str, Bucket] = field(default_factory=dict)
+    pair_buckets: dict[Pair, Bucket] = field(default_factory=dict)
 
     def customer_wrote(self, phone_number_id: str, wa_id: str, at: datetime) -> None:
         key = (phone_number_id, wa_id)
@@ -56,3 +85,25 @@ class World:
         self.violations.append(
             Violation(at, phone_number_id, recipient, error.code, error.details or "", wamid)
         )
+
+    def live_templates(self) -> dict[tuple[str, str], Template]:
+        """Templates a send can name, by (name, language)."""
+        return {
+            (t.name, t.language): t
+            for t in self.templates.values()
+            if t.status not in ("DELETED", "PENDING_DELETION")
+        }
+
+    def template_named(self, name: str, language: str | None = None) -> list[Template]:
+        return [
+            t
+            for t in self.templates.values()
+            if t.name == name
+            and (language is None or t.language == language)
+            and t.status != "DELETED"
+        ]
+
+    def reset(self) -> None:
+        fresh = World()
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(fresh, name))

@@ -1,0 +1,100 @@
+"""Fault injection, seeded so a run repeats: what goes wrong with an API call or a webhook.
+
+Pure: the decisions take a `random.Random` owned by the caller and the configured rates."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Faults(BaseModel):
+    """Rates are probabilities in [0, 1] applied independently to each call or webhook."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    server_error_rate: float = Field(default=0.0, ge=0, le=1)
+    timeout_rate: float = Field(default=0.0, ge=0, le=1)
+    drop_rate: float = Field(default=0.0, ge=0, le=1)
+    throttle_rate: float = Field(default=0.0, ge=0, le=1)
+    throttle_burst: int = Field(default=5, ge=1, description="Sends throttled once a burst starts.")
+    timeout_s: float = Field(default=15.0, ge=0)
+    webhook_duplicate_rate: float = Field(default=0.0, ge=0, le=1)
+    webhook_reorder_rate: float = Field(default=0.0, ge=0, le=1)
+    webhook_delay_rate: float = Field(default=0.0, ge=0, le=1)
+    webhook_delay_s: float = Field(default=2.0, ge=0)
+    webhook_bad_signature_rate: float = Field(default=0.0, ge=0, le=1)
+
+
+class ApiFault(StrEnum):
+    SERVER_ERROR = "server_error"
+    TIMEOUT = "timeout"
+    DROP = "drop"
+    THROTTLE = "throttle"
+
+
+def api_fault(rng: random.Random, faults: Faults, throttled_left: int) -> ApiFault | None:
+    """The fault this API call suffers, if any. A throttling burst in progress wins."""
+    if throttled_left > 0:
+        return ApiFault.THROTTLE
+    draws = (
+        (ApiFault.SERVER_ERROR, faults.server_error_rate),
+        (ApiFault.TIMEOUT, faults.timeout_rate),
+        (ApiFault.DROP, faults.drop_rate),
+        (ApiFault.THROTTLE, faults.throttle_rate),
+    )
+    for fault, rate in draws:
+        if rate > 0 and rng.random() < rate:
+            return fault
+    return None
+
+
+@dataclass(frozen=True)
+class WebhookPlan:
+    copies: int = 1
+    delay_s: float = 0.0
+    hold_for_reorder: bool = False
+    bad_signature: bool = False
+
+
+def webhook_plan(rng: random.Random, faults: Faults) -> WebhookPlan:
+    """How one webhook is mangled: duplicated, delayed, held back behind the next, badly signed."""
+
+    def hit(rate: float) -> bool:
+        return rate > 0 and rng.random() < rate
+
+    return WebhookPlan(
+        copies=2 if hit(faults.webhook_duplicate_rate) else 1,
+        delay_s=faults.webhook_delay_s if hit(faults.webhook_delay_rate) else 0.0,
+        hold_for_reorder=hit(faults.webhook_reorder_rate),
+        bad_signature=hit(faults.webhook_bad_signature_rate),
+    )
+
+
+class FaultBoard:
+    """The faults in force and their seeded random sources, shared by the API and the sender."""
+
+    def __init__(self, faults: Faults, seed: int | None) -> None:
+        self.configure(faults, seed)
+
+    def configure(self, faults: Faults, seed: int | None) -> None:
+        self.faults = faults
+        self.seed = seed
+        self._api = random.Random(seed)
+        self._webhooks = random.Random(None if seed is None else seed + 1)
+        self._throttled_left = 0
+
+    def next_api_fault(self) -> ApiFault | None:
+        fault = api_fault(self._api, self.faults, self._throttled_left)
+        if fault is ApiFault.THROTTLE:
+            if self._throttled_left > 0:
+                self._throttled_left -= 1
+            else:
+                self._throttled_left = self.faults.throttle_burst - 1
+        return fault
+
+    def next_webhook_plan(self) -> WebhookPlan:
+        return webhook_plan(self._webhooks, self.faults)
