@@ -1,33 +1,66 @@
-"""Composition root of ingest: producer, topics, HTTP server."""
+"""Composition root of ingest: topics, dedupe store, producer, expiry task, HTTP server."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from contextlib import AsyncExitStack
+from pathlib import Path
 
-from services.ingest.handlers import IngestMetrics, WebhookIntake
+from services.ingest.handlers import WebhookIntake
 from services.ingest.settings import IngestSettings
+from services.ingest.store import SeenEvents
+from services.ingest.telemetry import IngestMetrics
 from services.ingest.web import INTAKE, add_routes
-from shared import http, runtime
+from shared import db, http, logs, runtime
+from shared.errors import RetryableError
 from shared.messaging import Publisher, ensure_topics, make_producer
 from shared.metrics import new_registry
 from shared.topics import ALL_TOPICS
 
+MIGRATIONS = Path(__file__).with_name("migrations")
+log = logs.get(__name__)
+
+
+async def expire_forever(
+    seen: SeenEvents, settings: IngestSettings, metrics: IngestMetrics
+) -> None:
+    """Forget dedupe keys older than the retention, now and then every interval."""
+    while True:
+        try:
+            forgotten = await seen.expire(settings.dedupe_retention_s)
+        except RetryableError as exc:
+            log.warning("dedupe expiry failed, will retry", reason=str(exc))
+        else:
+            metrics.expired.inc(forgotten)
+            if forgotten:
+                log.info("dedupe keys expired", count=forgotten)
+        await asyncio.sleep(settings.dedupe_expiry_interval_s)
+
 
 async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
     registry = new_registry()
-    readiness = http.Readiness({"kafka": False})
+    metrics = IngestMetrics(registry)
+    readiness = http.Readiness({"kafka": False, "postgres": False})
     async with AsyncExitStack() as stack:
         await runtime.started("Kafka", ensure_topics(settings.kafka, ALL_TOPICS))
+        pool = await db.create_pool(settings.postgres)
+        stack.push_async_callback(pool.close)
+        await db.migrate(pool, "ingest", MIGRATIONS)
+        readiness.set("postgres", True)
+        seen = SeenEvents(pool, settings.dedupe_lease_s)
         producer = make_producer(settings.kafka, "ingest")
         await runtime.started("Kafka", producer.start())
         stack.push_async_callback(producer.stop)
         readiness.set("kafka", True)
-        intake = WebhookIntake(
-            settings, Publisher(producer, settings.kafka), IngestMetrics(registry)
-        )
+        expiry = asyncio.create_task(expire_forever(seen, settings, metrics))
+        stack.callback(expiry.cancel)
+        intake = WebhookIntake(settings, Publisher(producer, settings.kafka), seen, metrics)
         app = http.base_app(readiness, registry, client_max_size=settings.max_body_bytes)
         app[INTAKE] = intake
         add_routes(app)
         await stack.enter_async_context(http.serving(app, settings.http, "ingest"))
         await stop.wait()
+        with contextlib.suppress(asyncio.CancelledError):
+            expiry.cancel()
+            await expiry

@@ -1,25 +1,50 @@
-"""Ingest's I/O shell: verify -> journal -> normalise -> publish, answering only after Kafka
-acknowledged everything, so Meta retries whatever wagate did not keep."""
+"""Ingest's I/O shell: verify -> journal -> normalise -> dedupe -> publish, answering 200 only
+after Kafka acknowledged everything, so Meta retries whatever wagate did not keep."""
 
 from __future__ import annotations
 
-import json
+import asyncio
+import hashlib
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
 from aiokafka.errors import KafkaError
-from prometheus_client import CollectorRegistry, Counter
 
+from services.ingest.messages import Emit
 from services.ingest.normalize import PRODUCER, normalize
 from services.ingest.settings import IngestSettings
+from services.ingest.store import Claim
+from services.ingest.telemetry import IngestMetrics, event_label
+from services.ingest.verify import Parsed, parse_body, signature_failure
 from shared import logs, webhook_signature
-from shared.events.envelope import deterministic_id
+from shared.errors import RetryableError
+from shared.events.envelope import Event, deterministic_id
+from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import WebhookReceived
-from shared.messaging import Publisher
-from shared.topics import WEBHOOKS_RAW
+from shared.topics import WEBHOOKS_RAW, TopicSpec
 
 log = logs.get(__name__)
+
+
+class EventSink(Protocol):
+    """Where events go; both calls return once Kafka acknowledged (acks=all)."""
+
+    async def publish(self, spec: TopicSpec, event: Event, key: str | None) -> None: ...
+
+    async def publish_many(self, items: Sequence[tuple[TopicSpec, Event, str | None]]) -> None: ...
+
+
+class Dedupe(Protocol):
+    """The memory of event ids already published (see `store.SeenEvents`)."""
+
+    async def claim(self, event_ids: Sequence[str]) -> Claim: ...
+
+    async def complete(self, event_ids: Sequence[str]) -> None: ...
+
+    async def release(self, event_ids: Sequence[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -28,32 +53,49 @@ class Reply:
     text: str
 
 
-class IngestMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.webhooks = Counter(
-            "wagate_ingest_webhooks_total",
-            "Webhook POSTs by outcome.",
-            ["outcome"],
-            registry=registry,
-        )
-        self.events = Counter(
-            "wagate_ingest_events_total", "Events published by topic.", ["topic"], registry=registry
-        )
-        self.unparsed = Counter(
-            "wagate_ingest_unparsed_total",
-            "Webhook fragments not understood.",
-            ["field"],
-            registry=registry,
-        )
+def journal_of(parsed: Parsed, body: bytes, signature: str | None, at: datetime) -> Emit:
+    """The raw body as received, with an id from its digest (a redelivered body has the same)."""
+    digest = hashlib.sha256(body).hexdigest()
+    event = WebhookReceived(
+        event_id=deterministic_id("webhook", digest),
+        producer=PRODUCER,
+        body=parsed.text,
+        received_at=at,
+        signature=signature,
+    )
+    return WEBHOOKS_RAW, event, journal_key(parsed.payload)
+
+
+def journal_key(payload: dict[str, object]) -> str:
+    """The first business number of the body, else its first WABA id."""
+    entries = payload.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            meta = value.get("metadata") if isinstance(value, dict) else None
+            pnid = meta.get("phone_number_id") if isinstance(meta, dict) else None
+            if isinstance(pnid, str | int) and pnid:
+                return str(pnid)
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str | int):
+            return str(entry["id"])
+    return ""
 
 
 class WebhookIntake:
     def __init__(
-        self, settings: IngestSettings, publisher: Publisher, metrics: IngestMetrics
+        self,
+        settings: IngestSettings,
+        sink: EventSink,
+        dedupe: Dedupe,
+        metrics: IngestMetrics,
     ) -> None:
         self._secrets = [s.get_secret_value() for s in settings.app_secrets]
         self._verify_token = settings.verify_token.get_secret_value()
-        self._publisher = publisher
+        self._timeout_s = settings.publish_timeout_s
+        self.max_body_bytes = settings.max_body_bytes
+        self._sink = sink
+        self._dedupe = dedupe
         self._metrics = metrics
 
     def handshake(self, mode: str | None, token: str | None, challenge: str | None) -> Reply:
@@ -61,52 +103,80 @@ class WebhookIntake:
             mode == "subscribe"
             and token is not None
             and challenge is not None
-            and (webhook_signature.constant_equal(token, self._verify_token))
+            and webhook_signature.constant_equal(token, self._verify_token)
         ):
             return Reply(200, challenge)
         return Reply(403, "verification failed")
 
+    def too_large(self) -> Reply:
+        return self._done("too_large", Reply(413, "body too large"))
+
     async def receive(self, body: bytes, signature: str | None, received_at: datetime) -> Reply:
-        if not webhook_signature.verify(body, signature, self._secrets):
+        failure = signature_failure(body, signature, self._secrets)
+        if failure is not None:
+            self._metrics.signature_failures.labels(failure).inc()
             return self._done("bad_signature", Reply(401, "invalid signature"))
+        parsed = parse_body(body)
+        if isinstance(parsed, str):
+            return self._done("not_json", Reply(400, parsed))
+        journal = journal_of(parsed, body, signature, received_at)
+        correlation = journal[1].event_id
+        events = normalize(parsed.payload, correlation).to_publish(correlation)
         try:
-            payload: Any = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return self._done("not_json", Reply(400, "body is not JSON"))
-        if not isinstance(payload, dict):
-            return self._done("not_json", Reply(400, "body is not a JSON object"))
-        journal = WebhookReceived(
-            event_id=deterministic_id("webhook", signature or "", body.decode(errors="replace")),
-            producer=PRODUCER,
-            body=body.decode(),
-            received_at=received_at,
-            signature=signature,
-        )
-        normalized = normalize(payload, correlation_id=journal.event_id)
-        try:
-            await self._publisher.publish(WEBHOOKS_RAW, journal, key=_journal_key(payload))
-            await self._publisher.publish_many(normalized.events)
-        except KafkaError as exc:
-            log.warning("kafka unavailable, asking Meta to retry", reason=str(exc))
+            claim = await self._dedupe.claim([e.event_id for _, e, _ in [journal, *events]])
+        except RetryableError as exc:
+            log.warning("dedupe store unavailable, asking Meta to retry", reason=str(exc))
             return self._done("unavailable", Reply(503, "temporarily unavailable"))
-        for spec, _, _ in normalized.events:
-            self._metrics.events.labels(spec.name).inc()
-        for item in normalized.unparsed:
-            self._metrics.unparsed.labels(item.field).inc()
-            log.info("unparsed webhook fragment", field=item.field, reason=item.reason)
-        return self._done("accepted", Reply(200, "ok"))
+        return await self._publish(journal, events, claim, received_at)
+
+    async def _publish(
+        self, journal: Emit, events: list[Emit], claim: Claim, received_at: datetime
+    ) -> Reply:
+        fresh = [e for e in events if e[1].event_id in claim.mine]
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                if journal[1].event_id in claim.mine:
+                    await self._sink.publish(*journal)
+                    lag = time.time() - received_at.timestamp()
+                    self._metrics.journal_lag.observe(max(lag, 0.0))
+                await self._sink.publish_many(fresh)
+        except (KafkaError, TimeoutError) as exc:
+            log.warning("kafka unavailable, asking Meta to retry", reason=str(exc) or "timeout")
+            await self._forget(claim.mine)
+            return self._done("unavailable", Reply(503, "temporarily unavailable"))
+        await self._remember(claim.mine)
+        self._count(events, fresh)
+        if claim.busy:
+            # Another delivery of the same facts is being published; Meta retries this one.
+            return self._done("busy", Reply(503, "being processed, retry later"))
+        outcome = "accepted" if fresh or journal[1].event_id in claim.mine else "duplicate"
+        return self._done(outcome, Reply(200, "ok"))
+
+    async def _forget(self, ids: frozenset[str]) -> None:
+        try:
+            await self._dedupe.release(sorted(ids))
+        except RetryableError as exc:  # the claims' lease lets the retry take them over
+            log.warning("could not release dedupe claims", reason=str(exc))
+
+    async def _remember(self, ids: frozenset[str]) -> None:
+        try:
+            await self._dedupe.complete(sorted(ids))
+        except RetryableError as exc:  # published: answer 200; the claims expire after a lease
+            log.warning("could not mark events as published", reason=str(exc))
+
+    def _count(self, events: list[Emit], fresh: list[Emit]) -> None:
+        published = {e.event_id for _, e, _ in fresh}
+        for spec, event, _ in events:
+            if event.event_id not in published:
+                self._metrics.duplicates.labels(spec.name).inc()
+                continue
+            self._metrics.events.labels(spec.name, event_label(event)).inc()
+            if isinstance(event, WebhookFragmentUnparsed):
+                self._metrics.unparsed.labels(event_label(event)).inc()
+                log.info("unparsed webhook fragment", field=event.field, reason=event.reason)
+        if fresh:
+            log.info("webhook published", events=len(fresh), duplicates=len(events) - len(fresh))
 
     def _done(self, outcome: str, reply: Reply) -> Reply:
         self._metrics.webhooks.labels(outcome).inc()
         return reply
-
-
-def _journal_key(payload: dict[str, Any]) -> str | None:
-    for entry in payload.get("entry") or []:
-        for change in entry.get("changes") or []:
-            pnid = ((change.get("value") or {}).get("metadata") or {}).get("phone_number_id")
-            if pnid:
-                return str(pnid)
-        if entry.get("id"):
-            return str(entry["id"])
-    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import HttpSettings, KafkaSettings, LogSettings
+from shared.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
 
 
 class IngestSettings(BaseSettings):
@@ -13,6 +13,7 @@ class IngestSettings(BaseSettings):
 
     http: HttpSettings = HttpSettings(port=8081)
     kafka: KafkaSettings = KafkaSettings()
+    postgres: PostgresSettings = PostgresSettings()
     log: LogSettings = LogSettings()
     app_secrets: list[SecretStr] = Field(
         default_factory=lambda: [SecretStr("sandbox-app-secret")],
@@ -20,3 +21,15 @@ class IngestSettings(BaseSettings):
     )
     verify_token: SecretStr = SecretStr("wagate-verify-token")
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    publish_timeout_s: float = Field(
+        default=10.0, gt=0, description="Longest wait for Kafka before answering Meta 503."
+    )
+    dedupe_retention_s: float = Field(
+        default=8 * 24 * 3600.0,
+        gt=0,
+        description="How long event ids are remembered (Meta retries for up to 7 days).",
+    )
+    dedupe_lease_s: float = Field(
+        default=60.0, gt=0, description="After this, a claim whose request died is taken over."
+    )
+    dedupe_expiry_interval_s: float = Field(default=3600.0, gt=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.ingest.handlers import WebhookIntake
+from services.ingest.handlers import Reply, WebhookIntake
 from shared import webhook_signature
 from shared.events.envelope import utcnow
 
@@ -21,10 +21,19 @@ async def handshake(request: web.Request) -> web.Response:
 
 async def receive(request: web.Request) -> web.Response:
     received_at = utcnow()
-    body = await request.read()
-    reply = await request.app[INTAKE].receive(
-        body, request.headers.get(webhook_signature.HEADER), received_at
-    )
+    intake = request.app[INTAKE]
+    declared = request.content_length
+    if declared is not None and declared > intake.max_body_bytes:
+        return _respond(intake.too_large())
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _respond(intake.too_large())
+    signature = request.headers.get(webhook_signature.HEADER)
+    return _respond(await intake.receive(body, signature, received_at))
+
+
+def _respond(reply: Reply) -> web.Response:
     return web.Response(status=reply.status, text=reply.text)
 
 

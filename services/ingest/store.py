@@ -1,0 +1,103 @@
+"""Ingest's SQL: the dedupe memory of event ids already published from Meta's webhooks.
+
+Why PostgreSQL and not a compacted topic: several ingest replicas answer Meta concurrently, and
+a claim must be atomic across them (`INSERT .. ON CONFLICT`), visible at once, and survive
+restarts; a compacted topic would need every replica to read it whole before answering and gives
+no atomic claim. Expiry is a plain `DELETE` by age (Meta retries for up to 7 days, so keys are
+kept longer than that), with an index on `claimed_at`.
+
+A claim is taken before publishing and marked done after Kafka acknowledged; a failed publish
+releases it, and a claim whose request died is taken over once its lease has passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from shared.errors import RetryableError
+
+_UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+)
+
+_CLAIM = """
+INSERT INTO ingest_seen_events (event_id)
+SELECT unnest($1::text[])
+ON CONFLICT (event_id) DO UPDATE SET claimed_at = now()
+    WHERE NOT ingest_seen_events.done
+      AND ingest_seen_events.claimed_at < now() - make_interval(secs => $2)
+RETURNING event_id
+"""
+_STATE = "SELECT event_id, done FROM ingest_seen_events WHERE event_id = ANY($1::text[])"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Of the ids asked for: those this request now owns, those already published, and those
+    another request is publishing right now."""
+
+    mine: frozenset[str] = field(default_factory=frozenset)
+    done: frozenset[str] = field(default_factory=frozenset)
+    busy: frozenset[str] = field(default_factory=frozenset)
+
+
+class SeenEvents:
+    def __init__(self, pool: asyncpg.Pool, lease_s: float) -> None:
+        self._pool = pool
+        self._lease_s = lease_s
+
+    async def claim(self, event_ids: Sequence[str]) -> Claim:
+        ids = list(dict.fromkeys(event_ids))
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                mine = {r["event_id"] for r in await conn.fetch(_CLAIM, ids, self._lease_s)}
+                state = {r["event_id"]: r["done"] for r in await conn.fetch(_STATE, ids)}
+        except _UNAVAILABLE as exc:
+            raise RetryableError(f"dedupe store unavailable: {exc}") from exc
+        others = [i for i in ids if i not in mine]
+        return Claim(
+            mine=frozenset(mine),
+            done=frozenset(i for i in others if state.get(i)),
+            busy=frozenset(i for i in others if not state.get(i)),
+        )
+
+    async def complete(self, event_ids: Sequence[str]) -> None:
+        await self._execute(
+            "UPDATE ingest_seen_events SET done = true, claimed_at = now()"
+            " WHERE event_id = ANY($1::text[])",
+            list(event_ids),
+        )
+
+    async def release(self, event_ids: Sequence[str]) -> None:
+        await self._execute(
+            "DELETE FROM ingest_seen_events WHERE event_id = ANY($1::text[]) AND NOT done",
+            list(event_ids),
+        )
+
+    async def expire(self, older_than_s: float) -> int:
+        """Forget ids older than `older_than_s`; returns how many were forgotten."""
+        try:
+            status: str = await self._pool.execute(
+                "DELETE FROM ingest_seen_events"
+                " WHERE claimed_at < now() - make_interval(secs => $1)",
+                older_than_s,
+            )
+        except _UNAVAILABLE as exc:
+            raise RetryableError(f"dedupe store unavailable: {exc}") from exc
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def _execute(self, sql: str, ids: list[str]) -> None:
+        if not ids:
+            return
+        try:
+            await self._pool.execute(sql, ids)
+        except _UNAVAILABLE as exc:
+            raise RetryableError(f"dedupe store unavailable: {exc}") from exc

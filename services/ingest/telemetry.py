@@ -1,0 +1,100 @@
+"""Ingest's metrics, with label values kept bounded whatever Meta (or an attacker) sends."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from services.ingest.account import ACCOUNT_FIELDS
+from services.ingest.templates import TEMPLATE_FIELDS
+from shared.events.account import AccountUpdateReported, WebhookErrorReported
+from shared.events.envelope import Event
+from shared.events.preferences import UserPreferenceChanged
+from shared.events.templates import TemplateUpdateReported
+from shared.events.unparsed import WebhookFragmentUnparsed
+from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
+
+MESSAGE_TYPES = frozenset(
+    {
+        "text", "image", "video", "audio", "document", "sticker", "location", "contacts",
+        "interactive", "button", "reaction", "order", "system", "unsupported", "revoke", "edit",
+    }
+)  # fmt: skip
+STATUS_VALUES = frozenset({"sent", "delivered", "read", "played", "failed", "deleted", "warning"})
+KNOWN_FIELDS = (
+    ACCOUNT_FIELDS
+    | TEMPLATE_FIELDS
+    | {
+        "messages", "user_preferences", "history", "smb_app_state_sync", "smb_message_echoes",
+        "automatic_events", "<payload>",
+    }
+)  # fmt: skip
+
+
+def _bounded(value: str, known: frozenset[str]) -> str:
+    return value if value in known else "other"
+
+
+def event_label(event: Event) -> str:
+    """The `type` label of an event: its message type, status, kind or field (bounded)."""
+    match event:
+        case InboundMessageReceived():
+            return _bounded(event.message_type, MESSAGE_TYPES)
+        case MessageStatusReported():
+            return _bounded(str(event.status), STATUS_VALUES)
+        case TemplateUpdateReported():
+            return event.kind
+        case AccountUpdateReported():
+            return _bounded(event.field, ACCOUNT_FIELDS)
+        case UserPreferenceChanged():
+            return _bounded(event.value, frozenset({"stop", "resume"}))
+        case WebhookErrorReported():
+            return "error"
+        case WebhookFragmentUnparsed():
+            return _bounded(event.field, KNOWN_FIELDS)
+    return "other"
+
+
+class IngestMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.webhooks = Counter(
+            "wagate_ingest_webhooks_total",
+            "Webhook POSTs by outcome (accepted, duplicate, bad_signature, not_json, too_large,"
+            " unavailable, busy).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.signature_failures = Counter(
+            "wagate_ingest_signature_failures_total",
+            "POSTs refused for their X-Hub-Signature-256 (missing, malformed, mismatch).",
+            ["reason"],
+            registry=registry,
+        )
+        self.events = Counter(
+            "wagate_ingest_events_total",
+            "Events published, by topic and type.",
+            ["topic", "type"],
+            registry=registry,
+        )
+        self.duplicates = Counter(
+            "wagate_ingest_duplicate_events_total",
+            "Events not published again because a redelivery already had them published.",
+            ["topic"],
+            registry=registry,
+        )
+        self.unparsed = Counter(
+            "wagate_ingest_unparsed_total",
+            "Webhook fragments not understood, by field.",
+            ["field"],
+            registry=registry,
+        )
+        self.journal_lag = Histogram(
+            "wagate_ingest_journal_lag_seconds",
+            "From receiving a webhook to Kafka acknowledging its raw journal record.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=registry,
+        )
+        self.expired = Counter(
+            "wagate_ingest_dedupe_expired_total",
+            "Dedupe keys forgotten after the retention.",
+            registry=registry,
+        )

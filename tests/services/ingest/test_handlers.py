@@ -1,0 +1,203 @@
+"""The intake shell with fakes: what is published, in which order, what Meta is answered."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from services.ingest.handlers import WebhookIntake
+from services.ingest.settings import IngestSettings
+from services.ingest.telemetry import IngestMetrics
+from shared.events.webhooks import WebhookReceived
+from shared.metrics import new_registry
+from shared.topics import INBOUND_MESSAGES, STATUSES, WEBHOOKS_RAW, WEBHOOKS_UNPARSED
+from shared.webhook_signature import sign
+from tests.services.ingest.fakes import InMemoryDedupe, RecordingSink
+
+SECRET = "app-secret"
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+PNID = "106540352242922"
+METADATA = {"display_phone_number": "15550783881", "phone_number_id": PNID}
+
+
+def _body(messages: int = 1, statuses: int = 1, extra: list[Any] | None = None) -> bytes:
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": METADATA,
+        "messages": [
+            {"from": "16505551234", "id": f"wamid.in{i}", "timestamp": "1749416383",
+             "type": "text", "text": {"body": f"hello {i}"}}
+            for i in range(messages)
+        ],
+        "statuses": [
+            {"id": f"wamid.out{i}", "status": "sent", "timestamp": "1750263773",
+             "recipient_id": "16505551234"}
+            for i in range(statuses)
+        ],
+    }  # fmt: skip
+    changes = [{"field": "messages", "value": value}, *(extra or [])]
+    payload = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": changes}]}
+    return json.dumps(payload).encode()
+
+
+class Harness:
+    def __init__(self, **settings: Any) -> None:
+        self.sink = RecordingSink()
+        self.dedupe = InMemoryDedupe()
+        self.registry = new_registry()
+        self.intake = WebhookIntake(
+            IngestSettings(app_secrets=[SecretStr(SECRET)], **settings),
+            self.sink,
+            self.dedupe,
+            IngestMetrics(self.registry),
+        )
+
+    async def post(self, body: bytes, signature: str | None = "sign") -> tuple[int, str]:
+        header = sign(body, SECRET) if signature == "sign" else signature
+        reply = await self.intake.receive(body, header, NOW)
+        return reply.status, reply.text
+
+    def metric(self, name: str, **labels: str) -> float:
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+
+async def test_a_webhook_is_journaled_first_then_normalised() -> None:
+    h = Harness()
+    body = _body()
+
+    assert await h.post(body) == (200, "ok")
+
+    assert h.sink.topics() == [WEBHOOKS_RAW.name, INBOUND_MESSAGES.name, STATUSES.name]
+    _, journal, key = h.sink.published[0]
+    assert isinstance(journal, WebhookReceived)
+    assert (journal.body, journal.received_at, journal.signature) == (
+        body.decode(),
+        NOW,
+        sign(body, SECRET),
+    )
+    assert key == PNID
+    assert {e.correlation_id for _, e, _ in h.sink.published[1:]} == {journal.event_id}
+    assert h.metric("wagate_ingest_webhooks_total", outcome="accepted") == 1
+    assert h.metric("wagate_ingest_events_total", topic=INBOUND_MESSAGES.name, type="text") == 1
+    assert h.metric("wagate_ingest_journal_lag_seconds_count") == 1
+
+
+@pytest.mark.parametrize(
+    ("signature", "reason"),
+    [(None, "missing"), ("sha256=abc", "malformed"), (sign(b"other", SECRET), "mismatch")],
+)
+async def test_a_bad_signature_is_401_and_nothing_is_kept(
+    signature: str | None, reason: str
+) -> None:
+    h = Harness()
+
+    assert await h.post(_body(), signature) == (401, "invalid signature")
+
+    assert h.sink.published == []
+    assert h.dedupe.states == {}
+    assert h.metric("wagate_ingest_signature_failures_total", reason=reason) == 1
+    assert h.metric("wagate_ingest_webhooks_total", outcome="bad_signature") == 1
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[]"])
+async def test_a_signed_body_that_is_not_a_json_object_is_400(body: bytes) -> None:
+    h = Harness()
+
+    status, _ = await h.post(body)
+
+    assert status == 400
+    assert h.sink.published == []
+    assert h.metric("wagate_ingest_webhooks_total", outcome="not_json") == 1
+
+
+async def test_a_redelivered_webhook_yields_its_events_once() -> None:
+    h = Harness()
+    body = _body(messages=2, statuses=2)
+
+    assert await h.post(body) == (200, "ok")
+    first = list(h.sink.published)
+    assert await h.post(body) == (200, "ok")
+
+    assert h.sink.published == first
+    assert h.metric("wagate_ingest_webhooks_total", outcome="duplicate") == 1
+    assert h.metric("wagate_ingest_duplicate_events_total", topic=STATUSES.name) == 2
+
+
+async def test_a_new_webhook_repeating_a_known_status_publishes_only_the_new_facts() -> None:
+    h = Harness()
+    await h.post(_body(messages=1, statuses=1))
+
+    await h.post(_body(messages=2, statuses=1))
+
+    inbound = [e.message_id for t, e, _ in h.sink.published if t == INBOUND_MESSAGES.name]
+    assert inbound == ["wamid.in0", "wamid.in1"]
+    assert h.sink.topics().count(STATUSES.name) == 1
+    assert h.sink.topics().count(WEBHOOKS_RAW.name) == 2
+
+
+async def test_kafka_down_is_503_then_the_retry_keeps_everything() -> None:
+    h = Harness()
+    body = _body(messages=2, statuses=1)
+    h.sink.down = True
+
+    assert await h.post(body) == (503, "temporarily unavailable")
+    assert h.sink.published == []
+    assert h.dedupe.states == {}
+
+    h.sink.down = False
+    assert await h.post(body) == (200, "ok")
+    assert h.sink.topics() == [WEBHOOKS_RAW.name, *[INBOUND_MESSAGES.name] * 2, STATUSES.name]
+    assert h.metric("wagate_ingest_webhooks_total", outcome="unavailable") == 1
+
+
+async def test_the_dedupe_store_down_is_503_and_nothing_is_published() -> None:
+    h = Harness()
+    h.dedupe.down = True
+
+    assert (await h.post(_body()))[0] == 503
+    assert h.sink.published == []
+
+
+async def test_a_delivery_racing_another_in_flight_is_asked_to_retry() -> None:
+    h = Harness()
+    body = _body()
+    assert await h.post(body) == (200, "ok")
+    published = list(h.sink.published)
+    h.dedupe.states = dict.fromkeys(h.dedupe.states, False)  # claims held by a request in flight
+
+    assert await h.post(body) == (503, "being processed, retry later")
+
+    assert h.sink.published == published
+    assert h.metric("wagate_ingest_webhooks_total", outcome="busy") == 1
+
+
+async def test_unparsed_fragments_are_published_and_counted() -> None:
+    h = Harness()
+    odd = {"field": "history", "value": {"history": []}}
+
+    assert await h.post(_body(extra=[odd])) == (200, "ok")
+
+    assert h.sink.topics()[-1] == WEBHOOKS_UNPARSED.name
+    assert h.metric("wagate_ingest_unparsed_total", field="history") == 1
+
+
+@pytest.mark.parametrize(
+    ("mode", "token", "challenge", "reply"),
+    [
+        ("subscribe", "wagate-verify-token", "1158201444", (200, "1158201444")),
+        ("subscribe", "wrong", "1158201444", (403, "verification failed")),
+        ("unsubscribe", "wagate-verify-token", "1", (403, "verification failed")),
+        ("subscribe", None, "1", (403, "verification failed")),
+        ("subscribe", "wagate-verify-token", None, (403, "verification failed")),
+    ],
+)
+def test_handshake(
+    mode: str, token: str | None, challenge: str | None, reply: tuple[int, str]
+) -> None:
+    result = Harness().intake.handshake(mode, token, challenge)
+
+    assert (result.status, result.text) == reply
