@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.events.account import AccountUpdateReported, WebhookErrorReported
+from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event
@@ -121,6 +122,13 @@ WEBHOOKS_UNPARSED = TopicSpec(
     retention_ms=30 * DAY_MS,
     doc="Webhook fragments ingest did not understand, kept whole for replay.",
 )
+CONSENT = TopicSpec(
+    "wagate.consent.v1",
+    ConsentChanged,
+    "phone_number_id:wa_id",
+    retention_ms=30 * DAY_MS,
+    doc="Consent changes wagate learned from sending (131050: marketing stopped).",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_RAW,
@@ -135,5 +143,6 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     ACCOUNT_UPDATES,
     WEBHOOK_ERRORS,
     WEBHOOKS_UNPARSED,
+    CONSENT,
 )
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}
