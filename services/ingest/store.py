@@ -26,6 +26,7 @@ _UNAVAILABLE = (
     asyncpg.TooManyConnectionsError,
     asyncpg.CannotConnectNowError,
     asyncpg.InterfaceError,
+    asyncpg.DeadlockDetectedError,
 )
 
 _CLAIM = """
@@ -55,7 +56,7 @@ class SeenEvents:
         self._lease_s = lease_s
 
     async def claim(self, event_ids: Sequence[str]) -> Claim:
-        ids = list(dict.fromkeys(event_ids))
+        ids = sorted(set(event_ids))  # one lock order for every request: no deadlocks
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 mine = {r["event_id"] for r in await conn.fetch(_CLAIM, ids, self._lease_s)}

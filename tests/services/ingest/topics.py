@@ -1,0 +1,35 @@
+"""Reading back what ingest published, from the beginning of this test's own topics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from shared.messaging import partitions_of
+from shared.settings import KafkaSettings
+from shared.topics import TopicSpec
+
+
+async def read_all(settings: KafkaSettings, spec: TopicSpec) -> list[dict[str, Any]]:
+    """Every record of `spec`'s topic, decoded as JSON, with its key under `_key`."""
+    topic = settings.topic(spec.name)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in await partitions_of(settings, topic)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        records: list[dict[str, Any]] = []
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            batches = await consumer.getmany(timeout_ms=500)
+            for batch in batches.values():
+                for r in batch:
+                    records.append({**json.loads(r.value), "_key": (r.key or b"").decode()})
+        return records
+    finally:
+        await consumer.stop()
