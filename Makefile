@@ -65,5 +65,13 @@ bench: setup ## Benchmarks that print their figures
 	deploy/local/infra.sh up
 	$(BIN)/python -m bench
 
+deploy-check: $(BIN)/.installed ## Kubernetes manifests: hadolint, topics vs registry, every overlay rendered and validated offline
+	deploy/k8s/check.sh
+
+deploy-topics: $(BIN)/.installed ## Regenerate the Strimzi KafkaTopics from shared/topics.py
+	$(BIN)/python deploy/k8s/gen_topics.py
+
+.PHONY: deploy-check deploy-topics
+
 clean: stop ## Stop everything and delete the venv and local data
 	rm -rf $(VENV) $(WAGATE_LOCAL) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,122 @@
+"""Checks each Deployment's environment against its service's settings class: every ConfigMap
+key and env name must be a setting (`<NAME>_FIELD`, nested with `__`), the whole environment
+must build the settings, and the server must listen on 0.0.0.0 at the container's http port.
+
+Runs in the project's virtualenv on the JSON that validate.py --dump wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_settings import BaseSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+Doc = dict[str, Any]
+SECRET_PLACEHOLDER = {"_APP_SECRETS": '["placeholder"]', "_ACCESS_TOKENS": '["placeholder"]'}
+
+
+def settings_class(service: str) -> type[BaseSettings]:
+    module = importlib.import_module(f"services.{service}.settings")
+    prefix = f"{service.upper()}_"
+    for _, value in inspect.getmembers(module, inspect.isclass):
+        if issubclass(value, BaseSettings) and value.model_config.get("env_prefix") == prefix:
+            return value
+    raise LookupError(f"services/{service}/settings.py has no BaseSettings with prefix {prefix}")
+
+
+def env_names(model: type[BaseModel], prefix: str) -> Iterator[str]:
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name.upper()}"
+        yield key
+        kind = field.annotation
+        if inspect.isclass(kind) and issubclass(kind, BaseModel):
+            yield from env_names(kind, f"{key}__")
+
+
+def environment(container: Doc, config_maps: dict[str, Doc]) -> tuple[dict[str, str], list[str]]:
+    env: dict[str, str] = {}
+    errors: list[str] = []
+    for source in container.get("envFrom", []):
+        name = (source.get("configMapRef") or {}).get("name")
+        if name not in config_maps:
+            errors.append(f"envFrom ConfigMap {name} is not in the rendered manifests")
+            continue
+        env.update(config_maps[name].get("data") or {})
+    for item in container.get("env", []):
+        if "value" in item:
+            env[item["name"]] = item["value"]
+        else:
+            suffix = next((s for s in SECRET_PLACEHOLDER if item["name"].endswith(s)), None)
+            env[item["name"]] = SECRET_PLACEHOLDER[suffix] if suffix else "placeholder"
+    return env, errors
+
+
+def build(cls: type[BaseSettings], env: dict[str, str]) -> BaseSettings:
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        return cls()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def deployment_errors(doc: Doc, config_maps: dict[str, Doc]) -> Iterator[str]:
+    for container in doc["spec"]["template"]["spec"]["containers"]:
+        command = container.get("command") or []
+        if command[:2] != ["python", "-m"] or not command[2].startswith("services."):
+            yield f"container {container['name']}: command must be python -m services.<name>"
+            continue
+        service = command[2].removeprefix("services.")
+        cls = settings_class(service)
+        env, errors = environment(container, config_maps)
+        yield from errors
+        prefix = f"{service.upper()}_"
+        known = set(env_names(cls, prefix))
+        for key in sorted(set(env) - known):
+            yield f"{key} is no setting of services/{service}/settings.py"
+        try:
+            settings: Any = build(cls, env)
+        except ValidationError as exc:
+            yield f"the environment does not build {cls.__name__}: {exc}"
+            continue
+        ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+        if settings.http.host != "0.0.0.0":  # noqa: S104 - pods must listen on every address
+            yield f"{prefix}HTTP__HOST is {settings.http.host}; a pod must listen on 0.0.0.0"
+        if settings.http.port != ports.get("http"):
+            yield f"{prefix}HTTP__PORT is {settings.http.port}, containerPort http is {ports}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("dump", type=Path, help="JSON written by validate.py --dump")
+    args = parser.parse_args(argv)
+    docs: list[Doc] = json.loads(args.dump.read_text())
+    config_maps = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ConfigMap"}
+    failures = [
+        f"{args.dump.stem}: Deployment/{doc['metadata']['name']}: {message}"
+        for doc in docs
+        if doc.get("kind") == "Deployment"
+        for message in deployment_errors(doc, config_maps)
+    ]
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    count = sum(1 for d in docs if d.get("kind") == "Deployment")
+    print(f"{args.dump.stem}: {count} deployments' settings: {len(failures) or 'no'} errors")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
