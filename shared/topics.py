@@ -15,6 +15,7 @@ from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event
 from shared.events.intents import OutboundIntentSubmitted
 from shared.events.preferences import UserPreferenceChanged
+from shared.events.template_states import TemplateStateChanged
 from shared.events.templates import TemplateUpdateReported
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported, WebhookReceived
@@ -130,6 +131,16 @@ CONSENT = TopicSpec(
     doc="Consent changes wagate learned from sending (131050: marketing stopped).",
 )
 
+TEMPLATE_STATES = TopicSpec(
+    "wagate.template.states.v1",
+    TemplateStateChanged,
+    "waba_id:name:language",
+    partitions=6,
+    compacted=True,
+    retention_ms=-1,
+    doc="The current state of every template-language and its send-time parameters (compacted).",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_RAW,
     INBOUND_MESSAGES,
@@ -140,6 +151,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     DEAD_LETTERS,
     USER_PREFERENCES,
     TEMPLATE_UPDATES,
+    TEMPLATE_STATES,
     ACCOUNT_UPDATES,
     WEBHOOK_ERRORS,
     WEBHOOKS_UNPARSED,

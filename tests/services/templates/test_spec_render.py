@@ -1,0 +1,195 @@
+"""The send-time parameter spec and the preview render of a template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from services.templates.render import render
+from services.templates.spec import parameter_spec
+from shared.events.template_states import ButtonParameter, ParameterSpec
+from tests.services.templates.builders import (
+    auth,
+    body,
+    buttons,
+    copy_code,
+    footer,
+    header_text,
+    media_header,
+    named_body,
+    quick,
+    template,
+    url,
+)
+
+NAMED = named_body(
+    "Hi {{first_name}}, order {{order_number}} is ready.", first_name="a", order_number="b"
+)
+
+SPECS: list[tuple[str, dict[str, Any], ParameterSpec]] = [
+    ("static", template(body("Your order has shipped.")), ParameterSpec()),
+    ("positional body", template(body()), ParameterSpec(body_count=2)),
+    (
+        "text header, url and quick reply",
+        template(header_text(), body(), buttons(quick(), url())),
+        ParameterSpec(
+            header_kind="text",
+            header_count=1,
+            body_count=2,
+            buttons=(ButtonParameter(index=1, sub_type="url"),),
+        ),
+    ),
+    (
+        "named with document header",
+        template(media_header("DOCUMENT"), NAMED, parameter_format="named"),
+        ParameterSpec(
+            parameter_format="named",
+            header_kind="document",
+            body_names=("first_name", "order_number"),
+        ),
+    ),
+    (
+        "copy code and static url",
+        template(body(), buttons(url("https://example.com/help"), copy_code())),
+        ParameterSpec(body_count=2, buttons=(ButtonParameter(index=1, sub_type="copy_code"),)),
+    ),
+    (
+        "authentication",
+        auth(),
+        ParameterSpec(body_count=1, buttons=(ButtonParameter(index=0, sub_type="url"),)),
+    ),
+    (
+        "location",
+        template(media_header("LOCATION", None), body()),
+        ParameterSpec(header_kind="location", body_count=2),
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "tpl", "expected"), SPECS, ids=[s[0] for s in SPECS])
+def test_parameter_spec(case: str, tpl: dict[str, Any], expected: ParameterSpec) -> None:
+    fmt = tpl.get("parameter_format", "positional")
+    assert parameter_spec(tpl["category"], fmt, tpl["components"]) == expected
+
+
+def _render(tpl: dict[str, Any], sample: dict[str, Any]) -> Any:
+    return render(
+        tpl["category"], tpl.get("parameter_format", "positional"), tpl["components"], sample
+    )
+
+
+def test_render_positional_with_header_footer_and_url() -> None:
+    tpl = template(header_text(), body(), footer(), buttons(quick(), url()))
+    sample = {"header": ["A-42"], "body": ["Ana", "A-42"], "buttons": {"1": "A-42"}}
+    rendered, issues = _render(tpl, sample)
+    assert issues == []
+    assert rendered.header == "Order A-42"
+    assert rendered.body == "Hello Ana, your order A-42 has shipped."
+    assert rendered.footer == "Lucky Shrub"
+    assert rendered.buttons[1] == {
+        "type": "URL",
+        "text": "Track order",
+        "url": "https://example.com/track/A-42",
+    }
+    assert list(rendered.components) == [
+        {"type": "header", "parameters": [{"type": "text", "text": "A-42"}]},
+        {
+            "type": "body",
+            "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "A-42"}],
+        },
+        {
+            "type": "button",
+            "sub_type": "url",
+            "index": 1,
+            "parameters": [{"type": "text", "text": "A-42"}],
+        },
+    ]
+
+
+def test_render_named_with_media_header() -> None:
+    tpl = template(media_header("DOCUMENT"), NAMED, parameter_format="named")
+    sample = {
+        "header": {"link": "https://x.test/a.pdf"},
+        "body": {"order_number": "7", "first_name": "Jo"},
+    }
+    rendered, issues = _render(tpl, sample)
+    assert issues == []
+    assert rendered.body == "Hi Jo, order 7 is ready."
+    assert rendered.components[0] == {
+        "type": "header",
+        "parameters": [{"type": "document", "document": {"link": "https://x.test/a.pdf"}}],
+    }
+    assert rendered.components[1]["parameters"][0] == {
+        "type": "text",
+        "text": "Jo",
+        "parameter_name": "first_name",
+    }
+
+
+def test_render_authentication() -> None:
+    rendered, issues = _render(auth(), {"body": ["123456"]})
+    assert issues == []
+    assert (
+        rendered.body
+        == "*123456* is your verification code. For your security, do not share this code."
+    )
+    assert rendered.footer == "This code expires in 10 minutes."
+    assert rendered.components[1]["parameters"] == [{"type": "text", "text": "123456"}]
+
+
+BAD: list[tuple[str, dict[str, Any], dict[str, Any], set[tuple[str, str]]]] = [
+    (
+        "body value missing",
+        template(body()),
+        {"body": ["Ana"]},
+        {("parameters.body[1]", "PARAMETER_MISSING")},
+    ),
+    (
+        "body value extra",
+        template(body()),
+        {"body": ["a", "b", "c"]},
+        {("parameters.body", "PARAMETER_UNKNOWN")},
+    ),
+    (
+        "header value too long",
+        template(header_text(), body()),
+        {"header": ["x" * 61], "body": ["a", "b"]},
+        {("parameters.header[0]", "TOO_LONG")},
+    ),
+    (
+        "media header without link",
+        template(media_header("IMAGE"), body()),
+        {"body": ["a", "b"]},
+        {("parameters.header", "PARAMETER_MISSING")},
+    ),
+    (
+        "url button without value",
+        template(body(), buttons(url())),
+        {"body": ["a", "b"]},
+        {("parameters.buttons.0", "PARAMETER_MISSING")},
+    ),
+    (
+        "coupon too long",
+        template(body(), buttons(copy_code())),
+        {"body": ["a", "b"], "buttons": {"0": "X" * 16}},
+        {("parameters.buttons.0", "TOO_LONG")},
+    ),
+    (
+        "named value missing",
+        template(NAMED, parameter_format="named"),
+        {"body": {"first_name": "Jo"}},
+        {("parameters.body.order_number", "PARAMETER_MISSING")},
+    ),
+    ("otp missing", auth(), {}, {("parameters.body[0]", "PARAMETER_MISSING")}),
+    ("otp too long", auth(), {"body": ["1" * 16]}, {("parameters.body[0]", "INVALID_CODE")}),
+]
+
+
+@pytest.mark.parametrize(("case", "tpl", "sample", "expected"), BAD, ids=[b[0] for b in BAD])
+def test_render_refuses_bad_parameters(
+    case: str, tpl: dict[str, Any], sample: dict[str, Any], expected: set[tuple[str, str]]
+) -> None:
+    rendered, issues = _render(tpl, sample)
+    assert rendered is None
+    assert {(i.field, i.code) for i in issues} == expected
