@@ -1,16 +1,35 @@
-"""`wagate sandbox ...`: drive the local Cloud API stand-in."""
+"""`wagate sandbox ...`: drive the local Cloud API stand-in (customers, templates, numbers,
+faults) and inspect what it saw."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
+import time
 from typing import Any
 
 import aiohttp
 import click
 
 from shared.runtime import EXIT_UNAVAILABLE
+
+MESSAGE_TYPES = [
+    "text",
+    "image",
+    "video",
+    "audio",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "interactive",
+    "button",
+    "reaction",
+    "order",
+    "system",
+    "unsupported",
+]
 
 
 @click.group()
@@ -23,27 +42,186 @@ from shared.runtime import EXIT_UNAVAILABLE
 )
 @click.pass_context
 def sandbox(ctx: click.Context, url: str) -> None:
-    """Act as a customer or inspect the sandbox."""
+    """Act as a customer or as Meta, inspect the sandbox, inject faults."""
     ctx.obj = url.rstrip("/")
+
+
+def _json_object(value: str | None, what: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"{what} is not JSON: {exc}") from exc
 
 
 @sandbox.command("customer-message")
 @click.option("--to", "phone_number_id", required=True, help="Business phone number id.")
 @click.option("--from", "wa_id", required=True, help="The customer's WhatsApp id.")
-@click.option("--text", required=True, help="What the customer writes.")
+@click.option("--text", help="What the customer writes (type text).")
+@click.option("--type", "kind", type=click.Choice(MESSAGE_TYPES), default="text", show_default=True)
+@click.option(
+    "--content", help='The object of that type as JSON, e.g. \'{"payload":"STOP","text":"Stop"}\'.'
+)
+@click.option("--context", "context_id", help="The business message (wamid) this answers.")
+@click.option("--referral", help="Click-to-WhatsApp referral object as JSON.")
+@click.option("--ago", type=float, help="Written this many seconds ago (past timestamp).")
 @click.option("--name", default="Sandbox Customer", show_default=True)
 @click.pass_obj
-def customer_message(url: str, phone_number_id: str, wa_id: str, text: str, name: str) -> None:
-    """A customer writes to a business number (opens the 24-hour window)."""
-    body = {"phone_number_id": phone_number_id, "from": wa_id, "text": text, "name": name}
-    click.echo(json.dumps(_call("POST", f"{url}/sandbox/customer-messages", body)))
+def customer_message(
+    url: str,
+    phone_number_id: str,
+    wa_id: str,
+    text: str | None,
+    kind: str,
+    content: str | None,
+    context_id: str | None,
+    referral: str | None,
+    ago: float | None,
+    name: str,
+) -> None:
+    """A customer writes to a business number (any type; text opens the 24-hour window)."""
+    body: dict[str, Any] = {"phone_number_id": phone_number_id, "from": wa_id, "name": name}
+    body["type"] = kind
+    if content is not None:
+        body[kind] = _json_object(content, "--content")
+    elif kind == "text":
+        if text is None:
+            raise click.UsageError("--text or --content is required")
+        body["text"] = text
+    if context_id:
+        body["context"] = {"id": context_id}
+    if referral:
+        body["referral"] = _json_object(referral, "--referral")
+    if ago is not None:
+        body["timestamp"] = int(time.time() - ago)
+    _echo(_call("POST", f"{url}/_sandbox/customer-messages", body))
+
+
+@sandbox.command("read")
+@click.argument("wamid")
+@click.pass_obj
+def read(url: str, wamid: str) -> None:
+    """The customer reads a message the business sent (a `read` status follows)."""
+    _echo(_call("POST", f"{url}/_sandbox/customer-reads", {"wamid": wamid}))
+
+
+@sandbox.command("marketing")
+@click.argument("value", type=click.Choice(["stop", "resume"]))
+@click.option("--to", "phone_number_id", required=True, help="Business phone number id.")
+@click.option("--from", "wa_id", required=True, help="The customer's WhatsApp id.")
+@click.pass_obj
+def marketing(url: str, value: str, phone_number_id: str, wa_id: str) -> None:
+    """The customer stops or resumes marketing messages (a user_preferences webhook)."""
+    body = {"phone_number_id": phone_number_id, "wa_id": wa_id, "value": value}
+    _echo(_call("POST", f"{url}/_sandbox/user-preferences", body))
+
+
+@sandbox.command("throughput")
+@click.option("--number", "phone_number_id", required=True, help="Business phone number id.")
+@click.option("--mps", type=float, required=True, help="Messages per second allowed.")
+@click.pass_obj
+def throughput(url: str, phone_number_id: str, mps: float) -> None:
+    """Set a number's throughput; sends above it get 130429."""
+    body = {"phone_number_id": phone_number_id, "mps": mps}
+    _echo(_call("POST", f"{url}/_sandbox/throughput", body))
+
+
+@sandbox.command("messages")
+@click.option("--number", "phone_number_id", help="Only this business phone number id.")
+@click.pass_obj
+def messages(url: str, phone_number_id: str | None) -> None:
+    """What each number sent and received."""
+    query = f"?phone_number_id={phone_number_id}" if phone_number_id else ""
+    _echo(_call("GET", f"{url}/_sandbox/messages{query}", None))
 
 
 @sandbox.command("violations")
+@click.option("--code", type=int, help="Only violations with this Meta error code.")
 @click.pass_obj
-def violations(url: str) -> None:
+def violations(url: str, code: int | None) -> None:
     """Every request the sandbox refused for breaking one of Meta's rules."""
-    click.echo(json.dumps(_call("GET", f"{url}/sandbox/violations", None)))
+    query = f"?code={code}" if code is not None else ""
+    _echo(_call("GET", f"{url}/sandbox/violations{query}", None))
+
+
+@sandbox.command("faults")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="e.g. drop_rate=0.1")
+@click.option("--seed", type=int, help="Seed the fault (and nothing else) random source.")
+@click.option("--clear", is_flag=True, help="Back to no faults.")
+@click.pass_obj
+def faults(url: str, settings: tuple[str, ...], seed: int | None, clear: bool) -> None:
+    """Show or change the injected faults (rates in [0, 1])."""
+    if not settings and seed is None and not clear:
+        _echo(_call("GET", f"{url}/_sandbox/faults", None))
+        return
+    current: dict[str, Any] = {} if clear else _call("GET", f"{url}/_sandbox/faults", None)
+    for item in settings:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
+        current[name.strip()] = float(value) if "." in value or "e" in value else int(value)
+    if seed is not None:
+        current["seed"] = seed
+    _echo(_call("PUT", f"{url}/_sandbox/faults", current))
+
+
+@sandbox.command("reset")
+@click.option("--seed", type=int, help="Restart ids and faults from this seed.")
+@click.pass_obj
+def reset(url: str, seed: int | None) -> None:
+    """Forget every message, template, window and violation."""
+    _echo(_call("POST", f"{url}/_sandbox/reset", {"seed": seed}))
+
+
+@sandbox.group("template")
+def template() -> None:
+    """Act as Meta on message templates."""
+
+
+@template.command("list")
+@click.pass_obj
+def template_list(url: str) -> None:
+    """Every template, whatever its status."""
+    _echo(_call("GET", f"{url}/_sandbox/templates", None))
+
+
+def _template_action(name: str, help_text: str) -> None:
+    @template.command(name, help=help_text)
+    @click.argument("template_id")
+    @click.pass_obj
+    def action(url: str, template_id: str) -> None:
+        _echo(_call("POST", f"{url}/_sandbox/templates/{template_id}/{name}", {}))
+
+
+_template_action("review", "Decide a PENDING template now.")
+_template_action("pause", "Pause for low quality (the third pause disables).")
+_template_action("unpause", "Unpause a paused template.")
+_template_action("disable", "Disable a template for good.")
+
+
+@template.command("category")
+@click.argument("template_id")
+@click.argument("category", type=click.Choice(["MARKETING", "UTILITY", "AUTHENTICATION"]))
+@click.option("--notice", is_flag=True, help="Only announce the change, 24 h ahead.")
+@click.pass_obj
+def template_category(url: str, template_id: str, category: str, notice: bool) -> None:
+    """Re-categorise a template."""
+    body = {"category": category, "notice": notice}
+    _echo(_call("POST", f"{url}/_sandbox/templates/{template_id}/category", body))
+
+
+@template.command("quality")
+@click.argument("template_id")
+@click.argument("score", type=click.Choice(["GREEN", "YELLOW", "RED", "UNKNOWN"]))
+@click.pass_obj
+def template_quality(url: str, template_id: str, score: str) -> None:
+    """Change a template's quality score."""
+    _echo(_call("POST", f"{url}/_sandbox/templates/{template_id}/quality", {"score": score}))
+
+
+def _echo(payload: Any) -> None:
+    click.echo(json.dumps(payload))
 
 
 def _call(method: str, url: str, body: dict[str, Any] | None) -> Any:

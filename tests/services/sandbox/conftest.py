@@ -1,0 +1,145 @@
+"""A sandbox served over real HTTP, posting its signed webhooks to a recording receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from services.sandbox.app import build_app
+from services.sandbox.faults import FaultBoard
+from services.sandbox.handlers import Sandbox
+from services.sandbox.ids import Ids
+from services.sandbox.settings import SandboxSettings
+from services.sandbox.webhooks import WebhookSender
+from services.sandbox.world import World
+from shared import http, webhook_signature
+from shared.events.envelope import utcnow
+
+SECRET = "sandbox-app-secret"
+TOKEN = {"Authorization": "Bearer sandbox-token"}
+PNID = "106540352242922"
+WABA = "100000000000001"
+
+
+@dataclass
+class Receiver:
+    """Ingest's stand-in: records every webhook and whether its signature holds."""
+
+    bodies: list[bytes] = field(default_factory=list)
+    signed: list[bool] = field(default_factory=list)
+    refuse_next: int = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        valid = webhook_signature.verify(
+            body, request.headers.get(webhook_signature.HEADER), [SECRET]
+        )
+        self.bodies.append(body)
+        self.signed.append(valid)
+        if not valid:
+            return web.Response(status=401)
+        if self.refuse_next > 0:
+            self.refuse_next -= 1
+            return web.Response(status=503)
+        return web.Response(text="ok")
+
+    def payloads(self, signed_only: bool = True) -> list[dict[str, Any]]:
+        return [
+            json.loads(b)
+            for b, ok in zip(self.bodies, self.signed, strict=True)
+            if ok or not signed_only
+        ]
+
+    def statuses(self) -> list[dict[str, Any]]:
+        return [
+            item
+            for p in self.payloads()
+            for e in p["entry"]
+            for c in e["changes"]
+            for item in c["value"].get("statuses", [])
+        ]
+
+    def changes(self, field_name: str) -> list[dict[str, Any]]:
+        return [
+            c["value"]
+            for p in self.payloads()
+            for e in p["entry"]
+            for c in e["changes"]
+            if c["field"] == field_name
+        ]
+
+
+@dataclass
+class Stack:
+    client: TestClient[web.Request, web.Application]
+    receiver: Receiver
+    sandbox: Sandbox
+    sender: WebhookSender
+
+    async def settle(self) -> None:
+        """Wait for every status lifecycle, review and webhook to be done."""
+        await self.sandbox.tasks.idle()
+        await asyncio.wait_for(self.sender.drained(), timeout=10)
+
+    async def call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, auth: bool = True
+    ) -> tuple[int, Any]:
+        headers = TOKEN if auth else {}
+        async with self.client.request(method, path, json=body, headers=headers) as resp:
+            return resp.status, await resp.json()
+
+    async def send(self, payload: dict[str, Any], version: str = "v24.0") -> tuple[int, Any]:
+        return await self.call("POST", f"/{version}/{PNID}/messages", payload)
+
+
+StackFactory = Callable[..., Awaitable[Stack]]
+
+
+@pytest.fixture
+async def make_stack() -> AsyncIterator[StackFactory]:
+    cleanups: list[Callable[[], Awaitable[None]]] = []
+
+    async def make(**overrides: Any) -> Stack:
+        receiver = Receiver()
+        hook_app = web.Application()
+        hook_app.router.add_post("/webhook", receiver.handle)
+        hook_server = TestServer(hook_app)
+        await hook_server.start_server()
+        cleanups.append(hook_server.close)
+        defaults: dict[str, Any] = {
+            "status_delay_s": 0,
+            "review_delay_s": 0,
+            "webhook_retry_max_s": 0.2,
+        }
+        settings = SandboxSettings(**{**defaults, **overrides})
+        session = aiohttp.ClientSession()
+        cleanups.append(session.close)
+        board = FaultBoard(settings.faults, settings.seed)
+        sender = WebhookSender(session, str(hook_server.make_url("/webhook")), SECRET, 0.2, board)
+        sandbox = Sandbox(settings, World(), sender, utcnow, Ids(settings.seed), board=board)
+        task = asyncio.create_task(sender.run())
+
+        async def stop_sender() -> None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+        cleanups.append(stop_sender)
+        cleanups.append(sandbox.close)
+        client = TestClient(
+            TestServer(build_app(settings, sandbox, http.Readiness({"http": True})))
+        )
+        await client.start_server()
+        cleanups.append(client.close)
+        return Stack(client, receiver, sandbox, sender)
+
+    yield make
+    for cleanup in reversed(cleanups):
+        await cleanup()

@@ -1,0 +1,102 @@
+"""Fault injection is seeded: the same seed gives the same faults, ids and webhook plans."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from pydantic import ValidationError
+
+from services.sandbox.faults import (
+    ApiFault,
+    FaultBoard,
+    Faults,
+    WebhookPlan,
+    api_fault,
+    webhook_plan,
+)
+from services.sandbox.ids import Ids
+
+
+def test_no_faults_by_default() -> None:
+    board = FaultBoard(Faults(), seed=1)
+    assert [board.next_api_fault() for _ in range(100)] == [None] * 100
+    assert {board.next_webhook_plan() for _ in range(100)} == {WebhookPlan()}
+
+
+@pytest.mark.parametrize(
+    ("faults", "fault"),
+    [
+        (Faults(server_error_rate=1), ApiFault.SERVER_ERROR),
+        (Faults(timeout_rate=1), ApiFault.TIMEOUT),
+        (Faults(drop_rate=1), ApiFault.DROP),
+        (Faults(throttle_rate=1), ApiFault.THROTTLE),
+    ],
+)
+def test_a_rate_of_one_always_fires(faults: Faults, fault: ApiFault) -> None:
+    assert api_fault(random.Random(0), faults, 0) is fault
+
+
+def test_rates_are_roughly_honoured() -> None:
+    rng = random.Random(7)
+    hits = sum(api_fault(rng, Faults(server_error_rate=0.2), 0) is not None for _ in range(5000))
+    assert 900 < hits < 1100
+
+
+def test_the_same_seed_repeats_the_same_faults() -> None:
+    faults = Faults(server_error_rate=0.1, drop_rate=0.1, webhook_duplicate_rate=0.3)
+
+    def run(seed: int) -> list[object]:
+        board = FaultBoard(faults, seed)
+        return [board.next_api_fault() for _ in range(200)] + [
+            board.next_webhook_plan() for _ in range(200)
+        ]
+
+    assert run(42) == run(42)
+    assert run(42) != run(43)
+
+
+def test_a_throttling_burst_refuses_the_next_calls_too() -> None:
+    board = FaultBoard(Faults(throttle_rate=1, throttle_burst=3), seed=0)
+    assert board.next_api_fault() is ApiFault.THROTTLE
+    board.configure(Faults(throttle_burst=3), seed=0)  # no new bursts, none in progress
+    assert board.next_api_fault() is None
+
+    board = FaultBoard(Faults(throttle_rate=1, throttle_burst=3), seed=0)
+    board.next_api_fault()
+    board.faults = Faults(throttle_burst=3)  # the burst already started goes on
+    assert [board.next_api_fault() for _ in range(4)] == [ApiFault.THROTTLE] * 2 + [None] * 2
+
+
+def test_webhook_plans() -> None:
+    everything = Faults(
+        webhook_duplicate_rate=1,
+        webhook_reorder_rate=1,
+        webhook_delay_rate=1,
+        webhook_delay_s=3,
+        webhook_bad_signature_rate=1,
+    )
+    assert webhook_plan(random.Random(0), everything) == WebhookPlan(2, 3.0, True, True)
+
+
+@pytest.mark.parametrize("field", ["drop_rate", "webhook_reorder_rate"])
+@pytest.mark.parametrize("value", [-0.1, 1.5])
+def test_rates_are_probabilities(field: str, value: float) -> None:
+    with pytest.raises(ValidationError):
+        Faults(**{field: value})
+
+
+def test_ids_repeat_under_a_seed_and_differ_without() -> None:
+    def draw(ids: Ids) -> list[str]:
+        return [ids.wamid(), ids.template_id(), ids.trace_id(), ids.wamid()]
+
+    assert draw(Ids(5)) == draw(Ids(5))
+    assert draw(Ids(5)) != draw(Ids(6))
+    assert draw(Ids(None)) != draw(Ids(None))
+    first = draw(Ids(5))
+    assert first[0].startswith("wamid.") and first[0] != first[3]
+    assert first[1].isdigit() and len(first[1]) == 16
+    seeded = Ids(9)
+    before = draw(seeded)
+    seeded.reseed(9)
+    assert draw(seeded) == before
