@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     expected = render(ALL_TOPICS)
     if not args.check:
         args.output.write_text(expected)
-        print(f"wrote {len(ALL_TOPICS)} topics to {args.output.relative_to(ROOT)}")
+        print(f"wrote {len(ALL_TOPICS)} topics to {args.output}")
         return 0
     actual = args.output.read_text() if args.output.exists() else ""
     if actual == expected:

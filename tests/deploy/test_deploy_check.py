@@ -1,0 +1,136 @@
+"""`make deploy-check` passes on the real overlays and fails on a broken copy; the KafkaTopic
+manifests are the topic registry's."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from shared.topics import ALL_TOPICS
+from tests.conftest import unavailable
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy/k8s"
+CHECK = K8S / "check.sh"
+TOOLS = Path(os.environ.get("WAGATE_LOCAL", ROOT / ".local")) / "deploy-tools"
+
+
+def load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_topics", K8S / "gen_topics.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tools() -> None:
+    if not (TOOLS / "bin/kustomize").exists() or not (TOOLS / "venv/bin/python").exists():
+        unavailable("deploy tools", f"nothing in {TOOLS}: run `make deploy-check` once")
+
+
+def deploy_check(k8s: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DEPLOY_K8S": str(k8s), "WAGATE_LOCAL": str(TOOLS.parent)}
+    return subprocess.run(
+        [str(CHECK)], env=env, capture_output=True, text=True, timeout=100, check=False
+    )
+
+
+def broken_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    copy = tmp_path / "k8s"
+    shutil.copytree(K8S, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    target = copy / file
+    text = target.read_text()
+    assert old in text, f"{old!r} is no longer in {file}: update this test"
+    target.write_text(text.replace(old, new, 1))
+    return copy
+
+
+def test_real_overlays_pass(tools: None) -> None:
+    result = deploy_check(K8S)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "dev:" in result.stdout and "prod:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        pytest.param(
+            "base/ingest.yaml",
+            "terminationGracePeriodSeconds: 40",
+            "terminationGracePeriod: 40",
+            "terminationGracePeriod",
+            id="unknown-field-in-deployment",
+        ),
+        pytest.param(
+            "components/kafka-users/users.yaml",
+            "patternType: prefix",
+            "patternType: prefixed",
+            "kafkauser-kafka.strimzi.io-v1.json",
+            id="crd-enum",
+        ),
+        pytest.param(
+            "base/dispatch.yaml",
+            "DISPATCH_KAFKA__BOOTSTRAP:",
+            "DISPATCH_KAFKA_BOOTSTRAP:",
+            "DISPATCH_KAFKA_BOOTSTRAP is no setting",
+            id="config-key-typo",
+        ),
+        pytest.param(
+            "base/policy.yaml",
+            "readOnlyRootFilesystem: true",
+            "readOnlyRootFilesystem: false",
+            "readOnlyRootFilesystem must be true",
+            id="writable-root",
+        ),
+        pytest.param(
+            "components/monitoring/prometheus-rules.yaml",
+            "wagate_dispatch_records_retried_total",
+            "wagate_dispatch_no_such_metric_total",
+            "wagate_dispatch_no_such_metric_total, which no service exports",
+            id="alert-on-unknown-metric",
+        ),
+        pytest.param(
+            "components/kafka-topics/topics.yaml",
+            "partitions: 12",
+            "partitions: 24",
+            "run `make deploy-topics`",
+            id="topics-edited-by-hand",
+        ),
+    ],
+)
+def test_broken_manifest_fails(
+    tools: None, tmp_path: Path, file: str, old: str, new: str, message: str
+) -> None:
+    result = deploy_check(broken_copy(tmp_path, file, old, new))
+    assert result.returncode != 0, result.stdout
+    assert message in result.stderr, result.stderr
+    assert "deploy-check: FAILED" in result.stderr
+
+
+def test_generated_topics_match_registry() -> None:
+    generator = load_generator()
+    checked_in = (K8S / "components/kafka-topics/topics.yaml").read_text()
+    assert checked_in == generator.render(ALL_TOPICS), "run `make deploy-topics`"
+    for spec in ALL_TOPICS:
+        manifest = generator.manifest(spec)
+        assert f"topicName: {spec.name}\n" in manifest
+        assert f"partitions: {spec.partitions}\n" in manifest
+        assert f'cleanup.policy: "{spec.config["cleanup.policy"]}"' in manifest
+        assert f'retention.ms: "{spec.retention_ms}"' in manifest
+
+
+def test_topic_check_names_the_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    generator = load_generator()
+    stale = tmp_path / "topics.yaml"
+    stale.write_text(generator.render(ALL_TOPICS[:-1]))
+    assert generator.main(["--check", "--output", str(stale)]) == 1
+    assert "make deploy-topics" in capsys.readouterr().err
+    assert generator.main(["--output", str(stale)]) == 0
+    assert generator.main(["--check", "--output", str(stale)]) == 0
