@@ -62,15 +62,10 @@ def _free_form(
 ) -> Verdict:
     usable_until = snap.expires_at - config.window_safety_margin if snap.expires_at else None
     if usable_until is None or now >= usable_until:
-        detail = (
-            "no customer message opened a 24-hour window"
-            if snap.last_customer_message_at is None
-            else f"the customer service window closed at {snap.expires_at.isoformat()}"  # type: ignore[union-attr]
-        )
         return Verdict(
             "rejected",
             [WINDOW_CLOSED],
-            f"{detail}; outside it only approved templates may be sent",
+            f"{_closed_detail(snap, now)}; outside it only approved templates may be sent",
             snap,
         )
     valid_until = min(usable_until, intent.not_after) if intent.not_after else usable_until
@@ -81,4 +76,15 @@ def _free_form(
         snap,
         pricing="free_service",
         valid_until=valid_until,
+    )
+
+
+def _closed_detail(snap: WindowSnapshot, now: datetime) -> str:
+    if snap.expires_at is None:
+        return "no customer message opened a 24-hour window"
+    if now >= snap.expires_at:
+        return f"the customer service window closed at {snap.expires_at.isoformat()}"
+    return (
+        f"the customer service window closes at {snap.expires_at.isoformat()}, "
+        "inside the safety margin kept before its end"
     )

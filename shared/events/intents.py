@@ -18,6 +18,9 @@ class TextContent(Model):
     preview_url: bool = False
 
 
+CAPTIONED_MEDIA = frozenset({"image", "video", "document"})
+
+
 class MediaContent(Model):
     type: Literal["image", "video", "audio", "document", "sticker"]
     id: str | None = None
@@ -26,9 +29,13 @@ class MediaContent(Model):
     filename: str | None = None
 
     @model_validator(mode="after")
-    def _one_source(self) -> MediaContent:
+    def _fields_of_its_kind(self) -> MediaContent:
         if (self.id is None) == (self.link is None):
             raise ValueError("media needs exactly one of `id` or `link`")
+        if self.caption is not None and self.type not in CAPTIONED_MEDIA:
+            raise ValueError(f"`caption` is allowed on {sorted(CAPTIONED_MEDIA)}, not {self.type}")
+        if self.filename is not None and self.type != "document":
+            raise ValueError(f"`filename` is allowed on documents only, not {self.type}")
         return self
 
 

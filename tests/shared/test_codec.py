@@ -46,7 +46,10 @@ PAYLOAD_A = {
                     "field": "messages",
                     "value": {
                         "messaging_product": "whatsapp",
-                        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PNID},
+                        "metadata": {
+                            "display_phone_number": "15550783881",
+                            "phone_number_id": PNID,
+                        },
                         "contacts": [{"profile": {"name": "Sheena Nelson"}, "wa_id": CUSTOMER}],
                         "messages": [
                             {

@@ -279,8 +279,36 @@ def test_aware_not_after_is_kept() -> None:
 
 def test_intents_are_immutable() -> None:
     intent = OutboundIntentSubmitted(
-        intent_id="order-860198", phone_number_id=PNID, to="16505551234", content=TextContent(body="hi")
+        intent_id="order-860198",
+        phone_number_id=PNID,
+        to="16505551234",
+        content=TextContent(body="hi"),
     )
 
     with pytest.raises(ValidationError):
         intent.to = "16505559876"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "valid"),
+    [
+        pytest.param("image", {"caption": "Your receipt"}, True, id="image-caption"),
+        pytest.param("video", {"caption": "Unboxing"}, True, id="video-caption"),
+        pytest.param(
+            "document",
+            {"caption": "Invoice", "filename": "invoice.pdf"},
+            True,
+            id="document-caption-and-filename",
+        ),
+        pytest.param("audio", {"caption": "Voice note"}, False, id="audio-caption"),
+        pytest.param("sticker", {"caption": "Hi"}, False, id="sticker-caption"),
+        pytest.param("image", {"filename": "a.png"}, False, id="image-filename"),
+        pytest.param("video", {"filename": "a.mp4"}, False, id="video-filename"),
+    ],
+)
+def test_media_fields_belong_to_their_kinds(kind: str, extra: dict[str, str], valid: bool) -> None:
+    if valid:
+        assert MediaContent(type=kind, id="1013859600285441", **extra).type == kind  # type: ignore[arg-type]
+    else:
+        with pytest.raises(ValidationError, match="allowed on"):
+            MediaContent(type=kind, id="1013859600285441", **extra)  # type: ignore[arg-type]

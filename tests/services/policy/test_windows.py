@@ -70,7 +70,9 @@ def test_reactions_and_non_content_messages_change_nothing(
     ("last", "incoming", "expected"),
     [
         pytest.param(T0, T0 + timedelta(hours=5), T0 + timedelta(hours=5), id="newer-refreshes"),
-        pytest.param(T0, T0 + timedelta(seconds=1), T0 + timedelta(seconds=1), id="one-second-later"),
+        pytest.param(
+            T0, T0 + timedelta(seconds=1), T0 + timedelta(seconds=1), id="one-second-later"
+        ),
         pytest.param(T0, T0 + timedelta(days=3), T0 + timedelta(days=3), id="reopens-after-close"),
         pytest.param(T0, T0 - timedelta(hours=2), None, id="older-out-of-order-ignored"),
         pytest.param(T0, T0 - timedelta(seconds=1), None, id="one-second-older-ignored"),
