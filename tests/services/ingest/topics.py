@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -12,6 +13,16 @@ from shared.settings import KafkaSettings
 from shared.topics import TopicSpec
 
 
+async def _partitions(settings: KafkaSettings, topic: str) -> list[int]:
+    """The topic's partitions, waiting out a freshly created topic without leaders yet."""
+    for _ in range(50):
+        try:
+            return await partitions_of(settings, topic)
+        except LookupError:
+            await asyncio.sleep(0.2)
+    return await partitions_of(settings, topic)
+
+
 async def read_all(settings: KafkaSettings, spec: TopicSpec) -> list[dict[str, Any]]:
     """Every record of `spec`'s topic, decoded as JSON, with its key under `_key`."""
     topic = settings.topic(spec.name)
@@ -20,7 +31,7 @@ async def read_all(settings: KafkaSettings, spec: TopicSpec) -> list[dict[str, A
     )
     await consumer.start()
     try:
-        tps = [TopicPartition(topic, p) for p in await partitions_of(settings, topic)]
+        tps = [TopicPartition(topic, p) for p in await _partitions(settings, topic)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
