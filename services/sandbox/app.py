@@ -13,7 +13,7 @@ from services.sandbox.faults import FaultBoard
 from services.sandbox.handlers import Sandbox
 from services.sandbox.ids import Ids
 from services.sandbox.settings import SandboxSettings
-from services.sandbox.web import DESK, SANDBOX, add_routes
+from services.sandbox.web import DESK, SANDBOX, SENDER, add_routes
 from services.sandbox.webhooks import WebhookSender
 from services.sandbox.world import World
 from shared import http
@@ -22,10 +22,11 @@ from shared.metrics import new_registry
 
 
 def build_app(
-    settings: SandboxSettings, sandbox: Sandbox, readiness: http.Readiness
+    sandbox: Sandbox, sender: WebhookSender, readiness: http.Readiness
 ) -> aiohttp.web.Application:
     app = http.base_app(readiness, new_registry())
     app[SANDBOX] = sandbox
+    app[SENDER] = sender
     app[DESK] = TemplateDesk(sandbox)
     add_routes(app)
     return app
@@ -48,7 +49,7 @@ async def run(settings: SandboxSettings, stop: asyncio.Event) -> None:
         stack.push_async_callback(sandbox.close)
         delivering = asyncio.create_task(sender.run())
         stack.callback(delivering.cancel)
-        app = build_app(settings, sandbox, http.Readiness({"http": True}))
+        app = build_app(sandbox, sender, http.Readiness({"http": True}))
         await stack.enter_async_context(http.serving(app, settings.http, "sandbox"))
         await stop.wait()
         with contextlib.suppress(TimeoutError):

@@ -16,7 +16,10 @@ class SandboxSettings(BaseSettings):
     log: LogSettings = LogSettings()
     access_tokens: list[SecretStr] = Field(default_factory=lambda: [SecretStr("sandbox-token")])
     app_secret: SecretStr = SecretStr("sandbox-app-secret")
-    webhook_url: str = "http://127.0.0.1:8081/webhook"
+    webhook_url: str = Field(
+        default="http://127.0.0.1:8081/webhook",
+        description="Where webhooks go; empty: keep them only (GET /_sandbox/webhooks).",
+    )
     waba_id: str = "100000000000001"
     display_phone_number: str = "15550001111"
     status_delay_s: float = Field(default=0.05, ge=0, description="Pause between status webhooks.")

@@ -13,10 +13,12 @@ from services.sandbox import codes, envelopes
 from services.sandbox.catalogue import TemplateDesk
 from services.sandbox.faults import ApiFault
 from services.sandbox.handlers import Sandbox, SendResult
+from services.sandbox.webhooks import WebhookSender
 from shared.events.common import MetaError
 
 SANDBOX = web.AppKey("sandbox", Sandbox)
 DESK = web.AppKey("template_desk", TemplateDesk)
+SENDER = web.AppKey("webhook_sender", WebhookSender)
 
 
 def meta_error(error: MetaError, status: int = 400) -> web.Response:

@@ -15,7 +15,7 @@ from services.sandbox.catalogue import TemplateDesk, TemplateNotFound
 from services.sandbox.faults import Faults
 from services.sandbox.inbound import InvalidCustomerMessage
 from services.sandbox.templates import Template
-from services.sandbox.web import DESK, SANDBOX, json_body
+from services.sandbox.web import DESK, SANDBOX, SENDER, json_body
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
@@ -85,10 +85,17 @@ async def faults(request: web.Request) -> web.Response:
     return web.json_response({**board.faults.model_dump(), "seed": board.seed})
 
 
+async def webhooks(request: web.Request) -> web.Response:
+    """The last webhooks the sandbox sent (or would have sent, with no webhook URL)."""
+    recent = list(request.app[SENDER].recent)
+    return web.json_response({"webhooks": recent, "count": len(recent)})
+
+
 async def reset(request: web.Request) -> web.Response:
     body = await json_body(request) if request.can_read_body else {}
     seed = body.get("seed")
     request.app[SANDBOX].reset(seed if isinstance(seed, int) else None)
+    request.app[SENDER].recent.clear()
     return web.json_response({"reset": True, "seed": seed})
 
 
@@ -133,6 +140,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/_sandbox/faults", faults)
     app.router.add_put("/_sandbox/faults", faults)
     app.router.add_post("/_sandbox/reset", reset)
+    app.router.add_get("/_sandbox/webhooks", webhooks)
     app.router.add_get("/_sandbox/templates", list_templates)
     for name, action in template_actions.items():
         app.router.add_post(f"/_sandbox/templates/{{template_id}}/{name}", _template_action(action))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from shared import logs, webhook_signature
 
 log = logs.get(__name__)
 REORDER_HOLD_S = 1.0
+KEPT = 1000
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ class Delivery:
 class WebhookSender:
     """A queue of webhook bodies posted one by one; a failed post is retried with backoff.
 
-    A badly signed copy is posted once and never retried; the genuine body follows it."""
+    A badly signed copy is posted once and never retried; the genuine body follows it. The
+    last webhooks are kept for inspection; with no URL they are only kept."""
 
     def __init__(
         self,
@@ -46,9 +49,13 @@ class WebhookSender:
         self._pending = 0
         self.board = board or FaultBoard(Faults(), None)
         self.delivered = 0
+        self.recent: deque[dict[str, Any]] = deque(maxlen=KEPT)
         self.refused_forgeries = 0
 
     def enqueue(self, payload: dict[str, Any]) -> None:
+        self.recent.append(payload)
+        if not self._url:
+            return
         body = json.dumps(payload, separators=(",", ":")).encode()
         plan = self.board.next_webhook_plan()
         batch = [Delivery(body, bad_signature=True)] if plan.bad_signature else []

@@ -133,9 +133,7 @@ async def make_stack() -> AsyncIterator[StackFactory]:
 
         cleanups.append(stop_sender)
         cleanups.append(sandbox.close)
-        client = TestClient(
-            TestServer(build_app(settings, sandbox, http.Readiness({"http": True})))
-        )
+        client = TestClient(TestServer(build_app(sandbox, sender, http.Readiness({"http": True}))))
         await client.start_server()
         cleanups.append(client.close)
         return Stack(client, receiver, sandbox, sender)

@@ -459,3 +459,15 @@ async def test_reset_forgets_everything_and_a_seed_repeats_ids(make_stack: Stack
     assert await _violations(first) == []
     assert await first.call("GET", "/_sandbox/messages") == (200, {"sent": [], "received": []})
     assert [await _customer(first) for _ in range(3)] == ids_first
+
+
+async def test_the_last_webhooks_are_kept_for_inspection(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    inbound = await _customer(stack)
+    await stack.settle()
+
+    status, kept = await stack.call("GET", "/_sandbox/webhooks")
+    assert status == 200 and kept["count"] == 1
+    assert kept["webhooks"][0]["entry"][0]["changes"][0]["value"]["messages"][0]["id"] == inbound
+    await stack.call("POST", "/_sandbox/reset", {})
+    assert (await stack.call("GET", "/_sandbox/webhooks"))[1]["count"] == 0

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from services.sandbox.faults import Faults
+from services.sandbox.webhooks import WebhookSender
 from tests.services.sandbox.conftest import PNID, Stack, StackFactory
 
 CUSTOMER = "16505551234"
@@ -163,3 +164,13 @@ async def test_the_same_seed_mangles_the_same_webhooks(make_stack: StackFactory)
     first, second = await run(), await run()
     assert first == second
     assert False in first and first.count(True) >= 12
+
+
+async def test_with_no_webhook_url_webhooks_are_only_kept() -> None:
+    async with aiohttp.ClientSession() as session:
+        sender = WebhookSender(session, "", "secret", 0.2)
+        sender.enqueue({"object": "whatsapp_business_account", "entry": []})
+        await asyncio.wait_for(sender.drained(), timeout=1)
+
+    assert list(sender.recent) == [{"object": "whatsapp_business_account", "entry": []}]
+    assert sender.delivered == 0
