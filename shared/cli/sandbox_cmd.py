@@ -145,6 +145,16 @@ def violations(url: str, code: int | None) -> None:
     _echo(_call("GET", f"{url}/sandbox/violations{query}", None))
 
 
+@sandbox.command("webhooks")
+@click.option("--last", type=int, default=20, show_default=True, help="How many, newest last.")
+@click.pass_obj
+def webhooks(url: str, last: int) -> None:
+    """The last webhooks the sandbox sent (one JSON body a line)."""
+    kept = _call("GET", f"{url}/_sandbox/webhooks", None)["webhooks"]
+    for payload in kept[-last:] if last > 0 else []:
+        _echo(payload)
+
+
 @sandbox.command("faults")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="e.g. drop_rate=0.1")
 @click.option("--seed", type=int, help="Seed the fault (and nothing else) random source.")

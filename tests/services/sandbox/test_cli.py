@@ -53,6 +53,12 @@ async def test_customer_messages_of_any_type_in_the_past(make_stack: StackFactor
     assert messages[1]["button"] == {"payload": "STOP", "text": "Stop promotions"}
     assert messages[1]["context"]["id"] == "wamid.OUT"
     assert messages[1]["referral"] == {"source_type": "ad", "source_id": "120"}
+    url = str(stack.client.make_url("")).rstrip("/")
+    result = await asyncio.to_thread(
+        CliRunner().invoke, sandbox, ["--url", url, "webhooks", "--last", "1"]
+    )
+    (line,) = result.output.splitlines()
+    assert json.loads(line)["entry"][0]["changes"][0]["value"]["messages"][0]["type"] == "button"
     traffic = await _wagate(stack, "messages", "--number", PNID)
     assert [m["kind"] for m in traffic["received"]] == ["text", "button"]
 
