@@ -1,26 +1,92 @@
-"""Composition root of templates: pool and migrations, HTTP server."""
+"""Composition root of templates: pool and migrations, producer, Cloud API session, HTTP API,
+the consumer of template webhook updates, and the periodic sync."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
+import aiohttp
+
+from services.templates import web
+from services.templates.cloudapi import TemplateApi
+from services.templates.handlers import Registry
 from services.templates.settings import TemplatesSettings
-from shared import db, http
-from shared.metrics import new_registry
+from services.templates.store import TemplateStore
+from shared import db, http, logs, runtime
+from shared.events.envelope import utcnow
+from shared.events.templates import TemplateUpdateReported
+from shared.messaging import (
+    ConsumeLoop,
+    Publisher,
+    Subscription,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+)
+from shared.metrics import ConsumerMetrics, new_registry
+from shared.topics import ALL_TOPICS, TEMPLATE_UPDATES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+log = logs.get(__name__)
 
 
 async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
     registry = new_registry()
-    readiness = http.Readiness({"postgres": False})
+    readiness = http.Readiness({"postgres": False, "kafka": False})
+    kafka = settings.kafka
     async with AsyncExitStack() as stack:
         pool = await db.create_pool(settings.postgres)
         stack.push_async_callback(pool.close)
         await db.migrate(pool, "templates", MIGRATIONS)
         readiness.set("postgres", True)
+        await runtime.started("Kafka", ensure_topics(kafka, ALL_TOPICS))
+        producer = make_producer(kafka, "templates")
+        await runtime.started("Kafka", producer.start())
+        stack.push_async_callback(producer.stop)
+        publisher = Publisher(producer, kafka)
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        templates = Registry(
+            TemplateStore(pool), TemplateApi(session, settings.cloud_api), publisher, utcnow
+        )
+        subscriptions: dict[str, Subscription[Any]] = {
+            kafka.topic(TEMPLATE_UPDATES.name): Subscription(
+                TEMPLATE_UPDATES, TemplateUpdateReported, templates.on_update
+            ),
+        }
+        consumer = make_consumer(kafka, settings.group, subscriptions)
+        await runtime.started("Kafka", consumer.start())
+        stack.push_async_callback(consumer.stop)
+        published = await templates.republish_all()
+        log.info("template states published", count=published)
+        readiness.set("kafka", True)
         app = http.base_app(readiness, registry)
+        web.add_routes(app, templates, settings.api_keys)
         await stack.enter_async_context(http.serving(app, settings.http, "templates"))
-        await stop.wait()
+        if settings.sync_interval_s > 0:
+            syncing = asyncio.create_task(_sync_every(templates, settings.sync_interval_s))
+            stack.push_async_callback(_cancel, syncing)
+        loop = ConsumeLoop(
+            consumer,
+            settings.group,
+            subscriptions,
+            publisher,
+            ConsumerMetrics.create(registry, "templates"),
+        )
+        await loop.run_until(stop)
+
+
+async def _sync_every(templates: Registry, interval_s: float) -> None:
+    """Catch what webhooks missed: read every account's templates back, then wait."""
+    while True:
+        await templates.sync_all()
+        await asyncio.sleep(interval_s)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

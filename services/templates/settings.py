@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
+
+
+class CloudApiSettings(BaseModel):
+    """Where templates are submitted: the sandbox by default, Graph API in production."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = "http://127.0.0.1:8090"
+    version: str = "v21.0"
+    access_token: SecretStr = SecretStr("sandbox-token")
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 20.0
+    page_size: int = 100
 
 
 class TemplatesSettings(BaseSettings):
@@ -16,3 +30,12 @@ class TemplatesSettings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
     log: LogSettings = LogSettings()
+    cloud_api: CloudApiSettings = CloudApiSettings()
+    api_keys: list[SecretStr] = Field(
+        default_factory=lambda: [SecretStr("wagate-dev-key")],
+        description="Bearer keys the HTTP API accepts (a list, so a key can be rotated).",
+    )
+    group: str = Field(default="wagate-templates", description="Kafka consumer group.")
+    sync_interval_s: float = Field(
+        default=300.0, description="Seconds between syncs from the Cloud API; 0 turns it off."
+    )

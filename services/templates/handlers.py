@@ -1,0 +1,259 @@
+"""Templates' I/O shell: requests and webhook updates -> checks -> store -> Cloud API ->
+the template's new state on the compacted states topic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, Protocol
+
+from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
+
+from services.templates import lifecycle, validate
+from services.templates.cloudapi import CloudApiUnavailable, MetaApiError, TemplateApi
+from services.templates.issues import Verdict, error
+from services.templates.records import Key, TemplateRecord
+from services.templates.store import StoreUnavailable, TemplateStore
+from shared import logs
+from shared.events.envelope import Event, deterministic_id
+from shared.events.templates import TemplateUpdateReported
+from shared.topics import TEMPLATE_STATES, TopicSpec
+
+log = logs.get(__name__)
+GONE = ("DELETED", "PENDING_DELETION")
+
+
+class Publishes(Protocol):
+    async def publish(
+        self,
+        spec: TopicSpec,
+        event: Event,
+        key: str | None,
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> None: ...
+
+
+class NotFound(LookupError):
+    """No such template in the registry."""
+
+
+@dataclass
+class Registry:
+    store: TemplateStore
+    api: TemplateApi
+    publisher: Publishes
+    clock: Callable[[], datetime]
+
+    async def create(
+        self, waba_id: str, body: Mapping[str, Any], cause: str = "api"
+    ) -> tuple[TemplateRecord | None, Verdict]:
+        """Check, store and submit a new template-language."""
+        verdict = validate.check(body)
+        if not verdict.ok:
+            return None, verdict
+        fmt, _ = validate.parameter_format(body)
+        record = TemplateRecord(
+            waba_id=waba_id,
+            name=str(body["name"]),
+            language=str(body["language"]),
+            category=str(body["category"]).upper(),
+            parameter_format=fmt.upper(),
+            components=list(body["components"]),
+            message_send_ttl_seconds=body.get("message_send_ttl_seconds"),
+            warnings=[w.as_dict() for w in verdict.warnings],
+        )
+        stored = await self.store.insert(record, cause)
+        await self.publish(stored)
+        return await self.submit(stored.key, cause), verdict
+
+    async def translate(
+        self, waba_id: str, name: str, body: Mapping[str, Any]
+    ) -> tuple[TemplateRecord | None, Verdict]:
+        """The same template name in another language, with the same category and format."""
+        siblings = [
+            r
+            for r in await self.store.find({"waba_id": waba_id, "name": name})
+            if r.status not in GONE
+        ]
+        if not siblings:
+            raise NotFound(f"no template {name} in {waba_id}")
+        first = siblings[0]
+        merged = {
+            **body,
+            "name": name,
+            "category": first.category,
+            "parameter_format": first.parameter_format,
+        }
+        return await self.create(waba_id, merged, cause="translation")
+
+    async def submit(self, key: Key, cause: str = "api") -> TemplateRecord:
+        record = await self._get(key)
+        try:
+            created = await self.api.create(key.waba_id, record.creation_request())
+        except (MetaApiError, CloudApiUnavailable) as exc:
+            log.warning("submission failed", template=str(key), reason=str(exc))
+            changes: dict[str, Any] = {"last_error": str(exc)}
+            change = "submission_failed"
+        else:
+            changes = {"meta_id": created.meta_id, "status": created.status, "last_error": None}
+            if created.category:
+                changes["category"] = created.category
+            change = "submitted"
+        after, changed = await self.store.change(key, lambda _: changes, change, cause)
+        assert after is not None
+        if changed:
+            await self.publish(after)
+        return after
+
+    async def edit(
+        self, key: Key, body: Mapping[str, Any]
+    ) -> tuple[TemplateRecord | None, Verdict]:
+        """Replace components (and category or time to live where Meta allows it)."""
+        current = await self._get(key)
+        request = {**current.creation_request(), **_editable(body)}
+        verdict = validate.check(request)
+        if not verdict.ok:
+            return None, verdict
+        day, month = lifecycle.edit_windows(self.clock())
+        refused = lifecycle.check_edit(
+            current,
+            body.get("category"),
+            await self.store.count_changes(key, "edited", day),
+            await self.store.count_changes(key, "edited", month),
+        )
+        if refused:
+            return None, Verdict(errors=tuple(refused))
+        if current.meta_id and current.status != "DRAFT":
+            await self.api.edit(current.meta_id, _editable(body))
+        changes = {
+            "components": list(request["components"]),
+            "category": str(request["category"]).upper(),
+            "message_send_ttl_seconds": request.get("message_send_ttl_seconds"),
+            "warnings": [w.as_dict() for w in verdict.warnings],
+            "status": "DRAFT" if current.status == "DRAFT" else "PENDING",
+        }
+        after, _ = await self.store.change(key, lambda _: changes, "edited", "api")
+        assert after is not None
+        await self.publish(after)
+        return after, verdict
+
+    async def delete(self, waba_id: str, name: str, language: str | None) -> list[TemplateRecord]:
+        filters = {"waba_id": waba_id, "name": name, **({"language": language} if language else {})}
+        rows = [r for r in await self.store.find(filters) if r.status not in GONE]
+        if not rows:
+            raise NotFound(f"no template {name} in {waba_id}")
+        if any(r.status == "DISABLED" for r in rows):
+            raise MetaApiError(400, 0, "disabled templates cannot be deleted")
+        submitted = [r for r in rows if r.meta_id]
+        if submitted:
+            await self.api.delete(waba_id, name, submitted[0].meta_id if language else None)
+        deleted: list[TemplateRecord] = []
+        for row in rows:
+            after, _ = await self.store.change(
+                row.key, lambda _: {"status": "DELETED"}, "deleted", "api"
+            )
+            if after is not None:
+                await self.publish(after)
+                deleted.append(after)
+        return deleted
+
+    async def on_update(self, update: TemplateUpdateReported, _: ConsumerRecord[Any, Any]) -> None:
+        """A webhook update from ingest: apply it to the template it names, publish the result."""
+        record = await self.store.by_meta_id(update.template_id)
+        if record is None and update.template_name and update.language:
+            key = Key(update.waba_id, update.template_name, update.language)
+            record = await self.store.get(key)
+        if record is None:
+            log.info("update for a template the registry does not hold", meta_id=update.template_id)
+            return
+        after, changed = await self.store.change(
+            record.key,
+            lambda current: lifecycle.apply_update(current, update),
+            f"webhook_{update.kind}",
+            update.event_id,
+        )
+        if changed and after is not None:
+            await self.publish(after, update)
+
+    async def sync(self, waba_id: str) -> dict[str, int]:
+        """Read every template back from the Cloud API and correct the registry."""
+        remote = await self.api.fetch_all(waba_id)
+        counts = {"added": 0, "changed": 0, "removed": 0}
+        seen: set[str] = set()
+        for item in remote:
+            found = lifecycle.remote_record(waba_id, item)
+            if found is None:
+                continue
+            seen.add(str(found.key))
+            local = await self.store.get(found.key)
+            if local is None or local.status == "DELETED":
+                await self.publish(await self.store.insert(found, "sync"))
+                counts["added"] += 1
+                continue
+            after, changed = await self.store.change(
+                found.key, partial(lifecycle.reconcile, remote=item), "synced", "sync"
+            )
+            if changed and after is not None:
+                await self.publish(after)
+                counts["changed"] += 1
+        for local in await self.store.find({"waba_id": waba_id}):
+            if local.meta_id and local.status not in GONE and str(local.key) not in seen:
+                after, _ = await self.store.change(
+                    local.key, lambda _: {"status": "DELETED"}, "synced", "sync: gone from Meta"
+                )
+                if after is not None:
+                    await self.publish(after)
+                    counts["removed"] += 1
+        return counts
+
+    async def sync_all(self) -> None:
+        for waba_id in await self.store.wabas():
+            try:
+                counts = await self.sync(waba_id)
+            except (CloudApiUnavailable, MetaApiError, StoreUnavailable, KafkaError) as exc:
+                log.warning("sync failed", waba_id=waba_id, reason=str(exc))
+            else:
+                log.info("synced", waba_id=waba_id, **counts)
+
+    async def set_fallbacks(self, waba_id: str, name: str, languages: Sequence[str]) -> Verdict:
+        bad = [lang for lang in languages if validate.check_language(lang)]
+        if bad:
+            return Verdict(errors=(error("languages", "INVALID_LANGUAGE", f"not codes: {bad}"),))
+        rows = await self.store.find({"waba_id": waba_id, "name": name})
+        if not rows:
+            raise NotFound(f"no template {name} in {waba_id}")
+        await self.store.set_fallbacks(waba_id, name, languages)
+        for row in rows:
+            await self.publish(row)
+        return Verdict()
+
+    async def republish_all(self, page: int = 500) -> int:
+        """Publish every template's current state (heals a publish lost after a commit)."""
+        offset = 0
+        while rows := await self.store.find(limit=page, offset=offset):
+            for row in rows:
+                await self.publish(row)
+            offset += len(rows)
+        return offset
+
+    async def publish(self, record: TemplateRecord, cause: Event | None = None) -> None:
+        event_id = deterministic_id("template-state", str(record.key), str(record.version))
+        envelope = cause.caused(event_id=event_id) if cause else {"event_id": event_id}
+        fallbacks = await self.store.fallbacks(record.waba_id, record.name)
+        state = record.state(fallbacks, **envelope)
+        await self.publisher.publish(TEMPLATE_STATES, state, key=str(record.key))
+
+    async def _get(self, key: Key) -> TemplateRecord:
+        record = await self.store.get(key)
+        if record is None or record.status == "DELETED":
+            raise NotFound(f"no template {key}")
+        return record
+
+
+def _editable(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields Meta lets an edit change."""
+    keys = ("components", "category", "message_send_ttl_seconds")
+    return {k: body[k] for k in keys if k in body}

@@ -1,0 +1,286 @@
+"""The OpenAPI 3.1 document of templates' HTTP API, served at GET /openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _nullable(kind: str) -> dict[str, Any]:
+    return {"type": [kind, "null"]}
+
+
+PROBLEMS = {
+    "401": _json(_ref("Problem"), "Missing or unknown API key"),
+    "503": _json(_ref("Problem"), "PostgreSQL, Kafka or the Cloud API is unavailable"),
+}
+NOT_FOUND = {"404": _json(_ref("Problem"), "No such template")}
+REFUSED = {"422": _json(_ref("Refused"), "Broken rules, each naming its field")}
+BAD_REQUEST = {"400": _json(_ref("Problem"), "Not a JSON object or a missing field")}
+REFUSED_BY_META = {"502": _json(_ref("Problem"), "The Cloud API refused the request")}
+BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+KEY = [_path("waba_id"), _path("name"), _path("language")]
+NAME = [_path("waba_id"), _path("name")]
+
+
+def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"summary": summary, "responses": {**responses, **PROBLEMS}, **extra}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    },
+    "Issue": {
+        "type": "object",
+        "required": ["field", "code", "message", "severity"],
+        "additionalProperties": False,
+        "properties": {
+            "field": {"type": "string"},
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "severity": {"enum": ["error", "warning"]},
+        },
+    },
+    "Refused": {
+        "type": "object",
+        "required": ["errors", "warnings"],
+        "properties": {
+            "errors": {"type": "array", "minItems": 1, "items": _ref("Issue")},
+            "warnings": {"type": "array", "items": _ref("Issue")},
+        },
+    },
+    "Validation": {
+        "type": "object",
+        "required": ["valid", "errors", "warnings"],
+        "properties": {
+            "valid": {"type": "boolean"},
+            "errors": {"type": "array", "items": _ref("Issue")},
+            "warnings": {"type": "array", "items": _ref("Issue")},
+        },
+    },
+    "Template": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["waba_id", "name", "language", "category", "status", "components", "version"],
+        "properties": {
+            "waba_id": {"type": "string"},
+            "name": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+            "language": {"type": "string"},
+            "category": {"enum": ["MARKETING", "UTILITY", "AUTHENTICATION"]},
+            "parameter_format": {"enum": ["positional", "named"]},
+            "components": {"type": "array", "items": {"type": "object"}},
+            "message_send_ttl_seconds": _nullable("integer"),
+            "meta_id": _nullable("string"),
+            "status": {"type": "string"},
+            "quality": _nullable("string"),
+            "rejected_reason": _nullable("string"),
+            "correct_category": _nullable("string"),
+            "warnings": {"type": "array", "items": _ref("Issue")},
+            "last_error": _nullable("string"),
+            "version": {"type": "integer", "minimum": 1},
+            "created_at": {"type": ["string", "null"], "format": "date-time"},
+            "updated_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "TemplateList": {
+        "type": "object",
+        "required": ["templates"],
+        "properties": {"templates": {"type": "array", "items": _ref("Template")}},
+    },
+    "Deleted": {
+        "type": "object",
+        "required": ["deleted"],
+        "properties": {"deleted": {"type": "array", "items": _ref("Template")}},
+    },
+    "History": {
+        "type": "object",
+        "required": ["history"],
+        "properties": {
+            "history": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["change", "version", "snapshot", "changed_at"],
+                    "properties": {
+                        "change": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "cause": _nullable("string"),
+                        "snapshot": {"type": "object"},
+                        "changed_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+            }
+        },
+    },
+    "Rendered": {
+        "type": "object",
+        "required": ["header", "header_kind", "body", "footer", "buttons", "components"],
+        "properties": {
+            "header": _nullable("string"),
+            "header_kind": {"enum": ["none", "text", "image", "video", "document", "location"]},
+            "body": {"type": "string"},
+            "footer": _nullable("string"),
+            "buttons": {"type": "array", "items": {"type": "object"}},
+            "components": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "Fallbacks": {
+        "type": "object",
+        "required": ["languages"],
+        "properties": {"languages": {"type": "array", "items": {"type": "string"}}},
+    },
+    "SyncCounts": {
+        "type": "object",
+        "required": ["added", "changed", "removed"],
+        "properties": {k: {"type": "integer"} for k in ("added", "changed", "removed")},
+    },
+}
+
+PATHS: dict[str, Any] = {
+    "/v1/templates/validate": {
+        "post": _op(
+            "Check a template against Meta's creation rules, without storing it",
+            {"200": _json(_ref("Validation"), "The verdict"), **BAD_REQUEST},
+            requestBody=BODY,
+        )
+    },
+    "/v1/templates": {
+        "post": _op(
+            "Create a template-language (body: Meta's creation request plus waba_id) and submit it",
+            {
+                "201": _json(_ref("Template"), "Stored (and submitted unless last_error is set)"),
+                "409": _json(_ref("Problem"), "It exists already"),
+                **BAD_REQUEST,
+                **REFUSED,
+            },
+            requestBody=BODY,
+        ),
+        "get": _op(
+            "List templates",
+            {"200": _json(_ref("TemplateList"), "Matching templates"), **BAD_REQUEST},
+            parameters=[
+                *(
+                    {"name": f, "in": "query", "required": False, "schema": {"type": "string"}}
+                    for f in ("waba_id", "name", "language", "category", "status")
+                ),
+                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+            ],
+        ),
+    },
+    "/v1/templates/{waba_id}/{name}/translations": {
+        "post": _op(
+            "Add the template in another language (same category and parameter format)",
+            {
+                "201": _json(_ref("Template"), "The new language"),
+                "409": _json(_ref("Problem"), "That language exists already"),
+                **BAD_REQUEST,
+                **NOT_FOUND,
+                **REFUSED,
+            },
+            parameters=NAME,
+            requestBody=BODY,
+        )
+    },
+    "/v1/templates/{waba_id}/{name}/fallbacks": {
+        "put": _op(
+            "Set the ordered language fallback chain of a template",
+            {"200": _json(_ref("Fallbacks"), "Stored"), **BAD_REQUEST, **NOT_FOUND, **REFUSED},
+            parameters=NAME,
+            requestBody=BODY,
+        )
+    },
+    "/v1/templates/{waba_id}/{name}": {
+        "delete": _op(
+            "Delete a template in every language, or in ?language= only",
+            {"200": _json(_ref("Deleted"), "Deleted"), **NOT_FOUND, **REFUSED_BY_META},
+            parameters=[*NAME, {"name": "language", "in": "query", "schema": {"type": "string"}}],
+        )
+    },
+    "/v1/templates/{waba_id}/{name}/{language}": {
+        "get": _op(
+            "One template-language",
+            {"200": _json(_ref("Template"), "Found"), **NOT_FOUND},
+            parameters=KEY,
+        ),
+        "patch": _op(
+            "Edit components, category or time to live (where Meta allows it)",
+            {
+                "200": _json(_ref("Template"), "Edited"),
+                **BAD_REQUEST,
+                **NOT_FOUND,
+                **REFUSED,
+                **REFUSED_BY_META,
+            },
+            parameters=KEY,
+            requestBody=BODY,
+        ),
+    },
+    "/v1/templates/{waba_id}/{name}/{language}/history": {
+        "get": _op(
+            "Every change, oldest first",
+            {"200": _json(_ref("History"), "The history"), **NOT_FOUND},
+            parameters=KEY,
+        )
+    },
+    "/v1/templates/{waba_id}/{name}/{language}/preview": {
+        "post": _op(
+            "Render with sample parameters ({parameters: {header, body, buttons}})",
+            {
+                "200": _json(_ref("Rendered"), "The filled template"),
+                **BAD_REQUEST,
+                **NOT_FOUND,
+                **REFUSED,
+            },
+            parameters=KEY,
+            requestBody=BODY,
+        )
+    },
+    "/v1/templates/{waba_id}/{name}/{language}/submit": {
+        "post": _op(
+            "Submit (again) to the Cloud API",
+            {"200": _json(_ref("Template"), "The template after submission"), **NOT_FOUND},
+            parameters=KEY,
+        )
+    },
+    "/v1/sync/{waba_id}": {
+        "post": _op(
+            "Read every template of the account back from the Cloud API",
+            {"200": _json(_ref("SyncCounts"), "What changed"), **REFUSED_BY_META},
+            parameters=[_path("waba_id")],
+        )
+    },
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "wagate templates", "version": "1.0.0"},
+    "security": [{"bearer": []}],
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    },
+}

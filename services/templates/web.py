@@ -1,0 +1,216 @@
+"""Templates' HTTP API (JSON, bearer API keys), described by the OpenAPI document it serves."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from aiohttp import web
+from aiokafka.errors import KafkaError
+from pydantic import SecretStr
+
+from services.templates import openapi, validate
+from services.templates.cloudapi import CloudApiUnavailable, MetaApiError
+from services.templates.handlers import NotFound, Registry
+from services.templates.issues import Verdict
+from services.templates.records import Key
+from services.templates.render import render
+from services.templates.store import FILTERS, StoreUnavailable, TemplateExists
+from shared import logs
+
+log = logs.get(__name__)
+REGISTRY = web.AppKey("templates_registry", Registry)
+API_KEYS = web.AppKey("templates_api_keys", tuple)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_PAGE = 500
+
+
+def add_routes(app: web.Application, registry: Registry, api_keys: Sequence[SecretStr]) -> None:
+    app[REGISTRY] = registry
+    app[API_KEYS] = tuple(k.get_secret_value().encode() for k in api_keys)
+    app.middlewares.append(_guard)
+    r = app.router
+    r.add_get("/openapi.json", _openapi)
+    r.add_post("/v1/templates/validate", _validate)
+    r.add_post("/v1/templates", _create)
+    r.add_get("/v1/templates", _list)
+    r.add_post("/v1/templates/{waba_id}/{name}/translations", _translate)
+    r.add_put("/v1/templates/{waba_id}/{name}/fallbacks", _fallbacks)
+    r.add_delete("/v1/templates/{waba_id}/{name}", _delete)
+    r.add_get("/v1/templates/{waba_id}/{name}/{language}", _get)
+    r.add_patch("/v1/templates/{waba_id}/{name}/{language}", _edit)
+    r.add_get("/v1/templates/{waba_id}/{name}/{language}/history", _history)
+    r.add_post("/v1/templates/{waba_id}/{name}/{language}/preview", _preview)
+    r.add_post("/v1/templates/{waba_id}/{name}/{language}/submit", _submit)
+    r.add_post("/v1/sync/{waba_id}", _sync)
+
+
+def _problem(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+def _refused(verdict: Verdict) -> web.Response:
+    return web.json_response(
+        {
+            "errors": [e.as_dict() for e in verdict.errors],
+            "warnings": [w.as_dict() for w in verdict.warnings],
+        },
+        status=422,
+    )
+
+
+@web.middleware
+async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith("/v1/"):
+        given = request.headers.get("Authorization", "")
+        token = given[7:].encode() if given.startswith("Bearer ") else b""
+        if not any(hmac.compare_digest(token, key) for key in request.app[API_KEYS]):
+            response = _problem(401, "UNAUTHORIZED", "a valid API key is required (Bearer)")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+    try:
+        return await handler(request)
+    except NotFound as exc:
+        return _problem(404, "NOT_FOUND", str(exc))
+    except TemplateExists as exc:
+        return _problem(409, "ALREADY_EXISTS", str(exc))
+    except MetaApiError as exc:
+        return _problem(502, "CLOUD_API_REFUSED", str(exc))
+    except (CloudApiUnavailable, StoreUnavailable, KafkaError) as exc:
+        log.warning("dependency unavailable", path=request.path, reason=str(exc))
+        return _problem(503, "UNAVAILABLE", "a dependency is unavailable; retry later")
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": {"code": "INVALID_JSON", "message": str(exc)}}),
+            content_type="application/json",
+        ) from exc
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": {"code": "INVALID_JSON", "message": "expected an object"}}),
+            content_type="application/json",
+        )
+    return body
+
+
+def _key(request: web.Request) -> Key:
+    m = request.match_info
+    return Key(m["waba_id"], m["name"], m["language"])
+
+
+async def _openapi(_: web.Request) -> web.Response:
+    return web.json_response(openapi.DOCUMENT)
+
+
+async def _validate(request: web.Request) -> web.Response:
+    verdict = validate.check(await _json(request))
+    return web.json_response(
+        {
+            "valid": verdict.ok,
+            "errors": [e.as_dict() for e in verdict.errors],
+            "warnings": [w.as_dict() for w in verdict.warnings],
+        }
+    )
+
+
+async def _create(request: web.Request) -> web.Response:
+    body = await _json(request)
+    waba_id = body.get("waba_id")
+    if not isinstance(waba_id, str) or not waba_id.isdigit():
+        return _problem(400, "WABA_ID_REQUIRED", "waba_id (digits) is required")
+    record, verdict = await request.app[REGISTRY].create(waba_id, body)
+    if record is None:
+        return _refused(verdict)
+    return web.json_response(record.as_api(), status=201)
+
+
+async def _list(request: web.Request) -> web.Response:
+    filters = {k: v for k, v in request.query.items() if k in FILTERS}
+    try:
+        limit = min(MAX_PAGE, max(1, int(request.query.get("limit", "100"))))
+        offset = max(0, int(request.query.get("offset", "0")))
+    except ValueError:
+        return _problem(400, "INVALID_QUERY", "limit and offset are whole numbers")
+    rows = await request.app[REGISTRY].store.find(filters, limit, offset)
+    return web.json_response({"templates": [r.as_api() for r in rows]})
+
+
+async def _get(request: web.Request) -> web.Response:
+    record = await request.app[REGISTRY].store.get(_key(request))
+    if record is None:
+        raise NotFound(f"no template {_key(request)}")
+    return web.json_response(record.as_api())
+
+
+async def _translate(request: web.Request) -> web.Response:
+    m = request.match_info
+    record, verdict = await request.app[REGISTRY].translate(
+        m["waba_id"], m["name"], await _json(request)
+    )
+    if record is None:
+        return _refused(verdict)
+    return web.json_response(record.as_api(), status=201)
+
+
+async def _edit(request: web.Request) -> web.Response:
+    record, verdict = await request.app[REGISTRY].edit(_key(request), await _json(request))
+    if record is None:
+        return _refused(verdict)
+    return web.json_response(record.as_api())
+
+
+async def _delete(request: web.Request) -> web.Response:
+    m = request.match_info
+    language = request.query.get("language")
+    deleted = await request.app[REGISTRY].delete(m["waba_id"], m["name"], language)
+    return web.json_response({"deleted": [r.as_api() for r in deleted]})
+
+
+async def _history(request: web.Request) -> web.Response:
+    history = await request.app[REGISTRY].store.history(_key(request))
+    if not history:
+        raise NotFound(f"no template {_key(request)}")
+    return web.json_response({"history": history})
+
+
+async def _preview(request: web.Request) -> web.Response:
+    record = await request.app[REGISTRY].store.get(_key(request))
+    if record is None:
+        raise NotFound(f"no template {_key(request)}")
+    sample = (await _json(request)).get("parameters")
+    rendered, issues = render(
+        record.category,
+        record.parameter_format,
+        record.components,
+        sample if isinstance(sample, dict) else {},
+    )
+    if rendered is None:
+        return _refused(Verdict(errors=tuple(issues)))
+    return web.json_response(rendered.as_dict())
+
+
+async def _submit(request: web.Request) -> web.Response:
+    record = await request.app[REGISTRY].submit(_key(request))
+    return web.json_response(record.as_api())
+
+
+async def _fallbacks(request: web.Request) -> web.Response:
+    m = request.match_info
+    languages = (await _json(request)).get("languages")
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        return _problem(400, "LANGUAGES_REQUIRED", "languages is a list of language codes")
+    verdict = await request.app[REGISTRY].set_fallbacks(m["waba_id"], m["name"], languages)
+    if not verdict.ok:
+        return _refused(verdict)
+    return web.json_response({"languages": languages})
+
+
+async def _sync(request: web.Request) -> web.Response:
+    counts = await request.app[REGISTRY].sync(request.match_info["waba_id"])
+    return web.json_response(counts)
