@@ -1,4 +1,5 @@
-"""Composition root of dispatch: pool, ledger, Cloud API session, producer, consume loop."""
+"""Composition root of dispatch: pool, ledger, Cloud API session, producer, per-number
+senders, settler and the consume loop; closed in reverse order on SIGTERM."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from typing import Any
 
 import aiohttp
 
+from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import CloudApi
-from services.dispatch.handlers import Dispatcher, DispatchMetrics
+from services.dispatch.handlers import Dispatcher, queued_item
+from services.dispatch.meters import DispatchMetrics
+from services.dispatch.reports import Reporter
+from services.dispatch.sender import Senders
 from services.dispatch.settings import DispatchSettings
+from services.dispatch.settler import Settler
 from services.dispatch.store import Ledger
 from shared import db, http, runtime
 from shared.events.decisions import PolicyDecisionMade
@@ -33,6 +39,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
     registry = new_registry()
+    metrics = DispatchMetrics(registry)
     readiness = http.Readiness({"postgres": False, "kafka": False})
     kafka = settings.kafka
     async with AsyncExitStack() as stack:
@@ -44,15 +51,31 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         producer = make_producer(kafka, "dispatch")
         await runtime.started("Kafka", producer.start())
         stack.push_async_callback(producer.stop)
-        session = await stack.enter_async_context(aiohttp.ClientSession())
+        connector = aiohttp.TCPConnector(limit=settings.cloud_api.max_connections)
+        session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
         publisher = Publisher(producer, kafka)
-        dispatcher = Dispatcher(
-            Ledger(pool),
-            CloudApi(session, settings.cloud_api),
-            publisher,
-            DispatchMetrics(registry),
-            utcnow,
+        ledger = Ledger(pool)
+        reporter = Reporter(ledger, publisher, metrics, settings.group)
+        consumer = make_consumer(kafka, settings.group, [])
+        backpressure = Backpressure(
+            consumer, settings.backlog_high, settings.backlog_low, metrics.paused
         )
+        senders = Senders(settings, backpressure, metrics, utcnow)
+        stack.push_async_callback(senders.close)  # after the consumer stopped: finish sends
+        policy = settings.retry.policy()
+        dispatcher = Dispatcher(
+            ledger,
+            CloudApi(session, settings.cloud_api),
+            reporter,
+            senders,
+            backpressure,
+            metrics,
+            utcnow,
+            policy,
+        )
+        senders.bind(dispatcher.attempt, dispatcher.reload)
+        settler = Settler(ledger, reporter, senders, metrics, settings, policy, utcnow)
+        await _restore(dispatcher, senders)
         subscriptions: dict[str, Subscription[Any]] = {
             kafka.topic(DECISIONS.name): Subscription(
                 DECISIONS, PolicyDecisionMade, dispatcher.on_decision
@@ -61,7 +84,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
                 STATUSES, MessageStatusReported, dispatcher.on_status
             ),
         }
-        consumer = make_consumer(kafka, settings.group, subscriptions)
+        consumer.subscribe(list(subscriptions))
         await runtime.started("Kafka", consumer.start())
         stack.push_async_callback(consumer.stop)
         readiness.set("kafka", True)
@@ -74,4 +97,32 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
             publisher,
             ConsumerMetrics.create(registry, "dispatch"),
         )
-        await loop.run_until(stop)
+        await _until_stopped(loop, settler, senders, stop)
+
+
+async def _restore(dispatcher: Dispatcher, senders: Senders) -> None:
+    """Intents queued before a restart are scheduled again from the ledger."""
+    now = utcnow()
+    for row in await dispatcher.ledger.queued():
+        senders.submit(row.phone_number_id, queued_item(row), row.next_attempt_at or now)
+
+
+async def _until_stopped(
+    loop: ConsumeLoop, settler: Settler, senders: Senders, stop: asyncio.Event
+) -> None:
+    """Run until SIGTERM or a sender crash; a crash is re-raised once everything stopped."""
+    halt = asyncio.Event()
+    watchers = [
+        asyncio.create_task(stop.wait()),
+        asyncio.create_task(senders.failed.wait()),
+    ]
+    settling = asyncio.create_task(settler.run(halt))
+    consuming = asyncio.create_task(loop.run_until(halt))
+    await asyncio.wait([*watchers, consuming], return_when=asyncio.FIRST_COMPLETED)
+    halt.set()
+    for watcher in watchers:
+        watcher.cancel()
+    await asyncio.gather(settling, consuming)
+    crash = senders.crash()
+    if crash is not None:
+        raise crash

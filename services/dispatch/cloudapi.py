@@ -1,4 +1,4 @@
-"""The Cloud API client: one aiohttp session, timeouts on connect and read."""
+"""The Cloud API client: one aiohttp session, timeouts on connect and read, a token per number."""
 
 from __future__ import annotations
 
@@ -22,26 +22,34 @@ class SendOutcome:
 
 
 class CloudApi:
+    """`send` returns Meta's answer; it raises aiohttp.ClientError or TimeoutError when the
+    request may have left but no answer came (the outcome is unknown)."""
+
     def __init__(self, session: aiohttp.ClientSession, settings: CloudApiSettings) -> None:
         self._session = session
         self._base = settings.base_url.rstrip("/")
         self._version = settings.version
-        self._headers = {"Authorization": f"Bearer {settings.access_token.get_secret_value()}"}
+        self._settings = settings
         self._timeout = aiohttp.ClientTimeout(
             sock_connect=settings.connect_timeout_s, sock_read=settings.read_timeout_s
         )
+
+    def _headers(self, phone_number_id: str) -> dict[str, str]:
+        token = self._settings.tokens.get(phone_number_id, self._settings.access_token)
+        return {"Authorization": f"Bearer {token.get_secret_value()}"}
 
     async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome:
         url = f"{self._base}/{self._version}/{phone_number_id}/messages"
         try:
             async with self._session.post(
-                url, json=payload, headers=self._headers, timeout=self._timeout
+                url, json=payload, headers=self._headers(phone_number_id), timeout=self._timeout
             ) as resp:
                 text = await resp.text()
                 return _parse(resp.status, text)
         except aiohttp.ClientConnectorError as exc:
-            return SendOutcome(NO_RESPONSE, error=MetaError(code=-1, details=str(exc)),
-                               request_left=False)
+            return SendOutcome(
+                NO_RESPONSE, error=MetaError(code=-1, details=str(exc)), request_left=False
+            )
 
 
 def _parse(status: int, text: str) -> SendOutcome:
@@ -53,13 +61,14 @@ def _parse(status: int, text: str) -> SendOutcome:
         return SendOutcome(status, wamid=str(body["messages"][0]["id"]))
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
+        data = err.get("error_data")
         return SendOutcome(
             status,
             error=MetaError(
                 code=int(err.get("code", 0)),
                 title=err.get("message"),
                 message=err.get("message"),
-                details=(err.get("error_data") or {}).get("details"),
+                details=data.get("details") if isinstance(data, dict) else None,
             ),
         )
     return SendOutcome(status)

@@ -1,126 +1,196 @@
-"""Dispatch's I/O shell: decisions -> ledger -> Cloud API -> delivery updates, and
-status reports -> ledger -> delivery updates."""
+"""Dispatch's I/O shell: decisions -> ledger queue; one attempt -> Cloud API -> ledger ->
+delivery updates; status reports -> ledger -> delivery updates."""
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import aiohttp
-from aiokafka import ConsumerRecord
-from prometheus_client import CollectorRegistry, Counter
+from aiokafka import ConsumerRecord, TopicPartition
 
-from services.dispatch import outcomes, payloads
+from services.dispatch import attempts, outcomes, payloads
+from services.dispatch.attempts import AfterAnswer
+from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import CloudApi
-from services.dispatch.store import Ledger, LedgerRow
-from shared import logs
+from services.dispatch.lanes import Queued
+from services.dispatch.meters import DispatchMetrics
+from services.dispatch.reports import Reporter
+from services.dispatch.retry import RetryPolicy
+from services.dispatch.sender import DONE, AttemptResult
+from services.dispatch.store import Ledger, LedgerRow, NewIntent
+from shared import codec, logs
 from shared.errors import RetryableError
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
-from shared.events.delivery import DeliveryState, DeliveryUpdated
-from shared.events.envelope import Event, deterministic_id
-from shared.events.keys import conversation_key
+from shared.events.intents import OutboundIntentSubmitted
 from shared.events.webhooks import MessageStatusReported
-from shared.messaging import Publisher
-from shared.topics import DELIVERY
 
 log = logs.get(__name__)
-PRODUCER = "dispatch"
 Record: TypeAlias = ConsumerRecord  # of bytes keys and values
 
 
-class DispatchMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.sends = Counter(
-            "wagate_dispatch_sends_total",
-            "Cloud API sends by outcome and code.",
-            ["outcome", "code"],
-            registry=registry,
-        )
-        self.updates = Counter(
-            "wagate_dispatch_delivery_updates_total",
-            "Delivery updates published by state.",
-            ["state"],
-            registry=registry,
-        )
+class Scheduler(Protocol):
+    def submit(self, phone_number_id: str, item: Queued, due: datetime) -> None: ...
+
+
+def queued_item(row: LedgerRow, source: object = None) -> Queued:
+    return Queued(row.intent_id, row.recipient, row.priority, source)
 
 
 @dataclass
 class Dispatcher:
     ledger: Ledger
     api: CloudApi
-    publisher: Publisher
+    reporter: Reporter
+    scheduler: Scheduler
+    backpressure: Backpressure
     metrics: DispatchMetrics
     clock: Callable[[], datetime]
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    jitter: Callable[[], float] = random.random
 
-    async def on_decision(self, decision: PolicyDecisionMade, _: Record) -> None:
+    async def on_decision(self, decision: PolicyDecisionMade, record: Record) -> None:
         intent = decision.intent
+        body = codec.encode(decision).decode()
+        new = NewIntent(
+            intent.intent_id, intent.phone_number_id, intent.to, intent.metadata, "queued", body,
+            intent.priority, intent.not_after,
+        )  # fmt: skip
         if decision.outcome != "approved":
-            row, fresh = await self.ledger.claim(
-                intent.intent_id, intent.phone_number_id, intent.to, intent.metadata, "rejected"
-            )
+            row, fresh = await self.ledger.claim(replace(new, state="rejected"))
             if fresh:
-                await self._update(
+                await self.reporter.update(
                     decision, row, "rejected", reasons=decision.reasons, detail=decision.detail
                 )
             return
-        if outcomes.approval_expired(decision.valid_until, self.clock()):
-            row, fresh = await self.ledger.claim(
-                intent.intent_id, intent.phone_number_id, intent.to, intent.metadata, "expired"
-            )
+        plan = attempts.before_send(decision, self.clock())
+        if plan.intent is None:
+            row, fresh = await self.ledger.claim(replace(new, state="expired"))
             if fresh:
-                await self._update(
-                    decision,
-                    row,
-                    "expired",
-                    reasons=["APPROVAL_EXPIRED"],
-                    detail="the approval's valid_until passed before sending",
+                await self.reporter.update(
+                    decision, row, "expired", reasons=[plan.reason], detail=plan.detail
                 )
             return
-        row, fresh = await self.ledger.claim(
-            intent.intent_id, intent.phone_number_id, intent.to, intent.metadata, "sending"
-        )
-        if not fresh:
-            log.info(
-                "intent already handled, not sending again",
-                intent_id=intent.intent_id,
-                state=row.state,
-            )
+        row, _ = await self.ledger.claim(new)
+        if row.state != "queued":
+            log.info("intent already handled", intent_id=intent.intent_id, state=row.state)
             return
-        await self._send(decision, row)
+        source = TopicPartition(record.topic, record.partition)
+        self.backpressure.admitted(source)
+        self.scheduler.submit(
+            row.phone_number_id, queued_item(row, source), row.next_attempt_at or self.clock()
+        )
 
-    async def _send(self, decision: PolicyDecisionMade, row: LedgerRow) -> None:
-        intent = decision.intent
+    async def reload(self, phone_number_id: str | None) -> list[tuple[Queued, float]]:
+        """Queued intents from the ledger (after a start, or when a held number reopens)."""
+        now = self.clock()
+        return [
+            (queued_item(row), _seconds(row.next_attempt_at, now))
+            for row in await self.ledger.queued(phone_number_id)
+        ]
+
+    async def attempt(self, item: Queued) -> AttemptResult:
+        """One send of a queued intent, recorded as `sending` before the request leaves."""
+        row = await self.ledger.start_attempt(item.intent_id)
+        if row is None or row.decision is None:
+            return DONE  # another replica took it, or a status settled it
+        decision = codec.decode(PolicyDecisionMade, row.decision.encode())
+        plan = attempts.before_send(decision, self.clock())
+        if plan.intent is None:
+            await self._end(decision, row, "expired", [plan.reason], plan.detail)
+            return DONE
+        started = time.monotonic()
         try:
-            result = await self.api.send(intent.phone_number_id, payloads.build(intent))
+            answer = await self.api.send(row.phone_number_id, payloads.build(plan.intent))
         except (aiohttp.ClientError, TimeoutError) as exc:
             # The request may have reached Meta: never resend blindly; statuses settle it.
-            await self.ledger.record(intent.intent_id, "unknown", error={"details": str(exc)})
             self.metrics.sends.labels("unknown", "none").inc()
-            await self._update(decision, row, "unknown", detail=f"outcome unknown: {exc}")
-            return
-        if result.wamid is not None:
-            await self.ledger.record(intent.intent_id, "accepted", wamid=result.wamid)
-            self.metrics.sends.labels("accepted", "none").inc()
-            await self._update(decision, row, "accepted", wamid=result.wamid)
-            return
-        code = str(result.error.code) if result.error else f"http_{result.http_status}"
-        verdict = outcomes.classify(result.http_status, result.error)
-        if verdict is not outcomes.Classification.FAIL:
-            await self.ledger.record(
-                intent.intent_id, "retry", error=result.error.model_dump() if result.error else None
+            moved = await self.ledger.record(
+                row.intent_id, "unknown", expect="sending", error={"details": str(exc)}
             )
-            self.metrics.sends.labels(verdict.value, code).inc()
-            raise RetryableError(f"Cloud API answered {code}; will retry")
-        await self.ledger.record(
-            intent.intent_id, "failed", error=result.error.model_dump() if result.error else None
-        )
-        self.metrics.sends.labels("failed", code).inc()
-        await self._update(
-            decision, row, "failed", errors=[result.error] if result.error else [], reasons=[code]
-        )
+            if moved is not None:
+                await self.reporter.update(decision, moved, "unknown", detail=f"{exc!r}")
+            return AttemptResult("done", answered=False)
+        self.metrics.send_seconds.observe(time.monotonic() - started)
+        verdict = attempts.after_answer(
+            answer.http_status, answer.wamid, answer.error, intent=plan.intent,
+            attempt=row.attempts, now=self.clock(), jitter=self.jitter(), policy=self.policy,
+        )  # fmt: skip
+        self.metrics.sends.labels(verdict.action, verdict.code).inc()
+        error = answer.error.model_dump() if answer.error else None
+        return await self._after(decision, row, plan.intent, verdict, answer.wamid, error)
+
+    async def _after(
+        self,
+        decision: PolicyDecisionMade,
+        row: LedgerRow,
+        sent: OutboundIntentSubmitted,
+        verdict: AfterAnswer,
+        wamid: str | None,
+        error: dict[str, Any] | None,
+    ) -> AttemptResult:
+        errors = [MetaError.model_validate(error)] if error else []
+        match verdict.action:
+            case "accepted":
+                moved = await self.ledger.record(
+                    row.intent_id, "accepted", expect="sending", wamid=wamid
+                )
+                if moved is not None:
+                    await self.reporter.update(decision, moved, "accepted", wamid=wamid)
+                await self._apply_early(wamid)
+                return DONE
+            case "retry":
+                assert verdict.retry_at is not None
+                await self.ledger.record(
+                    row.intent_id, "queued", expect="sending", error=error,
+                    next_attempt_at=verdict.retry_at,
+                )  # fmt: skip
+                assert verdict.kind is not None
+                self.metrics.retries.labels(verdict.kind.value).inc()
+                delay = _seconds(verdict.retry_at, self.clock())
+                return AttemptResult("retry", delay, verdict.kind)
+            case "hold":
+                await self.ledger.record(
+                    row.intent_id, "queued", expect="sending", error=error, refund_attempt=True
+                )
+                return AttemptResult("hold")
+            case "fallback":
+                fallback = attempts.with_fallback(sent)
+                switched = decision.model_copy(update={"intent": fallback})
+                await self.ledger.record(
+                    row.intent_id, "queued", expect="sending", error=error,
+                    decision=codec.encode(switched).decode(),
+                )  # fmt: skip
+                return AttemptResult("requeue")
+            case "exhausted":
+                await self.reporter.dead_letter(decision, row, f"retries exhausted: {verdict.code}")
+                await self._end(decision, row, "failed", [verdict.code, "RETRIES_EXHAUSTED"],
+                                "retries exhausted", errors)  # fmt: skip
+                return DONE
+        if verdict.opt_out:  # policy hears of it before the business sees the failure
+            await self.reporter.opted_out(decision, row)
+        await self._end(decision, row, "failed", [verdict.code], "", errors)
+        return DONE
+
+    async def _end(
+        self,
+        decision: PolicyDecisionMade,
+        row: LedgerRow,
+        state: str,
+        reasons: list[str],
+        detail: str,
+        errors: list[MetaError] | None = None,
+    ) -> None:
+        moved = await self.ledger.record(row.intent_id, state, expect=row.state)
+        if moved is not None:
+            await self.reporter.update(
+                decision, moved, state, reasons=reasons, detail=detail, errors=errors
+            )
 
     async def on_status(self, status: MessageStatusReported, _: Record) -> None:
         row = None
@@ -128,71 +198,47 @@ class Dispatcher:
             row = await self.ledger.get(status.biz_opaque_callback_data)
         if row is None:
             row = await self.ledger.by_wamid(status.message_id)
-        if row is None:
-            log.debug("status for a message wagate did not send", wamid=status.message_id)
+        if row is None:  # not sent by wagate, or its wamid is not recorded yet
+            await self.ledger.keep_status(
+                status.message_id, status.status, codec.encode(status).decode()
+            )
             return
+        await self._apply(status, row)
+
+    async def _apply(self, status: MessageStatusReported, row: LedgerRow) -> None:
+        wamid = status.message_id
+        if row.wamid is not None and row.wamid != wamid:
+            self.metrics.duplicates.inc()
+            log.warning("a second wamid for one intent", intent_id=row.intent_id)
         new_state = outcomes.advance(row.state, status.status)
         if new_state is None:
             return
-        await self.ledger.record(
+        moved = await self.ledger.record(
             row.intent_id,
             new_state,
-            wamid=status.message_id,
+            expect=row.state,
+            wamid=wamid if row.wamid is None else None,
             error={"errors": [e.model_dump() for e in status.errors]} if status.errors else None,
         )
-        await self._update(
-            status,
-            row,
-            new_state,
-            wamid=status.message_id,
-            errors=status.errors,
+        if moved is None:
+            raise RetryableError("the intent changed while applying a status; reading again")
+        await self.reporter.update(
+            status, moved, new_state, wamid=wamid, errors=status.errors,
             reasons=[str(e.code) for e in status.errors],
-        )
+        )  # fmt: skip
+        if new_state == "failed" and any(
+            e.code == attempts.MARKETING_OPT_OUT for e in status.errors
+        ):
+            await self.reporter.opted_out(status, moved)
 
-    async def _update(
-        self,
-        cause: Event,
-        row: LedgerRow,
-        state: str,
-        *,
-        wamid: str | None = None,
-        reasons: list[str] | None = None,
-        detail: str = "",
-        errors: list[MetaError] | None = None,
-    ) -> None:
-        update = DeliveryUpdated(
-            **_caused(cause, deterministic_id("delivery", row.intent_id, state)),
-            producer=PRODUCER,
-            intent_id=row.intent_id,
-            phone_number_id=row.phone_number_id,
-            to=row.recipient,
-            state=_state(state),
-            wamid=wamid,
-            reasons=reasons or [],
-            detail=detail,
-            errors=errors or [],
-            metadata=row.metadata,
-        )
-        await self.publisher.publish(
-            DELIVERY, update, key=conversation_key(row.phone_number_id, row.recipient)
-        )
-        self.metrics.updates.labels(state).inc()
+    async def _apply_early(self, wamid: str | None) -> None:
+        if wamid is None:
+            return
+        for body in await self.ledger.take_statuses(wamid):
+            row = await self.ledger.by_wamid(wamid)
+            if row is not None:
+                await self._apply(codec.decode(MessageStatusReported, body.encode()), row)
 
 
-def _caused(cause: Event, event_id: str) -> dict[str, Any]:
-    return dict(cause.caused(event_id=event_id))
-
-
-def _state(state: str) -> DeliveryState:
-    known: tuple[DeliveryState, ...] = (
-        "rejected",
-        "accepted",
-        "sent",
-        "delivered",
-        "read",
-        "played",
-        "failed",
-        "expired",
-        "unknown",
-    )
-    return next(s for s in known if s == state)
+def _seconds(at: datetime | None, now: datetime) -> float:
+    return 0.0 if at is None else max((at - now).total_seconds(), 0.0)

@@ -47,6 +47,7 @@ def approval_expired(valid_until: datetime | None, now: datetime) -> bool:
 
 # The order in which Meta's statuses progress; a status never moves an intent backwards.
 _RANK = {
+    "queued": 0,
     "sending": 0,
     "retry": 0,
     "unknown": 1,

@@ -1,21 +1,77 @@
-"""Dispatch settings (env prefix `DISPATCH_`)."""
+"""Dispatch settings (env prefix `DISPATCH_`, nested groups with `__`)."""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.dispatch.retry import RetryPolicy
 from shared.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
 
 
-class CloudApiSettings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True)
+class CloudApiSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     base_url: str = "http://127.0.0.1:8090"
     version: str = "v21.0"
     access_token: SecretStr = SecretStr("sandbox-token")
+    tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Access token per business phone number id; others use access_token.",
+    )
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 20.0
+    max_connections: int = 200
+
+
+class RateSettings(BaseModel):
+    """Meta's limits (§6.1-6.2): throughput per number and the per-customer pair rate."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default_mps: float = Field(default=80.0, gt=0, description="Meta's default tier.")
+    numbers_mps: dict[str, float] = Field(
+        default_factory=dict, description="Per phone number id, e.g. 1000 once upgraded."
+    )
+    burst_s: float = Field(
+        default=0.02,
+        ge=0,
+        description="Bucket depth in seconds of rate (at least one message); any one second "
+        "then carries at most rate + depth messages.",
+    )
+    pair_interval_s: float = Field(default=6.0, gt=0)
+    pair_burst: float = Field(default=3.0, ge=1)
+    max_in_flight: int = Field(default=64, ge=1, description="Concurrent sends per number.")
+
+    def mps(self, phone_number_id: str) -> float:
+        return self.numbers_mps.get(phone_number_id, self.default_mps)
+
+
+class RetrySettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_s: float = 0.5
+    cap_s: float = 60.0
+    max_attempts: int = 10
+    maintenance_s: float = 60.0
+
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(self.base_s, self.cap_s, self.max_attempts, self.maintenance_s)
+
+
+class SettleSettings(BaseModel):
+    """How long an outcome may stay unknown, and how often the settler looks."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    unknown_wait_s: float = Field(
+        default=600.0,
+        description="After this long without a status an unknown send counts "
+        "as not sent (retried while not_after allows, else failed).",
+    )
+    interval_s: float = 5.0
+    report_grace_s: float = 30.0
+    early_status_keep_s: float = 86_400.0
 
 
 class DispatchSettings(BaseSettings):
@@ -28,4 +84,11 @@ class DispatchSettings(BaseSettings):
     postgres: PostgresSettings = PostgresSettings()
     log: LogSettings = LogSettings()
     cloud_api: CloudApiSettings = CloudApiSettings()
+    rates: RateSettings = RateSettings()
+    retry: RetrySettings = RetrySettings()
+    settle: SettleSettings = SettleSettings()
+    circuit_cooldown_s: float = 30.0
+    circuit_max_cooldown_s: float = 600.0
+    backlog_high: int = Field(default=2000, description="Pause a partition at this backlog.")
+    backlog_low: int = Field(default=1000, description="Resume it at this backlog.")
     group: str = Field(default="wagate-dispatch", description="Kafka consumer group.")

@@ -1,15 +1,16 @@
-"""The idempotency ledger against a real PostgreSQL."""
+"""The idempotency ledger and queue against a real PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from services.dispatch.app import MIGRATIONS
-from services.dispatch.store import Ledger
+from services.dispatch.store import Ledger, NewIntent
 from shared import db
 from shared.settings import PostgresSettings
 
@@ -24,39 +25,81 @@ async def ledger(fresh_database: str) -> AsyncIterator[Ledger]:
     await pool.close()
 
 
+def _new(intent_id: str, state: str = "queued", number: str = "pn") -> NewIntent:
+    return NewIntent(intent_id, number, "+1 650", {"order": "42"}, state, '{"x": 1}', "reply")
+
+
 async def test_an_intent_is_claimed_once(ledger: Ledger) -> None:
-    row, fresh = await ledger.claim("i-1", "pn", "+1 650", {"order": "42"}, "sending")
-    assert fresh and row.state == "sending" and row.attempts == 1
-    again, fresh_again = await ledger.claim("i-1", "pn", "+1 650", {"order": "42"}, "sending")
-    assert not fresh_again and again.state == "sending"
+    row, fresh = await ledger.claim(_new("i-1"))
+    assert fresh and row.state == "queued" and row.attempts == 0 and row.priority == "reply"
+    again, fresh_again = await ledger.claim(_new("i-1", "rejected"))
+    assert not fresh_again and again.state == "queued"
 
 
-async def test_a_retry_is_claimed_again_with_one_more_attempt(ledger: Ledger) -> None:
-    await ledger.claim("i-2", "pn", "1", {}, "sending")
-    await ledger.record("i-2", "retry", error={"code": 130429})
-    row, fresh = await ledger.claim("i-2", "pn", "1", {}, "sending")
-    assert fresh and row.attempts == 2 and row.state == "sending"
+async def test_an_attempt_is_started_once_and_counted(ledger: Ledger) -> None:
+    await ledger.claim(_new("i-2"))
+    started = await ledger.start_attempt("i-2")
+    assert started is not None and started.state == "sending" and started.attempts == 1
+    assert started.decision is not None and started.metadata == {"order": "42"}
+    assert await ledger.start_attempt("i-2") is None  # a second replica gets nothing
 
 
-async def test_a_rejected_intent_is_never_sent_later(ledger: Ledger) -> None:
-    await ledger.claim("i-3", "pn", "1", {}, "rejected")
-    row, fresh = await ledger.claim("i-3", "pn", "1", {}, "sending")
-    assert not fresh and row.state == "rejected"
+async def test_a_retry_queues_again_with_its_time_and_a_hold_refunds_the_attempt(
+    ledger: Ledger,
+) -> None:
+    await ledger.claim(_new("i-3"))
+    await ledger.start_attempt("i-3")
+    at = datetime.now(UTC) + timedelta(seconds=5)
+    row = await ledger.record(
+        "i-3", "queued", expect="sending", error={"code": 130429}, next_attempt_at=at
+    )
+    assert row is not None and row.next_attempt_at == at
+    assert [r.intent_id for r in await ledger.queued("pn")] == ["i-3"]
+    assert await ledger.queued("other") == []
+    again = await ledger.start_attempt("i-3")
+    assert again is not None and again.attempts == 2
+    held = await ledger.record("i-3", "queued", expect="sending", refund_attempt=True)
+    assert held is not None and held.attempts == 1
 
 
-async def test_wamid_lookup_and_metadata(ledger: Ledger) -> None:
-    await ledger.claim("i-4", "pn", "1", {"order": "42"}, "sending")
-    await ledger.record("i-4", "accepted", wamid="wamid.A")
+async def test_a_state_change_from_the_wrong_state_is_refused(ledger: Ledger) -> None:
+    await ledger.claim(_new("i-4"))
+    assert await ledger.record("i-4", "accepted", expect="sending") is None
+    row = await ledger.get("i-4")
+    assert row is not None and row.state == "queued"
+
+
+async def test_wamid_lookup_and_reporting(ledger: Ledger) -> None:
+    await ledger.claim(_new("i-5"))
+    await ledger.start_attempt("i-5")
+    await ledger.record("i-5", "accepted", wamid="wamid.A")
     row = await ledger.by_wamid("wamid.A")
-    assert row is not None and row.intent_id == "i-4" and row.metadata == {"order": "42"}
-    await ledger.record("i-4", "delivered")
-    after = await ledger.get("i-4")
-    assert after is not None and after.wamid == "wamid.A" and after.state == "delivered"
+    assert row is not None and row.intent_id == "i-5" and row.reported is None
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    assert [r.intent_id for r in await ledger.unreported(later)] == ["i-5"]
+    await ledger.mark_reported("i-5", "accepted")
+    assert await ledger.unreported(later) == []
 
 
 async def test_a_wamid_belongs_to_one_intent(ledger: Ledger) -> None:
-    await ledger.claim("i-5", "pn", "1", {}, "sending")
-    await ledger.claim("i-6", "pn", "1", {}, "sending")
-    await ledger.record("i-5", "accepted", wamid="wamid.B")
+    await ledger.claim(_new("i-6"))
+    await ledger.claim(_new("i-7"))
+    await ledger.record("i-6", "accepted", wamid="wamid.B")
     with pytest.raises(asyncpg.UniqueViolationError):
-        await ledger.record("i-6", "accepted", wamid="wamid.B")
+        await ledger.record("i-7", "accepted", wamid="wamid.B")
+
+
+async def test_stale_rows_and_early_statuses(ledger: Ledger) -> None:
+    await ledger.claim(_new("i-8"))
+    await ledger.start_attempt("i-8")
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    assert [r.intent_id for r in await ledger.stale("sending", soon)] == ["i-8"]
+    assert await ledger.stale("sending", soon - timedelta(minutes=1)) == []
+    await ledger.keep_status("wamid.C", "delivered", '{"a": 1}')
+    await ledger.keep_status("wamid.C", "delivered", '{"a": 2}')  # a duplicate is ignored
+    await ledger.keep_status("wamid.C", "read", '{"a": 3}')
+    assert len(await ledger.take_statuses("wamid.C")) == 2
+    assert await ledger.take_statuses("wamid.C") == []
+    await ledger.keep_status("wamid.D", "sent", "{}")
+    await ledger.forget_statuses(soon)
+    assert await ledger.take_statuses("wamid.D") == []

@@ -1,0 +1,76 @@
+"""Pure rate arithmetic over an explicit clock: token buckets for a business number's
+throughput and for each customer's pair rate (§6.1-6.2)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+_EPSILON = 1e-9  # float rounding must not cost a whole interval
+
+
+@dataclass
+class TokenBucket:
+    """`rate` tokens per second, at most `burst` saved up; a token is one message."""
+
+    rate: float
+    burst: float
+    tokens: float = 0.0
+    stamp: float | None = None  # None: never used, the bucket starts full
+    blocked_until: float = 0.0
+
+    def _refill(self, now: float) -> None:
+        if self.stamp is None:
+            self.tokens, self.stamp = self.burst, now
+            return
+        if now > self.stamp:
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+
+    def wait_s(self, now: float) -> float:
+        """Seconds until a token is available (0 when one is there now)."""
+        self._refill(now)
+        if now < self.blocked_until:
+            return self.blocked_until - now
+        return 0.0 if self.tokens >= 1 - _EPSILON else (1 - self.tokens) / self.rate
+
+    def try_take(self, now: float) -> bool:
+        if self.wait_s(now) > 0:
+            return False
+        self.tokens -= 1
+        return True
+
+    def block(self, now: float, seconds: float) -> None:
+        """Meta said slow down: no token for `seconds`, and the saved-up burst is gone."""
+        self._refill(now)
+        self.tokens = min(self.tokens, 0.0)
+        self.blocked_until = max(self.blocked_until, now + seconds)
+
+
+class PairGate:
+    """One small bucket per customer of a number (1 message per `interval_s`, `burst`)."""
+
+    def __init__(self, interval_s: float, burst: float, max_tracked: int = 100_000) -> None:
+        self._rate = 1.0 / interval_s
+        self._burst = burst
+        self._max = max_tracked
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def _bucket(self, recipient: str) -> TokenBucket:
+        bucket = self._buckets.get(recipient)
+        if bucket is None:
+            bucket = self._buckets[recipient] = TokenBucket(self._rate, self._burst)
+            if len(self._buckets) > self._max:
+                self._buckets.popitem(last=False)  # a long-idle customer has a full bucket anyway
+        else:
+            self._buckets.move_to_end(recipient)
+        return bucket
+
+    def wait_s(self, recipient: str, now: float) -> float:
+        return self._bucket(recipient).wait_s(now)
+
+    def try_take(self, recipient: str, now: float) -> bool:
+        return self._bucket(recipient).try_take(now)
+
+    def block(self, recipient: str, now: float, seconds: float) -> None:
+        self._bucket(recipient).block(now, seconds)

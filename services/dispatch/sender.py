@@ -1,0 +1,234 @@
+"""One sending task per business phone number: its token bucket, pair-rate gate, priority
+lanes and circuit. Waiting happens here, never in a Kafka handler, so a slow or refused
+number holds up nobody else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.dispatch.backpressure import Backpressure
+from services.dispatch.circuit import Circuit, CircuitState
+from services.dispatch.lanes import Lanes, Queued
+from services.dispatch.meters import DispatchMetrics
+from services.dispatch.rates import PairGate, TokenBucket
+from services.dispatch.retry import RetryKind
+from services.dispatch.settings import DispatchSettings
+from shared import logs
+from shared.errors import RetryableError
+
+log = logs.get(__name__)
+STORE_RETRY_S = 1.0
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What the sender does with an intent after one attempt."""
+
+    action: str  # done | retry | hold | requeue
+    delay_s: float = 0.0
+    kind: RetryKind | None = None
+    answered: bool = True  # Meta answered (the credentials were not refused)
+
+
+DONE = AttemptResult("done")
+Attempt = Callable[[Queued], Awaitable[AttemptResult]]
+Reload = Callable[[str], Awaitable[list[tuple[Queued, float]]]]
+
+
+class NumberSender:
+    def __init__(
+        self,
+        phone_number_id: str,
+        settings: DispatchSettings,
+        attempt: Attempt,
+        reload: Reload,
+        backpressure: Backpressure,
+        metrics: DispatchMetrics,
+    ) -> None:
+        rates = settings.rates
+        mps = rates.mps(phone_number_id)
+        self.phone_number_id = phone_number_id
+        self.lanes = Lanes()
+        self.bucket = TokenBucket(mps, max(1.0, mps * rates.burst_s))
+        self.pairs = PairGate(rates.pair_interval_s, rates.pair_burst)
+        self.circuit = Circuit(settings.circuit_cooldown_s, settings.circuit_max_cooldown_s)
+        self._attempt, self._reload = attempt, reload
+        self._backpressure, self._metrics = backpressure, metrics
+        self._slots = asyncio.Semaphore(rates.max_in_flight)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._probing = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.crashed: BaseException | None = None
+
+    def submit(self, item: Queued, delay_s: float) -> None:
+        if self.circuit.state is not CircuitState.CLOSED:
+            self._backpressure.released(item.source)  # parked: the ledger keeps it queued
+            return
+        if not self.lanes.push(item, time.monotonic() + max(delay_s, 0.0)):
+            self._backpressure.released(item.source)  # already queued here
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def _sleep(self, seconds: float | None) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    async def run(self) -> None:
+        try:
+            while not self._stopping and self.crashed is None:
+                await self._step(time.monotonic())
+            if self.crashed is not None:
+                raise self.crashed
+        finally:
+            if self._tasks:
+                await asyncio.wait(self._tasks)
+
+    async def _step(self, now: float) -> None:
+        circuit = self.circuit
+        if circuit.state is CircuitState.OPEN:
+            wait = circuit.reopens_in(now)
+            if wait > 0:
+                await self._sleep(wait)
+                return
+            circuit.allows(now)
+            for held, delay in await self._reload(self.phone_number_id):
+                self.lanes.push(held, now + delay)
+        if circuit.state is CircuitState.HALF_OPEN and self._probing:
+            await self._sleep(None)
+            return
+        wait = self.bucket.wait_s(now)
+        if wait > 0:
+            self._metrics.bucket_wait_seconds.observe(wait)
+            await self._sleep(wait)
+            return
+        item = self.lanes.pop_ready(now, lambda r: self.pairs.wait_s(r, now))
+        if item is None:
+            due = self.lanes.next_due()
+            await self._sleep(None if due is None else max(due - now, 0.0))
+            return
+        await self._slots.acquire()
+        self.bucket.try_take(now)
+        self.pairs.try_take(item.recipient, now)
+        self._probing = circuit.state is CircuitState.HALF_OPEN
+        task = asyncio.create_task(self._one(item))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _one(self, item: Queued) -> None:
+        try:
+            result = await self._attempt(item)
+        except RetryableError as exc:
+            log.warning("attempt could not complete; trying again", reason=str(exc))
+            result = AttemptResult("retry", STORE_RETRY_S, answered=False)
+        except Exception as exc:  # a bug: stop the number's sender and crash the process
+            self.crashed = exc
+            self._wake.set()
+            return
+        finally:
+            self._slots.release()
+            self._wake.set()
+        self._apply(item, result, time.monotonic())
+
+    def _apply(self, item: Queued, result: AttemptResult, now: float) -> None:
+        if self.circuit.state is CircuitState.HALF_OPEN and result.action != "hold":
+            self._probing = False
+            if result.answered:
+                self.circuit.succeeded()
+                self._metrics.circuit.labels(self.phone_number_id).set(0)
+            else:
+                self.circuit.inconclusive(now)
+        if result.action == "hold":
+            self._probing = False
+            self.circuit.refused(now)
+            self._metrics.circuit.labels(self.phone_number_id).set(1)
+            log.warning(
+                "credentials refused; holding the number",
+                cooldown_s=self.circuit.current_cooldown_s,
+            )
+            for parked in [item, *self.lanes.drain()]:
+                self._backpressure.released(parked.source)
+            return
+        if result.action == "done":
+            self._backpressure.released(item.source)
+            return
+        if result.kind is RetryKind.THROTTLED:
+            self.bucket.block(now, result.delay_s)
+        elif result.kind is RetryKind.PAIR_RATE:
+            self.pairs.block(item.recipient, now, result.delay_s)
+        if self.circuit.state is CircuitState.CLOSED:
+            self.lanes.push(item, now + result.delay_s)
+        else:
+            self._backpressure.released(item.source)
+
+
+class Senders:
+    """The senders of every number seen so far, created on first use."""
+
+    def __init__(
+        self,
+        settings: DispatchSettings,
+        backpressure: Backpressure,
+        metrics: DispatchMetrics,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._settings = settings
+        self._backpressure = backpressure
+        self._metrics = metrics
+        self._clock = clock
+        self._senders: dict[str, NumberSender] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._attempt: Attempt | None = None
+        self._reload: Reload | None = None
+        self.failed = asyncio.Event()
+
+    def bind(self, attempt: Attempt, reload: Reload) -> None:
+        self._attempt, self._reload = attempt, reload
+
+    def get(self, phone_number_id: str) -> NumberSender:
+        sender = self._senders.get(phone_number_id)
+        if sender is None:
+            assert self._attempt is not None and self._reload is not None, "bind() first"
+            sender = NumberSender(
+                phone_number_id,
+                self._settings,
+                self._attempt,
+                self._reload,
+                self._backpressure,
+                self._metrics,
+            )
+            self._senders[phone_number_id] = sender
+            task = asyncio.create_task(sender.run(), name=f"sender-{phone_number_id}")
+            task.add_done_callback(self._done)
+            self._tasks[phone_number_id] = task
+        return sender
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            self.failed.set()
+
+    def submit(self, phone_number_id: str, item: Queued, due: datetime) -> None:
+        delay = (due - self._clock()).total_seconds()
+        self.get(phone_number_id).submit(item, delay)
+
+    def crash(self) -> BaseException | None:
+        for task in self._tasks.values():
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                return task.exception()
+        return None
+
+    async def close(self) -> None:
+        """Stop taking new sends and wait for those in flight to record their answers."""
+        for sender in self._senders.values():
+            sender.stop()
+        if self._tasks:
+            await asyncio.wait(self._tasks.values())

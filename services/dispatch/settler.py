@@ -1,0 +1,93 @@
+"""The settler: a periodic pass over the ledger for what no message will trigger.
+
+A send left in `sending` past its timeouts (the process died mid-request) becomes `unknown`;
+an `unknown` send with no status after the configured wait counts as not sent (queued again
+while the intent's time allows, else failed and dead-lettered); updates never confirmed
+published are published again (same event ids); old unmatched statuses are forgotten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.dispatch.attempts import may_resend_unconfirmed
+from services.dispatch.handlers import Scheduler, queued_item
+from services.dispatch.meters import DispatchMetrics
+from services.dispatch.reports import Reporter
+from services.dispatch.retry import RetryPolicy
+from services.dispatch.settings import DispatchSettings
+from services.dispatch.store import Ledger, LedgerRow
+from shared import codec, logs
+from shared.errors import RetryableError
+from shared.events.decisions import PolicyDecisionMade
+
+log = logs.get(__name__)
+
+
+@dataclass
+class Settler:
+    ledger: Ledger
+    reporter: Reporter
+    scheduler: Scheduler
+    metrics: DispatchMetrics
+    settings: DispatchSettings
+    policy: RetryPolicy
+    clock: Callable[[], datetime]
+
+    @property
+    def sending_grace(self) -> timedelta:
+        api = self.settings.cloud_api
+        return timedelta(seconds=api.connect_timeout_s + api.read_timeout_s + 10)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.settle_once()
+            except RetryableError as exc:
+                log.warning("settling postponed", reason=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.settle.interval_s)
+
+    async def settle_once(self) -> None:
+        now = self.clock()
+        settle = self.settings.settle
+        for row in await self.ledger.stale("sending", now - self.sending_grace):
+            moved = await self.ledger.record(row.intent_id, "unknown", expect="sending")
+            if moved is not None:
+                self.metrics.settled.labels("sending_to_unknown").inc()
+                await self.reporter.update(
+                    _decision(row), moved, "unknown", detail="no answer recorded for the send"
+                )
+        wait = timedelta(seconds=settle.unknown_wait_s)
+        for row in await self.ledger.stale("unknown", now - wait):
+            await self._not_sent(row, now)
+        for row in await self.ledger.unreported(now - timedelta(seconds=settle.report_grace_s)):
+            await self.reporter.update(_decision(row), row, row.state)
+        await self.ledger.forget_statuses(now - timedelta(seconds=settle.early_status_keep_s))
+
+    async def _not_sent(self, row: LedgerRow, now: datetime) -> None:
+        decision = _decision(row)
+        if may_resend_unconfirmed(decision.intent, row.attempts, now, self.policy):
+            moved = await self.ledger.record(
+                row.intent_id, "queued", expect="unknown", next_attempt_at=now
+            )
+            if moved is not None:
+                self.metrics.settled.labels("unknown_to_queued").inc()
+                self.scheduler.submit(moved.phone_number_id, queued_item(moved), now)
+            return
+        moved = await self.ledger.record(row.intent_id, "failed", expect="unknown")
+        if moved is None:
+            return
+        self.metrics.settled.labels("unknown_to_failed").inc()
+        detail = "no status confirmed the send in time; counted as not sent"
+        await self.reporter.dead_letter(decision, moved, "outcome unknown, counted as not sent")
+        await self.reporter.update(decision, moved, "failed", reasons=["NOT_SENT"], detail=detail)
+
+
+def _decision(row: LedgerRow) -> PolicyDecisionMade:
+    assert row.decision is not None, "every ledger row keeps its decision"
+    return codec.decode(PolicyDecisionMade, row.decision.encode())

@@ -1,0 +1,114 @@
+"""Dispatch end to end inside one process: the real ledger on PostgreSQL, the real senders,
+a local fake Cloud API with scripted faults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from shared.events.consent import ConsentChanged
+from shared.events.envelope import utcnow
+from shared.events.intents import TemplateContent
+from shared.events.webhooks import MessageStatusReported
+from tests.services.dispatch.conftest import Rig, approved
+
+pytestmark = pytest.mark.postgres
+
+
+def _status(intent_id: str | None, wamid: str, status: str, **fields: Any) -> MessageStatusReported:
+    return MessageStatusReported(
+        phone_number_id="pn-1", message_id=wamid, status=status, timestamp=utcnow(),
+        recipient_id="16505551234", biz_opaque_callback_data=intent_id, **fields,
+    )  # fmt: skip
+
+
+async def test_every_approved_intent_is_sent_once_and_accepted(rig: Rig) -> None:
+    ids = [f"ok-{i}" for i in range(30)]
+    for i, intent_id in enumerate(ids):
+        await rig.decide(approved(intent_id, number=f"pn-{i % 3}", to=f"1650555{i:04d}"))
+    await rig.wait_for(lambda: all(rig.states(i) == ["accepted"] for i in ids))
+    assert all(rig.api.seen[i] == 1 for i in ids)
+    row = await rig.ledger.get("ok-7")
+    assert row is not None and row.state == "accepted" and row.wamid == rig.api.wamids["ok-7"][0]
+    assert row.reported == "accepted"
+
+
+async def test_a_redelivered_decision_is_not_sent_again(rig: Rig) -> None:
+    decision = approved("again")
+    await rig.decide(decision)
+    await rig.wait_for(lambda: rig.states("again") == ["accepted"])
+    await rig.decide(decision)
+    await rig.decide(decision)
+    assert rig.api.seen["again"] == 1 and rig.states("again") == ["accepted"]
+
+
+async def test_throttling_and_transient_errors_are_retried_until_accepted(rig: Rig) -> None:
+    rig.api.fail("flaky", ("error", 130429, 400), ("error", 131000, 500))
+    await rig.decide(approved("flaky"))
+    await rig.wait_for(lambda: rig.states("flaky") == ["accepted"])
+    row = await rig.ledger.get("flaky")
+    assert row is not None and row.attempts == 3 and rig.api.accepted["flaky"] == 1
+
+
+async def test_exhausted_retries_fail_the_intent_and_dead_letter_it(rig: Rig) -> None:
+    rig.api.fail("doomed", *[("error", 131016, 500)] * 4)
+    await rig.decide(approved("doomed"))
+    await rig.wait_for(lambda: rig.states("doomed") == ["failed"])
+    update = rig.published.updates("doomed")[0]
+    assert update.reasons == ["131016", "RETRIES_EXHAUSTED"]
+    letters = [(e, h) for t, e, _, h in rig.published.events if t == "wagate.deadletter.v1"]
+    assert len(letters) == 1 and letters[0][1]["wagate-intent-id"] == b"doomed"
+    assert rig.api.seen["doomed"] == 4
+
+
+async def test_a_permanent_error_ends_the_intent_with_metas_code_and_details(rig: Rig) -> None:
+    rig.api.fail("bad", ("error", 132001, 404))
+    await rig.decide(approved("bad"))
+    await rig.wait_for(lambda: rig.states("bad") == ["failed"])
+    update = rig.published.updates("bad")[0]
+    assert update.reasons == ["132001"] and update.errors[0].code == 132001
+    assert update.errors[0].details == "scripted" and rig.api.seen["bad"] == 1
+
+
+async def test_a_marketing_opt_out_is_reported_to_policy(rig: Rig) -> None:
+    rig.api.fail("promo", ("error", 131050, 400))
+    await rig.decide(approved("promo", priority="marketing"))
+    await rig.wait_for(lambda: rig.states("promo") == ["failed"])
+    (consent,) = rig.published.on("wagate.consent.v1")
+    assert isinstance(consent, ConsentChanged)
+    assert (consent.customer, consent.opted_in, consent.category) == (
+        "16505551234", False, "marketing",
+    )  # fmt: skip
+
+
+async def test_a_closed_window_switches_to_the_fallback_template(rig: Rig) -> None:
+    past = utcnow() - timedelta(seconds=1)
+    fallback = TemplateContent(name="order_update", language="en_US")
+    await rig.decide(approved("fb", valid_until=past, fallback_template=fallback))
+    await rig.decide(approved("nofb", valid_until=past))
+    await rig.wait_for(lambda: rig.states("fb") == ["accepted"])
+    assert rig.states("nofb") == ["expired"]
+    assert rig.published.updates("nofb")[0].reasons == ["WINDOW_CLOSED"]
+    assert rig.api.seen["nofb"] == 0
+
+
+async def test_re_engagement_error_resends_as_the_fallback_template(rig: Rig) -> None:
+    rig.api.fail("late", ("error", 131047, 400))
+    fallback = TemplateContent(name="order_update", language="en_US")
+    await rig.decide(approved("late", fallback_template=fallback))
+    await rig.wait_for(lambda: rig.states("late") == ["accepted"])
+    assert rig.api.seen["late"] == 2 and rig.api.accepted["late"] == 1
+
+
+async def test_a_timeout_is_unknown_and_the_status_webhook_settles_it(rig: Rig) -> None:
+    rig.api.fail("slow", ("hang", 1.0))
+    await rig.decide(approved("slow"))
+    await rig.wait_for(lambda: rig.states("slow") == ["unknown"])
+    await rig.dispatcher.on_status(_status("slow", "wamid.LATE", "sent"), None)  # type: ignore[arg-type]
+    assert rig.states("slow") == ["unknown", "sent"]
+    row = await rig.ledger.get("slow")
+    assert row is not None and row.wamid == "wamid.LATE" and row.state == "sent"
+    await rig.settler.settle_once()  # nothing left to settle
+    assert rig.api.seen["slow"] == 1
