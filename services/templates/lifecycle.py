@@ -128,6 +128,7 @@ def default_fallbacks(language: str, available: Sequence[str], last: str = "en")
     chain: list[str] = []
     base = language.split("_", 1)[0]
     candidates = [
+        base,
         *(lang for lang in available if lang != language and lang.split("_", 1)[0] == base),
         last,
         *(lang for lang in available if lang.split("_", 1)[0] == last),
