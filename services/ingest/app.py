@@ -7,6 +7,8 @@ import contextlib
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+from aiokafka import AIOKafkaProducer
+
 from services.ingest.handlers import WebhookIntake
 from services.ingest.settings import IngestSettings
 from services.ingest.store import SeenEvents
@@ -14,12 +16,28 @@ from services.ingest.telemetry import IngestMetrics
 from services.ingest.web import INTAKE, add_routes
 from shared import db, http, logs, runtime
 from shared.errors import RetryableError
-from shared.messaging import Publisher, ensure_topics, make_producer
+from shared.messaging import Publisher, ensure_topics
 from shared.metrics import new_registry
 from shared.topics import ALL_TOPICS
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 log = logs.get(__name__)
+
+
+def make_journal_producer(settings: IngestSettings) -> AIOKafkaProducer:
+    """acks=all and idempotent like every producer, plus gzip and a request size that fits
+    Meta's largest bodies (3 MB): a journal record must never be too large to keep."""
+    kafka = settings.kafka
+    return AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap,
+        client_id=f"{kafka.client_id}-ingest",
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=kafka.linger_ms,
+        request_timeout_ms=kafka.request_timeout_ms,
+        compression_type="gzip",
+        max_request_size=settings.max_body_bytes + 256 * 1024,
+    )
 
 
 async def expire_forever(
@@ -49,7 +67,7 @@ async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
         await db.migrate(pool, "ingest", MIGRATIONS)
         readiness.set("postgres", True)
         seen = SeenEvents(pool, settings.dedupe_lease_s)
-        producer = make_producer(settings.kafka, "ingest")
+        producer = make_journal_producer(settings)
         await runtime.started("Kafka", producer.start())
         stack.push_async_callback(producer.stop)
         readiness.set("kafka", True)

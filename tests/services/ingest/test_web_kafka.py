@@ -3,6 +3,7 @@ the topics, including redeliveries and a broker that cannot be reached."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -13,14 +14,14 @@ import asyncpg
 import pytest
 from pydantic import SecretStr
 
-from services.ingest.app import MIGRATIONS
+from services.ingest.app import MIGRATIONS, make_journal_producer
 from services.ingest.handlers import WebhookIntake
 from services.ingest.settings import IngestSettings
 from services.ingest.store import SeenEvents
 from services.ingest.telemetry import IngestMetrics
 from services.ingest.web import INTAKE, add_routes
 from shared import db, http
-from shared.messaging import Publisher, make_producer
+from shared.messaging import Publisher
 from shared.metrics import new_registry
 from shared.settings import HttpSettings, KafkaSettings, PostgresSettings
 from shared.topics import INBOUND_MESSAGES, STATUSES, WEBHOOKS_RAW
@@ -68,7 +69,7 @@ async def ingest(
         pool = await db.create_pool(settings.postgres)
         stack.push_async_callback(pool.close)
         await db.migrate(pool, "ingest", MIGRATIONS)
-        producer = make_producer(settings.kafka, "ingest-test")
+        producer = make_journal_producer(settings)
         stack.push_async_callback(producer.stop)
         if not kafka.bootstrap.endswith(":1"):
             await producer.start()
@@ -88,7 +89,7 @@ async def _post(url: str, body: bytes, signature: str | None = "sign") -> tuple[
         headers[HEADER] = sign(body, SECRET) if signature == "sign" else signature
     async with (
         aiohttp.ClientSession() as session,
-        session.post(f"{url}/webhook", data=body, headers=headers) as resp,
+        session.post(f"{url}/webhook", data=io.BytesIO(body), headers=headers) as resp,
     ):
         return resp.status, await resp.text()
 
@@ -159,3 +160,17 @@ async def test_kafka_down_is_503_then_the_retry_loses_nothing(
     inbound = await read_all(kafka_settings, INBOUND_MESSAGES)
     assert sorted(m["message_id"] for m in inbound) == ["wamid.a", "wamid.b"]
     assert len(await read_all(kafka_settings, STATUSES)) == 1
+
+
+async def test_a_body_as_large_as_meta_sends_is_journaled_whole(
+    kafka_settings: KafkaSettings, fresh_database: str
+) -> None:
+    body = _body(*(f"wamid.{i:04d}-" + "x" * 2900 for i in range(1000)))
+    assert 2.9e6 < len(body) < 4 * 1024 * 1024
+
+    async with ingest(kafka_settings, fresh_database) as (url, _):
+        assert await _post(url, body) == (200, "ok")
+
+    journal = await read_all(kafka_settings, WEBHOOKS_RAW)
+    assert [len(j["body"]) for j in journal] == [len(body)]
+    assert len(await read_all(kafka_settings, INBOUND_MESSAGES)) == 1000
