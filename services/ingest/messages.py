@@ -88,6 +88,7 @@ def inbound(msg: dict[str, Any], origin: Origin, names: dict[str, str]) -> Emit:
         message_type=kind,
         text=body,
         context_message_id=coerce.optional_text(context.get("id"), "context.id"),
+        context=context or None,
         referral=coerce.obj(msg.get("referral"), "referral") or None,
         content=_content(msg, kind),
         errors=_errors(msg.get("errors")),

@@ -32,6 +32,9 @@ class InboundMessageReceived(Event):
     message_type: str
     text: str | None = None
     context_message_id: str | None = None
+    context: dict[str, Any] | None = Field(
+        default=None, description="Meta's context: reply-to, forwarded flags, referred product."
+    )
     referral: dict[str, Any] | None = None
     content: dict[str, Any] = Field(default_factory=dict, description="The type's own object.")
     errors: list[MetaError] = Field(default_factory=list)

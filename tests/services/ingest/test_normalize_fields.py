@@ -299,6 +299,21 @@ def test_every_inbound_type_keeps_its_object_and_context(kind: str, own: dict[st
     )
 
 
+def test_a_forwarded_message_about_a_product_keeps_its_whole_context() -> None:
+    context = {
+        "from": "15550783881",
+        "id": "wamid.catalog",
+        "forwarded": True,
+        "referred_product": {"catalog_id": "c1", "product_retailer_id": "sku-1"},
+    }
+    msg = _message("text", {"body": "Is this in stock?"}, context=context)
+    value = {"messaging_product": "whatsapp", "metadata": METADATA, "messages": [msg]}
+
+    _, event, _ = _one(_payload("messages", value))
+
+    assert (event.context_message_id, event.context) == ("wamid.catalog", context)
+
+
 def test_contacts_message_keeps_its_list() -> None:
     cards = [{"name": {"formatted_name": "Ann"}, "phones": [{"phone": "+1 555"}]}]
     value = {"messaging_product": "whatsapp", "metadata": METADATA,
