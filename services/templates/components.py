@@ -70,7 +70,7 @@ def check_header(
                 )
             ]
         return []
-    handles = (header.get("example") or {}).get("header_handle")
+    handles = example_of(header).get("header_handle")
     if not (isinstance(handles, list) and len(handles) == 1 and _filled(handles[0])):
         return [
             error(
@@ -135,8 +135,7 @@ def check_examples(
     """Every variable has a sample value, and there are no samples for absent variables."""
     if not found:
         return []
-    example = component.get("example")
-    example = example if isinstance(example, Mapping) else {}
+    example = example_of(component)
     if fmt == "named":
         return _check_named_examples(example, f"{field}.example.{part}_text_named_params", found)
     where = f"{field}.example.{part}_text"
@@ -176,6 +175,11 @@ def _check_named_examples(example: Mapping[str, Any], where: str, found: list[st
             )
         )
     return issues
+
+
+def example_of(component: Mapping[str, Any]) -> Mapping[str, Any]:
+    example = component.get("example")
+    return example if isinstance(example, Mapping) else {}
 
 
 def _filled(value: object) -> bool:

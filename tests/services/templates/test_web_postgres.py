@@ -284,3 +284,43 @@ async def test_fallbacks_are_published_with_the_state(service: Service) -> None:
         "PUT", path, {"languages": ["pt-BR"]}, waba_id=WABA, name="shipping_update"
     )
     assert status == 422
+
+
+HOSTILE: list[Any] = [
+    None,
+    [],
+    "text",
+    17,
+    {},
+    {"waba_id": WABA},
+    {"waba_id": 5, "name": None},
+    {"waba_id": WABA, "name": "x", "language": "en", "category": "UTILITY", "components": "x"},
+    {"waba_id": WABA, "components": [None, 1, "BODY", {"type": None}]},
+    {"language": "es", "components": [{"type": "BODY", "text": {"a": 1}}]},
+    {"parameters": [1, 2]},
+    {"parameters": {"body": {"1": None}, "header": "x", "buttons": [1]}},
+    {"languages": "en"},
+    {"languages": [1]},
+    {"category": ["x"], "components": {"type": "BODY"}},
+]
+ROUTES = [
+    ("POST", "/v1/templates/validate"),
+    ("POST", "/v1/templates"),
+    ("POST", "/v1/templates/{waba_id}/{name}/translations"),
+    ("PUT", "/v1/templates/{waba_id}/{name}/fallbacks"),
+    ("PATCH", "/v1/templates/{waba_id}/{name}/{language}"),
+    ("POST", "/v1/templates/{waba_id}/{name}/{language}/preview"),
+]
+
+
+async def test_hostile_bodies_never_get_a_5xx(service: Service) -> None:
+    await service.call("POST", "/v1/templates", shipping())
+    where = {"waba_id": WABA, "name": "shipping_update", "language": "en_US"}
+    for method, path in ROUTES:
+        for hostile in HOSTILE:
+            status, _ = await service.call(method, path, hostile, **where)
+            assert status < 500, (method, path, hostile)
+    async with service.client.post(
+        "/v1/templates", data=b"{not json", headers={"Authorization": f"Bearer {KEY}"}
+    ) as resp:
+        assert resp.status == 400

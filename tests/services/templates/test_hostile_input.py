@@ -1,0 +1,155 @@
+"""Hostile input never crashes the checks or the preview: every answer is a verdict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.templates.render import render
+from services.templates.spec import parameter_spec
+from services.templates.validate import check
+from tests.services.templates.builders import (
+    APP,
+    auth,
+    body,
+    buttons,
+    copy_code,
+    footer,
+    header_text,
+    media_header,
+    named_body,
+    otp_button,
+    phone,
+    quick,
+    template,
+    url,
+)
+
+BODY_AUTH = {"type": "BODY"}
+
+SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=30)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+KEYS = st.sampled_from(
+    [
+        "type",
+        "format",
+        "text",
+        "example",
+        "buttons",
+        "url",
+        "otp_type",
+        "supported_apps",
+        "phone_number",
+        "code_expiration_minutes",
+        "add_security_recommendation",
+        "header_text",
+        "body_text",
+        "body_text_named_params",
+        "header_handle",
+        "param_name",
+    ]
+)
+COMPONENT = st.dictionaries(
+    KEYS,
+    JSON | st.sampled_from(["BODY", "HEADER", "BUTTONS", "FOOTER", "TEXT", "OTP", "URL"]),
+    max_size=6,
+)
+TEMPLATE = st.fixed_dictionaries(
+    {
+        "name": JSON,
+        "language": JSON,
+        "category": st.sampled_from(["UTILITY", "MARKETING", "AUTHENTICATION"]) | JSON,
+        "parameter_format": st.sampled_from(["named", "positional"]) | JSON,
+        "components": st.lists(COMPONENT | JSON, max_size=5) | JSON,
+    }
+)
+VALID = [
+    template(header_text(), body(), footer(), buttons(quick(), url(), phone(), copy_code())),
+    template(media_header("IMAGE"), body()),
+    template(
+        named_body("Hi {{first_name}}, your order is here.", first_name="a"),
+        parameter_format="named",
+    ),
+    auth(),
+    auth(
+        BODY_AUTH,
+        buttons(otp_button("ZERO_TAP", supported_apps=[APP], zero_tap_terms_accepted=True)),
+    ),
+]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _paths(v, (*prefix, i))
+    return found
+
+
+def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = _replace(value[path[0]], path[1:], new)
+    return copy
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> Any:
+    tpl: Any = draw(st.sampled_from(VALID))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_paths(tpl)[1:]))
+        tpl = _replace(tpl, path, draw(JSON))
+    return tpl
+
+
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(TEMPLATE | mutated())
+def test_check_answers_any_json(tpl: dict[str, Any]) -> None:
+    verdict = check(tpl)
+    assert all(e.field and e.code and e.message for e in verdict.errors + verdict.warnings)
+
+
+@FAST
+@given(
+    st.sampled_from(
+        [
+            template(header_text(), body(), buttons(quick(), url())),
+            auth(),
+            template(body(), parameter_format="named"),
+        ]
+    ),
+    JSON,
+)
+def test_render_answers_any_sample(tpl: dict[str, Any], sample: Any) -> None:
+    fmt = tpl.get("parameter_format", "positional")
+    rendered, issues = render(
+        tpl["category"],
+        fmt,
+        tpl["components"],
+        sample
+        if isinstance(sample, dict)
+        else {"body": sample, "header": sample, "buttons": sample},
+    )
+    assert (rendered is None) == bool(issues)
+
+
+@FAST
+@given(st.lists(COMPONENT, max_size=4))
+def test_spec_of_any_stored_components(components: list[dict[str, Any]]) -> None:
+    spec = parameter_spec("UTILITY", "positional", components)
+    assert spec.body_count >= 0
