@@ -14,7 +14,7 @@ from typing import Protocol
 from aiokafka.errors import KafkaError
 
 from services.ingest.messages import Emit
-from services.ingest.normalize import PRODUCER, normalize
+from services.ingest.normalize import PRODUCER, bounded, normalize
 from services.ingest.settings import IngestSettings
 from services.ingest.store import Claim
 from services.ingest.telemetry import IngestMetrics, event_label
@@ -94,6 +94,7 @@ class WebhookIntake:
         self._verify_token = settings.verify_token.get_secret_value()
         self._timeout_s = settings.publish_timeout_s
         self.max_body_bytes = settings.max_body_bytes
+        self._max_events = settings.max_events_per_webhook
         self._sink = sink
         self._dedupe = dedupe
         self._metrics = metrics
@@ -121,7 +122,8 @@ class WebhookIntake:
             return self._done("not_json", Reply(400, parsed))
         journal = journal_of(parsed, body, signature, received_at)
         correlation = journal[1].event_id
-        events = normalize(parsed.payload, correlation).to_publish(correlation)
+        normalized = normalize(parsed.payload, correlation).to_publish(correlation)
+        events = bounded(normalized, self._max_events, correlation)
         try:
             claim = await self._dedupe.claim([e.event_id for _, e, _ in [journal, *events]])
         except RetryableError as exc:

@@ -31,7 +31,7 @@ from shared.events.envelope import deterministic_id
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.topics import WEBHOOKS_UNPARSED
 
-__all__ = ["PRODUCER", "Normalized", "Unparsed", "normalize"]
+__all__ = ["PRODUCER", "Normalized", "Unparsed", "bounded", "normalize"]
 WHOLE_PAYLOAD = "<payload>"
 MESSAGE_FIELDS = frozenset({"messages", "user_preferences"})
 OBJECT = "whatsapp_business_account"
@@ -79,6 +79,23 @@ class Normalized:
             for i, u in enumerate(self.unparsed)
         ]
         return [*self.events, *kept]
+
+
+def bounded(emits: list[Emit], limit: int, correlation_id: str) -> list[Emit]:
+    """`emits`, or, past `limit` (Meta batches at most 1000 updates), one unparsed event that
+    points at the journaled body instead of flooding the topics."""
+    if len(emits) <= limit:
+        return emits
+    flood = WebhookFragmentUnparsed(
+        event_id=deterministic_id("unparsed", correlation_id, "too-many"),
+        correlation_id=correlation_id,
+        producer=PRODUCER,
+        field=WHOLE_PAYLOAD,
+        reason=f"{len(emits)} events, more than {limit}: kept only in the journal",
+        fragment=None,
+        webhook_event_id=correlation_id,
+    )
+    return [(WEBHOOKS_UNPARSED, flood, "")]
 
 
 def normalize(payload: object, correlation_id: str) -> Normalized:

@@ -21,6 +21,9 @@ class IngestSettings(BaseSettings):
     )
     verify_token: SecretStr = SecretStr("wagate-verify-token")
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    max_events_per_webhook: int = Field(
+        default=5000, gt=0, description="Past this, a body is kept only in the journal."
+    )
     publish_timeout_s: float = Field(
         default=10.0, gt=0, description="Longest wait for Kafka before answering Meta 503."
     )

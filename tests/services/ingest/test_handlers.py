@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from services.ingest.handlers import WebhookIntake
 from services.ingest.settings import IngestSettings
 from services.ingest.telemetry import IngestMetrics
+from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import WebhookReceived
 from shared.metrics import new_registry
 from shared.topics import INBOUND_MESSAGES, STATUSES, WEBHOOKS_RAW, WEBHOOKS_UNPARSED
@@ -183,6 +184,26 @@ async def test_unparsed_fragments_are_published_and_counted() -> None:
 
     assert h.sink.topics()[-1] == WEBHOOKS_UNPARSED.name
     assert h.metric("wagate_ingest_unparsed_total", field="history") == 1
+
+
+async def test_a_flood_of_updates_is_kept_in_the_journal_with_one_unparsed_event() -> None:
+    h = Harness(max_events_per_webhook=10)
+    body = _body(messages=11, statuses=0)
+
+    assert await h.post(body) == (200, "ok")
+
+    assert h.sink.topics() == [WEBHOOKS_RAW.name, WEBHOOKS_UNPARSED.name]
+    _, journal, _ = h.sink.published[0]
+    _, flood, _ = h.sink.published[1]
+    assert isinstance(flood, WebhookFragmentUnparsed)
+    assert (flood.field, flood.fragment, flood.webhook_event_id) == (
+        "<payload>",
+        None,
+        journal.event_id,
+    )
+    assert "11 events, more than 10" in flood.reason
+    assert await h.post(body) == (200, "ok")
+    assert len(h.sink.published) == 2
 
 
 @pytest.mark.parametrize(
