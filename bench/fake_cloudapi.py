@@ -19,6 +19,7 @@ Fault = tuple[str, int, int] | tuple[str, float]  # ("error", code, http) | ("ha
 @dataclass
 class FakeCloudApi:
     mps_limit: float | None = None  # 130429 beyond this many requests in any second
+    number_limits: dict[str, float] = field(default_factory=dict)  # per number, else mps_limit
     latency_s: float = 0.0
     seen: Counter[str] = field(default_factory=Counter)  # callback data -> requests
     accepted: Counter[str] = field(default_factory=Counter)  # callback data -> wamids given
@@ -41,14 +42,15 @@ class FakeCloudApi:
         self.faults.setdefault(callback, []).extend(faults)
 
     def _over_limit(self, number: str) -> bool:
-        if self.mps_limit is None:
+        limit = self.number_limits.get(number, self.mps_limit)
+        if limit is None:
             return False
         now = time.monotonic()
         recent = self._recent[number]
         while recent and recent[0] <= now - 1.0:
             recent.popleft()
         recent.append(now)
-        return len(recent) > self.mps_limit
+        return len(recent) > limit
 
     async def _messages(self, request: web.Request) -> web.Response:
         number = request.match_info["number"]
