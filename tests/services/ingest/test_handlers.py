@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from structlog.testing import capture_logs
 
 from services.ingest.handlers import WebhookIntake
 from services.ingest.settings import IngestSettings
@@ -30,16 +31,25 @@ def _body(messages: int = 1, statuses: int = 1, extra: list[Any] | None = None) 
         "messaging_product": "whatsapp",
         "metadata": METADATA,
         "messages": [
-            {"from": "16505551234", "id": f"wamid.in{i}", "timestamp": "1749416383",
-             "type": "text", "text": {"body": f"hello {i}"}}
+            {
+                "from": "16505551234",
+                "id": f"wamid.in{i}",
+                "timestamp": "1749416383",
+                "type": "text",
+                "text": {"body": f"hello {i}"},
+            }
             for i in range(messages)
         ],
         "statuses": [
-            {"id": f"wamid.out{i}", "status": "sent", "timestamp": "1750263773",
-             "recipient_id": "16505551234"}
+            {
+                "id": f"wamid.out{i}",
+                "status": "sent",
+                "timestamp": "1750263773",
+                "recipient_id": "16505551234",
+            }
             for i in range(statuses)
         ],
-    }  # fmt: skip
+    }
     changes = [{"field": "messages", "value": value}, *(extra or [])]
     payload = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": changes}]}
     return json.dumps(payload).encode()
@@ -222,3 +232,29 @@ def test_handshake(
     result = Harness().intake.handshake(mode, token, challenge)
 
     assert (result.status, result.text) == reply
+
+
+async def test_logs_never_carry_a_customer_phone_number() -> None:
+    h = Harness()
+    broken = {
+        "field": "messages",
+        "value": {
+            "metadata": METADATA,
+            "messages": [
+                {
+                    "from": "16505551234",
+                    "id": "wamid.x",
+                    "timestamp": "16505551234999999999",
+                    "type": "text",
+                }
+            ],
+        },
+    }
+
+    with capture_logs() as logs:
+        assert await h.post(_body(extra=[broken])) == (200, "ok")
+        h.sink.down = True
+        assert (await h.post(_body(messages=3)))[0] == 503
+
+    assert logs, "ingest logs what it does"
+    assert "16505551234" not in json.dumps(logs, default=str)
