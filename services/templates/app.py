@@ -15,6 +15,7 @@ from services.templates import web
 from services.templates.cloudapi import TemplateApi
 from services.templates.handlers import Registry
 from services.templates.settings import TemplatesSettings
+from services.templates.starter import starter_templates
 from services.templates.store import TemplateStore
 from shared import db, http, logs, runtime
 from shared.events.envelope import utcnow
@@ -60,6 +61,9 @@ async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
         consumer = make_consumer(kafka, settings.group, subscriptions)
         await runtime.started("Kafka", consumer.start())
         stack.push_async_callback(consumer.stop)
+        if settings.seed_waba_id:
+            seeded = await templates.seed(settings.seed_waba_id, starter_templates())
+            log.info("starter templates created", count=seeded, waba_id=settings.seed_waba_id)
         published = await templates.republish_all()
         log.info("template states published", count=published)
         readiness.set("kafka", True)

@@ -230,6 +230,23 @@ class Registry:
             await self.publish(row)
         return Verdict()
 
+    async def seed(self, waba_id: str, templates: Sequence[Mapping[str, Any]]) -> int:
+        """Create (and submit) each template the registry does not hold yet."""
+        created = 0
+        for body in templates:
+            key = Key(waba_id, str(body.get("name")), str(body.get("language")))
+            existing = await self.store.get(key)
+            if existing is not None and existing.status not in GONE:
+                continue
+            record, verdict = await self.create(waba_id, body, cause="starter")
+            if record is None:
+                log.warning(
+                    "starter template refused", template=str(key), errors=len(verdict.errors)
+                )
+                continue
+            created += 1
+        return created
+
     async def republish_all(self, page: int = 500) -> int:
         """Publish every template's current state (heals a publish lost after a commit)."""
         offset = 0

@@ -36,6 +36,10 @@ class TemplatesSettings(BaseSettings):
         description="Bearer keys the HTTP API accepts (a list, so a key can be rotated).",
     )
     group: str = Field(default="wagate-templates", description="Kafka consumer group.")
+    seed_waba_id: str | None = Field(
+        default=None,
+        description="When set, the starter library is created and submitted for this WABA.",
+    )
     sync_interval_s: float = Field(
         default=300.0, description="Seconds between syncs from the Cloud API; 0 turns it off."
     )

@@ -19,6 +19,7 @@ from services.templates.app import MIGRATIONS
 from services.templates.cloudapi import TemplateApi
 from services.templates.handlers import Registry
 from services.templates.settings import CloudApiSettings
+from services.templates.starter import starter_templates
 from services.templates.store import TemplateStore
 from shared import db
 from shared.events.template_states import TemplateStateChanged
@@ -324,3 +325,11 @@ async def test_hostile_bodies_never_get_a_5xx(service: Service) -> None:
         "/v1/templates", data=b"{not json", headers={"Authorization": f"Bearer {KEY}"}
     ) as resp:
         assert resp.status == 400
+
+
+async def test_the_starter_library_is_seeded_once(service: Service) -> None:
+    library = starter_templates()
+    assert await service.registry.seed(WABA, library) == len(library) == 18
+    assert await service.registry.seed(WABA, library) == 0
+    status, listed = await service.call("GET", "/v1/templates?status=PENDING&limit=50")
+    assert status == 200 and len(listed["templates"]) == 18
