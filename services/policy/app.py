@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 from prometheus_client import CollectorRegistry, generate_latest
 
-from services.policy import rules
-from services.policy.handlers import PolicyHandlers, PolicyMetrics
+from services.policy.handlers import PolicyHandlers, PolicyMetrics, Tables
 from services.policy.settings import PolicySettings
 from shared import codec, logs
 from shared.errors import DecodeError
-from shared.events.envelope import utcnow
+from shared.events.consent import ConsentChanged
+from shared.events.envelope import Event, utcnow
 from shared.events.intents import OutboundIntentSubmitted
+from shared.events.preferences import UserPreferenceChanged
+from shared.events.template_states import TemplateStateChanged
 from shared.events.webhooks import InboundMessageReceived
 from shared.metrics import new_registry
 from shared.topics import (
+    CONSENT,
     CONVERSATION_PARTITIONS,
     DEAD_LETTERS,
     DECISIONS,
     INBOUND_MESSAGES,
     INTENTS,
+    TEMPLATE_STATES,
+    USER_PREFERENCES,
     TopicSpec,
 )
 
 log = logs.get(__name__)
+E = TypeVar("E", bound=Event)
 # the exposition format without its charset, which faust's aiohttp driver refuses
 _PROMETHEUS_TEXT = "text/plain; version=0.0.4"
 
@@ -40,6 +46,9 @@ def _broker_url(bootstrap: str) -> str:
 class Topics:
     inbound: faust.TopicT
     intents: faust.TopicT
+    consent: faust.TopicT
+    preferences: faust.TopicT
+    template_states: faust.TopicT
     decisions: faust.TopicT
     dead_letters: faust.TopicT
 
@@ -66,12 +75,25 @@ def create_app(settings: PolicySettings) -> faust.App:
         )
 
     topics = Topics(
-        raw_topic(INBOUND_MESSAGES),
-        raw_topic(INTENTS),
-        raw_topic(DECISIONS),
-        raw_topic(DEAD_LETTERS),
+        *(
+            raw_topic(s)
+            for s in (
+                INBOUND_MESSAGES,
+                INTENTS,
+                CONSENT,
+                USER_PREFERENCES,
+                TEMPLATE_STATES,
+                DECISIONS,
+                DEAD_LETTERS,
+            )
+        )
     )
-    windows = app.Table("windows", default=None, partitions=CONVERSATION_PARTITIONS)
+    tables = Tables(
+        windows=app.Table("windows", default=None, partitions=CONVERSATION_PARTITIONS),
+        consent=app.Table("consent", default=None, partitions=CONVERSATION_PARTITIONS),
+        marketing=app.Table("marketing", default=None, partitions=CONVERSATION_PARTITIONS),
+        templates=app.GlobalTable("templates", default=None, partitions=TEMPLATE_STATES.partitions),
+    )
     registry = new_registry()
 
     async def emit_decision(key: str, value: bytes) -> None:
@@ -81,15 +103,17 @@ def create_app(settings: PolicySettings) -> faust.App:
         await topics.intents.send(key=key.encode(), value=value)
 
     handlers = PolicyHandlers(
-        windows=windows,
-        config=rules.PolicyConfig(timedelta(seconds=settings.window_safety_margin_s)),
+        tables=tables,
+        config=settings.policy_config(),
         metrics=PolicyMetrics(registry),
         emit_decision=emit_decision,
         reroute_intent=reroute,
         clock=utcnow,
+        stop_words=frozenset(w.casefold() for w in settings.stop_words),
+        start_words=frozenset(w.casefold() for w in settings.start_words),
     )
     _add_agents(app, topics, handlers, settings.app_id)
-    _add_pages(app, registry)
+    _add_pages(app, registry, handlers)
     return app
 
 
@@ -115,28 +139,44 @@ def _add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group:
             ],
         )
 
-    @app.agent(topics.inbound, name="track_windows")
-    async def track_windows(stream: Any) -> None:
-        async for event in stream.events():
-            try:
-                message = codec.decode(InboundMessageReceived, event.value)
-            except DecodeError as exc:
-                await dead_letter(event, exc)
-                continue
-            handlers.on_inbound(message)
+    def consume(
+        topic: faust.TopicT, model: type[E], name: str, handle: Callable[[E, Any], Awaitable[None]]
+    ) -> None:
+        async def agent(stream: Any) -> None:
+            async for event in stream.events():
+                try:
+                    value = codec.decode(model, event.value)
+                except DecodeError as exc:
+                    await dead_letter(event, exc)
+                    continue
+                await handle(value, event)
 
-    @app.agent(topics.intents, name="decide_intents")
-    async def decide_intents(stream: Any) -> None:
-        async for event in stream.events():
-            try:
-                intent = codec.decode(OutboundIntentSubmitted, event.value)
-            except DecodeError as exc:
-                await dead_letter(event, exc)
-                continue
-            await handlers.on_intent(intent, event.key, event.value)
+        app.agent(topic, name=name)(agent)
+
+    def sync(fn: Callable[[E], None]) -> Callable[[E, Any], Awaitable[None]]:
+        async def handle(value: E, _: Any) -> None:
+            fn(value)
+
+        return handle
+
+    async def decide(intent: OutboundIntentSubmitted, event: Any) -> None:
+        await handlers.on_intent(intent, event.key, event.value)
+
+    consume(topics.inbound, InboundMessageReceived, "track_windows", sync(handlers.on_inbound))
+    consume(topics.consent, ConsentChanged, "track_consent", sync(handlers.on_consent))
+    consume(
+        topics.preferences, UserPreferenceChanged, "track_preferences", sync(handlers.on_preference)
+    )
+    consume(
+        topics.template_states,
+        TemplateStateChanged,
+        "track_templates",
+        sync(handlers.on_template_state),
+    )
+    consume(topics.intents, OutboundIntentSubmitted, "decide_intents", decide)
 
 
-def _add_pages(app: faust.App, registry: CollectorRegistry) -> None:
+def _add_pages(app: faust.App, registry: CollectorRegistry, handlers: PolicyHandlers) -> None:
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
         return web.json({"status": "ok"})
@@ -149,3 +189,11 @@ def _add_pages(app: faust.App, registry: CollectorRegistry) -> None:
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
         return web.bytes(generate_latest(registry), content_type=_PROMETHEUS_TEXT)
+
+    @app.page("/windows/{phone_number_id}/{wa_id}")
+    async def window(web: Any, request: Any, phone_number_id: str, wa_id: str) -> Any:
+        return web.json(handlers.window_view(phone_number_id, wa_id))
+
+    @app.page("/consent/{phone_number_id}/{wa_id}")
+    async def consent(web: Any, request: Any, phone_number_id: str, wa_id: str) -> Any:
+        return web.json(handlers.consent_view(phone_number_id, wa_id))

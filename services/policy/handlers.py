@@ -1,21 +1,25 @@
-"""Policy's I/O shell around the pure rules: decode -> load window -> decide -> emit."""
+"""Policy's I/O shell around the pure rules: decode -> load state -> decide -> persist/emit."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter
 
-from services.policy import rules
-from services.policy.windows import WindowState, observe
+from services.policy import caps, consent, rules, windows
+from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, ConsentState
+from services.policy.windows import WindowState
 from shared import codec, logs
+from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import deterministic_id
 from shared.events.intents import OutboundIntentSubmitted
 from shared.events.keys import conversation_key
+from shared.events.preferences import UserPreferenceChanged
+from shared.events.template_states import TemplateStateChanged
 from shared.events.webhooks import InboundMessageReceived
 
 log = logs.get(__name__)
@@ -37,6 +41,15 @@ class PolicyMetrics:
             "Window refreshes from customer messages.",
             registry=registry,
         )
+        self.consent_updated = Counter(
+            "wagate_policy_consent_updated_total",
+            "Consent changes recorded, by source.",
+            ["source"],
+            registry=registry,
+        )
+        self.templates_updated = Counter(
+            "wagate_policy_template_states_total", "Template states received.", registry=registry
+        )
         self.rerouted = Counter(
             "wagate_policy_intents_rerouted_total",
             "Intents produced with a key other than their conversation.",
@@ -45,24 +58,88 @@ class PolicyMetrics:
 
 
 @dataclass
-class PolicyHandlers:
+class Tables:
     windows: MutableMapping[str, Any]
+    consent: MutableMapping[str, Any]
+    marketing: MutableMapping[str, Any]
+    templates: MutableMapping[str, Any]  # global: every worker holds every template
+
+
+@dataclass
+class PolicyHandlers:
+    tables: Tables
     config: rules.PolicyConfig
     metrics: PolicyMetrics
     emit_decision: Emit
     reroute_intent: Emit
     clock: Callable[[], datetime]
+    stop_words: frozenset[str] = DEFAULT_STOP_WORDS
+    start_words: frozenset[str] = DEFAULT_START_WORDS
 
-    def _window(self, key: str) -> WindowState | None:
-        raw = self.windows.get(key)
-        return WindowState.model_validate(raw) if raw else None
+    def window(self, key: str) -> WindowState | None:
+        return _load(self.tables.windows, key, WindowState)
+
+    def consent_of(self, key: str) -> ConsentState | None:
+        return _load(self.tables.consent, key, ConsentState)
+
+    def window_view(self, phone_number_id: str, wa_id: str) -> dict[str, Any]:
+        """The window as `GET /windows/...` shows it (this worker's partitions)."""
+        now = self.clock()
+        state = self.window(conversation_key(phone_number_id, wa_id))
+        snap = rules.snapshot(state, now)
+        return {
+            **snap.model_dump(mode="json"),
+            "free_entry_point": bool(state and state.in_free_entry_point(now)),
+            "free_entry_until": state.free_entry_until.isoformat()
+            if state and state.free_entry_until
+            else None,
+        }
+
+    def consent_view(self, phone_number_id: str, wa_id: str) -> dict[str, Any]:
+        state = self.consent_of(conversation_key(phone_number_id, wa_id)) or ConsentState()
+        return {
+            **state.model_dump(mode="json"),
+            "marketing_allowed": state.marketing_allowed(),
+            "opted_out_of_all": state.opted_out_of_all(),
+        }
 
     def on_inbound(self, message: InboundMessageReceived) -> None:
         key = conversation_key(message.phone_number_id, message.wa_id)
-        updated = observe(self._window(key), message)
+        updated = windows.observe(self.window(key), message)
         if updated is not None:
-            self.windows[key] = updated.model_dump(mode="json")
+            self.tables.windows[key] = updated.model_dump(mode="json")
             self.metrics.windows_updated.inc()
+        if message.message_type in ("text", "button"):
+            word = message.text or str(message.content.get("text") or "")
+            opted_in = consent.keyword(word, self.stop_words, self.start_words)
+            if opted_in is not None:
+                self._consent(key, consent.MARKETING, opted_in, message.timestamp, "keyword")
+
+    def on_consent(self, change: ConsentChanged) -> None:
+        key = conversation_key(change.phone_number_id, change.customer)
+        self._consent(key, change.category, change.opted_in, change.occurred_at, change.source)
+
+    def on_preference(self, change: UserPreferenceChanged) -> None:
+        opted_in = consent.preference(change.value)
+        if opted_in is not None:
+            key = conversation_key(change.phone_number_id, change.wa_id)
+            self._consent(key, change.category, opted_in, change.timestamp, "user_preferences")
+
+    def on_template_state(self, state: TemplateStateChanged) -> None:
+        known = self.tables.templates.get(state.key)
+        if known is not None and int(known.get("version", 0)) > state.version:
+            return
+        self.tables.templates[state.key] = state.model_dump(mode="json")
+        self.metrics.templates_updated.inc()
+
+    def _consent(self, key: str, category: str, opted_in: bool, at: datetime, source: str) -> None:
+        updated = consent.record(self.consent_of(key), category, opted_in, at, source)
+        if updated is not None:
+            self.tables.consent[key] = updated.model_dump(mode="json")
+            self.metrics.consent_updated.labels(source.split(":")[0]).inc()
+
+    def _template(self, key: str) -> TemplateStateChanged | None:
+        return _load(self.tables.templates, key, TemplateStateChanged)
 
     async def on_intent(
         self, intent: OutboundIntentSubmitted, record_key: bytes | None, raw: bytes
@@ -74,11 +151,20 @@ class PolicyHandlers:
             self.metrics.rerouted.inc()
             await self.reroute_intent(key, raw)
             return
-        verdict = rules.decide(intent, self._window(key), self.clock(), self.config)
+        now = self.clock()
+        facts = rules.Facts(
+            window=self.window(key),
+            consent=self.consent_of(key),
+            marketing=_load(self.tables.marketing, key, caps.MarketingLog),
+            templates=self._template,
+        )
+        verdict = rules.decide(intent, facts, now, self.config)
+        if verdict.outcome == "approved":
+            self._remember_approval(key, facts, verdict, now)
         decision = PolicyDecisionMade(
             **intent.caused(event_id=deterministic_id("decision", intent.intent_id)),
             producer=PRODUCER,
-            intent=intent,
+            intent=verdict.send or intent,
             outcome=verdict.outcome,
             reasons=verdict.reasons,
             detail=verdict.detail,
@@ -92,3 +178,21 @@ class PolicyHandlers:
             "decided", intent_id=intent.intent_id, outcome=verdict.outcome, reasons=verdict.reasons
         )
         await self.emit_decision(key, codec.encode(decision))
+
+    def _remember_approval(
+        self, key: str, facts: rules.Facts, verdict: rules.Verdict, now: datetime
+    ) -> None:
+        if verdict.marketing:
+            self.tables.marketing[key] = caps.sent(facts.marketing, now).model_dump(mode="json")
+        if facts.window is not None:
+            opened = windows.business_replied(facts.window, now)
+            if opened is not None:
+                self.tables.windows[key] = opened.model_dump(mode="json")
+
+
+M = TypeVar("M", WindowState, ConsentState, caps.MarketingLog, TemplateStateChanged)
+
+
+def _load(table: Mapping[str, Any], key: str, model: type[M]) -> M | None:
+    raw = table.get(key)
+    return model.model_validate(raw) if raw else None

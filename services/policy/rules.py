@@ -1,22 +1,47 @@
-"""The decision: a pure function of (intent, window, now, configuration) -> verdict."""
+"""The decision: a pure function of (intent, the state already loaded, now, configuration)
+returning a verdict with reasons, the window snapshot, the expected pricing and `valid_until`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from services.policy import template_check
+from services.policy.caps import Caps, MarketingLog, blocked_until
+from services.policy.consent import ConsentState
 from services.policy.windows import WindowState
 from shared.events.decisions import Outcome, WindowSnapshot
-from shared.events.intents import OutboundIntentSubmitted
+from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 
 WINDOW_CLOSED = "WINDOW_CLOSED"
 EXPIRED = "INTENT_EXPIRED"
-TEMPLATE_UNKNOWN = "TEMPLATE_UNKNOWN"
+OPTED_OUT = "OPTED_OUT"
+MARKETING_NO_OPT_IN = "MARKETING_NO_OPT_IN"
+MARKETING_OPTED_OUT = "MARKETING_OPTED_OUT"
+MARKETING_CAP = "MARKETING_FREQUENCY_CAP"
+FALLBACK_TEMPLATE = "FALLBACK_TEMPLATE"
+TEMPLATE_UNKNOWN = template_check.TEMPLATE_UNKNOWN
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
     window_safety_margin: timedelta = timedelta(seconds=60)
+    caps: Caps = field(default_factory=Caps)
+    waba_ids: dict[str, str] = field(default_factory=dict)  # phone_number_id -> WABA id
+    default_waba_id: str = ""
+
+    def waba_for(self, phone_number_id: str) -> str:
+        return self.waba_ids.get(phone_number_id, self.default_waba_id)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The state loaded for one conversation, and a view of the template table."""
+
+    window: WindowState | None = None
+    consent: ConsentState | None = None
+    marketing: MarketingLog | None = None
+    templates: template_check.Lookup = lambda _key: None
 
 
 @dataclass(frozen=True)
@@ -27,6 +52,8 @@ class Verdict:
     window: WindowSnapshot | None = None
     pricing: str | None = None
     valid_until: datetime | None = None
+    send: OutboundIntentSubmitted | None = None  # what to send when it differs from the intent
+    marketing: bool = False  # counts against the customer's marketing cap
 
 
 def snapshot(window: WindowState | None, now: datetime) -> WindowSnapshot:
@@ -40,43 +67,141 @@ def snapshot(window: WindowState | None, now: datetime) -> WindowSnapshot:
 
 
 def decide(
-    intent: OutboundIntentSubmitted, window: WindowState | None, now: datetime, config: PolicyConfig
+    intent: OutboundIntentSubmitted, facts: Facts, now: datetime, config: PolicyConfig
 ) -> Verdict:
-    snap = snapshot(window, now)
+    snap = snapshot(facts.window, now)
     if intent.not_after is not None and now >= intent.not_after:
         return Verdict(
             "rejected", [EXPIRED], f"not_after {intent.not_after.isoformat()} passed", snap
         )
-    if intent.is_template:
-        return Verdict(
-            "rejected",
-            [TEMPLATE_UNKNOWN],
-            "no approved template state is known for this template",
-            snap,
-        )
-    return _free_form(intent, snap, now, config)
+    if facts.consent is not None and facts.consent.opted_out_of_all():
+        return Verdict("rejected", [OPTED_OUT], "the customer opted out of all messages", snap)
+    if isinstance(intent.content, TemplateContent):
+        return _template(intent, intent.content, facts, now, config, snap)
+    return _free_form(intent, facts, now, config, snap)
 
 
 def _free_form(
-    intent: OutboundIntentSubmitted, snap: WindowSnapshot, now: datetime, config: PolicyConfig
+    intent: OutboundIntentSubmitted,
+    facts: Facts,
+    now: datetime,
+    config: PolicyConfig,
+    snap: WindowSnapshot,
 ) -> Verdict:
     usable_until = snap.expires_at - config.window_safety_margin if snap.expires_at else None
     if usable_until is None or now >= usable_until:
+        if intent.fallback_template is not None:
+            verdict = _template(intent, intent.fallback_template, facts, now, config, snap)
+            if verdict.outcome == "approved":
+                return _with(
+                    verdict,
+                    reasons=[FALLBACK_TEMPLATE, *verdict.reasons],
+                    detail=f"window closed, {verdict.detail}",
+                )
+            return verdict
         return Verdict(
             "rejected",
             [WINDOW_CLOSED],
             f"{_closed_detail(snap, now)}; outside it only approved templates may be sent",
             snap,
         )
+    marketing = intent.category == "marketing"
+    if marketing:
+        refused = _marketing_refusal(facts, now, config, need_opt_in=False, snap=snap)
+        if refused is not None:
+            return refused
     valid_until = min(usable_until, intent.not_after) if intent.not_after else usable_until
     return Verdict(
         "approved",
         [],
         "inside the customer service window",
         snap,
-        pricing="free_service",
+        pricing=_free_pricing(facts.window, now),
         valid_until=valid_until,
+        marketing=marketing,
     )
+
+
+def _template(
+    intent: OutboundIntentSubmitted,
+    content: TemplateContent,
+    facts: Facts,
+    now: datetime,
+    config: PolicyConfig,
+    snap: WindowSnapshot,
+) -> Verdict:
+    checked = template_check.resolve(
+        content, config.waba_for(intent.phone_number_id), facts.templates
+    )
+    if checked.reason is not None or checked.state is None or checked.content is None:
+        return Verdict("rejected", [checked.reason or TEMPLATE_UNKNOWN], checked.detail, snap)
+    category = checked.state.category.upper()
+    marketing = category == "MARKETING"
+    if marketing:
+        refused = _marketing_refusal(facts, now, config, need_opt_in=True, snap=snap)
+        if refused is not None:
+            return refused
+    send = intent.model_copy(update={"content": checked.content, "fallback_template": None})
+    pricing = _template_pricing(category, facts.window, now)
+    return Verdict(
+        "approved",
+        [],
+        checked.detail,
+        snap,
+        pricing=pricing,
+        valid_until=intent.not_after,
+        send=send,
+        marketing=marketing,
+    )
+
+
+def _marketing_refusal(
+    facts: Facts, now: datetime, config: PolicyConfig, *, need_opt_in: bool, snap: WindowSnapshot
+) -> Verdict | None:
+    consent = facts.consent
+    opinion = consent.marketing if consent else None
+    if opinion is not None and not opinion.opted_in:
+        return Verdict(
+            "rejected",
+            [MARKETING_OPTED_OUT],
+            f"the customer stopped marketing ({opinion.source})",
+            snap,
+        )
+    if need_opt_in and opinion is None:
+        return Verdict(
+            "rejected",
+            [MARKETING_NO_OPT_IN],
+            "no marketing opt-in is recorded for this customer",
+            snap,
+        )
+    until = blocked_until(facts.marketing, now, config.caps)
+    if until is not None:
+        return Verdict(
+            "rejected",
+            [MARKETING_CAP],
+            f"the marketing cap ({config.caps.per_day}/day, {config.caps.per_week}/"
+            f"week) is reached until {until.isoformat()}",
+            snap,
+        )
+    return None
+
+
+def _free_pricing(window: WindowState | None, now: datetime) -> str:
+    if window is not None and window.in_free_entry_point(now):
+        return "free_entry_point"
+    return "free_service"
+
+
+def _template_pricing(category: str, window: WindowState | None, now: datetime) -> str:
+    if window is not None and window.in_free_entry_point(now):
+        return "free_entry_point"
+    if category == "UTILITY" and window is not None and window.is_open(now):
+        return "free_service"
+    return category.lower()
+
+
+def _with(verdict: Verdict, *, reasons: list[str], detail: str) -> Verdict:
+    return replace(verdict, reasons=reasons, detail=detail)
 
 
 def _closed_detail(snap: WindowSnapshot, now: datetime) -> str:

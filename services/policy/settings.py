@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.policy.caps import Caps
+from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS
+from services.policy.rules import PolicyConfig
 from shared.settings import HttpSettings, KafkaSettings, LogSettings
 
 
@@ -21,3 +25,23 @@ class PolicySettings(BaseSettings):
     window_safety_margin_s: int = Field(
         default=60, ge=0, description="Free-form sends stop this long before the window closes."
     )
+    marketing_per_day: int = Field(
+        default=1, ge=0, description="Marketing messages per customer per rolling day (0: no cap)."
+    )
+    marketing_per_week: int = Field(default=3, ge=0)
+    waba_ids: dict[str, str] = Field(
+        default_factory=dict, description="Business phone number id -> its WABA id."
+    )
+    default_waba_id: str = Field(
+        default="100000000000001", description="The WABA of numbers not listed in waba_ids."
+    )
+    stop_words: list[str] = Field(default_factory=lambda: sorted(DEFAULT_STOP_WORDS))
+    start_words: list[str] = Field(default_factory=lambda: sorted(DEFAULT_START_WORDS))
+
+    def policy_config(self) -> PolicyConfig:
+        return PolicyConfig(
+            window_safety_margin=timedelta(seconds=self.window_safety_margin_s),
+            caps=Caps(per_day=self.marketing_per_day, per_week=self.marketing_per_week),
+            waba_ids=dict(self.waba_ids),
+            default_waba_id=self.default_waba_id,
+        )

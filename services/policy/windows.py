@@ -1,4 +1,4 @@
-"""Customer service windows: pure state transitions from inbound customer messages."""
+"""Customer service windows and free entry points: pure state transitions."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from shared.events.envelope import Model
 from shared.events.webhooks import InboundMessageReceived
 
 WINDOW = timedelta(hours=24)
+FEP_REPLY_WITHIN = timedelta(hours=24)
+FEP_LENGTH = timedelta(hours=72)
 
 # Customer messages that do not open or refresh the window: Meta does not document reactions
 # as opening one (decided conservatively), and system/revoke/edit are not customer content.
@@ -21,6 +23,8 @@ class WindowState(Model):
 
     last_customer_message_at: AwareDatetime | None = None
     last_message_id: str | None = None
+    referral_at: AwareDatetime | None = None
+    free_entry_until: AwareDatetime | None = None
 
     @property
     def expires_at(self) -> datetime | None:
@@ -32,11 +36,15 @@ class WindowState(Model):
         expires = self.expires_at
         return expires is not None and now < expires
 
+    def in_free_entry_point(self, now: datetime) -> bool:
+        return self.free_entry_until is not None and now < self.free_entry_until
+
 
 def observe(state: WindowState | None, message: InboundMessageReceived) -> WindowState | None:
     """The window after `message`; None when the message changes nothing.
 
     Meta's own timestamp decides, and the latest wins even when events arrive out of order.
+    A click-to-WhatsApp referral starts a free entry point offer, taken up by a business reply.
     """
     if message.message_type in NOT_OPENING:
         return None
@@ -44,6 +52,20 @@ def observe(state: WindowState | None, message: InboundMessageReceived) -> Windo
     last = current.last_customer_message_at
     if last is not None and message.timestamp <= last:
         return None
-    return WindowState(
-        last_customer_message_at=message.timestamp, last_message_id=message.message_id
+    referral_at = message.timestamp if message.referral else current.referral_at
+    return current.model_copy(
+        update={
+            "last_customer_message_at": message.timestamp,
+            "last_message_id": message.message_id,
+            "referral_at": referral_at,
+        }
     )
+
+
+def business_replied(state: WindowState, now: datetime) -> WindowState | None:
+    """A reply approved at `now`: within 24 h of a referral it opens 72 h of free messages."""
+    if state.referral_at is None or state.free_entry_until is not None:
+        return None
+    if now >= state.referral_at + FEP_REPLY_WITHIN:
+        return None
+    return state.model_copy(update={"free_entry_until": now + FEP_LENGTH})

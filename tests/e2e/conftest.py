@@ -111,7 +111,7 @@ async def system(
                     stdout=log,
                     stderr=subprocess.STDOUT,
                 )
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 240  # generous: CI machines are small
         for svc in SERVICES:
             await _wait_ready(system, svc, deadline)
         yield system

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.policy import rules
-from services.policy.rules import PolicyConfig, decide
+from services.policy.rules import Facts, PolicyConfig, decide
 from services.policy.windows import WindowState
 from shared.events.decisions import WindowSnapshot
 from shared.events.intents import (
@@ -74,7 +74,7 @@ def test_free_form_inside_the_window_is_approved_until_expiry_minus_margin(
     window = _window(age)
     expires = NOW - age + DAY
 
-    verdict = decide(_intent(), window, NOW, CONFIG)
+    verdict = decide(_intent(), Facts(window=window), NOW, CONFIG)
 
     assert verdict.outcome == "approved"
     assert verdict.reasons == []
@@ -89,8 +89,8 @@ def test_free_form_inside_the_window_is_approved_until_expiry_minus_margin(
 def test_every_free_form_type_follows_the_window(kind: str) -> None:
     intent = _intent(FREE_FORM[kind])
 
-    inside = decide(intent, _window(timedelta(hours=1)), NOW, CONFIG)
-    outside = decide(intent, _window(timedelta(hours=25)), NOW, CONFIG)
+    inside = decide(intent, Facts(window=_window(timedelta(hours=1))), NOW, CONFIG)
+    outside = decide(intent, Facts(window=_window(timedelta(hours=25))), NOW, CONFIG)
 
     assert inside.outcome == "approved"
     assert outside.outcome == "rejected"
@@ -116,7 +116,9 @@ def test_every_free_form_type_follows_the_window(kind: str) -> None:
 def test_valid_until_is_the_earlier_of_not_after_and_the_usable_window(
     not_after: datetime, valid_until: datetime
 ) -> None:
-    verdict = decide(_intent(not_after=not_after), _window(timedelta(hours=1)), NOW, CONFIG)
+    verdict = decide(
+        _intent(not_after=not_after), Facts(window=_window(timedelta(hours=1))), NOW, CONFIG
+    )
 
     assert verdict.outcome == "approved"
     assert verdict.valid_until == valid_until
@@ -126,7 +128,7 @@ def test_valid_until_is_the_earlier_of_not_after_and_the_usable_window(
     "window", [pytest.param(None, id="no-state"), pytest.param(WindowState(), id="empty-state")]
 )
 def test_without_a_customer_message_free_form_is_rejected(window: WindowState | None) -> None:
-    verdict = decide(_intent(), window, NOW, CONFIG)
+    verdict = decide(_intent(), Facts(window=window), NOW, CONFIG)
 
     assert verdict.outcome == "rejected"
     assert verdict.reasons == ["WINDOW_CLOSED"]
@@ -155,7 +157,7 @@ def test_a_closed_window_or_one_inside_the_safety_margin_is_rejected(
     window = _window(age)
     expires = NOW - age + DAY
 
-    verdict = decide(_intent(), window, NOW, CONFIG)
+    verdict = decide(_intent(), Facts(window=window), NOW, CONFIG)
 
     assert verdict.outcome == "rejected"
     assert verdict.reasons == ["WINDOW_CLOSED"]
@@ -178,7 +180,7 @@ def test_a_closed_window_or_one_inside_the_safety_margin_is_rejected(
 def test_the_safety_margin_is_configurable(margin: timedelta, age: timedelta, outcome: str) -> None:
     config = PolicyConfig(window_safety_margin=margin)
 
-    verdict = decide(_intent(), _window(age), NOW, config)
+    verdict = decide(_intent(), Facts(window=_window(age)), NOW, config)
 
     assert verdict.outcome == outcome
     if outcome == "approved":
@@ -208,7 +210,7 @@ def test_default_safety_margin_is_a_minute() -> None:
 def test_an_intent_past_not_after_is_rejected_as_expired(
     content: MessageContent, window: WindowState | None, not_after: datetime
 ) -> None:
-    verdict = decide(_intent(content, not_after=not_after), window, NOW, CONFIG)
+    verdict = decide(_intent(content, not_after=not_after), Facts(window=window), NOW, CONFIG)
 
     assert verdict.outcome == "rejected"
     assert verdict.reasons == ["INTENT_EXPIRED"]
@@ -227,7 +229,9 @@ def test_an_intent_past_not_after_is_rejected_as_expired(
 def test_templates_are_rejected_while_no_template_state_is_known(
     window: WindowState | None,
 ) -> None:
-    verdict = decide(_intent(TEMPLATE, not_after=NOW + timedelta(hours=1)), window, NOW, CONFIG)
+    verdict = decide(
+        _intent(TEMPLATE, not_after=NOW + timedelta(hours=1)), Facts(window=window), NOW, CONFIG
+    )
 
     assert verdict.outcome == "rejected"
     assert verdict.reasons == ["TEMPLATE_UNKNOWN"]
@@ -271,7 +275,9 @@ def test_snapshot(window: WindowState | None, now: datetime, expected: WindowSna
 def test_decide_is_a_pure_function_of_its_inputs() -> None:
     intent, window = _intent(), _window(timedelta(hours=3))
 
-    assert decide(intent, window, NOW, CONFIG) == decide(intent, window, NOW, CONFIG)
+    assert decide(intent, Facts(window=window), NOW, CONFIG) == decide(
+        intent, Facts(window=window), NOW, CONFIG
+    )
 
 
 @pytest.mark.parametrize(
@@ -284,7 +290,7 @@ def test_decide_is_a_pure_function_of_its_inputs() -> None:
 )
 def test_the_rejection_says_why_the_window_cannot_be_used(age: timedelta | None, says: str) -> None:
     window = _window(age) if age is not None else None
-    verdict = decide(_intent(), window, NOW, CONFIG)
+    verdict = decide(_intent(), Facts(window=window), NOW, CONFIG)
     assert verdict.reasons == [rules.WINDOW_CLOSED]
     assert says in verdict.detail
     assert verdict.detail.endswith("outside it only approved templates may be sent")
