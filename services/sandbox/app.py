@@ -7,12 +7,14 @@ import contextlib
 from contextlib import AsyncExitStack
 
 import aiohttp
+from prometheus_client import CollectorRegistry
 
 from services.sandbox.catalogue import TemplateDesk
 from services.sandbox.faults import FaultBoard
 from services.sandbox.handlers import Sandbox
 from services.sandbox.ids import Ids
 from services.sandbox.settings import SandboxSettings
+from services.sandbox.telemetry import SandboxMetrics
 from services.sandbox.web import DESK, SANDBOX, SENDER, add_routes
 from services.sandbox.webhooks import WebhookSender
 from services.sandbox.world import World
@@ -22,9 +24,12 @@ from shared.metrics import new_registry
 
 
 def build_app(
-    sandbox: Sandbox, sender: WebhookSender, readiness: http.Readiness
+    sandbox: Sandbox,
+    sender: WebhookSender,
+    readiness: http.Readiness,
+    registry: CollectorRegistry | None = None,
 ) -> aiohttp.web.Application:
-    app = http.base_app(readiness, new_registry())
+    app = http.base_app(readiness, registry or new_registry())
     app[SANDBOX] = sandbox
     app[SENDER] = sender
     app[DESK] = TemplateDesk(sandbox)
@@ -38,18 +43,23 @@ async def run(settings: SandboxSettings, stop: asyncio.Event) -> None:
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         )
         board = FaultBoard(settings.faults, settings.seed)
+        registry = new_registry()
+        metrics = SandboxMetrics.create(registry)
         sender = WebhookSender(
             session,
             settings.webhook_url,
             settings.app_secret.get_secret_value(),
             settings.webhook_retry_max_s,
             board,
+            metrics,
         )
-        sandbox = Sandbox(settings, World(), sender, utcnow, Ids(settings.seed), board=board)
+        sandbox = Sandbox(
+            settings, World(), sender, utcnow, Ids(settings.seed), board=board, metrics=metrics
+        )
         stack.push_async_callback(sandbox.close)
         delivering = asyncio.create_task(sender.run())
         stack.callback(delivering.cancel)
-        app = build_app(sandbox, sender, http.Readiness({"http": True}))
+        app = build_app(sandbox, sender, http.Readiness({"http": True}), registry)
         await stack.enter_async_context(http.serving(app, settings.http, "sandbox"))
         await stop.wait()
         with contextlib.suppress(TimeoutError):

@@ -48,8 +48,7 @@ class TemplateDesk:
         ]
         live = [t for t in self._world.templates.values() if t.status != "DELETED"]
         error = check_creation(body, live, len(self._world.template_created))
-        if error is not None:
-            self._world.violate(now, waba_id, "", error)
+        if error is not None:  # a malformed request, not a broken send rule
             return self._sandbox.refuse(error)
         template = Template(
             id=self._sandbox.ids.template_id(),

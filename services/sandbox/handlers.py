@@ -24,9 +24,14 @@ from services.sandbox.faults import FaultBoard
 from services.sandbox.ids import Ids
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.tasks import Tasks
+from services.sandbox.telemetry import SandboxMetrics
 from services.sandbox.world import ReceivedMessage, SentMessage, World
+from shared import logs
 from shared.events.common import MetaError
 from shared.events.keys import normalize_wa_id
+from shared.metrics import new_registry
+
+log = logs.get(__name__)
 
 
 class Outbox(Protocol):
@@ -49,6 +54,7 @@ class Sandbox:
         ids: Ids | None = None,
         tasks: Tasks | None = None,
         board: FaultBoard | None = None,
+        metrics: SandboxMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.world = world
@@ -57,6 +63,7 @@ class Sandbox:
         self.ids = ids or Ids(settings.seed)
         self.tasks = tasks or Tasks()
         self.board = board or FaultBoard(settings.faults, settings.seed)
+        self.metrics = metrics or SandboxMetrics.create(new_registry())
 
     def authorized(self, header: str | None) -> bool:
         if not header or not header.startswith("Bearer "):
@@ -69,6 +76,13 @@ class Sandbox:
     def refuse(self, error: MetaError, status: int = 400) -> SendResult:
         return SendResult(status, envelopes.error_body(error, self.ids.trace_id()))
 
+    def _violate(
+        self, now: datetime, pair: tuple[str, str], error: MetaError, wamid: str | None = None
+    ) -> None:
+        self.world.violate(now, pair[0], pair[1], error, wamid)
+        self.metrics.violations.labels(str(error.code)).inc()
+        log.info("rule violated", code=error.code, wamid=wamid, phone_number_id=pair[0])
+
     def send(
         self, phone_number_id: str, payload: dict[str, Any], version: str = "v24.0"
     ) -> SendResult:
@@ -80,6 +94,7 @@ class Sandbox:
         recipient = normalize_wa_id(str(payload.get("to", "")))
         error = rules.check_envelope(payload) or rules_messages.check_object(kind, payload)
         if error is not None:  # a malformed request, not a broken rule: no violation
+            self.metrics.sends.labels("refused").inc()
             return self.refuse(error)
         template = None
         if kind == "template":
@@ -88,7 +103,8 @@ class Sandbox:
         if error is None:
             error = self._take_rate(phone_number_id, recipient, now)
         if error is not None:
-            self.world.violate(now, phone_number_id, recipient, error)
+            self.metrics.sends.labels("refused").inc()
+            self._violate(now, (phone_number_id, recipient), error)
             return self.refuse(error)
         category = template.category if template is not None else None
         late = self._delivery_error(kind, category, phone_number_id, recipient, now)
@@ -108,8 +124,9 @@ class Sandbox:
             pricing=billing[0],
             conversation=billing[1],
         )
+        self.metrics.sends.labels("accepted").inc()
         if late is not None:
-            self.world.violate(now, phone_number_id, recipient, late, wamid)
+            self._violate(now, (phone_number_id, recipient), late, wamid)
         self.tasks.spawn(self._lifecycle(wamid, late))
         message: dict[str, str] = {"id": wamid}
         if kind == "template":

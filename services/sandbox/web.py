@@ -76,6 +76,7 @@ async def send_message(request: web.Request) -> web.Response:
         return refused
     fault = request.app[SANDBOX].board.next_api_fault()
     if fault is not None:
+        request.app[SANDBOX].metrics.faults.labels(fault.value).inc()
         injected = await _injected(request, fault)
         if injected is not None:
             return injected

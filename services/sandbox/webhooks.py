@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 
 from services.sandbox.faults import FaultBoard, Faults
+from services.sandbox.telemetry import SandboxMetrics
 from shared import logs, webhook_signature
 
 log = logs.get(__name__)
@@ -39,6 +40,7 @@ class WebhookSender:
         secret: str,
         retry_max_s: float,
         board: FaultBoard | None = None,
+        metrics: SandboxMetrics | None = None,
     ) -> None:
         self._session = session
         self._url = url
@@ -48,6 +50,7 @@ class WebhookSender:
         self._held: list[Delivery] = []
         self._pending = 0
         self.board = board or FaultBoard(Faults(), None)
+        self._metrics = metrics
         self.delivered = 0
         self.recent: deque[dict[str, Any]] = deque(maxlen=KEPT)
         self.refused_forgeries = 0
@@ -112,14 +115,22 @@ class WebhookSender:
                 ) as resp:
                     if delivery.bad_signature:
                         self.refused_forgeries += resp.status != 200
+                        self._count("forged")
                         return
                     if resp.status == 200:
                         self.delivered += 1
+                        self._count("delivered")
                         return
+                    self._count("refused")
                     log.warning("webhook refused", status=resp.status, url=self._url)
             except (aiohttp.ClientError, TimeoutError) as exc:
+                self._count("failed")
                 log.warning("webhook delivery failed", reason=str(exc), url=self._url)
                 if delivery.bad_signature:
                     return
             await asyncio.sleep(backoff)
             backoff = min(self._retry_max_s, backoff * 2)
+
+    def _count(self, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.webhooks.labels(outcome).inc()

@@ -18,10 +18,12 @@ from services.sandbox.faults import FaultBoard
 from services.sandbox.handlers import Sandbox
 from services.sandbox.ids import Ids
 from services.sandbox.settings import SandboxSettings
+from services.sandbox.telemetry import SandboxMetrics
 from services.sandbox.webhooks import WebhookSender
 from services.sandbox.world import World
 from shared import http, webhook_signature
 from shared.events.envelope import utcnow
+from shared.metrics import new_registry
 
 SECRET = "sandbox-app-secret"
 TOKEN = {"Authorization": "Bearer sandbox-token"}
@@ -123,8 +125,13 @@ async def make_stack() -> AsyncIterator[StackFactory]:
         session = aiohttp.ClientSession()
         cleanups.append(session.close)
         board = FaultBoard(settings.faults, settings.seed)
-        sender = WebhookSender(session, str(hook_server.make_url("/webhook")), SECRET, 0.2, board)
-        sandbox = Sandbox(settings, World(), sender, utcnow, Ids(settings.seed), board=board)
+        registry = new_registry()
+        metrics = SandboxMetrics.create(registry)
+        url = str(hook_server.make_url("/webhook"))
+        sender = WebhookSender(session, url, SECRET, 0.2, board, metrics)
+        sandbox = Sandbox(
+            settings, World(), sender, utcnow, Ids(settings.seed), board=board, metrics=metrics
+        )
         task = asyncio.create_task(sender.run())
 
         async def stop_sender() -> None:
@@ -133,7 +140,9 @@ async def make_stack() -> AsyncIterator[StackFactory]:
 
         cleanups.append(stop_sender)
         cleanups.append(sandbox.close)
-        client = TestClient(TestServer(build_app(sandbox, sender, http.Readiness({"http": True}))))
+        client = TestClient(
+            TestServer(build_app(sandbox, sender, http.Readiness({"http": True}), registry))
+        )
         await client.start_server()
         cleanups.append(client.close)
         return Stack(client, receiver, sandbox, sender)

@@ -471,3 +471,25 @@ async def test_the_last_webhooks_are_kept_for_inspection(make_stack: StackFactor
     assert kept["webhooks"][0]["entry"][0]["changes"][0]["value"]["messages"][0]["id"] == inbound
     await stack.call("POST", "/_sandbox/reset", {})
     assert (await stack.call("GET", "/_sandbox/webhooks"))[1]["count"] == 0
+
+
+async def test_metrics_count_sends_violations_webhooks_and_faults(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    await _customer(stack)
+    await stack.send(_text())
+    await stack.send(_text(to=OTHER))
+    await stack.send({**_text(), "text": {"body": ""}})
+    await stack.call("PUT", "/_sandbox/faults", {"server_error_rate": 1})
+    await stack.send(_text())
+    await stack.settle()
+
+    async with stack.client.get("/metrics") as resp:
+        text = await resp.text()
+    for line in (
+        'wagate_sandbox_sends_total{outcome="accepted"} 2.0',
+        'wagate_sandbox_sends_total{outcome="refused"} 1.0',
+        'wagate_sandbox_violations_total{code="131047"} 1.0',
+        'wagate_sandbox_webhooks_total{outcome="delivered"} 4.0',
+        'wagate_sandbox_faults_total{fault="server_error"} 1.0',
+    ):
+        assert line in text, line
