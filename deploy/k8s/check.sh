@@ -2,7 +2,8 @@
 # `make deploy-check`: the Dockerfile passes hadolint, the KafkaTopics match shared/topics.py,
 # and every overlay renders with kustomize and validates offline (Kubernetes schemas of the
 # oldest and newest supported releases, vendored CRD schemas, hardening rules, settings names).
-# DEPLOY_K8S points at another copy of deploy/k8s (the tests break one on purpose).
+# DEPLOY_K8S points at another copy of deploy/k8s (the tests break one on purpose);
+# DEPLOY_OVERLAYS="prod" checks only the overlays named.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/deploy/k8s"
@@ -25,6 +26,9 @@ versions=()
 for version in "${KUBERNETES_VERSIONS[@]}"; do versions+=(--kubernetes "$version"); done
 for overlay in "$K8S"/overlays/*/; do
   name="$(basename "$overlay")"
+  if [[ -n "${DEPLOY_OVERLAYS:-}" && " $DEPLOY_OVERLAYS " != *" $name "* ]]; then
+    continue
+  fi
   if ! "$TOOLS/bin/kustomize" build "$overlay" >"$OUT/$name.yaml"; then
     echo "$name: kustomize build failed" >&2
     failed=1

@@ -133,10 +133,53 @@ def metric_errors(doc: Doc, defined: set[str]) -> Iterator[str]:
         texts = list((doc.get("data") or {}).values())
     else:
         return
+    for text in texts:
+        if unbalanced(text):
+            yield f"unbalanced brackets or quotes in {text[:80]!r}"
     for used in sorted({m for text in texts for m in METRIC.findall(text)}):
         base = next((used.removesuffix(s) for s in SERIES_SUFFIXES if used.endswith(s)), used)
         if used not in defined and base not in defined:
             yield f"queries {used}, which no service exports (grep wagate_ in services/, shared/)"
+
+
+def unbalanced(expr: str) -> bool:
+    """A cheap PromQL sanity check: (), [], {} nest and quotes close (outside quoted strings)."""
+    closing = {")": "(", "]": "[", "}": "{"}
+    stack: list[str] = []
+    quote = ""
+    for char in expr:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'`":
+            quote = char
+        elif char in "([{":
+            stack.append(char)
+        elif char in closing and (not stack or stack.pop() != closing[char]):
+            return True
+    return bool(stack or quote)
+
+
+def dashboard_errors(doc: Doc) -> Iterator[str]:
+    if doc.get("kind") != "ConfigMap" or "grafana_dashboard" not in doc["metadata"].get(
+        "labels", {}
+    ):
+        return
+    for key, text in (doc.get("data") or {}).items():
+        try:
+            dashboard = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield f"{key} is not JSON: {exc}"
+            continue
+        if not dashboard.get("uid") or not dashboard.get("panels"):
+            yield f"{key} is no Grafana dashboard (needs uid and panels)"
+        exprs = [
+            target.get("expr", "")
+            for panel in dashboard.get("panels", [])
+            for target in panel.get("targets", [])
+        ]
+        for expr in exprs:
+            if unbalanced(expr):
+                yield f"{key}: unbalanced brackets or quotes in {expr[:80]!r}"
 
 
 def load(path: Path) -> list[Doc]:
@@ -160,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             *schema_errors(doc, args.kubernetes),
             *workload_errors(doc, docs),
             *metric_errors(doc, defined),
+            *dashboard_errors(doc),
         )
     ]
     if args.dump:

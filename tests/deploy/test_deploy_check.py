@@ -35,8 +35,9 @@ def tools() -> None:
         unavailable("deploy tools", f"nothing in {TOOLS}: run `make deploy-check` once")
 
 
-def deploy_check(k8s: Path) -> subprocess.CompletedProcess[str]:
+def deploy_check(k8s: Path, overlays: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DEPLOY_K8S": str(k8s), "WAGATE_LOCAL": str(TOOLS.parent)}
+    env["DEPLOY_OVERLAYS"] = overlays
     return subprocess.run(
         [str(CHECK)], env=env, capture_output=True, text=True, timeout=100, check=False
     )
@@ -97,6 +98,13 @@ def test_real_overlays_pass(tools: None) -> None:
             id="alert-on-unknown-metric",
         ),
         pytest.param(
+            "components/monitoring/grafana-dashboard.json",
+            "sum by (outcome) (rate(",
+            "sum by (outcome (rate(",
+            "unbalanced brackets",
+            id="dashboard-query-typo",
+        ),
+        pytest.param(
             "components/kafka-topics/topics.yaml",
             "partitions: 12",
             "partitions: 24",
@@ -108,7 +116,8 @@ def test_real_overlays_pass(tools: None) -> None:
 def test_broken_manifest_fails(
     tools: None, tmp_path: Path, file: str, old: str, new: str, message: str
 ) -> None:
-    result = deploy_check(broken_copy(tmp_path, file, old, new))
+    # prod combines every component but the sandbox and CloudNativePG, so it shows each break
+    result = deploy_check(broken_copy(tmp_path, file, old, new), overlays="prod")
     assert result.returncode != 0, result.stdout
     assert message in result.stderr, result.stderr
     assert "deploy-check: FAILED" in result.stderr
