@@ -3,86 +3,15 @@ against the OpenAPI document."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
-from pydantic import SecretStr
 
-from services.templates import web as templates_web
-from services.templates.app import MIGRATIONS
-from services.templates.cloudapi import TemplateApi
-from services.templates.handlers import Registry
-from services.templates.settings import CloudApiSettings
 from services.templates.starter import starter_templates
-from services.templates.store import TemplateStore
-from shared import db
-from shared.events.template_states import TemplateStateChanged
-from shared.settings import PostgresSettings
-from tests.services.templates.builders import body, buttons, header_text, quick, template, url
-from tests.services.templates.fakes import FakeCloudApi, FakePublisher, serving
-from tests.services.templates.openapi_check import assert_documented
+from tests.services.templates.builders import body
+from tests.services.templates.conftest import KEY, WABA, Service, shipping
 
 pytestmark = pytest.mark.postgres
-WABA = "102290129340398"
-KEY = "test-key-1"
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Service:
-    client: TestClient[Any, Any]
-    meta: FakeCloudApi
-    published: FakePublisher
-    registry: Registry
-
-    async def call(
-        self, method: str, path: str, json: Any = None, key: str | None = KEY, **params: str
-    ) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        async with self.client.request(
-            method, path.format(**params), json=json, headers=headers
-        ) as resp:
-            answer = await resp.json()
-            assert_documented(method, path, resp.status, answer)
-            return resp.status, answer
-
-    def states(self) -> list[TemplateStateChanged]:
-        return [e for _, e, _ in self.published.sent if isinstance(e, TemplateStateChanged)]
-
-
-@pytest.fixture
-async def service(fresh_database: str) -> AsyncIterator[Service]:
-    pool = await db.create_pool(PostgresSettings(url=SecretStr(fresh_database)))
-    await db.migrate(pool, "templates", MIGRATIONS)
-    meta = FakeCloudApi()
-    published = FakePublisher()
-    async with serving(meta.app()) as meta_url, aiohttp.ClientSession() as session:
-        registry = Registry(
-            TemplateStore(pool),
-            TemplateApi(session, CloudApiSettings(base_url=meta_url, page_size=2)),
-            published,
-            lambda: NOW,
-        )
-        app = web.Application()
-        templates_web.add_routes(app, registry, [SecretStr("other"), SecretStr(KEY)])
-        async with TestClient(TestServer(app)) as client:
-            yield Service(client, meta, published, registry)
-    await pool.close()
-
-
-def shipping(**fields: Any) -> dict[str, Any]:
-    return {
-        **template(header_text(), body(), buttons(quick(), url())),
-        "name": "shipping_update",
-        "waba_id": WABA,
-        **fields,
-    }
 
 
 async def test_an_api_key_is_required(service: Service) -> None:

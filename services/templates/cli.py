@@ -1,0 +1,175 @@
+"""`wagate templates ...`: author, check, submit and inspect templates through the templates
+service's HTTP API. Self-contained (click and aiohttp only) so `shared/cli` can mount it."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import click
+
+EXIT_REFUSED = 1
+EXIT_UNAVAILABLE = 69
+
+
+def load_file(path: str) -> Any:
+    """A template (or a list of them) from a .json, .yaml or .yml file."""
+    text = Path(path).read_text(encoding="utf-8")
+    if path.endswith((".yaml", ".yml")):
+        yaml: Any = importlib.import_module("yaml")
+        return yaml.safe_load(text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"{path} is not JSON: {exc}") from exc
+
+
+class Api:
+    def __init__(self, url: str, api_key: str) -> None:
+        self.url = url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {api_key}"}
+
+    def call(self, method: str, path: str, body: Any = None, **query: str | None) -> Any:
+        """Perform the request, print the answer; exit 1 on a refusal, 69 when unreachable."""
+        status, answer = asyncio.run(self._call(method, path, body, query))
+        click.echo(json.dumps(answer, ensure_ascii=False))
+        if status >= 500:
+            sys.exit(EXIT_UNAVAILABLE)
+        if status >= 400:
+            sys.exit(EXIT_REFUSED)
+        return answer
+
+    async def _call(
+        self, method: str, path: str, body: Any, query: dict[str, str | None]
+    ) -> tuple[int, Any]:
+        params = {k: v for k, v in query.items() if v is not None}
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.request(
+                    method, self.url + path, json=body, params=params, headers=self.headers
+                ) as resp,
+            ):
+                return resp.status, await resp.json(content_type=None)
+        except aiohttp.ClientError as exc:
+            click.echo(f"error: the templates service is unreachable: {exc}", err=True)
+            sys.exit(EXIT_UNAVAILABLE)
+
+
+def _path(*parts: str) -> str:
+    return "/".join(quote(p, safe="") for p in parts)
+
+
+@click.group()
+@click.option(
+    "--url",
+    envvar="WAGATE_TEMPLATES_URL",
+    default="http://127.0.0.1:8082",
+    show_default=True,
+    help="The templates service (env WAGATE_TEMPLATES_URL).",
+)
+@click.option(
+    "--api-key",
+    envvar="WAGATE_TEMPLATES_API_KEY",
+    default="wagate-dev-key",
+    help="Bearer API key (env WAGATE_TEMPLATES_API_KEY).",
+)
+@click.pass_context
+def templates(ctx: click.Context, url: str, api_key: str) -> None:
+    """Author, check, submit and follow message templates."""
+    ctx.obj = Api(url, api_key)
+
+
+@templates.command()
+@click.argument("file")
+@click.option("--waba", "waba_id", required=True, help="WhatsApp Business Account id.")
+@click.pass_obj
+def create(api: Api, file: str, waba_id: str) -> None:
+    """Create and submit the template(s) in FILE (.json or .yaml; one or a list)."""
+    loaded = load_file(file)
+    for body in loaded if isinstance(loaded, list) else [loaded]:
+        api.call("POST", "/v1/templates", {**body, "waba_id": waba_id})
+
+
+@templates.command()
+@click.argument("file")
+@click.pass_obj
+def validate(api: Api, file: str) -> None:
+    """Check the template in FILE against Meta's rules without storing it."""
+    answer = api.call("POST", "/v1/templates/validate", load_file(file))
+    if not answer.get("valid"):
+        sys.exit(EXIT_REFUSED)
+
+
+@templates.command("list")
+@click.option("--waba", "waba_id")
+@click.option("--name")
+@click.option("--language")
+@click.option("--category")
+@click.option("--status")
+@click.pass_obj
+def list_(api: Api, /, **filters: str | None) -> None:
+    """List templates, filtered."""
+    api.call("GET", "/v1/templates", **filters)
+
+
+@templates.command()
+@click.argument("waba_id")
+@click.argument("name")
+@click.argument("language")
+@click.option("--history", is_flag=True, help="Every change, oldest first.")
+@click.pass_obj
+def show(api: Api, waba_id: str, name: str, language: str, history: bool) -> None:
+    """One template in one language."""
+    suffix = "/history" if history else ""
+    api.call("GET", f"/v1/templates/{_path(waba_id, name, language)}{suffix}")
+
+
+@templates.command()
+@click.argument("waba_id")
+@click.argument("name")
+@click.argument("file")
+@click.pass_obj
+def translate(api: Api, waba_id: str, name: str, file: str) -> None:
+    """Add NAME in another language (FILE: language and components)."""
+    api.call("POST", f"/v1/templates/{_path(waba_id, name)}/translations", load_file(file))
+
+
+@templates.command()
+@click.argument("waba_id")
+@click.argument("name")
+@click.argument("language")
+@click.option("--params", default="{}", help='Sample parameters: {"body": [...], ...}.')
+@click.pass_obj
+def preview(api: Api, waba_id: str, name: str, language: str, params: str) -> None:
+    """Render the template with sample parameters."""
+    try:
+        sample = json.loads(params)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"--params is not JSON: {exc}") from exc
+    path = f"/v1/templates/{_path(waba_id, name, language)}/preview"
+    api.call("POST", path, {"parameters": sample})
+
+
+@templates.command()
+@click.argument("waba_id")
+@click.pass_obj
+def sync(api: Api, waba_id: str) -> None:
+    """Read every template of the account back from the Cloud API."""
+    api.call("POST", f"/v1/sync/{_path(waba_id)}")
+
+
+@templates.command()
+@click.argument("waba_id")
+@click.argument("name")
+@click.option("--language", help="Only this language (default: every language).")
+@click.pass_obj
+def delete(api: Api, waba_id: str, name: str, language: str | None) -> None:
+    """Delete a template."""
+    api.call("DELETE", f"/v1/templates/{_path(waba_id, name)}", language=language)
