@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
@@ -36,3 +36,10 @@ class IngestSettings(BaseSettings):
         default=60.0, gt=0, description="After this, a claim whose request died is taken over."
     )
     dedupe_expiry_interval_s: float = Field(default=3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_publish(self) -> IngestSettings:
+        # A claim must not be taken over while its request may still be publishing.
+        if self.dedupe_lease_s <= self.publish_timeout_s:
+            raise ValueError("dedupe_lease_s must be longer than publish_timeout_s")
+        return self

@@ -258,3 +258,8 @@ async def test_logs_never_carry_a_customer_phone_number() -> None:
 
     assert logs, "ingest logs what it does"
     assert "16505551234" not in json.dumps(logs, default=str)
+
+
+def test_a_claim_lease_shorter_than_a_publish_is_refused() -> None:
+    with pytest.raises(ValueError, match="dedupe_lease_s"):
+        IngestSettings(publish_timeout_s=30, dedupe_lease_s=10)

@@ -214,3 +214,47 @@ async def test_a_signed_hostile_body_gets_200_or_400_and_the_journal_comes_first
         assert sink.published[0][1].body == body.decode()  # type: ignore[attr-defined]
     else:
         assert sink.published == []
+
+
+wamids = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789=", min_size=1, max_size=40)
+digits = st.text(alphabet="0123456789", min_size=5, max_size=15)
+valid_messages = st.fixed_dictionaries(
+    {
+        "from": digits,
+        "id": wamids.map(lambda w: f"wamid.{w}"),
+        "timestamp": st.integers(0, 4_000_000_000).map(str),
+        "type": st.sampled_from(["text", "image", "reaction", "location", "sticker"]),
+        "text": st.fixed_dictionaries({"body": st.text(min_size=1, max_size=50)}),
+    }
+)
+valid_statuses = st.fixed_dictionaries(
+    {
+        "id": wamids.map(lambda w: f"wamid.out.{w}"),
+        "status": st.sampled_from(["sent", "delivered", "read", "failed", "played"])
+        | st.text(min_size=1, max_size=10),
+        "timestamp": st.integers(0, 4_000_000_000),
+        "recipient_id": digits,
+    }
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(valid_messages, max_size=8, unique_by=lambda m: m["id"]),
+    st.lists(valid_statuses, max_size=8, unique_by=lambda s: (s["id"], s["status"])),
+)
+def test_every_valid_item_becomes_exactly_one_event(
+    messages: list[dict[str, Any]], statuses: list[dict[str, Any]]
+) -> None:
+    value = {"metadata": {"phone_number_id": PNID}, "messages": messages, "statuses": statuses}
+    payload = {"entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]}
+
+    out = normalize(payload, "corr")
+
+    assert out.unparsed == []
+    assert len(out.events) == len(messages) + len(statuses)
+    assert len({e.event_id for _, e, _ in out.events}) == len(out.events)
+    keys = [k for _, _, k in out.events]
+    assert keys == [f"{PNID}:{m['from']}" for m in messages] + [
+        f"{PNID}:{s['recipient_id']}" for s in statuses
+    ]
