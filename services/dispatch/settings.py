@@ -70,6 +70,11 @@ class SettleSettings(BaseModel):
         "as not sent (retried while not_after allows, else failed).",
     )
     interval_s: float = 5.0
+    sending_grace_s: float = Field(
+        default=10.0,
+        description="Beyond the connect and read timeouts, how long a send may stay `sending` "
+        "(its process died mid-request) before it counts as unknown.",
+    )
     report_grace_s: float = 30.0
     early_status_keep_s: float = 86_400.0
 

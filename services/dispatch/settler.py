@@ -41,7 +41,8 @@ class Settler:
     @property
     def sending_grace(self) -> timedelta:
         api = self.settings.cloud_api
-        return timedelta(seconds=api.connect_timeout_s + api.read_timeout_s + 10)
+        grace = self.settings.settle.sending_grace_s
+        return timedelta(seconds=api.connect_timeout_s + api.read_timeout_s + grace)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -1,0 +1,195 @@
+"""Dispatch as deployed, over real Kafka and PostgreSQL against a local fake Cloud API that
+also plays Meta's status webhooks: every intent ends exactly once, each sent once, even when
+the process is killed with SIGKILL mid-stream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from bench.fake_cloudapi import FakeCloudApi
+from shared import codec
+from shared.events.decisions import PolicyDecisionMade
+from shared.events.delivery import DeliveryUpdated
+from shared.events.envelope import utcnow
+from shared.events.keys import conversation_key
+from shared.events.webhooks import MessageStatusReported
+from shared.messaging import Publisher, make_producer
+from shared.settings import KafkaSettings
+from shared.topics import DECISIONS, DELIVERY, STATUSES
+from tests.conftest import ROOT, free_port
+from tests.services.dispatch.conftest import approved
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(240)]
+
+
+class Meta:
+    """Plays Meta's side: the fake send endpoint, and a `delivered` status webhook (with the
+    callback data) for every wamid it hands out, as ingest would publish it."""
+
+    def __init__(self, api: FakeCloudApi, publisher: Publisher) -> None:
+        self.api, self.publisher = api, publisher
+        self.reported: set[str] = set()
+
+    async def report_statuses(self) -> None:
+        while True:
+            for callback, wamids in list(self.api.wamids.items()):
+                for wamid in wamids:
+                    if wamid not in self.reported:
+                        self.reported.add(wamid)
+                        await self.publisher.publish(STATUSES, _delivered(callback, wamid), None)
+            await asyncio.sleep(0.05)
+
+
+def _delivered(intent_id: str, wamid: str) -> MessageStatusReported:
+    return MessageStatusReported(
+        phone_number_id="pn", message_id=wamid, status="delivered", timestamp=utcnow(),
+        recipient_id="1", biz_opaque_callback_data=intent_id,
+    )  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def _meta(kafka: KafkaSettings) -> AsyncIterator[Meta]:
+    api = await FakeCloudApi(latency_s=0.01).start()
+    producer = make_producer(kafka, "test-meta")
+    await producer.start()
+    meta = Meta(api, Publisher(producer, kafka))
+    task = asyncio.create_task(meta.report_statuses())
+    try:
+        yield meta
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await producer.stop()
+        await api.stop()
+
+
+def _dispatch(
+    kafka: KafkaSettings, database: str, api: FakeCloudApi, log: Path
+) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISPATCH_")}
+    env |= {
+        "DISPATCH_KAFKA__BOOTSTRAP": kafka.bootstrap,
+        "DISPATCH_KAFKA__TOPIC_PREFIX": kafka.topic_prefix,
+        "DISPATCH_POSTGRES__URL": database,
+        "DISPATCH_CLOUD_API__BASE_URL": api.base_url,
+        "DISPATCH_CLOUD_API__READ_TIMEOUT_S": "1",
+        "DISPATCH_GROUP": f"dispatch-{kafka.topic_prefix}",
+        "DISPATCH_HTTP__PORT": str(free_port()),
+        "DISPATCH_RATES__DEFAULT_MPS": "150",
+        "DISPATCH_SETTLE__INTERVAL_S": "0.5",
+        "DISPATCH_SETTLE__SENDING_GRACE_S": "0.5",
+        "DISPATCH_SETTLE__UNKNOWN_WAIT_S": "10",
+        "DISPATCH_LOG__JSON_FORMAT": "true",
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.dispatch"], cwd=ROOT, env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+async def _states(database: str) -> dict[str, str]:
+    conn = await asyncpg.connect(database)
+    try:
+        rows = await conn.fetch("SELECT intent_id, state FROM dispatch_intents")
+    finally:
+        await conn.close()
+    return {r["intent_id"]: r["state"] for r in rows}
+
+
+async def _updates(kafka: KafkaSettings, until: float) -> dict[str, dict[str, set[str]]]:
+    """intent -> state -> distinct event ids, read from the delivery topic."""
+    consumer = AIOKafkaConsumer(
+        kafka.topic(DELIVERY.name), bootstrap_servers=kafka.bootstrap,
+        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
+    )  # fmt: skip
+    await consumer.start()
+    seen: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    try:
+        while time.monotonic() < until:
+            batch = await consumer.getmany(timeout_ms=500)
+            if not batch:
+                break
+            for records in batch.values():
+                for record in records:
+                    update = codec.decode(DeliveryUpdated, record.value)
+                    seen[update.intent_id][update.state].add(update.event_id)
+    finally:
+        await consumer.stop()
+    return seen
+
+
+async def _produce(kafka: KafkaSettings, decisions: list[PolicyDecisionMade]) -> None:
+    producer = make_producer(kafka, "test-policy")
+    await producer.start()
+    try:
+        publisher = Publisher(producer, kafka)
+        for d in decisions:
+            key = conversation_key(d.intent.phone_number_id, d.intent.to)
+            await publisher.publish(DECISIONS, d, key)
+    finally:
+        await producer.stop()
+
+
+async def _wait(database: str, ids: list[str], state: str, timeout_s: float) -> dict[str, str]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        states = await _states(database)
+        if all(states.get(i) == state for i in ids) or time.monotonic() > deadline:
+            return states
+        await asyncio.sleep(0.3)
+
+
+async def test_killed_mid_stream_dispatch_resumes_without_loss_or_duplicates(
+    kafka_settings: KafkaSettings, fresh_database: str, tmp_path: Path
+) -> None:
+    decisions = [
+        approved(f"k-{uuid.uuid4().hex[:8]}-{i}", number=f"pn-{i % 3}", to=f"1650{i:07d}")
+        for i in range(600)
+    ]
+    ids = [d.intent.intent_id for d in decisions]
+    log = tmp_path / "dispatch.log"
+    async with _meta(kafka_settings) as meta:
+        first = _dispatch(kafka_settings, fresh_database, meta.api, log)
+        try:
+            await _produce(kafka_settings, decisions)
+            deadline = time.monotonic() + 90
+            while sum(meta.api.seen.values()) < 150:
+                assert first.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                await asyncio.sleep(0.01)
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        finally:
+            if first.poll() is None:
+                first.kill()
+        assert sum(meta.api.seen.values()) < len(ids), "killed too late to prove anything"
+        second = _dispatch(kafka_settings, fresh_database, meta.api, log)
+        try:
+            states = await _wait(fresh_database, ids, "delivered", 120)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=30) == 0, log.read_text()[-3000:]
+    assert {i: s for i, s in states.items() if s != "delivered"} == {}
+    assert meta.api.throttled == 0
+    assert [i for i in ids if meta.api.accepted[i] != 1] == []  # none lost, none twice
+    updates = await _updates(kafka_settings, time.monotonic() + 60)
+    ended = {
+        i: {s: len(e) for s, e in updates[i].items() if s in ("delivered", "failed")} for i in ids
+    }
+    assert all(v == {"delivered": 1} for v in ended.values())
