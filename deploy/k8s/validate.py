@@ -43,7 +43,9 @@ def schema_errors(doc: Doc, versions: list[str]) -> Iterator[str]:
         if not path.exists():
             yield f"no vendored schema {path.name} for {doc.get('apiVersion')} {doc.get('kind')}"
             return
-        validator = jsonschema.Draft202012Validator(json.loads(path.read_text()))
+        schema = json.loads(path.read_text())
+        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = jsonschema.Draft202012Validator(schema)
         for error in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
             where = "/".join(str(p) for p in error.absolute_path) or "(root)"
             yield f"{where}: {error.message} (schema {path.name})"
