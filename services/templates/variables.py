@@ -80,15 +80,22 @@ def check_syntax(text: str, field: str, fmt: ParameterFormat) -> list[Issue]:
 
 
 def check_sequence(text: str, field: str) -> list[Issue]:
-    """Positional variables are numbered 1..n, each number used."""
-    numbers = sorted({int(n) for n in names(text) if POSITIONAL.fullmatch(n)})
+    """Positional variables appear as {{1}}, {{2}} ... in order; every variable appears once."""
+    found = [p.inner for p in placeholders(text)]
+    repeated = sorted({v for v in found if found.count(v) > 1})
+    if repeated:
+        shown = ", ".join(f"{{{{{v}}}}}" for v in repeated)
+        return [
+            error(field, "REPEATED_VARIABLE", f"each variable may appear once; repeated: {shown}")
+        ]
+    numbers = [int(v) for v in found if POSITIONAL.fullmatch(v)]
     if numbers and numbers != list(range(1, len(numbers) + 1)):
         shown = ", ".join(f"{{{{{n}}}}}" for n in numbers)
         return [
             error(
                 field,
                 "VARIABLES_NOT_SEQUENTIAL",
-                f"positional variables must be numbered from {{{{1}}}} without gaps; found {shown}",
+                f"positional variables must be {{{{1}}}}, {{{{2}}}} ... in order; found {shown}",
             )
         ]
     return []

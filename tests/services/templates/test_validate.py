@@ -85,7 +85,24 @@ CASES: list[tuple[str, dict[str, Any], set[tuple[str, str]]]] = [
         template(body("Hello {{2}}, your order has shipped.", "a")),
         {("components[0].text", "VARIABLES_NOT_SEQUENTIAL")},
     ),
-    ("positional repeated", template(body("Hi {{1}}, yes {{1}} is your name, ok.", "a")), OK),
+    (
+        "positional repeated",
+        template(body("Hi {{1}}, yes {{1}} is your name, ok.", "a")),
+        {("components[0].text", "REPEATED_VARIABLE")},
+    ),
+    (
+        "positional out of order",
+        template(body("Hi {{2}}, your order {{1}} is ready.", "a", "b")),
+        {("components[0].text", "VARIABLES_NOT_SEQUENTIAL")},
+    ),
+    (
+        "named repeated",
+        template(
+            named_body("Hi {{name}}, yes {{name}} is right, ok.", name="a"),
+            parameter_format="named",
+        ),
+        {("components[0].text", "REPEATED_VARIABLE")},
+    ),
     (
         "special character in placeholder",
         template(body("Hello {{#1}}, your order has shipped.", "a")),
