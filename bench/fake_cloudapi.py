@@ -30,12 +30,21 @@ class FakeCloudApi:
     wamids: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     _recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _ids: itertools.count[int] = field(default_factory=itertools.count)
+    _progress: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     port: int = 0
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    async def until_accepted(self, count: int) -> None:
+        """Return once `count` sends were accepted in all."""
+        while True:
+            self._progress.clear()
+            if sum(self.accepted.values()) >= count:
+                return
+            await self._progress.wait()
 
     def fail(self, callback: str, *faults: Fault) -> None:
         """Answer the next sends of `callback` with these faults, in order."""
@@ -75,6 +84,7 @@ class FakeCloudApi:
         wamid = f"wamid.FAKE{next(self._ids):08d}"
         self.accepted[callback] += 1
         self.order.append(callback)
+        self._progress.set()
         self.wamids[callback].append(wamid)
         return web.json_response(
             {

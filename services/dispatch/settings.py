@@ -39,12 +39,20 @@ class RateSettings(BaseModel):
         description="Bucket depth in seconds of rate (at least one message); any one second "
         "then carries at most rate + depth messages.",
     )
+    headroom: float = Field(
+        default=0.03,
+        ge=0,
+        lt=1,
+        description="Share of the rate left unused, so network jitter that bunches requests "
+        "never makes Meta count more than its limit in a second.",
+    )
     pair_interval_s: float = Field(default=6.0, gt=0)
     pair_burst: float = Field(default=3.0, ge=1)
     max_in_flight: int = Field(default=64, ge=1, description="Concurrent sends per number.")
 
     def mps(self, phone_number_id: str) -> float:
-        return self.numbers_mps.get(phone_number_id, self.default_mps)
+        """The rate the number's bucket runs at: Meta's figure less the headroom."""
+        return self.numbers_mps.get(phone_number_id, self.default_mps) * (1 - self.headroom)
 
 
 class RetrySettings(BaseModel):
