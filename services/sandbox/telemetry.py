@@ -31,7 +31,7 @@ class SandboxMetrics:
             ),
             webhooks=Counter(
                 "wagate_sandbox_webhooks_total",
-                "Webhook posts, by outcome (delivered, refused, failed, forged).",
+                "Webhook posts by outcome (delivered, refused, failed, forgery_*).",
                 ["outcome"],
                 registry=registry,
             ),

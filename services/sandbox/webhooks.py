@@ -114,8 +114,9 @@ class WebhookSender:
                     self._url, data=delivery.body, headers=headers
                 ) as resp:
                     if delivery.bad_signature:
-                        self.refused_forgeries += resp.status != 200
-                        self._count("forged")
+                        refused = resp.status != 200
+                        self.refused_forgeries += refused
+                        self._count("forgery_refused" if refused else "forgery_accepted")
                         return
                     if resp.status == 200:
                         self.delivered += 1
