@@ -12,7 +12,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from shared.topics import INBOUND_MESSAGES, USER_PREFERENCES, WEBHOOKS_RAW, WEBHOOKS_UNPARSED
+from shared.topics import (
+    INBOUND_MESSAGES,
+    TEMPLATE_UPDATES,
+    USER_PREFERENCES,
+    WEBHOOKS_RAW,
+    WEBHOOKS_UNPARSED,
+    TopicSpec,
+)
 from tests.e2e.conftest import System
 from tests.services.ingest.topics import read_all
 
@@ -82,3 +89,45 @@ async def test_sandbox_webhooks_become_events_on_their_topics(system: System) ->
     assert all(CUSTOMER in j["body"] for j in journal)
     assert await read_all(system.kafka, WEBHOOKS_UNPARSED) == []
     assert CUSTOMER not in (system.logs / "ingest.log").read_text()
+
+
+async def _wait_for(system: System, spec: TopicSpec, count: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        records = await read_all(system.kafka, spec)
+        if len(records) >= count:
+            return records
+        await asyncio.sleep(0.3)
+    pytest.fail(f"{spec.name} never had {count} records:\n{system.log_tail('ingest')}")
+
+
+async def test_template_webhooks_become_template_updates(system: System) -> None:
+    sandbox, waba = system.url("sandbox"), "100000000000001"
+    template = {
+        "name": "order_shipped",
+        "language": "en_US",
+        "category": "UTILITY",
+        "components": [
+            {
+                "type": "BODY",
+                "text": "Your order {{1}} has shipped.",
+                "example": {"body_text": [["A-1042"]]},
+            }
+        ],
+    }
+    async with aiohttp.ClientSession(headers={"Authorization": "Bearer sandbox-token"}) as session:
+        created = await _post(session, f"{sandbox}/v21.0/{waba}/message_templates", template)
+        await _post(session, f"{sandbox}/_sandbox/templates/{created['id']}/review", {})
+        await _post(
+            session, f"{sandbox}/_sandbox/templates/{created['id']}/quality", {"score": "YELLOW"}
+        )
+
+    updates = await _wait_for(system, TEMPLATE_UPDATES, 2)
+
+    assert {u["_key"] for u in updates} == {f"{waba}:{created['id']}"}
+    assert {(u["kind"], u["event"], u["new_quality_score"]) for u in updates} >= {
+        ("status", "APPROVED", None),
+        ("quality", None, "YELLOW"),
+    }
+    assert {u["language"] for u in updates} == {"en_US"}
+    assert await read_all(system.kafka, WEBHOOKS_UNPARSED) == []
