@@ -1,6 +1,8 @@
 """Checks each Deployment's environment against its service's settings class: every ConfigMap
-key and env name must be a setting (`<NAME>_FIELD`, nested with `__`), the whole environment
-must build the settings, and the server must listen on 0.0.0.0 at the container's http port.
+key and env name must be a setting (`<NAME>_FIELD`, nested with `__`), every credential with a
+development default must come from a Secret, no default pointing at localhost may remain, the
+whole environment must build the settings, and the server must listen on 0.0.0.0 at the
+container's http port.
 
 Runs in the project's virtualenv on the JSON that validate.py --dump wrote.
 """
@@ -23,7 +25,11 @@ from pydantic_settings import BaseSettings
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 Doc = dict[str, Any]
-SECRET_PLACEHOLDER = {"_APP_SECRETS": '["placeholder"]', "_ACCESS_TOKENS": '["placeholder"]'}
+SECRET_PLACEHOLDER = {
+    "_APP_SECRETS": '["placeholder"]',
+    "_ACCESS_TOKENS": '["placeholder"]',
+    "_API_KEYS": '["placeholder"]',
+}
 
 
 def settings_class(service: str) -> type[BaseSettings]:
@@ -44,8 +50,30 @@ def env_names(model: type[BaseModel], prefix: str) -> Iterator[str]:
             yield from env_names(kind, f"{key}__")
 
 
-def environment(container: Doc, config_maps: dict[str, Doc]) -> tuple[dict[str, str], list[str]]:
+def must_set(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str]]:
+    """Settings a cluster must give: (name, 'secret') for a credential with a development
+    default (it must come from a Secret), (name, 'value') for a default that points at
+    this machine (127.0.0.1 or localhost), which is wrong in a pod."""
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name.upper()}"
+        kind = field.annotation
+        if inspect.isclass(kind) and issubclass(kind, BaseModel):
+            yield from must_set(kind, f"{key}__")
+            continue
+        default = field.get_default(call_default_factory=True)
+        if "SecretStr" in str(kind):
+            if default:
+                yield key, "secret"
+        elif any(host in str(default) for host in ("127.0.0.1", "localhost")):
+            yield key, "value"
+
+
+def environment(
+    container: Doc, config_maps: dict[str, Doc]
+) -> tuple[dict[str, str], set[str], list[str]]:
+    """The container's environment (secrets as placeholders), the names from Secrets, errors."""
     env: dict[str, str] = {}
+    from_secrets: set[str] = set()
     errors: list[str] = []
     for source in container.get("envFrom", []):
         name = (source.get("configMapRef") or {}).get("name")
@@ -57,9 +85,11 @@ def environment(container: Doc, config_maps: dict[str, Doc]) -> tuple[dict[str, 
         if "value" in item:
             env[item["name"]] = item["value"]
         else:
+            if "secretKeyRef" in (item.get("valueFrom") or {}):
+                from_secrets.add(item["name"])
             suffix = next((s for s in SECRET_PLACEHOLDER if item["name"].endswith(s)), None)
             env[item["name"]] = SECRET_PLACEHOLDER[suffix] if suffix else "placeholder"
-    return env, errors
+    return env, from_secrets, errors
 
 
 def build(cls: type[BaseSettings], env: dict[str, str]) -> BaseSettings:
@@ -81,12 +111,17 @@ def deployment_errors(doc: Doc, config_maps: dict[str, Doc]) -> Iterator[str]:
             continue
         service = command[2].removeprefix("services.")
         cls = settings_class(service)
-        env, errors = environment(container, config_maps)
+        env, from_secrets, errors = environment(container, config_maps)
         yield from errors
         prefix = f"{service.upper()}_"
         known = set(env_names(cls, prefix))
         for key in sorted(set(env) - known):
             yield f"{key} is no setting of services/{service}/settings.py"
+        for key, how in must_set(cls, prefix):
+            if how == "secret" and key not in from_secrets:
+                yield f"{key} is a credential with a development default: set it from a Secret"
+            elif how == "value" and key not in env:
+                yield f"{key} defaults to this machine (localhost): set it in the ConfigMap"
         try:
             settings: Any = build(cls, env)
         except ValidationError as exc:

@@ -1,7 +1,8 @@
-"""Writes the Strimzi KafkaTopic manifests from the topic registry (shared/topics.py).
+"""Writes the Strimzi KafkaTopic manifests from the topic registry (shared/topics.py) and from
+policy's faust tables (their changelog topics, which faust would create with replication 1).
 
 `python deploy/k8s/gen_topics.py` rewrites components/kafka-topics/topics.yaml;
-`--check` exits 1 with a diff when the checked-in file differs from the registry.
+`--check` exits 1 with a diff when the checked-in file differs from what the code declares.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import argparse
 import difflib
 import re
 import sys
+import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +26,7 @@ CLUSTER = "wagate"
 REPLICAS = 3
 MIN_IN_SYNC = 2
 HEADER = """\
-# GENERATED from shared/topics.py by `make deploy-topics`: do not edit; change the registry.
+# GENERATED from shared/topics.py and policy's tables by `make deploy-topics`: do not edit.
 # Replication 3 with min.insync.replicas 2 matches the producers' acks=all (one broker may be
 # down); overlays/dev lowers both to 1.
 """
@@ -35,30 +38,62 @@ def resource_name(topic: str) -> str:
 
 
 def manifest(spec: TopicSpec) -> str:
+    config = {**spec.config, "min.insync.replicas": str(MIN_IN_SYNC)}
+    return kafka_topic(spec.name, spec.partitions, config, f"{spec.doc} Key: {spec.key}.")
+
+
+def kafka_topic(name: str, partitions: int, config: dict[str, str], comment: str) -> str:
     lines = [
+        f"# {comment}",
         "apiVersion: kafka.strimzi.io/v1",
         "kind: KafkaTopic",
         "metadata:",
-        f"  name: {resource_name(spec.name)}",
+        f"  name: {resource_name(name)}",
         "  labels:",
         f"    strimzi.io/cluster: {CLUSTER}",
-    ]
-    if spec.doc:
-        lines.insert(0, f"# {spec.doc} Key: {spec.key}.")
-    lines += [
         "spec:",
-        f"  topicName: {spec.name}",
-        f"  partitions: {spec.partitions}",
+        f"  topicName: {name}",
+        f"  partitions: {partitions}",
         f"  replicas: {REPLICAS}",
         "  config:",
     ]
-    config = {**spec.config, "min.insync.replicas": str(MIN_IN_SYNC)}
     lines += [f'    {key}: "{value}"' for key, value in sorted(config.items())]
     return "\n".join(lines) + "\n"
 
 
-def render(specs: Iterable[TopicSpec]) -> str:
-    return HEADER + "---\n".join(manifest(spec) for spec in specs)
+@dataclass(frozen=True)
+class Changelog:
+    name: str
+    partitions: int
+    table: str
+
+
+def policy_changelogs() -> list[Changelog]:
+    """The changelog topics of policy's tables, read from the faust app policy builds."""
+    from services.policy.app import create_app
+    from services.policy.settings import PolicySettings
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        app = create_app(PolicySettings(data_dir=Path(data_dir)))
+        return [
+            Changelog(table.changelog_topic.get_topic_name(), table.partitions or 1, name)
+            for name, table in sorted(app.tables.items())
+        ]
+
+
+def changelog_manifest(log: Changelog) -> str:
+    config = {"cleanup.policy": "compact", "min.insync.replicas": str(MIN_IN_SYNC)}
+    comment = f"Changelog of policy's {log.table} table (compacted: the table's latest values)."
+    return kafka_topic(log.name, log.partitions, config, comment)
+
+
+def render(specs: Iterable[TopicSpec], changelogs: Iterable[Changelog] = ()) -> str:
+    docs = [manifest(spec) for spec in specs] + [changelog_manifest(log) for log in changelogs]
+    return HEADER + "---\n".join(docs)
+
+
+def expected() -> str:
+    return render(ALL_TOPICS, policy_changelogs())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,24 +101,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
-    expected = render(ALL_TOPICS)
+    expected_text = expected()
     if not args.check:
-        args.output.write_text(expected)
-        print(f"wrote {len(ALL_TOPICS)} topics to {args.output}")
+        args.output.write_text(expected_text)
+        print(f"wrote {expected_text.count('kind: KafkaTopic')} topics to {args.output}")
         return 0
     actual = args.output.read_text() if args.output.exists() else ""
-    if actual == expected:
-        print(f"topics: {args.output.name} matches shared/topics.py ({len(ALL_TOPICS)} topics)")
+    if actual == expected_text:
+        count = expected_text.count("kind: KafkaTopic")
+        print(f"topics: {args.output.name} matches the registry and policy's tables ({count})")
         return 0
     diff = difflib.unified_diff(
         actual.splitlines(keepends=True),
-        expected.splitlines(keepends=True),
+        expected_text.splitlines(keepends=True),
         fromfile=f"{args.output} (checked in)",
-        tofile="generated from shared/topics.py",
+        tofile="generated from shared/topics.py and policy's tables",
     )
     sys.stdout.writelines(diff)
     print(
-        "\ntopics: the KafkaTopic manifests differ from shared/topics.py; "
+        "\ntopics: the KafkaTopic manifests differ from shared/topics.py or policy's tables; "
         "run `make deploy-topics` and commit the result",
         file=sys.stderr,
     )

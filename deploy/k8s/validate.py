@@ -184,6 +184,22 @@ def dashboard_errors(doc: Doc) -> Iterator[str]:
                 yield f"{key}: unbalanced brackets or quotes in {expr[:80]!r}"
 
 
+def acl_errors(doc: Doc, docs: list[Doc]) -> Iterator[str]:
+    """A KafkaUser's literal topic ACLs must name topics that the render declares."""
+    if doc.get("kind") != "KafkaUser":
+        return
+    topics = {
+        d["spec"].get("topicName", d["metadata"]["name"])
+        for d in docs
+        if d.get("kind") == "KafkaTopic"
+    }
+    for rule in doc["spec"].get("authorization", {}).get("acls", []):
+        resource = rule["resource"]
+        literal = resource.get("patternType", "literal") == "literal"
+        if resource["type"] == "topic" and literal and resource.get("name") not in topics:
+            yield f"ACL on topic {resource.get('name')}, which no KafkaTopic declares"
+
+
 def load(path: Path) -> list[Doc]:
     with path.open() as stream:
         return [doc for doc in yaml.safe_load_all(stream) if doc]
@@ -206,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             *workload_errors(doc, docs),
             *metric_errors(doc, defined),
             *dashboard_errors(doc),
+            *acl_errors(doc, docs),
         )
     ]
     if args.dump:
