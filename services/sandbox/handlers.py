@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -300,15 +300,6 @@ class Sandbox:
                 at=self.clock(),
             )
         )
-
-    def traffic(self, phone_number_id: str | None) -> dict[str, list[dict[str, Any]]]:
-        """What each number sent and received (all numbers when `phone_number_id` is None)."""
-        sent = [m for m in self.world.sent.values() if phone_number_id in (None, m.phone_number_id)]
-        received = [m for m in self.world.received if phone_number_id in (None, m.phone_number_id)]
-        return {
-            "sent": [{**asdict(m), "accepted_at": m.accepted_at.isoformat()} for m in sent],
-            "received": [{**asdict(m), "at": m.at.isoformat()} for m in received],
-        }
 
     def reset(self, seed: int | None) -> None:
         """Forget everything; ids and faults restart from `seed`."""

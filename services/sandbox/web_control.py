@@ -58,7 +58,9 @@ async def violations(request: web.Request) -> web.Response:
 
 
 async def traffic(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SANDBOX].traffic(request.query.get("phone_number_id")))
+    return web.json_response(
+        request.app[SANDBOX].world.traffic(request.query.get("phone_number_id"))
+    )
 
 
 async def throughput(request: web.Request) -> web.Response:

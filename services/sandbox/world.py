@@ -3,7 +3,7 @@ buckets, marketing preferences, violations. In memory; `reset` forgets everythin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -102,6 +102,15 @@ class World:
             and (language is None or t.language == language)
             and t.status != "DELETED"
         ]
+
+    def traffic(self, phone_number_id: str | None) -> dict[str, list[dict[str, Any]]]:
+        """What each number sent and received (all numbers when `phone_number_id` is None)."""
+        sent = [m for m in self.sent.values() if phone_number_id in (None, m.phone_number_id)]
+        received = [m for m in self.received if phone_number_id in (None, m.phone_number_id)]
+        return {
+            "sent": [{**asdict(m), "accepted_at": m.accepted_at.isoformat()} for m in sent],
+            "received": [{**asdict(m), "at": m.at.isoformat()} for m in received],
+        }
 
     def reset(self) -> None:
         fresh = World()
