@@ -163,7 +163,7 @@ class WebhookIntake:
     async def _remember(self, ids: frozenset[str]) -> None:
         try:
             await self._dedupe.complete(sorted(ids))
-        except RetryableError as exc:  # published: answer 200; the claims expire after a lease
+        except RetryableError as exc:  # published, so 200; past the lease a redelivery may repeat
             log.warning("could not mark events as published", reason=str(exc))
 
     def _count(self, events: list[Emit], fresh: list[Emit]) -> None:
