@@ -86,12 +86,13 @@ class Dispatcher:
             row.phone_number_id, queued_item(row, source), row.next_attempt_at or self.clock()
         )
 
-    async def reload(self, phone_number_id: str | None) -> list[tuple[Queued, float]]:
-        """Queued intents from the ledger (after a start, or when a held number reopens)."""
+    async def reload(self, phone_number_id: str, limit: int) -> list[tuple[Queued, float]]:
+        """A number's queued intents from the ledger (a held number reopens, or its backlog
+        was left in the ledger), with their delays."""
         now = self.clock()
         return [
             (queued_item(row), _seconds(row.next_attempt_at, now))
-            for row in await self.ledger.queued(phone_number_id)
+            for row in await self.ledger.queued(phone_number_id, limit)
         ]
 
     async def attempt(self, item: Queued) -> AttemptResult:

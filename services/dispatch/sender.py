@@ -37,7 +37,7 @@ class AttemptResult:
 
 DONE = AttemptResult("done")
 Attempt = Callable[[Queued], Awaitable[AttemptResult]]
-Reload = Callable[[str], Awaitable[list[tuple[Queued, float]]]]
+Reload = Callable[[str, int], Awaitable[list[tuple[Queued, float]]]]
 
 
 class NumberSender:
@@ -63,12 +63,17 @@ class NumberSender:
         self._wake = asyncio.Event()
         self._stopping = False
         self._probing = False
+        self._spill_at = rates.spill_at
+        self._refill = False  # intents of this number wait in the ledger only
         self._tasks: set[asyncio.Task[None]] = set()
         self.crashed: BaseException | None = None
 
     def submit(self, item: Queued, delay_s: float) -> None:
-        if self.circuit.state is not CircuitState.CLOSED:
-            self._backpressure.released(item.source)  # parked: the ledger keeps it queued
+        """Queue an intent here; a held number, or one with a long backlog, leaves it in the
+        ledger (still queued) and reads it back later, so it never pauses a partition."""
+        if self.circuit.state is not CircuitState.CLOSED or len(self.lanes) >= self._spill_at:
+            self._refill = self._refill or self.circuit.state is CircuitState.CLOSED
+            self._backpressure.released(item.source)
             return
         if not self.lanes.push(item, time.monotonic() + max(delay_s, 0.0)):
             self._backpressure.released(item.source)  # already queued here
@@ -101,8 +106,7 @@ class NumberSender:
                 await self._sleep(wait)
                 return
             circuit.allows(now)
-            for held, delay in await self._reload(self.phone_number_id):
-                self.lanes.push(held, now + delay)
+            await self._refilled(now)  # the held intents, for the probe and after
         if circuit.state is CircuitState.HALF_OPEN and self._probing:
             await self._sleep(None)
             return
@@ -113,6 +117,8 @@ class NumberSender:
             return
         item = self.lanes.pop_ready(now, lambda r: self.pairs.wait_s(r, now))
         if item is None:
+            if self._refill and await self._refilled(now) > 0:
+                return
             due = self.lanes.next_due()
             await self._sleep(None if due is None else max(due - now, 0.0))
             return
@@ -123,6 +129,20 @@ class NumberSender:
         task = asyncio.create_task(self._one(item))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _refilled(self, now: float) -> int:
+        """Read the number's queued intents back from the ledger; how many are new here."""
+        self._refill = False
+        try:
+            rows = await self._reload(self.phone_number_id, self._spill_at)
+        except RetryableError as exc:
+            log.warning("cannot read queued intents; trying again", reason=str(exc))
+            self._refill = True
+            await self._sleep(STORE_RETRY_S)
+            return 0
+        added = sum(self.lanes.push(queued, now + delay) for queued, delay in rows)
+        self._refill = len(rows) >= self._spill_at and added > 0  # more may wait beyond
+        return added
 
     async def _one(self, item: Queued) -> None:
         try:

@@ -49,6 +49,11 @@ class RateSettings(BaseModel):
     pair_interval_s: float = Field(default=6.0, gt=0)
     pair_burst: float = Field(default=3.0, ge=1)
     max_in_flight: int = Field(default=64, ge=1, description="Concurrent sends per number.")
+    spill_at: int = Field(
+        default=5000,
+        ge=1,
+        description="Intents a number keeps in memory; beyond, they wait in the ledger only.",
+    )
 
     def mps(self, phone_number_id: str) -> float:
         """The rate the number's bucket runs at: Meta's figure less the headroom."""
@@ -84,6 +89,9 @@ class SettleSettings(BaseModel):
         "(its process died mid-request) before it counts as unknown.",
     )
     report_grace_s: float = 30.0
+    requeue_s: float = Field(
+        default=60.0, description="Intents queued this long are handed to their sender again."
+    )
     early_status_keep_s: float = 86_400.0
 
 

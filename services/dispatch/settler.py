@@ -2,8 +2,9 @@
 
 A send left in `sending` past its timeouts (the process died mid-request) becomes `unknown`;
 an `unknown` send with no status after the configured wait counts as not sent (queued again
-while the intent's time allows, else failed and dead-lettered); updates never confirmed
-published are published again (same event ids); old unmatched statuses are forgotten.
+while the intent's time allows, else failed and dead-lettered); intents queued for long are
+handed to their sender again; updates never confirmed published are published again (same
+event ids); old unmatched statuses are forgotten.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Settler:
         wait = timedelta(seconds=settle.unknown_wait_s)
         for row in await self.ledger.stale("unknown", now - wait):
             await self._not_sent(row, now)
+        for row in await self.ledger.stale("queued", now - timedelta(seconds=settle.requeue_s)):
+            # A safety net: the sender already holding it ignores it; a held number drops it.
+            self.scheduler.submit(row.phone_number_id, queued_item(row), row.next_attempt_at or now)
         for row in await self.ledger.unreported(now - timedelta(seconds=settle.report_grace_s)):
             await self.reporter.update(_decision(row), row, row.state)
         await self.ledger.forget_statuses(now - timedelta(seconds=settle.early_status_keep_s))

@@ -178,15 +178,21 @@ class Ledger:
             state,
         )
 
-    async def queued(self, phone_number_id: str | None = None) -> list[LedgerRow]:
-        """Queued intents (all numbers, or one), to schedule after a start or a closed circuit."""
+    async def queued(
+        self, phone_number_id: str | None = None, limit: int | None = None
+    ) -> list[LedgerRow]:
+        """Queued intents (all numbers, or one), the soonest due first, replies first."""
         rows = await self._fetch(
             """
             SELECT * FROM dispatch_intents
              WHERE state = 'queued' AND ($1::text IS NULL OR phone_number_id = $1)
-             ORDER BY next_attempt_at NULLS FIRST
+             ORDER BY next_attempt_at > now(),
+                      CASE priority WHEN 'reply' THEN 0 WHEN 'notification' THEN 1 ELSE 2 END,
+                      next_attempt_at
+             LIMIT $2
             """,
             phone_number_id,
+            limit,
         )
         return [_row(r) for r in rows]
 
