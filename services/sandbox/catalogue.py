@@ -13,7 +13,7 @@ from typing import Any
 from services.sandbox import codes, template_webhooks
 from services.sandbox.handlers import Sandbox, SendResult
 from services.sandbox.review import review
-from services.sandbox.rules_creation import check_creation
+from services.sandbox.rules_creation import check_creation, check_edit
 from services.sandbox.templates import CATEGORIES, Template
 
 QUALITY_SCORES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
@@ -33,9 +33,7 @@ class TemplateDesk:
     def _wrong_waba(self, waba_id: str) -> SendResult | None:
         if waba_id == self._settings.waba_id:
             return None
-        return self._sandbox.refuse(
-            codes.invalid_parameter(f"Object with ID '{waba_id}' does not exist")
-        )
+        return self._sandbox.refuse(codes.no_such_object(waba_id))
 
     def create(self, waba_id: str, body: Mapping[str, Any]) -> SendResult:
         """`POST`: check Meta's creation rules; the template waits PENDING for its review."""
@@ -140,6 +138,45 @@ class TemplateDesk:
             self._post_status(
                 self._store(dataclasses.replace(template, status="DELETED")), reason=None
             )
+        return SendResult(200, {"success": True})
+
+    def read(self, template_id: str) -> SendResult:
+        """`GET /{template-id}`."""
+        template = self._world.templates.get(template_id)
+        if template is None or template.status == "DELETED":
+            return self._sandbox.refuse(codes.no_such_object(template_id))
+        return SendResult(200, template.to_api())
+
+    def edit(self, template_id: str, body: Mapping[str, Any]) -> SendResult:
+        """`POST /{template-id}`: new content goes back to review."""
+        template = self._world.templates.get(template_id)
+        if template is None or template.status == "DELETED":
+            return self._sandbox.refuse(codes.no_such_object(template_id))
+        now = self._now
+        error = check_edit(template, body, now)
+        if error is not None:
+            return self._sandbox.refuse(error)
+        edits = (*template.edits, now) if template.status == "APPROVED" else template.edits
+        edited = dataclasses.replace(
+            template,
+            category=str(body.get("category", template.category)).upper(),
+            components=tuple(body.get("components", template.components)),
+            status="PENDING",
+            reason=None,
+            edits=edits,
+        )
+        self._store(edited)
+        self._sandbox.tasks.spawn(self._review_later(template_id))
+        return SendResult(200, {"success": True})
+
+    def unpause_request(self, template_id: str) -> SendResult:
+        """`POST /{template-id}/unpause`."""
+        try:
+            self.unpause(template_id)
+        except TemplateNotFound:
+            return self._sandbox.refuse(codes.no_such_object(template_id))
+        except ValueError as exc:
+            return self._sandbox.refuse(codes.invalid_parameter(str(exc)))
         return SendResult(200, {"success": True})
 
     # Controls: what Meta does to a template on its own.

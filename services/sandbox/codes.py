@@ -129,3 +129,10 @@ def template_exists(name: str, language: str) -> MetaError:
         "while the existing content is being deleted or a template of that name and language "
         "exists."
     )
+
+
+def no_such_object(object_id: str) -> MetaError:
+    return invalid_parameter(
+        f"Unsupported request. Object with ID '{object_id}' does not exist, cannot be loaded "
+        "due to missing permissions, or does not support this operation."
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.sandbox import codes
@@ -161,4 +162,31 @@ def _check_button(button: dict[str, Any]) -> MetaError | None:
     phone = button.get("phone_number")
     if kind == "PHONE_NUMBER" and (not isinstance(phone, str) or len(phone) > 20):
         return codes.invalid_parameter("PHONE_NUMBER buttons need a phone_number of at most 20")
+    return None
+
+
+EDITABLE = frozenset({"APPROVED", "REJECTED", "PAUSED"})
+EDIT_FIELDS = frozenset({"category", "components", "message_send_ttl_seconds"})
+
+
+def check_edit(template: Template, body: Mapping[str, Any], now: datetime) -> MetaError | None:
+    """`POST /{template-id}` (§2.2): approved, rejected or paused templates only; the category of
+    an approved template stays; an approved one at most once a day and 10 times in 30 days."""
+    if template.status not in EDITABLE:
+        return codes.invalid_parameter(f"a {template.status} template cannot be edited")
+    unknown = set(body) - EDIT_FIELDS
+    if unknown or not body:
+        return codes.invalid_parameter(f"only {', '.join(sorted(EDIT_FIELDS))} can be edited")
+    category = str(body.get("category", template.category)).upper()
+    if category not in CATEGORIES:
+        return codes.invalid_parameter(f"category must be one of {', '.join(CATEGORIES)}")
+    if template.status == "APPROVED":
+        if category != template.category:
+            return codes.invalid_parameter("the category of an approved template cannot be edited")
+        if any(at > now - timedelta(days=1) for at in template.edits):
+            return codes.invalid_parameter("an approved template can be edited once in 24 hours")
+        if sum(at > now - timedelta(days=30) for at in template.edits) >= 10:
+            return codes.invalid_parameter("an approved template can be edited 10 times in 30 days")
+    if "components" in body:
+        return check_components(category, body["components"])
     return None

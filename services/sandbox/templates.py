@@ -28,6 +28,7 @@ class Template:
     quality: str = "UNKNOWN"
     reason: str | None = None
     pauses: int = 0
+    edits: tuple[datetime, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def component(self, kind: str) -> dict[str, Any] | None:

@@ -111,6 +111,28 @@ async def delete_templates(request: web.Request) -> web.Response:
     return _reply(request.app[DESK].delete(request.match_info["waba_id"], request.query))
 
 
+async def read_template(request: web.Request) -> web.Response:
+    refused = _unauthorized(request)
+    if refused is not None:
+        return refused
+    return _reply(request.app[DESK].read(request.match_info["template_id"]))
+
+
+async def edit_template(request: web.Request) -> web.Response:
+    refused = _unauthorized(request)
+    if refused is not None:
+        return refused
+    body = await json_body(request)
+    return _reply(request.app[DESK].edit(request.match_info["template_id"], body))
+
+
+async def unpause_template(request: web.Request) -> web.Response:
+    refused = _unauthorized(request)
+    if refused is not None:
+        return refused
+    return _reply(request.app[DESK].unpause_request(request.match_info["template_id"]))
+
+
 def add_routes(app: web.Application) -> None:
     from services.sandbox import web_control
 
@@ -119,3 +141,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/{version}/{waba_id}/message_templates", create_template)
     app.router.add_get("/{version}/{waba_id}/message_templates", list_templates)
     app.router.add_delete("/{version}/{waba_id}/message_templates", delete_templates)
+    app.router.add_post("/{version}/{template_id}/unpause", unpause_template)
+    app.router.add_get("/{version}/{template_id:[0-9]+}", read_template)
+    app.router.add_post("/{version}/{template_id:[0-9]+}", edit_template)

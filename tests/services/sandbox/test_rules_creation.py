@@ -3,12 +3,17 @@ variables, duplicates, hourly rate and the per-WABA count."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from services.sandbox.rules_creation import MAX_PER_HOUR, MAX_TEMPLATES, check_creation
+from services.sandbox.rules_creation import (
+    MAX_PER_HOUR,
+    MAX_TEMPLATES,
+    check_creation,
+    check_edit,
+)
 from services.sandbox.templates import Template
 
 T0 = datetime(2025, 6, 8, tzinfo=UTC)
@@ -251,3 +256,68 @@ def test_at_most_250_templates_per_waba() -> None:
     assert check_creation(_request(), _existing(MAX_TEMPLATES - 1), 0) is None
     error = check_creation(_request(), _existing(MAX_TEMPLATES), 0)
     assert error is not None and error.code == 2388019
+
+
+NOW = datetime(2025, 7, 1, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def _stored(status: str = "APPROVED", edits: tuple[datetime, ...] = ()) -> Template:
+    return Template(
+        "1", "order_update", "en_US", "UTILITY", (BODY,), T0, status=status, edits=edits
+    )
+
+
+@pytest.mark.parametrize(
+    ("template", "body"),
+    [
+        pytest.param(_stored(), {"components": [BODY]}, id="approved-components"),
+        pytest.param(_stored(), {"message_send_ttl_seconds": 3600}, id="ttl"),
+        pytest.param(
+            _stored(edits=(NOW - 2 * DAY,)), {"components": [BODY]}, id="edited-2-days-ago"
+        ),
+        pytest.param(_stored("REJECTED"), {"category": "MARKETING"}, id="rejected-category"),
+        pytest.param(
+            _stored("PAUSED", edits=(NOW,) * 20), {"components": [BODY]}, id="paused-unlimited"
+        ),
+    ],
+)
+def test_allowed_edits(template: Template, body: dict[str, Any]) -> None:
+    assert check_edit(template, body, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("template", "body", "details"),
+    [
+        pytest.param(_stored("PENDING"), {"components": [BODY]}, "PENDING", id="pending"),
+        pytest.param(_stored("DISABLED"), {"components": [BODY]}, "DISABLED", id="disabled"),
+        pytest.param(_stored(), {"name": "other"}, "can be edited", id="name"),
+        pytest.param(_stored(), {}, "can be edited", id="nothing"),
+        pytest.param(
+            _stored(), {"category": "MARKETING"}, "category of an approved", id="category"
+        ),
+        pytest.param(
+            _stored("REJECTED"), {"category": "PROMO"}, "category must", id="bad-category"
+        ),
+        pytest.param(
+            _stored(edits=(NOW - timedelta(hours=23),)),
+            {"components": [BODY]},
+            "24 hours",
+            id="daily",
+        ),
+        pytest.param(
+            _stored(edits=tuple(NOW - (i + 2) * DAY for i in range(10))),
+            {"components": [BODY]},
+            "10 times",
+            id="ten-in-30-days",
+        ),
+        pytest.param(
+            _stored(), {"components": [{"type": "FOOTER", "text": "x"}]}, "BODY", id="bad"
+        ),
+    ],
+)
+def test_refused_edits(template: Template, body: dict[str, Any], details: str) -> None:
+    error = check_edit(template, body, NOW)
+
+    assert error is not None and error.code == 100
+    assert error.details is not None and details in error.details

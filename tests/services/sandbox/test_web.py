@@ -493,3 +493,28 @@ async def test_metrics_count_sends_violations_webhooks_and_faults(make_stack: St
         'wagate_sandbox_faults_total{fault="server_error"} 1.0',
     ):
         assert line in text, line
+
+
+async def test_read_edit_and_unpause_a_template_by_id(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    template_id = await _approved(stack, "visit", "Your visit is confirmed.")
+    one = f"/v24.0/{template_id}"
+
+    status, read = await stack.call("GET", one)
+    assert (status, read["status"], read["name"]) == (200, "APPROVED", "visit")
+    new_body = [{"type": "BODY", "text": "Your visit is confirmed. Enjoy 10% off!"}]
+    assert await stack.call("POST", one, {"components": new_body}) == (200, {"success": True})
+    await stack.settle()
+    _, reviewed = await stack.call("GET", one)
+    assert (reviewed["status"], reviewed["category"]) == ("APPROVED", "MARKETING")
+    assert reviewed["components"] == new_body
+    status, again = await stack.call("POST", one, {"components": new_body})
+    assert (status, again["error"]["code"]) == (400, 100)
+    assert "24 hours" in again["error"]["error_data"]["details"]
+
+    await stack.call("POST", f"/_sandbox/templates/{template_id}/pause", {})
+    assert await stack.call("POST", f"{one}/unpause") == (200, {"success": True})
+    status, twice = await stack.call("POST", f"{one}/unpause")
+    assert (status, twice["error"]["code"]) == (400, 100)
+    status, missing = await stack.call("GET", "/v24.0/424242")
+    assert (status, missing["error"]["code"]) == (400, 100)
