@@ -136,3 +136,9 @@ def no_such_object(object_id: str) -> MetaError:
         f"Unsupported request. Object with ID '{object_id}' does not exist, cannot be loaded "
         "due to missing permissions, or does not support this operation."
     )
+
+
+def recipient_is_sender() -> MetaError:
+    return _error(
+        131021, "Recipient cannot be sender", "Sender and recipient phone number is the same."
+    )

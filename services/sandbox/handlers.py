@@ -92,7 +92,11 @@ class Sandbox:
             return self._mark_read(phone_number_id, payload, now)
         kind = str(payload.get("type", "text"))
         recipient = normalize_wa_id(str(payload.get("to", "")))
-        error = rules.check_envelope(payload) or rules_messages.check_object(kind, payload)
+        error = (
+            rules.check_envelope(payload)
+            or rules_messages.check_object(kind, payload)
+            or rules.check_recipient(recipient, normalize_wa_id(self.settings.display_phone_number))
+        )
         if error is not None:  # a malformed request, not a broken rule: no violation
             self.metrics.sends.labels("refused").inc()
             return self.refuse(error)

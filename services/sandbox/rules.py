@@ -84,3 +84,10 @@ def check_window(
     if kind in FREE_FORM_TYPES and not window_open(last_customer_message_at, now):
         return codes.re_engagement()
     return None
+
+
+def check_recipient(recipient: str, business_number: str) -> MetaError | None:
+    """A business number cannot message itself (131021)."""
+    if recipient == business_number:
+        return codes.recipient_is_sender()
+    return None

@@ -224,3 +224,13 @@ def test_free_form_inside_the_window_is_allowed(kind: str) -> None:
 )
 def test_templates_need_no_window(last: datetime | None) -> None:
     assert rules.check_window("template", last, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("recipient", "code"),
+    [("15550001111", 131021), ("16505551234", None)],
+    ids=["itself", "a-customer"],
+)
+def test_a_business_number_cannot_message_itself(recipient: str, code: int | None) -> None:
+    error = rules.check_recipient(recipient, "15550001111")
+    assert (error.code if error else None) == code
