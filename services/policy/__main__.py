@@ -6,7 +6,7 @@ import sys
 import faust
 from aiokafka.errors import KafkaConnectionError
 
-from services.policy.app import create_app
+from services.policy.app import changelog_topics, create_app
 from services.policy.settings import PolicySettings
 from shared import logs
 from shared.messaging import ensure_topics
@@ -16,11 +16,17 @@ from shared.topics import ALL_TOPICS
 log = logs.get(__name__)
 
 
+async def _create_topics(settings: PolicySettings) -> None:
+    await ensure_topics(settings.kafka, ALL_TOPICS)
+    unprefixed = settings.kafka.model_copy(update={"topic_prefix": ""})
+    await ensure_topics(unprefixed, changelog_topics(settings))
+
+
 def main() -> None:
     settings = PolicySettings()
     logs.configure(settings.log, "policy")
     try:
-        asyncio.run(ensure_topics(settings.kafka, ALL_TOPICS))
+        asyncio.run(_create_topics(settings))
     except (KafkaConnectionError, OSError) as exc:
         log.error("cannot start: Kafka is unreachable", service="policy", reason=str(exc))
         sys.exit(EXIT_UNAVAILABLE)

@@ -53,6 +53,30 @@ class Topics:
     dead_letters: faust.TopicT
 
 
+TABLES: dict[str, TopicSpec] = {
+    "windows": INTENTS,
+    "consent": INTENTS,
+    "marketing": INTENTS,
+    "templates": TEMPLATE_STATES,
+}
+
+
+def changelog_topics(settings: PolicySettings) -> list[TopicSpec]:
+    """The tables' changelog topics, created before the worker starts: were the broker to
+    auto-create one on first sight, it would get the broker's partition count and the worker
+    could never be assigned its table partitions."""
+    return [
+        TopicSpec(
+            f"{settings.app_id}-{table}-changelog",
+            None,
+            "the table's key",
+            partitions=source.partitions,
+            compacted=True,
+        )
+        for table, source in TABLES.items()
+    ]
+
+
 def create_app(settings: PolicySettings) -> faust.App:
     app = faust.App(
         settings.app_id,
@@ -61,6 +85,8 @@ def create_app(settings: PolicySettings) -> faust.App:
         datadir=str(settings.data_dir),
         topic_partitions=CONVERSATION_PARTITIONS,
         producer_acks=-1,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.session_timeout_s / 5,
         consumer_auto_offset_reset="earliest",
         web_enabled=True,
         web_bind=settings.http.host,
@@ -89,10 +115,12 @@ def create_app(settings: PolicySettings) -> faust.App:
         )
     )
     tables = Tables(
-        windows=app.Table("windows", default=None, partitions=CONVERSATION_PARTITIONS),
-        consent=app.Table("consent", default=None, partitions=CONVERSATION_PARTITIONS),
-        marketing=app.Table("marketing", default=None, partitions=CONVERSATION_PARTITIONS),
-        templates=app.GlobalTable("templates", default=None, partitions=TEMPLATE_STATES.partitions),
+        **{
+            name: (app.GlobalTable if name == "templates" else app.Table)(
+                name, default=None, partitions=source.partitions
+            )
+            for name, source in TABLES.items()
+        }
     )
     registry = new_registry()
 

@@ -25,6 +25,9 @@ class PolicySettings(BaseSettings):
     window_safety_margin_s: int = Field(
         default=60, ge=0, description="Free-form sends stop this long before the window closes."
     )
+    session_timeout_s: float = Field(
+        default=15.0, ge=6, description="How soon a dead worker's partitions move to another."
+    )
     marketing_per_day: int = Field(
         default=1, ge=0, description="Marketing messages per customer per rolling day (0: no cap)."
     )

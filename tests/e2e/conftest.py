@@ -30,9 +30,31 @@ class System:
     ports: dict[str, int]
     logs: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self, service: str) -> None:
+        with (self.logs / f"{service}.log").open("ab") as log:
+            self.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{service}"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self, service: str) -> None:
+        """SIGKILL: no graceful shutdown, no final commit."""
+        proc = self.processes[service]
+        proc.kill()
+        proc.wait()
+
+    async def restart_killed(self, service: str) -> None:
+        self.kill(service)
+        self.start(service)
+        await _wait_ready(self, service, time.monotonic() + 240)
 
     def log_tail(self, service: str, lines: int = 40) -> str:
         text = (self.logs / f"{service}.log").read_text(errors="replace").splitlines()
@@ -100,17 +122,10 @@ async def system(
         kafka_settings, fresh_database, {s: free_port() for s in SERVICES}, tmp_path / "logs"
     )
     system.logs.mkdir()
-    env = _env(system, run_id, tmp_path)
+    system.env = _env(system, run_id, tmp_path)
     try:
         for svc in SERVICES:
-            with (system.logs / f"{svc}.log").open("wb") as log:
-                system.processes[svc] = subprocess.Popen(
-                    [sys.executable, "-m", f"services.{svc}"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+            system.start(svc)
         deadline = time.monotonic() + 240  # generous: CI machines are small
         for svc in SERVICES:
             await _wait_ready(system, svc, deadline)
