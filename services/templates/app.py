@@ -51,7 +51,11 @@ async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
         publisher = Publisher(producer, kafka)
         session = await stack.enter_async_context(aiohttp.ClientSession())
         templates = Registry(
-            TemplateStore(pool), TemplateApi(session, settings.cloud_api), publisher, utcnow
+            TemplateStore(pool),
+            TemplateApi(session, settings.cloud_api),
+            publisher,
+            utcnow,
+            settings.templates_per_waba,
         )
         subscriptions: dict[str, Subscription[Any]] = {
             kafka.topic(TEMPLATE_UPDATES.name): Subscription(

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
 
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 
-from services.templates import lifecycle, validate
+from services.templates import lifecycle, quota, validate
 from services.templates.cloudapi import CloudApiUnavailable, MetaApiError, TemplateApi
 from services.templates.issues import Verdict, error
 from services.templates.records import Key, TemplateRecord
@@ -24,6 +24,7 @@ from shared.topics import TEMPLATE_STATES, TopicSpec
 
 log = logs.get(__name__)
 GONE = ("DELETED", "PENDING_DELETION")
+HOUR = timedelta(hours=1)
 
 
 class Publishes(Protocol):
@@ -46,6 +47,7 @@ class Registry:
     api: TemplateApi
     publisher: Publishes
     clock: Callable[[], datetime]
+    template_limit: int = 250
 
     async def create(
         self, waba_id: str, body: Mapping[str, Any], cause: str = "api"
@@ -54,6 +56,16 @@ class Registry:
         verdict = validate.check(body)
         if not verdict.ok:
             return None, verdict
+        now = self.clock()
+        refused = quota.check_account(
+            body,
+            await self.store.find({"waba_id": waba_id}, limit=100_000),
+            await self.store.count_created(waba_id, now - HOUR),
+            self.template_limit,
+            now,
+        )
+        if refused:
+            return None, Verdict(errors=tuple(refused), warnings=verdict.warnings)
         fmt, _ = validate.parameter_format(body)
         record = TemplateRecord(
             waba_id=waba_id,

@@ -36,6 +36,10 @@ class TemplatesSettings(BaseSettings):
         description="Bearer keys the HTTP API accepts (a list, so a key can be rotated).",
     )
     group: str = Field(default="wagate-templates", description="Kafka consumer group.")
+    templates_per_waba: int = Field(
+        default=250,
+        description="Meta's cap: 250, or 6000 for a verified portfolio with an approved name.",
+    )
     seed_waba_id: str | None = Field(
         default=None,
         description="When set, the starter library is created and submitted for this WABA.",

@@ -180,6 +180,15 @@ class TemplateStore:
         )
         return int(row["n"]) if row else 0
 
+    async def count_created(self, waba_id: str, since: datetime) -> int:
+        row = await self._fetchrow(
+            "SELECT count(*) AS n FROM template_history WHERE waba_id = $1 AND change = 'created'"
+            " AND changed_at >= $2",
+            waba_id,
+            since,
+        )
+        return int(row["n"]) if row else 0
+
     async def fallbacks(self, waba_id: str, name: str) -> tuple[str, ...]:
         row = await self._fetchrow(
             "SELECT languages FROM template_fallbacks WHERE waba_id = $1 AND name = $2",

@@ -172,19 +172,27 @@ async def test_delete_one_language_then_all(service: Service) -> None:
     assert service.states()[-1].status == "DELETED"
     status, _ = await service.call("DELETE", path, waba_id=WABA, name="shipping_update")
     assert status == 404
-    status, created = await service.call("POST", "/v1/templates", shipping())
-    assert status == 201 and created["version"] > 1
+    status, refused = await service.call("POST", "/v1/templates", shipping())
+    assert status == 422 and refused["errors"][0]["code"] == "NAME_RECENTLY_DELETED"
 
 
 async def test_sync_reads_back_and_corrects(service: Service) -> None:
     await service.call("POST", "/v1/templates", shipping())
-    await service.call("POST", "/v1/templates", shipping(name="second_one"))
-    await service.call("POST", "/v1/templates", shipping(name="third_one"))
+    for name, text in (
+        ("second_one", "Hi {{1}}, parcel {{2}} left."),
+        ("third_one", "Hi {{1}}, box {{2}} left."),
+    ):
+        status, _ = await service.call(
+            "POST", "/v1/templates", shipping(name=name, components=[body(text)])
+        )
+        assert status == 201
     meta = service.meta.templates
     meta["1001"].update(status="APPROVED", quality_score={"score": "GREEN"})
     meta["1002"].update(status="REJECTED", rejected_reason="INVALID_FORMAT")
     del meta["1003"]
     meta["7"] = {**shipping(name="made_elsewhere"), "id": "7", "status": "APPROVED"}
+    status, dup = await service.call("POST", "/v1/templates", shipping(name="fourth_one"))
+    assert status == 422 and dup["errors"][0]["code"] == "DUPLICATE_CONTENT"
     status, counts = await service.call("POST", "/v1/sync/{waba_id}", waba_id=WABA)
     assert status == 200 and counts == {"added": 1, "changed": 2, "removed": 1}
     status, listed = await service.call("GET", "/v1/templates")
