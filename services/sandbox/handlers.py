@@ -13,19 +13,20 @@ from typing import Any, Protocol
 from services.sandbox import (
     codes,
     envelopes,
-    inbound,
     limits,
     pricing,
     rules,
     rules_messages,
     rules_templates,
 )
+from services.sandbox.customers import Customers
 from services.sandbox.faults import FaultBoard
 from services.sandbox.ids import Ids
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.tasks import Tasks
 from services.sandbox.telemetry import SandboxMetrics
-from services.sandbox.world import ReceivedMessage, SentMessage, World
+from services.sandbox.templates import Template
+from services.sandbox.world import SentMessage, World
 from shared import logs
 from shared.events.common import MetaError
 from shared.events.keys import normalize_wa_id
@@ -110,11 +111,24 @@ class Sandbox:
             self.metrics.sends.labels("refused").inc()
             self._violate(now, (phone_number_id, recipient), error)
             return self.refuse(error)
+        return self._accept(phone_number_id, recipient, payload, template, version, now)
+
+    def _accept(
+        self,
+        phone_number_id: str,
+        recipient: str,
+        payload: dict[str, Any],
+        template: Template | None,
+        version: str,
+        now: datetime,
+    ) -> SendResult:
+        """Record an accepted send and schedule its status webhooks (or its later failure)."""
+        kind = str(payload.get("type", "text"))
         category = template.category if template is not None else None
         late = self._delivery_error(kind, category, phone_number_id, recipient, now)
         wamid = self.ids.wamid()
         callback = payload.get("biz_opaque_callback_data")
-        billing = self._billing(version, category, phone_number_id, recipient, now)
+        cost, conversation = self._billing(version, category, phone_number_id, recipient, now)
         self.world.sent[wamid] = SentMessage(
             wamid,
             phone_number_id,
@@ -125,8 +139,8 @@ class Sandbox:
             template=template.name if template else None,
             category=category,
             error=late.code if late else None,
-            pricing=billing[0],
-            conversation=billing[1],
+            pricing=cost,
+            conversation=conversation,
         )
         self.metrics.sends.labels("accepted").inc()
         if late is not None:
@@ -247,63 +261,7 @@ class Sandbox:
     ) -> str:
         """A customer writes a text now."""
         request = {"phone_number_id": phone_number_id, "from": wa_id, "text": text, "name": name}
-        return self.customer_sends(request)
-
-    def customer_sends(self, request: Mapping[str, Any]) -> str:
-        """A customer writes (any type, optionally at a past `timestamp`); ingest gets the webhook.
-
-        Raises `inbound.InvalidCustomerMessage` for a request no customer could send."""
-        now = self.clock()
-        phone_number_id = str(request.get("phone_number_id") or "")
-        wa_id = normalize_wa_id(str(request.get("from") or ""))
-        if not phone_number_id or not wa_id:
-            raise inbound.InvalidCustomerMessage("phone_number_id and from are required")
-        at = inbound.timestamp(request.get("timestamp"), now)
-        wamid = self.ids.wamid()
-        display = self.settings.display_phone_number
-        item = inbound.message_item(request, wamid, at, display, wa_id)
-        if inbound.opens_window(item["type"]):
-            self.world.customer_wrote(phone_number_id, wa_id, at)
-        if "referral" in item:
-            self.world.referrals[(phone_number_id, wa_id)] = at
-        self.world.received.append(ReceivedMessage(wamid, phone_number_id, wa_id, item["type"], at))
-        self.outbox.enqueue(
-            envelopes.inbound(
-                waba_id=self.settings.waba_id,
-                phone_number_id=phone_number_id,
-                display=display,
-                wa_id=wa_id,
-                name=str(request.get("name") or "Sandbox Customer"),
-                message=item,
-            )
-        )
-        return wamid
-
-    def customer_read(self, wamid: str) -> bool:
-        """The customer opens a delivered message: a `read` status follows."""
-        msg = self.world.sent.get(wamid)
-        if msg is None or msg.error is not None:
-            return False
-        self.emit_status(wamid, "read")
-        return True
-
-    def set_preference(self, phone_number_id: str, wa_id: str, value: str) -> None:
-        """The customer stops or resumes marketing messages from this business."""
-        pair = (phone_number_id, normalize_wa_id(wa_id))
-        if value == "stop":
-            self.world.marketing_stopped.add(pair)
-        else:
-            self.world.marketing_stopped.discard(pair)
-        self.outbox.enqueue(
-            envelopes.user_preference(
-                waba_id=self.settings.waba_id,
-                phone_number_id=phone_number_id,
-                display=self.settings.display_phone_number,
-                wa_id=pair[1],
-                value=value,
-                at=self.clock(),
-            )
-        )
+        return Customers(self).sends(request)
 
     def reset(self, seed: int | None) -> None:
         """Forget everything; ids and faults restart from `seed`."""

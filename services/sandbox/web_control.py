@@ -12,6 +12,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from services.sandbox.catalogue import TemplateDesk, TemplateNotFound
+from services.sandbox.customers import Customers
 from services.sandbox.faults import Faults
 from services.sandbox.inbound import InvalidCustomerMessage
 from services.sandbox.templates import Template
@@ -27,7 +28,7 @@ def _bad(reason: str, status: int = 400) -> web.Response:
 async def customer_message(request: web.Request) -> web.Response:
     body = await json_body(request)
     try:
-        wamid = request.app[SANDBOX].customer_sends(body)
+        wamid = Customers(request.app[SANDBOX]).sends(body)
     except InvalidCustomerMessage as exc:
         return _bad(str(exc))
     return web.json_response({"id": wamid})
@@ -35,7 +36,7 @@ async def customer_message(request: web.Request) -> web.Response:
 
 async def customer_read(request: web.Request) -> web.Response:
     body = await json_body(request)
-    if not request.app[SANDBOX].customer_read(str(body.get("wamid", ""))):
+    if not Customers(request.app[SANDBOX]).read(str(body.get("wamid", ""))):
         return _bad("no accepted message with that wamid", 404)
     return web.json_response({"read": body["wamid"]})
 
@@ -45,7 +46,9 @@ async def user_preference(request: web.Request) -> web.Response:
     value = body.get("value")
     if value not in ("stop", "resume") or not body.get("phone_number_id") or not body.get("wa_id"):
         return _bad("phone_number_id, wa_id and value (stop|resume) are required")
-    request.app[SANDBOX].set_preference(str(body["phone_number_id"]), str(body["wa_id"]), value)
+    Customers(request.app[SANDBOX]).preference(
+        str(body["phone_number_id"]), str(body["wa_id"]), value
+    )
     return web.json_response({"wa_id": body["wa_id"], "value": value})
 
 

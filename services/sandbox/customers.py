@@ -1,0 +1,77 @@
+"""The customers the sandbox plays: they write (any type, at any past moment), read, and stop
+or resume marketing; each action is the webhook Meta would post."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from services.sandbox import envelopes, inbound
+from services.sandbox.world import ReceivedMessage
+from shared.events.keys import normalize_wa_id
+
+if TYPE_CHECKING:
+    from services.sandbox.handlers import Sandbox
+
+
+class Customers:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+
+    def sends(self, request: Mapping[str, Any]) -> str:
+        """A customer writes (any type, optionally at a past `timestamp`); ingest gets the webhook.
+
+        Raises `inbound.InvalidCustomerMessage` for a request no customer could send."""
+        now = self._sandbox.clock()
+        phone_number_id = str(request.get("phone_number_id") or "")
+        wa_id = normalize_wa_id(str(request.get("from") or ""))
+        if not phone_number_id or not wa_id:
+            raise inbound.InvalidCustomerMessage("phone_number_id and from are required")
+        at = inbound.timestamp(request.get("timestamp"), now)
+        wamid = self._sandbox.ids.wamid()
+        display = self._sandbox.settings.display_phone_number
+        item = inbound.message_item(request, wamid, at, display, wa_id)
+        if inbound.opens_window(item["type"]):
+            self._sandbox.world.customer_wrote(phone_number_id, wa_id, at)
+        if "referral" in item:
+            self._sandbox.world.referrals[(phone_number_id, wa_id)] = at
+        self._sandbox.world.received.append(
+            ReceivedMessage(wamid, phone_number_id, wa_id, item["type"], at)
+        )
+        self._sandbox.outbox.enqueue(
+            envelopes.inbound(
+                waba_id=self._sandbox.settings.waba_id,
+                phone_number_id=phone_number_id,
+                display=display,
+                wa_id=wa_id,
+                name=str(request.get("name") or "Sandbox Customer"),
+                message=item,
+            )
+        )
+        return wamid
+
+    def read(self, wamid: str) -> bool:
+        """The customer opens a delivered message: a `read` status follows."""
+        msg = self._sandbox.world.sent.get(wamid)
+        if msg is None or msg.error is not None:
+            return False
+        self._sandbox.emit_status(wamid, "read")
+        return True
+
+    def preference(self, phone_number_id: str, wa_id: str, value: str) -> None:
+        """The customer stops or resumes marketing messages from this business."""
+        pair = (phone_number_id, normalize_wa_id(wa_id))
+        if value == "stop":
+            self._sandbox.world.marketing_stopped.add(pair)
+        else:
+            self._sandbox.world.marketing_stopped.discard(pair)
+        self._sandbox.outbox.enqueue(
+            envelopes.user_preference(
+                waba_id=self._sandbox.settings.waba_id,
+                phone_number_id=phone_number_id,
+                display=self._sandbox.settings.display_phone_number,
+                wa_id=pair[1],
+                value=value,
+                at=self._sandbox.clock(),
+            )
+        )
