@@ -12,7 +12,7 @@ import aiohttp
 
 from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import CloudApi
-from services.dispatch.handlers import Dispatcher, queued_item
+from services.dispatch.handlers import Dispatcher
 from services.dispatch.meters import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
@@ -75,7 +75,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         )
         senders.bind(dispatcher.attempt, dispatcher.reload)
         settler = Settler(ledger, reporter, senders, metrics, settings, policy, utcnow)
-        await _restore(dispatcher, senders)
+        await _restore(ledger, senders)
         subscriptions: dict[str, Subscription[Any]] = {
             kafka.topic(DECISIONS.name): Subscription(
                 DECISIONS, PolicyDecisionMade, dispatcher.on_decision
@@ -100,11 +100,10 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         await _until_stopped(loop, settler, senders, stop)
 
 
-async def _restore(dispatcher: Dispatcher, senders: Senders) -> None:
-    """Intents queued before a restart are scheduled again from the ledger."""
-    now = utcnow()
-    for row in await dispatcher.ledger.queued():
-        senders.submit(row.phone_number_id, queued_item(row), row.next_attempt_at or now)
+async def _restore(ledger: Ledger, senders: Senders) -> None:
+    """Intents queued before a restart: each number's sender reads its own from the ledger."""
+    for phone_number_id in await ledger.queued_numbers():
+        senders.get(phone_number_id).refill_soon()
 
 
 async def _until_stopped(

@@ -39,7 +39,7 @@ def before_send(decision: PolicyDecisionMade, now: datetime) -> BeforeSend:
     intent = decision.intent
     if intent.not_after is not None and now >= intent.not_after:
         return BeforeSend(None, "NOT_AFTER_PASSED", "the intent's not_after passed before sending")
-    if approval_expired(decision.valid_until, now):
+    if not intent.is_template and approval_expired(decision.valid_until, now):
         fallback = with_fallback(intent)
         if fallback is not None:
             return BeforeSend(fallback, "FALLBACK_TEMPLATE")

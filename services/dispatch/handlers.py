@@ -162,7 +162,8 @@ class Dispatcher:
                 return AttemptResult("hold")
             case "fallback":
                 fallback = attempts.with_fallback(sent)
-                switched = decision.model_copy(update={"intent": fallback})
+                # A template needs no open window: the approval's valid_until no longer applies.
+                switched = decision.model_copy(update={"intent": fallback, "valid_until": None})
                 await self.ledger.record(
                     row.intent_id, "queued", expect="sending", error=error,
                     decision=codec.encode(switched).decode(),

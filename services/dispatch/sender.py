@@ -79,6 +79,11 @@ class NumberSender:
             self._backpressure.released(item.source)  # already queued here
         self._wake.set()
 
+    def refill_soon(self) -> None:
+        """Intents of this number wait in the ledger (after a restart): read them when idle."""
+        self._refill = True
+        self._wake.set()
+
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()

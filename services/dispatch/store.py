@@ -196,6 +196,12 @@ class Ledger:
         )
         return [_row(r) for r in rows]
 
+    async def queued_numbers(self) -> list[str]:
+        rows = await self._fetch(
+            "SELECT DISTINCT phone_number_id FROM dispatch_intents WHERE state = 'queued'"
+        )
+        return [str(r["phone_number_id"]) for r in rows]
+
     async def stale(self, state: str, before: datetime, limit: int = 500) -> list[LedgerRow]:
         rows = await self._fetch(
             """

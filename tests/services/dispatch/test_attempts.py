@@ -57,6 +57,9 @@ LATER, EARLIER = NOW + timedelta(minutes=1), NOW - timedelta(seconds=1)
             id="window-closed-fallback",
         ),
         pytest.param(_intent(fallback=True), LATER, "text", "", id="fallback-unused"),
+        pytest.param(
+            _intent(template=True), EARLIER, "template", "", id="template-needs-no-window"
+        ),
         pytest.param(_intent(not_after=EARLIER), None, None, "NOT_AFTER_PASSED", id="too-late"),
         pytest.param(_intent(not_after=NOW), None, None, "NOT_AFTER_PASSED", id="exactly-late"),
         pytest.param(_intent(not_after=LATER), LATER, "text", "", id="in-time"),

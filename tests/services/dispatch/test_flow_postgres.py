@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from shared import codec
 from shared.events.consent import ConsentChanged
+from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
 from shared.events.intents import TemplateContent
 from shared.events.webhooks import MessageStatusReported
@@ -97,9 +99,14 @@ async def test_a_closed_window_switches_to_the_fallback_template(rig: Rig) -> No
 async def test_re_engagement_error_resends_as_the_fallback_template(rig: Rig) -> None:
     rig.api.fail("late", ("error", 131047, 400))
     fallback = TemplateContent(name="order_update", language="en_US")
-    await rig.decide(approved("late", fallback_template=fallback))
+    window_end = utcnow() + timedelta(minutes=1)  # policy saw it open; Meta saw it closed
+    await rig.decide(approved("late", fallback_template=fallback, valid_until=window_end))
     await rig.wait_for(lambda: rig.states("late") == ["accepted"])
     assert rig.api.seen["late"] == 2 and rig.api.accepted["late"] == 1
+    row = await rig.ledger.get("late")
+    assert row is not None and row.decision is not None
+    switched = codec.decode(PolicyDecisionMade, row.decision.encode())
+    assert switched.intent.content == fallback and switched.valid_until is None
 
 
 async def test_a_timeout_is_unknown_and_the_status_webhook_settles_it(rig: Rig) -> None:
