@@ -230,11 +230,14 @@ class TemplateDesk:
         return changed
 
     def set_quality(self, template_id: str, score: str) -> Template:
+        """A new quality score; an approved template that turns RED is paused, as Meta does."""
         template = self.get(template_id)
         if score.upper() not in QUALITY_SCORES:
             raise ValueError(f"quality must be one of {', '.join(QUALITY_SCORES)}")
         rated = self._store(dataclasses.replace(template, quality=score.upper()))
         self._post(template_webhooks.quality_update(self._waba, rated, template.quality, self._now))
+        if rated.quality == "RED" and rated.status == "APPROVED":
+            return self.pause(template_id)
         return rated
 
     @property

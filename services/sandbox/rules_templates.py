@@ -117,7 +117,14 @@ def _check_values(
             return codes.param_value(f"{where}.parameters[{i}].text must be a non-empty string")
         if kind == "text" and isinstance(text, str) and len(text) > limit:
             return codes.param_value(f"{where}.parameters[{i}].text is longer than {limit}")
+        if template.category == "AUTHENTICATION" and not _plain_code(str(text)):
+            return codes.param_value(f"{where}.parameters[{i}]: a code has no URL or emoji")
     return None
+
+
+def _plain_code(text: str) -> bool:
+    """Authentication parameters carry no URLs and no emoji (§2.4)."""
+    return "://" not in text and "www." not in text and all(ord(c) < 0x2190 for c in text)
 
 
 def _check_buttons(template: Template, components: list[dict[str, Any]]) -> MetaError | None:

@@ -246,6 +246,12 @@ def test_a_matching_send_passes(template: dict[str, Any]) -> None:
             _send("otp", _body(_text("1234567890123456")), OTP_BUTTON), 132018, "15", id="otp-16"
         ),
         pytest.param(
+            _send("otp", _body(_text("https://x.io")), OTP_BUTTON), 132018, "URL", id="otp-url"
+        ),
+        pytest.param(
+            _send("otp", _body(_text("12\U0001f600")), OTP_BUTTON), 132018, "emoji", id="otp-emoji"
+        ),
+        pytest.param(
             _send(
                 "order_confirmation",
                 {"type": "header", "parameters": [_text("x" * 61, "order_number")]},

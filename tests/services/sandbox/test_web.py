@@ -518,3 +518,19 @@ async def test_read_edit_and_unpause_a_template_by_id(make_stack: StackFactory) 
     assert (status, twice["error"]["code"]) == (400, 100)
     status, missing = await stack.call("GET", "/v24.0/424242")
     assert (status, missing["error"]["code"]) == (400, 100)
+
+
+async def test_a_template_turning_red_is_paused(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    template_id = await _approved(stack, "alert", "Your account alert is ready.")
+
+    status, rated = await stack.call(
+        "POST", f"/_sandbox/templates/{template_id}/quality", {"score": "RED"}
+    )
+    await stack.settle()
+
+    assert (status, rated["status"], rated["quality_score"]) == (200, "PAUSED", {"score": "RED"})
+    (quality,) = stack.receiver.changes("message_template_quality_update")
+    assert quality["new_quality_score"] == "RED"
+    events = [c["event"] for c in stack.receiver.changes("message_template_status_update")]
+    assert events == ["APPROVED", "PAUSED"]
