@@ -20,6 +20,7 @@ from shared.events.preferences import UserPreferenceChanged
 from shared.events.template_states import TemplateStateChanged
 from shared.events.webhooks import InboundMessageReceived
 from shared.metrics import new_registry
+from shared.sealing import Sealer
 from shared.topics import (
     CONSENT,
     CONVERSATION_PARTITIONS,
@@ -137,6 +138,7 @@ def create_app(settings: PolicySettings) -> faust.App:
         emit_decision=emit_decision,
         reroute_intent=reroute,
         clock=utcnow,
+        sealer=Sealer(settings.sealing_keys),
         stop_words=frozenset(w.casefold() for w in settings.stop_words),
         start_words=frozenset(w.casefold() for w in settings.start_words),
     )

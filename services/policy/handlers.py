@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -12,11 +12,11 @@ from prometheus_client import CollectorRegistry, Counter
 from services.policy import caps, consent, rules, windows
 from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, ConsentState
 from services.policy.windows import WindowState
-from shared import codec, logs
+from shared import codec, logs, sealing
 from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import deterministic_id
-from shared.events.intents import OutboundIntentSubmitted
+from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.keys import conversation_key
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.template_states import TemplateStateChanged
@@ -73,6 +73,9 @@ class PolicyHandlers:
     emit_decision: Emit
     reroute_intent: Emit
     clock: Callable[[], datetime]
+    sealer: sealing.Sealer = field(
+        default_factory=lambda: sealing.Sealer([sealing.DEVELOPMENT_KEY])
+    )
     stop_words: frozenset[str] = DEFAULT_STOP_WORDS
     start_words: frozenset[str] = DEFAULT_START_WORDS
 
@@ -161,10 +164,12 @@ class PolicyHandlers:
         verdict = rules.decide(intent, facts, now, self.config)
         if verdict.outcome == "approved":
             self._remember_approval(key, facts, verdict, now)
+        shown, sealed = self._redacted(verdict.send or intent, verdict)
         decision = PolicyDecisionMade(
             **intent.caused(event_id=deterministic_id("decision", intent.intent_id)),
             producer=PRODUCER,
-            intent=verdict.send or intent,
+            intent=shown,
+            sealed=sealed,
             outcome=verdict.outcome,
             reasons=verdict.reasons,
             detail=verdict.detail,
@@ -178,6 +183,25 @@ class PolicyHandlers:
             "decided", intent_id=intent.intent_id, outcome=verdict.outcome, reasons=verdict.reasons
         )
         await self.emit_decision(key, codec.encode(decision))
+
+    def _redacted(
+        self, intent: OutboundIntentSubmitted, verdict: rules.Verdict
+    ) -> tuple[OutboundIntentSubmitted, str | None]:
+        """The intent with sensitive values redacted, and those to be sent, sealed."""
+        check = rules.is_sensitive(verdict.category)
+        changes: dict[str, Any] = {}
+        sealed = None
+        if isinstance(intent.content, TemplateContent):
+            components, values = sealing.redact(intent.content.components, check)
+            changes["content"] = intent.content.model_copy(update={"components": components})
+            if values and verdict.outcome == "approved":
+                sealed = self.sealer.seal(values)
+        if intent.fallback_template is not None:
+            components, _ = sealing.redact(intent.fallback_template.components, check)
+            changes["fallback_template"] = intent.fallback_template.model_copy(
+                update={"components": components}
+            )
+        return intent.model_copy(update=changes), sealed
 
     def _remember_approval(
         self, key: str, facts: rules.Facts, verdict: rules.Verdict, now: datetime

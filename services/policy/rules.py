@@ -3,8 +3,10 @@ returning a verdict with reasons, the window snapshot, the expected pricing and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from services.policy import template_check
 from services.policy.caps import Caps, MarketingLog, blocked_until
@@ -54,6 +56,7 @@ class Verdict:
     valid_until: datetime | None = None
     send: OutboundIntentSubmitted | None = None  # what to send when it differs from the intent
     marketing: bool = False  # counts against the customer's marketing cap
+    category: str | None = None  # the template's category, when a template is sent
 
 
 def snapshot(window: WindowState | None, now: datetime) -> WindowSnapshot:
@@ -134,7 +137,14 @@ def _template(
         content, config.waba_for(intent.phone_number_id), facts.templates
     )
     if checked.reason is not None or checked.state is None or checked.content is None:
-        return Verdict("rejected", [checked.reason or TEMPLATE_UNKNOWN], checked.detail, snap)
+        category = checked.state.category.upper() if checked.state else None
+        return Verdict(
+            "rejected",
+            [checked.reason or TEMPLATE_UNKNOWN],
+            checked.detail,
+            snap,
+            category=category,
+        )
     category = checked.state.category.upper()
     marketing = category == "MARKETING"
     if marketing:
@@ -152,7 +162,21 @@ def _template(
         valid_until=intent.not_after,
         send=send,
         marketing=marketing,
+        category=category,
     )
+
+
+def is_sensitive(category: str | None) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+    """Which parameters never leave policy in clear: the ones the client marked, and every
+    body and button parameter of an authentication template (the one-time code)."""
+
+    def check(component: dict[str, Any], parameter: dict[str, Any]) -> bool:
+        if parameter.get("sensitive") is True:
+            return True
+        kind = str(component.get("type", "")).lower()
+        return (category or "").upper() == "AUTHENTICATION" and kind in ("body", "button")
+
+    return check
 
 
 def _marketing_refusal(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.policy.caps import Caps
 from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS
 from services.policy.rules import PolicyConfig
+from shared.sealing import DEVELOPMENT_KEY
 from shared.settings import HttpSettings, KafkaSettings, LogSettings
 
 
@@ -37,6 +38,11 @@ class PolicySettings(BaseSettings):
     )
     default_waba_id: str = Field(
         default="100000000000001", description="The WABA of numbers not listed in waba_ids."
+    )
+    sealing_keys: list[SecretStr] = Field(
+        default_factory=lambda: [DEVELOPMENT_KEY],
+        description="Fernet keys sealing sensitive parameters for dispatch (first seals; "
+        "dispatch needs the same list). Generate with `wagate keys new`.",
     )
     stop_words: list[str] = Field(default_factory=lambda: sorted(DEFAULT_STOP_WORDS))
     start_words: list[str] = Field(default_factory=lambda: sorted(DEFAULT_START_WORDS))

@@ -30,3 +30,9 @@ class PolicyDecisionMade(Event):
     window: WindowSnapshot | None = None
     pricing: str | None = None
     valid_until: AwareDatetime | None = None
+    sealed: str | None = Field(
+        default=None,
+        description="Sensitive parameter values, encrypted for dispatch; the intent itself "
+        "shows them as [redacted].",
+    )
+    policy_version: str = Field(default="1", description="The rule set that decided.")

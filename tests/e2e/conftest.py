@@ -83,6 +83,7 @@ def _env(system: System, run_id: str, tmp: Path) -> dict[str, str]:
     env["DISPATCH_CLOUD_API__BASE_URL"] = system.url("sandbox")
     env["DISPATCH_POSTGRES__URL"] = system.database_url
     env["TEMPLATES_POSTGRES__URL"] = system.database_url
+    env["INGEST_POSTGRES__URL"] = system.database_url
     return env
 
 

@@ -1,0 +1,93 @@
+"""Sensitive template parameters (one-time passcodes, anything marked `"sensitive": true`):
+their values travel from policy to dispatch sealed (Fernet: AES with an HMAC, keys rotatable),
+so decisions, delivery updates, logs and the ledger only ever show `[redacted]`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from pydantic import SecretStr
+
+from shared.errors import PermanentError
+
+REDACTED = "[redacted]"
+# A parameter's value lives under one of these keys, by parameter type (§2.1).
+VALUE_KEYS = ("text", "payload", "coupon_code")
+# For local development only; every deployment configures its own keys.
+DEVELOPMENT_KEY = SecretStr("d2FnYXRlLWxvY2FsLWRldmVsb3BtZW50LWtleS0wMDA=")
+
+Components = list[dict[str, Any]]
+IsSensitive = Callable[[dict[str, Any], dict[str, Any]], bool]  # (component, parameter)
+
+
+class SealError(PermanentError):
+    """A sealed value that no configured key opens."""
+
+
+class Sealer:
+    """Seals with the first key, opens with any (so keys can be rotated)."""
+
+    def __init__(self, keys: Sequence[SecretStr]) -> None:
+        if not keys:
+            raise ValueError("at least one sealing key is needed")
+        self._fernet = MultiFernet([Fernet(k.get_secret_value().encode()) for k in keys])
+
+    def seal(self, values: dict[str, str]) -> str:
+        return self._fernet.encrypt(json.dumps(values).encode()).decode()
+
+    def unseal(self, token: str) -> dict[str, str]:
+        try:
+            values: dict[str, str] = json.loads(self._fernet.decrypt(token.encode()))
+        except InvalidToken as exc:
+            raise SealError("sealed parameters cannot be opened with the configured keys") from exc
+        return values
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def redact(components: Components, is_sensitive: IsSensitive) -> tuple[Components, dict[str, str]]:
+    """Copies of `components` with sensitive values replaced, and those values by path."""
+    values: dict[str, str] = {}
+    redacted: Components = []
+    for i, component in enumerate(components):
+        params = []
+        for j, param in enumerate(component.get("parameters") or []):
+            if isinstance(param, dict) and is_sensitive(component, param):
+                param = dict(param)
+                for key in VALUE_KEYS:
+                    if key in param:
+                        values[f"{i}.{j}.{key}"] = str(param[key])
+                        param[key] = REDACTED
+            params.append(param)
+        redacted.append(
+            {**component, "parameters": params} if "parameters" in component else dict(component)
+        )
+    return redacted, values
+
+
+def restore(components: Components, values: dict[str, str]) -> Components:
+    """The components with the sealed values put back where `redact` took them."""
+    restored = [
+        dict(c, parameters=[dict(p) for p in c.get("parameters") or []])
+        if "parameters" in c
+        else dict(c)
+        for c in components
+    ]
+    for path, value in values.items():
+        i, j, key = path.split(".")
+        restored[int(i)]["parameters"][int(j)][key] = value
+    for component in restored:
+        for param in component.get("parameters") or []:
+            param.pop("sensitive", None)  # wagate's marker, not the Cloud API's
+    return restored
+
+
+def marked(_component: dict[str, Any], parameter: dict[str, Any]) -> bool:
+    """The client's own marker: `{"type": "text", "text": "...", "sensitive": true}`."""
+    return parameter.get("sensitive") is True
