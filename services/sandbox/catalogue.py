@@ -45,7 +45,12 @@ class TemplateDesk:
             t for t in self._world.template_created if t > now - timedelta(hours=1)
         ]
         live = [t for t in self._world.templates.values() if t.status != "DELETED"]
-        error = check_creation(body, live, len(self._world.template_created))
+        reserved = {
+            t.name
+            for t in self._world.templates.values()
+            if t.name_reserved_until is not None and now < t.name_reserved_until
+        }
+        error = check_creation(body, live, len(self._world.template_created), reserved)
         if error is not None:  # a malformed request, not a broken send rule
             return self._sandbox.refuse(error)
         template = Template(
@@ -134,10 +139,15 @@ class TemplateDesk:
             return self._sandbox.refuse(
                 codes.invalid_parameter("disabled templates cannot be deleted")
             )
+        now = self._now
         for template in found:
-            self._post_status(
-                self._store(dataclasses.replace(template, status="DELETED")), reason=None
+            approved = template.status in ("APPROVED", "PAUSED")
+            deleted = dataclasses.replace(
+                template,
+                status="DELETED",
+                name_reserved_until=now + timedelta(days=30) if approved else None,
             )
+            self._post_status(self._store(deleted), reason=None)
         return SendResult(200, {"success": True})
 
     def read(self, template_id: str) -> SendResult:

@@ -4,7 +4,7 @@ as pure checks returning the error Meta answers with (or None)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,7 +37,10 @@ def bad_format(code: int, details: str) -> MetaError:
 
 
 def check_creation(
-    body: Mapping[str, Any], existing: Sequence[Template], created_last_hour: int
+    body: Mapping[str, Any],
+    existing: Sequence[Template],
+    created_last_hour: int,
+    reserved: Collection[str] = frozenset(),
 ) -> MetaError | None:
     """The error Meta answers a template creation request with, or None when it is accepted."""
     name, language = body.get("name"), body.get("language")
@@ -51,6 +54,10 @@ def check_creation(
         return codes.invalid_parameter("parameter_format must be 'named' or 'positional'")
     if any(t.name == name and t.language == language for t in existing):
         return codes.template_exists(name, language)
+    if name in reserved:
+        return codes.invalid_parameter(
+            f"the name {name} belonged to a deleted approved template; it is free after 30 days"
+        )
     if created_last_hour >= MAX_PER_HOUR:
         return codes.template_rate("at most 100 templates may be created per WABA per hour")
     if len(existing) >= MAX_TEMPLATES:

@@ -29,6 +29,7 @@ class Template:
     reason: str | None = None
     pauses: int = 0
     edits: tuple[datetime, ...] = ()
+    name_reserved_until: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def component(self, kind: str) -> dict[str, Any] | None:

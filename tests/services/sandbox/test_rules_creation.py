@@ -321,3 +321,9 @@ def test_refused_edits(template: Template, body: dict[str, Any], details: str) -
 
     assert error is not None and error.code == 100
     assert error.details is not None and details in error.details
+
+
+def test_a_reserved_name_cannot_be_reused() -> None:
+    assert check_creation(_request(), [], 0, reserved={"other"}) is None
+    error = check_creation(_request(), [], 0, reserved={"order_update"})
+    assert error is not None and error.code == 100 and "30 days" in str(error.details)

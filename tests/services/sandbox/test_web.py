@@ -534,3 +534,19 @@ async def test_a_template_turning_red_is_paused(make_stack: StackFactory) -> Non
     assert quality["new_quality_score"] == "RED"
     events = [c["event"] for c in stack.receiver.changes("message_template_status_update")]
     assert events == ["APPROVED", "PAUSED"]
+
+
+async def test_the_name_of_a_deleted_approved_template_is_reserved(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    await _approved(stack, "welcome", "Welcome to the shop.")
+    rejected = await _approved(stack, "draft", "Draft {{#1}} text today.")
+    await stack.call("DELETE", f"{TEMPLATES}?name=draft&hsm_id={rejected}")
+    await stack.call("DELETE", f"{TEMPLATES}?name=welcome")
+
+    status, body = await stack.call("POST", TEMPLATES, _new_template("welcome", "Welcome!"))
+    assert (status, body["error"]["code"]) == (400, 100)
+    assert "30 days" in body["error"]["error_data"]["details"]
+    status, _ = await stack.call("POST", TEMPLATES, _new_template("draft", "Draft text."))
+    assert status == 200
