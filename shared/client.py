@@ -32,7 +32,11 @@ class WagateClient:
 
     async def __aenter__(self) -> Self:
         producer = make_producer(self._settings, self._producer_name)
-        await producer.start()
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
         self._stack.push_async_callback(producer.stop)
         self._publisher = Publisher(producer, self._settings)
         return self

@@ -1,58 +1,115 @@
-"""`wagate send ...`: produce an outbound intent and optionally wait for its outcome."""
+"""`wagate send ...`: produce an outbound intent of any type and optionally wait for its fate.
+
+Exit codes: 0 sent (or produced, without --wait), 1 rejected/failed/expired or no outcome in
+time, 2 bad usage, 69 Kafka unreachable.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from shared.client import WagateClient
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import new_id
-from shared.events.intents import OutboundIntentSubmitted, TextContent
+from shared.events.intents import (
+    ContactsContent,
+    InteractiveContent,
+    LocationContent,
+    MediaContent,
+    MessageContent,
+    OutboundIntentSubmitted,
+    ReactionContent,
+    TemplateContent,
+    TextContent,
+)
 from shared.settings import KafkaSettings
 
-
-@click.group()
-def send() -> None:
-    """Ask wagate to send a message (produces an outbound intent)."""
+F = TypeVar("F", bound=Callable[..., Any])
+FAILED = ("rejected", "failed", "expired")
 
 
-@send.command("text")
-@click.option("--from", "phone_number_id", required=True, help="Business phone number id.")
-@click.option("--to", required=True, help="Customer phone number or WhatsApp id.")
-@click.option("--body", required=True, help="The message text (at most 4096 characters).")
-@click.option("--intent-id", default=None, help="Idempotency key (default: a new UUID).")
-@click.option("--preview-url", is_flag=True, help="Render a preview of the first URL.")
-@click.option(
-    "--wait",
-    "wait_s",
-    type=float,
-    default=0,
-    show_default=True,
-    help="Seconds to wait for the outcome, printing every delivery update.",
-)
-@click.pass_obj
-def send_text(
-    settings: KafkaSettings,
-    phone_number_id: str,
-    to: str,
-    body: str,
-    intent_id: str | None,
-    preview_url: bool,
-    wait_s: float,
-) -> None:
-    """Send a free-form text (allowed only inside the customer service window)."""
+def common(fn: F) -> F:
+    """Options every `send` command shares."""
+    options = [
+        click.option("--from", "phone_number_id", required=True, help="Business phone number id."),
+        click.option("--to", required=True, help="Customer phone number or WhatsApp id."),
+        click.option("--intent-id", default=None, help="Idempotency key (default: a new UUID)."),
+        click.option(
+            "--priority",
+            type=click.Choice(["reply", "notification", "marketing"]),
+            default="notification",
+            show_default=True,
+        ),
+        click.option(
+            "--category",
+            type=click.Choice(["service", "utility", "marketing"]),
+            default=None,
+            help="What a free-form message is (marketing is capped).",
+        ),
+        click.option("--reply-to", default=None, help="wamid to quote."),
+        click.option(
+            "--not-after", type=click.DateTime(), default=None, help="Give up after this UTC time."
+        ),
+        click.option(
+            "--meta",
+            "metadata",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Metadata echoed in every delivery update (repeatable).",
+        ),
+        click.option(
+            "--wait",
+            "wait_s",
+            type=float,
+            default=0,
+            show_default=True,
+            help="Seconds to wait for the outcome, printing every delivery update.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _metadata(pairs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--meta")
+        out[key] = value
+    return out
+
+
+def submit(settings: KafkaSettings, content: Callable[[], MessageContent], **opts: Any) -> None:
+    """Build the intent (usage errors exit 2), produce it, print its id and updates."""
     from shared.cli.main import echo_json, run_async
 
-    intent = OutboundIntentSubmitted(
-        intent_id=intent_id or new_id(),
-        phone_number_id=phone_number_id,
-        to=to,
-        content=TextContent(body=body, preview_url=preview_url),
-        priority="reply",
-        producer="wagate-cli",
-    )
+    not_after: datetime | None = opts["not_after"]
+    try:
+        intent = OutboundIntentSubmitted(
+            intent_id=opts["intent_id"] or new_id(),
+            phone_number_id=opts["phone_number_id"],
+            to=opts["to"],
+            content=content(),
+            priority=opts["priority"],
+            category=opts["category"],
+            reply_to=opts["reply_to"],
+            not_after=not_after.astimezone() if not_after else None,
+            metadata=_metadata(opts["metadata"]),
+            producer="wagate-cli",
+        )
+    except ValidationError as exc:
+        raise click.UsageError(_first_error(exc)) from exc
+    wait_s: float = opts["wait_s"]
     updates = run_async(_send(settings, intent, wait_s))
     echo_json({"intent_id": intent.intent_id})
     for update in updates:
@@ -61,8 +118,14 @@ def send_text(
                 mode="json", include={"intent_id", "state", "wamid", "reasons", "detail", "errors"}
             )
         )
-    if wait_s and (not updates or updates[-1].state in ("rejected", "failed", "expired")):
+    if wait_s and (not updates or updates[-1].state in FAILED):
         sys.exit(1)
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"])
+    return f"invalid {where}: {error['msg']}"
 
 
 async def _send(
@@ -73,3 +136,215 @@ async def _send(
             return await client.send_and_wait(intent, wait_s)
         await client.send(intent)
         return []
+
+
+def _json_arg(value: str) -> Any:
+    """Inline JSON, or @path to a JSON file."""
+    try:
+        text = Path(value[1:]).read_text() if value.startswith("@") else value
+        return json.loads(text)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise click.BadParameter(f"not JSON (inline or @file): {exc}") from exc
+
+
+@click.group()
+def send() -> None:
+    """Ask wagate to send a message (produces an outbound intent)."""
+
+
+@send.command("text")
+@common
+@click.option("--body", required=True, help="The message text (at most 4096 characters).")
+@click.option("--preview-url", is_flag=True, help="Render a preview of the first URL.")
+@click.pass_obj
+def send_text(settings: KafkaSettings, /, body: str, preview_url: bool, **opts: Any) -> None:
+    """A free-form text (allowed only inside the customer service window)."""
+    submit(settings, lambda: TextContent(body=body, preview_url=preview_url), **opts)
+
+
+@send.command("media")
+@common
+@click.option(
+    "--type",
+    "kind",
+    required=True,
+    type=click.Choice(["image", "video", "audio", "document", "sticker"]),
+)
+@click.option("--id", "media_id", default=None, help="A media id uploaded to the Cloud API.")
+@click.option("--link", default=None, help="An HTTPS link to the media.")
+@click.option("--caption", default=None, help="Image, video and document only.")
+@click.option("--filename", default=None, help="Document only.")
+@click.pass_obj
+def send_media(
+    settings: KafkaSettings,
+    /,
+    kind: str,
+    media_id: str | None,
+    link: str | None,
+    caption: str | None,
+    filename: str | None,
+    **opts: Any,
+) -> None:
+    """An image, video, audio, document or sticker, by id or link."""
+    submit(
+        settings,
+        lambda: MediaContent(
+            type=kind,
+            id=media_id,
+            link=link,
+            caption=caption,
+            filename=filename,
+        ),
+        **opts,
+    )
+
+
+@send.command("location")
+@common
+@click.option("--latitude", type=float, required=True)
+@click.option("--longitude", type=float, required=True)
+@click.option("--name", default=None)
+@click.option("--address", default=None)
+@click.pass_obj
+def send_location(
+    settings: KafkaSettings,
+    /,
+    latitude: float,
+    longitude: float,
+    name: str | None,
+    address: str | None,
+    **opts: Any,
+) -> None:
+    """A location pin."""
+    submit(
+        settings,
+        lambda: LocationContent(latitude=latitude, longitude=longitude, name=name, address=address),
+        **opts,
+    )
+
+
+@send.command("reaction")
+@common
+@click.option("--message-id", required=True, help="The wamid reacted to.")
+@click.option("--emoji", default="", help="The emoji (empty removes the reaction).")
+@click.pass_obj
+def send_reaction(settings: KafkaSettings, /, message_id: str, emoji: str, **opts: Any) -> None:
+    """A reaction to a customer's message."""
+    submit(settings, lambda: ReactionContent(message_id=message_id, emoji=emoji), **opts)
+
+
+@send.command("interactive")
+@common
+@click.option("--json", "payload", required=True, help="The `interactive` object: JSON or @file.")
+@click.pass_obj
+def send_interactive(settings: KafkaSettings, /, payload: str, **opts: Any) -> None:
+    """Reply buttons, a list or a call-to-action URL (Meta's `interactive` object)."""
+    submit(settings, lambda: InteractiveContent(interactive=_json_arg(payload)), **opts)
+
+
+@send.command("contacts")
+@common
+@click.option("--json", "payload", required=True, help="The `contacts` array: JSON or @file.")
+@click.pass_obj
+def send_contacts(settings: KafkaSettings, /, payload: str, **opts: Any) -> None:
+    """One or more contact cards (Meta's `contacts` array)."""
+    submit(settings, lambda: ContactsContent(contacts=_json_arg(payload)), **opts)
+
+
+@send.command("template")
+@common
+@click.option("--name", required=True, help="The approved template's name.")
+@click.option("--language", required=True, help="e.g. en_US.")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    help="A positional body parameter, in order (repeatable); NAME=VALUE for named.",
+)
+@click.option(
+    "--sensitive-param",
+    "secret_params",
+    multiple=True,
+    help="A body parameter kept out of decisions, updates and logs (e.g. a code).",
+)
+@click.option(
+    "--header-media",
+    default=None,
+    metavar="TYPE:LINK",
+    help="A media header, e.g. image:https://example.com/a.png.",
+)
+@click.option(
+    "--button-url-param",
+    "url_params",
+    multiple=True,
+    metavar="INDEX=VALUE",
+    help="The variable part of a URL button (repeatable).",
+)
+@click.option("--components", default=None, help="All components as JSON or @file instead.")
+@click.pass_obj
+def send_template(
+    settings: KafkaSettings,
+    /,
+    name: str,
+    language: str,
+    params: tuple[str, ...],
+    secret_params: tuple[str, ...],
+    header_media: str | None,
+    url_params: tuple[str, ...],
+    components: str | None,
+    **opts: Any,
+) -> None:
+    """An approved template, with its parameters (the only kind allowed outside the window)."""
+
+    def content() -> TemplateContent:
+        built = (
+            _json_arg(components)
+            if components is not None
+            else template_components(params, secret_params, header_media, url_params)
+        )
+        return TemplateContent(name=name, language=language, components=built)
+
+    submit(settings, content, **opts)
+
+
+def template_components(
+    params: tuple[str, ...],
+    secret_params: tuple[str, ...],
+    header_media: str | None,
+    url_params: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    """Meta's send-time components from the command's flags."""
+    out: list[dict[str, Any]] = []
+    if header_media:
+        kind, sep, link = header_media.partition(":")
+        if not sep or kind not in ("image", "video", "document"):
+            raise click.BadParameter(
+                "use TYPE:LINK with image, video or document", param_hint="--header-media"
+            )
+        out.append({"type": "header", "parameters": [{"type": kind, kind: {"link": link}}]})
+    body = [_text_param(p) for p in params]
+    body += [{**_text_param(p), "sensitive": True} for p in secret_params]
+    if body:
+        out.append({"type": "body", "parameters": body})
+    for item in url_params:
+        index, sep, value = item.partition("=")
+        if not sep or not index.isdigit():
+            raise click.BadParameter(
+                f"{item!r} is not INDEX=VALUE", param_hint="--button-url-param"
+            )
+        out.append(
+            {
+                "type": "button",
+                "sub_type": "url",
+                "index": index,
+                "parameters": [{"type": "text", "text": value}],
+            }
+        )
+    return out
+
+
+def _text_param(value: str) -> dict[str, Any]:
+    name, sep, text = value.partition("=")
+    if sep and name.isidentifier() and name.islower():
+        return {"type": "text", "parameter_name": name, "text": text}
+    return {"type": "text", "text": value}
