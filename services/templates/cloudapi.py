@@ -103,6 +103,9 @@ def _parse(status: int, text: str) -> dict[str, Any]:
     if isinstance(error, dict):
         code = int(error.get("code", 0))
         message = str(error.get("error_user_msg") or error.get("message") or "")
+        details = (error.get("error_data") or {}).get("details")
+        if details:
+            message = f"{message}: {details}"
         if status >= 500 or status == 429 or code in RETRY_CODES:
             raise CloudApiUnavailable(f"Cloud API error {code} (HTTP {status}): {message}")
         raise MetaApiError(status, code, message)

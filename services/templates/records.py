@@ -52,7 +52,7 @@ class TemplateRecord:
             "name": self.name,
             "language": self.language,
             "category": self.category,
-            "parameter_format": self.parameter_format.upper(),
+            "parameter_format": self.parameter_format.lower(),
             "components": self.components,
         }
         if self.message_send_ttl_seconds is not None:

@@ -39,7 +39,7 @@ async def test_create_submits_stores_and_publishes(service: Service) -> None:
         "create",
         WABA,
         "shipping_update",
-        "POSITIONAL",
+        "positional",
     )
     states = service.states()
     assert [s.status for s in states] == ["DRAFT", "PENDING"]
