@@ -1,6 +1,6 @@
 """Dispatch throughput: approved intents through the PostgreSQL ledger, the per-number
-senders and a local fake Cloud API (aiohttp on 127.0.0.1); prints sends per second,
-latency and peak RSS.
+senders and a local fake Cloud API (aiohttp on 127.0.0.1, in a process of its own); prints
+sends per second, send latency, throttling answers and the peak RSS of dispatch's process.
 
 `python -m bench.dispatch_bench [--intents N] [--numbers K]`; DATABASE_URL picks the
 PostgreSQL server (a scratch database is created and dropped).
@@ -12,6 +12,8 @@ import argparse
 import asyncio
 import os
 import resource
+import socket
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -62,6 +64,60 @@ class NoConsumer:
     def resume(self, *partitions: object) -> None: ...
     def assignment(self) -> set[object]:
         return set()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def local_fake(limit: float | None) -> AsyncIterator[str]:
+    """The fake Cloud API inside this process (no second process competing for a core)."""
+    api = await FakeCloudApi(mps_limit=limit).start()
+    try:
+        yield api.base_url
+    finally:
+        await api.stop()
+
+
+@asynccontextmanager
+async def remote_fake(limit: float | None) -> AsyncIterator[str]:
+    """The fake Cloud API in a process of its own, as a remote API would be."""
+    port = _free_port()
+    args = ["-m", "bench.fake_cloudapi", str(port), *([str(limit)] if limit else [])]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, *args, stdout=asyncio.subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(200):
+                try:
+                    async with session.get(f"{url}/stats"):
+                        break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def stats(url: str) -> dict[str, int]:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/stats") as resp:
+        body: dict[str, int] = await resp.json()
+        return body
+
+
+async def until_accepted(url: str, count: int) -> dict[str, int]:
+    while True:
+        figures = await stats(url)
+        if figures["accepted"] >= count:
+            return figures
+        await asyncio.sleep(0.02)
 
 
 @asynccontextmanager
@@ -125,11 +181,24 @@ class TimedApi:
 
 
 async def run_case(
-    name: str, url: str, intents: int, numbers: int, mps: float, limit: float | None
+    name: str,
+    url: str,
+    intents: int,
+    numbers: int,
+    mps: float,
+    limit: float | None,
+    in_process: bool = False,
 ) -> Result:
-    api = await FakeCloudApi(mps_limit=limit).start()
+    fake = local_fake if in_process else remote_fake
+    async with fake(limit) as base_url:
+        return await _run_case(name, url, base_url, intents, numbers, mps)
+
+
+async def _run_case(
+    name: str, url: str, base_url: str, intents: int, numbers: int, mps: float
+) -> Result:
     settings = DispatchSettings(
-        cloud_api={"base_url": api.base_url},  # type: ignore[arg-type]
+        cloud_api={"base_url": base_url},  # type: ignore[arg-type]
         rates={"default_mps": mps, "pair_burst": 5, "max_in_flight": 64},  # type: ignore[arg-type]
     )
     async with scratch_database(url) as database:
@@ -158,22 +227,28 @@ async def run_case(
             started = time.perf_counter()
             for decision in decisions:
                 await dispatcher.on_decision(decision, record)
-            await api.until_accepted(intents)
+            figures = await until_accepted(base_url, intents)
             await senders.close()  # the last sends record their answers
             elapsed = time.perf_counter() - started
-            assert publisher.count == intents
+            assert publisher.count == intents and figures["duplicates"] == 0
         await pool.close()
-    await api.stop()
     p50, p99 = timed.quantiles_ms()
-    return Result(name, intents, elapsed, api.throttled, p50, p99)
+    return Result(name, intents, elapsed, figures["throttled"], p50, p99)
 
 
-async def run_all(url: str, intents: int, numbers: int) -> list[Result]:
+async def run_all(url: str, intents: int, numbers: int, in_process: bool) -> list[Result]:
+    where = "fake in-process" if in_process else "fake in its own process"
     return [
         await run_case(
-            f"{numbers} numbers at 1000 mps (tier 2)", url, intents, numbers, 1000, None
+            f"{numbers} numbers at 1000 mps, {where}",
+            url,
+            intents,
+            numbers,
+            1000,
+            None,
+            in_process,
         ),
-        await run_case("1 number at 80 mps (Meta's default)", url, 400, 1, 80, 80 + 2),
+        await run_case(f"1 number at 80 mps, {where}", url, 400, 1, 80, 80 + 2, in_process),
     ]
 
 
@@ -181,13 +256,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--intents", type=int, default=3000)
     parser.add_argument("--numbers", type=int, default=4)
+    parser.add_argument(
+        "--in-process-fake", action="store_true", help="serve the fake Cloud API in-process"
+    )
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     print("dispatch: approved intents -> ledger (PostgreSQL) -> senders -> fake Cloud API")
-    for result in asyncio.run(run_all(url, args.intents, args.numbers)):
+    for result in asyncio.run(run_all(url, args.intents, args.numbers, args.in_process_fake)):
         print(result.line())
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"peak RSS {peak_kib / 1024:.1f} MiB")
+    print(f"peak RSS {peak_kib / 1024:.1f} MiB (this process)")
 
 
 if __name__ == "__main__":

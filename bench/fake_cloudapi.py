@@ -5,6 +5,7 @@ way Meta does (130429), so tests and benchmarks can count what it saw."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections import Counter, defaultdict, deque
@@ -94,12 +95,22 @@ class FakeCloudApi:
             }
         )
 
-    async def start(self) -> FakeCloudApi:
+    async def _stats(self, _: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "accepted": sum(self.accepted.values()),
+                "throttled": self.throttled,
+                "duplicates": sum(1 for n in self.accepted.values() if n > 1),
+            }
+        )
+
+    async def start(self, port: int = 0) -> FakeCloudApi:
         app = web.Application()
         app.router.add_post("/{version}/{number}/messages", self._messages)
+        app.router.add_get("/stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
         assert server is not None
@@ -124,3 +135,25 @@ def _error(code: int, status: int, message: str) -> web.Response:
         },
         status=status,
     )
+
+
+async def _serve(port: int, mps_limit: float | None) -> None:
+    api = await FakeCloudApi(mps_limit=mps_limit).start(port)
+    print(f"fake Cloud API on {api.base_url}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await api.stop()
+
+
+def main() -> None:
+    """`python -m bench.fake_cloudapi PORT [MPS_LIMIT]`: serve until interrupted."""
+    import sys
+
+    limit = float(sys.argv[2]) if len(sys.argv) > 2 else None
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(int(sys.argv[1]), limit))
+
+
+if __name__ == "__main__":
+    main()
