@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
@@ -69,14 +69,21 @@ class WagateClient:
         return intent.intent_id
 
     def follow(
-        self, intent_ids: Collection[str] = (), *, from_beginning: bool = False
+        self,
+        intent_ids: Collection[str] = (),
+        *,
+        from_beginning: bool = False,
+        metadata: Mapping[str, str] | None = None,
     ) -> DeliveryFollower:
-        """Delivery updates from now on (or from the start), optionally only for `intent_ids`.
+        """Delivery updates from now on (or from the start), optionally only for `intent_ids`
+        and only those whose metadata holds every pair of `metadata`.
 
         `async with client.follow([...]) as updates:` is positioned when the block starts, so
         updates of intents sent inside the block are never missed.
         """
-        return DeliveryFollower(self._settings, set(intent_ids), from_beginning)
+        return DeliveryFollower(
+            self._settings, set(intent_ids), from_beginning, dict(metadata or {})
+        )
 
     async def send_and_wait(
         self, intent: OutboundIntentSubmitted, timeout_s: float
@@ -95,9 +102,16 @@ class WagateClient:
 
 
 class DeliveryFollower:
-    def __init__(self, settings: KafkaSettings, intent_ids: set[str], from_beginning: bool) -> None:
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        intent_ids: set[str],
+        from_beginning: bool,
+        metadata: dict[str, str],
+    ) -> None:
         self._settings = settings
         self._wanted = intent_ids
+        self._metadata = metadata
         self._from_beginning = from_beginning
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False
@@ -139,5 +153,7 @@ class DeliveryFollower:
     async def _iterate(self) -> AsyncIterator[DeliveryUpdated]:
         async for record in self._consumer:
             update = codec.decode(DeliveryUpdated, record.value)
-            if not self._wanted or update.intent_id in self._wanted:
+            if self._wanted and update.intent_id not in self._wanted:
+                continue
+            if all(update.metadata.get(k) == v for k, v in self._metadata.items()):
                 yield update

@@ -1,10 +1,12 @@
-"""`wagate tail TOPIC`: print a topic's events as JSON lines."""
+"""`wagate tail TOPIC`: print a topic's events as JSON lines, optionally filtered."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+from dataclasses import dataclass
+from typing import Any
 
 import click
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -25,6 +27,37 @@ def resolve(name: str) -> str:
     raise click.BadParameter(f"unknown topic {name!r}; known: {known}")
 
 
+def parse_filters(filters: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in filters:
+        field, sep, value = item.partition("=")
+        if not sep or not field:
+            raise click.BadParameter(f"{item!r} is not FIELD=VALUE", param_hint="--where")
+        out[field] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which records `tail` prints: by key, and by fields (dotted paths) equal to values."""
+
+    fields: dict[str, str]
+    key: str | None = None
+
+    def __call__(self, key: bytes | None, value: Any) -> bool:
+        if self.key is not None and (key or b"").decode(errors="replace") != self.key:
+            return False
+        return all(_lookup(value, path) == want for path, want in self.fields.items())
+
+
+def _lookup(value: Any, path: str) -> str | None:
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 @click.command()
 @click.argument("topic")
 @click.option("--from-beginning", is_flag=True, help="Start at the oldest retained event.")
@@ -36,20 +69,41 @@ def resolve(name: str) -> str:
     default=0,
     help="Stop after this many seconds (0: follow until Ctrl-C).",
 )
+@click.option(
+    "--where",
+    "filters",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Only events whose FIELD (dotted for nested fields, e.g. intent.intent_id or "
+    "metadata.order) equals VALUE; repeatable, all must hold.",
+)
+@click.option("--key", default=None, help="Only records with this key (e.g. PNID:WA_ID).")
 @click.pass_obj
 def tail(
-    settings: KafkaSettings, topic: str, from_beginning: bool, max_events: int, timeout_s: float
+    settings: KafkaSettings,
+    topic: str,
+    from_beginning: bool,
+    max_events: int,
+    timeout_s: float,
+    filters: tuple[str, ...],
+    key: str | None,
 ) -> None:
     """Print TOPIC's events as JSON lines (TOPIC: a full name or e.g. delivery, decisions)."""
     from shared.cli.main import run_async
 
     name = settings.topic(resolve(topic))
+    wanted = Match(parse_filters(filters), key)
     with contextlib.suppress(KeyboardInterrupt):
-        run_async(_tail(settings, name, from_beginning, max_events, timeout_s))
+        run_async(_tail(settings, name, from_beginning, max_events, timeout_s, wanted))
 
 
 async def _tail(
-    settings: KafkaSettings, topic: str, from_beginning: bool, max_events: int, timeout_s: float
+    settings: KafkaSettings,
+    topic: str,
+    from_beginning: bool,
+    max_events: int,
+    timeout_s: float,
+    wanted: Match,
 ) -> None:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False
@@ -67,19 +121,21 @@ async def _tail(
             await consumer.seek_to_end(*tps)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout_s or None):
-                await _print(consumer, max_events)
+                await _print(consumer, max_events, wanted)
     finally:
         await consumer.stop()
 
 
-async def _print(consumer: AIOKafkaConsumer, max_events: int) -> None:
+async def _print(consumer: AIOKafkaConsumer, max_events: int, wanted: Match) -> None:
     count = 0
     async for record in consumer:
         try:
             value = json.loads(record.value)
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError):
             value = {"undecodable": repr(record.value)[:200]}
-        click.echo(json.dumps(value), nl=True)
+        if not wanted(record.key, value):
+            continue
+        click.echo(json.dumps(value))
         count += 1
         if max_events and count >= max_events:
             return

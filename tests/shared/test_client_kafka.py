@@ -1,0 +1,48 @@
+"""The Python client against a real broker: idempotent send, filtered delivery updates."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from shared.client import WagateClient
+from shared.events.delivery import DeliveryUpdated
+from shared.messaging import Publisher, make_producer
+from shared.settings import KafkaSettings
+from shared.topics import DELIVERY
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(120)]
+
+
+def _update(intent_id: str, state: str, order: str) -> DeliveryUpdated:
+    return DeliveryUpdated(
+        intent_id=intent_id,
+        phone_number_id="1",
+        to="2",
+        state=state,  # type: ignore[arg-type]
+        metadata={"order": order},
+    )
+
+
+async def test_follow_filters_by_intent_and_metadata(kafka_settings: KafkaSettings) -> None:
+    producer = make_producer(kafka_settings, "test")
+    await producer.start()
+    publisher = Publisher(producer, kafka_settings)
+    seen: list[tuple[str, str]] = []
+    try:
+        async with (
+            WagateClient(kafka_settings) as client,
+            client.follow(metadata={"order": "42"}) as updates,
+        ):
+            await publisher.publish(DELIVERY, _update("a", "accepted", "41"), "1:2")
+            await publisher.publish(DELIVERY, _update("b", "accepted", "42"), "1:2")
+            await publisher.publish(DELIVERY, _update("b", "delivered", "42"), "1:2")
+            async with asyncio.timeout(30):
+                async for update in updates:
+                    seen.append((update.intent_id, update.state))
+                    if update.terminal:
+                        break
+    finally:
+        await producer.stop()
+    assert seen == [("b", "accepted"), ("b", "delivered")]
