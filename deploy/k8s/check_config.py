@@ -29,6 +29,7 @@ SECRET_PLACEHOLDER = {
     "_APP_SECRETS": '["placeholder"]',
     "_ACCESS_TOKENS": '["placeholder"]',
     "_API_KEYS": '["placeholder"]',
+    "_SEALING_KEYS": '["placeholder"]',
 }
 
 
