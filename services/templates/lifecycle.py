@@ -1,9 +1,9 @@
 """How a stored template changes: Meta's webhook updates, what a sync reads back, which edits
-Meta allows, and the default language fallback chain. Pure."""
+Meta allows. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -121,19 +121,3 @@ def check_edit(
 
 def edit_windows(now: datetime) -> tuple[datetime, datetime]:
     return now - DAY, now - MONTH
-
-
-def default_fallbacks(language: str, available: Sequence[str], last: str = "en") -> list[str]:
-    """pt_BR -> pt -> en: the base language, then `last`, among the languages that exist."""
-    chain: list[str] = []
-    base = language.split("_", 1)[0]
-    candidates = [
-        base,
-        *(lang for lang in available if lang != language and lang.split("_", 1)[0] == base),
-        last,
-        *(lang for lang in available if lang.split("_", 1)[0] == last),
-    ]
-    for lang in candidates:
-        if lang in available and lang != language and lang not in chain:
-            chain.append(lang)
-    return chain

@@ -95,6 +95,13 @@ class TemplateRecord:
             parameters=parameter_spec(self.category, fmt, self.components),
             meta_id=self.meta_id,
             rejected_reason=self.rejected_reason,
-            fallback_languages=tuple(lang for lang in fallbacks if lang != self.language),
+            fallback_languages=fallbacks_after(self.language, fallbacks),
             version=self.version,
         )
+
+
+def fallbacks_after(language: str, chain: tuple[str, ...]) -> tuple[str, ...]:
+    """The languages to try when `language` cannot be sent: those after it in the template's
+    chain (pt_BR -> pt -> en: pt_BR falls back to pt then en, en to nothing), or the whole
+    chain for a language outside it."""
+    return chain[chain.index(language) + 1 :] if language in chain else chain

@@ -1,4 +1,4 @@
-"""How webhook updates, sync read-backs and edits change a stored template; fallback chains."""
+"""How webhook updates, sync read-backs and edits change a stored template."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from services.templates.lifecycle import (
     apply_update,
     check_edit,
-    default_fallbacks,
     reconcile,
     remote_record,
 )
@@ -184,17 +183,3 @@ def test_check_edit(
 ) -> None:
     record = TemplateRecord("1", "n", "en", "UTILITY", status=status)
     assert {i.code for i in check_edit(record, category, day, month)} == codes
-
-
-FALLBACKS = [
-    ("pt_BR", ["pt_BR", "pt", "en"], ["pt", "en"]),
-    ("pt_BR", ["pt_BR", "en_US"], ["en_US"]),
-    ("pt_BR", ["pt_BR", "pt_PT", "pt", "en", "es"], ["pt", "pt_PT", "en"]),
-    ("en", ["en", "en_US"], ["en_US"]),
-    ("es_MX", ["es_MX"], []),
-]
-
-
-@pytest.mark.parametrize(("language", "available", "expected"), FALLBACKS)
-def test_default_fallbacks(language: str, available: list[str], expected: list[str]) -> None:
-    assert default_fallbacks(language, available) == expected

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from services.templates.records import fallbacks_after
 from services.templates.render import render
 from services.templates.spec import parameter_spec
 from shared.events.template_states import ButtonParameter, ParameterSpec
@@ -193,3 +194,17 @@ def test_render_refuses_bad_parameters(
     rendered, issues = _render(tpl, sample)
     assert rendered is None
     assert {(i.field, i.code) for i in issues} == expected
+
+
+FALLBACKS = [
+    ("pt_BR", ("pt_BR", "pt", "en"), ("pt", "en")),
+    ("pt", ("pt_BR", "pt", "en"), ("en",)),
+    ("en", ("pt_BR", "pt", "en"), ()),
+    ("es", ("pt_BR", "pt", "en"), ("pt_BR", "pt", "en")),
+    ("es", (), ()),
+]
+
+
+@pytest.mark.parametrize(("language", "chain", "expected"), FALLBACKS)
+def test_fallbacks_after(language: str, chain: tuple[str, ...], expected: tuple[str, ...]) -> None:
+    assert fallbacks_after(language, chain) == expected
