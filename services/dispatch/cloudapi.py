@@ -46,7 +46,8 @@ class CloudApi:
             ) as resp:
                 text = await resp.text()
                 return _parse(resp.status, text)
-        except aiohttp.ClientConnectorError as exc:
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            # No connection was made: the request surely never reached Meta.
             return SendOutcome(
                 NO_RESPONSE, error=MetaError(code=-1, details=str(exc)), request_left=False
             )

@@ -124,7 +124,8 @@ class Dispatcher:
         )  # fmt: skip
         self.metrics.sends.labels(verdict.action, verdict.code).inc()
         error = answer.error.model_dump() if answer.error else None
-        return await self._after(decision, row, plan.intent, verdict, answer.wamid, error)
+        result = await self._after(decision, row, plan.intent, verdict, answer.wamid, error)
+        return result if answer.request_left else replace(result, answered=False)
 
     async def _after(
         self,
