@@ -112,7 +112,7 @@ def test_real_overlays_pass(tools: None) -> None:
         ),
         pytest.param(
             "components/monitoring/prometheus-rules.yaml",
-            "wagate_dispatch_records_retried_total",
+            "wagate_dispatch_retries_total",
             "wagate_dispatch_no_such_metric_total",
             "wagate_dispatch_no_such_metric_total, which no service exports",
             id="alert-on-unknown-metric",
