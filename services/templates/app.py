@@ -11,12 +11,13 @@ from typing import Any
 
 import aiohttp
 
-from services.templates import web
+from services.templates import sync, web
 from services.templates.cloudapi import TemplateApi
 from services.templates.handlers import Registry
 from services.templates.settings import TemplatesSettings
 from services.templates.starter import starter_templates
 from services.templates.store import TemplateStore
+from services.templates.telemetry import TemplateMetrics
 from shared import db, http, logs, runtime
 from shared.events.envelope import utcnow
 from shared.events.templates import TemplateUpdateReported
@@ -55,6 +56,7 @@ async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
             TemplateApi(session, settings.cloud_api),
             publisher,
             utcnow,
+            TemplateMetrics(registry),
             settings.templates_per_waba,
         )
         subscriptions: dict[str, Subscription[Any]] = {
@@ -66,9 +68,9 @@ async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
         await runtime.started("Kafka", consumer.start())
         stack.push_async_callback(consumer.stop)
         if settings.seed_waba_id:
-            seeded = await templates.seed(settings.seed_waba_id, starter_templates())
+            seeded = await sync.seed(templates, settings.seed_waba_id, starter_templates())
             log.info("starter templates created", count=seeded, waba_id=settings.seed_waba_id)
-        published = await templates.republish_all()
+        published = await sync.republish_all(templates)
         log.info("template states published", count=published)
         readiness.set("kafka", True)
         app = http.base_app(readiness, registry)
@@ -90,7 +92,7 @@ async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
 async def _sync_every(templates: Registry, interval_s: float) -> None:
     """Catch what webhooks missed: read every account's templates back, then wait."""
     while True:
-        await templates.sync_all()
+        await sync.sync_all(templates)
         await asyncio.sleep(interval_s)
 
 

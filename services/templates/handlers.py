@@ -6,17 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any, Protocol
 
 from aiokafka import ConsumerRecord
-from aiokafka.errors import KafkaError
 
 from services.templates import lifecycle, quota, validate
 from services.templates.cloudapi import CloudApiUnavailable, MetaApiError, TemplateApi
 from services.templates.issues import Verdict, error
 from services.templates.records import Key, TemplateRecord
-from services.templates.store import StoreUnavailable, TemplateStore
+from services.templates.store import TemplateStore
+from services.templates.telemetry import TemplateMetrics
 from shared import logs
 from shared.events.envelope import Event, deterministic_id
 from shared.events.templates import TemplateUpdateReported
@@ -47,6 +46,7 @@ class Registry:
     api: TemplateApi
     publisher: Publishes
     clock: Callable[[], datetime]
+    metrics: TemplateMetrics
     template_limit: int = 250
 
     async def create(
@@ -54,6 +54,7 @@ class Registry:
     ) -> tuple[TemplateRecord | None, Verdict]:
         """Check, store and submit a new template-language."""
         verdict = validate.check(body)
+        self.metrics.checks.labels("valid" if verdict.ok else "refused").inc()
         if not verdict.ok:
             return None, verdict
         now = self.clock()
@@ -107,6 +108,8 @@ class Registry:
             created = await self.api.create(key.waba_id, record.creation_request())
         except (MetaApiError, CloudApiUnavailable) as exc:
             log.warning("submission failed", template=str(key), reason=str(exc))
+            outcome = "refused" if isinstance(exc, MetaApiError) else "unavailable"
+            self.metrics.submissions.labels(outcome).inc()
             changes: dict[str, Any] = {"last_error": str(exc)}
             change = "submission_failed"
         else:
@@ -114,6 +117,7 @@ class Registry:
             if created.category:
                 changes["category"] = created.category
             change = "submitted"
+            self.metrics.submissions.labels("submitted").inc()
         after, changed = await self.store.change(key, lambda _: changes, change, cause)
         assert after is not None
         if changed:
@@ -187,48 +191,9 @@ class Registry:
             f"webhook_{update.kind}",
             update.event_id,
         )
+        self.metrics.updates.labels(update.kind, str(changed).lower()).inc()
         if changed and after is not None:
             await self.publish(after, update)
-
-    async def sync(self, waba_id: str) -> dict[str, int]:
-        """Read every template back from the Cloud API and correct the registry."""
-        remote = await self.api.fetch_all(waba_id)
-        counts = {"added": 0, "changed": 0, "removed": 0}
-        seen: set[str] = set()
-        for item in remote:
-            found = lifecycle.remote_record(waba_id, item)
-            if found is None:
-                continue
-            seen.add(str(found.key))
-            local = await self.store.get(found.key)
-            if local is None or local.status == "DELETED":
-                await self.publish(await self.store.insert(found, "sync"))
-                counts["added"] += 1
-                continue
-            after, changed = await self.store.change(
-                found.key, partial(lifecycle.reconcile, remote=item), "synced", "sync"
-            )
-            if changed and after is not None:
-                await self.publish(after)
-                counts["changed"] += 1
-        for local in await self.store.find({"waba_id": waba_id}):
-            if local.meta_id and local.status not in GONE and str(local.key) not in seen:
-                after, _ = await self.store.change(
-                    local.key, lambda _: {"status": "DELETED"}, "synced", "sync: gone from Meta"
-                )
-                if after is not None:
-                    await self.publish(after)
-                    counts["removed"] += 1
-        return counts
-
-    async def sync_all(self) -> None:
-        for waba_id in await self.store.wabas():
-            try:
-                counts = await self.sync(waba_id)
-            except (CloudApiUnavailable, MetaApiError, StoreUnavailable, KafkaError) as exc:
-                log.warning("sync failed", waba_id=waba_id, reason=str(exc))
-            else:
-                log.info("synced", waba_id=waba_id, **counts)
 
     async def set_fallbacks(self, waba_id: str, name: str, languages: Sequence[str]) -> Verdict:
         bad = [lang for lang in languages if validate.check_language(lang)]
@@ -242,38 +207,13 @@ class Registry:
             await self.publish(row)
         return Verdict()
 
-    async def seed(self, waba_id: str, templates: Sequence[Mapping[str, Any]]) -> int:
-        """Create (and submit) each template the registry does not hold yet."""
-        created = 0
-        for body in templates:
-            key = Key(waba_id, str(body.get("name")), str(body.get("language")))
-            existing = await self.store.get(key)
-            if existing is not None and existing.status not in GONE:
-                continue
-            record, verdict = await self.create(waba_id, body, cause="starter")
-            if record is None:
-                log.warning(
-                    "starter template refused", template=str(key), errors=len(verdict.errors)
-                )
-                continue
-            created += 1
-        return created
-
-    async def republish_all(self, page: int = 500) -> int:
-        """Publish every template's current state (heals a publish lost after a commit)."""
-        offset = 0
-        while rows := await self.store.find(limit=page, offset=offset):
-            for row in rows:
-                await self.publish(row)
-            offset += len(rows)
-        return offset
-
     async def publish(self, record: TemplateRecord, cause: Event | None = None) -> None:
         event_id = deterministic_id("template-state", str(record.key), str(record.version))
         envelope = cause.caused(event_id=event_id) if cause else {"event_id": event_id}
         fallbacks = await self.store.fallbacks(record.waba_id, record.name)
         state = record.state(fallbacks, **envelope)
         await self.publisher.publish(TEMPLATE_STATES, state, key=str(record.key))
+        self.metrics.states.inc()
 
     async def _get(self, key: Key) -> TemplateRecord:
         record = await self.store.get(key)

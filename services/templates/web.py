@@ -11,7 +11,7 @@ from aiohttp import web
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
-from services.templates import openapi, validate
+from services.templates import openapi, sync, validate
 from services.templates.cloudapi import CloudApiUnavailable, MetaApiError
 from services.templates.handlers import NotFound, Registry
 from services.templates.issues import Verdict
@@ -212,5 +212,5 @@ async def _fallbacks(request: web.Request) -> web.Response:
 
 
 async def _sync(request: web.Request) -> web.Response:
-    counts = await request.app[REGISTRY].sync(request.match_info["waba_id"])
+    counts = await sync.sync(request.app[REGISTRY], request.match_info["waba_id"])
     return web.json_response(counts)

@@ -19,8 +19,10 @@ from services.templates.cloudapi import TemplateApi
 from services.templates.handlers import Registry
 from services.templates.settings import CloudApiSettings
 from services.templates.store import TemplateStore
+from services.templates.telemetry import TemplateMetrics
 from shared import db
 from shared.events.template_states import TemplateStateChanged
+from shared.metrics import new_registry
 from shared.settings import PostgresSettings
 from tests.services.templates.builders import body, buttons, header_text, quick, template, url
 from tests.services.templates.fakes import FakeCloudApi, FakePublisher, serving
@@ -65,6 +67,7 @@ async def service(fresh_database: str) -> AsyncIterator[Service]:
             TemplateApi(session, CloudApiSettings(base_url=meta_url, page_size=2)),
             published,
             lambda: NOW,
+            TemplateMetrics(new_registry()),
         )
         app = web.Application()
         templates_web.add_routes(app, registry, [SecretStr("other"), SecretStr(KEY)])

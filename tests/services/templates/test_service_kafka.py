@@ -170,6 +170,11 @@ async def test_from_submission_through_approval_pause_recategorisation_and_rejec
     assert [s.version for s in states] == sorted(s.version for s in states)
     assert states[-1].parameters.body_count == 2
     assert [(b.index, b.sub_type) for b in states[-1].parameters.buttons] == [(0, "url")]
+    async with running.session.get(running.url + "/metrics") as resp:
+        metrics = await resp.text()
+    assert 'wagate_templates_submissions_total{outcome="submitted"} 1.0' in metrics
+    assert 'wagate_templates_updates_total{changed="true",kind="status"} 4.0' in metrics
+    assert "wagate_templates_states_published_total 8.0" in metrics
     _, history = await running.request("GET", "/v1/templates/" + KEY.replace(":", "/") + "/history")
     assert [h["change"] for h in history["history"]] == [
         "created",
