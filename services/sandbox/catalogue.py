@@ -198,13 +198,25 @@ class TemplateDesk:
         return template
 
     def pause(self, template_id: str) -> Template:
-        """Paused for low quality; the third pause disables it."""
+        """Paused for low quality, then unpaused after 3 h (6 h the second time); the third
+        pause disables it."""
         template = self.get(template_id)
         pauses = template.pauses + 1
         status = "DISABLED" if pauses >= 3 else "PAUSED"
         paused = self._store(dataclasses.replace(template, status=status, pauses=pauses))
         self._post_status(paused, other_info=template_webhooks.pause_info(pauses))
+        durations = self._settings.pause_durations_s
+        if status == "PAUSED" and pauses <= len(durations):
+            self._sandbox.tasks.spawn(
+                self._unpause_later(template_id, pauses, durations[pauses - 1])
+            )
         return paused
+
+    async def _unpause_later(self, template_id: str, pauses: int, after_s: float) -> None:
+        await asyncio.sleep(after_s)
+        template = self._world.templates.get(template_id)
+        if template is not None and template.status == "PAUSED" and template.pauses == pauses:
+            self.unpause(template_id)
 
     def unpause(self, template_id: str) -> Template:
         template = self.get(template_id)

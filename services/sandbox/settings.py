@@ -28,6 +28,10 @@ class SandboxSettings(BaseSettings):
     )
     webhook_retry_max_s: float = Field(default=30.0, gt=0)
     review_delay_s: float = Field(default=1.0, ge=0, description="PENDING until the review.")
+    pause_durations_s: list[float] = Field(
+        default_factory=lambda: [3 * 3600.0, 6 * 3600.0],
+        description="How long the first and second pause of a template last.",
+    )
     throughput_mps: float = Field(default=80.0, gt=0, description="Per business number.")
     pair_burst: float = Field(default=45.0, ge=1, description="Sends to one customer at once.")
     pair_interval_s: float = Field(default=6.0, gt=0, description="One more send per interval.")

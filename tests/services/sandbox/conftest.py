@@ -120,6 +120,7 @@ async def make_stack() -> AsyncIterator[StackFactory]:
             "status_delay_s": 0,
             "review_delay_s": 0,
             "webhook_retry_max_s": 0.2,
+            "pause_durations_s": [],  # paused templates stay paused unless a test says otherwise
         }
         settings = SandboxSettings(**{**defaults, **overrides})
         session = aiohttp.ClientSession()

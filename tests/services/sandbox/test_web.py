@@ -550,3 +550,28 @@ async def test_the_name_of_a_deleted_approved_template_is_reserved(
     assert "30 days" in body["error"]["error_data"]["details"]
     status, _ = await stack.call("POST", TEMPLATES, _new_template("draft", "Draft text."))
     assert status == 200
+
+
+async def test_a_paused_template_unpauses_on_its_own(make_stack: StackFactory) -> None:
+    stack = await make_stack(pause_durations_s=[0.05, 0.1])
+    template_id = await _approved(stack, "status", "Your repair is done.")
+
+    await stack.call("POST", f"/_sandbox/templates/{template_id}/pause", {})
+    await stack.settle()
+    await stack.call("POST", f"/_sandbox/templates/{template_id}/pause", {})
+    await stack.settle()
+    await stack.call("POST", f"/_sandbox/templates/{template_id}/pause", {})
+    await stack.settle()
+
+    events = [
+        (c["event"], c.get("other_info", {}).get("title"))
+        for c in stack.receiver.changes("message_template_status_update")
+    ]
+    assert events == [
+        ("APPROVED", None),
+        ("PAUSED", "FIRST_PAUSE"),
+        ("APPROVED", "UNPAUSE"),
+        ("PAUSED", "SECOND_PAUSE"),
+        ("APPROVED", "UNPAUSE"),
+        ("DISABLED", "DISABLED"),
+    ]
