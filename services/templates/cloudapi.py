@@ -59,6 +59,9 @@ class TemplateApi:
     async def edit(self, meta_id: str, request: Mapping[str, Any]) -> None:
         await self._call("POST", meta_id, json=dict(request))
 
+    async def unpause(self, meta_id: str) -> None:
+        await self._call("POST", f"{meta_id}/unpause")
+
     async def delete(self, waba_id: str, name: str, meta_id: str | None = None) -> None:
         params = {"name": name, **({"hsm_id": meta_id} if meta_id else {})}
         await self._call("DELETE", f"{waba_id}/message_templates", params=params)

@@ -40,6 +40,10 @@ class NotFound(LookupError):
     """No such template in the registry."""
 
 
+class WrongState(ValueError):
+    """The template's status does not allow the request (unpause an approved one ...)."""
+
+
 @dataclass
 class Registry:
     store: TemplateStore
@@ -156,13 +160,21 @@ class Registry:
         await self.publish(after)
         return after, verdict
 
+    async def unpause(self, key: Key) -> TemplateRecord:
+        """Ask Meta to unpause (needed for templates paused while paced); webhooks follow."""
+        record = await self._get(key)
+        if record.status != "PAUSED" or record.meta_id is None:
+            raise WrongState(f"only a submitted PAUSED template can be unpaused ({record.status})")
+        await self.api.unpause(record.meta_id)
+        return record
+
     async def delete(self, waba_id: str, name: str, language: str | None) -> list[TemplateRecord]:
         filters = {"waba_id": waba_id, "name": name, **({"language": language} if language else {})}
         rows = [r for r in await self.store.find(filters) if r.status not in GONE]
         if not rows:
             raise NotFound(f"no template {name} in {waba_id}")
         if any(r.status == "DISABLED" for r in rows):
-            raise MetaApiError(400, 0, "disabled templates cannot be deleted")
+            raise WrongState("disabled templates cannot be deleted")
         submitted = [r for r in rows if r.meta_id]
         if submitted:
             await self.api.delete(waba_id, name, submitted[0].meta_id if language else None)

@@ -24,6 +24,7 @@ PROBLEMS = {
 NOT_FOUND = {"404": _json(_ref("Problem"), "No such template")}
 REFUSED = {"422": _json(_ref("Refused"), "Broken rules, each naming its field")}
 BAD_REQUEST = {"400": _json(_ref("Problem"), "Not a JSON object or a missing field")}
+WRONG_STATUS = {"409": _json(_ref("Problem"), "The template's status does not allow it")}
 REFUSED_BY_META = {"502": _json(_ref("Problem"), "The Cloud API refused the request")}
 BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
 
@@ -40,7 +41,22 @@ def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]
     return {"summary": summary, "responses": {**responses, **PROBLEMS}, **extra}
 
 
+TEMPLATE_REQUEST = {
+    "type": "object",
+    "description": "Meta's creation request (POST /{waba-id}/message_templates) plus waba_id.",
+    "required": ["waba_id", "name", "language", "category", "components"],
+    "properties": {
+        "waba_id": {"type": "string", "pattern": "^[0-9]+$"},
+        "name": {"type": "string", "maxLength": 512},
+        "language": {"type": "string"},
+        "category": {"type": "string"},
+        "parameter_format": {"enum": ["named", "positional", "NAMED", "POSITIONAL"]},
+        "message_send_ttl_seconds": {"type": "integer"},
+        "components": {"type": "array", "items": {"type": "object"}},
+    },
+}
 SCHEMAS: dict[str, Any] = {
+    "TemplateRequest": TEMPLATE_REQUEST,
     "Problem": {
         "type": "object",
         "required": ["error"],
@@ -175,7 +191,10 @@ PATHS: dict[str, Any] = {
                 **BAD_REQUEST,
                 **REFUSED,
             },
-            requestBody=BODY,
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": _ref("TemplateRequest")}},
+            },
         ),
         "get": _op(
             "List templates",
@@ -215,7 +234,12 @@ PATHS: dict[str, Any] = {
     "/v1/templates/{waba_id}/{name}": {
         "delete": _op(
             "Delete a template in every language, or in ?language= only",
-            {"200": _json(_ref("Deleted"), "Deleted"), **NOT_FOUND, **REFUSED_BY_META},
+            {
+                "200": _json(_ref("Deleted"), "Deleted"),
+                **NOT_FOUND,
+                **WRONG_STATUS,
+                **REFUSED_BY_META,
+            },
             parameters=[*NAME, {"name": "language", "in": "query", "schema": {"type": "string"}}],
         )
     },
@@ -262,6 +286,18 @@ PATHS: dict[str, Any] = {
         "post": _op(
             "Submit (again) to the Cloud API",
             {"200": _json(_ref("Template"), "The template after submission"), **NOT_FOUND},
+            parameters=KEY,
+        )
+    },
+    "/v1/templates/{waba_id}/{name}/{language}/unpause": {
+        "post": _op(
+            "Ask the Cloud API to unpause a paused template (the status follows by webhook)",
+            {
+                "202": _json(_ref("Template"), "Asked; the template as it stands"),
+                **NOT_FOUND,
+                **WRONG_STATUS,
+                **REFUSED_BY_META,
+            },
             parameters=KEY,
         )
     },

@@ -19,6 +19,7 @@ NAME_MAX = 512
 LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2}|_[A-Z][a-z]{3})?")
 CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 COMPONENT_TYPES = ("HEADER", "BODY", "FOOTER", "BUTTONS")
+MIN_TTL = 30
 
 
 def check(template: Mapping[str, Any]) -> Verdict:
@@ -43,9 +44,14 @@ def validate(template: Mapping[str, Any]) -> list[Issue]:
     issues += structure
     if structure:
         return issues
+    ttl = template.get("message_send_ttl_seconds")
     if category == "AUTHENTICATION":
-        issues += authentication.check_ttl(template.get("message_send_ttl_seconds"))
+        issues += authentication.check_ttl(ttl)
         return issues + authentication.check_authentication(found)
+    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < MIN_TTL):
+        issues.append(
+            error("message_send_ttl_seconds", "INVALID_TTL", f"whole seconds, at least {MIN_TTL}")
+        )
     return issues + _check_standard(found, fmt, category)
 
 

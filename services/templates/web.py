@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from services.templates import openapi, sync, validate
 from services.templates.cloudapi import CloudApiUnavailable, MetaApiError
-from services.templates.handlers import NotFound, Registry
+from services.templates.handlers import NotFound, Registry, WrongState
 from services.templates.issues import Verdict
 from services.templates.records import Key
 from services.templates.render import render
@@ -44,6 +44,7 @@ def add_routes(app: web.Application, registry: Registry, api_keys: Sequence[Secr
     r.add_get("/v1/templates/{waba_id}/{name}/{language}/history", _history)
     r.add_post("/v1/templates/{waba_id}/{name}/{language}/preview", _preview)
     r.add_post("/v1/templates/{waba_id}/{name}/{language}/submit", _submit)
+    r.add_post("/v1/templates/{waba_id}/{name}/{language}/unpause", _unpause)
     r.add_post("/v1/sync/{waba_id}", _sync)
 
 
@@ -76,6 +77,8 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _problem(404, "NOT_FOUND", str(exc))
     except TemplateExists as exc:
         return _problem(409, "ALREADY_EXISTS", str(exc))
+    except WrongState as exc:
+        return _problem(409, "WRONG_STATUS", str(exc))
     except MetaApiError as exc:
         return _problem(502, "CLOUD_API_REFUSED", str(exc))
     except (CloudApiUnavailable, StoreUnavailable, KafkaError) as exc:
@@ -198,6 +201,11 @@ async def _preview(request: web.Request) -> web.Response:
 async def _submit(request: web.Request) -> web.Response:
     record = await request.app[REGISTRY].submit(_key(request))
     return web.json_response(record.as_api())
+
+
+async def _unpause(request: web.Request) -> web.Response:
+    record = await request.app[REGISTRY].unpause(_key(request))
+    return web.json_response(record.as_api(), status=202)
 
 
 async def _fallbacks(request: web.Request) -> web.Response:

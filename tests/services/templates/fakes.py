@@ -45,6 +45,7 @@ class FakeCloudApi:
         app.router.add_get("/{version}/{waba_id}/message_templates", self._list)
         app.router.add_delete("/{version}/{waba_id}/message_templates", self._delete)
         app.router.add_post("/{version}/{template_id}", self._edit)
+        app.router.add_post("/{version}/{template_id}/unpause", self._unpause)
         return app
 
     def _check(self, request: web.Request) -> web.Response | None:
@@ -94,6 +95,12 @@ class FakeCloudApi:
         for meta_id, t in list(self.templates.items()):
             if t["name"] == name and (hsm_id is None or hsm_id == meta_id):
                 del self.templates[meta_id]
+        return web.json_response({"success": True})
+
+    async def _unpause(self, request: web.Request) -> web.Response:
+        if (problem := self._check(request)) is not None:
+            return problem
+        self.requests.append(("unpause", request.match_info["template_id"], None))
         return web.json_response({"success": True})
 
     async def _edit(self, request: web.Request) -> web.Response:

@@ -49,6 +49,17 @@ CASES: list[tuple[str, dict[str, Any], set[tuple[str, str]]]] = [
         template(parameter_format="mixed"),
         {("parameter_format", "INVALID_PARAMETER_FORMAT")},
     ),
+    ("time to live", template(message_send_ttl_seconds=3600), OK),
+    (
+        "time to live too short",
+        template(message_send_ttl_seconds=10),
+        {("message_send_ttl_seconds", "INVALID_TTL")},
+    ),
+    (
+        "time to live not a number",
+        template(message_send_ttl_seconds="1h"),
+        {("message_send_ttl_seconds", "INVALID_TTL")},
+    ),
     # components
     ("no components", template(components=[]), {("components", "COMPONENTS_REQUIRED")}),
     ("no body", template(footer()), {("components", "BODY_REQUIRED")}),

@@ -271,3 +271,15 @@ async def test_the_starter_library_is_seeded_once(service: Service) -> None:
     assert await sync.seed(service.registry, WABA, library) == 0
     status, listed = await service.call("GET", "/v1/templates?status=PENDING&limit=50")
     assert status == 200 and len(listed["templates"]) == 18
+
+
+async def test_unpause_asks_meta_only_for_a_paused_template(service: Service) -> None:
+    await service.call("POST", "/v1/templates", shipping())
+    path = "/v1/templates/{waba_id}/{name}/{language}/unpause"
+    where = {"waba_id": WABA, "name": "shipping_update", "language": "en_US"}
+    status, wrong = await service.call("POST", path, **where)
+    assert status == 409 and wrong["error"]["code"] == "WRONG_STATUS"
+    await _set_status(service, "PAUSED")
+    status, answer = await service.call("POST", path, **where)
+    assert status == 202 and answer["status"] == "PAUSED"
+    assert service.meta.requests[-1] == ("unpause", "1001", None)
