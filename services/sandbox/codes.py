@@ -142,3 +142,14 @@ def recipient_is_sender() -> MetaError:
     return _error(
         131021, "Recipient cannot be sender", "Sender and recipient phone number is the same."
     )
+
+
+UNDELIVERABLE = 131026
+
+
+def undeliverable() -> MetaError:
+    return _error(
+        UNDELIVERABLE,
+        "Message Undeliverable",
+        "Unable to deliver message. The recipient is not on WhatsApp or cannot receive it.",
+    )

@@ -143,7 +143,7 @@ class Sandbox:
             conversation=conversation,
         )
         self.metrics.sends.labels("accepted").inc()
-        if late is not None:
+        if late is not None and late.code != codes.UNDELIVERABLE:  # the customer's doing
             self._violate(now, (phone_number_id, recipient), late, wamid)
         self.tasks.spawn(self._lifecycle(wamid, late))
         message: dict[str, str] = {"id": wamid}
@@ -178,6 +178,8 @@ class Sandbox:
         stopped = (phone_number_id, recipient) in self.world.marketing_stopped
         if late is None and category == "MARKETING" and stopped:
             return codes.marketing_stopped()
+        if late is None and recipient in self.world.unreachable:
+            return codes.undeliverable()
         return late
 
     def _billing(

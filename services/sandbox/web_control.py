@@ -17,6 +17,7 @@ from services.sandbox.faults import Faults
 from services.sandbox.inbound import InvalidCustomerMessage
 from services.sandbox.templates import Template
 from services.sandbox.web import DESK, SANDBOX, SENDER, json_body
+from shared.events.keys import normalize_wa_id
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
@@ -50,6 +51,20 @@ async def user_preference(request: web.Request) -> web.Response:
         str(body["phone_number_id"]), str(body["wa_id"]), value
     )
     return web.json_response({"wa_id": body["wa_id"], "value": value})
+
+
+async def reachability(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    wa_id = normalize_wa_id(str(body.get("wa_id") or ""))
+    reachable = body.get("reachable")
+    if not wa_id or not isinstance(reachable, bool):
+        return _bad("wa_id and reachable (true|false) are required")
+    unreachable = request.app[SANDBOX].world.unreachable
+    if reachable:
+        unreachable.discard(wa_id)
+    else:
+        unreachable.add(wa_id)
+    return web.json_response({"wa_id": wa_id, "reachable": reachable})
 
 
 async def violations(request: web.Request) -> web.Response:
@@ -142,6 +157,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/_sandbox/user-preferences", user_preference)
     app.router.add_get("/_sandbox/messages", traffic)
     app.router.add_post("/_sandbox/throughput", throughput)
+    app.router.add_post("/_sandbox/reachability", reachability)
     app.router.add_get("/_sandbox/faults", faults)
     app.router.add_put("/_sandbox/faults", faults)
     app.router.add_post("/_sandbox/reset", reset)

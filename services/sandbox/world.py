@@ -61,6 +61,7 @@ class World:
     templates: dict[str, Template] = field(default_factory=dict)
     template_created: list[datetime] = field(default_factory=list)
     marketing_stopped: set[Pair] = field(default_factory=set)
+    unreachable: set[str] = field(default_factory=set)
     throughput: dict[str, float] = field(default_factory=dict)
     number_buckets: dict[str, Bucket] = field(default_factory=dict)
     pair_buckets: dict[Pair, Bucket] = field(default_factory=dict)

@@ -117,6 +117,16 @@ def marketing(url: str, value: str, phone_number_id: str, wa_id: str) -> None:
     _echo(_call("POST", f"{url}/_sandbox/user-preferences", body))
 
 
+@sandbox.command("reachable")
+@click.argument("wa_id")
+@click.option("--no", "unreachable", is_flag=True, help="Not on WhatsApp: sends fail 131026.")
+@click.pass_obj
+def reachable(url: str, wa_id: str, unreachable: bool) -> None:
+    """Whether a customer can receive messages at all."""
+    body = {"wa_id": wa_id, "reachable": not unreachable}
+    _echo(_call("POST", f"{url}/_sandbox/reachability", body))
+
+
 @sandbox.command("throughput")
 @click.option("--number", "phone_number_id", required=True, help="Business phone number id.")
 @click.option("--mps", type=float, required=True, help="Messages per second allowed.")

@@ -85,6 +85,10 @@ async def test_templates_marketing_throughput_faults_violations_reset(
 
     stopped = await _wagate(stack, "marketing", "stop", "--to", PNID, "--from", CUSTOMER)
     assert stopped == {"wa_id": CUSTOMER, "value": "stop"}
+    assert await _wagate(stack, "reachable", CUSTOMER, "--no") == {
+        "wa_id": CUSTOMER,
+        "reachable": False,
+    }
     assert await _wagate(stack, "throughput", "--number", PNID, "--mps", "5") == {
         "phone_number_id": PNID,
         "mps": 5.0,

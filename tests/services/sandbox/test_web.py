@@ -575,3 +575,26 @@ async def test_a_paused_template_unpauses_on_its_own(make_stack: StackFactory) -
         ("APPROVED", "UNPAUSE"),
         ("DISABLED", "DISABLED"),
     ]
+
+
+async def test_a_customer_not_on_whatsapp_fails_131026_without_a_violation(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    await _customer(stack)
+    body = {"wa_id": "+1 650-555-1234", "reachable": False}
+    assert await stack.call("POST", "/_sandbox/reachability", body) == (
+        200,
+        {"wa_id": CUSTOMER, "reachable": False},
+    )
+    await stack.send(_text())
+    await stack.call("POST", "/_sandbox/reachability", {**body, "reachable": True})
+    await stack.send(_text())
+    await stack.settle()
+
+    statuses = stack.receiver.statuses()
+    assert [s["status"] for s in statuses] == ["failed", "sent", "delivered"]
+    assert statuses[0]["errors"][0]["code"] == 131026
+    assert await _violations(stack) == []
+    status, _ = await stack.call("POST", "/_sandbox/reachability", {"wa_id": CUSTOMER})
+    assert status == 400
