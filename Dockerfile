@@ -12,10 +12,10 @@ WORKDIR /build
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
     && python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-compile -r requirements.txt \
+    && /opt/venv/bin/pip install -r requirements.txt \
     && /opt/venv/bin/pip uninstall --yes pip setuptools
 
-# Stage 2: the runtime: the virtualenv and the source, no compiler, no pip, a non-root user.
+# Stage 2: the runtime: the virtualenv and the source, no build tools, a non-root user.
 FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
@@ -27,8 +27,8 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY shared ./shared
 COPY services ./services
-# Compiled once here: the root filesystem is read-only in the pods.
-RUN python -m compileall -q /app /opt/venv
+# Compiled here (pip compiled the dependencies): the root filesystem is read-only in the pods.
+RUN python -m compileall -q /app
 USER 10001:10001
 EXPOSE 8081 8082 8083 8084 8090
 CMD ["python", "-m", "services.ingest"]
