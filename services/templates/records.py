@@ -95,6 +95,7 @@ class TemplateRecord:
             parameters=parameter_spec(self.category, fmt, self.components),
             meta_id=self.meta_id,
             rejected_reason=self.rejected_reason,
+            correct_category=self.correct_category,
             fallback_languages=fallbacks_after(self.language, fallbacks),
             version=self.version,
         )

@@ -45,6 +45,9 @@ class TemplateStateChanged(Event):
     parameters: ParameterSpec = ParameterSpec()
     meta_id: str | None = None
     rejected_reason: str | None = None
+    correct_category: str | None = Field(
+        default=None, description="Meta announced a re-categorisation to this category."
+    )
     fallback_languages: tuple[str, ...] = Field(
         default=(), description="Languages to try, in order, when this one cannot be sent."
     )

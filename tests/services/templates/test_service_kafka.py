@@ -148,6 +148,9 @@ async def test_from_submission_through_approval_pause_recategorisation_and_rejec
     await _until(running, lambda t: t["status"] == "PAUSED" and t["quality"] == "RED")
     await _report(running.kafka, _update("status", event="APPROVED"))
     await _report(
+        running.kafka, _update("category", new_category="UTILITY", correct_category="MARKETING")
+    )
+    await _report(
         running.kafka, _update("category", previous_category="UTILITY", new_category="MARKETING")
     )
     await _until(running, lambda t: t["category"] == "MARKETING")
@@ -155,7 +158,7 @@ async def test_from_submission_through_approval_pause_recategorisation_and_rejec
     final = await _until(running, lambda t: t["status"] == "REJECTED")
     assert final["rejected_reason"] == "SCAM"
 
-    states = await _states(running.kafka, 8)
+    states = await _states(running.kafka, 9)
     assert [s.status for s in states] == [
         "DRAFT",
         "PENDING",
@@ -164,9 +167,12 @@ async def test_from_submission_through_approval_pause_recategorisation_and_rejec
         "PAUSED",
         "APPROVED",
         "APPROVED",
+        "APPROVED",
         "REJECTED",
     ]
-    assert states[3].quality == "RED" and states[6].category == "MARKETING"
+    assert states[3].quality == "RED"
+    assert (states[6].category, states[6].correct_category) == ("UTILITY", "MARKETING")
+    assert (states[7].category, states[7].correct_category) == ("MARKETING", None)
     assert [s.version for s in states] == sorted(s.version for s in states)
     assert states[-1].parameters.body_count == 2
     assert [(b.index, b.sub_type) for b in states[-1].parameters.buttons] == [(0, "url")]
@@ -174,7 +180,7 @@ async def test_from_submission_through_approval_pause_recategorisation_and_rejec
         metrics = await resp.text()
     assert 'wagate_templates_submissions_total{outcome="submitted"} 1.0' in metrics
     assert 'wagate_templates_updates_total{changed="true",kind="status"} 4.0' in metrics
-    assert "wagate_templates_states_published_total 8.0" in metrics
+    assert "wagate_templates_states_published_total 9.0" in metrics
     _, history = await running.request("GET", "/v1/templates/" + KEY.replace(":", "/") + "/history")
     assert [h["change"] for h in history["history"]] == [
         "created",
@@ -183,6 +189,7 @@ async def test_from_submission_through_approval_pause_recategorisation_and_rejec
         "webhook_quality",
         "webhook_status",
         "webhook_status",
+        "webhook_category",
         "webhook_category",
         "webhook_status",
     ]
