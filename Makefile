@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export WAGATE_LOCAL ?= $(CURDIR)/.local
 PYTEST_ARGS ?=
 
-.PHONY: help setup run stop test test-unit test-integration test-e2e lint format bench clean infra-up infra-down
+.PHONY: help setup run stop test test-unit test-integration test-e2e lint format schemas bench clean infra-up infra-down
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -52,10 +52,14 @@ test-e2e: setup ## End-to-end tests of the wired system
 	deploy/local/infra.sh up
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
-lint: $(BIN)/.installed ## ruff format check, ruff, mypy strict
+lint: $(BIN)/.installed ## ruff format check, ruff, mypy strict, the contract up to date
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python -m shared.schemas --check
+
+schemas: $(BIN)/.installed ## Regenerate docs/schemas and docs/asyncapi.yaml from the event models
+	$(BIN)/python -m shared.schemas
 
 format: $(BIN)/.installed ## Format the code
 	$(BIN)/ruff format .
