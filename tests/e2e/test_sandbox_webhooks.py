@@ -42,6 +42,16 @@ async def _webhook_counts(session: aiohttp.ClientSession, url: str) -> dict[str,
 async def test_ingest_accepts_every_webhook_the_sandbox_sends(system: System) -> None:
     sandbox = system.url("sandbox")
     async with aiohttp.ClientSession() as session:
+        # First, while nothing else is in flight: one customer message with a forged copy.
+        customer = {"phone_number_id": PHONE_NUMBER_ID, "from": CUSTOMER}
+        await _call(session, "PUT", f"{sandbox}/_sandbox/faults", {"webhook_bad_signature_rate": 1})
+        await _call(
+            session,
+            "POST",
+            f"{sandbox}/_sandbox/customer-messages",
+            {**customer, "text": "Forged?"},
+        )
+        await _call(session, "PUT", f"{sandbox}/_sandbox/faults", {})
         template = {
             "name": f"e2e_notice_{int(time.time())}",
             "language": "en_US",
@@ -62,7 +72,6 @@ async def test_ingest_accepts_every_webhook_the_sandbox_sends(system: System) ->
         preference = {"phone_number_id": PHONE_NUMBER_ID, "wa_id": CUSTOMER, "value": "stop"}
         await _call(session, "POST", f"{sandbox}/_sandbox/user-preferences", preference)
 
-        customer = {"phone_number_id": PHONE_NUMBER_ID, "from": CUSTOMER}
         first = await _call(
             session,
             "POST",
@@ -98,14 +107,6 @@ async def test_ingest_accepts_every_webhook_the_sandbox_sends(system: System) ->
             await _call(
                 session, "POST", f"{sandbox}/_sandbox/customer-messages", {**customer, **extra}
             )
-        await _call(session, "PUT", f"{sandbox}/_sandbox/faults", {"webhook_bad_signature_rate": 1})
-        await _call(
-            session,
-            "POST",
-            f"{sandbox}/_sandbox/customer-messages",
-            {**customer, "text": "Forged?"},
-        )
-        await _call(session, "PUT", f"{sandbox}/_sandbox/faults", {})
         assert first["id"] != wamid
 
         # 5 template updates, 1 preference, 7 customer messages, sent + delivered of the reply
