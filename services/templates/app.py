@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiokafka.errors import KafkaError
 
 from services.templates import sync, web
 from services.templates.cloudapi import TemplateApi
 from services.templates.handlers import Registry
 from services.templates.settings import TemplatesSettings
 from services.templates.starter import starter_templates
-from services.templates.store import TemplateStore
+from services.templates.store import StoreUnavailable, TemplateStore
 from services.templates.telemetry import TemplateMetrics
 from shared import db, http, logs, runtime
 from shared.events.envelope import utcnow
@@ -79,6 +80,9 @@ async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
         if settings.sync_interval_s > 0:
             syncing = asyncio.create_task(_sync_every(templates, settings.sync_interval_s))
             stack.push_async_callback(_cancel, syncing)
+        if settings.repair_interval_s > 0:
+            repairing = asyncio.create_task(_repair_every(templates, settings.repair_interval_s))
+            stack.push_async_callback(_cancel, repairing)
         loop = ConsumeLoop(
             consumer,
             settings.group,
@@ -94,6 +98,19 @@ async def _sync_every(templates: Registry, interval_s: float) -> None:
     while True:
         await sync.sync_all(templates)
         await asyncio.sleep(interval_s)
+
+
+async def _repair_every(templates: Registry, interval_s: float) -> None:
+    """Publish again what a broker failure kept off the states topic after a commit."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            repaired = await sync.republish_pending(templates)
+        except (StoreUnavailable, KafkaError) as exc:
+            log.warning("repair failed", reason=str(exc))
+            continue
+        if repaired:
+            log.info("template states re-published", count=repaired)
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

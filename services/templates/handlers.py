@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
 
 from services.templates import lifecycle, quota, validate
 from services.templates.cloudapi import CloudApiUnavailable, MetaApiError, TemplateApi
@@ -224,7 +225,13 @@ class Registry:
         envelope = cause.caused(event_id=event_id) if cause else {"event_id": event_id}
         fallbacks = await self.store.fallbacks(record.waba_id, record.name)
         state = record.state(fallbacks, **envelope)
-        await self.publisher.publish(TEMPLATE_STATES, state, key=str(record.key))
+        try:
+            await self.publisher.publish(TEMPLATE_STATES, state, key=str(record.key))
+        except KafkaError as exc:
+            # The change is committed; the repair loop publishes it once the broker is back.
+            log.warning("state not published yet", template=str(record.key), reason=str(exc))
+            return
+        await self.store.mark_published(record.key, record.version)
         self.metrics.states.inc()
 
     async def _get(self, key: Key) -> TemplateRecord:

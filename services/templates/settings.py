@@ -44,6 +44,9 @@ class TemplatesSettings(BaseSettings):
         default=None,
         description="When set, the starter library is created and submitted for this WABA.",
     )
+    repair_interval_s: float = Field(
+        default=30.0, description="Seconds between re-publishing states lost after a commit."
+    )
     sync_interval_s: float = Field(
         default=300.0, description="Seconds between syncs from the Cloud API; 0 turns it off."
     )

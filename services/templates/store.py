@@ -49,6 +49,7 @@ class StoreUnavailable(RetryableError):
 
 def _record(row: asyncpg.Record) -> TemplateRecord:
     values = dict(row)
+    values.pop("published_version", None)
     for column in JSON_COLUMNS:
         values[column] = json.loads(values[column])
     return TemplateRecord(**values)
@@ -179,6 +180,22 @@ class TemplateStore:
             since,
         )
         return int(row["n"]) if row else 0
+
+    async def mark_published(self, key: Key, version: int) -> None:
+        await self._fetchrow(
+            "UPDATE templates SET published_version = GREATEST(published_version, $4)"
+            " WHERE waba_id = $1 AND name = $2 AND language = $3",
+            *key,
+            version,
+        )
+
+    async def unpublished(self, limit: int = 500) -> list[TemplateRecord]:
+        rows = await self._fetch(
+            "SELECT * FROM templates WHERE published_version < version"
+            " ORDER BY updated_at LIMIT $1",
+            limit,
+        )
+        return [_record(r) for r in rows]
 
     async def count_created(self, waba_id: str, since: datetime) -> int:
         row = await self._fetchrow(

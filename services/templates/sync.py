@@ -85,3 +85,11 @@ async def republish_all(registry: Registry, page: int = 500) -> int:
             await registry.publish(row)
         offset += len(rows)
     return offset
+
+
+async def republish_pending(registry: Registry) -> int:
+    """Publish the states whose last version never reached the topic."""
+    pending = await registry.store.unpublished()
+    for record in pending:
+        await registry.publish(record)
+    return len(pending)

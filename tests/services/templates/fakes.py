@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiokafka.errors import KafkaConnectionError
 
 from shared.events.envelope import Event
 from shared.topics import TopicSpec
@@ -17,6 +18,7 @@ from shared.topics import TopicSpec
 @dataclass
 class FakePublisher:
     sent: list[tuple[str, Event, str | None]] = field(default_factory=list)
+    broker_down: bool = False
 
     async def publish(
         self,
@@ -25,6 +27,8 @@ class FakePublisher:
         key: str | None,
         headers: Sequence[tuple[str, bytes]] = (),
     ) -> None:
+        if self.broker_down:
+            raise KafkaConnectionError("broker down")
         self.sent.append((spec.name, event, key))
 
 

@@ -283,3 +283,17 @@ async def test_unpause_asks_meta_only_for_a_paused_template(service: Service) ->
     status, answer = await service.call("POST", path, **where)
     assert status == 202 and answer["status"] == "PAUSED"
     assert service.meta.requests[-1] == ("unpause", "1001", None)
+
+
+async def test_states_lost_to_a_broker_outage_are_published_by_the_repair(
+    service: Service,
+) -> None:
+    service.published.broker_down = True
+    status, created = await service.call("POST", "/v1/templates", shipping())
+    assert status == 201 and created["status"] == "PENDING"
+    assert service.states() == []
+    service.published.broker_down = False
+    assert await sync.republish_pending(service.registry) == 1
+    [state] = service.states()
+    assert (state.status, state.version) == ("PENDING", created["version"])
+    assert await sync.republish_pending(service.registry) == 0
