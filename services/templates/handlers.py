@@ -108,7 +108,10 @@ class Registry:
         return await self.create(waba_id, merged, cause="translation")
 
     async def submit(self, key: Key, cause: str = "api") -> TemplateRecord:
+        """Submit a draft (never accepted by the Cloud API) for review."""
         record = await self._get(key)
+        if record.status != "DRAFT":
+            raise WrongState(f"only a draft can be submitted; this one is {record.status}")
         try:
             created = await self.api.create(key.waba_id, record.creation_request())
         except (MetaApiError, CloudApiUnavailable) as exc:

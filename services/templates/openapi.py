@@ -285,7 +285,11 @@ PATHS: dict[str, Any] = {
     "/v1/templates/{waba_id}/{name}/{language}/submit": {
         "post": _op(
             "Submit (again) to the Cloud API",
-            {"200": _json(_ref("Template"), "The template after submission"), **NOT_FOUND},
+            {
+                "200": _json(_ref("Template"), "The template after submission"),
+                **NOT_FOUND,
+                **WRONG_STATUS,
+            },
             parameters=KEY,
         )
     },

@@ -81,6 +81,11 @@ async def test_a_refusal_by_meta_is_kept_and_can_be_resubmitted(service: Service
         "POST", path, waba_id=WABA, name="shipping_update", language="en_US"
     )
     assert status == 200 and submitted["status"] == "PENDING" and submitted["last_error"] is None
+    status, again = await service.call(
+        "POST", path, waba_id=WABA, name="shipping_update", language="en_US"
+    )
+    assert status == 409 and again["error"]["code"] == "WRONG_STATUS"
+    assert len(service.meta.templates) == 1
 
 
 async def test_list_get_translate_and_history(service: Service) -> None:
