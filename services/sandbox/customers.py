@@ -51,9 +51,9 @@ class Customers:
         return wamid
 
     def read(self, wamid: str) -> bool:
-        """The customer opens a delivered message: a `read` status follows."""
+        """The customer opens a delivered message: a `read` status follows (never for reactions)."""
         msg = self._sandbox.world.sent.get(wamid)
-        if msg is None or msg.error is not None:
+        if msg is None or msg.error is not None or msg.kind == "reaction":
             return False
         self._sandbox.emit_status(wamid, "read")
         return True

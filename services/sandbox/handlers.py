@@ -4,6 +4,7 @@ happened, schedules the webhooks Meta would send, and plays the customers."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -201,8 +202,11 @@ class Sandbox:
         if not pricing.reports_conversation(version, fep):
             return cost, None
         origin = str(cost["category"]).replace("-", "_")
-        expires = (started + pricing.FEP_WINDOW) if fep and started else None
-        return cost, pricing.conversation(self.ids.trace_id().lower(), origin, expires)
+        if fep and started is not None:  # one conversation id per free entry point window
+            window = f"{phone_number_id}:{recipient}:{started.isoformat()}"
+            conversation_id = hashlib.sha256(window.encode()).hexdigest()[:32]
+            return cost, pricing.conversation(conversation_id, origin, started + pricing.FEP_WINDOW)
+        return cost, pricing.conversation(self.ids.trace_id().lower(), origin, None)
 
     def _mark_read(
         self, phone_number_id: str, payload: Mapping[str, Any], now: datetime

@@ -145,8 +145,12 @@ async def test_a_reaction_gets_only_sent_and_a_reaction_does_not_open_the_window
     await stack.send(_text())
     await _customer(stack)
     reaction = {"messaging_product": "whatsapp", "to": CUSTOMER, "type": "reaction"}
-    await stack.send({**reaction, "reaction": {"message_id": inbound, "emoji": "\U0001f44d"}})
+    _, sent = await stack.send(
+        {**reaction, "reaction": {"message_id": inbound, "emoji": "\U0001f44d"}}
+    )
     await stack.settle()
+    read = {"wamid": sent["messages"][0]["id"]}
+    assert (await stack.call("POST", "/_sandbox/customer-reads", read))[0] == 404
 
     assert [s["status"] for s in stack.receiver.statuses()] == ["failed", "sent"]
 
@@ -392,7 +396,10 @@ async def test_a_reply_to_a_click_to_whatsapp_ad_is_free_entry_point(
 
     inbound = stack.receiver.payloads()[0]["entry"][0]["changes"][0]["value"]["messages"][0]
     assert inbound["referral"] == {"source_type": "ad", **referral}
-    sent, delivered = stack.receiver.statuses()
+    await stack.send(_text(body="And another thing."))
+    await stack.settle()
+    sent, delivered, later, _ = stack.receiver.statuses()
+    assert later["conversation"]["id"] == sent["conversation"]["id"]
     assert sent["pricing"]["type"] == "free_entry_point"
     assert sent["pricing"]["category"] == "referral_conversion"
     assert sent["conversation"]["origin"] == {"type": "referral_conversion"}
