@@ -173,3 +173,45 @@ def sync(api: Api, waba_id: str) -> None:
 def delete(api: Api, waba_id: str, name: str, language: str | None) -> None:
     """Delete a template."""
     api.call("DELETE", f"/v1/templates/{_path(waba_id, name)}", language=language)
+
+
+@templates.command()
+@click.argument("waba_id")
+@click.argument("name")
+@click.argument("language")
+@click.argument("file")
+@click.pass_obj
+def edit(api: Api, waba_id: str, name: str, language: str, file: str) -> None:
+    """Replace components (and category or time to live) from FILE."""
+    api.call("PATCH", f"/v1/templates/{_path(waba_id, name, language)}", load_file(file))
+
+
+@templates.command()
+@click.argument("waba_id")
+@click.argument("name")
+@click.argument("language")
+@click.pass_obj
+def submit(api: Api, waba_id: str, name: str, language: str) -> None:
+    """Submit a draft again (after the Cloud API was unreachable or refused it)."""
+    api.call("POST", f"/v1/templates/{_path(waba_id, name, language)}/submit")
+
+
+@templates.command()
+@click.argument("waba_id")
+@click.argument("name")
+@click.argument("language")
+@click.pass_obj
+def unpause(api: Api, waba_id: str, name: str, language: str) -> None:
+    """Ask the Cloud API to unpause a paused template."""
+    api.call("POST", f"/v1/templates/{_path(waba_id, name, language)}/unpause")
+
+
+@templates.command()
+@click.argument("waba_id")
+@click.argument("name")
+@click.argument("languages", nargs=-1, required=True)
+@click.pass_obj
+def fallbacks(api: Api, waba_id: str, name: str, languages: tuple[str, ...]) -> None:
+    """Set the ordered language chain, e.g. `pt_BR pt en`."""
+    path = f"/v1/templates/{_path(waba_id, name)}/fallbacks"
+    api.call("PUT", path, {"languages": list(languages)})

@@ -56,6 +56,21 @@ async def test_create_list_show_preview_translate_sync_delete(
     result = await _run(service, "sync", WABA)
     assert result.exit_code == 0 and json.loads(result.output)["removed"] == 0
 
+    result = await _run(service, "fallbacks", WABA, "shipping_update", "es", "en_US")
+    assert json.loads(result.output) == {"languages": ["es", "en_US"]}
+    assert service.states()[-1].language == "es"
+    assert service.states()[-1].fallback_languages == ("en_US",)
+
+    result = await _run(service, "submit", WABA, "shipping_update", "es")
+    assert result.exit_code == 1 and json.loads(result.output)["error"]["code"] == "WRONG_STATUS"
+    result = await _run(service, "unpause", WABA, "shipping_update", "es")
+    assert result.exit_code == 1
+
+    (tmp_path / "edit.json").write_text(json.dumps({"components": spanish["components"][1:]}))
+    result = await _run(service, "edit", WABA, "shipping_update", "es", str(tmp_path / "edit.json"))
+    assert result.exit_code == 1  # PENDING: Meta edits only approved, rejected or paused ones
+    assert json.loads(result.output)["errors"][0]["code"] == "NOT_EDITABLE"
+
     result = await _run(service, "delete", WABA, "shipping_update", "--language", "es")
     assert [t["language"] for t in json.loads(result.output)["deleted"]] == ["es"]
 
