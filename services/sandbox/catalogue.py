@@ -251,6 +251,10 @@ class TemplateDesk:
         )
         return changed
 
+    def pace(self, template_id: str, paced: bool) -> Template:
+        """Meta paces a template: its messages are held, then released or dropped (132015)."""
+        return self._store(dataclasses.replace(self.get(template_id), paced=paced))
+
     def set_quality(self, template_id: str, score: str) -> Template:
         """A new quality score; an approved template that turns RED is paused, as Meta does."""
         template = self.get(template_id)

@@ -4,6 +4,7 @@ happened, schedules the webhooks Meta would send, and plays the customers."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping
@@ -142,6 +143,7 @@ class Sandbox:
             error=late.code if late else None,
             pricing=cost,
             conversation=conversation,
+            held_template_id=template.id if template is not None and template.paced else None,
         )
         self.metrics.sends.labels("accepted").inc()
         if late is not None and late.code != codes.UNDELIVERABLE:  # the customer's doing
@@ -149,7 +151,8 @@ class Sandbox:
         self.tasks.spawn(self._lifecycle(wamid, late))
         message: dict[str, str] = {"id": wamid}
         if kind == "template":
-            message["message_status"] = "accepted"
+            held = template is not None and template.paced
+            message["message_status"] = "held_for_quality_assessment" if held else "accepted"
         contact = {"input": payload["to"], "wa_id": recipient}
         return SendResult(
             200, {"messaging_product": "whatsapp", "contacts": [contact], "messages": [message]}
@@ -225,6 +228,11 @@ class Sandbox:
         msg = self.world.sent.get(wamid)
         if msg is None:
             return
+        if error is None and msg.held_template_id is not None:
+            await asyncio.sleep(self.settings.held_s)
+            error = self._release(msg.held_template_id)
+            if error is not None and wamid in self.world.sent:
+                self.world.sent[wamid] = dataclasses.replace(msg, error=error.code)
         if error is not None:
             states = ["failed"]
         elif msg.kind == "reaction":
@@ -237,6 +245,13 @@ class Sandbox:
         if error is None and msg.kind != "reaction" and self.settings.read_after_s is not None:
             await asyncio.sleep(self.settings.read_after_s)
             self.emit_status(wamid, "read")
+
+    def _release(self, template_id: str) -> MetaError | None:
+        """A held message is dropped (132015) if its template was paused or turned RED meanwhile."""
+        template = self.world.templates.get(template_id)
+        if template is None or template.status != "APPROVED" or template.quality == "RED":
+            return codes.template_paused(template.name if template else template_id)
+        return None
 
     def emit_status(self, wamid: str, state: str, error: MetaError | None = None) -> None:
         msg = self.world.sent.get(wamid)

@@ -32,6 +32,9 @@ class SandboxSettings(BaseSettings):
         default_factory=lambda: [3 * 3600.0, 6 * 3600.0],
         description="How long the first and second pause of a template last.",
     )
+    held_s: float = Field(
+        default=2.0, ge=0, description="How long a paced template's message is held."
+    )
     throughput_mps: float = Field(default=80.0, gt=0, description="Per business number.")
     pair_burst: float = Field(default=45.0, ge=1, description="Sends to one customer at once.")
     pair_interval_s: float = Field(default=6.0, gt=0, description="One more send per interval.")

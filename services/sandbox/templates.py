@@ -30,6 +30,7 @@ class Template:
     pauses: int = 0
     edits: tuple[datetime, ...] = ()
     name_reserved_until: datetime | None = None
+    paced: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def component(self, kind: str) -> dict[str, Any] | None:
@@ -70,6 +71,7 @@ class Template:
             "parameter_format": self.parameter_format.upper(),
             "components": list(self.components),
             "quality_score": {"score": self.quality},
+            **({"paced": True} if self.paced else {}),
             **({"rejected_reason": self.reason} if self.status == "REJECTED" else {}),
         }
 

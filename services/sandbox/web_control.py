@@ -149,6 +149,7 @@ def add_routes(app: web.Application) -> None:
             t, str(b.get("category", "")), bool(b.get("notice"))
         ),
         "quality": lambda _r, t, b: desk.set_quality(t, str(b.get("score", ""))),
+        "pacing": lambda _r, t, b: desk.pace(t, b.get("paced", True) is True),
     }
     for prefix in ("/_sandbox", "/sandbox"):
         app.router.add_post(f"{prefix}/customer-messages", customer_message)

@@ -39,6 +39,7 @@ class SentMessage:
     error: int | None = None
     pricing: dict[str, Any] | None = None
     conversation: dict[str, Any] | None = None
+    held_template_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,16 @@ def template_category(url: str, template_id: str, category: str, notice: bool) -
     _echo(_call("POST", f"{url}/_sandbox/templates/{template_id}/category", body))
 
 
+@template.command("pacing")
+@click.argument("template_id")
+@click.option("--off", is_flag=True, help="Stop pacing.")
+@click.pass_obj
+def template_pacing(url: str, template_id: str, off: bool) -> None:
+    """Pace a template: its messages are held, then released or dropped (132015)."""
+    body = {"paced": not off}
+    _echo(_call("POST", f"{url}/_sandbox/templates/{template_id}/pacing", body))
+
+
 @template.command("quality")
 @click.argument("template_id")
 @click.argument("score", type=click.Choice(["GREEN", "YELLOW", "RED", "UNKNOWN"]))

@@ -605,3 +605,34 @@ async def test_a_customer_not_on_whatsapp_fails_131026_without_a_violation(
     assert await _violations(stack) == []
     status, _ = await stack.call("POST", "/_sandbox/reachability", {"wa_id": CUSTOMER})
     assert status == 400
+
+
+async def test_a_paced_template_holds_messages_then_releases_or_drops_them(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack(held_s=0.05)
+    template_id = await _approved(stack, "flash", "New arrivals in store this week.", "MARKETING")
+    control = f"/_sandbox/templates/{template_id}"
+    status, paced = await stack.call("POST", f"{control}/pacing", {"paced": True})
+    assert (status, paced["paced"]) == (200, True)
+
+    _, released = await stack.send(_template_send("flash"))
+    await stack.settle()
+    _, dropped = await stack.send(_template_send("flash"))
+    await stack.call("POST", f"{control}/pause", {})
+    await stack.settle()
+    await stack.call("POST", f"{control}/unpause", {})
+    await stack.call("POST", f"{control}/pacing", {"paced": False})
+    _, normal = await stack.send(_template_send("flash"))
+
+    held = "held_for_quality_assessment"
+    assert released["messages"][0]["message_status"] == held
+    assert dropped["messages"][0]["message_status"] == held
+    assert normal["messages"][0]["message_status"] == "accepted"
+    statuses = [(s["id"], s["status"]) for s in stack.receiver.statuses()]
+    first, second = released["messages"][0]["id"], dropped["messages"][0]["id"]
+    assert statuses == [(first, "sent"), (first, "delivered"), (second, "failed")]
+    assert stack.receiver.statuses()[-1]["errors"][0]["code"] == 132015
+    _, traffic = await stack.call("GET", "/_sandbox/messages")
+    assert [m["error"] for m in traffic["sent"]] == [None, 132015, None]
+    assert await _violations(stack) == []
