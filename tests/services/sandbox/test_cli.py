@@ -73,6 +73,8 @@ async def test_templates_marketing_throughput_faults_violations_reset(
     await stack.settle()
     template_id = created["id"]
 
+    assert (await _wagate(stack, "template", "pacing", template_id))["paced"] is True
+    assert "paced" not in await _wagate(stack, "template", "pacing", template_id, "--off")
     assert (await _wagate(stack, "template", "pause", template_id))["status"] == "PAUSED"
     assert (await _wagate(stack, "template", "unpause", template_id))["status"] == "APPROVED"
     changed = await _wagate(stack, "template", "category", template_id, "MARKETING")
@@ -111,3 +113,19 @@ async def test_an_unreachable_sandbox_exits_unavailable() -> None:
     )
     assert result.exit_code != 0
     assert "unreachable" in result.output
+
+
+async def test_the_customer_reads_a_message(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    await stack.call(
+        "POST",
+        "/_sandbox/customer-messages",
+        {"phone_number_id": PNID, "from": CUSTOMER, "text": "Hi"},
+    )
+    text = {"messaging_product": "whatsapp", "to": CUSTOMER, "type": "text", "text": {"body": "x"}}
+    _, sent = await stack.send(text)
+    wamid = sent["messages"][0]["id"]
+
+    assert await _wagate(stack, "read", wamid) == {"read": wamid}
+    await stack.settle()
+    assert "read" in [s["status"] for s in stack.receiver.statuses()]
