@@ -101,16 +101,18 @@ async def _sync_every(templates: Registry, interval_s: float) -> None:
 
 
 async def _repair_every(templates: Registry, interval_s: float) -> None:
-    """Publish again what a broker failure kept off the states topic after a commit."""
+    """Publish what a broker outage kept off the states topic; submit what the Cloud API
+    could not take."""
     while True:
         await asyncio.sleep(interval_s)
         try:
             repaired = await sync.republish_pending(templates)
+            resubmitted = await sync.resubmit_unreached(templates)
         except (StoreUnavailable, KafkaError) as exc:
             log.warning("repair failed", reason=str(exc))
             continue
-        if repaired:
-            log.info("template states re-published", count=repaired)
+        if repaired or resubmitted:
+            log.info("repaired", states_published=repaired, drafts_submitted=resubmitted)
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

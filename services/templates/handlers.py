@@ -25,6 +25,7 @@ from shared.topics import TEMPLATE_STATES, TopicSpec
 log = logs.get(__name__)
 GONE = ("DELETED", "PENDING_DELETION")
 HOUR = timedelta(hours=1)
+UNAVAILABLE = "unavailable: "  # marks a submission the repair loop tries again
 
 
 class Publishes(Protocol):
@@ -118,7 +119,8 @@ class Registry:
             log.warning("submission failed", template=str(key), reason=str(exc))
             outcome = "refused" if isinstance(exc, MetaApiError) else "unavailable"
             self.metrics.submissions.labels(outcome).inc()
-            changes: dict[str, Any] = {"last_error": str(exc)}
+            retry = "" if isinstance(exc, MetaApiError) else UNAVAILABLE
+            changes: dict[str, Any] = {"last_error": f"{retry}{exc}"}
             change = "submission_failed"
         else:
             changes = {"meta_id": created.meta_id, "status": created.status, "last_error": None}

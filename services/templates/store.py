@@ -197,6 +197,15 @@ class TemplateStore:
         )
         return [_record(r) for r in rows]
 
+    async def drafts_failed_with(self, prefix: str, limit: int = 100) -> list[TemplateRecord]:
+        rows = await self._fetch(
+            "SELECT * FROM templates WHERE status = 'DRAFT' AND starts_with(last_error, $1)"
+            " ORDER BY updated_at LIMIT $2",
+            prefix,
+            limit,
+        )
+        return [_record(r) for r in rows]
+
     async def count_created(self, waba_id: str, since: datetime) -> int:
         row = await self._fetchrow(
             "SELECT count(*) AS n FROM template_history WHERE waba_id = $1 AND change = 'created'"

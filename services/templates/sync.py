@@ -11,7 +11,7 @@ from aiokafka.errors import KafkaError
 
 from services.templates import lifecycle
 from services.templates.cloudapi import CloudApiUnavailable, MetaApiError
-from services.templates.handlers import GONE, Registry
+from services.templates.handlers import GONE, UNAVAILABLE, Registry
 from services.templates.records import Key
 from services.templates.store import StoreUnavailable
 from shared import logs
@@ -93,3 +93,13 @@ async def republish_pending(registry: Registry) -> int:
     for record in pending:
         await registry.publish(record)
     return len(pending)
+
+
+async def resubmit_unreached(registry: Registry) -> int:
+    """Submit again the drafts whose submission found the Cloud API unavailable."""
+    drafts = await registry.store.drafts_failed_with(UNAVAILABLE)
+    submitted = 0
+    for draft in drafts:
+        after = await registry.submit(draft.key, "repair")
+        submitted += after.status != "DRAFT"
+    return submitted

@@ -302,3 +302,19 @@ async def test_states_lost_to_a_broker_outage_are_published_by_the_repair(
     [state] = service.states()
     assert (state.status, state.version) == ("PENDING", created["version"])
     assert await sync.republish_pending(service.registry) == 0
+
+
+async def test_drafts_the_cloud_api_could_not_take_are_submitted_by_the_repair(
+    service: Service,
+) -> None:
+    service.meta.down = True
+    status, created = await service.call("POST", "/v1/templates", shipping())
+    assert status == 201 and created["status"] == "DRAFT"
+    assert created["last_error"].startswith("unavailable: ")
+    assert await sync.resubmit_unreached(service.registry) == 0  # still down
+    service.meta.down = False
+    assert await sync.resubmit_unreached(service.registry) == 1
+    assert await sync.resubmit_unreached(service.registry) == 0
+    one = "/v1/templates/{waba_id}/{name}/{language}"
+    _, got = await service.call("GET", one, waba_id=WABA, name="shipping_update", language="en_US")
+    assert got["status"] == "PENDING" and got["last_error"] is None
