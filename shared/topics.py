@@ -19,6 +19,7 @@ from shared.events.template_states import TemplateStateChanged
 from shared.events.templates import TemplateUpdateReported
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported, WebhookReceived
+from shared.events.windows import WindowChanged
 
 CONVERSATION_PARTITIONS = 12
 DAY_MS = 24 * 60 * 60 * 1000
@@ -141,6 +142,13 @@ TEMPLATE_STATES = TopicSpec(
     doc="The current state of every template-language and its send-time parameters (compacted).",
 )
 
+WINDOWS = TopicSpec(
+    "wagate.windows.v1",
+    WindowChanged,
+    "phone_number_id:wa_id",
+    doc="Customer service windows opening, about to close, and closed (policy's timers).",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_RAW,
     INBOUND_MESSAGES,
@@ -156,5 +164,6 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOK_ERRORS,
     WEBHOOKS_UNPARSED,
     CONSENT,
+    WINDOWS,
 )
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import faust
@@ -30,6 +31,7 @@ from shared.topics import (
     INTENTS,
     TEMPLATE_STATES,
     USER_PREFERENCES,
+    WINDOWS,
     TopicSpec,
 )
 
@@ -52,6 +54,7 @@ class Topics:
     template_states: faust.TopicT
     decisions: faust.TopicT
     dead_letters: faust.TopicT
+    windows: faust.TopicT
 
 
 TABLES: dict[str, TopicSpec] = {
@@ -112,6 +115,7 @@ def create_app(settings: PolicySettings) -> faust.App:
                 TEMPLATE_STATES,
                 DECISIONS,
                 DEAD_LETTERS,
+                WINDOWS,
             )
         )
     )
@@ -128,6 +132,9 @@ def create_app(settings: PolicySettings) -> faust.App:
     async def emit_decision(key: str, value: bytes) -> None:
         await topics.decisions.send(key=key.encode(), value=value)
 
+    async def emit_window(key: str, value: bytes) -> None:
+        await topics.windows.send(key=key.encode(), value=value)
+
     async def reroute(key: str, value: bytes) -> None:
         await topics.intents.send(key=key.encode(), value=value)
 
@@ -137,12 +144,20 @@ def create_app(settings: PolicySettings) -> faust.App:
         metrics=PolicyMetrics(registry),
         emit_decision=emit_decision,
         reroute_intent=reroute,
+        emit_window=emit_window,
         clock=utcnow,
         sealer=Sealer(settings.sealing_keys),
         stop_words=frozenset(w.casefold() for w in settings.stop_words),
         start_words=frozenset(w.casefold() for w in settings.start_words),
     )
     _add_agents(app, topics, handlers, settings.app_id)
+    lead = timedelta(seconds=settings.window_expiring_lead_s)
+
+    async def announce_windows() -> None:
+        await handlers.announce_due(lead, closed_within=timedelta(hours=1))
+
+    app.timer(interval=settings.window_scan_interval_s, name="announce_windows")(announce_windows)
+
     _add_pages(app, registry, handlers)
     return app
 
@@ -192,7 +207,10 @@ def _add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group:
     async def decide(intent: OutboundIntentSubmitted, event: Any) -> None:
         await handlers.on_intent(intent, event.key, event.value)
 
-    consume(topics.inbound, InboundMessageReceived, "track_windows", sync(handlers.on_inbound))
+    async def inbound(message: InboundMessageReceived, _: Any) -> None:
+        await handlers.on_inbound(message)
+
+    consume(topics.inbound, InboundMessageReceived, "track_windows", inbound)
     consume(topics.consent, ConsentChanged, "track_consent", sync(handlers.on_consent))
     consume(
         topics.preferences, UserPreferenceChanged, "track_preferences", sync(handlers.on_preference)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter
@@ -21,6 +21,7 @@ from shared.events.keys import conversation_key
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.template_states import TemplateStateChanged
 from shared.events.webhooks import InboundMessageReceived
+from shared.events.windows import WindowChanged
 
 log = logs.get(__name__)
 PRODUCER = "policy"
@@ -50,6 +51,12 @@ class PolicyMetrics:
         self.templates_updated = Counter(
             "wagate_policy_template_states_total", "Template states received.", registry=registry
         )
+        self.window_changes = Counter(
+            "wagate_policy_window_changes_total",
+            "Window changes announced.",
+            ["change"],
+            registry=registry,
+        )
         self.rerouted = Counter(
             "wagate_policy_intents_rerouted_total",
             "Intents produced with a key other than their conversation.",
@@ -72,12 +79,14 @@ class PolicyHandlers:
     metrics: PolicyMetrics
     emit_decision: Emit
     reroute_intent: Emit
+    emit_window: Emit
     clock: Callable[[], datetime]
     sealer: sealing.Sealer = field(
         default_factory=lambda: sealing.Sealer([sealing.DEVELOPMENT_KEY])
     )
     stop_words: frozenset[str] = DEFAULT_STOP_WORDS
     start_words: frozenset[str] = DEFAULT_START_WORDS
+    _announced: set[str] = field(default_factory=set)
 
     def window(self, key: str) -> WindowState | None:
         return _load(self.tables.windows, key, WindowState)
@@ -106,17 +115,53 @@ class PolicyHandlers:
             "opted_out_of_all": state.opted_out_of_all(),
         }
 
-    def on_inbound(self, message: InboundMessageReceived) -> None:
+    async def on_inbound(self, message: InboundMessageReceived) -> None:
         key = conversation_key(message.phone_number_id, message.wa_id)
-        updated = windows.observe(self.window(key), message)
+        before = self.window(key)
+        updated = windows.observe(before, message)
         if updated is not None:
             self.tables.windows[key] = updated.model_dump(mode="json")
             self.metrics.windows_updated.inc()
+            if windows.opened(before, updated, self.clock()):
+                await self._announce(key, message.phone_number_id, message.wa_id, updated, "opened")
         if message.message_type in ("text", "button"):
             word = message.text or str(message.content.get("text") or "")
             opted_in = consent.keyword(word, self.stop_words, self.start_words)
             if opted_in is not None:
                 self._consent(key, consent.MARKETING, opted_in, message.timestamp, "keyword")
+
+    async def announce_due(self, lead: timedelta, closed_within: timedelta) -> int:
+        """Announce the windows of this worker's partitions that are expiring or closed;
+        returns how many changes it announced (each at most once per process)."""
+        now = self.clock()
+        count = 0
+        for key, raw in list(self.tables.windows.items()):
+            state = WindowState.model_validate(raw)
+            for change in windows.due_changes(state, now, lead, closed_within):
+                phone_number_id, _, wa_id = str(key).partition(":")
+                count += await self._announce(key, phone_number_id, wa_id, state, change)
+        return count
+
+    async def _announce(
+        self, key: str, phone_number_id: str, wa_id: str, state: WindowState, change: str
+    ) -> int:
+        assert state.last_customer_message_at is not None and state.expires_at is not None
+        event_id = deterministic_id("window", key, change, state.expires_at.isoformat())
+        if event_id in self._announced:
+            return 0
+        event = WindowChanged(
+            event_id=event_id,
+            producer=PRODUCER,
+            phone_number_id=phone_number_id,
+            wa_id=wa_id,
+            change=change,
+            last_customer_message_at=state.last_customer_message_at,
+            expires_at=state.expires_at,
+        )
+        await self.emit_window(key, codec.encode(event))
+        self._announced.add(event_id)
+        self.metrics.window_changes.labels(change).inc()
+        return 1
 
     def on_consent(self, change: ConsentChanged) -> None:
         key = conversation_key(change.phone_number_id, change.customer)

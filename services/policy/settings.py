@@ -26,6 +26,10 @@ class PolicySettings(BaseSettings):
     window_safety_margin_s: int = Field(
         default=60, ge=0, description="Free-form sends stop this long before the window closes."
     )
+    window_expiring_lead_s: int = Field(
+        default=3600, ge=0, description="Announce `expiring` this long before a window closes."
+    )
+    window_scan_interval_s: float = Field(default=15.0, gt=0)
     session_timeout_s: float = Field(
         default=15.0, ge=6, description="How soon a dead worker's partitions move to another."
     )

@@ -69,3 +69,23 @@ def business_replied(state: WindowState, now: datetime) -> WindowState | None:
     if now >= state.referral_at + FEP_REPLY_WITHIN:
         return None
     return state.model_copy(update={"free_entry_until": now + FEP_LENGTH})
+
+
+def opened(before: WindowState | None, after: WindowState, now: datetime) -> bool:
+    """A customer message opened a window that was closed (or never open) at `now`."""
+    return after.is_open(now) and (before is None or not before.is_open(now))
+
+
+def due_changes(
+    state: WindowState, now: datetime, lead: timedelta, closed_within: timedelta
+) -> list[str]:
+    """Timer-driven changes due at `now`: `expiring` inside the lead time before the end,
+    `closed` once it ended (announced only for windows that closed within `closed_within`)."""
+    expires = state.expires_at
+    if expires is None:
+        return []
+    if expires - lead <= now < expires:
+        return ["expiring"]
+    if expires <= now < expires + closed_within:
+        return ["closed"]
+    return []

@@ -11,9 +11,14 @@ import uuid
 import aiohttp
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared import codec
 from shared.client import WagateClient
 from shared.events.intents import OutboundIntentSubmitted, TextContent
+from shared.events.windows import WindowChanged
+from shared.messaging import partitions_of
+from shared.topics import WINDOWS
 from tests.e2e.conftest import System
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -36,6 +41,21 @@ async def _wait_metric(system: System, service: str, name: str, at_least: float)
                 return
             await asyncio.sleep(0.2)
     pytest.fail(f"{service} metric {name} never reached {at_least}:\n{system.log_tail(service)}")
+
+
+async def _window_changes(system: System) -> list[WindowChanged]:
+    topic = system.kafka.topic(WINDOWS.name)
+    consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka.bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        consumer.assign(
+            [TopicPartition(topic, p) for p in await partitions_of(system.kafka, topic)]
+        )
+        await consumer.seek_to_beginning()
+        batches = await consumer.getmany(timeout_ms=3000)
+        return [codec.decode(WindowChanged, r.value) for rs in batches.values() for r in rs]
+    finally:
+        await consumer.stop()
 
 
 def _text(to: str, body: str) -> OutboundIntentSubmitted:

@@ -345,6 +345,7 @@ def test_authentication_codes_never_appear_in_clear_in_the_decision() -> None:
         metrics=PolicyMetrics(new_registry()),
         emit_decision=emit(),
         reroute_intent=emit(),
+        emit_window=emit(),
         clock=lambda: NOW,
     )
     intent = _intent(
