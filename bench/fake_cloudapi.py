@@ -26,6 +26,7 @@ class FakeCloudApi:
     accepted: Counter[str] = field(default_factory=Counter)  # callback data -> wamids given
     throttled: int = 0
     order: list[str] = field(default_factory=list)  # callback data in the order accepted
+    arrived: dict[str, float] = field(default_factory=dict)  # callback data -> monotonic
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     tokens_refused: set[str] = field(default_factory=set)
     wamids: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -67,6 +68,7 @@ class FakeCloudApi:
         body: dict[str, Any] = await request.json()
         callback = str(body.get("biz_opaque_callback_data", ""))
         self.seen[callback] += 1
+        self.arrived.setdefault(callback, time.monotonic())
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")

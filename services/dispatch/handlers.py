@@ -32,6 +32,7 @@ from shared.events.webhooks import MessageStatusReported
 
 log = logs.get(__name__)
 Record: TypeAlias = ConsumerRecord  # of bytes keys and values
+STATUS_TRIES = 5
 
 
 class Scheduler(Protocol):
@@ -196,26 +197,36 @@ class Dispatcher:
             )
 
     async def on_status(self, status: MessageStatusReported, _: Record) -> None:
-        row = None
-        if status.biz_opaque_callback_data:
-            row = await self.ledger.get(status.biz_opaque_callback_data)
-        if row is None:
-            row = await self.ledger.by_wamid(status.message_id)
-        if row is None:  # not sent by wagate, or its wamid is not recorded yet
+        if not await self._settle_status(status, by_callback=True):
+            # not sent by wagate, or its wamid is not recorded yet: kept for when it is
             await self.ledger.keep_status(
                 status.message_id, status.status, codec.encode(status).decode()
             )
-            return
-        await self._apply(status, row)
 
-    async def _apply(self, status: MessageStatusReported, row: LedgerRow) -> None:
+    async def _settle_status(self, status: MessageStatusReported, *, by_callback: bool) -> bool:
+        """Apply the status to its intent; False when no intent is known for it. A race with
+        a send or the settler is resolved by reading the intent again."""
+        for _ in range(STATUS_TRIES):
+            row = None
+            if by_callback and status.biz_opaque_callback_data:
+                row = await self.ledger.get(status.biz_opaque_callback_data)
+            if row is None:
+                row = await self.ledger.by_wamid(status.message_id)
+            if row is None:
+                return False
+            if await self._apply(status, row):
+                return True
+        raise RetryableError("the intent kept changing while applying a status")
+
+    async def _apply(self, status: MessageStatusReported, row: LedgerRow) -> bool:
+        """Move the intent forward by the status; False when the intent changed meanwhile."""
         wamid = status.message_id
         if row.wamid is not None and row.wamid != wamid:
             self.metrics.duplicates.inc()
             log.warning("a second wamid for one intent", intent_id=row.intent_id)
         new_state = outcomes.advance(row.state, status.status)
         if new_state is None:
-            return
+            return True
         moved = await self.ledger.record(
             row.intent_id,
             new_state,
@@ -224,7 +235,7 @@ class Dispatcher:
             error={"errors": [e.model_dump() for e in status.errors]} if status.errors else None,
         )
         if moved is None:
-            raise RetryableError("the intent changed while applying a status; reading again")
+            return False
         await self.reporter.update(
             status, moved, new_state, wamid=wamid, errors=status.errors,
             reasons=[str(e.code) for e in status.errors],
@@ -233,14 +244,20 @@ class Dispatcher:
             e.code == attempts.MARKETING_OPT_OUT for e in status.errors
         ):
             await self.reporter.opted_out(status, moved)
+        return True
 
     async def _apply_early(self, wamid: str | None) -> None:
+        """Statuses that came before the wamid was recorded; kept again if they cannot apply."""
         if wamid is None:
             return
         for body in await self.ledger.take_statuses(wamid):
-            row = await self.ledger.by_wamid(wamid)
-            if row is not None:
-                await self._apply(codec.decode(MessageStatusReported, body.encode()), row)
+            status = codec.decode(MessageStatusReported, body.encode())
+            try:
+                applied = await self._settle_status(status, by_callback=False)
+            except RetryableError:
+                applied = False
+            if not applied:
+                await self.ledger.keep_status(wamid, status.status, body)
 
 
 def _seconds(at: datetime | None, now: datetime) -> float:

@@ -46,11 +46,15 @@ class Meta:
 
     async def report_statuses(self) -> None:
         while True:
-            for callback, wamids in list(self.api.wamids.items()):
-                for wamid in wamids:
-                    if wamid not in self.reported:
-                        self.reported.add(wamid)
-                        await self.publisher.publish(STATUSES, _delivered(callback, wamid), None)
+            batch = [
+                (STATUSES, _delivered(callback, wamid), None)
+                for callback, wamids in list(self.api.wamids.items())
+                for wamid in wamids
+                if wamid not in self.reported
+            ]
+            self.reported.update(event.message_id for _, event, _ in batch)
+            if batch:
+                await self.publisher.publish_many(batch)
             await asyncio.sleep(0.05)
 
 
@@ -93,7 +97,7 @@ def _dispatch(
         "DISPATCH_RATES__DEFAULT_MPS": "150",
         "DISPATCH_SETTLE__INTERVAL_S": "0.5",
         "DISPATCH_SETTLE__SENDING_GRACE_S": "0.5",
-        "DISPATCH_SETTLE__UNKNOWN_WAIT_S": "10",
+        "DISPATCH_SETTLE__UNKNOWN_WAIT_S": "30",  # statuses lag on a loaded machine
         "DISPATCH_LOG__JSON_FORMAT": "true",
     }
     with log.open("ab") as out:
@@ -187,7 +191,8 @@ async def test_killed_mid_stream_dispatch_resumes_without_loss_or_duplicates(
             assert second.wait(timeout=30) == 0, log.read_text()[-3000:]
     assert {i: s for i, s in states.items() if s != "delivered"} == {}
     assert meta.api.throttled == 0
-    assert [i for i in ids if meta.api.accepted[i] != 1] == []  # none lost, none twice
+    twice = {i: meta.api.accepted[i] for i in ids if meta.api.accepted[i] != 1}
+    assert twice == {}, log.read_text()[-3000:]  # none lost, none sent twice
     updates = await _updates(kafka_settings, time.monotonic() + 60)
     ended = {
         i: {s: len(e) for s, e in updates[i].items() if s in ("delivered", "failed")} for i in ids
