@@ -128,6 +128,10 @@ class NumberSender:
             await self._sleep(None if due is None else max(due - now, 0.0))
             return
         await self._slots.acquire()
+        if self._stopping:  # stopped while waiting for a slot: it stays queued in the ledger
+            self._slots.release()
+            self._backpressure.released(item.source)
+            return
         self.bucket.try_take(now)
         self.pairs.try_take(item.recipient, now)
         self._probing = circuit.state is CircuitState.HALF_OPEN
