@@ -3,7 +3,9 @@ a local fake Cloud API."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -170,3 +172,18 @@ async def test_the_pair_rate_spaces_one_customer_and_not_the_others(
     arrived = rig.api.arrived
     assert arrived["c-2"] - arrived["c-1"] >= 0.45
     assert arrived["d-1"] - arrived["c-1"] < 0.2
+
+
+async def test_an_unknown_send_past_its_time_fails_as_not_sent_and_is_dead_lettered(
+    rig: Rig,
+) -> None:
+    rig.api.fail("gone", ("hang", 1.0))
+    await rig.decide(approved("gone", not_after=utcnow() + timedelta(seconds=0.5)))
+    await rig.wait_for(lambda: rig.states("gone") == ["unknown"])
+    await asyncio.sleep(0.5)  # not_after passes with no status
+    await rig.settler.settle_once()
+    assert rig.states("gone") == ["unknown", "failed"]
+    assert rig.published.updates("gone")[-1].reasons == ["NOT_SENT"]
+    letters = [h for t, _, _, h in rig.published.events if t == "wagate.deadletter.v1"]
+    assert [h["wagate-intent-id"] for h in letters] == [b"gone"]
+    assert rig.api.seen["gone"] == 1
