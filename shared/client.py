@@ -9,14 +9,14 @@ from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from shared import codec
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import deterministic_id
 from shared.events.intents import OutboundIntentSubmitted
 from shared.events.keys import conversation_key
-from shared.messaging import Publisher, make_producer, partitions_of
+from shared.messaging import Publisher, make_producer, make_reader, partitions_of
 from shared.settings import KafkaSettings
 from shared.topics import DELIVERY, INTENTS
 
@@ -113,9 +113,7 @@ class DeliveryFollower:
         self._wanted = intent_ids
         self._metadata = metadata
         self._from_beginning = from_beginning
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False
-        )
+        self._consumer = make_reader(settings)
 
     async def __aenter__(self) -> Self:
         consumer = self._consumer

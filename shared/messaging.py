@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from shared import codec, logs
 from shared.errors import PermanentError, RetryableError
@@ -24,21 +25,45 @@ log = logs.get(__name__)
 _TOPIC_ALREADY_EXISTS = 36
 
 
-def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
+def connection_options(settings: KafkaSettings) -> dict[str, Any]:
+    """What every Kafka client needs to reach the cluster: servers, TLS, SASL."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap,
+        "security_protocol": settings.security_protocol,
+    }
+    if settings.security_protocol in ("SSL", "SASL_SSL"):
+        options["ssl_context"] = create_ssl_context(cafile=settings.ssl_cafile)
+    if settings.security_protocol.startswith("SASL"):
+        if not settings.sasl_mechanism or not settings.sasl_username or not settings.sasl_password:
+            raise ValueError("SASL needs sasl_mechanism, sasl_username and sasl_password")
+        options["sasl_mechanism"] = settings.sasl_mechanism
+        options["sasl_plain_username"] = settings.sasl_username
+        options["sasl_plain_password"] = settings.sasl_password.get_secret_value()
+    return options
+
+
+def make_reader(settings: KafkaSettings) -> AIOKafkaConsumer:
+    """A consumer outside any group, for reading topics by explicit assignment."""
+    return AIOKafkaConsumer(**connection_options(settings), group_id=None, enable_auto_commit=False)
+
+
+def make_producer(settings: KafkaSettings, client_id: str, **tuning: Any) -> AIOKafkaProducer:
+    """acks=all and idempotent, always; `tuning` adds options such as compression."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap,
+        **connection_options(settings),
         client_id=f"{settings.client_id}-{client_id}",
         acks="all",
         enable_idempotence=True,
         linger_ms=settings.linger_ms,
         request_timeout_ms=settings.request_timeout_ms,
+        **tuning,
     )
 
 
 def make_consumer(settings: KafkaSettings, group: str, topics: Iterable[str]) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=settings.bootstrap,
+        **connection_options(settings),
         client_id=f"{settings.client_id}-{group}",
         group_id=group,
         enable_auto_commit=False,
@@ -50,7 +75,7 @@ def make_consumer(settings: KafkaSettings, group: str, topics: Iterable[str]) ->
 
 async def ensure_topics(settings: KafkaSettings, specs: Sequence[TopicSpec]) -> list[str]:
     """Create the topics that do not exist yet; returns the names it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="wagate-admin")
+    admin = AIOKafkaAdminClient(**connection_options(settings), client_id="wagate-admin")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -75,7 +100,7 @@ async def ensure_topics(settings: KafkaSettings, specs: Sequence[TopicSpec]) -> 
 
 async def partitions_of(settings: KafkaSettings, topic: str) -> list[int]:
     """The partition ids of `topic`; raises LookupError when it does not exist."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id="wagate-admin")
+    admin = AIOKafkaAdminClient(**connection_options(settings), client_id="wagate-admin")
     await admin.start()
     try:
         described = await admin.describe_topics([topic])

@@ -13,6 +13,11 @@ class Group(BaseModel):
 
 class KafkaSettings(Group):
     bootstrap: str = "localhost:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = Field(default=None, description="CA bundle to verify the brokers.")
     client_id: str = "wagate"
     request_timeout_ms: int = 30_000
     linger_ms: int = 5

@@ -16,7 +16,7 @@ from services.ingest.telemetry import IngestMetrics
 from services.ingest.web import INTAKE, add_routes
 from shared import db, http, logs, runtime
 from shared.errors import RetryableError
-from shared.messaging import Publisher, ensure_topics
+from shared.messaging import Publisher, ensure_topics, make_producer
 from shared.metrics import new_registry
 from shared.topics import ALL_TOPICS
 
@@ -27,14 +27,9 @@ log = logs.get(__name__)
 def make_journal_producer(settings: IngestSettings) -> AIOKafkaProducer:
     """acks=all and idempotent like every producer, plus gzip and a request size that fits
     Meta's largest bodies (3 MB): a journal record must never be too large to keep."""
-    kafka = settings.kafka
-    return AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap,
-        client_id=f"{kafka.client_id}-ingest",
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=kafka.linger_ms,
-        request_timeout_ms=kafka.request_timeout_ms,
+    return make_producer(
+        settings.kafka,
+        "ingest",
         compression_type="gzip",
         max_request_size=settings.max_body_bytes + 256 * 1024,
     )

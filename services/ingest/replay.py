@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 
 from services.ingest.messages import Emit
 from services.ingest.normalize import normalize
@@ -21,7 +21,7 @@ from services.ingest.verify import parse_body
 from shared import codec, logs
 from shared.errors import DecodeError
 from shared.events.webhooks import WebhookReceived
-from shared.messaging import Publisher, make_producer, partitions_of
+from shared.messaging import Publisher, make_producer, make_reader, partitions_of
 from shared.settings import KafkaSettings
 from shared.topics import WEBHOOKS_RAW
 
@@ -103,9 +103,7 @@ async def _journal(
 ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
     """The raw topic's records from `since` (by record time) until `until` or its end."""
     topic = settings.topic(WEBHOOKS_RAW.name)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False
-    )
+    consumer = make_reader(settings)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in await partitions_of(settings, topic)]

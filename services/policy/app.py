@@ -20,8 +20,10 @@ from shared.events.intents import OutboundIntentSubmitted
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.template_states import TemplateStateChanged
 from shared.events.webhooks import InboundMessageReceived
+from shared.messaging import connection_options
 from shared.metrics import new_registry
 from shared.sealing import Sealer
+from shared.settings import KafkaSettings
 from shared.topics import (
     CONSENT,
     CONVERSATION_PARTITIONS,
@@ -43,6 +45,20 @@ _PROMETHEUS_TEXT = "text/plain; version=0.0.4"
 
 def _broker_url(bootstrap: str) -> str:
     return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(","))
+
+
+def _credentials(kafka: KafkaSettings) -> faust.SASLCredentials | faust.SSLCredentials | None:
+    options = connection_options(kafka)  # validates the combination once for every client
+    if kafka.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=options["sasl_plain_username"],
+            password=options["sasl_plain_password"],
+            mechanism=options["sasl_mechanism"],
+            ssl_context=options.get("ssl_context"),
+        )
+    if kafka.security_protocol == "SSL":
+        return faust.SSLCredentials(options["ssl_context"])
+    return None
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,7 @@ def create_app(settings: PolicySettings) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=_broker_url(settings.kafka.bootstrap),
+        broker_credentials=_credentials(settings.kafka),
         store="memory://",
         datadir=str(settings.data_dir),
         topic_partitions=CONVERSATION_PARTITIONS,

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from shared.messaging import partitions_of
+from shared.messaging import make_reader, partitions_of
 from shared.settings import KafkaSettings
 from shared.topics import ALL_TOPICS, BY_NAME
 
@@ -105,9 +105,7 @@ async def _tail(
     timeout_s: float,
     wanted: Match,
 ) -> None:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap, group_id=None, enable_auto_commit=False
-    )
+    consumer = make_reader(settings)
     await consumer.start()
     try:
         try:
