@@ -39,6 +39,8 @@ fi
 "$ROOT/deploy/local/infra.sh" up
 export PATH=$BIN:$PATH PYTHONUNBUFFERED=1
 export POLICY_DATA_DIR=$LOCAL/policy
+# the starter templates, created in the sandbox's account at start
+export TEMPLATES_SEED_WABA_ID=${TEMPLATES_SEED_WABA_ID:-100000000000001}
 "$BIN/wagate" topics create
 
 cat <<INFO

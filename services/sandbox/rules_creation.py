@@ -100,12 +100,24 @@ def _check_component(category: str, kind: str, component: dict[str, Any]) -> Met
             return None
     if category == "AUTHENTICATION" and kind == "BODY":
         return None
+    if category == "AUTHENTICATION" and kind == "FOOTER":
+        return _check_auth_footer(component)
     text = component.get("text")
     if not isinstance(text, str) or not text.strip():
         return codes.missing_parameter(f"{kind}.text is required")
     if len(text) > LIMITS[kind]:
         return too_long(f"{kind}.text", LIMITS[kind])
     return _check_text_variables(kind, text, component)
+
+
+def _check_auth_footer(component: dict[str, Any]) -> MetaError | None:
+    """An authentication footer is Meta's fixed expiry line: no text, only the minutes (§2.6)."""
+    minutes = component.get("code_expiration_minutes")
+    if minutes is None:
+        return None
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 90:
+        return codes.invalid_parameter("code_expiration_minutes must be 1 to 90")
+    return None
 
 
 def _check_text_variables(kind: str, text: str, component: dict[str, Any]) -> MetaError | None:

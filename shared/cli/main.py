@@ -12,7 +12,15 @@ from typing import Any, TypeVar
 import click
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
-from shared.cli import replay_cmd, sandbox_cmd, send_cmd, tail_cmd, topics_cmd, window_cmd
+from shared.cli import (
+    replay_cmd,
+    sandbox_cmd,
+    send_cmd,
+    tail_cmd,
+    templates_cmd,
+    topics_cmd,
+    window_cmd,
+)
 from shared.runtime import EXIT_UNAVAILABLE
 from shared.settings import KafkaSettings
 
@@ -57,3 +65,4 @@ main.add_command(sandbox_cmd.sandbox)
 main.add_command(topics_cmd.topics)
 main.add_command(replay_cmd.replay)
 main.add_command(window_cmd.window)
+main.add_command(templates_cmd.templates)

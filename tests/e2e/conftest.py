@@ -84,6 +84,8 @@ def _env(system: System, run_id: str, tmp: Path) -> dict[str, str]:
     env["DISPATCH_POSTGRES__URL"] = system.database_url
     env["TEMPLATES_POSTGRES__URL"] = system.database_url
     env["INGEST_POSTGRES__URL"] = system.database_url
+    env["TEMPLATES_CLOUD_API__BASE_URL"] = system.url("sandbox")
+    env["TEMPLATES_GROUP"] = f"wagate-templates-{run_id}"
     return env
 
 

@@ -327,3 +327,21 @@ def test_a_reserved_name_cannot_be_reused() -> None:
     assert check_creation(_request(), [], 0, reserved={"other"}) is None
     error = check_creation(_request(), [], 0, reserved={"order_update"})
     assert error is not None and error.code == 100 and "30 days" in str(error.details)
+
+
+@pytest.mark.parametrize(
+    ("footer", "ok"),
+    [
+        pytest.param({"type": "FOOTER", "code_expiration_minutes": 10}, True, id="expiry"),
+        pytest.param({"type": "FOOTER", "code_expiration_minutes": 1}, True, id="one-minute"),
+        pytest.param({"type": "FOOTER", "code_expiration_minutes": 90}, True, id="ninety"),
+        pytest.param({"type": "FOOTER"}, True, id="no-expiry"),
+        pytest.param({"type": "FOOTER", "code_expiration_minutes": 91}, False, id="too-long"),
+        pytest.param({"type": "FOOTER", "code_expiration_minutes": 0}, False, id="zero"),
+        pytest.param({"type": "FOOTER", "code_expiration_minutes": "10"}, False, id="string"),
+    ],
+)
+def test_an_authentication_footer_carries_only_the_expiry(footer: dict[str, Any], ok: bool) -> None:
+    request_body = _request(OTP_BODY, footer, _buttons(OTP), category="AUTHENTICATION")
+    error = check_creation(request_body, [], 0)
+    assert (error is None) is ok, error

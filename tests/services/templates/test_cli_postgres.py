@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from services.templates.cli import templates
+from shared.cli.templates_cmd import templates
 from services.templates.starter import FOLDER
 from tests.services.templates.conftest import KEY, WABA, Service
 

@@ -1,5 +1,5 @@
 """`wagate templates ...`: author, check, submit and inspect templates through the templates
-service's HTTP API. Self-contained (click and aiohttp only) so `shared/cli` can mount it."""
+service's HTTP API (click and aiohttp only)."""
 
 from __future__ import annotations
 
