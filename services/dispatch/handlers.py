@@ -62,6 +62,8 @@ class Dispatcher:
             intent.intent_id, intent.phone_number_id, intent.to, intent.metadata, "queued", body,
             intent.priority, intent.not_after,
         )  # fmt: skip
+        if decision.outcome == "deferred":
+            return  # policy holds it and decides again at its release time
         if decision.outcome != "approved":
             row, fresh = await self.ledger.claim(replace(new, state="rejected"))
             if fresh:

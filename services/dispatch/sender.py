@@ -89,7 +89,7 @@ class NumberSender:
         self._wake.set()
 
     async def _sleep(self, seconds: float | None) -> None:
-        self._wake.clear()
+        """Wait `seconds` (None: until woken); a submit since the step began wakes it at once."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
@@ -104,6 +104,7 @@ class NumberSender:
                 await asyncio.wait(self._tasks)
 
     async def _step(self, now: float) -> None:
+        self._wake.clear()  # before looking, so nothing submitted from here on is missed
         circuit = self.circuit
         if circuit.state is CircuitState.OPEN:
             wait = circuit.reopens_in(now)
@@ -178,7 +179,8 @@ class NumberSender:
                 self.circuit.inconclusive(now)
         if result.action == "hold":
             self._probing = False
-            self.circuit.refused(now)
+            if self.circuit.state is not CircuitState.OPEN:  # other sends in flight said so too
+                self.circuit.refused(now)
             self._metrics.circuit.labels(self.phone_number_id).set(1)
             log.warning(
                 "credentials refused; holding the number",

@@ -116,23 +116,27 @@ async def _states(database: str) -> dict[str, str]:
     return {r["intent_id"]: r["state"] for r in rows}
 
 
-async def _updates(kafka: KafkaSettings, until: float) -> dict[str, dict[str, set[str]]]:
-    """intent -> state -> distinct event ids, read from the delivery topic."""
+async def _updates(
+    kafka: KafkaSettings, ids: list[str], timeout_s: float
+) -> dict[str, dict[str, set[str]]]:
+    """intent -> state -> distinct event ids, read from the delivery topic until every intent
+    has ended (or the time is up), then a little longer to catch any second ending."""
     consumer = AIOKafkaConsumer(
         kafka.topic(DELIVERY.name), bootstrap_servers=kafka.bootstrap,
         auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
     )  # fmt: skip
     await consumer.start()
     seen: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    deadline = time.monotonic() + timeout_s
+    quiet_until: float | None = None
     try:
-        while time.monotonic() < until:
-            batch = await consumer.getmany(timeout_ms=500)
-            if not batch:
-                break
-            for records in batch.values():
+        while time.monotonic() < min(deadline, quiet_until or deadline):
+            for records in (await consumer.getmany(timeout_ms=300)).values():
                 for record in records:
                     update = codec.decode(DeliveryUpdated, record.value)
                     seen[update.intent_id][update.state].add(update.event_id)
+            if quiet_until is None and all(seen[i]["delivered"] for i in ids):
+                quiet_until = time.monotonic() + 2
     finally:
         await consumer.stop()
     return seen
@@ -193,7 +197,7 @@ async def test_killed_mid_stream_dispatch_resumes_without_loss_or_duplicates(
     assert meta.api.throttled == 0
     twice = {i: meta.api.accepted[i] for i in ids if meta.api.accepted[i] != 1}
     assert twice == {}, log.read_text()[-3000:]  # none lost, none sent twice
-    updates = await _updates(kafka_settings, time.monotonic() + 60)
+    updates = await _updates(kafka_settings, ids, 60)
     ended = {
         i: {s: len(e) for s, e in updates[i].items() if s in ("delivered", "failed")} for i in ids
     }
