@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import faust
 from prometheus_client import CollectorRegistry, generate_latest
 
+from services.policy.deferrals import RELEASED_HEADER
 from services.policy.handlers import PolicyHandlers, PolicyMetrics, Tables
 from services.policy.settings import PolicySettings
 from shared import codec, logs
@@ -78,6 +79,7 @@ TABLES: dict[str, TopicSpec] = {
     "consent": INTENTS,
     "marketing": INTENTS,
     "templates": TEMPLATE_STATES,
+    "deferred": INTENTS,
 }
 
 
@@ -152,6 +154,9 @@ def create_app(settings: PolicySettings) -> faust.App:
     async def emit_window(key: str, value: bytes) -> None:
         await topics.windows.send(key=key.encode(), value=value)
 
+    async def release(key: str, value: bytes) -> None:
+        await topics.intents.send(key=key.encode(), value=value, headers=[(RELEASED_HEADER, b"1")])
+
     async def reroute(key: str, value: bytes) -> None:
         await topics.intents.send(key=key.encode(), value=value)
 
@@ -162,6 +167,7 @@ def create_app(settings: PolicySettings) -> faust.App:
         emit_decision=emit_decision,
         reroute_intent=reroute,
         emit_window=emit_window,
+        release_intent=release,
         clock=utcnow,
         sealer=Sealer(settings.sealing_keys),
         stop_words=frozenset(w.casefold() for w in settings.stop_words),
@@ -172,6 +178,7 @@ def create_app(settings: PolicySettings) -> faust.App:
 
     async def announce_windows() -> None:
         await handlers.announce_due(lead, closed_within=timedelta(hours=1))
+        await handlers.deferrals.release_due(utcnow())
 
     app.timer(interval=settings.window_scan_interval_s, name="announce_windows")(announce_windows)
 
@@ -222,7 +229,8 @@ def _add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group:
         return handle
 
     async def decide(intent: OutboundIntentSubmitted, event: Any) -> None:
-        await handlers.on_intent(intent, event.key, event.value)
+        released = _header(event.headers, RELEASED_HEADER) is not None
+        await handlers.on_intent(intent, event.key, event.value, released=released)
 
     async def inbound(message: InboundMessageReceived, _: Any) -> None:
         await handlers.on_inbound(message)
@@ -239,6 +247,15 @@ def _add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group:
         sync(handlers.on_template_state),
     )
     consume(topics.intents, OutboundIntentSubmitted, "decide_intents", decide)
+
+
+def _header(headers: Any, name: str) -> bytes | None:
+    """A record header's value; faust hands headers as a mapping or as (name, value) pairs."""
+    items = headers.items() if isinstance(headers, dict) else (headers or [])
+    for key, value in items:
+        if key == name:
+            return bytes(value)
+    return None
 
 
 def _add_pages(app: faust.App, registry: CollectorRegistry, handlers: PolicyHandlers) -> None:

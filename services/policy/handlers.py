@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from services.policy import caps, consent, rules, windows
 from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, ConsentState
+from services.policy.deferrals import Deferrals
 from services.policy.windows import WindowState
 from shared import codec, logs, sealing
 from shared.events.consent import ConsentChanged
@@ -70,6 +71,7 @@ class Tables:
     consent: MutableMapping[str, Any]
     marketing: MutableMapping[str, Any]
     templates: MutableMapping[str, Any]  # global: every worker holds every template
+    deferred: MutableMapping[str, Any]
 
 
 @dataclass
@@ -80,6 +82,7 @@ class PolicyHandlers:
     emit_decision: Emit
     reroute_intent: Emit
     emit_window: Emit
+    release_intent: Emit
     clock: Callable[[], datetime]
     sealer: sealing.Sealer = field(
         default_factory=lambda: sealing.Sealer([sealing.DEVELOPMENT_KEY])
@@ -87,6 +90,10 @@ class PolicyHandlers:
     stop_words: frozenset[str] = DEFAULT_STOP_WORDS
     start_words: frozenset[str] = DEFAULT_START_WORDS
     _announced: set[str] = field(default_factory=set)
+    deferrals: Deferrals = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.deferrals = Deferrals(self.tables.deferred, self.release_intent)
 
     def window(self, key: str) -> WindowState | None:
         return _load(self.tables.windows, key, WindowState)
@@ -190,7 +197,11 @@ class PolicyHandlers:
         return _load(self.tables.templates, key, TemplateStateChanged)
 
     async def on_intent(
-        self, intent: OutboundIntentSubmitted, record_key: bytes | None, raw: bytes
+        self,
+        intent: OutboundIntentSubmitted,
+        record_key: bytes | None,
+        raw: bytes,
+        released: bool = False,
     ) -> None:
         key = conversation_key(intent.phone_number_id, intent.to)
         if record_key != key.encode():
@@ -199,6 +210,12 @@ class PolicyHandlers:
             self.metrics.rerouted.inc()
             await self.reroute_intent(key, raw)
             return
+        decision_id = deterministic_id("decision", intent.intent_id)
+        if released:
+            release_at = self.deferrals.take(key, intent.intent_id)
+            if release_at is None:
+                return  # released before: decided then
+            decision_id = deterministic_id("decision", intent.intent_id, "released", release_at)
         now = self.clock()
         facts = rules.Facts(
             window=self.window(key),
@@ -209,9 +226,11 @@ class PolicyHandlers:
         verdict = rules.decide(intent, facts, now, self.config)
         if verdict.outcome == "approved":
             self._remember_approval(key, facts, verdict, now)
+        elif verdict.outcome == "deferred" and verdict.valid_until is not None:
+            self.deferrals.hold(key, intent.intent_id, verdict.valid_until, raw)
         shown, sealed = self._redacted(verdict.send or intent, verdict)
         decision = PolicyDecisionMade(
-            **intent.caused(event_id=deterministic_id("decision", intent.intent_id)),
+            **intent.caused(event_id=decision_id),
             producer=PRODUCER,
             intent=shown,
             sealed=sealed,

@@ -11,9 +11,11 @@ from typing import Any
 from services.policy import template_check
 from services.policy.caps import Caps, MarketingLog, blocked_until
 from services.policy.consent import ConsentState
+from services.policy.quiet import QuietHours, quiet_until, zones_for
 from services.policy.windows import WindowState
 from shared.events.decisions import Outcome, WindowSnapshot
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
+from shared.events.keys import normalize_wa_id
 
 WINDOW_CLOSED = "WINDOW_CLOSED"
 EXPIRED = "INTENT_EXPIRED"
@@ -21,6 +23,7 @@ OPTED_OUT = "OPTED_OUT"
 MARKETING_NO_OPT_IN = "MARKETING_NO_OPT_IN"
 MARKETING_OPTED_OUT = "MARKETING_OPTED_OUT"
 MARKETING_CAP = "MARKETING_FREQUENCY_CAP"
+QUIET_HOURS = "QUIET_HOURS"
 FALLBACK_TEMPLATE = "FALLBACK_TEMPLATE"
 TEMPLATE_UNKNOWN = template_check.TEMPLATE_UNKNOWN
 
@@ -31,6 +34,7 @@ class PolicyConfig:
     caps: Caps = field(default_factory=Caps)
     waba_ids: dict[str, str] = field(default_factory=dict)  # phone_number_id -> WABA id
     default_waba_id: str = ""
+    quiet_hours: QuietHours | None = None  # for marketing, in the customer's time zone
 
     def waba_for(self, phone_number_id: str) -> str:
         return self.waba_ids.get(phone_number_id, self.default_waba_id)
@@ -110,7 +114,7 @@ def _free_form(
         )
     marketing = intent.category == "marketing"
     if marketing:
-        refused = _marketing_refusal(facts, now, config, need_opt_in=False, snap=snap)
+        refused = _marketing_refusal(intent.to, facts, now, config, need_opt_in=False, snap=snap)
         if refused is not None:
             return refused
     valid_until = min(usable_until, intent.not_after) if intent.not_after else usable_until
@@ -148,7 +152,7 @@ def _template(
     category = checked.state.category.upper()
     marketing = category == "MARKETING"
     if marketing:
-        refused = _marketing_refusal(facts, now, config, need_opt_in=True, snap=snap)
+        refused = _marketing_refusal(intent.to, facts, now, config, need_opt_in=True, snap=snap)
         if refused is not None:
             return refused
     send = intent.model_copy(update={"content": checked.content, "fallback_template": None})
@@ -180,7 +184,13 @@ def is_sensitive(category: str | None) -> Callable[[dict[str, Any], dict[str, An
 
 
 def _marketing_refusal(
-    facts: Facts, now: datetime, config: PolicyConfig, *, need_opt_in: bool, snap: WindowSnapshot
+    to: str,
+    facts: Facts,
+    now: datetime,
+    config: PolicyConfig,
+    *,
+    need_opt_in: bool,
+    snap: WindowSnapshot,
 ) -> Verdict | None:
     consent = facts.consent
     opinion = consent.marketing if consent else None
@@ -207,6 +217,16 @@ def _marketing_refusal(
             f"week) is reached until {until.isoformat()}",
             snap,
         )
+    if config.quiet_hours is not None:
+        quiet_end = quiet_until(zones_for(normalize_wa_id(to)), now, config.quiet_hours)
+        if quiet_end is not None:
+            return Verdict(
+                "deferred",
+                [QUIET_HOURS],
+                f"quiet hours for the customer until {quiet_end.isoformat()}",
+                snap,
+                valid_until=quiet_end,
+            )
     return None
 
 

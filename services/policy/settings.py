@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.policy.caps import Caps
 from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS
+from services.policy.quiet import QuietHours
 from services.policy.rules import PolicyConfig
 from shared.sealing import DEVELOPMENT_KEY
 from shared.settings import HttpSettings, KafkaSettings, LogSettings
@@ -43,6 +44,11 @@ class PolicySettings(BaseSettings):
     default_waba_id: str = Field(
         default="100000000000001", description="The WABA of numbers not listed in waba_ids."
     )
+    quiet_hours: str | None = Field(
+        default=None,
+        description="Local START-END (e.g. 21:00-08:00) when marketing waits, in the customer's "
+        "time zone derived from their number; unset: no quiet hours.",
+    )
     sealing_keys: list[SecretStr] = Field(
         default_factory=lambda: [DEVELOPMENT_KEY],
         description="Fernet keys sealing sensitive parameters for dispatch (first seals; "
@@ -57,4 +63,5 @@ class PolicySettings(BaseSettings):
             caps=Caps(per_day=self.marketing_per_day, per_week=self.marketing_per_week),
             waba_ids=dict(self.waba_ids),
             default_waba_id=self.default_waba_id,
+            quiet_hours=QuietHours.parse(self.quiet_hours) if self.quiet_hours else None,
         )

@@ -339,13 +339,18 @@ def test_authentication_codes_never_appear_in_clear_in_the_decision() -> None:
 
     handlers = PolicyHandlers(
         tables=Tables(
-            windows={}, consent={}, marketing={}, templates={otp.key: otp.model_dump(mode="json")}
+            windows={},
+            consent={},
+            marketing={},
+            templates={otp.key: otp.model_dump(mode="json")},
+            deferred={},
         ),
         config=CONFIG,
         metrics=PolicyMetrics(new_registry()),
         emit_decision=emit(),
         reroute_intent=emit(),
         emit_window=emit(),
+        release_intent=emit(),
         clock=lambda: NOW,
     )
     intent = _intent(

@@ -62,12 +62,13 @@ def _handlers(clock: list[datetime]) -> tuple[PolicyHandlers, list[WindowChanged
         return send
 
     handlers = PolicyHandlers(
-        tables=Tables(windows={}, consent={}, marketing={}, templates={}),
+        tables=Tables(windows={}, consent={}, marketing={}, templates={}, deferred={}),
         config=PolicyConfig(),
         metrics=PolicyMetrics(new_registry()),
         emit_decision=emit(None),
         reroute_intent=emit(None),
         emit_window=emit(announced),
+        release_intent=emit(None),
         clock=lambda: clock[0],
     )
     return handlers, announced
