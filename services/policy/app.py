@@ -80,6 +80,8 @@ TABLES: dict[str, TopicSpec] = {
     "marketing": INTENTS,
     "templates": TEMPLATE_STATES,
     "deferred": INTENTS,
+    "reach": INTENTS,
+    "limits": INTENTS,
 }
 
 
@@ -230,7 +232,9 @@ def _add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group:
 
     async def decide(intent: OutboundIntentSubmitted, event: Any) -> None:
         released = _header(event.headers, RELEASED_HEADER) is not None
-        await handlers.on_intent(intent, event.key, event.value, released=released)
+        await handlers.on_intent(
+            intent, event.key, event.value, released=released, partition=event.message.partition
+        )
 
     async def inbound(message: InboundMessageReceived, _: Any) -> None:
         await handlers.on_inbound(message)

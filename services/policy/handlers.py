@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter
 
-from services.policy import caps, consent, rules, windows
+from services.policy import caps, consent, rules, tiers, windows
 from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, ConsentState
 from services.policy.deferrals import Deferrals
 from services.policy.windows import WindowState
@@ -72,6 +72,8 @@ class Tables:
     marketing: MutableMapping[str, Any]
     templates: MutableMapping[str, Any]  # global: every worker holds every template
     deferred: MutableMapping[str, Any]
+    reach: MutableMapping[str, Any]  # conversation -> when last counted toward the limit
+    limits: MutableMapping[str, Any]  # "partition:N" -> customers counted per hour bucket
 
 
 @dataclass
@@ -202,6 +204,7 @@ class PolicyHandlers:
         record_key: bytes | None,
         raw: bytes,
         released: bool = False,
+        partition: int = 0,
     ) -> None:
         key = conversation_key(intent.phone_number_id, intent.to)
         if record_key != key.encode():
@@ -222,10 +225,13 @@ class PolicyHandlers:
             consent=self.consent_of(key),
             marketing=_load(self.tables.marketing, key, caps.MarketingLog),
             templates=self._template,
+            reach=self._reach(key, partition, now),
         )
         verdict = rules.decide(intent, facts, now, self.config)
         if verdict.outcome == "approved":
             self._remember_approval(key, facts, verdict, now)
+            if verdict.business_initiated and not facts.reach.counted_recently:
+                self._count_reach(key, partition, now)
         elif verdict.outcome == "deferred" and verdict.valid_until is not None:
             self.deferrals.hold(key, intent.intent_id, verdict.valid_until, raw)
         shown, sealed = self._redacted(verdict.send or intent, verdict)
@@ -266,6 +272,21 @@ class PolicyHandlers:
                 update={"components": components}
             )
         return intent.model_copy(update=changes), sealed
+
+    def _reach(self, key: str, partition: int, now: datetime) -> tiers.Reach:
+        last = self.tables.reach.get(key)
+        return tiers.Reach(
+            share=tiers.share(self.config.messaging_limit, self.config.partitions, partition),
+            used=tiers.used(self.tables.limits.get(f"partition:{partition}") or {}, now),
+            counted_recently=tiers.counted_recently(
+                datetime.fromisoformat(last) if last else None, now
+            ),
+        )
+
+    def _count_reach(self, key: str, partition: int, now: datetime) -> None:
+        bucket_key = f"partition:{partition}"
+        self.tables.limits[bucket_key] = tiers.count(self.tables.limits.get(bucket_key) or {}, now)
+        self.tables.reach[key] = now.isoformat()
 
     def _remember_approval(
         self, key: str, facts: rules.Facts, verdict: rules.Verdict, now: datetime

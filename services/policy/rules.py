@@ -12,6 +12,7 @@ from services.policy import template_check
 from services.policy.caps import Caps, MarketingLog, blocked_until
 from services.policy.consent import ConsentState
 from services.policy.quiet import QuietHours, quiet_until, zones_for
+from services.policy.tiers import Reach
 from services.policy.windows import WindowState
 from shared.events.decisions import Outcome, WindowSnapshot
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
@@ -24,6 +25,7 @@ MARKETING_NO_OPT_IN = "MARKETING_NO_OPT_IN"
 MARKETING_OPTED_OUT = "MARKETING_OPTED_OUT"
 MARKETING_CAP = "MARKETING_FREQUENCY_CAP"
 QUIET_HOURS = "QUIET_HOURS"
+MESSAGING_LIMIT = "MESSAGING_LIMIT"
 FALLBACK_TEMPLATE = "FALLBACK_TEMPLATE"
 TEMPLATE_UNKNOWN = template_check.TEMPLATE_UNKNOWN
 
@@ -35,6 +37,8 @@ class PolicyConfig:
     waba_ids: dict[str, str] = field(default_factory=dict)  # phone_number_id -> WABA id
     default_waba_id: str = ""
     quiet_hours: QuietHours | None = None  # for marketing, in the customer's time zone
+    messaging_limit: int | None = None  # unique customers reached per 24 h; None: unlimited
+    partitions: int = 12  # the intents topic's, among which the limit is shared
 
     def waba_for(self, phone_number_id: str) -> str:
         return self.waba_ids.get(phone_number_id, self.default_waba_id)
@@ -48,6 +52,7 @@ class Facts:
     consent: ConsentState | None = None
     marketing: MarketingLog | None = None
     templates: template_check.Lookup = lambda _key: None
+    reach: Reach = field(default_factory=lambda: Reach(share=None, used=0, counted_recently=False))
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class Verdict:
     send: OutboundIntentSubmitted | None = None  # what to send when it differs from the intent
     marketing: bool = False  # counts against the customer's marketing cap
     category: str | None = None  # the template's category, when a template is sent
+    business_initiated: bool = False  # a template outside the window: counts toward the limit
 
 
 def snapshot(window: WindowState | None, now: datetime) -> WindowSnapshot:
@@ -155,6 +161,16 @@ def _template(
         refused = _marketing_refusal(intent.to, facts, now, config, need_opt_in=True, snap=snap)
         if refused is not None:
             return refused
+    initiated = not snap.is_open
+    if initiated and not facts.reach.allows_new_customer():
+        return Verdict(
+            "rejected",
+            [MESSAGING_LIMIT],
+            f"the messaging limit's share here ({facts.reach.share} new customers in 24 h) is "
+            "used up",
+            snap,
+            category=category,
+        )
     send = intent.model_copy(update={"content": checked.content, "fallback_template": None})
     pricing = _template_pricing(category, facts.window, now)
     return Verdict(
@@ -167,6 +183,7 @@ def _template(
         send=send,
         marketing=marketing,
         category=category,
+        business_initiated=initiated,
     )
 
 

@@ -14,6 +14,7 @@ from services.policy.quiet import QuietHours
 from services.policy.rules import PolicyConfig
 from shared.sealing import DEVELOPMENT_KEY
 from shared.settings import HttpSettings, KafkaSettings, LogSettings
+from shared.topics import INTENTS
 
 
 class PolicySettings(BaseSettings):
@@ -49,6 +50,12 @@ class PolicySettings(BaseSettings):
         description="Local START-END (e.g. 21:00-08:00) when marketing waits, in the customer's "
         "time zone derived from their number; unset: no quiet hours.",
     )
+    messaging_limit: int = Field(
+        default=250,
+        ge=0,
+        description="The portfolio's messaging limit: unique customers "
+        "reached by business-initiated messages per moving 24 h (0: unlimited).",
+    )
     sealing_keys: list[SecretStr] = Field(
         default_factory=lambda: [DEVELOPMENT_KEY],
         description="Fernet keys sealing sensitive parameters for dispatch (first seals; "
@@ -64,4 +71,6 @@ class PolicySettings(BaseSettings):
             waba_ids=dict(self.waba_ids),
             default_waba_id=self.default_waba_id,
             quiet_hours=QuietHours.parse(self.quiet_hours) if self.quiet_hours else None,
+            messaging_limit=self.messaging_limit or None,
+            partitions=INTENTS.partitions,
         )

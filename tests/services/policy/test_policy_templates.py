@@ -344,6 +344,8 @@ def test_authentication_codes_never_appear_in_clear_in_the_decision() -> None:
             marketing={},
             templates={otp.key: otp.model_dump(mode="json")},
             deferred={},
+            reach={},
+            limits={},
         ),
         config=CONFIG,
         metrics=PolicyMetrics(new_registry()),

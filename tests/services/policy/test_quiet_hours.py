@@ -112,6 +112,8 @@ async def test_a_deferred_intent_is_released_once_and_decided_again() -> None:
             marketing={},
             templates={},
             deferred={},
+            reach={},
+            limits={},
         ),
         config=CONFIG,
         metrics=PolicyMetrics(new_registry()),

@@ -62,7 +62,9 @@ def _handlers(clock: list[datetime]) -> tuple[PolicyHandlers, list[WindowChanged
         return send
 
     handlers = PolicyHandlers(
-        tables=Tables(windows={}, consent={}, marketing={}, templates={}, deferred={}),
+        tables=Tables(
+            windows={}, consent={}, marketing={}, templates={}, deferred={}, reach={}, limits={}
+        ),
         config=PolicyConfig(),
         metrics=PolicyMetrics(new_registry()),
         emit_decision=emit(None),
