@@ -19,7 +19,7 @@ from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.keys import normalize_wa_id
 
 WINDOW_CLOSED = "WINDOW_CLOSED"
-EXPIRED = "INTENT_EXPIRED"
+EXPIRED = "EXPIRED"
 OPTED_OUT = "OPTED_OUT"
 MARKETING_NO_OPT_IN = "MARKETING_NO_OPT_IN"
 MARKETING_OPTED_OUT = "MARKETING_OPTED_OUT"

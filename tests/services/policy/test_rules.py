@@ -213,7 +213,7 @@ def test_an_intent_past_not_after_is_rejected_as_expired(
     verdict = decide(_intent(content, not_after=not_after), Facts(window=window), NOW, CONFIG)
 
     assert verdict.outcome == "rejected"
-    assert verdict.reasons == ["INTENT_EXPIRED"]
+    assert verdict.reasons == ["EXPIRED"]
     assert not_after.isoformat() in verdict.detail
     assert verdict.valid_until is None
 
