@@ -5,7 +5,8 @@ while their 24-hour window is open), printing what became of every message.
     python examples/order_notifications.py notify --from 106540352242922 --to 16505551234
     python examples/order_notifications.py answer --from 106540352242922
 
-`notify` sends the approved template `order_shipped` (create it in the templates service first);
+`notify` tells the customer free-form inside their window, and with the starter template
+`shipping_update` outside it (`make run` creates the starter templates in the sandbox);
 `answer` replies to every customer message as it arrives.
 """
 
@@ -25,23 +26,52 @@ from shared.settings import KafkaSettings
 from shared.topics import INBOUND_MESSAGES
 
 
-async def notify(settings: KafkaSettings, phone_number_id: str, to: str, order: str) -> None:
-    intent = OutboundIntentSubmitted(
+def shipped(phone_number_id: str, to: str, order: str, name: str) -> OutboundIntentSubmitted:
+    """A friendly free-form note when the customer's window is open; the approved starter
+    template `shipping_update` when it is not (policy picks, and says which)."""
+    return OutboundIntentSubmitted(
         intent_id=f"order-{order}-shipped",  # the same order never notifies twice
         phone_number_id=phone_number_id,
         to=to,
-        content=TemplateContent(
-            name="order_shipped",
+        content=TextContent(body=f"Good news {name}: order {order} is on its way!"),
+        fallback_template=TemplateContent(
+            name="shipping_update",
             language="en_US",
             components=[
-                {"type": "body", "parameters": [{"type": "text", "text": order}]},
+                {"type": "header", "parameters": [{"type": "text", "text": order}]},
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": name},
+                        {"type": "text", "text": order},
+                        {"type": "text", "text": "in 3 days"},
+                    ],
+                },
+                {
+                    "type": "button",
+                    "sub_type": "url",
+                    "index": "0",
+                    "parameters": [{"type": "text", "text": order}],
+                },
             ],
         ),
         metadata={"order_id": order},
     )
+
+
+async def notify(settings: KafkaSettings, intent: OutboundIntentSubmitted) -> str:
+    """Send and react to the delivery updates; returns the final state."""
+    state = "unknown"
     async with WagateClient(settings, "shop") as client:
         for update in await client.send_and_wait(intent, timeout_s=60):
-            print(f"order {order}: {update.state} {' '.join(update.reasons)}")
+            state = update.state
+            print(
+                f"order {intent.metadata['order_id']}: {state} {' '.join(update.reasons)}",
+                flush=True,
+            )
+            if state == "failed":
+                print("  -> the courier will phone the customer instead", flush=True)
+    return state
 
 
 async def answer(settings: KafkaSettings, phone_number_id: str) -> None:
@@ -90,6 +120,7 @@ def main() -> None:
     n.add_argument("--from", dest="phone_number_id", required=True)
     n.add_argument("--to", required=True)
     n.add_argument("--order", default=str(uuid.uuid4())[:8])
+    n.add_argument("--name", default="there")
     a = commands.add_parser("answer", help="answer customers' messages as they arrive")
     a.add_argument("--from", dest="phone_number_id", required=True)
     args = parser.parse_args()
@@ -97,7 +128,8 @@ def main() -> None:
         bootstrap=args.bootstrap, client_id="shop", topic_prefix=args.topic_prefix
     )
     if args.command == "notify":
-        asyncio.run(notify(settings, args.phone_number_id, args.to, args.order))
+        intent = shipped(args.phone_number_id, args.to, args.order, args.name)
+        asyncio.run(notify(settings, intent))
     else:
         asyncio.run(answer(settings, args.phone_number_id))
 

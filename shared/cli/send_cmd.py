@@ -267,6 +267,7 @@ def send_contacts(settings: KafkaSettings, /, payload: str, **opts: Any) -> None
     multiple=True,
     help="A body parameter kept out of decisions, updates and logs (e.g. a code).",
 )
+@click.option("--header-param", default=None, help="The variable of a text header.")
 @click.option(
     "--header-media",
     default=None,
@@ -289,6 +290,7 @@ def send_template(
     language: str,
     params: tuple[str, ...],
     secret_params: tuple[str, ...],
+    header_param: str | None,
     header_media: str | None,
     url_params: tuple[str, ...],
     components: str | None,
@@ -300,7 +302,9 @@ def send_template(
         built = (
             _json_arg(components)
             if components is not None
-            else template_components(params, secret_params, header_media, url_params)
+            else template_components(
+                params, secret_params, header_media, url_params, header_param=header_param
+            )
         )
         return TemplateContent(name=name, language=language, components=built)
 
@@ -312,9 +316,14 @@ def template_components(
     secret_params: tuple[str, ...],
     header_media: str | None,
     url_params: tuple[str, ...],
+    header_param: str | None = None,
 ) -> list[dict[str, Any]]:
     """Meta's send-time components from the command's flags."""
     out: list[dict[str, Any]] = []
+    if header_param is not None and header_media:
+        raise click.BadParameter("a header is text or media, not both", param_hint="--header-param")
+    if header_param is not None:
+        out.append({"type": "header", "parameters": [_text_param(header_param)]})
     if header_media:
         kind, sep, link = header_media.partition(":")
         if not sep or kind not in ("image", "video", "document"):

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import subprocess
 import sys
 
 import aiohttp
 import pytest
 
+from examples.order_notifications import notify, shipped
 from shared.client import WagateClient
 from tests.conftest import ROOT
 from tests.e2e.conftest import System
-from tests.e2e.test_walkthrough import PHONE_NUMBER_ID
+from tests.e2e.test_walkthrough import PHONE_NUMBER_ID, _wait_metric
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+SANDBOX_WABA = "100000000000001"
 
 
 async def test_the_example_answers_a_customer_inside_the_window(system: System) -> None:
@@ -65,3 +68,53 @@ async def test_the_example_answers_a_customer_inside_the_window(system: System) 
     assert states and states[0] == "accepted", f"{states}\n{output}\n{logs}"
     assert states[-1] == "delivered", states
     assert f"answered {wamid}" in output
+
+
+async def _approved_starter_template(system: System, name: str) -> None:
+    """Create a starter template through the templates service and wait for Meta's approval."""
+    body = json.loads((ROOT / "examples" / "templates" / f"{name}.en_US.json").read_text())
+    headers = {"Authorization": "Bearer wagate-dev-key"}
+    url = f"{system.url('templates')}/v1/templates"
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.post(url, json={**body, "waba_id": SANDBOX_WABA}) as resp:
+            assert resp.status in (200, 201), await resp.text()
+        async with asyncio.timeout(90):
+            while True:
+                async with session.get(f"{url}/{SANDBOX_WABA}/{name}/en_US") as resp:
+                    if (await resp.json()).get("status") == "APPROVED":
+                        return
+                await asyncio.sleep(0.5)
+
+
+async def test_the_example_notifies_free_form_in_the_window_and_by_template_outside(
+    system: System,
+) -> None:
+    await _approved_starter_template(system, "shipping_update")
+    await asyncio.sleep(3)  # the approved state reaches policy through its topic
+    inside, outside = "16505550811", "16505550822"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{system.url('sandbox')}/sandbox/customer-messages",
+            json={"phone_number_id": PHONE_NUMBER_ID, "from": inside, "text": "Any news?"},
+        ) as resp,
+    ):
+        assert resp.status == 200
+    await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", 1)
+
+    free_form = shipped(PHONE_NUMBER_ID, inside, "A-1", "Ana")
+    by_template = shipped(PHONE_NUMBER_ID, outside, "A-2", "Bo")
+    assert await notify(system.kafka, free_form) == "delivered"
+    assert await notify(system.kafka, by_template) == "delivered"
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{system.url('sandbox')}/_sandbox/messages") as resp,
+    ):
+        sent = {(m["recipient"], m["kind"]) for m in (await resp.json())["sent"]}
+    assert sent == {(inside, "text"), (outside, "template")}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{system.url('sandbox')}/sandbox/violations") as resp,
+    ):
+        assert (await resp.json())["count"] == 0

@@ -72,3 +72,12 @@ def test_malformed_template_flags_are_refused(header: str | None, urls: tuple[st
 def test_invalid_intents_exit_2_before_touching_kafka(args: list[str]) -> None:
     result = CliRunner().invoke(main, ["--bootstrap", "127.0.0.1:1", *args])
     assert result.exit_code == 2, result.output
+
+
+def test_a_text_header_parameter() -> None:
+    assert template_components(("Ana",), (), None, (), header_param="A-1042")[0] == {
+        "type": "header",
+        "parameters": [{"type": "text", "text": "A-1042"}],
+    }
+    with pytest.raises(click.BadParameter, match="text or media"):
+        template_components((), (), "image:https://x/a.png", (), header_param="A-1042")
