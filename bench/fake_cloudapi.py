@@ -27,6 +27,7 @@ class FakeCloudApi:
     throttled: int = 0
     order: list[str] = field(default_factory=list)  # callback data in the order accepted
     arrived: dict[str, float] = field(default_factory=dict)  # callback data -> monotonic
+    bodies: dict[str, dict[str, Any]] = field(default_factory=dict)  # the last request's body
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     tokens_refused: set[str] = field(default_factory=set)
     wamids: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -69,6 +70,7 @@ class FakeCloudApi:
         callback = str(body.get("biz_opaque_callback_data", ""))
         self.seen[callback] += 1
         self.arrived.setdefault(callback, time.monotonic())
+        self.bodies[callback] = body
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")

@@ -32,6 +32,7 @@ from shared.messaging import (
     make_producer,
 )
 from shared.metrics import ConsumerMetrics, new_registry
+from shared.sealing import Sealer
 from shared.topics import ALL_TOPICS, DECISIONS, STATUSES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -72,6 +73,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
             metrics,
             utcnow,
             policy,
+            sealer=Sealer(settings.sealing_keys),
         )
         senders.bind(dispatcher.attempt, dispatcher.reload)
         settler = Settler(ledger, reporter, senders, metrics, settings, policy, utcnow)

@@ -27,8 +27,9 @@ from shared import codec, logs
 from shared.errors import RetryableError
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
-from shared.events.intents import OutboundIntentSubmitted
+from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.webhooks import MessageStatusReported
+from shared.sealing import Sealer, SealError, restore
 
 log = logs.get(__name__)
 Record: TypeAlias = ConsumerRecord  # of bytes keys and values
@@ -54,6 +55,7 @@ class Dispatcher:
     clock: Callable[[], datetime]
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     jitter: Callable[[], float] = random.random
+    sealer: Sealer | None = None
 
     async def on_decision(self, decision: PolicyDecisionMade, record: Record) -> None:
         intent = decision.intent
@@ -108,9 +110,14 @@ class Dispatcher:
         if plan.intent is None:
             await self._end(decision, row, "expired", [plan.reason], plan.detail)
             return DONE
+        try:
+            intent = self._unsealed(decision, plan.intent)
+        except SealError as exc:
+            await self._end(decision, row, "failed", ["SEALED_PARAMETERS_UNREADABLE"], str(exc))
+            return DONE
         started = time.monotonic()
         try:
-            answer = await self.api.send(row.phone_number_id, payloads.build(plan.intent))
+            answer = await self.api.send(row.phone_number_id, payloads.build(intent))
         except (aiohttp.ClientError, TimeoutError) as exc:
             # The request may have reached Meta: never resend blindly; statuses settle it.
             self.metrics.sends.labels("unknown", "none").inc()
@@ -129,6 +136,23 @@ class Dispatcher:
         error = answer.error.model_dump() if answer.error else None
         result = await self._after(decision, row, plan.intent, verdict, answer.wamid, error)
         return result if answer.request_left else replace(result, answered=False)
+
+    def _unsealed(
+        self, decision: PolicyDecisionMade, intent: OutboundIntentSubmitted
+    ) -> OutboundIntentSubmitted:
+        """The intent with the sensitive values policy sealed put back, just for the request
+        (the ledger and every event keep them redacted)."""
+        content = intent.content
+        if (
+            decision.sealed is None
+            or self.sealer is None
+            or not isinstance(content, TemplateContent)
+            or content != decision.intent.content  # a fallback has values of its own
+        ):
+            return intent
+        values = self.sealer.unseal(decision.sealed)
+        restored = content.model_copy(update={"components": restore(content.components, values)})
+        return intent.model_copy(update={"content": restored})
 
     async def _after(
         self,
@@ -228,6 +252,9 @@ class Dispatcher:
             log.warning("a second wamid for one intent", intent_id=row.intent_id)
         new_state = outcomes.advance(row.state, status.status)
         if new_state is None:
+            if row.reported != row.state and row.state == status.status:
+                # a redelivered status whose update never reached Kafka: publish it now
+                await self.reporter.update(status, row, row.state, wamid=wamid)
             return True
         moved = await self.ledger.record(
             row.intent_id,

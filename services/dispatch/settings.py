@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.dispatch.retry import RetryPolicy
+from shared.sealing import DEVELOPMENT_KEY
 from shared.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
 
 
@@ -113,3 +114,8 @@ class DispatchSettings(BaseSettings):
     backlog_high: int = Field(default=2000, description="Pause a partition at this backlog.")
     backlog_low: int = Field(default=1000, description="Resume it at this backlog.")
     group: str = Field(default="wagate-dispatch", description="Kafka consumer group.")
+    sealing_keys: list[SecretStr] = Field(
+        default_factory=lambda: [DEVELOPMENT_KEY],
+        description="Fernet keys opening the sensitive parameters policy sealed (the same list "
+        "as policy's sealing_keys; any of them opens).",
+    )

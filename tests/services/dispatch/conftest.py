@@ -31,6 +31,7 @@ from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event, utcnow
 from shared.events.intents import OutboundIntentSubmitted, TextContent
 from shared.metrics import new_registry
+from shared.sealing import Sealer
 from shared.settings import PostgresSettings
 from shared.topics import TopicSpec
 
@@ -105,6 +106,7 @@ def approved(
     intent_id: str, number: str = "pn-1", to: str = "16505551234", **fields: Any
 ) -> PolicyDecisionMade:
     valid_until = fields.pop("valid_until", None)
+    sealed = fields.pop("sealed", None)
     intent = OutboundIntentSubmitted(
         intent_id=intent_id,
         phone_number_id=number,
@@ -112,7 +114,9 @@ def approved(
         content=fields.pop("content", TextContent(body="hello")),
         **fields,
     )
-    return PolicyDecisionMade(intent=intent, outcome="approved", valid_until=valid_until)
+    return PolicyDecisionMade(
+        intent=intent, outcome="approved", valid_until=valid_until, sealed=sealed
+    )
 
 
 RIG_SETTINGS: dict[str, Any] = {
@@ -147,6 +151,7 @@ async def rig(fresh_database: str, rig_settings: dict[str, Any]) -> AsyncIterato
         dispatcher = Dispatcher(
             ledger, CloudApi(session, settings.cloud_api), reporter, senders, backpressure,
             metrics, utcnow, settings.retry.policy(), jitter=lambda: 0.5,
+            sealer=Sealer(settings.sealing_keys),
         )  # fmt: skip
         senders.bind(dispatcher.attempt, dispatcher.reload)
         settler = Settler(

@@ -14,6 +14,7 @@ from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
 from shared.events.intents import TemplateContent
 from shared.events.webhooks import MessageStatusReported
+from shared.sealing import DEVELOPMENT_KEY, Sealer
 from tests.services.dispatch.conftest import Rig, approved
 
 pytestmark = pytest.mark.postgres
@@ -119,3 +120,22 @@ async def test_a_timeout_is_unknown_and_the_status_webhook_settles_it(rig: Rig) 
     assert row is not None and row.wamid == "wamid.LATE" and row.state == "sent"
     await rig.settler.settle_once()  # nothing left to settle
     assert rig.api.seen["slow"] == 1
+
+
+def _otp(code: str) -> TemplateContent:
+    body = {"type": "body", "parameters": [{"type": "text", "text": code, "sensitive": True}]}
+    return TemplateContent(name="otp", language="en_US", components=[body])
+
+
+async def test_sealed_parameters_are_opened_only_for_the_request(rig: Rig) -> None:
+    token = Sealer([DEVELOPMENT_KEY]).seal({"0.0.text": "483920"})
+    await rig.decide(approved("otp", content=_otp("[redacted]"), sealed=token))
+    await rig.decide(approved("otp-bad", content=_otp("[redacted]"), sealed="not-a-token"))
+    await rig.wait_for(lambda: rig.states("otp") == ["accepted"])
+    await rig.wait_for(lambda: rig.states("otp-bad") == ["failed"])
+    sent = rig.api.bodies["otp"]["template"]["components"][0]["parameters"][0]
+    assert sent == {"type": "text", "text": "483920"}
+    row = await rig.ledger.get("otp")
+    assert row is not None and row.decision is not None and "483920" not in row.decision
+    assert rig.published.updates("otp-bad")[0].reasons == ["SEALED_PARAMETERS_UNREADABLE"]
+    assert rig.api.seen["otp-bad"] == 0

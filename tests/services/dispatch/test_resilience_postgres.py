@@ -187,3 +187,18 @@ async def test_an_unknown_send_past_its_time_fails_as_not_sent_and_is_dead_lette
     letters = [h for t, _, _, h in rig.published.events if t == "wagate.deadletter.v1"]
     assert [h["wagate-intent-id"] for h in letters] == [b"gone"]
     assert rig.api.seen["gone"] == 1
+
+
+async def test_a_redelivered_status_publishes_the_update_that_never_reached_kafka(
+    rig: Rig,
+) -> None:
+    await rig.decide(approved("re"))
+    await rig.wait_for(lambda: rig.states("re") == ["accepted"])
+    wamid = rig.api.wamids["re"][0]
+    await rig.ledger.record("re", "delivered")  # recorded, then Kafka failed the publish
+    await _on_status(rig, _status("re", wamid, "delivered"))  # the status is read again
+    assert rig.states("re") == ["accepted", "delivered"]
+    row = await rig.ledger.get("re")
+    assert row is not None and row.reported == "delivered"
+    await _on_status(rig, _status("re", wamid, "delivered"))
+    assert rig.states("re") == ["accepted", "delivered"]
