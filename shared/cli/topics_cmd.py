@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from shared.messaging import ensure_topics
@@ -27,8 +29,23 @@ def create(settings: KafkaSettings) -> None:
 
 
 @topics.command("list")
-def list_topics() -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per topic.")
+def list_topics(as_json: bool) -> None:
     """The registry: name, partitions, cleanup policy, key."""
     for spec in ALL_TOPICS:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "name": spec.name,
+                        "partitions": spec.partitions,
+                        "compacted": spec.compacted,
+                        "retention_ms": spec.retention_ms,
+                        "key": spec.key,
+                        "doc": spec.doc,
+                    }
+                )
+            )
+            continue
         cleanup = "compact" if spec.compacted else "delete"
         click.echo(f"{spec.name}\t{spec.partitions}\t{cleanup}\t{spec.key}\t{spec.doc}")
