@@ -14,6 +14,7 @@ from shared.events.consent import ConsentChanged
 from shared.events.delivery import DeliveryState, DeliveryUpdated
 from shared.events.envelope import Event, deterministic_id
 from shared.events.keys import conversation_key, normalize_wa_id
+from shared.events.webhooks import MessageStatusReported
 from shared.topics import CONSENT, DEAD_LETTERS, DELIVERY, TopicSpec
 
 PRODUCER = "dispatch"
@@ -83,6 +84,7 @@ class Reporter:
             detail=detail,
             errors=errors or [],
             metadata=row.metadata,
+            pricing=cause.pricing if isinstance(cause, MessageStatusReported) else None,
         )
         await self.publisher.publish(
             DELIVERY, update, key=conversation_key(row.phone_number_id, row.recipient)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -27,6 +27,9 @@ class DeliveryUpdated(Event):
     detail: str = ""
     errors: list[MetaError] = Field(default_factory=list)
     metadata: dict[str, str] = Field(default_factory=dict)
+    pricing: dict[str, Any] | None = Field(
+        default=None, description="Meta's pricing of the message, on the statuses that carry it."
+    )
 
     @property
     def terminal(self) -> bool:

@@ -93,6 +93,8 @@ async def test_reply_in_window_is_delivered_and_outside_is_rejected(system: Syst
     states = [u.state for u in updates]
     assert states[0] == "accepted" and states[-1] == "delivered", states
     assert len({u.wamid for u in updates}) == 1 and updates[0].wamid
+    sent = next(u for u in updates if u.state == "sent")
+    assert sent.pricing is not None and sent.pricing["category"] == "service"
     assert [u.state for u in refused] == ["rejected"]
     assert refused[0].reasons == ["WINDOW_CLOSED"]
     assert "24-hour window" in refused[0].detail
