@@ -93,9 +93,30 @@ async def ensure_topics(settings: KafkaSettings, specs: Sequence[TopicSpec]) -> 
         for name, error_code, *_ in getattr(response, "topic_errors", []):
             if error_code not in (0, _TOPIC_ALREADY_EXISTS):
                 raise KafkaError(f"creating topic {name} failed with error code {error_code}")
+        await _until_led(admin, {t.name: t.num_partitions for t in new})
         return [t.name for t in new]
     finally:
         await admin.close()
+
+
+async def _until_led(
+    admin: AIOKafkaAdminClient, wanted: dict[str, int], timeout_s: float = 30.0
+) -> None:
+    """Wait until every new topic shows all its partitions with a leader: a topic is usable
+    only then, and a client that looks earlier sees it missing or leaderless."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            described = await admin.describe_topics(list(wanted))
+            ready = {
+                item["topic"]
+                for item in described
+                if item["error_code"] == 0
+                and len(item["partitions"]) == wanted.get(item["topic"], -1)
+                and all(p["leader"] >= 0 for p in item["partitions"])
+            }
+            if ready >= set(wanted):
+                return
+            await asyncio.sleep(0.1)
 
 
 async def partitions_of(settings: KafkaSettings, topic: str) -> list[int]:
