@@ -14,6 +14,9 @@ RETRYABLE_CODES = frozenset(
 )
 # Authentication and Meta's 200-299 "API Permission" range: the number is held, not failed.
 AUTH_CODES = frozenset({0, 3, 10, 190, *range(200, 300)})
+# The account or number cannot send at all until someone fixes it (§5 "HALT": locked account,
+# billing, certificate, number not registered): hold its intents rather than fail each one.
+ACCOUNT_HALT_CODES = frozenset({131031, 131042, 131045, 133010})
 NO_RESPONSE = 0  # HTTP status when the request never reached the Cloud API
 
 
@@ -36,7 +39,7 @@ def classify(http_status: int, error: MetaError | None) -> Classification:
         )
     if error.code in RETRYABLE_CODES:
         return Classification.RETRY
-    if error.code in AUTH_CODES:
+    if error.code in AUTH_CODES or error.code in ACCOUNT_HALT_CODES:
         return Classification.HOLD
     return Classification.FAIL
 

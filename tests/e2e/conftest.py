@@ -81,6 +81,12 @@ def _env(system: System, run_id: str, tmp: Path) -> dict[str, str]:
     env["POLICY_DATA_DIR"] = str(tmp / "policy")
     env["DISPATCH_GROUP"] = f"wagate-dispatch-{run_id}"
     env["DISPATCH_CLOUD_API__BASE_URL"] = system.url("sandbox")
+    # short enough that fault tests settle unknown outcomes and retries within a test
+    env["DISPATCH_CLOUD_API__READ_TIMEOUT_S"] = "3"
+    env["DISPATCH_SETTLE__UNKNOWN_WAIT_S"] = "12"
+    env["DISPATCH_SETTLE__INTERVAL_S"] = "1"
+    env["DISPATCH_RETRY__BASE_S"] = "0.2"
+    env["DISPATCH_RETRY__CAP_S"] = "2"
     env["DISPATCH_POSTGRES__URL"] = system.database_url
     env["TEMPLATES_POSTGRES__URL"] = system.database_url
     env["INGEST_POSTGRES__URL"] = system.database_url

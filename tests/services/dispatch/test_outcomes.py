@@ -224,3 +224,22 @@ def test_out_of_order_statuses_settle_on_the_furthest_one() -> None:
         state = advance(state, status) or state
 
     assert state == "read"
+
+
+@pytest.mark.parametrize(
+    ("code", "title"),
+    [
+        (131031, "Account has been locked"),
+        (131042, "Business eligibility payment issue"),
+        (131045, "Incorrect certificate"),
+        (133010, "Phone number Not Registered"),
+    ],
+)
+def test_account_halts_hold_the_number_instead_of_failing_each_intent(
+    code: int, title: str
+) -> None:
+    assert classify(400, _error(code, title)) is HOLD
+
+
+def test_a_policy_block_ends_the_intent() -> None:
+    assert classify(403, _error(368, "Temporarily blocked for policies violations")) is FAIL
