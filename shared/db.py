@@ -50,12 +50,17 @@ def _read_migrations(folder: Path) -> list[tuple[str, str]]:
     return [(path.stem, path.read_text()) for path in sorted(folder.glob("*.sql"))]
 
 
+_MIGRATIONS_LOCK = _lock_id("migrations")
+
+
 async def migrate(pool: asyncpg.Pool, service: str, folder: Path) -> list[str]:
     """Apply the service's pending migrations; returns the versions it applied."""
     applied: list[str] = []
     files = _read_migrations(folder)
     async with pool.acquire() as conn:
-        await conn.execute("SELECT pg_advisory_lock($1)", _lock_id(service))
+        # One lock for every service: the ledger table is shared, and CREATE TABLE IF NOT
+        # EXISTS run by two sessions at once can still collide on the new type's name.
+        await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATIONS_LOCK)
         try:
             await conn.execute(_LEDGER)
             done = {
@@ -81,7 +86,7 @@ async def migrate(pool: asyncpg.Pool, service: str, folder: Path) -> list[str]:
                     )
                 applied.append(version)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _lock_id(service))
+            await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATIONS_LOCK)
     if applied:
         log.info("migrations applied", service=service, versions=applied)
     return applied

@@ -52,3 +52,28 @@ async def test_unreachable_server_is_a_startup_error() -> None:
     )
     with pytest.raises(StartupError, match="PostgreSQL is unreachable"):
         await db.create_pool(settings)
+
+
+async def test_services_migrating_at_once_on_a_new_database_do_not_collide(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    import asyncio
+
+    folders = []
+    for n in range(4):
+        folder = tmp_path / f"svc{n}"
+        folder.mkdir()
+        (folder / "0001_init.sql").write_text(f"CREATE TABLE t{n} (id int);")
+        folders.append(folder)
+    pools = [await db.create_pool(PostgresSettings(url=fresh_database)) for _ in folders]  # type: ignore[arg-type]
+    try:
+        results = await asyncio.gather(
+            *(
+                db.migrate(pool, f"svc{n}", folder)
+                for n, (pool, folder) in enumerate(zip(pools, folders, strict=True))
+            )
+        )
+    finally:
+        for pool in pools:
+            await pool.close()
+    assert results == [["0001_init"]] * 4

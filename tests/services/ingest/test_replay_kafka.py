@@ -19,7 +19,11 @@ from shared.topics import INBOUND_MESSAGES, WEBHOOKS_RAW, WEBHOOKS_UNPARSED
 from tests.services.ingest.topics import read_all
 
 pytestmark = pytest.mark.kafka
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def _now() -> datetime:
+    """Now, when the test runs (record timestamps are real time, not collection time)."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _journal(wamid: str, received_at: datetime, body: str | None = None) -> WebhookReceived:
@@ -45,12 +49,12 @@ def _journal(wamid: str, received_at: datetime, body: str | None = None) -> Webh
     )
 
 
-async def _write_journal(settings: KafkaSettings) -> list[WebhookReceived]:
+async def _write_journal(settings: KafkaSettings, now: datetime) -> list[WebhookReceived]:
     journals = [
-        _journal("wamid.two-hours-ago", NOW - timedelta(hours=2)),
-        _journal("wamid.one-hour-ago", NOW - timedelta(hours=1)),
-        _journal("wamid.now", NOW),
-        _journal("wamid.broken", NOW, body="{not json"),
+        _journal("wamid.two-hours-ago", now - timedelta(hours=2)),
+        _journal("wamid.one-hour-ago", now - timedelta(hours=1)),
+        _journal("wamid.now", now),
+        _journal("wamid.broken", now, body="{not json"),
     ]
     producer = make_producer(settings, "journal-writer")
     await producer.start()
@@ -64,9 +68,10 @@ async def _write_journal(settings: KafkaSettings) -> list[WebhookReceived]:
 
 
 async def test_replay_renormalises_only_the_range(kafka_settings: KafkaSettings) -> None:
-    journals = await _write_journal(kafka_settings)
+    now = _now()
+    journals = await _write_journal(kafka_settings, now)
 
-    summary = await replay(kafka_settings, NOW - timedelta(minutes=90), NOW + timedelta(minutes=1))
+    summary = await replay(kafka_settings, now - timedelta(minutes=90), now + timedelta(minutes=1))
 
     assert summary.as_dict() == {
         "webhooks": 2,
@@ -85,8 +90,9 @@ async def test_replay_renormalises_only_the_range(kafka_settings: KafkaSettings)
 
 
 def test_the_cli_dry_run_counts_and_publishes_nothing(kafka_settings: KafkaSettings) -> None:
-    asyncio.run(_write_journal(kafka_settings))
-    since = (NOW - timedelta(hours=3)).isoformat()
+    now = _now()
+    asyncio.run(_write_journal(kafka_settings, now))
+    since = (now - timedelta(hours=3)).isoformat()
     args = ["--bootstrap", kafka_settings.bootstrap, "--topic-prefix", kafka_settings.topic_prefix]
 
     result = CliRunner().invoke(main, [*args, "replay", "--since", since, "--dry-run"])
