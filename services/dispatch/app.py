@@ -4,11 +4,13 @@ senders, settler and the consume loop; closed in reverse order on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import CloudApi
@@ -39,6 +41,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
+    settings = settings.with_registry()
     registry = new_registry()
     metrics = DispatchMetrics(registry)
     readiness = http.Readiness({"postgres": False, "kafka": False})
@@ -91,6 +94,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         stack.push_async_callback(consumer.stop)
         readiness.set("kafka", True)
         app = http.base_app(readiness, registry)
+        app.router.add_get("/numbers", _numbers(settings))
         await stack.enter_async_context(http.serving(app, settings.http, "dispatch"))
         loop = ConsumeLoop(
             consumer,
@@ -127,3 +131,10 @@ async def _until_stopped(
     crash = senders.crash()
     if crash is not None:
         raise crash
+
+
+def _numbers(settings: DispatchSettings) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def numbers(_: web.Request) -> web.Response:
+        return web.json_response({"numbers": settings.registry_view()})
+
+    return numbers

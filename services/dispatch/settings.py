@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.dispatch.retry import RetryPolicy
+from shared.errors import StartupError
 from shared.sealing import DEVELOPMENT_KEY
 from shared.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
 
@@ -96,6 +99,19 @@ class SettleSettings(BaseModel):
     early_status_keep_s: float = 86_400.0
 
 
+class PhoneNumber(BaseModel):
+    """One business phone number this deployment sends from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    waba_id: str | None = Field(default=None, description="The WhatsApp Business Account.")
+    mps: float | None = Field(default=None, gt=0, description="Its throughput tier (80, 1000).")
+    access_token: SecretStr | None = None
+    access_token_file: Path | None = Field(
+        default=None, description="A file holding its token (a mounted Secret), read at start."
+    )
+
+
 class DispatchSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_", env_nested_delimiter="__", frozen=True
@@ -119,3 +135,50 @@ class DispatchSettings(BaseSettings):
         description="Fernet keys opening the sensitive parameters policy sealed (the same list "
         "as policy's sealing_keys; any of them opens).",
     )
+    numbers: dict[str, PhoneNumber] = Field(
+        default_factory=dict,
+        description="The registry of business phone numbers (by phone number id): account, "
+        "token and throughput of each; numbers not listed use the defaults.",
+    )
+
+    def with_registry(self) -> DispatchSettings:
+        """The settings with each registered number's token and rate in place (token files
+        read now); raises StartupError naming a token file that cannot be read."""
+        tokens = dict(self.cloud_api.tokens)
+        mps = dict(self.rates.numbers_mps)
+        for number_id, number in self.numbers.items():
+            if number.mps is not None:
+                mps[number_id] = number.mps
+            token = number.access_token or _read_token(number_id, number.access_token_file)
+            if token is not None:
+                tokens[number_id] = token
+        return self.model_copy(
+            update={
+                "cloud_api": self.cloud_api.model_copy(update={"tokens": tokens}),
+                "rates": self.rates.model_copy(update={"numbers_mps": mps}),
+            }
+        )
+
+    def registry_view(self) -> dict[str, dict[str, object]]:
+        """What `GET /numbers` shows: never a token, only whether one is set."""
+        known = {*self.numbers, *self.rates.numbers_mps, *self.cloud_api.tokens}
+        return {
+            number_id: {
+                "waba_id": self.numbers[number_id].waba_id if number_id in self.numbers else None,
+                "mps": self.rates.numbers_mps.get(number_id, self.rates.default_mps),
+                "own_token": number_id in self.cloud_api.tokens,
+            }
+            for number_id in sorted(known)
+        }
+
+
+def _read_token(number_id: str, path: Path | None) -> SecretStr | None:
+    if path is None:
+        return None
+    try:
+        token = path.read_text().strip()
+    except OSError as exc:
+        raise StartupError(f"the token file of number {number_id} cannot be read: {exc}") from exc
+    if not token:
+        raise StartupError(f"the token file of number {number_id} ({path}) is empty")
+    return SecretStr(token)

@@ -36,6 +36,11 @@ async def test_a_burst_is_paced_to_the_numbers_rate_without_throttling(system: S
                 assert resp.status == 200
     system.env["DISPATCH_RATES__NUMBERS_MPS"] = json.dumps({PHONE_NUMBER_ID: MPS})
     await system.restart_killed("dispatch")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{system.url('dispatch')}/numbers") as resp,
+    ):
+        assert (await resp.json())["numbers"][PHONE_NUMBER_ID]["mps"] == MPS
     await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", len(CUSTOMERS))
 
     intents = [
