@@ -187,6 +187,12 @@ class Dispatcher:
                 await self.ledger.record(
                     row.intent_id, "queued", expect="sending", error=error, refund_attempt=True
                 )
+                # tell the business it waits (one event id per intent, however often held)
+                await self.reporter.update(
+                    decision, row, "held", reasons=[verdict.code], errors=errors,
+                    detail="the number cannot send until its credentials or account are "
+                    "fixed; the intent waits and is sent then",
+                )  # fmt: skip
                 return AttemptResult("hold")
             case "fallback":
                 fallback = attempts.with_fallback(sent)

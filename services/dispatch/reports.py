@@ -22,6 +22,7 @@ _STATES: dict[str, DeliveryState] = {
     s: s
     for s in (
         "rejected",
+        "held",
         "accepted",
         "sent",
         "delivered",

@@ -10,7 +10,16 @@ from shared.events.common import MetaError
 from shared.events.envelope import Event
 
 DeliveryState = Literal[
-    "rejected", "accepted", "sent", "delivered", "read", "played", "failed", "expired", "unknown"
+    "rejected",
+    "held",
+    "accepted",
+    "sent",
+    "delivered",
+    "read",
+    "played",
+    "failed",
+    "expired",
+    "unknown",
 ]
 TERMINAL_STATES: frozenset[str] = frozenset({"rejected", "delivered", "read", "failed", "expired"})
 
