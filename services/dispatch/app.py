@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from services.dispatch.backpressure import Backpressure
+from services.dispatch.backpressure import Backpressure, RebalanceListener
 from services.dispatch.cloudapi import CloudApi
 from services.dispatch.handlers import Dispatcher
 from services.dispatch.meters import DispatchMetrics
@@ -89,7 +89,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
                 STATUSES, MessageStatusReported, dispatcher.on_status
             ),
         }
-        consumer.subscribe(list(subscriptions))
+        consumer.subscribe(list(subscriptions), listener=RebalanceListener(backpressure))
         await runtime.started("Kafka", consumer.start())
         stack.push_async_callback(consumer.stop)
         readiness.set("kafka", True)

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Hashable
 from typing import Protocol
 
+from aiokafka import ConsumerRebalanceListener
 from prometheus_client import Gauge
 
 
@@ -51,3 +52,26 @@ class Backpressure:
             if source in self._consumer.assignment():
                 self._consumer.resume(source)
             self._gauge.set(len(self._paused))
+
+    def reassigned(self, assigned: set[Hashable]) -> None:
+        """After a rebalance the consumer fetches every partition it was given: pause again
+        those whose backlog is still over the mark, forget the ones it lost."""
+        self._paused &= assigned
+        again = [p for p in self._paused if self._backlog[p] > self._low]
+        self._paused = set(again)
+        if again:
+            self._consumer.pause(*again)
+        self._gauge.set(len(self._paused))
+
+
+class RebalanceListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Keeps backpressure true across rebalances."""
+
+    def __init__(self, backpressure: Backpressure) -> None:
+        self._backpressure = backpressure
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[Hashable]) -> None:
+        self._backpressure.reassigned(set(assigned))

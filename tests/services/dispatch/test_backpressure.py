@@ -46,3 +46,22 @@ def test_a_partition_no_longer_assigned_is_not_paused_or_resumed() -> None:
     for _ in range(3):
         bp.released("gone")
     assert bp.paused == set()
+
+
+async def test_a_rebalance_keeps_a_still_backed_up_partition_paused() -> None:
+    from services.dispatch.backpressure import RebalanceListener
+
+    consumer = FakeConsumer(assigned={"p0", "p1", "p2"})
+    bp = _backpressure(consumer)
+    for source in ("p0", "p1"):
+        for _ in range(3):
+            bp.admitted(source)
+    bp.released("p1")  # p1: 2 left, still above low water; p0: 3
+    assert bp.paused == {"p0", "p1"}
+    # the rebalance: the consumer forgets its pauses; p1 moved to another process
+    consumer.assigned, consumer.paused_now = {"p0", "p2"}, set()
+    await RebalanceListener(bp).on_partitions_assigned({"p0", "p2"})
+    assert consumer.paused_now == {"p0"} and bp.paused == {"p0"}
+    for _ in range(2):
+        bp.released("p0")
+    assert consumer.paused_now == set()
