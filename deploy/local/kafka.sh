@@ -39,8 +39,8 @@ LOCK_FILE=$RUN_DIR/kafka.lock
 MARKER=$LIBS_DIR/.kafka-version
 READY_LINE='Kafka Server started'
 
-die() { echo "$PROG: error: $*" >&2; exit 1; }
-info() { echo "$PROG: $*" >&2; }
+# shellcheck source=deploy/local/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat >&2 <<EOF
@@ -61,27 +61,6 @@ validate_port() {  # name value
 }
 
 # --- processes -------------------------------------------------------------
-
-# True if PID exists and is not a zombie (PID 1 may be slow to reap).
-pid_alive() {
-  local stat
-  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
-  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
-  stat=${stat##*) }
-  [[ ${stat:0:1} != Z ]]
-}
-
-# Give PID 1 a moment to reap exited processes so they vanish from ps.
-wait_reaped() {  # pids...
-  local i p left
-  for ((i = 0; i < 20; i++)); do
-    left=0
-    for p in "$@"; do kill -0 "$p" 2>/dev/null && left=1; done
-    ((left == 0)) && return 0
-    sleep 0.1
-  done
-  return 0
-}
 
 # True if PID is a broker started from our rendered config.
 is_our_broker() {
@@ -114,23 +93,6 @@ running_pid() {
     echo "$pid"
   else
     rm -f "$PID_FILE"
-  fi
-}
-
-port_open() {  # port
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-port_owner() {  # port -> short description of the listening process, if known
-  command -v ss >/dev/null 2>&1 || return 0
-  ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(([^)]*' | head -n1 | sed 's/users:((//' || true
-}
-
-show_log_tail() {
-  if [[ -f $LOG_FILE ]]; then
-    echo "---- last 30 lines of $LOG_FILE ----" >&2
-    tail -n 30 "$LOG_FILE" >&2 || true
-    echo "----" >&2
   fi
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, get_args
 
 from services.dispatch.meters import DispatchMetrics
 from services.dispatch.store import Ledger, LedgerRow
@@ -18,21 +18,8 @@ from shared.events.webhooks import MessageStatusReported
 from shared.topics import CONSENT, DEAD_LETTERS, DELIVERY, TopicSpec
 
 PRODUCER = "dispatch"
-_STATES: dict[str, DeliveryState] = {
-    s: s
-    for s in (
-        "rejected",
-        "held",
-        "accepted",
-        "sent",
-        "delivered",
-        "read",
-        "played",
-        "failed",
-        "expired",
-        "unknown",
-    )
-}
+# the ledger states that business systems hear of (queued and sending stay internal)
+_STATES: dict[str, DeliveryState] = {s: s for s in get_args(DeliveryState)}
 
 
 class Publishing(Protocol):
