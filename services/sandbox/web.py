@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -51,10 +52,18 @@ def _reply(result: SendResult) -> web.Response:
     return web.json_response(result.body, status=result.status)
 
 
-def _unauthorized(request: web.Request) -> web.Response | None:
-    if request.app[SANDBOX].authorized(request.headers.get("Authorization")):
-        return None
-    return meta_error(codes.access_token(), 401)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _token_required(handler: Handler) -> Handler:
+    """Every Cloud API route needs the bearer token, as Meta's do (190 otherwise)."""
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        if not request.app[SANDBOX].authorized(request.headers.get("Authorization")):
+            return meta_error(codes.access_token(), 401)
+        return await handler(request)
+
+    return checked
 
 
 async def _injected(request: web.Request, fault: ApiFault) -> web.Response | None:
@@ -71,9 +80,6 @@ async def _injected(request: web.Request, fault: ApiFault) -> web.Response | Non
 
 
 async def send_message(request: web.Request) -> web.Response:
-    refused = _unauthorized(request)
-    if refused is not None:
-        return refused
     fault = request.app[SANDBOX].board.next_api_fault()
     if fault is not None:
         request.app[SANDBOX].metrics.faults.labels(fault.value).inc()
@@ -90,46 +96,28 @@ async def send_message(request: web.Request) -> web.Response:
 
 
 async def create_template(request: web.Request) -> web.Response:
-    refused = _unauthorized(request)
-    if refused is not None:
-        return refused
     body = await json_body(request)
     return _reply(request.app[DESK].create(request.match_info["waba_id"], body))
 
 
 async def list_templates(request: web.Request) -> web.Response:
-    refused = _unauthorized(request)
-    if refused is not None:
-        return refused
     return _reply(request.app[DESK].list(request.match_info["waba_id"], request.query))
 
 
 async def delete_templates(request: web.Request) -> web.Response:
-    refused = _unauthorized(request)
-    if refused is not None:
-        return refused
     return _reply(request.app[DESK].delete(request.match_info["waba_id"], request.query))
 
 
 async def read_template(request: web.Request) -> web.Response:
-    refused = _unauthorized(request)
-    if refused is not None:
-        return refused
     return _reply(request.app[DESK].read(request.match_info["template_id"]))
 
 
 async def edit_template(request: web.Request) -> web.Response:
-    refused = _unauthorized(request)
-    if refused is not None:
-        return refused
     body = await json_body(request)
     return _reply(request.app[DESK].edit(request.match_info["template_id"], body))
 
 
 async def unpause_template(request: web.Request) -> web.Response:
-    refused = _unauthorized(request)
-    if refused is not None:
-        return refused
     return _reply(request.app[DESK].unpause_request(request.match_info["template_id"]))
 
 
@@ -137,10 +125,16 @@ def add_routes(app: web.Application) -> None:
     from services.sandbox import web_control
 
     web_control.add_routes(app)
-    app.router.add_post("/{version}/{phone_number_id}/messages", send_message)
-    app.router.add_post("/{version}/{waba_id}/message_templates", create_template)
-    app.router.add_get("/{version}/{waba_id}/message_templates", list_templates)
-    app.router.add_delete("/{version}/{waba_id}/message_templates", delete_templates)
-    app.router.add_post("/{version}/{template_id}/unpause", unpause_template)
-    app.router.add_get("/{version}/{template_id:[0-9]+}", read_template)
-    app.router.add_post("/{version}/{template_id:[0-9]+}", edit_template)
+    templates = "/{version}/{waba_id}/message_templates"
+    template = "/{version}/{template_id:[0-9]+}"
+    graph: list[tuple[str, str, Handler]] = [
+        ("POST", "/{version}/{phone_number_id}/messages", send_message),
+        ("POST", templates, create_template),
+        ("GET", templates, list_templates),
+        ("DELETE", templates, delete_templates),
+        ("POST", "/{version}/{template_id}/unpause", unpause_template),
+        ("GET", template, read_template),
+        ("POST", template, edit_template),
+    ]
+    for method, path, handler in graph:
+        app.router.add_route(method, path, _token_required(handler))

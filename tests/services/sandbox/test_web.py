@@ -65,6 +65,28 @@ async def test_a_wrong_token_gets_190(make_stack: StackFactory) -> None:
     assert (status, body["error"]["code"]) == (401, 190)
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", f"/v24.0/{PNID}/messages"),
+        ("POST", TEMPLATES),
+        ("GET", TEMPLATES),
+        ("DELETE", TEMPLATES),
+        ("GET", "/v24.0/123456"),
+        ("POST", "/v24.0/123456"),
+        ("POST", "/v24.0/123456/unpause"),
+    ],
+)
+async def test_every_cloud_api_route_needs_the_token(
+    make_stack: StackFactory, method: str, path: str
+) -> None:
+    stack = await make_stack()
+    status, body = await stack.call(method, path, {}, auth=False)
+    assert (status, body["error"]["code"]) == (401, 190)
+    status, _ = await stack.call("GET", "/_sandbox/violations", auth=False)
+    assert status == 200  # the control API is the developer's, not Meta's
+
+
 async def test_a_body_that_is_not_json_gets_100(make_stack: StackFactory) -> None:
     stack = await make_stack()
     async with stack.client.post(
