@@ -7,15 +7,42 @@ they are applied once, in order, under an advisory lock so replicas can start to
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
 
 from shared import logs
-from shared.errors import StartupError
+from shared.errors import RetryableError, StartupError
 from shared.settings import PostgresSettings
 
 log = logs.get(__name__)
+
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    asyncpg.DeadlockDetectedError,
+)
+"""What asyncpg raises when the server, not the statement, is the problem: worth a retry."""
+
+
+class DatabaseUnavailable(RetryableError):
+    """PostgreSQL cannot be reached right now; the same statement may succeed later."""
+
+
+@contextmanager
+def reachable(what: str, error: type[RetryableError] = DatabaseUnavailable) -> Iterator[None]:
+    """Turn a lost or overloaded database inside the block into `error` ("<what> unavailable")."""
+    try:
+        yield
+    except UNAVAILABLE as exc:
+        raise error(f"{what} unavailable: {exc}") from exc
+
 
 _LEDGER = """
 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
 
-from shared import codec, logs
-from shared.errors import PermanentError, RetryableError
+from shared import codec, deadletters, logs
+from shared.errors import WagateError
 from shared.events.envelope import Event
 from shared.metrics import ConsumerMetrics
 from shared.settings import KafkaSettings
@@ -133,6 +133,20 @@ async def partitions_of(settings: KafkaSettings, topic: str) -> list[int]:
     raise LookupError(f"topic {topic} does not exist (run `wagate topics create`)")
 
 
+class EventPublisher(Protocol):
+    """The port every shell publishes through; `Publisher` is the Kafka adapter."""
+
+    async def publish(
+        self,
+        spec: TopicSpec,
+        event: Event,
+        key: str | None,
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> None: ...
+
+    async def publish_many(self, items: Sequence[tuple[TopicSpec, Event, str | None]]) -> None: ...
+
+
 class Publisher:
     """Encodes events and produces them; `publish` returns once Kafka acknowledged (acks=all)."""
 
@@ -167,13 +181,9 @@ class Publisher:
     async def dead_letter(
         self, record: ConsumerRecord[bytes, bytes], group: str, reason: str
     ) -> None:
-        headers = [
-            ("wagate-reason", reason[:1000].encode()),
-            ("wagate-source-topic", record.topic.encode()),
-            ("wagate-source-partition", str(record.partition).encode()),
-            ("wagate-source-offset", str(record.offset).encode()),
-            ("wagate-consumer-group", group.encode()),
-        ]
+        headers = deadletters.headers(
+            reason, group, topic=record.topic, partition=record.partition, offset=record.offset
+        )
         await self._producer.send_and_wait(
             self._settings.topic(DEAD_LETTERS.name), record.value, key=record.key, headers=headers
         )
@@ -248,16 +258,22 @@ class ConsumeLoop:
             event = codec.decode(sub.model, record.value)
             with self.metrics.handle_seconds.labels(sub.spec.name).time():
                 await sub.handler(event, record)
-        except PermanentError as exc:
+        except WagateError as exc:
+            if exc.retryable:
+                return await self._back_off(sub.spec.name, bound, exc)
             bound.warning("dead-lettered", reason=str(exc), error=type(exc).__name__)
             self.metrics.dead_lettered.labels(sub.spec.name, type(exc).__name__).inc()
             await self.publisher.dead_letter(record, self.group, f"{type(exc).__name__}: {exc}")
-        except (RetryableError, KafkaError, OSError) as exc:
-            self._backoff_s = min(self.max_backoff_s, max(0.2, self._backoff_s * 2))
-            bound.warning("retrying", reason=str(exc), backoff_s=self._backoff_s)
-            self.metrics.retried.labels(sub.spec.name).inc()
-            await asyncio.sleep(self._backoff_s)
-            return False
+        except (KafkaError, OSError) as exc:
+            return await self._back_off(sub.spec.name, bound, exc)
         self._backoff_s = 0.0
         self.metrics.processed.labels(sub.spec.name).inc()
         return True
+
+    async def _back_off(self, topic: str, bound: Any, exc: Exception) -> bool:
+        """A retryable failure: wait longer each time, and leave the record to be read again."""
+        self._backoff_s = min(self.max_backoff_s, max(0.2, self._backoff_s * 2))
+        bound.warning("retrying", reason=str(exc), backoff_s=self._backoff_s)
+        self.metrics.retried.labels(topic).inc()
+        await asyncio.sleep(self._backoff_s)
+        return False

@@ -6,6 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+GRAPH_API_VERSION = "v26.0"
+"""The Graph API version every service calls and the sandbox serves by default (rules §9:
+v26.0 was released on 2026-07-29)."""
+
 
 class Group(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -47,3 +51,19 @@ class LogSettings(Group):
 class HttpSettings(Group):
     host: str = "127.0.0.1"
     port: int = 8080
+
+
+class CloudApiSettings(Group):
+    """Where a service reaches the Cloud API: the sandbox by default, Graph API in production.
+    Services extend it with what only they need (dispatch's per-number tokens, say)."""
+
+    base_url: str = "http://127.0.0.1:8090"
+    version: str = GRAPH_API_VERSION
+    access_token: SecretStr = SecretStr("sandbox-token")
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 20.0
+
+    @property
+    def root(self) -> str:
+        """The versioned base URL requests are made under."""
+        return f"{self.base_url.rstrip('/')}/{self.version}"

@@ -1,0 +1,31 @@
+"""Every reason code a decision or a delivery update can carry, said once. Policy and dispatch
+name reasons only through this enum; Meta's error codes travel beside them as strings
+(`"131026"`). A value is a `str`, so events keep `reasons: list[str]`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    # policy: the customer service window and the intent's own time
+    WINDOW_CLOSED = "WINDOW_CLOSED"
+    EXPIRED = "EXPIRED"
+    FALLBACK_TEMPLATE = "FALLBACK_TEMPLATE"
+    # policy: consent, caps and limits
+    OPTED_OUT = "OPTED_OUT"
+    MARKETING_NO_OPT_IN = "MARKETING_NO_OPT_IN"
+    MARKETING_OPTED_OUT = "MARKETING_OPTED_OUT"
+    MARKETING_FREQUENCY_CAP = "MARKETING_FREQUENCY_CAP"
+    QUIET_HOURS = "QUIET_HOURS"
+    MESSAGING_LIMIT = "MESSAGING_LIMIT"
+    # policy: templates
+    TEMPLATE_UNKNOWN = "TEMPLATE_UNKNOWN"
+    TEMPLATE_PAUSED = "TEMPLATE_PAUSED"
+    TEMPLATE_NOT_APPROVED = "TEMPLATE_NOT_APPROVED"
+    TEMPLATE_PARAMETERS_MISMATCH = "TEMPLATE_PARAMETERS_MISMATCH"
+    # dispatch
+    NOT_AFTER_PASSED = "NOT_AFTER_PASSED"
+    RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
+    NOT_SENT = "NOT_SENT"
+    SEALED_PARAMETERS_UNREADABLE = "SEALED_PARAMETERS_UNREADABLE"
