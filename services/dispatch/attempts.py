@@ -8,13 +8,12 @@ from datetime import datetime
 from typing import Literal
 
 from services.dispatch.outcomes import Classification, approval_expired, classify
-from services.dispatch.retry import RetryKind, RetryPolicy, kind_of, next_attempt_at
+from services.dispatch.retry import RetryPolicy, kind_of, next_attempt_at
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted
-
-RE_ENGAGEMENT = 131047  # the window closed: a free-form message needs its fallback template
-MARKETING_OPT_OUT = 131050
+from shared.events.reasons import Reason
+from shared.meta_errors import Pace, SenderAction, meaning
 
 
 @dataclass(frozen=True)
@@ -38,13 +37,15 @@ def before_send(decision: PolicyDecisionMade, now: datetime) -> BeforeSend:
     or end the intent when its time is up."""
     intent = decision.intent
     if intent.not_after is not None and now >= intent.not_after:
-        return BeforeSend(None, "NOT_AFTER_PASSED", "the intent's not_after passed before sending")
+        return BeforeSend(
+            None, Reason.NOT_AFTER_PASSED, "the intent's not_after passed before sending"
+        )
     if not intent.is_template and approval_expired(decision.valid_until, now):
         fallback = with_fallback(intent)
         if fallback is not None:
-            return BeforeSend(fallback, "FALLBACK_TEMPLATE")
+            return BeforeSend(fallback, Reason.FALLBACK_TEMPLATE)
         return BeforeSend(
-            None, "WINDOW_CLOSED", "the customer service window closed before sending"
+            None, Reason.WINDOW_CLOSED, "the customer service window closed before sending"
         )
     return BeforeSend(intent)
 
@@ -57,7 +58,7 @@ class AfterAnswer:
     action: Action
     code: str = "none"
     retry_at: datetime | None = None
-    kind: RetryKind | None = None
+    kind: Pace | None = None
     opt_out: bool = False
 
 
@@ -83,10 +84,15 @@ def after_answer(
         kind = kind_of(http_status, error)
         at = next_attempt_at(kind, attempt, now, intent.not_after, jitter, policy)
         return AfterAnswer("retry" if at else "exhausted", code, at, kind)
-    error_code = error.code if error is not None else None
-    if error_code == RE_ENGAGEMENT and with_fallback(intent) is not None:
+    action = meaning(error.code).action if error is not None else SenderAction.FAIL
+    if action is SenderAction.REENGAGE and with_fallback(intent) is not None:
         return AfterAnswer("fallback", code)
-    return AfterAnswer("fail", code, opt_out=error_code == MARKETING_OPT_OUT)
+    return AfterAnswer("fail", code, opt_out=action is SenderAction.FEED_CONSENT)
+
+
+def stops_marketing(error: MetaError) -> bool:
+    """Whether Meta's error says the customer stopped marketing from this business."""
+    return meaning(error.code).action is SenderAction.FEED_CONSENT
 
 
 def may_resend_unconfirmed(

@@ -8,9 +8,9 @@ from typing import Any
 
 import aiohttp
 
-from services.dispatch.outcomes import NO_RESPONSE
-from services.dispatch.settings import CloudApiSettings
+from services.dispatch.settings import DispatchCloudApi
 from shared.events.common import MetaError
+from shared.meta_errors import NO_RESPONSE
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,9 @@ class CloudApi:
     """`send` returns Meta's answer; it raises aiohttp.ClientError or TimeoutError when the
     request may have left but no answer came (the outcome is unknown)."""
 
-    def __init__(self, session: aiohttp.ClientSession, settings: CloudApiSettings) -> None:
+    def __init__(self, session: aiohttp.ClientSession, settings: DispatchCloudApi) -> None:
         self._session = session
-        self._base = settings.base_url.rstrip("/")
-        self._version = settings.version
+        self._root = settings.root
         self._settings = settings
         self._timeout = aiohttp.ClientTimeout(
             sock_connect=settings.connect_timeout_s, sock_read=settings.read_timeout_s
@@ -39,7 +38,7 @@ class CloudApi:
         return {"Authorization": f"Bearer {token.get_secret_value()}"}
 
     async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome:
-        url = f"{self._base}/{self._version}/{phone_number_id}/messages"
+        url = f"{self._root}/{phone_number_id}/messages"
         try:
             async with self._session.post(
                 url, json=payload, headers=self._headers(phone_number_id), timeout=self._timeout

@@ -28,6 +28,7 @@ from shared.errors import RetryableError
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
+from shared.events.reasons import Reason
 from shared.events.webhooks import MessageStatusReported
 from shared.sealing import Sealer, SealError, restore
 
@@ -113,7 +114,9 @@ class Dispatcher:
         try:
             intent = self._unsealed(decision, plan.intent)
         except SealError as exc:
-            await self._end(decision, row, "failed", ["SEALED_PARAMETERS_UNREADABLE"], str(exc))
+            await self._end(
+                decision, row, "failed", [Reason.SEALED_PARAMETERS_UNREADABLE], str(exc)
+            )
             return DONE
         started = time.monotonic()
         try:
@@ -205,7 +208,7 @@ class Dispatcher:
                 return AttemptResult("requeue")
             case "exhausted":
                 await self.reporter.dead_letter(decision, row, f"retries exhausted: {verdict.code}")
-                await self._end(decision, row, "failed", [verdict.code, "RETRIES_EXHAUSTED"],
+                await self._end(decision, row, "failed", [verdict.code, Reason.RETRIES_EXHAUSTED],
                                 "retries exhausted", errors)  # fmt: skip
                 return DONE
         if verdict.opt_out:  # policy hears of it before the business sees the failure
@@ -275,9 +278,7 @@ class Dispatcher:
             status, moved, new_state, wamid=wamid, errors=status.errors,
             reasons=[str(e.code) for e in status.errors],
         )  # fmt: skip
-        if new_state == "failed" and any(
-            e.code == attempts.MARKETING_OPT_OUT for e in status.errors
-        ):
+        if new_state == "failed" and any(attempts.stops_marketing(e) for e in status.errors):
             await self.reporter.opted_out(status, moved)
         return True
 

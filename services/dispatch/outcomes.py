@@ -7,41 +7,26 @@ from datetime import datetime
 from enum import Enum
 
 from shared.events.common import MetaError
-
-# Throttling, maintenance and temporary unavailability (§5): try again later.
-RETRYABLE_CODES = frozenset(
-    {1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131057, 133004, 2494100}
-)
-# Authentication and Meta's 200-299 "API Permission" range: the number is held, not failed.
-AUTH_CODES = frozenset({0, 3, 10, 190, *range(200, 300)})
-# The account or number cannot send at all until someone fixes it (§5 "HALT": locked account,
-# billing, certificate, number not registered): hold its intents rather than fail each one.
-ACCOUNT_HALT_CODES = frozenset({131031, 131042, 131045, 133010})
-NO_RESPONSE = 0  # HTTP status when the request never reached the Cloud API
+from shared.meta_errors import SenderAction, meaning_of
 
 
 class Classification(Enum):
     RETRY = "retry"
-    HOLD = "hold"  # credentials or permissions: do not fail the intent, stop the number
+    HOLD = "hold"  # credentials, permissions or an account halt: do not fail, stop the number
     FAIL = "fail"
 
 
+_CLASS = {
+    SenderAction.RETRY: Classification.RETRY,
+    SenderAction.HOLD_NUMBER: Classification.HOLD,
+}
+
+
 def classify(http_status: int, error: MetaError | None) -> Classification:
-    """Branch on Meta's error code, not the HTTP status; 5xx without a body is transient,
-    and a connection that never reached Meta is retried."""
-    if http_status == NO_RESPONSE:
-        return Classification.RETRY
-    if error is None:
-        return (
-            Classification.RETRY
-            if http_status >= 500 or http_status == 429
-            else Classification.FAIL
-        )
-    if error.code in RETRYABLE_CODES:
-        return Classification.RETRY
-    if error.code in AUTH_CODES or error.code in ACCOUNT_HALT_CODES:
-        return Classification.HOLD
-    return Classification.FAIL
+    """Branch on Meta's code (`shared.meta_errors`), not the HTTP status; 5xx without a body
+    is transient, and a connection that never reached Meta is retried."""
+    found = meaning_of(http_status, None if error is None else error.code)
+    return _CLASS.get(found.action, Classification.FAIL)
 
 
 def approval_expired(valid_until: datetime | None, now: datetime) -> bool:

@@ -16,10 +16,10 @@ from services.dispatch.circuit import Circuit, CircuitState
 from services.dispatch.lanes import Lanes, Queued
 from services.dispatch.meters import DispatchMetrics
 from services.dispatch.rates import PairGate, TokenBucket
-from services.dispatch.retry import RetryKind
 from services.dispatch.settings import DispatchSettings
 from shared import logs
 from shared.errors import RetryableError
+from shared.meta_errors import Pace
 
 log = logs.get(__name__)
 STORE_RETRY_S = 1.0
@@ -31,7 +31,7 @@ class AttemptResult:
 
     action: str  # done | retry | hold | requeue
     delay_s: float = 0.0
-    kind: RetryKind | None = None
+    kind: Pace | None = None
     answered: bool = True  # Meta answered (the credentials were not refused)
 
 
@@ -192,9 +192,9 @@ class NumberSender:
         if result.action == "done":
             self._backpressure.released(item.source)
             return
-        if result.kind is RetryKind.THROTTLED:
+        if result.kind is Pace.THROTTLED:
             self.bucket.block(now, result.delay_s)
-        elif result.kind is RetryKind.PAIR_RATE:
+        elif result.kind is Pace.PAIR_RATE:
             self.pairs.block(item.recipient, now, result.delay_s)
         if self.circuit.state is CircuitState.CLOSED:
             self.lanes.push(item, now + result.delay_s)

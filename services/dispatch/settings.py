@@ -10,21 +10,22 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.dispatch.retry import RetryPolicy
 from shared.errors import StartupError
 from shared.sealing import DEVELOPMENT_KEY
-from shared.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
+from shared.settings import (
+    CloudApiSettings,
+    HttpSettings,
+    KafkaSettings,
+    LogSettings,
+    PostgresSettings,
+)
 
 
-class CloudApiSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class DispatchCloudApi(CloudApiSettings):
+    """The Cloud API dispatch sends to, with a token per number where numbers differ."""
 
-    base_url: str = "http://127.0.0.1:8090"
-    version: str = "v21.0"
-    access_token: SecretStr = SecretStr("sandbox-token")
     tokens: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Access token per business phone number id; others use access_token.",
     )
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 20.0
     max_connections: int = 200
 
 
@@ -121,7 +122,7 @@ class DispatchSettings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
     log: LogSettings = LogSettings()
-    cloud_api: CloudApiSettings = CloudApiSettings()
+    cloud_api: DispatchCloudApi = DispatchCloudApi()
     rates: RateSettings = RateSettings()
     retry: RetrySettings = RetrySettings()
     settle: SettleSettings = SettleSettings()

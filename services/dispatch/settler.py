@@ -25,6 +25,7 @@ from services.dispatch.store import Ledger, LedgerRow
 from shared import codec, logs
 from shared.errors import RetryableError
 from shared.events.decisions import PolicyDecisionMade
+from shared.events.reasons import Reason
 
 log = logs.get(__name__)
 
@@ -90,7 +91,9 @@ class Settler:
         self.metrics.settled.labels("unknown_to_failed").inc()
         detail = "no status confirmed the send in time; counted as not sent"
         await self.reporter.dead_letter(decision, moved, "outcome unknown, counted as not sent")
-        await self.reporter.update(decision, moved, "failed", reasons=["NOT_SENT"], detail=detail)
+        await self.reporter.update(
+            decision, moved, "failed", reasons=[Reason.NOT_SENT], detail=detail
+        )
 
 
 def _decision(row: LedgerRow) -> PolicyDecisionMade:

@@ -17,17 +17,7 @@ from services.policy.windows import WindowState
 from shared.events.decisions import Outcome, WindowSnapshot
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.keys import normalize_wa_id
-
-WINDOW_CLOSED = "WINDOW_CLOSED"
-EXPIRED = "EXPIRED"
-OPTED_OUT = "OPTED_OUT"
-MARKETING_NO_OPT_IN = "MARKETING_NO_OPT_IN"
-MARKETING_OPTED_OUT = "MARKETING_OPTED_OUT"
-MARKETING_CAP = "MARKETING_FREQUENCY_CAP"
-QUIET_HOURS = "QUIET_HOURS"
-MESSAGING_LIMIT = "MESSAGING_LIMIT"
-FALLBACK_TEMPLATE = "FALLBACK_TEMPLATE"
-TEMPLATE_UNKNOWN = template_check.TEMPLATE_UNKNOWN
+from shared.events.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -85,10 +75,12 @@ def decide(
     snap = snapshot(facts.window, now)
     if intent.not_after is not None and now >= intent.not_after:
         return Verdict(
-            "rejected", [EXPIRED], f"not_after {intent.not_after.isoformat()} passed", snap
+            "rejected", [Reason.EXPIRED], f"not_after {intent.not_after.isoformat()} passed", snap
         )
     if facts.consent is not None and facts.consent.opted_out_of_all():
-        return Verdict("rejected", [OPTED_OUT], "the customer opted out of all messages", snap)
+        return Verdict(
+            "rejected", [Reason.OPTED_OUT], "the customer opted out of all messages", snap
+        )
     if isinstance(intent.content, TemplateContent):
         return _template(intent, intent.content, facts, now, config, snap)
     return _free_form(intent, facts, now, config, snap)
@@ -108,13 +100,13 @@ def _free_form(
             if verdict.outcome == "approved":
                 return _with(
                     verdict,
-                    reasons=[FALLBACK_TEMPLATE, *verdict.reasons],
+                    reasons=[Reason.FALLBACK_TEMPLATE, *verdict.reasons],
                     detail=f"window closed, {verdict.detail}",
                 )
             return verdict
         return Verdict(
             "rejected",
-            [WINDOW_CLOSED],
+            [Reason.WINDOW_CLOSED],
             f"{_closed_detail(snap, now)}; outside it only approved templates may be sent",
             snap,
         )
@@ -150,7 +142,7 @@ def _template(
         category = checked.state.category.upper() if checked.state else None
         return Verdict(
             "rejected",
-            [checked.reason or TEMPLATE_UNKNOWN],
+            [checked.reason or Reason.TEMPLATE_UNKNOWN],
             checked.detail,
             snap,
             category=category,
@@ -165,7 +157,7 @@ def _template(
     if initiated and not facts.reach.allows_new_customer():
         return Verdict(
             "rejected",
-            [MESSAGING_LIMIT],
+            [Reason.MESSAGING_LIMIT],
             f"the messaging limit's share here ({facts.reach.share} new customers in 24 h) is "
             "used up",
             snap,
@@ -214,14 +206,14 @@ def _marketing_refusal(
     if opinion is not None and not opinion.opted_in:
         return Verdict(
             "rejected",
-            [MARKETING_OPTED_OUT],
+            [Reason.MARKETING_OPTED_OUT],
             f"the customer stopped marketing ({opinion.source})",
             snap,
         )
     if need_opt_in and opinion is None:
         return Verdict(
             "rejected",
-            [MARKETING_NO_OPT_IN],
+            [Reason.MARKETING_NO_OPT_IN],
             "no marketing opt-in is recorded for this customer",
             snap,
         )
@@ -229,7 +221,7 @@ def _marketing_refusal(
     if until is not None:
         return Verdict(
             "rejected",
-            [MARKETING_CAP],
+            [Reason.MARKETING_FREQUENCY_CAP],
             f"the marketing cap ({config.caps.per_day}/day, {config.caps.per_week}/"
             f"week) is reached until {until.isoformat()}",
             snap,
@@ -239,7 +231,7 @@ def _marketing_refusal(
         if quiet_end is not None:
             return Verdict(
                 "deferred",
-                [QUIET_HOURS],
+                [Reason.QUIET_HOURS],
                 f"quiet hours for the customer until {quiet_end.isoformat()}",
                 snap,
                 valid_until=quiet_end,

@@ -8,12 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.events.intents import TemplateContent
+from shared.events.reasons import Reason
 from shared.events.template_states import ParameterSpec, TemplateStateChanged, state_key
 
-TEMPLATE_UNKNOWN = "TEMPLATE_UNKNOWN"
-TEMPLATE_PAUSED = "TEMPLATE_PAUSED"
-TEMPLATE_NOT_APPROVED = "TEMPLATE_NOT_APPROVED"
-TEMPLATE_PARAMETERS = "TEMPLATE_PARAMETERS_MISMATCH"
 MEDIA_HEADERS = frozenset({"image", "video", "document", "location"})
 
 Lookup = Callable[[str], TemplateStateChanged | None]
@@ -37,7 +34,8 @@ def resolve(content: TemplateContent, waba_id: str, lookup: Lookup) -> TemplateV
     requested = lookup(state_key(waba_id, content.name, language))
     if requested is None:
         return TemplateVerdict(
-            TEMPLATE_UNKNOWN, f"no template {content.name!r} in {language} for WABA {waba_id}"
+            Reason.TEMPLATE_UNKNOWN,
+            f"no template {content.name!r} in {language} for WABA {waba_id}",
         )
     first_failure: TemplateVerdict | None = None
     for lang in (language, *requested.fallback_languages):
@@ -54,18 +52,22 @@ def _check(
     content: TemplateContent, language: str, state: TemplateStateChanged | None
 ) -> TemplateVerdict:
     if state is None:
-        return TemplateVerdict(TEMPLATE_UNKNOWN, f"no template {content.name!r} in {language}")
+        return TemplateVerdict(
+            Reason.TEMPLATE_UNKNOWN, f"no template {content.name!r} in {language}"
+        )
     if state.status.upper() == "PAUSED":
         return TemplateVerdict(
-            TEMPLATE_PAUSED, f"{content.name!r} in {language} is paused for low quality", state
+            Reason.TEMPLATE_PAUSED,
+            f"{content.name!r} in {language} is paused for low quality",
+            state,
         )
     if state.status.upper() != "APPROVED":
         return TemplateVerdict(
-            TEMPLATE_NOT_APPROVED, f"{content.name!r} in {language} is {state.status}", state
+            Reason.TEMPLATE_NOT_APPROVED, f"{content.name!r} in {language} is {state.status}", state
         )
     problem = parameter_problem(content.components, state.parameters, state.category)
     if problem is not None:
-        return TemplateVerdict(TEMPLATE_PARAMETERS, problem, state)
+        return TemplateVerdict(Reason.TEMPLATE_PARAMETERS_MISMATCH, problem, state)
     sent = content.model_copy(update={"language": language})
     return TemplateVerdict(None, f"{content.name!r} in {language} is approved", state, sent)
 

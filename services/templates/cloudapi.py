@@ -9,8 +9,9 @@ from typing import Any
 
 import aiohttp
 
-from services.templates.settings import CloudApiSettings
+from services.templates.settings import TemplatesCloudApi
 from shared.errors import PermanentError, RetryableError
+from shared.meta_errors import SenderAction, meaning
 
 
 class MetaApiError(PermanentError):
@@ -27,9 +28,6 @@ class CloudApiUnavailable(RetryableError):
     """No answer, or a server-side or throttling failure: try again later."""
 
 
-RETRY_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016})
-
-
 @dataclass(frozen=True)
 class Created:
     meta_id: str
@@ -38,9 +36,9 @@ class Created:
 
 
 class TemplateApi:
-    def __init__(self, session: aiohttp.ClientSession, settings: CloudApiSettings) -> None:
+    def __init__(self, session: aiohttp.ClientSession, settings: TemplatesCloudApi) -> None:
         self._session = session
-        self._root = f"{settings.base_url.rstrip('/')}/{settings.version}"
+        self._root = settings.root
         self._headers = {"Authorization": f"Bearer {settings.access_token.get_secret_value()}"}
         self._timeout = aiohttp.ClientTimeout(
             sock_connect=settings.connect_timeout_s, sock_read=settings.read_timeout_s
@@ -109,7 +107,7 @@ def _parse(status: int, text: str) -> dict[str, Any]:
         details = (error.get("error_data") or {}).get("details")
         if details:
             message = f"{message}: {details}"
-        if status >= 500 or status == 429 or code in RETRY_CODES:
+        if status >= 500 or status == 429 or meaning(code).action is SenderAction.RETRY:
             raise CloudApiUnavailable(f"Cloud API error {code} (HTTP {status}): {message}")
         raise MetaApiError(status, code, message)
     if status >= 500 or status == 429:

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
+from shared.settings import (
+    CloudApiSettings,
+    HttpSettings,
+    KafkaSettings,
+    LogSettings,
+    PostgresSettings,
+)
 
 
-class CloudApiSettings(BaseModel):
+class TemplatesCloudApi(CloudApiSettings):
     """Where templates are submitted: the sandbox by default, Graph API in production."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    base_url: str = "http://127.0.0.1:8090"
-    version: str = "v21.0"
-    access_token: SecretStr = SecretStr("sandbox-token")
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 20.0
     page_size: int = 100
 
 
@@ -30,7 +29,7 @@ class TemplatesSettings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
     log: LogSettings = LogSettings()
-    cloud_api: CloudApiSettings = CloudApiSettings()
+    cloud_api: TemplatesCloudApi = TemplatesCloudApi()
     api_keys: list[SecretStr] = Field(
         default_factory=lambda: [SecretStr("wagate-dev-key")],
         description="Bearer keys the HTTP API accepts (a list, so a key can be rotated).",

@@ -12,10 +12,11 @@ from services.dispatch.attempts import (
     may_resend_unconfirmed,
     with_fallback,
 )
-from services.dispatch.retry import RetryKind, RetryPolicy
+from services.dispatch.retry import RetryPolicy
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
+from shared.meta_errors import Pace
 
 NOW = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
 POLICY = RetryPolicy(base_s=1.0, cap_s=60.0, max_attempts=5)
@@ -94,7 +95,7 @@ def _answer(
     attempt: int = 1,
     intent: OutboundIntentSubmitted | None = None,
     wamid: str | None = None,
-) -> tuple[str, str, RetryKind | None, bool, datetime | None]:
+) -> tuple[str, str, Pace | None, bool, datetime | None]:
     error = MetaError(code=code) if code is not None else None
     verdict = after_answer(
         http_status, wamid, error, intent=intent or _intent(), attempt=attempt, now=NOW,
@@ -114,7 +115,7 @@ S = timedelta(seconds=1)
             130429,
             1,
             None,
-            ("retry", "130429", RetryKind.THROTTLED, False, NOW + S),
+            ("retry", "130429", Pace.THROTTLED, False, NOW + S),
             id="throttled",
         ),
         pytest.param(
@@ -122,7 +123,7 @@ S = timedelta(seconds=1)
             131056,
             2,
             None,
-            ("retry", "131056", RetryKind.PAIR_RATE, False, NOW + 2 * S),
+            ("retry", "131056", Pace.PAIR_RATE, False, NOW + 2 * S),
             id="pair-rate",
         ),
         pytest.param(
@@ -130,18 +131,18 @@ S = timedelta(seconds=1)
             None,
             1,
             None,
-            ("retry", "http_503", RetryKind.TRANSIENT, False, NOW + S / 2),
+            ("retry", "http_503", Pace.TRANSIENT, False, NOW + S / 2),
             id="5xx",
         ),
         pytest.param(
-            0, -1, 1, None, ("retry", "-1", RetryKind.TRANSIENT, False, NOW + S / 2), id="unreached"
+            0, -1, 1, None, ("retry", "-1", Pace.TRANSIENT, False, NOW + S / 2), id="unreached"
         ),
         pytest.param(
             400,
             130429,
             5,
             None,
-            ("exhausted", "130429", RetryKind.THROTTLED, False, None),
+            ("exhausted", "130429", Pace.THROTTLED, False, None),
             id="max-attempts",
         ),
         pytest.param(
@@ -149,7 +150,7 @@ S = timedelta(seconds=1)
             131000,
             1,
             _intent(not_after=NOW + S / 4),
-            ("exhausted", "131000", RetryKind.TRANSIENT, False, None),
+            ("exhausted", "131000", Pace.TRANSIENT, False, None),
             id="past-not-after",
         ),
         pytest.param(401, 190, 1, None, ("hold", "190", None, False, None), id="token-expired"),
@@ -174,7 +175,7 @@ def test_after_answer(
     code: int | None,
     attempt: int,
     intent: OutboundIntentSubmitted | None,
-    expected: tuple[str, str, RetryKind | None, bool, datetime | None],
+    expected: tuple[str, str, Pace | None, bool, datetime | None],
 ) -> None:
     assert _answer(http_status, code, attempt=attempt, intent=intent) == expected
 

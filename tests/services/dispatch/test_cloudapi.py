@@ -8,8 +8,8 @@ import pytest
 
 from bench.fake_cloudapi import FakeCloudApi
 from services.dispatch.cloudapi import CloudApi
-from services.dispatch.outcomes import NO_RESPONSE
-from services.dispatch.settings import CloudApiSettings
+from services.dispatch.settings import DispatchCloudApi
+from shared.meta_errors import NO_RESPONSE
 from tests.conftest import free_port
 
 PAYLOAD = {"to": "1", "type": "text", "biz_opaque_callback_data": "i-1"}
@@ -19,7 +19,7 @@ async def test_a_wamid_an_error_and_a_per_number_token() -> None:
     api = await FakeCloudApi().start()
     api.fail("i-1", ("error", 131050, 400))
     api.tokens_refused.add("old")
-    settings = CloudApiSettings(base_url=api.base_url, tokens={"pn-old": "old"})  # type: ignore[dict-item]
+    settings = DispatchCloudApi(base_url=api.base_url, tokens={"pn-old": "old"})  # type: ignore[dict-item]
     try:
         async with aiohttp.ClientSession() as session:
             client = CloudApi(session, settings)
@@ -35,7 +35,7 @@ async def test_a_wamid_an_error_and_a_per_number_token() -> None:
 
 
 async def test_an_unreachable_host_never_received_the_request() -> None:
-    settings = CloudApiSettings(base_url=f"http://127.0.0.1:{free_port()}")
+    settings = DispatchCloudApi(base_url=f"http://127.0.0.1:{free_port()}")
     async with aiohttp.ClientSession() as session:
         outcome = await CloudApi(session, settings).send("pn", PAYLOAD)
     assert outcome.http_status == NO_RESPONSE and not outcome.request_left
@@ -44,7 +44,7 @@ async def test_an_unreachable_host_never_received_the_request() -> None:
 async def test_no_answer_in_time_raises_as_the_outcome_is_unknown() -> None:
     api = await FakeCloudApi().start()
     api.fail("i-1", ("hang", 1.0))
-    settings = CloudApiSettings(base_url=api.base_url, read_timeout_s=0.1)
+    settings = DispatchCloudApi(base_url=api.base_url, read_timeout_s=0.1)
     try:
         async with aiohttp.ClientSession() as session:
             with pytest.raises(TimeoutError):

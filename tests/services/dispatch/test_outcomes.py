@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.dispatch.outcomes import (
-    NO_RESPONSE,
     Classification,
     advance,
     approval_expired,
     classify,
 )
 from shared.events.common import MetaError
+from shared.meta_errors import NO_RESPONSE
 
 NOW = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
 RETRY, HOLD, FAIL = Classification.RETRY, Classification.HOLD, Classification.FAIL

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from services.dispatch.settings import CloudApiSettings, DispatchSettings, PhoneNumber
+from services.dispatch.settings import DispatchCloudApi, DispatchSettings, PhoneNumber
 from shared.errors import StartupError
 
 
@@ -16,7 +16,7 @@ def test_registered_numbers_bring_their_token_and_rate(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("EAAG-from-a-secret\n")
     settings = DispatchSettings(
-        cloud_api=CloudApiSettings(access_token=SecretStr("default-token")),
+        cloud_api=DispatchCloudApi(access_token=SecretStr("default-token")),
         numbers={
             "111": PhoneNumber(waba_id="waba-1", mps=1000, access_token_file=token_file),
             "222": PhoneNumber(waba_id="waba-2", access_token=SecretStr("inline")),

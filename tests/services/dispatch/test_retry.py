@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.dispatch.retry import RetryKind, RetryPolicy, backoff_s, kind_of, next_attempt_at
+from services.dispatch.retry import RetryPolicy, backoff_s, kind_of, next_attempt_at
 from shared.events.common import MetaError
+from shared.meta_errors import Pace
 
 NOW = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
 POLICY = RetryPolicy(base_s=0.5, cap_s=60.0, max_attempts=10, maintenance_s=60.0)
-T, P, M, X = RetryKind.THROTTLED, RetryKind.PAIR_RATE, RetryKind.MAINTENANCE, RetryKind.TRANSIENT
+T, P, M, X = Pace.THROTTLED, Pace.PAIR_RATE, Pace.MAINTENANCE, Pace.TRANSIENT
 
 
 @pytest.mark.parametrize(
@@ -33,7 +34,7 @@ T, P, M, X = RetryKind.THROTTLED, RetryKind.PAIR_RATE, RetryKind.MAINTENANCE, Re
         (0, -1, X),
     ],
 )
-def test_the_kind_follows_metas_code(http_status: int, code: int | None, kind: RetryKind) -> None:
+def test_the_kind_follows_metas_code(http_status: int, code: int | None, kind: Pace) -> None:
     error = MetaError(code=code) if code is not None else None
     assert kind_of(http_status, error) is kind
 
@@ -58,7 +59,7 @@ def test_the_kind_follows_metas_code(http_status: int, code: int | None, kind: R
     ],
 )
 def test_backoff_grows_exponentially_up_to_the_cap(
-    kind: RetryKind, attempt: int, seconds: float
+    kind: Pace, attempt: int, seconds: float
 ) -> None:
     assert backoff_s(kind, attempt, POLICY) == seconds
 

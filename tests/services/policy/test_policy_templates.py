@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from services.policy import rules
 from services.policy.caps import Caps, MarketingLog
 from services.policy.consent import ConsentState, Opinion
 from services.policy.rules import Facts, PolicyConfig, decide
@@ -270,7 +269,7 @@ def test_free_form_marketing_inside_the_window_is_capped_but_needs_no_opt_in() -
     )
     assert decide(intent, Facts(window=window), NOW, CONFIG).outcome == "approved"
     capped = Facts(window=window, marketing=MarketingLog(sent_at=(NOW - timedelta(hours=3),)))
-    assert decide(intent, capped, NOW, CONFIG).reasons == [rules.MARKETING_CAP]
+    assert decide(intent, capped, NOW, CONFIG).reasons == ["MARKETING_FREQUENCY_CAP"]
 
 
 def test_a_closed_window_falls_back_to_the_named_template() -> None:
@@ -285,7 +284,7 @@ def test_a_closed_window_falls_back_to_the_named_template() -> None:
     )
     verdict = decide(intent, Facts(templates=_lookup(_state())), NOW, CONFIG)
     assert verdict.outcome == "approved"
-    assert verdict.reasons == [rules.FALLBACK_TEMPLATE]
+    assert verdict.reasons == ["FALLBACK_TEMPLATE"]
     assert verdict.send is not None and verdict.send.content.type == "template"
     assert verdict.send.fallback_template is None
     assert verdict.pricing == "utility"

@@ -12,7 +12,7 @@ import pytest
 from services.policy.consent import ConsentState, Opinion
 from services.policy.handlers import PolicyHandlers, PolicyMetrics, Tables
 from services.policy.quiet import QuietHours, quiet_until, zones_for
-from services.policy.rules import QUIET_HOURS, Facts, PolicyConfig, decide
+from services.policy.rules import Facts, PolicyConfig, decide
 from shared import codec
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, TextContent
@@ -87,7 +87,7 @@ def test_marketing_at_night_is_deferred_not_rejected_and_service_is_not() -> Non
 
     window = WindowState(last_customer_message_at=NIGHT_IN_CA - timedelta(hours=1))
     verdict = decide(_marketing(), Facts(window=window, consent=OPTED_IN), NIGHT_IN_CA, CONFIG)
-    assert verdict.outcome == "deferred" and verdict.reasons == [QUIET_HOURS]
+    assert verdict.outcome == "deferred" and verdict.reasons == ["QUIET_HOURS"]
     assert verdict.valid_until == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
     service = _marketing().model_copy(update={"category": "service"})
     assert decide(service, Facts(window=window), NIGHT_IN_CA, CONFIG).outcome == "approved"

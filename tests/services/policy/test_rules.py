@@ -291,6 +291,6 @@ def test_decide_is_a_pure_function_of_its_inputs() -> None:
 def test_the_rejection_says_why_the_window_cannot_be_used(age: timedelta | None, says: str) -> None:
     window = _window(age) if age is not None else None
     verdict = decide(_intent(), Facts(window=window), NOW, CONFIG)
-    assert verdict.reasons == [rules.WINDOW_CLOSED]
+    assert verdict.reasons == ["WINDOW_CLOSED"]
     assert says in verdict.detail
     assert verdict.detail.endswith("outside it only approved templates may be sent")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.policy import tiers
-from services.policy.rules import MESSAGING_LIMIT, Facts, PolicyConfig, decide
+from services.policy.rules import Facts, PolicyConfig, decide
 from services.policy.tiers import Reach
 from services.policy.windows import WindowState
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
@@ -84,7 +84,7 @@ def test_the_limit_applies_to_templates_outside_a_window(
     verdict = decide(INTENT, facts, NOW, CONFIG)
     assert verdict.outcome == outcome
     if outcome == "rejected":
-        assert verdict.reasons == [MESSAGING_LIMIT]
+        assert verdict.reasons == ["MESSAGING_LIMIT"]
     else:
         assert verdict.business_initiated is (window is None)
 
@@ -129,5 +129,5 @@ async def test_the_handler_counts_each_new_customer_once_and_stops_at_the_share(
         key = conversation_key("1", customer)
         await handlers.on_intent(intent, key.encode(), b"", partition=0)
     assert [d.outcome for d in decisions] == ["approved", "approved", "approved", "rejected"]
-    assert decisions[-1].reasons == [MESSAGING_LIMIT]
+    assert decisions[-1].reasons == ["MESSAGING_LIMIT"]
     assert tiers.used(tables.limits["partition:0"], NOW) == 2

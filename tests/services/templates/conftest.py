@@ -17,7 +17,7 @@ from services.templates import web as templates_web
 from services.templates.app import MIGRATIONS
 from services.templates.cloudapi import TemplateApi
 from services.templates.handlers import Registry
-from services.templates.settings import CloudApiSettings
+from services.templates.settings import TemplatesCloudApi
 from services.templates.store import TemplateStore
 from services.templates.telemetry import TemplateMetrics
 from shared import db
@@ -64,7 +64,7 @@ async def service(fresh_database: str) -> AsyncIterator[Service]:
     async with serving(meta.app()) as meta_url, aiohttp.ClientSession() as session:
         registry = Registry(
             TemplateStore(pool),
-            TemplateApi(session, CloudApiSettings(base_url=meta_url, page_size=2)),
+            TemplateApi(session, TemplatesCloudApi(base_url=meta_url, page_size=2)),
             published,
             lambda: NOW,
             TemplateMetrics(new_registry()),

@@ -18,7 +18,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from pydantic import SecretStr
 
 from services.templates.app import run
-from services.templates.settings import CloudApiSettings, TemplatesSettings
+from services.templates.settings import TemplatesCloudApi, TemplatesSettings
 from shared import codec
 from shared.events.template_states import TemplateStateChanged
 from shared.events.templates import TemplateUpdateReported
@@ -56,7 +56,7 @@ async def running(fresh_database: str, kafka_settings: KafkaSettings) -> AsyncIt
             http=HttpSettings(port=port),
             kafka=kafka_settings,
             postgres=PostgresSettings(url=SecretStr(fresh_database)),
-            cloud_api=CloudApiSettings(base_url=meta_url),
+            cloud_api=TemplatesCloudApi(base_url=meta_url),
             api_keys=[SecretStr("k1")],
             group=f"templates-{uuid.uuid4().hex[:8]}",
             sync_interval_s=0,
