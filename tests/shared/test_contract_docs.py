@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from shared import schemas
+from shared.events.reasons import Reason
 from shared.topics import BY_NAME
 
 CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "contract.md"
@@ -35,3 +36,9 @@ def test_every_example_is_a_valid_event_of_its_topic(topic: str, body: str) -> N
 
 def test_the_generated_schemas_match_the_models() -> None:
     assert schemas.stale(schemas.rendered()) == [], "run `make schemas`"
+
+
+def test_the_contract_names_every_reason_and_no_other() -> None:
+    section = CONTRACT.read_text().split("Reasons you can meet:", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`([A-Z][A-Z_]+)`", section))
+    assert named == {reason.value for reason in Reason}
