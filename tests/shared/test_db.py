@@ -13,9 +13,9 @@ class LedgerDown(RetryableError):
 
 
 def test_a_lost_connection_is_retryable_and_named() -> None:
-    with pytest.raises(DatabaseUnavailable, match="ledger unavailable: refused") as caught:
-        with reachable("ledger"):
-            raise ConnectionRefusedError("refused")
+    expected = pytest.raises(DatabaseUnavailable, match="ledger unavailable: refused")
+    with expected as caught, reachable("ledger"):
+        raise ConnectionRefusedError("refused")
     assert caught.value.retryable
 
 
