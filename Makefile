@@ -37,7 +37,7 @@ run: setup ## Run the whole system: Kafka, PostgreSQL, the five services (Ctrl-C
 stop: ## Stop everything `make run` or the tests started
 	deploy/local/run.sh stop
 
-test: setup ## All tests: unit, integration (real Kafka and PostgreSQL) and end-to-end
+test: setup deploy-tools ## All tests: unit, integration (real Kafka and PostgreSQL), end-to-end, manifests
 	deploy/local/infra.sh up
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -69,13 +69,16 @@ bench: setup ## Benchmarks that print their figures
 	deploy/local/infra.sh up
 	$(BIN)/python -m bench
 
+deploy-tools: $(BIN)/.installed ## Install what the manifest checks need (kustomize, validators), once
+	deploy/k8s/tools.sh
+
 deploy-check: $(BIN)/.installed ## Kubernetes manifests: hadolint, topics vs registry, every overlay rendered and validated offline
 	deploy/k8s/check.sh
 
 deploy-topics: $(BIN)/.installed ## Regenerate the Strimzi KafkaTopics from shared/topics.py
 	$(BIN)/python deploy/k8s/gen_topics.py
 
-.PHONY: deploy-check deploy-topics
+.PHONY: deploy-check deploy-tools deploy-topics
 
 clean: stop ## Stop everything and delete the venv and local data
 	rm -rf $(VENV) $(WAGATE_LOCAL) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -34,7 +34,7 @@ def load_generator() -> ModuleType:
 @pytest.fixture(scope="module")
 def tools() -> None:
     if not (TOOLS / "bin/kustomize").exists() or not (TOOLS / "venv/bin/python").exists():
-        unavailable("deploy tools", f"nothing in {TOOLS}: run `make deploy-check` once")
+        unavailable("deploy tools", f"nothing in {TOOLS}: run `make deploy-tools` once")
 
 
 def deploy_check(k8s: Path, overlays: str = "") -> subprocess.CompletedProcess[str]:
