@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from shared.cli.tail_cmd import Match, parse_filters, resolve
+from cli.tail_cmd import Match, parse_filters, resolve
 
 EVENT = {
     "intent_id": "i-1",
@@ -49,7 +49,7 @@ def test_topics_list_as_json_is_the_registry() -> None:
 
     from click.testing import CliRunner
 
-    from shared.cli.main import main
+    from cli.main import main
     from shared.topics import ALL_TOPICS
 
     result = CliRunner().invoke(main, ["topics", "list", "--json"])

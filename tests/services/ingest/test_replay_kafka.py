@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
+from cli.main import main
 from services.ingest.replay import renormalize, replay
-from shared.cli.main import main
 from shared.events.envelope import deterministic_id
 from shared.events.webhooks import WebhookReceived
 from shared.messaging import Publisher, make_producer

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
-from shared.cli import (
+from cli import (
     replay_cmd,
     sandbox_cmd,
     send_cmd,

@@ -89,7 +89,7 @@ def tail(
     key: str | None,
 ) -> None:
     """Print TOPIC's events as JSON lines (TOPIC: a full name or e.g. delivery, decisions)."""
-    from shared.cli.main import run_async
+    from cli.main import run_async
 
     name = settings.topic(resolve(topic))
     wanted = Match(parse_filters(filters), key)

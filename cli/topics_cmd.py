@@ -20,7 +20,7 @@ def topics() -> None:
 @click.pass_obj
 def create(settings: KafkaSettings) -> None:
     """Create every registry topic that does not exist yet."""
-    from shared.cli.main import run_async
+    from cli.main import run_async
 
     created = run_async(ensure_topics(settings, ALL_TOPICS))
     for name in created:

@@ -91,7 +91,7 @@ def _metadata(pairs: tuple[str, ...]) -> dict[str, str]:
 
 def submit(settings: KafkaSettings, content: Callable[[], MessageContent], **opts: Any) -> None:
     """Build the intent (usage errors exit 2), produce it, print its id and updates."""
-    from shared.cli.main import echo_json, run_async
+    from cli.main import echo_json, run_async
 
     not_after: datetime | None = opts["not_after"]
     try:
