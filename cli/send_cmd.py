@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 
+from cli.output import echo_json, run_async
 from shared.client import WagateClient
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import new_id
@@ -91,8 +92,6 @@ def _metadata(pairs: tuple[str, ...]) -> dict[str, str]:
 
 def submit(settings: KafkaSettings, content: Callable[[], MessageContent], **opts: Any) -> None:
     """Build the intent (usage errors exit 2), produce it, print its id and updates."""
-    from cli.main import echo_json, run_async
-
     not_after: datetime | None = opts["not_after"]
     try:
         intent = OutboundIntentSubmitted(

@@ -11,6 +11,7 @@ from typing import Any
 import click
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from cli.output import run_async
 from shared.messaging import make_reader, partitions_of
 from shared.settings import KafkaSettings
 from shared.topics import ALL_TOPICS, BY_NAME
@@ -89,8 +90,6 @@ def tail(
     key: str | None,
 ) -> None:
     """Print TOPIC's events as JSON lines (TOPIC: a full name or e.g. delivery, decisions)."""
-    from cli.main import run_async
-
     name = settings.topic(resolve(topic))
     wanted = Match(parse_filters(filters), key)
     with contextlib.suppress(KeyboardInterrupt):

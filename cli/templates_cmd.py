@@ -1,10 +1,9 @@
 """`wagate templates ...`: author, check, submit and inspect templates through the templates
-service's HTTP API (click and aiohttp only)."""
+service's HTTP API (click, aiohttp and PyYAML: none of the service's own code)."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from urllib.parse import quote
 
 import aiohttp
 import click
+import yaml
 
 EXIT_REFUSED = 1
 EXIT_UNAVAILABLE = 69
@@ -22,7 +22,6 @@ def load_file(path: str) -> Any:
     """A template (or a list of them) from a .json, .yaml or .yml file."""
     text = Path(path).read_text(encoding="utf-8")
     if path.endswith((".yaml", ".yml")):
-        yaml: Any = importlib.import_module("yaml")
         return yaml.safe_load(text)
     try:
         return json.loads(text)

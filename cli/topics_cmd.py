@@ -6,6 +6,7 @@ import json
 
 import click
 
+from cli.output import run_async
 from shared.messaging import ensure_topics
 from shared.settings import KafkaSettings
 from shared.topics import ALL_TOPICS
@@ -20,8 +21,6 @@ def topics() -> None:
 @click.pass_obj
 def create(settings: KafkaSettings) -> None:
     """Create every registry topic that does not exist yet."""
-    from cli.main import run_async
-
     created = run_async(ensure_topics(settings, ALL_TOPICS))
     for name in created:
         click.echo(f"created {name}")
