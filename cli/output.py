@@ -7,19 +7,29 @@ import asyncio
 import json
 import sys
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
+import aiohttp
 import click
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from shared.runtime import EXIT_UNAVAILABLE
 
+EXIT_FAILED = 1
+"""The outcome asked about is a failure: refused, failed, expired, a closed window."""
+
 T = TypeVar("T")
 
 
-def echo_json(value: Any) -> None:
+def echo_json(value: Any, *, ensure_ascii: bool = True) -> None:
     """One JSON document on one line of stdout."""
-    click.echo(json.dumps(value, default=str))
+    click.echo(json.dumps(value, default=str, ensure_ascii=ensure_ascii))
+
+
+def unavailable(message: str) -> NoReturn:
+    """Say which server could not be reached (stderr), and exit 69."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_UNAVAILABLE)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
@@ -27,5 +37,12 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(coro)
     except (KafkaConnectionError, KafkaError) as exc:
-        click.echo(f"error: Kafka is unreachable or refused the request: {exc}", err=True)
-        sys.exit(EXIT_UNAVAILABLE)
+        unavailable(f"Kafka is unreachable or refused the request: {exc}")
+
+
+def run_http(coro: Coroutine[Any, Any, T], server: str, url: str) -> T:
+    """Run a command's HTTP calls to `server` at `url`; no connection exits 69."""
+    try:
+        return asyncio.run(coro)
+    except aiohttp.ClientConnectionError as exc:
+        unavailable(f"{server} is unreachable at {url}: {exc}")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from cli.output import run_async
+from cli.output import echo_json, run_async
 from shared.messaging import ensure_topics
 from shared.settings import KafkaSettings
 from shared.topics import ALL_TOPICS
@@ -33,17 +31,15 @@ def list_topics(as_json: bool) -> None:
     """The registry: name, partitions, cleanup policy, key."""
     for spec in ALL_TOPICS:
         if as_json:
-            click.echo(
-                json.dumps(
-                    {
-                        "name": spec.name,
-                        "partitions": spec.partitions,
-                        "compacted": spec.compacted,
-                        "retention_ms": spec.retention_ms,
-                        "key": spec.key,
-                        "doc": spec.doc,
-                    }
-                )
+            echo_json(
+                {
+                    "name": spec.name,
+                    "partitions": spec.partitions,
+                    "compacted": spec.compacted,
+                    "retention_ms": spec.retention_ms,
+                    "key": spec.key,
+                    "doc": spec.doc,
+                }
             )
             continue
         cleanup = "compact" if spec.compacted else "delete"
