@@ -27,6 +27,7 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY shared ./shared
 COPY services ./services
+COPY cli ./cli
 # Compiled here (pip compiled the dependencies): the root filesystem is read-only in the pods.
 RUN python -m compileall -q /app
 USER 10001:10001

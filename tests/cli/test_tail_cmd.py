@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from shared.cli.tail_cmd import Match, parse_filters, resolve
+from cli.tail_cmd import Match, parse_filters, resolve
 
 EVENT = {
     "intent_id": "i-1",
@@ -42,18 +42,3 @@ def test_filters_and_topics_are_checked() -> None:
     assert resolve("wagate.intents.v1") == "wagate.intents.v1"
     with pytest.raises(click.BadParameter, match="known"):
         resolve("nope")
-
-
-def test_topics_list_as_json_is_the_registry() -> None:
-    import json
-
-    from click.testing import CliRunner
-
-    from shared.cli.main import main
-    from shared.topics import ALL_TOPICS
-
-    result = CliRunner().invoke(main, ["topics", "list", "--json"])
-    assert result.exit_code == 0
-    listed = [json.loads(line) for line in result.output.splitlines()]
-    assert [t["name"] for t in listed] == [s.name for s in ALL_TOPICS]
-    assert all(t["partitions"] > 0 for t in listed)

@@ -8,7 +8,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from shared.cli.sandbox_cmd import sandbox
+from cli.sandbox_cmd import sandbox
 from tests.services.sandbox.conftest import PNID, WABA, Stack, StackFactory
 
 CUSTOMER = "16505551234"

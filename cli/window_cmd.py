@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
 from typing import Any
 
 import aiohttp
 import click
 
-from shared.runtime import EXIT_UNAVAILABLE
+from cli.output import EXIT_FAILED, echo_json, run_http
 
 
 @click.command()
@@ -30,14 +28,10 @@ def window(phone_number_id: str, wa_id: str, policy_url: str, with_consent: bool
     paths = {"window": f"/windows/{phone_number_id}/{wa_id}"}
     if with_consent:
         paths["consent"] = f"/consent/{phone_number_id}/{wa_id}"
-    try:
-        result = asyncio.run(_get(base, paths))
-    except aiohttp.ClientConnectionError as exc:
-        click.echo(f"error: policy is unreachable at {base}: {exc}", err=True)
-        sys.exit(EXIT_UNAVAILABLE)
-    click.echo(json.dumps(result if with_consent else result["window"]))
+    result = run_http(_get(base, paths), "policy", base)
+    echo_json(result if with_consent else result["window"])
     if not result["window"].get("is_open"):
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
 
 
 async def _get(base: str, paths: dict[str, str]) -> dict[str, Any]:

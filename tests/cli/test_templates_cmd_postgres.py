@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.templates_cmd import templates
 from services.templates.starter import FOLDER
-from shared.cli.templates_cmd import templates
 from tests.services.templates.conftest import KEY, WABA, Service
 
 pytestmark = pytest.mark.postgres

@@ -1,11 +1,9 @@
 """`wagate templates ...`: author, check, submit and inspect templates through the templates
-service's HTTP API (click and aiohttp only)."""
+service's HTTP API (click, aiohttp and PyYAML: none of the service's own code)."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,21 +11,19 @@ from urllib.parse import quote
 
 import aiohttp
 import click
+import yaml
 
-EXIT_REFUSED = 1
-EXIT_UNAVAILABLE = 69
+from cli.output import EXIT_FAILED, echo_json, unavailable
+from cli.params import json_value
+from shared.runtime import EXIT_UNAVAILABLE
 
 
 def load_file(path: str) -> Any:
     """A template (or a list of them) from a .json, .yaml or .yml file."""
     text = Path(path).read_text(encoding="utf-8")
     if path.endswith((".yaml", ".yml")):
-        yaml: Any = importlib.import_module("yaml")
         return yaml.safe_load(text)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"{path} is not JSON: {exc}") from exc
+    return json_value(text, path)
 
 
 class Api:
@@ -38,11 +34,11 @@ class Api:
     def call(self, method: str, path: str, body: Any = None, **query: str | None) -> Any:
         """Perform the request, print the answer; exit 1 on a refusal, 69 when unreachable."""
         status, answer = asyncio.run(self._call(method, path, body, query))
-        click.echo(json.dumps(answer, ensure_ascii=False))
+        echo_json(answer, ensure_ascii=False)
         if status >= 500:
             sys.exit(EXIT_UNAVAILABLE)
         if status >= 400:
-            sys.exit(EXIT_REFUSED)
+            sys.exit(EXIT_FAILED)
         return answer
 
     async def _call(
@@ -58,8 +54,7 @@ class Api:
             ):
                 return resp.status, await resp.json(content_type=None)
         except aiohttp.ClientError as exc:
-            click.echo(f"error: the templates service is unreachable: {exc}", err=True)
-            sys.exit(EXIT_UNAVAILABLE)
+            unavailable(f"the templates service is unreachable: {exc}")
 
 
 def _path(*parts: str) -> str:
@@ -104,7 +99,7 @@ def validate(api: Api, file: str) -> None:
     """Check the template in FILE against Meta's rules without storing it."""
     answer = api.call("POST", "/v1/templates/validate", load_file(file))
     if not answer.get("valid"):
-        sys.exit(EXIT_REFUSED)
+        sys.exit(EXIT_FAILED)
 
 
 @templates.command("list")
@@ -149,12 +144,8 @@ def translate(api: Api, waba_id: str, name: str, file: str) -> None:
 @click.pass_obj
 def preview(api: Api, waba_id: str, name: str, language: str, params: str) -> None:
     """Render the template with sample parameters."""
-    try:
-        sample = json.loads(params)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"--params is not JSON: {exc}") from exc
     path = f"/v1/templates/{_path(waba_id, name, language)}/preview"
-    api.call("POST", path, {"parameters": sample})
+    api.call("POST", path, {"parameters": json_value(params, "--params")})
 
 
 @templates.command()
@@ -186,24 +177,22 @@ def edit(api: Api, waba_id: str, name: str, language: str, file: str) -> None:
     api.call("PATCH", f"/v1/templates/{_path(waba_id, name, language)}", load_file(file))
 
 
-@templates.command()
-@click.argument("waba_id")
-@click.argument("name")
-@click.argument("language")
-@click.pass_obj
-def submit(api: Api, waba_id: str, name: str, language: str) -> None:
-    """Submit a draft again (after the Cloud API was unreachable or refused it)."""
-    api.call("POST", f"/v1/templates/{_path(waba_id, name, language)}/submit")
+def _language_action(action: str, help_text: str) -> None:
+    """`templates ACTION WABA_ID NAME LANGUAGE`: POST to that template-language's ACTION."""
+
+    @templates.command(action, help=help_text)
+    @click.argument("waba_id")
+    @click.argument("name")
+    @click.argument("language")
+    @click.pass_obj
+    def command(api: Api, waba_id: str, name: str, language: str) -> None:
+        api.call("POST", f"/v1/templates/{_path(waba_id, name, language)}/{action}")
 
 
-@templates.command()
-@click.argument("waba_id")
-@click.argument("name")
-@click.argument("language")
-@click.pass_obj
-def unpause(api: Api, waba_id: str, name: str, language: str) -> None:
-    """Ask the Cloud API to unpause a paused template."""
-    api.call("POST", f"/v1/templates/{_path(waba_id, name, language)}/unpause")
+_language_action(
+    "submit", "Submit a draft again (after the Cloud API was unreachable or refused it)."
+)
+_language_action("unpause", "Ask the Cloud API to unpause a paused template.")
 
 
 @templates.command()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from cli.output import echo_json, run_async
 from shared.messaging import ensure_topics
 from shared.settings import KafkaSettings
 from shared.topics import ALL_TOPICS
@@ -20,8 +19,6 @@ def topics() -> None:
 @click.pass_obj
 def create(settings: KafkaSettings) -> None:
     """Create every registry topic that does not exist yet."""
-    from shared.cli.main import run_async
-
     created = run_async(ensure_topics(settings, ALL_TOPICS))
     for name in created:
         click.echo(f"created {name}")
@@ -34,17 +31,15 @@ def list_topics(as_json: bool) -> None:
     """The registry: name, partitions, cleanup policy, key."""
     for spec in ALL_TOPICS:
         if as_json:
-            click.echo(
-                json.dumps(
-                    {
-                        "name": spec.name,
-                        "partitions": spec.partitions,
-                        "compacted": spec.compacted,
-                        "retention_ms": spec.retention_ms,
-                        "key": spec.key,
-                        "doc": spec.doc,
-                    }
-                )
+            echo_json(
+                {
+                    "name": spec.name,
+                    "partitions": spec.partitions,
+                    "compacted": spec.compacted,
+                    "retention_ms": spec.retention_ms,
+                    "key": spec.key,
+                    "doc": spec.doc,
+                }
             )
             continue
         cleanup = "compact" if spec.compacted else "delete"

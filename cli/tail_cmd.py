@@ -11,6 +11,8 @@ from typing import Any
 import click
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from cli.output import echo_json, run_async
+from cli.params import pairs
 from shared.messaging import make_reader, partitions_of
 from shared.settings import KafkaSettings
 from shared.topics import ALL_TOPICS, BY_NAME
@@ -28,13 +30,7 @@ def resolve(name: str) -> str:
 
 
 def parse_filters(filters: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in filters:
-        field, sep, value = item.partition("=")
-        if not sep or not field:
-            raise click.BadParameter(f"{item!r} is not FIELD=VALUE", param_hint="--where")
-        out[field] = value
-    return out
+    return pairs(filters, "FIELD=VALUE", "--where")
 
 
 @dataclass(frozen=True)
@@ -89,8 +85,6 @@ def tail(
     key: str | None,
 ) -> None:
     """Print TOPIC's events as JSON lines (TOPIC: a full name or e.g. delivery, decisions)."""
-    from shared.cli.main import run_async
-
     name = settings.topic(resolve(topic))
     wanted = Match(parse_filters(filters), key)
     with contextlib.suppress(KeyboardInterrupt):
@@ -133,7 +127,7 @@ async def _print(consumer: AIOKafkaConsumer, max_events: int, wanted: Match) -> 
             value = {"undecodable": repr(record.value)[:200]}
         if not wanted(record.key, value):
             continue
-        click.echo(json.dumps(value))
+        echo_json(value)
         count += 1
         if max_events and count >= max_events:
             return

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import click
 
+from cli.output import echo_json, run_async
+from services.ingest.replay import replay as run_replay
 from shared.settings import KafkaSettings
 
 
@@ -28,9 +30,6 @@ def replay(settings: KafkaSettings, since: str, until: str | None, dry_run: bool
 
     Events keep their deterministic ids, so consumers drop the ones they already have.
     """
-    from services.ingest.replay import replay as run_replay
-    from shared.cli.main import echo_json, run_async
-
     start = parse_instant(since)
     end = parse_instant(until) if until else datetime.now(UTC)
     if end <= start:

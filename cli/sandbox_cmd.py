@@ -3,33 +3,15 @@ faults) and inspect what it saw."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import sys
 import time
 from typing import Any
 
 import aiohttp
 import click
 
-from shared.runtime import EXIT_UNAVAILABLE
-
-MESSAGE_TYPES = [
-    "text",
-    "image",
-    "video",
-    "audio",
-    "document",
-    "sticker",
-    "location",
-    "contacts",
-    "interactive",
-    "button",
-    "reaction",
-    "order",
-    "system",
-    "unsupported",
-]
+from cli.output import echo_json, run_http
+from cli.params import json_value
+from shared.events import message_types
 
 
 @click.group()
@@ -46,20 +28,17 @@ def sandbox(ctx: click.Context, url: str) -> None:
     ctx.obj = url.rstrip("/")
 
 
-def _json_object(value: str | None, what: str) -> Any:
-    if value is None:
-        return None
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"{what} is not JSON: {exc}") from exc
-
-
 @sandbox.command("customer-message")
 @click.option("--to", "phone_number_id", required=True, help="Business phone number id.")
 @click.option("--from", "wa_id", required=True, help="The customer's WhatsApp id.")
 @click.option("--text", help="What the customer writes (type text).")
-@click.option("--type", "kind", type=click.Choice(MESSAGE_TYPES), default="text", show_default=True)
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(sorted(message_types.INBOUND)),
+    default="text",
+    show_default=True,
+)
 @click.option(
     "--content", help='The object of that type as JSON, e.g. \'{"payload":"STOP","text":"Stop"}\'.'
 )
@@ -84,7 +63,7 @@ def customer_message(
     body: dict[str, Any] = {"phone_number_id": phone_number_id, "from": wa_id, "name": name}
     body["type"] = kind
     if content is not None:
-        body[kind] = _json_object(content, "--content")
+        body[kind] = json_value(content, "--content")
     elif kind == "text":
         if text is None:
             raise click.UsageError("--text or --content is required")
@@ -92,10 +71,10 @@ def customer_message(
     if context_id:
         body["context"] = {"id": context_id}
     if referral:
-        body["referral"] = _json_object(referral, "--referral")
+        body["referral"] = json_value(referral, "--referral")
     if ago is not None:
         body["timestamp"] = int(time.time() - ago)
-    _echo(_call("POST", f"{url}/_sandbox/customer-messages", body))
+    echo_json(_call("POST", f"{url}/_sandbox/customer-messages", body))
 
 
 @sandbox.command("read")
@@ -103,7 +82,7 @@ def customer_message(
 @click.pass_obj
 def read(url: str, wamid: str) -> None:
     """The customer reads a message the business sent (a `read` status follows)."""
-    _echo(_call("POST", f"{url}/_sandbox/customer-reads", {"wamid": wamid}))
+    echo_json(_call("POST", f"{url}/_sandbox/customer-reads", {"wamid": wamid}))
 
 
 @sandbox.command("marketing")
@@ -114,7 +93,7 @@ def read(url: str, wamid: str) -> None:
 def marketing(url: str, value: str, phone_number_id: str, wa_id: str) -> None:
     """The customer stops or resumes marketing messages (a user_preferences webhook)."""
     body = {"phone_number_id": phone_number_id, "wa_id": wa_id, "value": value}
-    _echo(_call("POST", f"{url}/_sandbox/user-preferences", body))
+    echo_json(_call("POST", f"{url}/_sandbox/user-preferences", body))
 
 
 @sandbox.command("reachable")
@@ -124,7 +103,7 @@ def marketing(url: str, value: str, phone_number_id: str, wa_id: str) -> None:
 def reachable(url: str, wa_id: str, unreachable: bool) -> None:
     """Whether a customer can receive messages at all."""
     body = {"wa_id": wa_id, "reachable": not unreachable}
-    _echo(_call("POST", f"{url}/_sandbox/reachability", body))
+    echo_json(_call("POST", f"{url}/_sandbox/reachability", body))
 
 
 @sandbox.command("throughput")
@@ -134,7 +113,7 @@ def reachable(url: str, wa_id: str, unreachable: bool) -> None:
 def throughput(url: str, phone_number_id: str, mps: float) -> None:
     """Set a number's throughput; sends above it get 130429."""
     body = {"phone_number_id": phone_number_id, "mps": mps}
-    _echo(_call("POST", f"{url}/_sandbox/throughput", body))
+    echo_json(_call("POST", f"{url}/_sandbox/throughput", body))
 
 
 @sandbox.command("messages")
@@ -143,7 +122,7 @@ def throughput(url: str, phone_number_id: str, mps: float) -> None:
 def messages(url: str, phone_number_id: str | None) -> None:
     """What each number sent and received."""
     query = f"?phone_number_id={phone_number_id}" if phone_number_id else ""
-    _echo(_call("GET", f"{url}/_sandbox/messages{query}", None))
+    echo_json(_call("GET", f"{url}/_sandbox/messages{query}", None))
 
 
 @sandbox.command("violations")
@@ -152,7 +131,7 @@ def messages(url: str, phone_number_id: str | None) -> None:
 def violations(url: str, code: int | None) -> None:
     """Every request the sandbox refused for breaking one of Meta's rules."""
     query = f"?code={code}" if code is not None else ""
-    _echo(_call("GET", f"{url}/sandbox/violations{query}", None))
+    echo_json(_call("GET", f"{url}/sandbox/violations{query}", None))
 
 
 @sandbox.command("webhooks")
@@ -162,7 +141,7 @@ def webhooks(url: str, last: int) -> None:
     """The last webhooks the sandbox sent (one JSON body a line)."""
     kept = _call("GET", f"{url}/_sandbox/webhooks", None)["webhooks"]
     for payload in kept[-last:] if last > 0 else []:
-        _echo(payload)
+        echo_json(payload)
 
 
 @sandbox.command("faults")
@@ -173,7 +152,7 @@ def webhooks(url: str, last: int) -> None:
 def faults(url: str, settings: tuple[str, ...], seed: int | None, clear: bool) -> None:
     """Show or change the injected faults (rates in [0, 1])."""
     if not settings and seed is None and not clear:
-        _echo(_call("GET", f"{url}/_sandbox/faults", None))
+        echo_json(_call("GET", f"{url}/_sandbox/faults", None))
         return
     current: dict[str, Any] = {} if clear else _call("GET", f"{url}/_sandbox/faults", None)
     for item in settings:
@@ -183,7 +162,7 @@ def faults(url: str, settings: tuple[str, ...], seed: int | None, clear: bool) -
         current[name.strip()] = float(value) if "." in value or "e" in value else int(value)
     if seed is not None:
         current["seed"] = seed
-    _echo(_call("PUT", f"{url}/_sandbox/faults", current))
+    echo_json(_call("PUT", f"{url}/_sandbox/faults", current))
 
 
 @sandbox.command("reset")
@@ -191,7 +170,7 @@ def faults(url: str, settings: tuple[str, ...], seed: int | None, clear: bool) -
 @click.pass_obj
 def reset(url: str, seed: int | None) -> None:
     """Forget every message, template, window and violation."""
-    _echo(_call("POST", f"{url}/_sandbox/reset", {"seed": seed}))
+    echo_json(_call("POST", f"{url}/_sandbox/reset", {"seed": seed}))
 
 
 @sandbox.group("template")
@@ -203,7 +182,7 @@ def template() -> None:
 @click.pass_obj
 def template_list(url: str) -> None:
     """Every template, whatever its status."""
-    _echo(_call("GET", f"{url}/_sandbox/templates", None))
+    echo_json(_call("GET", f"{url}/_sandbox/templates", None))
 
 
 def _template_action(name: str, help_text: str) -> None:
@@ -211,7 +190,7 @@ def _template_action(name: str, help_text: str) -> None:
     @click.argument("template_id")
     @click.pass_obj
     def action(url: str, template_id: str) -> None:
-        _echo(_call("POST", f"{url}/_sandbox/templates/{template_id}/{name}", {}))
+        echo_json(_call("POST", f"{url}/_sandbox/templates/{template_id}/{name}", {}))
 
 
 _template_action("review", "Decide a PENDING template now.")
@@ -228,7 +207,7 @@ _template_action("disable", "Disable a template for good.")
 def template_category(url: str, template_id: str, category: str, notice: bool) -> None:
     """Re-categorise a template."""
     body = {"category": category, "notice": notice}
-    _echo(_call("POST", f"{url}/_sandbox/templates/{template_id}/category", body))
+    echo_json(_call("POST", f"{url}/_sandbox/templates/{template_id}/category", body))
 
 
 @template.command("pacing")
@@ -238,7 +217,7 @@ def template_category(url: str, template_id: str, category: str, notice: bool) -
 def template_pacing(url: str, template_id: str, off: bool) -> None:
     """Pace a template: its messages are held, then released or dropped (132015)."""
     body = {"paced": not off}
-    _echo(_call("POST", f"{url}/_sandbox/templates/{template_id}/pacing", body))
+    echo_json(_call("POST", f"{url}/_sandbox/templates/{template_id}/pacing", body))
 
 
 @template.command("quality")
@@ -247,28 +226,19 @@ def template_pacing(url: str, template_id: str, off: bool) -> None:
 @click.pass_obj
 def template_quality(url: str, template_id: str, score: str) -> None:
     """Change a template's quality score."""
-    _echo(_call("POST", f"{url}/_sandbox/templates/{template_id}/quality", {"score": score}))
-
-
-def _echo(payload: Any) -> None:
-    click.echo(json.dumps(payload))
+    echo_json(_call("POST", f"{url}/_sandbox/templates/{template_id}/quality", {"score": score}))
 
 
 def _call(method: str, url: str, body: dict[str, Any] | None) -> Any:
-    async def go() -> Any:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.request(
-                method, url, json=body, timeout=aiohttp.ClientTimeout(total=10)
-            ) as resp,
-        ):
-            payload = await resp.json(content_type=None)
-            if resp.status >= 400:
-                raise click.ClickException(f"sandbox answered {resp.status}: {payload}")
-            return payload
+    return run_http(_request(method, url, body), "the sandbox", url)
 
-    try:
-        return asyncio.run(go())
-    except aiohttp.ClientConnectionError as exc:
-        click.echo(f"error: the sandbox is unreachable at {url}: {exc}", err=True)
-        sys.exit(EXIT_UNAVAILABLE)
+
+async def _request(method: str, url: str, body: dict[str, Any] | None) -> Any:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as resp,
+    ):
+        payload = await resp.json(content_type=None)
+        if resp.status >= 400:
+            raise click.ClickException(f"sandbox answered {resp.status}: {payload}")
+        return payload

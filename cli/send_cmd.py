@@ -16,7 +16,10 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 
+from cli.output import EXIT_FAILED, echo_json, run_async
+from cli.params import pairs
 from shared.client import WagateClient
+from shared.events import message_types
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import new_id
 from shared.events.intents import (
@@ -79,20 +82,8 @@ def common(fn: F) -> F:
     return fn
 
 
-def _metadata(pairs: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--meta")
-        out[key] = value
-    return out
-
-
 def submit(settings: KafkaSettings, content: Callable[[], MessageContent], **opts: Any) -> None:
     """Build the intent (usage errors exit 2), produce it, print its id and updates."""
-    from shared.cli.main import echo_json, run_async
-
     not_after: datetime | None = opts["not_after"]
     try:
         intent = OutboundIntentSubmitted(
@@ -104,7 +95,7 @@ def submit(settings: KafkaSettings, content: Callable[[], MessageContent], **opt
             category=opts["category"],
             reply_to=opts["reply_to"],
             not_after=not_after.astimezone() if not_after else None,
-            metadata=_metadata(opts["metadata"]),
+            metadata=pairs(opts["metadata"], "KEY=VALUE", "--meta"),
             producer="wagate-cli",
         )
     except ValidationError as exc:
@@ -119,7 +110,7 @@ def submit(settings: KafkaSettings, content: Callable[[], MessageContent], **opt
             )
         )
     if wait_s and (not updates or updates[-1].state in FAILED):
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -168,7 +159,7 @@ def send_text(settings: KafkaSettings, /, body: str, preview_url: bool, **opts: 
     "--type",
     "kind",
     required=True,
-    type=click.Choice(["image", "video", "audio", "document", "sticker"]),
+    type=click.Choice(sorted(message_types.MEDIA)),
 )
 @click.option("--id", "media_id", default=None, help="A media id uploaded to the Cloud API.")
 @click.option("--link", default=None, help="An HTTPS link to the media.")

@@ -9,8 +9,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from click.testing import CliRunner
 
+from cli.main import main
 from shared import codec
-from shared.cli.main import main
 from shared.events.intents import OutboundIntentSubmitted
 from shared.messaging import partitions_of
 from shared.settings import KafkaSettings

@@ -6,8 +6,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from shared.cli.main import main
-from shared.cli.send_cmd import template_components
+from cli.main import main
+from cli.send_cmd import template_components
 
 
 def test_template_flags_build_meta_components() -> None:

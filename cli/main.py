@@ -1,18 +1,12 @@
-"""Entry point of the `wagate` command. Exit codes: 0 ok, 1 failed outcome, 2 usage,
-69 a server is unreachable."""
+"""Entry point of the `wagate` command: the Kafka options every command shares, and the
+command groups, one a module. Exit codes: 0 ok, 1 failed outcome, 2 usage, 69 a server is
+unreachable."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import sys
-from collections.abc import Coroutine
-from typing import Any, TypeVar
-
 import click
-from aiokafka.errors import KafkaConnectionError, KafkaError
 
-from shared.cli import (
+from cli import (
     replay_cmd,
     sandbox_cmd,
     send_cmd,
@@ -21,22 +15,7 @@ from shared.cli import (
     topics_cmd,
     window_cmd,
 )
-from shared.runtime import EXIT_UNAVAILABLE
 from shared.settings import KafkaSettings
-
-T = TypeVar("T")
-
-
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        return asyncio.run(coro)
-    except (KafkaConnectionError, KafkaError) as exc:
-        click.echo(f"error: Kafka is unreachable or refused the request: {exc}", err=True)
-        sys.exit(EXIT_UNAVAILABLE)
-
-
-def echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, default=str))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,1 +1,0 @@
-"""The `wagate` command line: send intents, tail topics, drive the sandbox, manage topics."""
