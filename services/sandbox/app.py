@@ -13,8 +13,8 @@ from services.sandbox.catalogue import TemplateDesk
 from services.sandbox.faults import FaultBoard
 from services.sandbox.handlers import Sandbox
 from services.sandbox.ids import Ids
+from services.sandbox.metrics import SandboxMetrics
 from services.sandbox.settings import SandboxSettings
-from services.sandbox.telemetry import SandboxMetrics
 from services.sandbox.web import DESK, SANDBOX, SENDER, add_routes
 from services.sandbox.webhooks import WebhookSender
 from services.sandbox.world import World

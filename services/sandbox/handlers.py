@@ -24,9 +24,9 @@ from services.sandbox import (
 from services.sandbox.customers import Customers
 from services.sandbox.faults import FaultBoard
 from services.sandbox.ids import Ids
+from services.sandbox.metrics import SandboxMetrics
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.tasks import Tasks
-from services.sandbox.telemetry import SandboxMetrics
 from services.sandbox.templates import Template
 from services.sandbox.world import SentMessage, World
 from shared import logs

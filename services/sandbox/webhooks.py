@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from services.sandbox.faults import FaultBoard, Faults
-from services.sandbox.telemetry import SandboxMetrics
+from services.sandbox.metrics import SandboxMetrics
 from shared import logs, webhook_signature
 
 log = logs.get(__name__)

@@ -17,8 +17,8 @@ from services.sandbox.app import build_app
 from services.sandbox.faults import FaultBoard
 from services.sandbox.handlers import Sandbox
 from services.sandbox.ids import Ids
+from services.sandbox.metrics import SandboxMetrics
 from services.sandbox.settings import SandboxSettings
-from services.sandbox.telemetry import SandboxMetrics
 from services.sandbox.webhooks import WebhookSender
 from services.sandbox.world import World
 from shared import http, webhook_signature
