@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.sandbox import codes, template_webhooks
+from services.sandbox.errors import TemplateActionRefused, TemplateNotFound
 from services.sandbox.handlers import Sandbox, SendResult
 from services.sandbox.review import review
 from services.sandbox.rules_creation import check_creation, check_edit
@@ -18,10 +19,6 @@ from services.sandbox.templates import CATEGORIES, Template
 
 QUALITY_SCORES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
 PAGE = 25
-
-
-class TemplateNotFound(LookupError):
-    pass
 
 
 class TemplateDesk:
@@ -185,7 +182,7 @@ class TemplateDesk:
             self.unpause(template_id)
         except TemplateNotFound:
             return self._sandbox.refuse(codes.no_such_object(template_id))
-        except ValueError as exc:
+        except TemplateActionRefused as exc:
             return self._sandbox.refuse(codes.invalid_parameter(str(exc)))
         return SendResult(200, {"success": True})
 
@@ -221,7 +218,7 @@ class TemplateDesk:
     def unpause(self, template_id: str) -> Template:
         template = self.get(template_id)
         if template.status != "PAUSED":
-            raise ValueError(f"template {template_id} is {template.status}, not PAUSED")
+            raise TemplateActionRefused(f"template {template_id} is {template.status}, not PAUSED")
         unpaused = self._store(dataclasses.replace(template, status="APPROVED"))
         self._post_status(unpaused, other_info=template_webhooks.unpause_info())
         return unpaused
@@ -236,7 +233,7 @@ class TemplateDesk:
         template = self.get(template_id)
         category = category.upper()
         if category not in CATEGORIES:
-            raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
+            raise TemplateActionRefused(f"category must be one of {', '.join(CATEGORIES)}")
         if notice:
             effective = self._now + timedelta(hours=24)
             self._post(
@@ -259,7 +256,7 @@ class TemplateDesk:
         """A new quality score; an approved template that turns RED is paused, as Meta does."""
         template = self.get(template_id)
         if score.upper() not in QUALITY_SCORES:
-            raise ValueError(f"quality must be one of {', '.join(QUALITY_SCORES)}")
+            raise TemplateActionRefused(f"quality must be one of {', '.join(QUALITY_SCORES)}")
         rated = self._store(dataclasses.replace(template, quality=score.upper()))
         self._post(template_webhooks.quality_update(self._waba, rated, template.quality, self._now))
         if rated.quality == "RED" and rated.status == "APPROVED":

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from services.sandbox import envelopes, inbound
+from services.sandbox.errors import InvalidCustomerMessage
 from services.sandbox.world import ReceivedMessage
 from shared.events.keys import normalize_wa_id
 
@@ -21,12 +22,12 @@ class Customers:
     def sends(self, request: Mapping[str, Any]) -> str:
         """A customer writes (any type, optionally at a past `timestamp`); ingest gets the webhook.
 
-        Raises `inbound.InvalidCustomerMessage` for a request no customer could send."""
+        Raises `InvalidCustomerMessage` for a request no customer could send."""
         now = self._sandbox.clock()
         phone_number_id = str(request.get("phone_number_id") or "")
         wa_id = normalize_wa_id(str(request.get("from") or ""))
         if not phone_number_id or not wa_id:
-            raise inbound.InvalidCustomerMessage("phone_number_id and from are required")
+            raise InvalidCustomerMessage("phone_number_id and from are required")
         at = inbound.timestamp(request.get("timestamp"), now)
         wamid = self._sandbox.ids.wamid()
         display = self._sandbox.settings.display_phone_number

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.sandbox.envelopes import seconds
+from services.sandbox.errors import InvalidCustomerMessage
 
 MEDIA_MIME = {
     "image": "image/jpeg",
@@ -23,10 +24,6 @@ OBJECT_TYPES = frozenset(
 )
 KNOWN_TYPES = OBJECT_TYPES | {"contacts", "unsupported"}
 NOT_OPENING = frozenset({"reaction", "system", "unsupported"})
-
-
-class InvalidCustomerMessage(ValueError):
-    """The control request does not describe a message a customer could send."""
 
 
 def opens_window(kind: str) -> bool:

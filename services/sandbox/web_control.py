@@ -11,10 +11,10 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from services.sandbox.catalogue import TemplateDesk, TemplateNotFound
+from services.sandbox.catalogue import TemplateDesk
 from services.sandbox.customers import Customers
+from services.sandbox.errors import InvalidCustomerMessage, TemplateActionRefused, TemplateNotFound
 from services.sandbox.faults import Faults
-from services.sandbox.inbound import InvalidCustomerMessage
 from services.sandbox.templates import Template
 from services.sandbox.web import DESK, SANDBOX, SENDER, json_body
 from shared.events.keys import normalize_wa_id
@@ -131,7 +131,7 @@ def _template_action(action: Callable[[web.Request, str, dict[str, Any]], Templa
             template = action(request, request.match_info["template_id"], body)
         except TemplateNotFound:
             return _bad("no such template", 404)
-        except ValueError as exc:
+        except TemplateActionRefused as exc:
             return _bad(str(exc))
         return web.json_response(template.to_api())
 
