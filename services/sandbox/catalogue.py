@@ -10,12 +10,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.sandbox import codes, template_webhooks
 from services.sandbox.errors import TemplateActionRefused, TemplateNotFound
 from services.sandbox.handlers import Sandbox, SendResult
-from services.sandbox.review import review
-from services.sandbox.rules_creation import check_creation, check_edit
-from services.sandbox.templates import CATEGORIES, Template
+from services.sandbox.rules import codes, template_webhooks
+from services.sandbox.rules.review import review
+from services.sandbox.rules.template_creation import check_creation, check_edit
+from services.sandbox.rules.template_model import CATEGORIES, Template
 
 QUALITY_SCORES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
 PAGE = 25

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from services.sandbox import envelopes, inbound
 from services.sandbox.errors import InvalidCustomerMessage
+from services.sandbox.rules import inbound, webhook_envelopes
 from services.sandbox.world import ReceivedMessage
 from shared.events.keys import normalize_wa_id
 
@@ -40,7 +40,7 @@ class Customers:
             ReceivedMessage(wamid, phone_number_id, wa_id, item["type"], at)
         )
         self._sandbox.outbox.enqueue(
-            envelopes.inbound(
+            webhook_envelopes.inbound(
                 waba_id=self._sandbox.settings.waba_id,
                 phone_number_id=phone_number_id,
                 display=display,
@@ -67,7 +67,7 @@ class Customers:
         else:
             self._sandbox.world.marketing_stopped.discard(pair)
         self._sandbox.outbox.enqueue(
-            envelopes.user_preference(
+            webhook_envelopes.user_preference(
                 waba_id=self._sandbox.settings.waba_id,
                 phone_number_id=phone_number_id,
                 display=self._sandbox.settings.display_phone_number,

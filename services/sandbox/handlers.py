@@ -12,22 +12,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from services.sandbox import (
-    codes,
-    envelopes,
-    limits,
-    pricing,
-    rules,
-    rules_messages,
-    rules_templates,
-)
 from services.sandbox.customers import Customers
 from services.sandbox.faults import FaultBoard
 from services.sandbox.ids import Ids
 from services.sandbox.metrics import SandboxMetrics
+from services.sandbox.rules import (
+    codes,
+    limits,
+    message_objects,
+    pricing,
+    sends,
+    template_sends,
+    webhook_envelopes,
+)
+from services.sandbox.rules.template_model import Template
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.tasks import Tasks
-from services.sandbox.templates import Template
 from services.sandbox.world import SentMessage, World
 from shared import logs
 from shared.events.common import MetaError
@@ -77,7 +77,7 @@ class Sandbox:
         )
 
     def refuse(self, error: MetaError, status: int = 400) -> SendResult:
-        return SendResult(status, envelopes.error_body(error, self.ids.trace_id()))
+        return SendResult(status, webhook_envelopes.error_body(error, self.ids.trace_id()))
 
     def _violate(
         self, now: datetime, pair: tuple[str, str], error: MetaError, wamid: str | None = None
@@ -96,17 +96,17 @@ class Sandbox:
         kind = str(payload.get("type", "text"))
         recipient = normalize_wa_id(str(payload.get("to", "")))
         error = (
-            rules.check_envelope(payload)
-            or rules_messages.check_object(kind, payload)
-            or rules.check_recipient(recipient, normalize_wa_id(self.settings.display_phone_number))
+            sends.check_envelope(payload)
+            or message_objects.check_object(kind, payload)
+            or sends.check_recipient(recipient, normalize_wa_id(self.settings.display_phone_number))
         )
         if error is not None:  # a malformed request, not a broken rule: no violation
             self.metrics.sends.labels("refused").inc()
             return self.refuse(error)
         template = None
         if kind == "template":
-            error = rules_templates.check_template(payload["template"], self.world.live_templates())
-            template = rules_templates.find(payload["template"], self.world.live_templates())
+            error = template_sends.check_template(payload["template"], self.world.live_templates())
+            template = template_sends.find(payload["template"], self.world.live_templates())
         if error is None:
             error = self._take_rate(phone_number_id, recipient, now)
         if error is not None:
@@ -178,7 +178,7 @@ class Sandbox:
         self, kind: str, category: str | None, phone_number_id: str, recipient: str, now: datetime
     ) -> MetaError | None:
         """Errors Meta accepts the send for and reports later in a `failed` status."""
-        late = rules.check_window(kind, self.world.last_message_at(phone_number_id, recipient), now)
+        late = sends.check_window(kind, self.world.last_message_at(phone_number_id, recipient), now)
         stopped = (phone_number_id, recipient) in self.world.marketing_stopped
         if late is None and category == "MARKETING" and stopped:
             return codes.marketing_stopped()
@@ -195,7 +195,7 @@ class Sandbox:
         now: datetime,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         pair = (phone_number_id, recipient)
-        csw = rules.window_open(self.world.last_message_at(*pair), now)
+        csw = sends.window_open(self.world.last_message_at(*pair), now)
         fep, started = pricing.fep_open(
             self.world.referrals.get(pair), self.world.fep_started.get(pair), now
         )
@@ -262,7 +262,7 @@ class Sandbox:
         if conversation is not None and state != "sent":
             conversation = {k: v for k, v in conversation.items() if k != "expiration_timestamp"}
         self.outbox.enqueue(
-            envelopes.status(
+            webhook_envelopes.status(
                 waba_id=self.settings.waba_id,
                 phone_number_id=msg.phone_number_id,
                 display=self.settings.display_phone_number,

@@ -10,10 +10,10 @@ from typing import Any
 
 from aiohttp import web
 
-from services.sandbox import codes, envelopes
 from services.sandbox.catalogue import TemplateDesk
 from services.sandbox.faults import ApiFault
 from services.sandbox.handlers import Sandbox, SendResult
+from services.sandbox.rules import codes, webhook_envelopes
 from services.sandbox.webhooks import WebhookSender
 from shared.events.common import MetaError
 
@@ -23,7 +23,7 @@ SENDER = web.AppKey("webhook_sender", WebhookSender)
 
 
 def meta_error(error: MetaError, status: int = 400) -> web.Response:
-    return web.json_response(envelopes.error_body(error, "sandbox"), status=status)
+    return web.json_response(webhook_envelopes.error_body(error, "sandbox"), status=status)
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
@@ -32,14 +32,16 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise web.HTTPBadRequest(
             text=json.dumps(
-                envelopes.error_body(codes.invalid_parameter(f"body is not JSON: {exc}"), "sandbox")
+                webhook_envelopes.error_body(
+                    codes.invalid_parameter(f"body is not JSON: {exc}"), "sandbox"
+                )
             ),
             content_type="application/json",
         ) from exc
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(
             text=json.dumps(
-                envelopes.error_body(
+                webhook_envelopes.error_body(
                     codes.invalid_parameter("body must be a JSON object"), "sandbox"
                 )
             ),

@@ -15,7 +15,7 @@ from services.sandbox.catalogue import TemplateDesk
 from services.sandbox.customers import Customers
 from services.sandbox.errors import InvalidCustomerMessage, TemplateActionRefused, TemplateNotFound
 from services.sandbox.faults import Faults
-from services.sandbox.templates import Template
+from services.sandbox.rules.template_model import Template
 from services.sandbox.web import DESK, SANDBOX, SENDER, json_body
 from shared.events.keys import normalize_wa_id
 

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.sandbox.limits import Bucket
-from services.sandbox.templates import Template
+from services.sandbox.rules.limits import Bucket
+from services.sandbox.rules.template_model import Template
 from shared.events.common import MetaError
 
 Pair = tuple[str, str]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.sandbox import envelopes, template_webhooks
-from services.sandbox.codes import re_engagement
-from services.sandbox.inbound import message_item
-from services.sandbox.templates import Template
+from services.sandbox.rules import template_webhooks, webhook_envelopes
+from services.sandbox.rules.codes import re_engagement
+from services.sandbox.rules.inbound import message_item
+from services.sandbox.rules.template_model import Template
 
 WABA = "102290129340398"
 PNID = "106540352242922"
@@ -40,7 +40,7 @@ def test_inbound_reply_button_tap_is_example_b() -> None:
         DISPLAY,
         CUSTOMER,
     )
-    body = envelopes.inbound(
+    body = webhook_envelopes.inbound(
         waba_id=WABA,
         phone_number_id=PNID,
         display=DISPLAY,
@@ -92,14 +92,14 @@ def test_a_system_message_has_no_contacts_block() -> None:
         DISPLAY,
         CUSTOMER,
     )
-    value = envelopes.inbound(
+    value = webhook_envelopes.inbound(
         waba_id=WABA, phone_number_id=PNID, display=DISPLAY, wa_id=CUSTOMER, name="x", message=item
     )["entry"][0]["changes"][0]["value"]
     assert "contacts" not in value
 
 
 def test_delivered_with_pricing_is_example_d() -> None:
-    body = envelopes.status(
+    body = webhook_envelopes.status(
         waba_id=WABA,
         phone_number_id=PNID,
         display=DISPLAY,
@@ -141,7 +141,7 @@ def test_delivered_with_pricing_is_example_d() -> None:
 
 
 def test_failed_outside_the_window_is_example_e() -> None:
-    body = envelopes.status(
+    body = webhook_envelopes.status(
         waba_id=WABA,
         phone_number_id=PNID,
         display=DISPLAY,
@@ -269,7 +269,7 @@ def test_category_change_and_quality_update() -> None:
 
 
 def test_user_preferences_stop() -> None:
-    body = envelopes.user_preference(
+    body = webhook_envelopes.user_preference(
         waba_id=WABA,
         phone_number_id=PNID,
         display=DISPLAY,
@@ -296,7 +296,7 @@ def test_user_preferences_stop() -> None:
 
 
 def test_error_body_is_the_graph_shape() -> None:
-    assert envelopes.error_body(re_engagement(), "Az8or2") == {
+    assert webhook_envelopes.error_body(re_engagement(), "Az8or2") == {
         "error": {
             "message": "(#131047) Re-engagement message",
             "type": "OAuthException",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from services.sandbox.errors import InvalidCustomerMessage
-from services.sandbox.inbound import message_item, opens_window, timestamp
+from services.sandbox.rules.inbound import message_item, opens_window, timestamp
 
 T0 = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
 WAMID = "wamid.IN"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.sandbox.limits import Bucket, Limits, check_rates, take
+from services.sandbox.rules.limits import Bucket, Limits, check_rates, take
 
 T0 = datetime(2025, 6, 8, tzinfo=UTC)
 

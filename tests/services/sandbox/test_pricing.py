@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.sandbox.pricing import billing, conversation, fep_open, reports_conversation
+from services.sandbox.rules.pricing import billing, conversation, fep_open, reports_conversation
 
 T0 = datetime(2025, 6, 8, tzinfo=UTC)
 H = timedelta(hours=1)

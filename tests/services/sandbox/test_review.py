@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.sandbox.review import Review, review
-from services.sandbox.templates import Template
+from services.sandbox.rules.review import Review, review
+from services.sandbox.rules.template_model import Template
 
 T0 = datetime(2025, 6, 8, tzinfo=UTC)
 

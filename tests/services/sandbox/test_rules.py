@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.sandbox import rules
+from services.sandbox.rules import sends
 
 NOW = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
@@ -76,7 +76,7 @@ def _text_request(**changes: Any) -> dict[str, Any]:
     ],
 )
 def test_a_well_formed_request_passes_the_envelope_check(request_body: dict[str, Any]) -> None:
-    assert rules.check_envelope(request_body) is None
+    assert sends.check_envelope(request_body) is None
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_a_well_formed_request_passes_the_envelope_check(request_body: dict[str,
 def test_a_malformed_request_gets_invalid_parameter(
     request_body: dict[str, Any], details: str
 ) -> None:
-    error = rules.check_envelope(request_body)
+    error = sends.check_envelope(request_body)
 
     assert error is not None
     assert error.code == 100
@@ -153,7 +153,7 @@ def test_a_malformed_request_gets_invalid_parameter(
     ],
 )
 def test_text_body_is_required_and_at_most_4096(text: dict[str, object], valid: bool) -> None:
-    error = rules.check_text(text)
+    error = sends.check_text(text)
 
     if valid:
         assert error is None
@@ -175,7 +175,7 @@ def test_text_body_is_required_and_at_most_4096(text: dict[str, object], valid: 
     ],
 )
 def test_window_open(last: datetime | None, now: datetime, is_open: bool) -> None:
-    assert rules.window_open(last, now) is is_open
+    assert sends.window_open(last, now) is is_open
 
 
 FREE_FORM = [
@@ -200,7 +200,7 @@ FREE_FORM = [
 def test_free_form_outside_the_window_is_a_re_engagement_error(
     kind: str, last: datetime | None
 ) -> None:
-    error = rules.check_window(kind, last, NOW)
+    error = sends.check_window(kind, last, NOW)
 
     assert error is not None
     assert error.code == 131047
@@ -211,7 +211,7 @@ def test_free_form_outside_the_window_is_a_re_engagement_error(
 
 @pytest.mark.parametrize("kind", FREE_FORM)
 def test_free_form_inside_the_window_is_allowed(kind: str) -> None:
-    assert rules.check_window(kind, NOW - timedelta(hours=23), NOW) is None
+    assert sends.check_window(kind, NOW - timedelta(hours=23), NOW) is None
 
 
 @pytest.mark.parametrize(
@@ -223,7 +223,7 @@ def test_free_form_inside_the_window_is_allowed(kind: str) -> None:
     ],
 )
 def test_templates_need_no_window(last: datetime | None) -> None:
-    assert rules.check_window("template", last, NOW) is None
+    assert sends.check_window("template", last, NOW) is None
 
 
 @pytest.mark.parametrize(
@@ -232,5 +232,5 @@ def test_templates_need_no_window(last: datetime | None) -> None:
     ids=["itself", "a-customer"],
 )
 def test_a_business_number_cannot_message_itself(recipient: str, code: int | None) -> None:
-    error = rules.check_recipient(recipient, "15550001111")
+    error = sends.check_recipient(recipient, "15550001111")
     assert (error.code if error else None) == code

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from services.sandbox.rules_creation import (
+from services.sandbox.rules.template_creation import (
     MAX_PER_HOUR,
     MAX_TEMPLATES,
     check_creation,
     check_edit,
 )
-from services.sandbox.templates import Template
+from services.sandbox.rules.template_model import Template
 
 T0 = datetime(2025, 6, 8, tzinfo=UTC)
 BODY = {

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.sandbox.rules_interactive import check_interactive
+from services.sandbox.rules.interactive import check_interactive
 
 
 def _buttons(*titles: str, ids: list[str] | None = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.sandbox import rules, rules_messages
+from services.sandbox.rules import message_objects, sends
 
 
 def _send(kind: str, obj: Any, **extra: Any) -> dict[str, Any]:
@@ -40,8 +40,8 @@ VALID = [
 @pytest.mark.parametrize(("kind", "obj"), VALID)
 def test_well_formed_objects_pass(kind: str, obj: Any) -> None:
     payload = _send(kind, obj)
-    assert rules.check_envelope(payload) is None
-    assert rules_messages.check_object(kind, payload) is None
+    assert sends.check_envelope(payload) is None
+    assert message_objects.check_object(kind, payload) is None
 
 
 INVALID = [
@@ -83,7 +83,7 @@ INVALID = [
 @pytest.mark.parametrize(("kind", "obj", "code", "details"), INVALID)
 def test_malformed_objects_get_metas_code(kind: str, obj: Any, code: int, details: str) -> None:
     payload = _send(kind, obj)
-    error = rules.check_envelope(payload) or rules_messages.check_object(kind, payload)
+    error = sends.check_envelope(payload) or message_objects.check_object(kind, payload)
 
     assert error is not None
     assert (error.code, error.title == error.message) == (code, True)
@@ -101,7 +101,7 @@ def test_malformed_objects_get_metas_code(kind: str, obj: Any, code: int, detail
     ],
 )
 def test_envelope_extras_are_checked(extra: dict[str, Any], details: str) -> None:
-    error = rules.check_envelope(_send("text", {"body": "hi"}, **extra))
+    error = sends.check_envelope(_send("text", {"body": "hi"}, **extra))
 
     assert error is not None and error.code == 100
     assert error.details is not None and details in error.details
@@ -115,17 +115,17 @@ def test_context_and_callback_within_limits_pass() -> None:
         biz_opaque_callback_data="x" * 512,
         recipient_type="individual",
     )
-    assert rules.check_envelope(payload) is None
+    assert sends.check_envelope(payload) is None
 
 
 def test_a_reaction_cannot_quote_a_message() -> None:
     payload = _send(
         "reaction", {"message_id": "wamid.X", "emoji": "x"}, context={"message_id": "m"}
     )
-    error = rules.check_envelope(payload)
+    error = sends.check_envelope(payload)
     assert error is not None and error.details is not None and "reaction" in error.details
 
 
 def test_contacts_must_be_an_array() -> None:
-    error = rules.check_envelope(_send("contacts", {"name": {"formatted_name": "A"}}))
+    error = sends.check_envelope(_send("contacts", {"name": {"formatted_name": "A"}}))
     assert error is not None and error.code == 100

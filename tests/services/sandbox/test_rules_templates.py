@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.sandbox.rules_templates import TemplateKey, check_template
-from services.sandbox.templates import Template
+from services.sandbox.rules.template_model import Template
+from services.sandbox.rules.template_sends import TemplateKey, check_template
 
 T0 = datetime(2025, 6, 8, tzinfo=UTC)
 

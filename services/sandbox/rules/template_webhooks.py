@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.sandbox.envelopes import envelope
-from services.sandbox.templates import Template
+from services.sandbox.rules.template_model import Template
+from services.sandbox.rules.webhook_envelopes import envelope
 
 PAUSE_TITLES = {1: "FIRST_PAUSE", 2: "SECOND_PAUSE"}
 

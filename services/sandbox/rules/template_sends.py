@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.sandbox import codes
-from services.sandbox.fields import as_dict, as_list
-from services.sandbox.templates import MEDIA_FORMATS, Template, button_needs_parameter
+from services.sandbox.rules import codes
+from services.sandbox.rules.fields import as_dict, as_list
+from services.sandbox.rules.template_model import MEDIA_FORMATS, Template, button_needs_parameter
 from shared.events.common import MetaError
 
 TemplateKey = tuple[str, str]

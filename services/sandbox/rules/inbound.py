@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from services.sandbox.envelopes import seconds
 from services.sandbox.errors import InvalidCustomerMessage
+from services.sandbox.rules.webhook_envelopes import seconds
 
 MEDIA_MIME = {
     "image": "image/jpeg",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.sandbox import codes
-from services.sandbox.fields import as_dict, as_list, first, optional_text, required_text
+from services.sandbox.rules import codes
+from services.sandbox.rules.fields import as_dict, as_list, first, optional_text, required_text
 from shared.events.common import MetaError
 
 FOOTER_MAX = 60

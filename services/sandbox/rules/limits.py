@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.sandbox import codes
+from services.sandbox.rules import codes
 from shared.events.common import MetaError
 
 DEFAULT_MPS = 80.0

@@ -8,9 +8,9 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.sandbox import codes
-from services.sandbox.fields import as_dict, as_list
-from services.sandbox.templates import CATEGORIES, VARIABLE, Template, variables
+from services.sandbox.rules import codes
+from services.sandbox.rules.fields import as_dict, as_list
+from services.sandbox.rules.template_model import CATEGORIES, VARIABLE, Template, variables
 from shared.events.common import MetaError
 
 NAME = re.compile(r"[a-z0-9_]{1,512}")

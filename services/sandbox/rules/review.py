@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from services.sandbox.templates import NAMED, POSITIONAL, Template, variables
+from services.sandbox.rules.template_model import NAMED, POSITIONAL, Template, variables
 
 PROMOTIONAL = re.compile(
     r"\b(sale|discount|offer|deal|coupon|promo(tion)?|% off|free shipping|buy now|shop now|"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.sandbox import codes
+from services.sandbox.rules import codes
 from shared.events.common import MetaError
 
 WINDOW = timedelta(hours=24)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.sandbox import codes
+from services.sandbox.rules import codes
 from shared.events.common import MetaError
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 
-from services.sandbox import codes, rules, rules_interactive
-from services.sandbox.fields import as_dict, as_list, first, optional_text, required_text
+from services.sandbox.rules import codes, interactive, sends
+from services.sandbox.rules.fields import as_dict, as_list, first, optional_text, required_text
 from shared.events.common import MetaError
 
 CAPTION_MAX = 1024
@@ -89,10 +89,10 @@ def check_reaction(reaction: Mapping[str, object]) -> MetaError | None:
 
 _Check = Callable[[Mapping[str, object]], MetaError | None]
 _CHECKS: dict[str, _Check] = {
-    "text": lambda obj: rules.check_text(dict(obj)),
+    "text": lambda obj: sends.check_text(dict(obj)),
     "location": check_location,
     "reaction": check_reaction,
-    "interactive": rules_interactive.check_interactive,
+    "interactive": interactive.check_interactive,
     **{kind: functools.partial(check_media, kind) for kind in MEDIA_TYPES},
 }
 
