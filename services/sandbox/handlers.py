@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from services.sandbox.customers import Customers
 from services.sandbox.faults import FaultBoard
@@ -28,6 +28,7 @@ from services.sandbox.rules import (
 from services.sandbox.rules.template_model import Template
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.tasks import Tasks
+from services.sandbox.webhook_sender import Outbox
 from services.sandbox.world import SentMessage, World
 from shared import logs
 from shared.events.common import MetaError
@@ -35,10 +36,6 @@ from shared.events.keys import normalize_wa_id
 from shared.metrics import new_registry
 
 log = logs.get(__name__)
-
-
-class Outbox(Protocol):
-    def enqueue(self, payload: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +64,7 @@ class Sandbox:
         self.tasks = tasks or Tasks()
         self.board = board or FaultBoard(settings.faults, settings.seed)
         self.metrics = metrics or SandboxMetrics.create(new_registry())
+        self.customers = Customers(settings, world, outbox, clock, self.ids, self.emit_status)
 
     def authorized(self, header: str | None) -> bool:
         if not header or not header.startswith("Bearer "):
@@ -282,7 +280,7 @@ class Sandbox:
     ) -> str:
         """A customer writes a text now."""
         request = {"phone_number_id": phone_number_id, "from": wa_id, "text": text, "name": name}
-        return Customers(self).sends(request)
+        return self.customers.sends(request)
 
     def reset(self, seed: int | None) -> None:
         """Forget everything; ids and faults restart from `seed`."""

@@ -4,7 +4,7 @@ inspect traffic and violations, inject faults, reset. `/sandbox/customer-message
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -12,14 +12,11 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from services.sandbox.catalogue import TemplateDesk
-from services.sandbox.customers import Customers
 from services.sandbox.errors import InvalidCustomerMessage, TemplateActionRefused, TemplateNotFound
 from services.sandbox.faults import Faults
 from services.sandbox.rules.template_model import Template
-from services.sandbox.web import DESK, SANDBOX, SENDER, json_body
+from services.sandbox.web_common import DESK, SANDBOX, SENDER, Handler, json_body
 from shared.events.keys import normalize_wa_id
-
-Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 def _bad(reason: str, status: int = 400) -> web.Response:
@@ -29,7 +26,7 @@ def _bad(reason: str, status: int = 400) -> web.Response:
 async def customer_message(request: web.Request) -> web.Response:
     body = await json_body(request)
     try:
-        wamid = Customers(request.app[SANDBOX]).sends(body)
+        wamid = request.app[SANDBOX].customers.sends(body)
     except InvalidCustomerMessage as exc:
         return _bad(str(exc))
     return web.json_response({"id": wamid})
@@ -37,7 +34,7 @@ async def customer_message(request: web.Request) -> web.Response:
 
 async def customer_read(request: web.Request) -> web.Response:
     body = await json_body(request)
-    if not Customers(request.app[SANDBOX]).read(str(body.get("wamid", ""))):
+    if not request.app[SANDBOX].customers.read(str(body.get("wamid", ""))):
         return _bad("no accepted message with that wamid", 404)
     return web.json_response({"read": body["wamid"]})
 
@@ -47,7 +44,7 @@ async def user_preference(request: web.Request) -> web.Response:
     value = body.get("value")
     if value not in ("stop", "resume") or not body.get("phone_number_id") or not body.get("wa_id"):
         return _bad("phone_number_id, wa_id and value (stop|resume) are required")
-    Customers(request.app[SANDBOX]).preference(
+    request.app[SANDBOX].customers.preference(
         str(body["phone_number_id"]), str(body["wa_id"]), value
     )
     return web.json_response({"wa_id": body["wa_id"], "value": value})
@@ -138,7 +135,8 @@ def _template_action(action: Callable[[web.Request, str, dict[str, Any]], Templa
     return handle
 
 
-def add_routes(app: web.Application) -> None:
+def add_control_routes(app: web.Application) -> None:
+    """The control API's routes (no token: it is the developer's, not Meta's)."""
     desk = app[DESK]
     template_actions: dict[str, Callable[[web.Request, str, dict[str, Any]], Template]] = {
         "review": lambda _r, t, _b: _review(desk, t),

@@ -19,7 +19,7 @@ from services.sandbox.handlers import Sandbox
 from services.sandbox.ids import Ids
 from services.sandbox.metrics import SandboxMetrics
 from services.sandbox.settings import SandboxSettings
-from services.sandbox.webhooks import WebhookSender
+from services.sandbox.webhook_sender import WebhookSender
 from services.sandbox.world import World
 from shared import http, webhook_signature
 from shared.events.envelope import utcnow

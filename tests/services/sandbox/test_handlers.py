@@ -13,7 +13,7 @@ from services.ingest.normalize import normalize
 from services.sandbox.handlers import Sandbox
 from services.sandbox.rules.template_model import Template
 from services.sandbox.settings import SandboxSettings
-from services.sandbox.webhooks import WebhookSender
+from services.sandbox.webhook_sender import WebhookSender
 from services.sandbox.world import World
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
 from shared.topics import INBOUND_MESSAGES, STATUSES

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from services.sandbox.faults import Faults
-from services.sandbox.webhooks import WebhookSender
+from services.sandbox.webhook_sender import WebhookSender
 from tests.services.sandbox.conftest import PNID, Stack, StackFactory
 
 CUSTOMER = "16505551234"

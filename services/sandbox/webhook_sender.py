@@ -8,7 +8,7 @@ import asyncio
 import json
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -19,6 +19,12 @@ from shared import logs, webhook_signature
 log = logs.get(__name__)
 REORDER_HOLD_S = 1.0
 KEPT = 1000
+
+
+class Outbox(Protocol):
+    """Where the sandbox posts a webhook body: the sender, or a test's list."""
+
+    def enqueue(self, payload: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
