@@ -10,7 +10,10 @@ from typing import Any
 
 from services.sandbox.errors import InvalidCustomerMessage
 from services.sandbox.rules.webhook_envelopes import seconds
+from shared.events.message_types import INBOUND, MEDIA, NOT_OPENING_WINDOW
 
+CUSTOMER_TYPES = INBOUND - {"revoke", "edit"}
+"""What a played customer may send: revoking or editing a message is not content of its own."""
 MEDIA_MIME = {
     "image": "image/jpeg",
     "video": "video/mp4",
@@ -18,17 +21,13 @@ MEDIA_MIME = {
     "document": "application/pdf",
     "sticker": "image/webp",
 }
+OTHER_MIME = "application/octet-stream"  # a media type this table does not know yet
 NEEDS_CONTEXT = frozenset({"interactive", "button"})
-OBJECT_TYPES = frozenset(
-    {*MEDIA_MIME, "text", "location", "interactive", "button", "reaction", "order", "system"}
-)
-KNOWN_TYPES = OBJECT_TYPES | {"contacts", "unsupported"}
-NOT_OPENING = frozenset({"reaction", "system", "unsupported"})
 
 
 def opens_window(kind: str) -> bool:
     """User messages open or refresh the window; reactions and system notices do not (§3.2)."""
-    return kind not in NOT_OPENING
+    return kind not in NOT_OPENING_WINDOW
 
 
 def message_item(
@@ -36,7 +35,7 @@ def message_item(
 ) -> dict[str, Any]:
     """The `messages[]` item for `request` (`type` plus the object of that name)."""
     kind = str(request.get("type") or "text")
-    if kind not in KNOWN_TYPES:
+    if kind not in CUSTOMER_TYPES:
         raise InvalidCustomerMessage(f"unknown message type {kind!r}")
     item: dict[str, Any] = {"from": wa_id, "id": wamid, "timestamp": seconds(at), "type": kind}
     context = request.get("context")
@@ -83,12 +82,12 @@ def _content(kind: str, request: Mapping[str, Any], wamid: str) -> dict[str, Any
 def _typed(kind: str, content: dict[str, Any], wamid: str) -> dict[str, Any]:
     if kind == "text" and not content.get("body"):
         raise InvalidCustomerMessage("text.body is required")
-    if kind in MEDIA_MIME:
+    if kind in MEDIA:
         media_id = str(
             content.get("id") or int(hashlib.sha256(wamid.encode()).hexdigest()[:15], 16)
         )
         content = {
-            "mime_type": MEDIA_MIME[kind],
+            "mime_type": MEDIA_MIME.get(kind, OTHER_MIME),
             "sha256": hashlib.sha256(media_id.encode()).hexdigest(),
             **content,
             "id": media_id,

@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping
 from services.sandbox.rules import codes, interactive, sends
 from services.sandbox.rules.fields import as_dict, as_list, first, optional_text, required_text
 from shared.events.common import MetaError
+from shared.events.message_types import MEDIA
 
 CAPTION_MAX = 1024
-MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 _CAPTIONED = frozenset({"image", "video", "document"})
 
 
@@ -93,7 +93,7 @@ _CHECKS: dict[str, _Check] = {
     "location": check_location,
     "reaction": check_reaction,
     "interactive": interactive.check_interactive,
-    **{kind: functools.partial(check_media, kind) for kind in MEDIA_TYPES},
+    **{kind: functools.partial(check_media, kind) for kind in MEDIA},
 }
 
 

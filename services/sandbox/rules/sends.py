@@ -7,23 +7,9 @@ from datetime import datetime, timedelta
 
 from services.sandbox.rules import codes
 from shared.events.common import MetaError
+from shared.events.message_types import FREE_FORM, OUTBOUND
 
 WINDOW = timedelta(hours=24)
-FREE_FORM_TYPES = frozenset(
-    {
-        "text",
-        "image",
-        "video",
-        "audio",
-        "document",
-        "sticker",
-        "location",
-        "contacts",
-        "interactive",
-        "reaction",
-    }
-)
-SUPPORTED_TYPES = FREE_FORM_TYPES | {"template"}
 CALLBACK_MAX = 512
 invalid_parameter = codes.invalid_parameter
 
@@ -38,7 +24,7 @@ def check_envelope(payload: dict[str, object]) -> MetaError | None:
     if payload.get("recipient_type", "individual") not in ("individual", "group"):
         return invalid_parameter("recipient_type must be 'individual' or 'group'")
     kind = payload.get("type", "text")
-    if kind not in SUPPORTED_TYPES:
+    if kind not in OUTBOUND:
         return invalid_parameter(f"Unsupported message type '{kind}'")
     shape = list if kind == "contacts" else dict
     if not isinstance(payload.get(str(kind)), shape):
@@ -81,7 +67,7 @@ def check_window(
     kind: str, last_customer_message_at: datetime | None, now: datetime
 ) -> MetaError | None:
     """Free-form messages need an open 24-hour customer service window (131047)."""
-    if kind in FREE_FORM_TYPES and not window_open(last_customer_message_at, now):
+    if kind in FREE_FORM and not window_open(last_customer_message_at, now):
         return codes.re_engagement()
     return None
 
