@@ -34,6 +34,7 @@ from shared import logs
 from shared.events.common import MetaError
 from shared.events.keys import normalize_wa_id
 from shared.metrics import new_registry
+from shared.settings import GRAPH_API_VERSION
 
 log = logs.get(__name__)
 
@@ -85,7 +86,7 @@ class Sandbox:
         log.info("rule violated", code=error.code, wamid=wamid, phone_number_id=pair[0])
 
     def send(
-        self, phone_number_id: str, payload: dict[str, Any], version: str = "v24.0"
+        self, phone_number_id: str, payload: dict[str, Any], version: str = GRAPH_API_VERSION
     ) -> SendResult:
         """`POST /{version}/{phone_number_id}/messages`."""
         now = self.clock()

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.settings import GRAPH_API_VERSION
+
 FEP_WINDOW = timedelta(hours=72)
 _VERSION = re.compile(r"v(\d+)(?:\.\d+)?")
+_CURRENT_MAJOR = int(GRAPH_API_VERSION.removeprefix("v").split(".")[0])
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,10 @@ def billing(template_category: str | None, csw_open: bool, fep_open: bool) -> di
 
 
 def reports_conversation(version: str, fep_open: bool) -> bool:
-    """v23.0 and older always carry `conversation`; v24.0+ only inside a FEP window."""
+    """v23.0 and older always carry `conversation`; v24.0+ only inside a FEP window. A version
+    that does not read as `vNN.N` is taken for the current one."""
     match = _VERSION.fullmatch(version)
-    major = int(match.group(1)) if match else 24
+    major = int(match.group(1)) if match else _CURRENT_MAJOR
     return fep_open or major <= 23
 
 
