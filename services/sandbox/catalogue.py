@@ -149,15 +149,15 @@ class TemplateDesk:
 
     def read(self, template_id: str) -> SendResult:
         """`GET /{template-id}`."""
-        template = self._world.templates.get(template_id)
-        if template is None or template.status == "DELETED":
+        template = self._live(template_id)
+        if template is None:
             return self._sandbox.refuse(codes.no_such_object(template_id))
         return SendResult(200, template.to_api())
 
     def edit(self, template_id: str, body: Mapping[str, Any]) -> SendResult:
         """`POST /{template-id}`: new content goes back to review."""
-        template = self._world.templates.get(template_id)
-        if template is None or template.status == "DELETED":
+        template = self._live(template_id)
+        if template is None:
             return self._sandbox.refuse(codes.no_such_object(template_id))
         now = self._now
         error = check_edit(template, body, now)
@@ -189,10 +189,15 @@ class TemplateDesk:
     # Controls: what Meta does to a template on its own.
 
     def get(self, template_id: str) -> Template:
-        template = self._world.templates.get(template_id)
-        if template is None or template.status == "DELETED":
+        template = self._live(template_id)
+        if template is None:
             raise TemplateNotFound(template_id)
         return template
+
+    def _live(self, template_id: str) -> Template | None:
+        """The template of that id, unless there is none or it was deleted."""
+        template = self._world.templates.get(template_id)
+        return None if template is None or template.status == "DELETED" else template
 
     def pause(self, template_id: str) -> Template:
         """Paused for low quality, then unpaused after 3 h (6 h the second time); the third

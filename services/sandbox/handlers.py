@@ -65,7 +65,7 @@ class Sandbox:
         self.tasks = tasks or Tasks()
         self.board = board or FaultBoard(settings.faults, settings.seed)
         self.metrics = metrics or SandboxMetrics.create(new_registry())
-        self.customers = Customers(settings, world, outbox, clock, self.ids, self.emit_status)
+        self.customers = Customers(self)
 
     def authorized(self, header: str | None) -> bool:
         if not header or not header.startswith("Bearer "):

@@ -5,7 +5,6 @@ inspect traffic and violations, inject faults, reset. `/sandbox/customer-message
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
@@ -65,10 +64,7 @@ async def reachability(request: web.Request) -> web.Response:
 
 
 async def violations(request: web.Request) -> web.Response:
-    items = [{**asdict(v), "at": v.at.isoformat()} for v in request.app[SANDBOX].world.violations]
-    code = request.query.get("code")
-    if code is not None:
-        items = [v for v in items if str(v["code"]) == code]
+    items = request.app[SANDBOX].world.violations_json(request.query.get("code"))
     return web.json_response({"violations": items, "count": len(items)})
 
 

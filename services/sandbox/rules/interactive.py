@@ -79,13 +79,21 @@ def _check_action(subtype: str, action: Mapping[str, object]) -> MetaError | Non
     return None
 
 
+def _check_count(items: list[object] | None, key: str, most: int) -> MetaError | None:
+    """`interactive.action.{key}` is a non-empty array of at most `most` items."""
+    if not items:
+        return codes.missing_parameter(f"interactive.action.{key} is required")
+    if len(items) > most:
+        return codes.invalid_parameter(f"interactive.action.{key} allows at most {most} {key}")
+    return None
+
+
 def check_buttons(action: Mapping[str, object]) -> MetaError | None:
     """1-3 reply buttons; ids (≤256) and titles (≤20) unique."""
     buttons = as_list(action.get("buttons"))
-    if not buttons:
-        return codes.missing_parameter("interactive.action.buttons is required")
-    if len(buttons) > 3:
-        return codes.invalid_parameter("interactive.action.buttons allows at most 3 buttons")
+    error = _check_count(buttons, "buttons", 3)
+    if error is not None or buttons is None:
+        return error
     ids, titles = set(), set()
     for i, raw in enumerate(buttons):
         button = as_dict(raw)
@@ -111,10 +119,9 @@ def check_list(action: Mapping[str, object]) -> MetaError | None:
     if error is not None:
         return error
     sections = as_list(action.get("sections"))
-    if not sections:
-        return codes.missing_parameter("interactive.action.sections is required")
-    if len(sections) > 10:
-        return codes.invalid_parameter("interactive.action.sections allows at most 10 sections")
+    error = _check_count(sections, "sections", 10)
+    if error is not None or sections is None:
+        return error
     rows_total = 0
     for i, raw in enumerate(sections):
         section = as_dict(raw)

@@ -5,13 +5,26 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 
-from services.sandbox.rules import codes, interactive, sends
+from services.sandbox.rules import codes, interactive
 from services.sandbox.rules.fields import as_dict, as_list, first, optional_text, required_text
 from shared.events.common import MetaError
 from shared.events.message_types import MEDIA
 
 CAPTION_MAX = 1024
 _CAPTIONED = frozenset({"image", "video", "document"})
+
+
+def check_text(text: Mapping[str, object]) -> MetaError | None:
+    """A body of 1 to 4096 characters; `preview_url` a boolean."""
+    body = text.get("body")
+    if not isinstance(body, str) or not body:
+        return codes.invalid_parameter("text.body is required")
+    if len(body) > 4096:
+        return codes.invalid_parameter("text.body is longer than 4096 characters")
+    preview = text.get("preview_url")
+    if preview is not None and not isinstance(preview, bool):
+        return codes.invalid_parameter("text.preview_url must be a boolean")
+    return None
 
 
 def check_media(kind: str, media: Mapping[str, object]) -> MetaError | None:
@@ -89,7 +102,7 @@ def check_reaction(reaction: Mapping[str, object]) -> MetaError | None:
 
 _Check = Callable[[Mapping[str, object]], MetaError | None]
 _CHECKS: dict[str, _Check] = {
-    "text": lambda obj: sends.check_text(dict(obj)),
+    "text": check_text,
     "location": check_location,
     "reaction": check_reaction,
     "interactive": interactive.check_interactive,

@@ -47,18 +47,6 @@ def _check_extras(kind: str, payload: dict[str, object]) -> MetaError | None:
     return None
 
 
-def check_text(text: dict[str, object]) -> MetaError | None:
-    body = text.get("body")
-    if not isinstance(body, str) or not body:
-        return invalid_parameter("text.body is required")
-    if len(body) > 4096:
-        return invalid_parameter("text.body is longer than 4096 characters")
-    preview = text.get("preview_url")
-    if preview is not None and not isinstance(preview, bool):
-        return invalid_parameter("text.preview_url must be a boolean")
-    return None
-
-
 def window_open(last_customer_message_at: datetime | None, now: datetime) -> bool:
     return last_customer_message_at is not None and now < last_customer_message_at + WINDOW
 

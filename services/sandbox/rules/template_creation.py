@@ -23,19 +23,6 @@ MAX_PER_HOUR = 100
 MAX_TEMPLATES = 250
 
 
-def too_long(what: str, limit: int) -> MetaError:
-    return MetaError(
-        code=2388040,
-        title="Field too long",
-        message="Field too long",
-        details=f"{what} is longer than {limit} characters",
-    )
-
-
-def bad_format(code: int, details: str) -> MetaError:
-    return MetaError(code=code, title="Invalid format", message="Invalid format", details=details)
-
-
 def check_creation(
     body: Mapping[str, Any],
     existing: Sequence[Template],
@@ -93,9 +80,13 @@ def _check_component(category: str, kind: str, component: dict[str, Any]) -> Met
     if kind == "HEADER":
         fmt = str(component.get("format", "")).upper()
         if fmt not in HEADER_FORMATS:
-            return bad_format(2388047, f"header format must be one of {sorted(HEADER_FORMATS)}")
+            return codes.bad_format(
+                2388047, f"header format must be one of {sorted(HEADER_FORMATS)}"
+            )
         if category == "AUTHENTICATION" or (fmt == "LOCATION" and category not in CATEGORIES[:2]):
-            return bad_format(2388047, f"a {fmt} header is not allowed in {category} templates")
+            return codes.bad_format(
+                2388047, f"a {fmt} header is not allowed in {category} templates"
+            )
         if fmt != "TEXT":
             return None
     if category == "AUTHENTICATION" and kind == "BODY":
@@ -106,7 +97,7 @@ def _check_component(category: str, kind: str, component: dict[str, Any]) -> Met
     if not isinstance(text, str) or not text.strip():
         return codes.missing_parameter(f"{kind}.text is required")
     if len(text) > LIMITS[kind]:
-        return too_long(f"{kind}.text", LIMITS[kind])
+        return codes.too_long(f"{kind}.text", LIMITS[kind])
     return _check_text_variables(kind, text, component)
 
 
@@ -123,17 +114,17 @@ def _check_auth_footer(component: dict[str, Any]) -> MetaError | None:
 def _check_text_variables(kind: str, text: str, component: dict[str, Any]) -> MetaError | None:
     found = variables(text)
     if kind == "FOOTER" and found:
-        return bad_format(2388073, "a footer cannot contain variables")
+        return codes.bad_format(2388073, "a footer cannot contain variables")
     if kind == "HEADER" and len(found) > 1:
-        return bad_format(2388047, "a text header allows at most one variable")
+        return codes.bad_format(2388047, "a text header allows at most one variable")
     if not found:
         return None
     stripped = text.strip()
     if kind == "BODY" and (stripped.startswith("{{") or stripped.endswith("}}")):
-        return bad_format(2388299, "variables cannot be at the start or end of the body")
+        return codes.bad_format(2388299, "variables cannot be at the start or end of the body")
     words = len(VARIABLE.sub(" ", text).split())
     if kind == "BODY" and words < 2 * len(found):
-        return bad_format(2388293, "too many variables for the length of the body")
+        return codes.bad_format(2388293, "too many variables for the length of the body")
     if not as_dict(component.get("example")):
         return codes.invalid_parameter(f"{kind}: examples are required for every variable")
     return None
@@ -172,7 +163,7 @@ def _check_button(button: dict[str, Any]) -> MetaError | None:
     if not isinstance(label, str) or not label:
         return codes.missing_parameter(f"{kind} button text is required")
     if len(label) > 25:
-        return too_long(f"{kind} button text", 25)
+        return codes.too_long(f"{kind} button text", 25)
     url = button.get("url")
     if kind == "URL" and (not isinstance(url, str) or len(url) > 2000):
         return codes.invalid_parameter("URL buttons need a url of at most 2000 characters")

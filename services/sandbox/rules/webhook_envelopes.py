@@ -25,6 +25,15 @@ def metadata(phone_number_id: str, display: str) -> dict[str, str]:
     return {"display_phone_number": display, "phone_number_id": phone_number_id}
 
 
+def number_value(phone_number_id: str, display: str, **items: Any) -> dict[str, Any]:
+    """The `value` of a change about one business number: the product, its metadata, `items`."""
+    return {
+        "messaging_product": "whatsapp",
+        "metadata": metadata(phone_number_id, display),
+        **items,
+    }
+
+
 def seconds(at: datetime) -> str:
     return str(int(at.timestamp()))
 
@@ -39,10 +48,7 @@ def inbound(
     message: dict[str, Any],
 ) -> dict[str, Any]:
     """A customer's message (`message` is one item of `value.messages[]`, §4.4)."""
-    value: dict[str, Any] = {
-        "messaging_product": "whatsapp",
-        "metadata": metadata(phone_number_id, display),
-    }
+    value = number_value(phone_number_id, display)
     if message.get("type") != "system":
         value["contacts"] = [{"profile": {"name": name}, "wa_id": wa_id}]
     value["messages"] = [message]
@@ -88,30 +94,15 @@ def status(
         item["pricing"] = pricing
     if error is not None:
         item["errors"] = [error_item(error)]
-    return envelope(
-        waba_id,
-        "messages",
-        {
-            "messaging_product": "whatsapp",
-            "metadata": metadata(phone_number_id, display),
-            "statuses": [item],
-        },
-    )
+    return envelope(waba_id, "messages", number_value(phone_number_id, display, statuses=[item]))
 
 
 def system_error(
     *, waba_id: str, phone_number_id: str, display: str, error: MetaError
 ) -> dict[str, Any]:
     """An error about the number itself, under `value.errors[]` (§4.6)."""
-    return envelope(
-        waba_id,
-        "messages",
-        {
-            "messaging_product": "whatsapp",
-            "metadata": metadata(phone_number_id, display),
-            "errors": [error_item(error)],
-        },
-    )
+    value = number_value(phone_number_id, display, errors=[error_item(error)])
+    return envelope(waba_id, "messages", value)
 
 
 def user_preference(
@@ -131,11 +122,11 @@ def user_preference(
     return envelope(
         waba_id,
         "user_preferences",
-        {
-            "messaging_product": "whatsapp",
-            "metadata": metadata(phone_number_id, display),
-            "contacts": [{"wa_id": wa_id}],
-            "user_preferences": [
+        number_value(
+            phone_number_id,
+            display,
+            contacts=[{"wa_id": wa_id}],
+            user_preferences=[
                 {
                     "wa_id": wa_id,
                     "detail": detail,
@@ -144,7 +135,7 @@ def user_preference(
                     "timestamp": int(at.timestamp()),
                 }
             ],
-        },
+        ),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.sandbox.rules import sends
+from services.sandbox.rules import message_objects, sends
 
 NOW = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
@@ -153,7 +153,7 @@ def test_a_malformed_request_gets_invalid_parameter(
     ],
 )
 def test_text_body_is_required_and_at_most_4096(text: dict[str, object], valid: bool) -> None:
-    error = sends.check_text(text)
+    error = message_objects.check_text(text)
 
     if valid:
         assert error is None
