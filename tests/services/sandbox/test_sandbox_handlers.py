@@ -1,4 +1,6 @@
-"""The sandbox answers sends like the Cloud API and follows them with Meta's status webhooks."""
+"""The sandbox answers sends like the Cloud API and follows them with Meta's status webhooks,
+called directly and over HTTP: windows, recipients, rates, billing, read receipts, paced
+templates."""
 
 from __future__ import annotations
 
@@ -17,6 +19,15 @@ from services.sandbox.webhook_sender import WebhookSender
 from services.sandbox.world import World
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
 from shared.topics import INBOUND_MESSAGES, STATUSES
+from tests.services.sandbox.conftest import (
+    OTHER,
+    StackFactory,
+    approved_template,
+    customer_writes,
+    template_send,
+    text_message,
+    violations_of,
+)
 
 T0 = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
 PNID = "106540352242922"
@@ -353,3 +364,225 @@ async def test_a_free_form_reply_in_the_window_is_not_billable(rig: Rig) -> None
         "category": "service",
     }
     assert [s["pricing"] for s in rig.statuses()] == [free, free]
+
+
+async def test_a_reply_in_the_window_is_sent_and_delivered_free(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    await customer_writes(stack)
+    status, sent = await stack.send({**text_message(), "biz_opaque_callback_data": "intent-9"})
+
+    assert status == 200
+    assert "message_status" not in sent["messages"][0]
+    await stack.settle()
+    assert all(stack.receiver.signed)
+    statuses = stack.receiver.statuses()
+    assert [s["status"] for s in statuses] == ["sent", "delivered"]
+    assert {s["id"] for s in statuses} == {sent["messages"][0]["id"]}
+    assert {s["biz_opaque_callback_data"] for s in statuses} == {"intent-9"}
+    free = {
+        "billable": False,
+        "pricing_model": "PMP",
+        "type": "free_customer_service",
+        "category": "service",
+    }
+    assert [s["pricing"] for s in statuses] == [free, free]
+    assert all("conversation" not in s for s in statuses)
+    assert await violations_of(stack) == []
+
+
+async def test_free_form_outside_the_window_fails_131047_and_is_a_violation(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    status, sent = await stack.send(text_message(to=OTHER))
+    await stack.settle()
+
+    assert status == 200
+    (failed,) = stack.receiver.statuses()
+    assert failed["status"] == "failed" and failed["errors"][0]["code"] == 131047
+    (violation,) = await violations_of(stack)
+    assert (violation["code"], violation["wamid"]) == (131047, sent["messages"][0]["id"])
+    status, alias = await stack.call("GET", "/sandbox/violations")
+    assert alias["count"] == 1
+    assert await violations_of(stack, "?code=130429") == []
+
+
+async def test_a_reaction_gets_only_sent_and_a_reaction_does_not_open_the_window(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    inbound = await customer_writes(
+        stack, type="reaction", reaction={"message_id": "wamid.X", "emoji": "x"}
+    )
+    await stack.send(text_message())
+    await customer_writes(stack)
+    reaction = {"messaging_product": "whatsapp", "to": CUSTOMER, "type": "reaction"}
+    _, sent = await stack.send(
+        {**reaction, "reaction": {"message_id": inbound, "emoji": "\U0001f44d"}}
+    )
+    await stack.settle()
+    read = {"wamid": sent["messages"][0]["id"]}
+    assert (await stack.call("POST", "/_sandbox/customer-reads", read))[0] == 404
+
+    assert [s["status"] for s in stack.receiver.statuses()] == ["failed", "sent"]
+
+
+async def test_throughput_over_the_configured_rate_gets_130429(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    await customer_writes(stack)
+    await customer_writes(stack, **{"from": OTHER})
+    status, _ = await stack.call(
+        "POST", "/_sandbox/throughput", {"phone_number_id": PNID, "mps": 2}
+    )
+    assert status == 200
+
+    codes = []
+    for to in (CUSTOMER, OTHER, CUSTOMER):
+        status, body = await stack.send(text_message(to=to))
+        codes.append(status if status == 200 else body["error"]["code"])
+
+    assert codes == [200, 200, 130429]
+    assert [v["code"] for v in await violations_of(stack)] == [130429]
+
+
+async def test_the_same_customer_faster_than_the_pair_rate_gets_131056(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack(pair_burst=2)
+    await customer_writes(stack)
+    await customer_writes(stack, **{"from": OTHER})
+
+    results = [(await stack.send(text_message()))[0] for _ in range(3)]
+    _, body = await stack.send(text_message())
+    other, _ = await stack.send(text_message(to=OTHER))
+
+    assert results == [200, 200, 400]
+    assert body["error"]["code"] == 131056
+    assert other == 200
+    assert [v["code"] for v in await violations_of(stack)] == [131056, 131056]
+
+
+async def test_read_receipts_after_the_configured_delay_or_on_demand(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack(read_after_s=0.01)
+    await customer_writes(stack)
+    await stack.send(text_message())
+    await stack.settle()
+    assert [s["status"] for s in stack.receiver.statuses()] == ["sent", "delivered", "read"]
+    assert "pricing" not in stack.receiver.statuses()[-1]
+
+    quiet = await make_stack()
+    await customer_writes(quiet)
+    _, sent = await quiet.send(text_message())
+    status, _ = await quiet.call(
+        "POST", "/_sandbox/customer-reads", {"wamid": sent["messages"][0]["id"]}
+    )
+    assert status == 200
+    await quiet.settle()
+    assert "read" in [s["status"] for s in quiet.receiver.statuses()]
+    status, _ = await quiet.call("POST", "/_sandbox/customer-reads", {"wamid": "wamid.nope"})
+    assert status == 404
+
+
+async def test_v23_reports_conversation_and_v24_does_not(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    await customer_writes(stack)
+    await stack.send(text_message(), version="v23.0")
+    await stack.settle()
+
+    sent, delivered = stack.receiver.statuses()
+    assert sent["conversation"]["origin"] == {"type": "service"}
+    assert "conversation" in delivered
+
+
+async def test_a_reply_to_a_click_to_whatsapp_ad_is_free_entry_point(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    referral = {
+        "source_url": "https://fb.me/ad",
+        "source_id": "120",
+        "headline": "Sale",
+        "ctwa_clid": "c1",
+    }
+    await customer_writes(stack, referral=referral)
+    await stack.send(text_message())
+    await stack.settle()
+
+    inbound = stack.receiver.payloads()[0]["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert inbound["referral"] == {"source_type": "ad", **referral}
+    await stack.send(text_message(body="And another thing."))
+    await stack.settle()
+    sent, delivered, later, _ = stack.receiver.statuses()
+    assert later["conversation"]["id"] == sent["conversation"]["id"]
+    assert sent["pricing"]["type"] == "free_entry_point"
+    assert sent["pricing"]["category"] == "referral_conversion"
+    assert sent["conversation"]["origin"] == {"type": "referral_conversion"}
+    assert "expiration_timestamp" in sent["conversation"]
+    assert "expiration_timestamp" not in delivered["conversation"]
+
+
+async def test_mark_as_read_of_a_received_message(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    inbound = await customer_writes(stack)
+    read = {"messaging_product": "whatsapp", "status": "read", "message_id": inbound}
+    assert await stack.send(read) == (200, {"success": True})
+    status, body = await stack.send({**read, "message_id": "wamid.unknown"})
+    assert (status, body["error"]["code"]) == (400, 131009)
+
+
+async def test_a_customer_not_on_whatsapp_fails_131026_without_a_violation(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    await customer_writes(stack)
+    body = {"wa_id": "+1 650-555-1234", "reachable": False}
+    assert await stack.call("POST", "/_sandbox/reachability", body) == (
+        200,
+        {"wa_id": CUSTOMER, "reachable": False},
+    )
+    await stack.send(text_message())
+    await stack.call("POST", "/_sandbox/reachability", {**body, "reachable": True})
+    await stack.send(text_message())
+    await stack.settle()
+
+    statuses = stack.receiver.statuses()
+    assert [s["status"] for s in statuses] == ["failed", "sent", "delivered"]
+    assert statuses[0]["errors"][0]["code"] == 131026
+    assert await violations_of(stack) == []
+    status, _ = await stack.call("POST", "/_sandbox/reachability", {"wa_id": CUSTOMER})
+    assert status == 400
+
+
+async def test_a_paced_template_holds_messages_then_releases_or_drops_them(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack(held_s=0.05)
+    template_id = await approved_template(
+        stack, "flash", "New arrivals in store this week.", "MARKETING"
+    )
+    control = f"/_sandbox/templates/{template_id}"
+    status, paced = await stack.call("POST", f"{control}/pacing", {"paced": True})
+    assert (status, paced["paced"]) == (200, True)
+
+    _, released = await stack.send(template_send("flash"))
+    await stack.settle()
+    _, dropped = await stack.send(template_send("flash"))
+    await stack.call("POST", f"{control}/pause", {})
+    await stack.settle()
+    await stack.call("POST", f"{control}/unpause", {})
+    await stack.call("POST", f"{control}/pacing", {"paced": False})
+    _, normal = await stack.send(template_send("flash"))
+
+    held = "held_for_quality_assessment"
+    assert released["messages"][0]["message_status"] == held
+    assert dropped["messages"][0]["message_status"] == held
+    assert normal["messages"][0]["message_status"] == "accepted"
+    statuses = [(s["id"], s["status"]) for s in stack.receiver.statuses()]
+    first, second = released["messages"][0]["id"], dropped["messages"][0]["id"]
+    assert statuses == [(first, "sent"), (first, "delivered"), (second, "failed")]
+    assert stack.receiver.statuses()[-1]["errors"][0]["code"] == 132015
+    _, traffic = await stack.call("GET", "/_sandbox/messages")
+    assert [m["error"] for m in traffic["sent"]] == [None, 132015, None]
+    assert await violations_of(stack) == []

@@ -129,3 +129,28 @@ def test_a_reaction_cannot_quote_a_message() -> None:
 def test_contacts_must_be_an_array() -> None:
     error = sends.check_envelope(_send("contacts", {"name": {"formatted_name": "A"}}))
     assert error is not None and error.code == 100
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        pytest.param({"body": "a"}, True, id="one-char"),
+        pytest.param({"body": "x" * 4096, "preview_url": True}, True, id="4096"),
+        pytest.param({"body": "x" * 4097}, False, id="4097"),
+        pytest.param({"body": ""}, False, id="empty"),
+        pytest.param({}, False, id="no-body"),
+        pytest.param({"body": 42}, False, id="body-not-a-string"),
+        pytest.param({"body": "a", "preview_url": False}, True, id="preview-false"),
+        pytest.param({"body": "a", "preview_url": "yes"}, False, id="preview-not-a-bool"),
+    ],
+)
+def test_text_body_is_required_and_at_most_4096(text: dict[str, object], valid: bool) -> None:
+    error = message_objects.check_text(text)
+
+    if valid:
+        assert error is None
+    else:
+        assert error is not None
+        assert error.code == 100
+        assert error.details is not None
+        assert "text." in error.details
