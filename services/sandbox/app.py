@@ -1,4 +1,5 @@
-"""Composition root of the sandbox: HTTP server, webhook sender, world state, faults."""
+"""Composition root of the sandbox: HTTP server (the Cloud API and control routes), webhook
+sender, world state, faults."""
 
 from __future__ import annotations
 

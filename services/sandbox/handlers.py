@@ -1,5 +1,5 @@
 """The sandbox's I/O shell for messages: checks each send against the rules, records what
-happened, schedules the webhooks Meta would send, and plays the customers."""
+happened and schedules the webhooks Meta would send; its `Customers` play the other side."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Delivers signed webhooks to the configured URL in order, retrying like Meta does, and
 mangles them on purpose when faults are configured (duplicates, reordering, delays, bad
-signatures), from a seeded random source so a run repeats."""
+signatures), from a seeded random source so a run repeats. `Outbox` is the port the rest of
+the sandbox posts webhooks through."""
 
 from __future__ import annotations
 
