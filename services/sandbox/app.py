@@ -1,4 +1,5 @@
-"""Composition root of the sandbox: HTTP server, webhook sender, world state, faults."""
+"""Composition root of the sandbox: HTTP server (the Cloud API and control routes), webhook
+sender, world state, faults."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from services.sandbox.catalogue import TemplateDesk
 from services.sandbox.faults import FaultBoard
 from services.sandbox.handlers import Sandbox
 from services.sandbox.ids import Ids
+from services.sandbox.metrics import SandboxMetrics
 from services.sandbox.settings import SandboxSettings
-from services.sandbox.telemetry import SandboxMetrics
-from services.sandbox.web import DESK, SANDBOX, SENDER, add_routes
-from services.sandbox.webhooks import WebhookSender
+from services.sandbox.web import add_graph_routes
+from services.sandbox.web_common import DESK, SANDBOX, SENDER
+from services.sandbox.web_control import add_control_routes
+from services.sandbox.webhook_sender import WebhookSender
 from services.sandbox.world import World
 from shared import http
 from shared.events.envelope import utcnow
@@ -33,7 +36,8 @@ def build_app(
     app[SANDBOX] = sandbox
     app[SENDER] = sender
     app[DESK] = TemplateDesk(sandbox)
-    add_routes(app)
+    add_control_routes(app)
+    add_graph_routes(app)
     return app
 
 

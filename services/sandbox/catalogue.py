@@ -10,18 +10,15 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.sandbox import codes, template_webhooks
+from services.sandbox.errors import TemplateActionRefused, TemplateNotFound
 from services.sandbox.handlers import Sandbox, SendResult
-from services.sandbox.review import review
-from services.sandbox.rules_creation import check_creation, check_edit
-from services.sandbox.templates import CATEGORIES, Template
+from services.sandbox.rules import codes, template_webhooks
+from services.sandbox.rules.review import review
+from services.sandbox.rules.template_creation import check_creation, check_edit
+from services.sandbox.rules.template_model import CATEGORIES, Template
 
 QUALITY_SCORES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
 PAGE = 25
-
-
-class TemplateNotFound(LookupError):
-    pass
 
 
 class TemplateDesk:
@@ -152,15 +149,15 @@ class TemplateDesk:
 
     def read(self, template_id: str) -> SendResult:
         """`GET /{template-id}`."""
-        template = self._world.templates.get(template_id)
-        if template is None or template.status == "DELETED":
+        template = self._live(template_id)
+        if template is None:
             return self._sandbox.refuse(codes.no_such_object(template_id))
         return SendResult(200, template.to_api())
 
     def edit(self, template_id: str, body: Mapping[str, Any]) -> SendResult:
         """`POST /{template-id}`: new content goes back to review."""
-        template = self._world.templates.get(template_id)
-        if template is None or template.status == "DELETED":
+        template = self._live(template_id)
+        if template is None:
             return self._sandbox.refuse(codes.no_such_object(template_id))
         now = self._now
         error = check_edit(template, body, now)
@@ -185,17 +182,22 @@ class TemplateDesk:
             self.unpause(template_id)
         except TemplateNotFound:
             return self._sandbox.refuse(codes.no_such_object(template_id))
-        except ValueError as exc:
+        except TemplateActionRefused as exc:
             return self._sandbox.refuse(codes.invalid_parameter(str(exc)))
         return SendResult(200, {"success": True})
 
     # Controls: what Meta does to a template on its own.
 
     def get(self, template_id: str) -> Template:
-        template = self._world.templates.get(template_id)
-        if template is None or template.status == "DELETED":
+        template = self._live(template_id)
+        if template is None:
             raise TemplateNotFound(template_id)
         return template
+
+    def _live(self, template_id: str) -> Template | None:
+        """The template of that id, unless there is none or it was deleted."""
+        template = self._world.templates.get(template_id)
+        return None if template is None or template.status == "DELETED" else template
 
     def pause(self, template_id: str) -> Template:
         """Paused for low quality, then unpaused after 3 h (6 h the second time); the third
@@ -221,7 +223,7 @@ class TemplateDesk:
     def unpause(self, template_id: str) -> Template:
         template = self.get(template_id)
         if template.status != "PAUSED":
-            raise ValueError(f"template {template_id} is {template.status}, not PAUSED")
+            raise TemplateActionRefused(f"template {template_id} is {template.status}, not PAUSED")
         unpaused = self._store(dataclasses.replace(template, status="APPROVED"))
         self._post_status(unpaused, other_info=template_webhooks.unpause_info())
         return unpaused
@@ -236,7 +238,7 @@ class TemplateDesk:
         template = self.get(template_id)
         category = category.upper()
         if category not in CATEGORIES:
-            raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
+            raise TemplateActionRefused(f"category must be one of {', '.join(CATEGORIES)}")
         if notice:
             effective = self._now + timedelta(hours=24)
             self._post(
@@ -259,7 +261,7 @@ class TemplateDesk:
         """A new quality score; an approved template that turns RED is paused, as Meta does."""
         template = self.get(template_id)
         if score.upper() not in QUALITY_SCORES:
-            raise ValueError(f"quality must be one of {', '.join(QUALITY_SCORES)}")
+            raise TemplateActionRefused(f"quality must be one of {', '.join(QUALITY_SCORES)}")
         rated = self._store(dataclasses.replace(template, quality=score.upper()))
         self._post(template_webhooks.quality_update(self._waba, rated, template.quality, self._now))
         if rated.quality == "RED" and rated.status == "APPROVED":

@@ -3,44 +3,61 @@ or resume marketing; each action is the webhook Meta would post."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
 
-from services.sandbox import envelopes, inbound
-from services.sandbox.world import ReceivedMessage
+from services.sandbox.errors import InvalidCustomerMessage
+from services.sandbox.ids import Ids
+from services.sandbox.rules import inbound, webhook_envelopes
+from services.sandbox.settings import SandboxSettings
+from services.sandbox.webhook_sender import Outbox
+from services.sandbox.world import ReceivedMessage, World
 from shared.events.keys import normalize_wa_id
 
-if TYPE_CHECKING:
-    from services.sandbox.handlers import Sandbox
+
+class Business(Protocol):
+    """What the customers act on: the business's settings, the world, the clock and ids, and
+    the outbox its webhooks go out by (the sandbox itself)."""
+
+    settings: SandboxSettings
+    world: World
+    outbox: Outbox
+    clock: Callable[[], datetime]
+    ids: Ids
+
+    def emit_status(self, wamid: str, state: str) -> None: ...
 
 
 class Customers:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self._sandbox = sandbox
+    """The customers writing to one business."""
+
+    def __init__(self, business: Business) -> None:
+        self._business = business
 
     def sends(self, request: Mapping[str, Any]) -> str:
         """A customer writes (any type, optionally at a past `timestamp`); ingest gets the webhook.
 
-        Raises `inbound.InvalidCustomerMessage` for a request no customer could send."""
-        now = self._sandbox.clock()
+        Raises `InvalidCustomerMessage` for a request no customer could send."""
+        now = self._business.clock()
         phone_number_id = str(request.get("phone_number_id") or "")
         wa_id = normalize_wa_id(str(request.get("from") or ""))
         if not phone_number_id or not wa_id:
-            raise inbound.InvalidCustomerMessage("phone_number_id and from are required")
+            raise InvalidCustomerMessage("phone_number_id and from are required")
         at = inbound.timestamp(request.get("timestamp"), now)
-        wamid = self._sandbox.ids.wamid()
-        display = self._sandbox.settings.display_phone_number
+        wamid = self._business.ids.wamid()
+        display = self._business.settings.display_phone_number
         item = inbound.message_item(request, wamid, at, display, wa_id)
         if inbound.opens_window(item["type"]):
-            self._sandbox.world.customer_wrote(phone_number_id, wa_id, at)
+            self._business.world.customer_wrote(phone_number_id, wa_id, at)
         if "referral" in item:
-            self._sandbox.world.referrals[(phone_number_id, wa_id)] = at
-        self._sandbox.world.received.append(
+            self._business.world.referrals[(phone_number_id, wa_id)] = at
+        self._business.world.received.append(
             ReceivedMessage(wamid, phone_number_id, wa_id, item["type"], at)
         )
-        self._sandbox.outbox.enqueue(
-            envelopes.inbound(
-                waba_id=self._sandbox.settings.waba_id,
+        self._business.outbox.enqueue(
+            webhook_envelopes.inbound(
+                waba_id=self._business.settings.waba_id,
                 phone_number_id=phone_number_id,
                 display=display,
                 wa_id=wa_id,
@@ -52,26 +69,26 @@ class Customers:
 
     def read(self, wamid: str) -> bool:
         """The customer opens a delivered message: a `read` status follows (never for reactions)."""
-        msg = self._sandbox.world.sent.get(wamid)
+        msg = self._business.world.sent.get(wamid)
         if msg is None or msg.error is not None or msg.kind == "reaction":
             return False
-        self._sandbox.emit_status(wamid, "read")
+        self._business.emit_status(wamid, "read")
         return True
 
     def preference(self, phone_number_id: str, wa_id: str, value: str) -> None:
         """The customer stops or resumes marketing messages from this business."""
         pair = (phone_number_id, normalize_wa_id(wa_id))
         if value == "stop":
-            self._sandbox.world.marketing_stopped.add(pair)
+            self._business.world.marketing_stopped.add(pair)
         else:
-            self._sandbox.world.marketing_stopped.discard(pair)
-        self._sandbox.outbox.enqueue(
-            envelopes.user_preference(
-                waba_id=self._sandbox.settings.waba_id,
+            self._business.world.marketing_stopped.discard(pair)
+        self._business.outbox.enqueue(
+            webhook_envelopes.user_preference(
+                waba_id=self._business.settings.waba_id,
                 phone_number_id=phone_number_id,
-                display=self._sandbox.settings.display_phone_number,
+                display=self._business.settings.display_phone_number,
                 wa_id=pair[1],
                 value=value,
-                at=self._sandbox.clock(),
+                at=self._business.clock(),
             )
         )

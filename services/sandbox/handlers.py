@@ -1,5 +1,5 @@
 """The sandbox's I/O shell for messages: checks each send against the rules, records what
-happened, schedules the webhooks Meta would send, and plays the customers."""
+happened and schedules the webhooks Meta would send; its `Customers` play the other side."""
 
 from __future__ import annotations
 
@@ -10,35 +10,33 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from services.sandbox import (
-    codes,
-    envelopes,
-    limits,
-    pricing,
-    rules,
-    rules_messages,
-    rules_templates,
-)
 from services.sandbox.customers import Customers
 from services.sandbox.faults import FaultBoard
 from services.sandbox.ids import Ids
+from services.sandbox.metrics import SandboxMetrics
+from services.sandbox.rules import (
+    codes,
+    limits,
+    message_objects,
+    pricing,
+    sends,
+    template_sends,
+    webhook_envelopes,
+)
+from services.sandbox.rules.template_model import Template
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.tasks import Tasks
-from services.sandbox.telemetry import SandboxMetrics
-from services.sandbox.templates import Template
+from services.sandbox.webhook_sender import Outbox
 from services.sandbox.world import SentMessage, World
 from shared import logs
 from shared.events.common import MetaError
 from shared.events.keys import normalize_wa_id
 from shared.metrics import new_registry
+from shared.settings import GRAPH_API_VERSION
 
 log = logs.get(__name__)
-
-
-class Outbox(Protocol):
-    def enqueue(self, payload: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,7 @@ class Sandbox:
         self.tasks = tasks or Tasks()
         self.board = board or FaultBoard(settings.faults, settings.seed)
         self.metrics = metrics or SandboxMetrics.create(new_registry())
+        self.customers = Customers(self)
 
     def authorized(self, header: str | None) -> bool:
         if not header or not header.startswith("Bearer "):
@@ -77,7 +76,7 @@ class Sandbox:
         )
 
     def refuse(self, error: MetaError, status: int = 400) -> SendResult:
-        return SendResult(status, envelopes.error_body(error, self.ids.trace_id()))
+        return SendResult(status, webhook_envelopes.error_body(error, self.ids.trace_id()))
 
     def _violate(
         self, now: datetime, pair: tuple[str, str], error: MetaError, wamid: str | None = None
@@ -87,7 +86,7 @@ class Sandbox:
         log.info("rule violated", code=error.code, wamid=wamid, phone_number_id=pair[0])
 
     def send(
-        self, phone_number_id: str, payload: dict[str, Any], version: str = "v24.0"
+        self, phone_number_id: str, payload: dict[str, Any], version: str = GRAPH_API_VERSION
     ) -> SendResult:
         """`POST /{version}/{phone_number_id}/messages`."""
         now = self.clock()
@@ -96,17 +95,17 @@ class Sandbox:
         kind = str(payload.get("type", "text"))
         recipient = normalize_wa_id(str(payload.get("to", "")))
         error = (
-            rules.check_envelope(payload)
-            or rules_messages.check_object(kind, payload)
-            or rules.check_recipient(recipient, normalize_wa_id(self.settings.display_phone_number))
+            sends.check_envelope(payload)
+            or message_objects.check_object(kind, payload)
+            or sends.check_recipient(recipient, normalize_wa_id(self.settings.display_phone_number))
         )
         if error is not None:  # a malformed request, not a broken rule: no violation
             self.metrics.sends.labels("refused").inc()
             return self.refuse(error)
         template = None
         if kind == "template":
-            error = rules_templates.check_template(payload["template"], self.world.live_templates())
-            template = rules_templates.find(payload["template"], self.world.live_templates())
+            error = template_sends.check_template(payload["template"], self.world.live_templates())
+            template = template_sends.find(payload["template"], self.world.live_templates())
         if error is None:
             error = self._take_rate(phone_number_id, recipient, now)
         if error is not None:
@@ -178,7 +177,7 @@ class Sandbox:
         self, kind: str, category: str | None, phone_number_id: str, recipient: str, now: datetime
     ) -> MetaError | None:
         """Errors Meta accepts the send for and reports later in a `failed` status."""
-        late = rules.check_window(kind, self.world.last_message_at(phone_number_id, recipient), now)
+        late = sends.check_window(kind, self.world.last_message_at(phone_number_id, recipient), now)
         stopped = (phone_number_id, recipient) in self.world.marketing_stopped
         if late is None and category == "MARKETING" and stopped:
             return codes.marketing_stopped()
@@ -195,7 +194,7 @@ class Sandbox:
         now: datetime,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         pair = (phone_number_id, recipient)
-        csw = rules.window_open(self.world.last_message_at(*pair), now)
+        csw = sends.window_open(self.world.last_message_at(*pair), now)
         fep, started = pricing.fep_open(
             self.world.referrals.get(pair), self.world.fep_started.get(pair), now
         )
@@ -262,7 +261,7 @@ class Sandbox:
         if conversation is not None and state != "sent":
             conversation = {k: v for k, v in conversation.items() if k != "expiration_timestamp"}
         self.outbox.enqueue(
-            envelopes.status(
+            webhook_envelopes.status(
                 waba_id=self.settings.waba_id,
                 phone_number_id=msg.phone_number_id,
                 display=self.settings.display_phone_number,
@@ -282,7 +281,7 @@ class Sandbox:
     ) -> str:
         """A customer writes a text now."""
         request = {"phone_number_id": phone_number_id, "from": wa_id, "text": text, "name": name}
-        return Customers(self).sends(request)
+        return self.customers.sends(request)
 
     def reset(self, seed: int | None) -> None:
         """Forget everything; ids and faults restart from `seed`."""

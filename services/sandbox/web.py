@@ -4,55 +4,17 @@ management, behind the bearer-token check."""
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
-from services.sandbox import codes, envelopes
-from services.sandbox.catalogue import TemplateDesk
 from services.sandbox.faults import ApiFault
-from services.sandbox.handlers import Sandbox, SendResult
-from services.sandbox.webhooks import WebhookSender
-from shared.events.common import MetaError
-
-SANDBOX = web.AppKey("sandbox", Sandbox)
-DESK = web.AppKey("template_desk", TemplateDesk)
-SENDER = web.AppKey("webhook_sender", WebhookSender)
-
-
-def meta_error(error: MetaError, status: int = 400) -> web.Response:
-    return web.json_response(envelopes.error_body(error, "sandbox"), status=status)
-
-
-async def json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise web.HTTPBadRequest(
-            text=json.dumps(
-                envelopes.error_body(codes.invalid_parameter(f"body is not JSON: {exc}"), "sandbox")
-            ),
-            content_type="application/json",
-        ) from exc
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(
-            text=json.dumps(
-                envelopes.error_body(
-                    codes.invalid_parameter("body must be a JSON object"), "sandbox"
-                )
-            ),
-            content_type="application/json",
-        )
-    return body
+from services.sandbox.handlers import SendResult
+from services.sandbox.rules import codes
+from services.sandbox.web_common import DESK, SANDBOX, Handler, json_body, meta_error
 
 
 def _reply(result: SendResult) -> web.Response:
     return web.json_response(result.body, status=result.status)
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _token_required(handler: Handler) -> Handler:
@@ -121,10 +83,8 @@ async def unpause_template(request: web.Request) -> web.Response:
     return _reply(request.app[DESK].unpause_request(request.match_info["template_id"]))
 
 
-def add_routes(app: web.Application) -> None:
-    from services.sandbox import web_control
-
-    web_control.add_routes(app)
+def add_graph_routes(app: web.Application) -> None:
+    """The Cloud API's routes, each behind the bearer-token check."""
     templates = "/{version}/{waba_id}/message_templates"
     template = "/{version}/{template_id:[0-9]+}"
     graph: list[tuple[str, str, Handler]] = [

@@ -4,22 +4,18 @@ inspect traffic and violations, inject faults, reset. `/sandbox/customer-message
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
-from services.sandbox.catalogue import TemplateDesk, TemplateNotFound
-from services.sandbox.customers import Customers
+from services.sandbox.catalogue import TemplateDesk
+from services.sandbox.errors import InvalidCustomerMessage, TemplateActionRefused, TemplateNotFound
 from services.sandbox.faults import Faults
-from services.sandbox.inbound import InvalidCustomerMessage
-from services.sandbox.templates import Template
-from services.sandbox.web import DESK, SANDBOX, SENDER, json_body
+from services.sandbox.rules.template_model import Template
+from services.sandbox.web_common import DESK, SANDBOX, SENDER, Handler, json_body
 from shared.events.keys import normalize_wa_id
-
-Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 def _bad(reason: str, status: int = 400) -> web.Response:
@@ -29,7 +25,7 @@ def _bad(reason: str, status: int = 400) -> web.Response:
 async def customer_message(request: web.Request) -> web.Response:
     body = await json_body(request)
     try:
-        wamid = Customers(request.app[SANDBOX]).sends(body)
+        wamid = request.app[SANDBOX].customers.sends(body)
     except InvalidCustomerMessage as exc:
         return _bad(str(exc))
     return web.json_response({"id": wamid})
@@ -37,7 +33,7 @@ async def customer_message(request: web.Request) -> web.Response:
 
 async def customer_read(request: web.Request) -> web.Response:
     body = await json_body(request)
-    if not Customers(request.app[SANDBOX]).read(str(body.get("wamid", ""))):
+    if not request.app[SANDBOX].customers.read(str(body.get("wamid", ""))):
         return _bad("no accepted message with that wamid", 404)
     return web.json_response({"read": body["wamid"]})
 
@@ -47,7 +43,7 @@ async def user_preference(request: web.Request) -> web.Response:
     value = body.get("value")
     if value not in ("stop", "resume") or not body.get("phone_number_id") or not body.get("wa_id"):
         return _bad("phone_number_id, wa_id and value (stop|resume) are required")
-    Customers(request.app[SANDBOX]).preference(
+    request.app[SANDBOX].customers.preference(
         str(body["phone_number_id"]), str(body["wa_id"]), value
     )
     return web.json_response({"wa_id": body["wa_id"], "value": value})
@@ -68,10 +64,7 @@ async def reachability(request: web.Request) -> web.Response:
 
 
 async def violations(request: web.Request) -> web.Response:
-    items = [{**asdict(v), "at": v.at.isoformat()} for v in request.app[SANDBOX].world.violations]
-    code = request.query.get("code")
-    if code is not None:
-        items = [v for v in items if str(v["code"]) == code]
+    items = request.app[SANDBOX].world.violations_json(request.query.get("code"))
     return web.json_response({"violations": items, "count": len(items)})
 
 
@@ -131,14 +124,15 @@ def _template_action(action: Callable[[web.Request, str, dict[str, Any]], Templa
             template = action(request, request.match_info["template_id"], body)
         except TemplateNotFound:
             return _bad("no such template", 404)
-        except ValueError as exc:
+        except TemplateActionRefused as exc:
             return _bad(str(exc))
         return web.json_response(template.to_api())
 
     return handle
 
 
-def add_routes(app: web.Application) -> None:
+def add_control_routes(app: web.Application) -> None:
+    """The control API's routes (no token: it is the developer's, not Meta's)."""
     desk = app[DESK]
     template_actions: dict[str, Callable[[web.Request, str, dict[str, Any]], Template]] = {
         "review": lambda _r, t, _b: _review(desk, t),

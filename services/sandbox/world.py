@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.sandbox.limits import Bucket
-from services.sandbox.templates import Template
+from services.sandbox.rules.limits import Bucket
+from services.sandbox.rules.template_model import Template
 from shared.events.common import MetaError
 
 Pair = tuple[str, str]
@@ -49,6 +49,11 @@ class ReceivedMessage:
     sender: str
     kind: str
     at: datetime
+
+
+def as_json(record: Violation | SentMessage | ReceivedMessage) -> dict[str, Any]:
+    """A record as the control API shows it: its fields, with times in ISO 8601."""
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(record).items()}
 
 
 @dataclass
@@ -109,10 +114,11 @@ class World:
         """What each number sent and received (all numbers when `phone_number_id` is None)."""
         sent = [m for m in self.sent.values() if phone_number_id in (None, m.phone_number_id)]
         received = [m for m in self.received if phone_number_id in (None, m.phone_number_id)]
-        return {
-            "sent": [{**asdict(m), "accepted_at": m.accepted_at.isoformat()} for m in sent],
-            "received": [{**asdict(m), "at": m.at.isoformat()} for m in received],
-        }
+        return {"sent": [as_json(m) for m in sent], "received": [as_json(m) for m in received]}
+
+    def violations_json(self, code: str | None) -> list[dict[str, Any]]:
+        """The violations (of one Meta code when `code` is given), as the control API lists them."""
+        return [as_json(v) for v in self.violations if code is None or str(v.code) == code]
 
     def reset(self) -> None:
         fresh = World()

@@ -1,4 +1,5 @@
-"""A sandbox served over real HTTP, posting its signed webhooks to a recording receiver."""
+"""A sandbox served over real HTTP, posting its signed webhooks to a recording receiver, and the
+requests the HTTP tests share."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from services.sandbox.app import build_app
 from services.sandbox.faults import FaultBoard
 from services.sandbox.handlers import Sandbox
 from services.sandbox.ids import Ids
+from services.sandbox.metrics import SandboxMetrics
 from services.sandbox.settings import SandboxSettings
-from services.sandbox.telemetry import SandboxMetrics
-from services.sandbox.webhooks import WebhookSender
+from services.sandbox.webhook_sender import WebhookSender
 from services.sandbox.world import World
 from shared import http, webhook_signature
 from shared.events.envelope import utcnow
@@ -29,6 +30,9 @@ SECRET = "sandbox-app-secret"
 TOKEN = {"Authorization": "Bearer sandbox-token"}
 PNID = "106540352242922"
 WABA = "100000000000001"
+CUSTOMER = "16505551234"
+OTHER = "16505559876"
+TEMPLATES = f"/v24.0/{WABA}/message_templates"
 
 
 @dataclass
@@ -151,3 +155,62 @@ async def make_stack() -> AsyncIterator[StackFactory]:
     yield make
     for cleanup in reversed(cleanups):
         await cleanup()
+
+
+def text_message(to: str = CUSTOMER, body: str = "Yes, it comes in blue.") -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "to": to, "type": "text", "text": {"body": body}}
+
+
+def template_send(name: str, *components: dict[str, Any], to: str = CUSTOMER) -> dict[str, Any]:
+    return {
+        "messaging_product": "whatsapp",
+        "to": to,
+        "type": "template",
+        "template": {"name": name, "language": {"code": "en_US"}, "components": list(components)},
+        "biz_opaque_callback_data": "intent-1",
+    }
+
+
+def new_template(name: str, body: str, category: str = "UTILITY") -> dict[str, Any]:
+    component: dict[str, Any] = {"type": "BODY", "text": body}
+    if "{{" in body:
+        component["example"] = {"body_text": [["860198"]]}
+    return {"name": name, "language": "en_US", "category": category, "components": [component]}
+
+
+async def customer_writes(stack: Stack, **request: Any) -> str:
+    """A customer message (a text from CUSTOMER unless `request` says otherwise); its wamid."""
+    body = {"phone_number_id": PNID, "from": CUSTOMER, "text": "Hi", **request}
+    status, reply = await stack.call("POST", "/_sandbox/customer-messages", body)
+    assert status == 200, reply
+    return str(reply["id"])
+
+
+async def open_window(stack: Stack) -> None:
+    """The customer writes; the receiver then forgets that webhook."""
+    body = {"phone_number_id": PNID, "from": CUSTOMER, "text": "Hello"}
+    assert (await stack.call("POST", "/_sandbox/customer-messages", body))[0] == 200
+    await stack.settle()
+    stack.receiver.bodies.clear()
+    stack.receiver.signed.clear()
+
+
+async def approved_template(stack: Stack, name: str, body: str, category: str = "UTILITY") -> str:
+    """A template created and reviewed (approved unless its content says otherwise); its id."""
+    status, created = await stack.call("POST", TEMPLATES, new_template(name, body, category))
+    assert status == 200, created
+    await stack.settle()
+    return str(created["id"])
+
+
+async def violations_of(stack: Stack, query: str = "") -> list[dict[str, Any]]:
+    status, body = await stack.call("GET", f"/_sandbox/violations{query}")
+    assert status == 200
+    assert body["count"] == len(body["violations"])
+    return list(body["violations"])
+
+
+async def set_faults(stack: Stack, **faults: Any) -> dict[str, Any]:
+    status, body = await stack.call("PUT", "/_sandbox/faults", faults)
+    assert status == 200, body
+    return dict(body)

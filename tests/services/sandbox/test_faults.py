@@ -1,4 +1,4 @@
-"""Fault injection is seeded: the same seed gives the same faults, ids and webhook plans."""
+"""Fault injection is seeded: the same seed gives the same faults and webhook plans."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from services.sandbox.faults import (
     api_fault,
     webhook_plan,
 )
-from services.sandbox.ids import Ids
 
 
 def test_no_faults_by_default() -> None:
@@ -84,19 +83,3 @@ def test_webhook_plans() -> None:
 def test_rates_are_probabilities(field: str, value: float) -> None:
     with pytest.raises(ValidationError):
         Faults(**{field: value})
-
-
-def test_ids_repeat_under_a_seed_and_differ_without() -> None:
-    def draw(ids: Ids) -> list[str]:
-        return [ids.wamid(), ids.template_id(), ids.trace_id(), ids.wamid()]
-
-    assert draw(Ids(5)) == draw(Ids(5))
-    assert draw(Ids(5)) != draw(Ids(6))
-    assert draw(Ids(None)) != draw(Ids(None))
-    first = draw(Ids(5))
-    assert first[0].startswith("wamid.") and first[0] != first[3]
-    assert first[1].isdigit() and len(first[1]) == 16
-    seeded = Ids(9)
-    before = draw(seeded)
-    seeded.reseed(9)
-    assert draw(seeded) == before

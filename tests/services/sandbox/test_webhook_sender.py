@@ -1,0 +1,117 @@
+"""Webhook delivery: refused posts are retried; faults duplicate, reorder, delay and forge
+webhooks, from a seeded source; with no URL webhooks are only kept."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+
+from services.sandbox.faults import Faults
+from services.sandbox.webhook_sender import WebhookSender
+from tests.services.sandbox.conftest import (
+    CUSTOMER,
+    PNID,
+    StackFactory,
+    customer_writes,
+    open_window,
+    set_faults,
+    text_message,
+)
+
+
+async def test_webhooks_refused_by_ingest_are_retried(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    stack.receiver.refuse_next = 2
+    await customer_writes(stack)
+    await stack.settle()
+
+    assert len(stack.receiver.bodies) == 3
+    assert stack.sender.delivered == 1
+
+
+async def test_duplicated_webhooks_arrive_twice(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    await open_window(stack)
+    await set_faults(stack, webhook_duplicate_rate=1)
+    await stack.send(text_message(body="Hi"))
+    await stack.settle()
+
+    assert [s["status"] for s in stack.receiver.statuses()] == [
+        "sent",
+        "sent",
+        "delivered",
+        "delivered",
+    ]
+
+
+async def test_reordered_webhooks_deliver_before_sent(make_stack: StackFactory) -> None:
+    stack = await make_stack(status_delay_s=0.01)
+    await open_window(stack)
+    await set_faults(stack, webhook_reorder_rate=1)
+    await stack.send(text_message(body="Hi"))
+    await stack.settle()
+
+    assert [s["status"] for s in stack.receiver.statuses()] == ["delivered", "sent"]
+
+
+async def test_delayed_webhooks_arrive_late(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    await set_faults(stack, webhook_delay_rate=1, webhook_delay_s=0.3)
+    started = time.monotonic()
+    await stack.call(
+        "POST",
+        "/_sandbox/customer-messages",
+        {"phone_number_id": PNID, "from": CUSTOMER, "text": "Hi"},
+    )
+    await asyncio.sleep(0.1)
+    assert stack.receiver.bodies == []
+    await stack.settle()
+
+    assert len(stack.receiver.payloads()) == 1
+    assert time.monotonic() - started >= 0.3
+
+
+async def test_a_badly_signed_copy_comes_before_the_genuine_webhook(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    await set_faults(stack, webhook_bad_signature_rate=1)
+    await stack.call(
+        "POST",
+        "/_sandbox/customer-messages",
+        {"phone_number_id": PNID, "from": CUSTOMER, "text": "Hi"},
+    )
+    await stack.settle()
+
+    assert stack.receiver.signed == [False, True]
+    assert stack.receiver.bodies[0] == stack.receiver.bodies[1]
+    assert stack.sender.refused_forgeries == 1
+    assert stack.sender.delivered == 1
+
+
+async def test_the_same_seed_mangles_the_same_webhooks(make_stack: StackFactory) -> None:
+    async def run() -> list[bool]:
+        stack = await make_stack(
+            seed=21, faults=Faults(webhook_bad_signature_rate=0.5, webhook_duplicate_rate=0.3)
+        )
+        for i in range(12):
+            body = {"phone_number_id": PNID, "from": CUSTOMER, "text": f"m{i}"}
+            await stack.call("POST", "/_sandbox/customer-messages", body)
+        await stack.settle()
+        return stack.receiver.signed
+
+    first, second = await run(), await run()
+    assert first == second
+    assert False in first and first.count(True) >= 12
+
+
+async def test_with_no_webhook_url_webhooks_are_only_kept() -> None:
+    async with aiohttp.ClientSession() as session:
+        sender = WebhookSender(session, "", "secret", 0.2)
+        sender.enqueue({"object": "whatsapp_business_account", "entry": []})
+        await asyncio.wait_for(sender.drained(), timeout=1)
+
+    assert list(sender.recent) == [{"object": "whatsapp_business_account", "entry": []}]
+    assert sender.delivered == 0
