@@ -11,10 +11,10 @@ from typing import Any, Protocol
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 
-from services.templates import lifecycle, quota, validate
 from services.templates.cloudapi import CloudApiUnavailable, MetaApiError, TemplateApi
-from services.templates.issues import Verdict, error
 from services.templates.records import Key, TemplateRecord
+from services.templates.rules import lifecycle, quota, validation
+from services.templates.rules.issues import Verdict, error
 from services.templates.store import TemplateStore
 from services.templates.telemetry import TemplateMetrics
 from shared import logs
@@ -59,7 +59,7 @@ class Registry:
         self, waba_id: str, body: Mapping[str, Any], cause: str = "api"
     ) -> tuple[TemplateRecord | None, Verdict]:
         """Check, store and submit a new template-language."""
-        verdict = validate.check(body)
+        verdict = validation.check(body)
         self.metrics.checks.labels("valid" if verdict.ok else "refused").inc()
         if not verdict.ok:
             return None, verdict
@@ -73,7 +73,7 @@ class Registry:
         )
         if refused:
             return None, Verdict(errors=tuple(refused), warnings=verdict.warnings)
-        fmt, _ = validate.parameter_format(body)
+        fmt, _ = validation.parameter_format(body)
         record = TemplateRecord(
             waba_id=waba_id,
             name=str(body["name"]),
@@ -140,7 +140,7 @@ class Registry:
         """Replace components (and category or time to live where Meta allows it)."""
         current = await self._get(key)
         request = {**current.creation_request(), **_editable(body)}
-        verdict = validate.check(request)
+        verdict = validation.check(request)
         if not verdict.ok:
             return None, verdict
         day, month = lifecycle.edit_windows(self.clock())
@@ -214,7 +214,7 @@ class Registry:
             await self.publish(after, update)
 
     async def set_fallbacks(self, waba_id: str, name: str, languages: Sequence[str]) -> Verdict:
-        bad = [lang for lang in languages if validate.check_language(lang)]
+        bad = [lang for lang in languages if validation.check_language(lang)]
         if bad:
             return Verdict(errors=(error("languages", "INVALID_LANGUAGE", f"not codes: {bad}"),))
         rows = await self.store.find({"waba_id": waba_id, "name": name})

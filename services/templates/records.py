@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from services.templates.spec import parameter_spec
+from services.templates.rules.spec import parameter_spec
 from shared.events.template_states import TemplateStateChanged, state_key
 
 PRODUCER = "templates"

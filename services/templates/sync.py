@@ -9,10 +9,10 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 
-from services.templates import lifecycle
 from services.templates.cloudapi import CloudApiUnavailable, MetaApiError
 from services.templates.handlers import GONE, UNAVAILABLE, Registry
 from services.templates.records import Key
+from services.templates.rules import lifecycle
 from services.templates.store import StoreUnavailable
 from shared import logs
 

@@ -11,12 +11,13 @@ from aiohttp import web
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
-from services.templates import openapi, sync, validate
+from services.templates import openapi, sync
 from services.templates.cloudapi import CloudApiUnavailable, MetaApiError
 from services.templates.handlers import NotFound, Registry, WrongState
-from services.templates.issues import Verdict
 from services.templates.records import Key
-from services.templates.render import render
+from services.templates.rules import validation
+from services.templates.rules.issues import Verdict
+from services.templates.rules.render import render
 from services.templates.store import FILTERS, StoreUnavailable, TemplateExists
 from shared import logs
 
@@ -112,7 +113,7 @@ async def _openapi(_: web.Request) -> web.Response:
 
 
 async def _validate(request: web.Request) -> web.Response:
-    verdict = validate.check(await _json(request))
+    verdict = validation.check(await _json(request))
     return web.json_response(
         {
             "valid": verdict.ok,

@@ -7,9 +7,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.templates.render import render
-from services.templates.spec import parameter_spec
-from services.templates.validate import check
+from services.templates.rules.render import render
+from services.templates.rules.spec import parameter_spec
+from services.templates.rules.validation import check
 from tests.services.templates.builders import (
     APP,
     auth,

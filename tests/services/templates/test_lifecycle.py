@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from services.templates.lifecycle import (
+from services.templates.records import TemplateRecord
+from services.templates.rules.lifecycle import (
     apply_update,
     check_edit,
     reconcile,
     remote_record,
 )
-from services.templates.records import TemplateRecord
 from shared.events.templates import TemplateUpdateReported
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

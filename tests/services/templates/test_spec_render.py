@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from services.templates.records import fallbacks_after
-from services.templates.render import render
-from services.templates.spec import parameter_spec
+from services.templates.rules.render import render
+from services.templates.rules.spec import parameter_spec
 from shared.events.template_states import ButtonParameter, ParameterSpec
 from tests.services.templates.builders import (
     auth,

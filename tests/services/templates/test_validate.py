@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.templates.validate import check
+from services.templates.rules.validation import check
 from tests.services.templates.builders import (
     body,
     buttons,

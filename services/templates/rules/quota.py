@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.templates.issues import Issue, error
 from services.templates.records import TemplateRecord
-from services.templates.spec import component
+from services.templates.rules.issues import Issue, error
+from services.templates.rules.spec import component
 
 CREATIONS_PER_HOUR = 100
 NAME_REUSE_WAIT = timedelta(days=30)

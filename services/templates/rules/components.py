@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.templates import variables
-from services.templates.issues import Issue, error
-from services.templates.variables import ParameterFormat
+from services.templates.rules import variables
+from services.templates.rules.issues import Issue, error
+from services.templates.rules.variables import ParameterFormat
 
 BODY_MAX = 1024
 HEADER_TEXT_MAX = 60

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from services.templates.issues import Issue, error
+from services.templates.rules.issues import Issue, error
 
 ParameterFormat = Literal["positional", "named"]
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)

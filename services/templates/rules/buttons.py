@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from services.templates import variables
-from services.templates.issues import Issue, error
+from services.templates.rules import variables
+from services.templates.rules.issues import Issue, error
 
 LABEL_MAX = 25
 URL_MAX = 2000
