@@ -11,7 +11,8 @@ from typing import Any, Protocol
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 
-from services.templates.cloudapi import CloudApiUnavailable, MetaApiError, TemplateApi
+from services.templates.cloudapi import TemplateApi
+from services.templates.errors import CloudApiUnavailable, MetaApiError, NotFound, WrongState
 from services.templates.records import Key, TemplateRecord
 from services.templates.rules import lifecycle, quota, validation
 from services.templates.rules.issues import Verdict, error
@@ -36,14 +37,6 @@ class Publishes(Protocol):
         key: str | None,
         headers: Sequence[tuple[str, bytes]] = (),
     ) -> None: ...
-
-
-class NotFound(LookupError):
-    """No such template in the registry."""
-
-
-class WrongState(ValueError):
-    """The template's status does not allow the request (unpause an approved one ...)."""
 
 
 @dataclass

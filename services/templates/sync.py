@@ -9,11 +9,10 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 
-from services.templates.cloudapi import CloudApiUnavailable, MetaApiError
+from services.templates.errors import CloudApiUnavailable, MetaApiError, StoreUnavailable
 from services.templates.handlers import GONE, UNAVAILABLE, Registry
 from services.templates.records import Key
 from services.templates.rules import lifecycle
-from services.templates.store import StoreUnavailable
 from shared import logs
 
 log = logs.get(__name__)

@@ -12,13 +12,20 @@ from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
 from services.templates import openapi, sync
-from services.templates.cloudapi import CloudApiUnavailable, MetaApiError
-from services.templates.handlers import NotFound, Registry, WrongState
+from services.templates.errors import (
+    CloudApiUnavailable,
+    MetaApiError,
+    NotFound,
+    StoreUnavailable,
+    TemplateExists,
+    WrongState,
+)
+from services.templates.handlers import Registry
 from services.templates.records import Key
 from services.templates.rules import validation
 from services.templates.rules.issues import Verdict
 from services.templates.rules.render import render
-from services.templates.store import FILTERS, StoreUnavailable, TemplateExists
+from services.templates.store import FILTERS
 from shared import logs
 
 log = logs.get(__name__)
