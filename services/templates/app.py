@@ -16,10 +16,10 @@ from services.templates import sync, web
 from services.templates.cloudapi import TemplateApi
 from services.templates.errors import StoreUnavailable
 from services.templates.handlers import Registry
+from services.templates.metrics import TemplateMetrics
 from services.templates.settings import TemplatesSettings
 from services.templates.starter import starter_templates
 from services.templates.store import TemplateStore
-from services.templates.telemetry import TemplateMetrics
 from shared import db, http, logs, runtime
 from shared.events.envelope import utcnow
 from shared.events.templates import TemplateUpdateReported

@@ -6,44 +6,35 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 
 from services.templates.cloudapi import TemplateApi
 from services.templates.errors import CloudApiUnavailable, MetaApiError, NotFound, WrongState
+from services.templates.metrics import TemplateMetrics
 from services.templates.records import Key, TemplateRecord
 from services.templates.rules import lifecycle, quota, validation
 from services.templates.rules.issues import Verdict, error
 from services.templates.store import TemplateStore
-from services.templates.telemetry import TemplateMetrics
 from shared import logs
 from shared.events.envelope import Event, deterministic_id
 from shared.events.templates import TemplateUpdateReported
-from shared.topics import TEMPLATE_STATES, TopicSpec
+from shared.messaging import EventPublisher
+from shared.topics import TEMPLATE_STATES
 
 log = logs.get(__name__)
 GONE = ("DELETED", "PENDING_DELETION")
 HOUR = timedelta(hours=1)
-UNAVAILABLE = "unavailable: "  # marks a submission the repair loop tries again
-
-
-class Publishes(Protocol):
-    async def publish(
-        self,
-        spec: TopicSpec,
-        event: Event,
-        key: str | None,
-        headers: Sequence[tuple[str, bytes]] = (),
-    ) -> None: ...
+UNREACHED = "unavailable: "  # marks a submission the repair loop tries again
 
 
 @dataclass
 class Registry:
     store: TemplateStore
     api: TemplateApi
-    publisher: Publishes
+    publisher: EventPublisher
     clock: Callable[[], datetime]
     metrics: TemplateMetrics
     template_limit: int = 250
@@ -112,7 +103,7 @@ class Registry:
             log.warning("submission failed", template=str(key), reason=str(exc))
             outcome = "refused" if isinstance(exc, MetaApiError) else "unavailable"
             self.metrics.submissions.labels(outcome).inc()
-            retry = "" if isinstance(exc, MetaApiError) else UNAVAILABLE
+            retry = "" if isinstance(exc, MetaApiError) else UNREACHED
             changes: dict[str, Any] = {"last_error": f"{retry}{exc}"}
             change = "submission_failed"
         else:

@@ -10,7 +10,7 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from services.templates.errors import CloudApiUnavailable, MetaApiError, StoreUnavailable
-from services.templates.handlers import GONE, UNAVAILABLE, Registry
+from services.templates.handlers import GONE, UNREACHED, Registry
 from services.templates.records import Key
 from services.templates.rules import lifecycle
 from shared import logs
@@ -96,7 +96,7 @@ async def republish_pending(registry: Registry) -> int:
 
 async def resubmit_unreached(registry: Registry) -> int:
     """Submit again the drafts whose submission found the Cloud API unavailable."""
-    drafts = await registry.store.drafts_failed_with(UNAVAILABLE)
+    drafts = await registry.store.drafts_failed_with(UNREACHED)
     submitted = 0
     for draft in drafts:
         after = await registry.submit(draft.key, "repair")

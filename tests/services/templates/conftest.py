@@ -17,9 +17,9 @@ from services.templates import web as templates_web
 from services.templates.app import MIGRATIONS
 from services.templates.cloudapi import TemplateApi
 from services.templates.handlers import Registry
+from services.templates.metrics import TemplateMetrics
 from services.templates.settings import TemplatesCloudApi
 from services.templates.store import TemplateStore
-from services.templates.telemetry import TemplateMetrics
 from shared import db
 from shared.events.template_states import TemplateStateChanged
 from shared.metrics import new_registry
