@@ -31,6 +31,11 @@ def placeholders(text: str) -> list[Placeholder]:
     return [Placeholder(m.group(1), m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]
 
 
+def filled(sample: object) -> bool:
+    """A usable sample value for a variable: text that is not blank."""
+    return isinstance(sample, str) and bool(sample.strip())
+
+
 def names(text: str) -> list[str]:
     """Distinct variable names of `text` in order of first appearance."""
     seen: list[str] = []
