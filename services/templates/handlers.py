@@ -14,7 +14,7 @@ from aiokafka.errors import KafkaError
 from services.templates.cloudapi import TemplateApi
 from services.templates.errors import CloudApiUnavailable, MetaApiError, NotFound, WrongState
 from services.templates.metrics import TemplateMetrics
-from services.templates.records import Key, TemplateRecord
+from services.templates.records import GONE, Key, TemplateRecord
 from services.templates.rules import lifecycle, quota, validation
 from services.templates.rules.issues import Verdict, error
 from services.templates.store import TemplateStore
@@ -25,7 +25,6 @@ from shared.messaging import EventPublisher
 from shared.topics import TEMPLATE_STATES
 
 log = logs.get(__name__)
-GONE = ("DELETED", "PENDING_DELETION")
 HOUR = timedelta(hours=1)
 UNREACHED = "unavailable: "  # marks a submission the repair loop tries again
 
@@ -170,13 +169,17 @@ class Registry:
             await self.api.delete(waba_id, name, submitted[0].meta_id if language else None)
         deleted: list[TemplateRecord] = []
         for row in rows:
-            after, _ = await self.store.change(
-                row.key, lambda _: {"status": "DELETED"}, "deleted", "api"
-            )
+            after = await self.mark_deleted(row.key, "deleted", "api")
             if after is not None:
-                await self.publish(after)
                 deleted.append(after)
         return deleted
+
+    async def mark_deleted(self, key: Key, change: str, cause: str) -> TemplateRecord | None:
+        """Mark a template-language deleted and publish its state; None when it is not stored."""
+        after, _ = await self.store.change(key, lambda _: {"status": "DELETED"}, change, cause)
+        if after is not None:
+            await self.publish(after)
+        return after
 
     async def on_update(self, update: TemplateUpdateReported, _: ConsumerRecord[Any, Any]) -> None:
         """A webhook update from ingest: apply it to the template it names, publish the result."""

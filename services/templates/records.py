@@ -10,6 +10,8 @@ from services.templates.rules.spec import parameter_spec
 from shared.events.template_states import TemplateStateChanged, state_key
 
 PRODUCER = "templates"
+GONE = ("DELETED", "PENDING_DELETION")
+"""Statuses of a template-language that no longer counts: it cannot be sent or edited."""
 
 
 class Key(NamedTuple):

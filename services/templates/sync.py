@@ -10,8 +10,8 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from services.templates.errors import CloudApiUnavailable, MetaApiError, StoreUnavailable
-from services.templates.handlers import GONE, UNREACHED, Registry
-from services.templates.records import Key
+from services.templates.handlers import UNREACHED, Registry
+from services.templates.records import GONE, Key
 from services.templates.rules import lifecycle
 from shared import logs
 
@@ -40,13 +40,9 @@ async def sync(registry: Registry, waba_id: str) -> dict[str, int]:
             await registry.publish(after)
             counts["changed"] += 1
     for local in await registry.store.find({"waba_id": waba_id}):
-        if local.meta_id and local.status not in GONE and str(local.key) not in seen:
-            after, _ = await registry.store.change(
-                local.key, lambda _: {"status": "DELETED"}, "synced", "sync: gone from Meta"
-            )
-            if after is not None:
-                await registry.publish(after)
-                counts["removed"] += 1
+        vanished = local.meta_id and local.status not in GONE and str(local.key) not in seen
+        if vanished and await registry.mark_deleted(local.key, "synced", "sync: gone from Meta"):
+            counts["removed"] += 1
     return counts
 
 
