@@ -31,6 +31,15 @@ from tests.services.templates.openapi_check import assert_documented
 WABA = "102290129340398"
 KEY = "test-key-1"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+BODY_ROUTES = [
+    ("POST", "/v1/templates/validate"),
+    ("POST", "/v1/templates"),
+    ("POST", "/v1/templates/{waba_id}/{name}/translations"),
+    ("PUT", "/v1/templates/{waba_id}/{name}/fallbacks"),
+    ("PATCH", "/v1/templates/{waba_id}/{name}/{language}"),
+    ("POST", "/v1/templates/{waba_id}/{name}/{language}/preview"),
+]
+"""Every route that reads a JSON body."""
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pytest
 from services.templates import sync
 from services.templates.starter import starter_templates
 from tests.services.templates.builders import body
-from tests.services.templates.conftest import KEY, WABA, Service, shipping
+from tests.services.templates.conftest import BODY_ROUTES, KEY, WABA, Service, shipping
 
 pytestmark = pytest.mark.postgres
 
@@ -247,20 +247,12 @@ HOSTILE: list[Any] = [
     {"languages": [1]},
     {"category": ["x"], "components": {"type": "BODY"}},
 ]
-ROUTES = [
-    ("POST", "/v1/templates/validate"),
-    ("POST", "/v1/templates"),
-    ("POST", "/v1/templates/{waba_id}/{name}/translations"),
-    ("PUT", "/v1/templates/{waba_id}/{name}/fallbacks"),
-    ("PATCH", "/v1/templates/{waba_id}/{name}/{language}"),
-    ("POST", "/v1/templates/{waba_id}/{name}/{language}/preview"),
-]
 
 
 async def test_hostile_bodies_never_get_a_5xx(service: Service) -> None:
     await service.call("POST", "/v1/templates", shipping())
     where = {"waba_id": WABA, "name": "shipping_update", "language": "en_US"}
-    for method, path in ROUTES:
+    for method, path in BODY_ROUTES:
         for hostile in HOSTILE:
             status, _ = await service.call(method, path, hostile, **where)
             assert status < 500, (method, path, hostile)
