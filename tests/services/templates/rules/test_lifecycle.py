@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from services.templates.records import TemplateRecord
 from services.templates.rules.lifecycle import (
     apply_update,
     check_edit,
+    edit_windows,
     reconcile,
     remote_record,
 )
@@ -183,3 +184,8 @@ def test_check_edit(
 ) -> None:
     record = TemplateRecord("1", "n", "en", "UTILITY", status=status)
     assert {i.code for i in check_edit(record, category, day, month)} == codes
+
+
+def test_edit_limits_count_back_a_day_and_thirty_days() -> None:
+    day, month = edit_windows(T1)
+    assert (T1 - day, T1 - month) == (timedelta(days=1), timedelta(days=30))
