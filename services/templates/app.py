@@ -1,5 +1,5 @@
 """Composition root of templates: pool and migrations, producer, Cloud API session, HTTP API,
-the consumer of template webhook updates, and the periodic sync."""
+the consumer of template webhook updates, the periodic sync and the repair loop."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The registry's value types: a stored template-language and the key that names it."""
+"""The registry's value types: a stored template-language, the key that names it, and the state
+it publishes."""
 
 from __future__ import annotations
 

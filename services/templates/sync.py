@@ -1,5 +1,6 @@
 """Keeping the registry and its topic right: read every template back from the Cloud API
-(what webhooks missed), seed the starter library, republish every current state."""
+(what webhooks missed), seed the starter library, republish every current state, and repair
+what an outage left behind (states kept off the topic, drafts the Cloud API could not take)."""
 
 from __future__ import annotations
 
