@@ -15,7 +15,7 @@ from services.templates.cloudapi import TemplateApi
 from services.templates.errors import CloudApiUnavailable, MetaApiError, NotFound, WrongState
 from services.templates.metrics import TemplateMetrics
 from services.templates.records import GONE, Key, TemplateRecord
-from services.templates.rules import lifecycle, quota, validation
+from services.templates.rules import lifecycle, quota, states, validation
 from services.templates.rules.issues import Verdict, error
 from services.templates.store import TemplateStore
 from shared import logs
@@ -216,7 +216,7 @@ class Registry:
         event_id = deterministic_id("template-state", str(record.key), str(record.version))
         envelope = cause.caused(event_id=event_id) if cause else {"event_id": event_id}
         fallbacks = await self.store.fallbacks(record.waba_id, record.name)
-        state = record.state(fallbacks, **envelope)
+        state = states.state(record, fallbacks, **envelope)
         try:
             await self.publisher.publish(TEMPLATE_STATES, state, key=str(record.key))
         except KafkaError as exc:

@@ -1,28 +1,12 @@
-"""The registry's values: a stored template-language, its creation request, its API shape and
-its published state."""
+"""The registry's values: a stored template-language, the key that names it, its creation
+request and its API shape."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import pytest
-
-from services.templates.records import PRODUCER, Key, TemplateRecord, fallbacks_after
-
-FALLBACKS = [
-    ("pt_BR", ("pt_BR", "pt", "en"), ("pt", "en")),
-    ("pt", ("pt_BR", "pt", "en"), ("en",)),
-    ("en", ("pt_BR", "pt", "en"), ()),
-    ("es", ("pt_BR", "pt", "en"), ("pt_BR", "pt", "en")),
-    ("es", (), ()),
-]
-
-
-@pytest.mark.parametrize(("language", "chain", "expected"), FALLBACKS)
-def test_fallbacks_after(language: str, chain: tuple[str, ...], expected: tuple[str, ...]) -> None:
-    assert fallbacks_after(language, chain) == expected
-
+from services.templates.records import Key, TemplateRecord
 
 STORED = TemplateRecord(
     waba_id="102290129340398",
@@ -30,13 +14,24 @@ STORED = TemplateRecord(
     language="pt_BR",
     category="UTILITY",
     parameter_format="NAMED",
-    components=[
-        {"type": "BODY", "text": "Oi {{first_name}}, pedido {{order}}."},
-        {"type": "BUTTONS", "buttons": [{"type": "URL", "url": "https://x.test/{{1}}"}]},
-    ],
+    components=[{"type": "BODY", "text": "Oi {{first_name}}, pedido {{order}}."}],
     meta_id="1001",
     status="APPROVED",
     version=3,
+)
+API_ONLY = (
+    "waba_id",
+    "message_send_ttl_seconds",
+    "meta_id",
+    "status",
+    "quality",
+    "rejected_reason",
+    "correct_category",
+    "warnings",
+    "last_error",
+    "version",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -64,35 +59,3 @@ def test_the_api_shape_writes_times_as_iso_and_formats_in_lower_case() -> None:
     shown = replace(STORED, created_at=at, updated_at=at).as_api()
     assert shown["created_at"] == shown["updated_at"] == "2026-11-25T12:00:00+00:00"
     assert set(shown) == {*STORED.creation_request(), *API_ONLY}
-
-
-API_ONLY = (
-    "waba_id",
-    "message_send_ttl_seconds",
-    "meta_id",
-    "status",
-    "quality",
-    "rejected_reason",
-    "correct_category",
-    "warnings",
-    "last_error",
-    "version",
-    "created_at",
-    "updated_at",
-)
-
-
-def test_the_state_carries_spec_fallbacks_and_envelope() -> None:
-    state = STORED.state(("pt_BR", "pt", "en"), event_id="e-1", correlation_id="c-1")
-    assert (state.event_id, state.correlation_id, state.producer) == ("e-1", "c-1", PRODUCER)
-    assert state.key == str(STORED.key)
-    assert (state.status, state.version, state.meta_id) == ("APPROVED", 3, "1001")
-    assert state.fallback_languages == ("pt", "en")
-    assert state.parameter_format == "named"
-    assert state.parameters.body_names == ("first_name", "order")
-    assert [(b.index, b.sub_type) for b in state.parameters.buttons] == [(0, "url")]
-
-
-def test_a_format_other_than_named_is_published_as_positional() -> None:
-    assert replace(STORED, parameter_format="POSITIONAL").state().parameter_format == "positional"
-    assert replace(STORED, parameter_format="odd").state().parameter_format == "positional"
