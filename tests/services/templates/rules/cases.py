@@ -9,15 +9,9 @@ from typing import Any
 import pytest
 
 from services.templates.rules.validation import check
-from tests.services.templates.builders import named_body
 
 OK: set[tuple[str, str]] = set()
 Case = tuple[str, dict[str, Any], set[tuple[str, str]]]
-NAMED_OK = named_body(
-    "Thank you, {{first_name}}! Your order {{order_number}} is confirmed.",
-    first_name="Pablo",
-    order_number="860198",
-)
 
 
 def each(cases: list[Case]) -> pytest.MarkDecorator:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.services.templates.builders import (
+    NAMED_OK,
     body,
     footer,
     header_text,
@@ -12,7 +13,7 @@ from tests.services.templates.builders import (
     named_body,
     template,
 )
-from tests.services.templates.rules.cases import NAMED_OK, OK, Case, each, errors_of
+from tests.services.templates.rules.cases import OK, Case, each, errors_of
 
 LONG_BODY = "Your order {{1}} is ready. " + "x" * 997  # 1024 characters, braces included
 

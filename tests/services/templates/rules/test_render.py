@@ -8,6 +8,7 @@ import pytest
 
 from services.templates.rules.render import render
 from tests.services.templates.builders import (
+    NAMED,
     auth,
     body,
     buttons,
@@ -15,14 +16,9 @@ from tests.services.templates.builders import (
     footer,
     header_text,
     media_header,
-    named_body,
     quick,
     template,
     url,
-)
-
-NAMED = named_body(
-    "Hi {{first_name}}, order {{order_number}} is ready.", first_name="a", order_number="b"
 )
 
 

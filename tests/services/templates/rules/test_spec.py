@@ -10,20 +10,16 @@ import pytest
 from services.templates.rules.spec import parameter_spec
 from shared.events.template_states import ButtonParameter, ParameterSpec
 from tests.services.templates.builders import (
+    NAMED,
     auth,
     body,
     buttons,
     copy_code,
     header_text,
     media_header,
-    named_body,
     quick,
     template,
     url,
-)
-
-NAMED = named_body(
-    "Hi {{first_name}}, order {{order_number}} is ready.", first_name="a", order_number="b"
 )
 
 SPECS: list[tuple[str, dict[str, Any], ParameterSpec]] = [

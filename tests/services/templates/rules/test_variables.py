@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.services.templates.builders import body, named_body, template
-from tests.services.templates.rules.cases import NAMED_OK, OK, Case, each, errors_of
+from tests.services.templates.builders import NAMED_OK, body, named_body, template
+from tests.services.templates.rules.cases import OK, Case, each, errors_of
 
 CASES: list[Case] = [
     # positional variables
