@@ -1,5 +1,5 @@
 """Composition root of templates: pool and migrations, producer, Cloud API session, HTTP API,
-the consumer of template webhook updates, and the periodic sync."""
+the consumer of template webhook updates, the periodic sync and the repair loop."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from aiokafka.errors import KafkaError
 
 from services.templates import sync, web
 from services.templates.cloudapi import TemplateApi
+from services.templates.errors import StoreUnavailable
 from services.templates.handlers import Registry
+from services.templates.metrics import TemplateMetrics
 from services.templates.settings import TemplatesSettings
 from services.templates.starter import starter_templates
-from services.templates.store import StoreUnavailable, TemplateStore
-from services.templates.telemetry import TemplateMetrics
+from services.templates.store import TemplateStore
 from shared import db, http, logs, runtime
 from shared.events.envelope import utcnow
 from shared.events.templates import TemplateUpdateReported

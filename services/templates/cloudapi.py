@@ -9,23 +9,9 @@ from typing import Any
 
 import aiohttp
 
+from services.templates.errors import CloudApiUnavailable, MetaApiError
 from services.templates.settings import TemplatesCloudApi
-from shared.errors import PermanentError, RetryableError
 from shared.meta_errors import SenderAction, meaning
-
-
-class MetaApiError(PermanentError):
-    """The Cloud API refused the request; `code` is Meta's error code."""
-
-    def __init__(self, http_status: int, code: int, message: str) -> None:
-        super().__init__(f"Cloud API error {code} (HTTP {http_status}): {message}")
-        self.http_status = http_status
-        self.code = code
-        self.message = message
-
-
-class CloudApiUnavailable(RetryableError):
-    """No answer, or a server-side or throttling failure: try again later."""
 
 
 @dataclass(frozen=True)

@@ -6,51 +6,34 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 
-from services.templates import lifecycle, quota, validate
-from services.templates.cloudapi import CloudApiUnavailable, MetaApiError, TemplateApi
-from services.templates.issues import Verdict, error
-from services.templates.records import Key, TemplateRecord
+from services.templates.cloudapi import TemplateApi
+from services.templates.errors import CloudApiUnavailable, MetaApiError, NotFound, WrongState
+from services.templates.metrics import TemplateMetrics
+from services.templates.records import GONE, Key, TemplateRecord
+from services.templates.rules import lifecycle, quota, states, validation
+from services.templates.rules.issues import Verdict, error
 from services.templates.store import TemplateStore
-from services.templates.telemetry import TemplateMetrics
 from shared import logs
 from shared.events.envelope import Event, deterministic_id
 from shared.events.templates import TemplateUpdateReported
-from shared.topics import TEMPLATE_STATES, TopicSpec
+from shared.messaging import EventPublisher
+from shared.topics import TEMPLATE_STATES
 
 log = logs.get(__name__)
-GONE = ("DELETED", "PENDING_DELETION")
 HOUR = timedelta(hours=1)
-UNAVAILABLE = "unavailable: "  # marks a submission the repair loop tries again
-
-
-class Publishes(Protocol):
-    async def publish(
-        self,
-        spec: TopicSpec,
-        event: Event,
-        key: str | None,
-        headers: Sequence[tuple[str, bytes]] = (),
-    ) -> None: ...
-
-
-class NotFound(LookupError):
-    """No such template in the registry."""
-
-
-class WrongState(ValueError):
-    """The template's status does not allow the request (unpause an approved one ...)."""
+UNREACHED = "unavailable: "  # marks a submission the repair loop tries again
 
 
 @dataclass
 class Registry:
     store: TemplateStore
     api: TemplateApi
-    publisher: Publishes
+    publisher: EventPublisher
     clock: Callable[[], datetime]
     metrics: TemplateMetrics
     template_limit: int = 250
@@ -59,7 +42,7 @@ class Registry:
         self, waba_id: str, body: Mapping[str, Any], cause: str = "api"
     ) -> tuple[TemplateRecord | None, Verdict]:
         """Check, store and submit a new template-language."""
-        verdict = validate.check(body)
+        verdict = validation.check(body)
         self.metrics.checks.labels("valid" if verdict.ok else "refused").inc()
         if not verdict.ok:
             return None, verdict
@@ -73,7 +56,7 @@ class Registry:
         )
         if refused:
             return None, Verdict(errors=tuple(refused), warnings=verdict.warnings)
-        fmt, _ = validate.parameter_format(body)
+        fmt, _ = validation.parameter_format(body)
         record = TemplateRecord(
             waba_id=waba_id,
             name=str(body["name"]),
@@ -119,7 +102,7 @@ class Registry:
             log.warning("submission failed", template=str(key), reason=str(exc))
             outcome = "refused" if isinstance(exc, MetaApiError) else "unavailable"
             self.metrics.submissions.labels(outcome).inc()
-            retry = "" if isinstance(exc, MetaApiError) else UNAVAILABLE
+            retry = "" if isinstance(exc, MetaApiError) else UNREACHED
             changes: dict[str, Any] = {"last_error": f"{retry}{exc}"}
             change = "submission_failed"
         else:
@@ -140,7 +123,7 @@ class Registry:
         """Replace components (and category or time to live where Meta allows it)."""
         current = await self._get(key)
         request = {**current.creation_request(), **_editable(body)}
-        verdict = validate.check(request)
+        verdict = validation.check(request)
         if not verdict.ok:
             return None, verdict
         day, month = lifecycle.edit_windows(self.clock())
@@ -186,13 +169,17 @@ class Registry:
             await self.api.delete(waba_id, name, submitted[0].meta_id if language else None)
         deleted: list[TemplateRecord] = []
         for row in rows:
-            after, _ = await self.store.change(
-                row.key, lambda _: {"status": "DELETED"}, "deleted", "api"
-            )
+            after = await self.mark_deleted(row.key, "deleted", "api")
             if after is not None:
-                await self.publish(after)
                 deleted.append(after)
         return deleted
+
+    async def mark_deleted(self, key: Key, change: str, cause: str) -> TemplateRecord | None:
+        """Mark a template-language deleted and publish its state; None when it is not stored."""
+        after, _ = await self.store.change(key, lambda _: {"status": "DELETED"}, change, cause)
+        if after is not None:
+            await self.publish(after)
+        return after
 
     async def on_update(self, update: TemplateUpdateReported, _: ConsumerRecord[Any, Any]) -> None:
         """A webhook update from ingest: apply it to the template it names, publish the result."""
@@ -214,7 +201,7 @@ class Registry:
             await self.publish(after, update)
 
     async def set_fallbacks(self, waba_id: str, name: str, languages: Sequence[str]) -> Verdict:
-        bad = [lang for lang in languages if validate.check_language(lang)]
+        bad = [lang for lang in languages if validation.check_language(lang)]
         if bad:
             return Verdict(errors=(error("languages", "INVALID_LANGUAGE", f"not codes: {bad}"),))
         rows = await self.store.find({"waba_id": waba_id, "name": name})
@@ -229,7 +216,7 @@ class Registry:
         event_id = deterministic_id("template-state", str(record.key), str(record.version))
         envelope = cause.caused(event_id=event_id) if cause else {"event_id": event_id}
         fallbacks = await self.store.fallbacks(record.waba_id, record.name)
-        state = record.state(fallbacks, **envelope)
+        state = states.state(record, fallbacks, **envelope)
         try:
             await self.publisher.publish(TEMPLATE_STATES, state, key=str(record.key))
         except KafkaError as exc:

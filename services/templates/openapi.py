@@ -4,83 +4,92 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.templates.api_schemas import SCHEMAS
-from services.templates.api_schemas import ref as _ref
+from services.templates.api_schemas import SCHEMAS, ref
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _answer(status: str, schema: str, description: str) -> dict[str, Any]:
+    """One documented answer: `status` with a JSON body of the named schema."""
+    content = {"application/json": {"schema": ref(schema)}}
+    return {status: {"description": description, "content": content}}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _parameter(
+    name: str, place: str, kind: str = "string", required: bool | None = None
+) -> dict[str, Any]:
+    found: dict[str, Any] = {"name": name, "in": place}
+    if required is not None:
+        found["required"] = required
+    return {**found, "schema": {"type": kind}}
 
 
 PROBLEMS = {
-    "401": _json(_ref("Problem"), "Missing or unknown API key"),
-    "503": _json(_ref("Problem"), "PostgreSQL, Kafka or the Cloud API is unavailable"),
+    **_answer("401", "Problem", "Missing or unknown API key"),
+    **_answer("503", "Problem", "PostgreSQL, Kafka or the Cloud API is unavailable"),
 }
-NOT_FOUND = {"404": _json(_ref("Problem"), "No such template")}
-REFUSED = {"422": _json(_ref("Refused"), "Broken rules, each naming its field")}
-BAD_REQUEST = {"400": _json(_ref("Problem"), "Not a JSON object or a missing field")}
-WRONG_STATUS = {"409": _json(_ref("Problem"), "The template's status does not allow it")}
-REFUSED_BY_META = {"502": _json(_ref("Problem"), "The Cloud API refused the request")}
-BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+NOT_FOUND = _answer("404", "Problem", "No such template")
+REFUSED = _answer("422", "Refused", "Broken rules, each naming its field")
+BAD_REQUEST = _answer("400", "Problem", "Not a JSON object or a missing field")
+WRONG_STATUS = _answer("409", "Problem", "The template's status does not allow it")
+REFUSED_BY_META = _answer("502", "Problem", "The Cloud API refused the request")
+BODY = _body({"type": "object"})
+WABA = [_parameter("waba_id", "path", required=True)]
+NAME = [*WABA, _parameter("name", "path", required=True)]
+KEY = [*NAME, _parameter("language", "path", required=True)]
+LISTED = [
+    *(
+        _parameter(f, "query", required=False)
+        for f in ("waba_id", "name", "language", "category", "status")
+    ),
+    _parameter("limit", "query", "integer"),
+    _parameter("offset", "query", "integer"),
+]
 
 
-def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-KEY = [_path("waba_id"), _path("name"), _path("language")]
-NAME = [_path("waba_id"), _path("name")]
-
-
-def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"summary": summary, "responses": {**responses, **PROBLEMS}, **extra}
+def _op(summary: str, *answers: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """An operation: its own answers in order, then those every operation may give."""
+    responses: dict[str, Any] = {}
+    for answer in (*answers, PROBLEMS):
+        responses.update(answer)
+    return {"summary": summary, "responses": responses, **extra}
 
 
 PATHS: dict[str, Any] = {
     "/v1/templates/validate": {
         "post": _op(
             "Check a template against Meta's creation rules, without storing it",
-            {"200": _json(_ref("Validation"), "The verdict"), **BAD_REQUEST},
+            _answer("200", "Validation", "The verdict"),
+            BAD_REQUEST,
             requestBody=BODY,
         )
     },
     "/v1/templates": {
         "post": _op(
             "Create a template-language (body: Meta's creation request plus waba_id) and submit it",
-            {
-                "201": _json(_ref("Template"), "Stored (and submitted unless last_error is set)"),
-                "409": _json(_ref("Problem"), "It exists already"),
-                **BAD_REQUEST,
-                **REFUSED,
-            },
-            requestBody={
-                "required": True,
-                "content": {"application/json": {"schema": _ref("TemplateRequest")}},
-            },
+            _answer("201", "Template", "Stored (and submitted unless last_error is set)"),
+            _answer("409", "Problem", "It exists already"),
+            BAD_REQUEST,
+            REFUSED,
+            requestBody=_body(ref("TemplateRequest")),
         ),
         "get": _op(
             "List templates",
-            {"200": _json(_ref("TemplateList"), "Matching templates"), **BAD_REQUEST},
-            parameters=[
-                *(
-                    {"name": f, "in": "query", "required": False, "schema": {"type": "string"}}
-                    for f in ("waba_id", "name", "language", "category", "status")
-                ),
-                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                {"name": "offset", "in": "query", "schema": {"type": "integer"}},
-            ],
+            _answer("200", "TemplateList", "Matching templates"),
+            BAD_REQUEST,
+            parameters=LISTED,
         ),
     },
     "/v1/templates/{waba_id}/{name}/translations": {
         "post": _op(
             "Add the template in another language (same category and parameter format)",
-            {
-                "201": _json(_ref("Template"), "The new language"),
-                "409": _json(_ref("Problem"), "That language exists already"),
-                **BAD_REQUEST,
-                **NOT_FOUND,
-                **REFUSED,
-            },
+            _answer("201", "Template", "The new language"),
+            _answer("409", "Problem", "That language exists already"),
+            BAD_REQUEST,
+            NOT_FOUND,
+            REFUSED,
             parameters=NAME,
             requestBody=BODY,
         )
@@ -88,7 +97,10 @@ PATHS: dict[str, Any] = {
     "/v1/templates/{waba_id}/{name}/fallbacks": {
         "put": _op(
             "Set the ordered language fallback chain of a template",
-            {"200": _json(_ref("Fallbacks"), "Stored"), **BAD_REQUEST, **NOT_FOUND, **REFUSED},
+            _answer("200", "Fallbacks", "Stored"),
+            BAD_REQUEST,
+            NOT_FOUND,
+            REFUSED,
             parameters=NAME,
             requestBody=BODY,
         )
@@ -96,30 +108,27 @@ PATHS: dict[str, Any] = {
     "/v1/templates/{waba_id}/{name}": {
         "delete": _op(
             "Delete a template in every language, or in ?language= only",
-            {
-                "200": _json(_ref("Deleted"), "Deleted"),
-                **NOT_FOUND,
-                **WRONG_STATUS,
-                **REFUSED_BY_META,
-            },
-            parameters=[*NAME, {"name": "language", "in": "query", "schema": {"type": "string"}}],
+            _answer("200", "Deleted", "Deleted"),
+            NOT_FOUND,
+            WRONG_STATUS,
+            REFUSED_BY_META,
+            parameters=[*NAME, _parameter("language", "query")],
         )
     },
     "/v1/templates/{waba_id}/{name}/{language}": {
         "get": _op(
             "One template-language",
-            {"200": _json(_ref("Template"), "Found"), **NOT_FOUND},
+            _answer("200", "Template", "Found"),
+            NOT_FOUND,
             parameters=KEY,
         ),
         "patch": _op(
             "Edit components, category or time to live (where Meta allows it)",
-            {
-                "200": _json(_ref("Template"), "Edited"),
-                **BAD_REQUEST,
-                **NOT_FOUND,
-                **REFUSED,
-                **REFUSED_BY_META,
-            },
+            _answer("200", "Template", "Edited"),
+            BAD_REQUEST,
+            NOT_FOUND,
+            REFUSED,
+            REFUSED_BY_META,
             parameters=KEY,
             requestBody=BODY,
         ),
@@ -127,19 +136,18 @@ PATHS: dict[str, Any] = {
     "/v1/templates/{waba_id}/{name}/{language}/history": {
         "get": _op(
             "Every change, oldest first",
-            {"200": _json(_ref("History"), "The history"), **NOT_FOUND},
+            _answer("200", "History", "The history"),
+            NOT_FOUND,
             parameters=KEY,
         )
     },
     "/v1/templates/{waba_id}/{name}/{language}/preview": {
         "post": _op(
             "Render with sample parameters ({parameters: {header, body, buttons}})",
-            {
-                "200": _json(_ref("Rendered"), "The filled template"),
-                **BAD_REQUEST,
-                **NOT_FOUND,
-                **REFUSED,
-            },
+            _answer("200", "Rendered", "The filled template"),
+            BAD_REQUEST,
+            NOT_FOUND,
+            REFUSED,
             parameters=KEY,
             requestBody=BODY,
         )
@@ -147,31 +155,28 @@ PATHS: dict[str, Any] = {
     "/v1/templates/{waba_id}/{name}/{language}/submit": {
         "post": _op(
             "Submit (again) to the Cloud API",
-            {
-                "200": _json(_ref("Template"), "The template after submission"),
-                **NOT_FOUND,
-                **WRONG_STATUS,
-            },
+            _answer("200", "Template", "The template after submission"),
+            NOT_FOUND,
+            WRONG_STATUS,
             parameters=KEY,
         )
     },
     "/v1/templates/{waba_id}/{name}/{language}/unpause": {
         "post": _op(
             "Ask the Cloud API to unpause a paused template (the status follows by webhook)",
-            {
-                "202": _json(_ref("Template"), "Asked; the template as it stands"),
-                **NOT_FOUND,
-                **WRONG_STATUS,
-                **REFUSED_BY_META,
-            },
+            _answer("202", "Template", "Asked; the template as it stands"),
+            NOT_FOUND,
+            WRONG_STATUS,
+            REFUSED_BY_META,
             parameters=KEY,
         )
     },
     "/v1/sync/{waba_id}": {
         "post": _op(
             "Read every template of the account back from the Cloud API",
-            {"200": _json(_ref("SyncCounts"), "What changed"), **REFUSED_BY_META},
-            parameters=[_path("waba_id")],
+            _answer("200", "SyncCounts", "What changed"),
+            REFUSED_BY_META,
+            parameters=WABA,
         )
     },
 }

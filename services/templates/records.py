@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from services.templates.spec import parameter_spec
-from shared.events.template_states import TemplateStateChanged, state_key
+from shared.events.template_states import state_key
 
-PRODUCER = "templates"
+GONE = ("DELETED", "PENDING_DELETION")
+"""Statuses of a template-language that no longer counts: it cannot be sent or edited."""
 
 
 class Key(NamedTuple):
@@ -79,30 +79,3 @@ class TemplateRecord:
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
         }
-
-    def state(self, fallbacks: tuple[str, ...] = (), **envelope: Any) -> TemplateStateChanged:
-        fmt = "named" if self.parameter_format.lower() == "named" else "positional"
-        return TemplateStateChanged(
-            **envelope,
-            producer=PRODUCER,
-            waba_id=self.waba_id,
-            name=self.name,
-            language=self.language,
-            category=self.category,
-            status=self.status,
-            quality=self.quality,
-            parameter_format=fmt,
-            parameters=parameter_spec(self.category, fmt, self.components),
-            meta_id=self.meta_id,
-            rejected_reason=self.rejected_reason,
-            correct_category=self.correct_category,
-            fallback_languages=fallbacks_after(self.language, fallbacks),
-            version=self.version,
-        )
-
-
-def fallbacks_after(language: str, chain: tuple[str, ...]) -> tuple[str, ...]:
-    """The languages to try when `language` cannot be sent: those after it in the template's
-    chain (pt_BR -> pt -> en: pt_BR falls back to pt then en, en to nothing), or the whole
-    chain for a language outside it."""
-    return chain[chain.index(language) + 1 :] if language in chain else chain

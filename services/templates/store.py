@@ -10,16 +10,10 @@ from typing import Any
 
 import asyncpg
 
+from services.templates.errors import StoreUnavailable, TemplateExists
 from services.templates.records import Key, TemplateRecord
-from shared.errors import PermanentError, RetryableError
+from shared.db import reachable
 
-UNAVAILABLE = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.InterfaceError,
-)
 COLUMNS = (
     "category",
     "parameter_format",
@@ -37,14 +31,7 @@ COLUMNS = (
 )
 JSON_COLUMNS = ("components", "warnings")
 FILTERS = ("waba_id", "name", "language", "category", "status")
-
-
-class TemplateExists(PermanentError):
-    """A template with this name already exists in this language."""
-
-
-class StoreUnavailable(RetryableError):
-    """PostgreSQL cannot be reached right now."""
+STORE = "template store"
 
 
 def _record(row: asyncpg.Record) -> TemplateRecord:
@@ -76,15 +63,13 @@ class TemplateStore:
                    updated_at = now()
              WHERE templates.status = 'DELETED'
             RETURNING *"""  # noqa: S608 - column names are constants
-        try:
+        with reachable(STORE, StoreUnavailable):
             async with self._pool.acquire() as conn, conn.transaction():
                 row = await conn.fetchrow(sql, *params)
                 if row is None:
                     raise TemplateExists(f"{record.key} already exists")
                 stored = _record(row)
                 await _history(conn, stored, "created", cause)
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(str(exc)) from exc
         return stored
 
     async def get(self, key: Key) -> TemplateRecord | None:
@@ -127,7 +112,7 @@ class TemplateStore:
 
         Returns (row after, changed); nothing is written when `decide` returns no change.
         """
-        try:
+        with reachable(STORE, StoreUnavailable):
             async with self._pool.acquire() as conn, conn.transaction():
                 row = await conn.fetchrow(
                     "SELECT * FROM templates WHERE waba_id = $1 AND name = $2 AND language = $3"
@@ -150,8 +135,6 @@ class TemplateStore:
                 )
                 stored = _record(row)
                 await _history(conn, stored, change, cause)
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(str(exc)) from exc
         return stored, True
 
     async def history(self, key: Key) -> list[dict[str, Any]]:
@@ -234,16 +217,13 @@ class TemplateStore:
         )
 
     async def _fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        try:
-            return await self._pool.fetchrow(sql, *args)
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        with reachable(STORE, StoreUnavailable):
+            row: asyncpg.Record | None = await self._pool.fetchrow(sql, *args)
+        return row
 
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        try:
+        with reachable(STORE, StoreUnavailable):
             rows: list[asyncpg.Record] = await self._pool.fetch(sql, *args)
-        except UNAVAILABLE as exc:
-            raise StoreUnavailable(str(exc)) from exc
         return rows
 
 

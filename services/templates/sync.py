@@ -1,5 +1,6 @@
 """Keeping the registry and its topic right: read every template back from the Cloud API
-(what webhooks missed), seed the starter library, republish every current state."""
+(what webhooks missed), seed the starter library, republish every current state, and repair
+what an outage left behind (states kept off the topic, drafts the Cloud API could not take)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 
-from services.templates import lifecycle
-from services.templates.cloudapi import CloudApiUnavailable, MetaApiError
-from services.templates.handlers import GONE, UNAVAILABLE, Registry
-from services.templates.records import Key
-from services.templates.store import StoreUnavailable
+from services.templates.errors import CloudApiUnavailable, MetaApiError, StoreUnavailable
+from services.templates.handlers import UNREACHED, Registry
+from services.templates.records import GONE, Key
+from services.templates.rules import lifecycle
 from shared import logs
 
 log = logs.get(__name__)
@@ -41,13 +41,9 @@ async def sync(registry: Registry, waba_id: str) -> dict[str, int]:
             await registry.publish(after)
             counts["changed"] += 1
     for local in await registry.store.find({"waba_id": waba_id}):
-        if local.meta_id and local.status not in GONE and str(local.key) not in seen:
-            after, _ = await registry.store.change(
-                local.key, lambda _: {"status": "DELETED"}, "synced", "sync: gone from Meta"
-            )
-            if after is not None:
-                await registry.publish(after)
-                counts["removed"] += 1
+        vanished = local.meta_id and local.status not in GONE and str(local.key) not in seen
+        if vanished and await registry.mark_deleted(local.key, "synced", "sync: gone from Meta"):
+            counts["removed"] += 1
     return counts
 
 
@@ -97,7 +93,7 @@ async def republish_pending(registry: Registry) -> int:
 
 async def resubmit_unreached(registry: Registry) -> int:
     """Submit again the drafts whose submission found the Cloud API unavailable."""
-    drafts = await registry.store.drafts_failed_with(UNAVAILABLE)
+    drafts = await registry.store.drafts_failed_with(UNREACHED)
     submitted = 0
     for draft in drafts:
         after = await registry.submit(draft.key, "repair")

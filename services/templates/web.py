@@ -11,13 +11,21 @@ from aiohttp import web
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
-from services.templates import openapi, sync, validate
-from services.templates.cloudapi import CloudApiUnavailable, MetaApiError
-from services.templates.handlers import NotFound, Registry, WrongState
-from services.templates.issues import Verdict
-from services.templates.records import Key
-from services.templates.render import render
-from services.templates.store import FILTERS, StoreUnavailable, TemplateExists
+from services.templates import openapi, sync
+from services.templates.errors import (
+    CloudApiUnavailable,
+    MetaApiError,
+    NotFound,
+    StoreUnavailable,
+    TemplateExists,
+    WrongState,
+)
+from services.templates.handlers import Registry
+from services.templates.records import Key, TemplateRecord
+from services.templates.rules import validation
+from services.templates.rules.issues import Verdict
+from services.templates.rules.render import render
+from services.templates.store import FILTERS
 from shared import logs
 
 log = logs.get(__name__)
@@ -53,13 +61,16 @@ def _problem(status: int, code: str, message: str) -> web.Response:
 
 
 def _refused(verdict: Verdict) -> web.Response:
-    return web.json_response(
-        {
-            "errors": [e.as_dict() for e in verdict.errors],
-            "warnings": [w.as_dict() for w in verdict.warnings],
-        },
-        status=422,
-    )
+    return web.json_response(verdict.as_dict(), status=422)
+
+
+def _stored_or_refused(
+    record: TemplateRecord | None, verdict: Verdict, status: int = 200
+) -> web.Response:
+    """The template a request stored, or 422 with the rules it broke."""
+    if record is None:
+        return _refused(verdict)
+    return web.json_response(record.as_api(), status=status)
 
 
 @web.middleware
@@ -90,16 +101,17 @@ async def _json(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": {"code": "INVALID_JSON", "message": str(exc)}}),
-            content_type="application/json",
-        ) from exc
+        raise _not_json(str(exc)) from exc
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": {"code": "INVALID_JSON", "message": "expected an object"}}),
-            content_type="application/json",
-        )
+        raise _not_json("expected an object")
     return body
+
+
+def _not_json(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(
+        text=json.dumps({"error": {"code": "INVALID_JSON", "message": message}}),
+        content_type="application/json",
+    )
 
 
 def _key(request: web.Request) -> Key:
@@ -112,14 +124,8 @@ async def _openapi(_: web.Request) -> web.Response:
 
 
 async def _validate(request: web.Request) -> web.Response:
-    verdict = validate.check(await _json(request))
-    return web.json_response(
-        {
-            "valid": verdict.ok,
-            "errors": [e.as_dict() for e in verdict.errors],
-            "warnings": [w.as_dict() for w in verdict.warnings],
-        }
-    )
+    verdict = validation.check(await _json(request))
+    return web.json_response({"valid": verdict.ok, **verdict.as_dict()})
 
 
 async def _create(request: web.Request) -> web.Response:
@@ -128,9 +134,7 @@ async def _create(request: web.Request) -> web.Response:
     if not isinstance(waba_id, str) or not waba_id.isdigit():
         return _problem(400, "WABA_ID_REQUIRED", "waba_id (digits) is required")
     record, verdict = await request.app[REGISTRY].create(waba_id, body)
-    if record is None:
-        return _refused(verdict)
-    return web.json_response(record.as_api(), status=201)
+    return _stored_or_refused(record, verdict, status=201)
 
 
 async def _list(request: web.Request) -> web.Response:
@@ -144,11 +148,16 @@ async def _list(request: web.Request) -> web.Response:
     return web.json_response({"templates": [r.as_api() for r in rows]})
 
 
-async def _get(request: web.Request) -> web.Response:
+async def _stored(request: web.Request) -> TemplateRecord:
+    """The template-language the path names, as stored (a deleted one too)."""
     record = await request.app[REGISTRY].store.get(_key(request))
     if record is None:
         raise NotFound(f"no template {_key(request)}")
-    return web.json_response(record.as_api())
+    return record
+
+
+async def _get(request: web.Request) -> web.Response:
+    return web.json_response((await _stored(request)).as_api())
 
 
 async def _translate(request: web.Request) -> web.Response:
@@ -156,16 +165,12 @@ async def _translate(request: web.Request) -> web.Response:
     record, verdict = await request.app[REGISTRY].translate(
         m["waba_id"], m["name"], await _json(request)
     )
-    if record is None:
-        return _refused(verdict)
-    return web.json_response(record.as_api(), status=201)
+    return _stored_or_refused(record, verdict, status=201)
 
 
 async def _edit(request: web.Request) -> web.Response:
     record, verdict = await request.app[REGISTRY].edit(_key(request), await _json(request))
-    if record is None:
-        return _refused(verdict)
-    return web.json_response(record.as_api())
+    return _stored_or_refused(record, verdict)
 
 
 async def _delete(request: web.Request) -> web.Response:
@@ -183,9 +188,7 @@ async def _history(request: web.Request) -> web.Response:
 
 
 async def _preview(request: web.Request) -> web.Response:
-    record = await request.app[REGISTRY].store.get(_key(request))
-    if record is None:
-        raise NotFound(f"no template {_key(request)}")
+    record = await _stored(request)
     sample = (await _json(request)).get("parameters")
     rendered, issues = render(
         record.category,

@@ -95,3 +95,14 @@ def auth(*components: dict[str, Any], **fields: Any) -> dict[str, Any]:
         category="AUTHENTICATION",
         **fields,
     )
+
+
+# Valid named bodies with a sample for each variable.
+NAMED = named_body(
+    "Hi {{first_name}}, order {{order_number}} is ready.", first_name="a", order_number="b"
+)
+NAMED_OK = named_body(
+    "Thank you, {{first_name}}! Your order {{order_number}} is confirmed.",
+    first_name="Pablo",
+    order_number="860198",
+)

@@ -17,9 +17,9 @@ from services.templates import web as templates_web
 from services.templates.app import MIGRATIONS
 from services.templates.cloudapi import TemplateApi
 from services.templates.handlers import Registry
+from services.templates.metrics import TemplateMetrics
 from services.templates.settings import TemplatesCloudApi
 from services.templates.store import TemplateStore
-from services.templates.telemetry import TemplateMetrics
 from shared import db
 from shared.events.template_states import TemplateStateChanged
 from shared.metrics import new_registry
@@ -31,6 +31,15 @@ from tests.services.templates.openapi_check import assert_documented
 WABA = "102290129340398"
 KEY = "test-key-1"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+BODY_ROUTES = [
+    ("POST", "/v1/templates/validate"),
+    ("POST", "/v1/templates"),
+    ("POST", "/v1/templates/{waba_id}/{name}/translations"),
+    ("PUT", "/v1/templates/{waba_id}/{name}/fallbacks"),
+    ("PATCH", "/v1/templates/{waba_id}/{name}/{language}"),
+    ("POST", "/v1/templates/{waba_id}/{name}/{language}/preview"),
+]
+"""Every route that reads a JSON body."""
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """A tiny local Cloud API (template management endpoints, Meta's shapes) and a publisher
-that keeps what it was given."""
+(`shared.messaging.EventPublisher`) that keeps what it was given."""
 
 from __future__ import annotations
 
@@ -30,6 +30,10 @@ class FakePublisher:
         if self.broker_down:
             raise KafkaConnectionError("broker down")
         self.sent.append((spec.name, event, key))
+
+    async def publish_many(self, items: Sequence[tuple[TopicSpec, Event, str | None]]) -> None:
+        for spec, event, key in items:
+            await self.publish(spec, event, key)
 
 
 @dataclass

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from services.templates.cloudapi import CloudApiUnavailable, MetaApiError, _parse
+from services.templates.cloudapi import _parse
+from services.templates.errors import CloudApiUnavailable, MetaApiError
 
 
 def _error(code: int, message: str = "m") -> str:

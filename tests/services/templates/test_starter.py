@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from services.templates.rules.validation import check
 from services.templates.starter import starter_templates
-from services.templates.validate import check
 
 STARTER = starter_templates()
 LANGUAGES = {"en_US", "es", "pt_BR"}

@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.templates import sync
-from services.templates.starter import starter_templates
 from tests.services.templates.builders import body
-from tests.services.templates.conftest import KEY, WABA, Service, shipping
+from tests.services.templates.conftest import BODY_ROUTES, KEY, WABA, Service, shipping
 
 pytestmark = pytest.mark.postgres
 
@@ -247,20 +245,12 @@ HOSTILE: list[Any] = [
     {"languages": [1]},
     {"category": ["x"], "components": {"type": "BODY"}},
 ]
-ROUTES = [
-    ("POST", "/v1/templates/validate"),
-    ("POST", "/v1/templates"),
-    ("POST", "/v1/templates/{waba_id}/{name}/translations"),
-    ("PUT", "/v1/templates/{waba_id}/{name}/fallbacks"),
-    ("PATCH", "/v1/templates/{waba_id}/{name}/{language}"),
-    ("POST", "/v1/templates/{waba_id}/{name}/{language}/preview"),
-]
 
 
 async def test_hostile_bodies_never_get_a_5xx(service: Service) -> None:
     await service.call("POST", "/v1/templates", shipping())
     where = {"waba_id": WABA, "name": "shipping_update", "language": "en_US"}
-    for method, path in ROUTES:
+    for method, path in BODY_ROUTES:
         for hostile in HOSTILE:
             status, _ = await service.call(method, path, hostile, **where)
             assert status < 500, (method, path, hostile)
@@ -268,14 +258,6 @@ async def test_hostile_bodies_never_get_a_5xx(service: Service) -> None:
         "/v1/templates", data=b"{not json", headers={"Authorization": f"Bearer {KEY}"}
     ) as resp:
         assert resp.status == 400
-
-
-async def test_the_starter_library_is_seeded_once(service: Service) -> None:
-    library = starter_templates()
-    assert await sync.seed(service.registry, WABA, library) == len(library) == 18
-    assert await sync.seed(service.registry, WABA, library) == 0
-    status, listed = await service.call("GET", "/v1/templates?status=PENDING&limit=50")
-    assert status == 200 and len(listed["templates"]) == 18
 
 
 async def test_unpause_asks_meta_only_for_a_paused_template(service: Service) -> None:
@@ -288,33 +270,3 @@ async def test_unpause_asks_meta_only_for_a_paused_template(service: Service) ->
     status, answer = await service.call("POST", path, **where)
     assert status == 202 and answer["status"] == "PAUSED"
     assert service.meta.requests[-1] == ("unpause", "1001", None)
-
-
-async def test_states_lost_to_a_broker_outage_are_published_by_the_repair(
-    service: Service,
-) -> None:
-    service.published.broker_down = True
-    status, created = await service.call("POST", "/v1/templates", shipping())
-    assert status == 201 and created["status"] == "PENDING"
-    assert service.states() == []
-    service.published.broker_down = False
-    assert await sync.republish_pending(service.registry) == 1
-    [state] = service.states()
-    assert (state.status, state.version) == ("PENDING", created["version"])
-    assert await sync.republish_pending(service.registry) == 0
-
-
-async def test_drafts_the_cloud_api_could_not_take_are_submitted_by_the_repair(
-    service: Service,
-) -> None:
-    service.meta.down = True
-    status, created = await service.call("POST", "/v1/templates", shipping())
-    assert status == 201 and created["status"] == "DRAFT"
-    assert created["last_error"].startswith("unavailable: ")
-    assert await sync.resubmit_unreached(service.registry) == 0  # still down
-    service.meta.down = False
-    assert await sync.resubmit_unreached(service.registry) == 1
-    assert await sync.resubmit_unreached(service.registry) == 0
-    one = "/v1/templates/{waba_id}/{name}/{language}"
-    _, got = await service.call("GET", one, waba_id=WABA, name="shipping_update", language="en_US")
-    assert got["status"] == "PENDING" and got["last_error"] is None

@@ -37,6 +37,12 @@ class Verdict:
     def ok(self) -> bool:
         return not self.errors
 
+    def as_dict(self) -> dict[str, list[dict[str, str]]]:
+        return {
+            "errors": [e.as_dict() for e in self.errors],
+            "warnings": [w.as_dict() for w in self.warnings],
+        }
+
     @classmethod
     def of(cls, issues: Iterable[Issue]) -> Verdict:
         found = list(issues)

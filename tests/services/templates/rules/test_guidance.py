@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.templates.validate import check
+from services.templates.rules.validation import check
 from tests.services.templates.builders import body, buttons, copy_code, quick, template
 
 CASES = [

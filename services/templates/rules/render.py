@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.templates import variables
-from services.templates.authentication import EMOJI, LINK, OTP_BODY
-from services.templates.issues import Issue, error
-from services.templates.spec import component, parameter_spec
+from services.templates.rules import variables
+from services.templates.rules.authentication import EMOJI, LINK, OTP_BODY
+from services.templates.rules.issues import Issue, error
+from services.templates.rules.spec import component, parameter_spec
 
 SECURITY_LINE = "For your security, do not share this code."
 LIMITS = {"header": 60, "body": 1024, "copy_code": 15, "otp": 15, "url": 2000}

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from services.templates.lifecycle import (
+from services.templates.records import TemplateRecord
+from services.templates.rules.lifecycle import (
     apply_update,
     check_edit,
+    edit_windows,
     reconcile,
     remote_record,
 )
-from services.templates.records import TemplateRecord
 from shared.events.templates import TemplateUpdateReported
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -183,3 +184,8 @@ def test_check_edit(
 ) -> None:
     record = TemplateRecord("1", "n", "en", "UTILITY", status=status)
     assert {i.code for i in check_edit(record, category, day, month)} == codes
+
+
+def test_edit_limits_count_back_a_day_and_thirty_days() -> None:
+    day, month = edit_windows(T1)
+    assert (T1 - day, T1 - month) == (timedelta(days=1), timedelta(days=30))

@@ -7,13 +7,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.templates.issues import Issue, error
-from services.templates.records import TemplateRecord
-from services.templates.spec import component
+from services.templates.records import GONE, TemplateRecord
+from services.templates.rules.issues import Issue, error
+from services.templates.rules.spec import component
 
 CREATIONS_PER_HOUR = 100
 NAME_REUSE_WAIT = timedelta(days=30)
-LIVE_EXCLUDED = ("DELETED", "PENDING_DELETION")
 
 
 def check_account(
@@ -25,7 +24,7 @@ def check_account(
 ) -> list[Issue]:
     """`siblings` are the account's stored templates; `limit` its template cap (250 or 6,000)."""
     issues: list[Issue] = []
-    live = [r for r in siblings if r.status not in LIVE_EXCLUDED]
+    live = [r for r in siblings if r.status not in GONE]
     if len(live) >= limit:
         issues.append(
             error(

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from services.templates.authentication import OTP_BODY
-from services.templates.validate import check
+from services.templates.rules.authentication import OTP_BODY
+from services.templates.rules.validation import check
 from tests.services.templates.builders import (
     APP,
     auth,

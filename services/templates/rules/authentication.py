@@ -8,8 +8,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from services.templates.buttons import check_label
-from services.templates.issues import Issue, error
+from services.templates.rules.buttons import check_label
+from services.templates.rules.issues import Issue, error
 
 OTP_BODY = "*{{1}}* is your verification code."
 OTP_TYPES = ("COPY_CODE", "ONE_TAP", "ZERO_TAP")

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.templates.issues import Issue, error
 from services.templates.records import TemplateRecord
+from services.templates.rules.issues import Issue, error
 from shared.events.templates import TemplateUpdateReported
 
 EDITABLE = ("APPROVED", "REJECTED", "PAUSED", "DRAFT")

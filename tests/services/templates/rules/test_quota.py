@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.templates.quota import check_account
 from services.templates.records import TemplateRecord
+from services.templates.rules.quota import check_account
 from tests.services.templates.builders import auth, body, footer, template
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.templates import variables
-from services.templates.issues import Issue, error
-from services.templates.variables import ParameterFormat
+from services.templates.rules import variables
+from services.templates.rules.issues import Issue, error
+from services.templates.rules.variables import ParameterFormat
 
 BODY_MAX = 1024
 HEADER_TEXT_MAX = 60
@@ -26,15 +26,27 @@ def text_of(component: Mapping[str, Any], field: str) -> tuple[str | None, list[
     return text, []
 
 
+def _bounded_text(
+    component: Mapping[str, Any], field: str, limit: int, what: str
+) -> tuple[str | None, list[Issue]]:
+    """The component's text as `text_of` finds it, with an error when it is over `limit`."""
+    text, issues = text_of(component, field)
+    if text is not None and len(text) > limit:
+        issues.append(
+            error(
+                f"{field}.text",
+                "TOO_LONG",
+                f"{what} has {len(text)} characters; at most {limit}",
+            )
+        )
+    return text, issues
+
+
 def check_body(body: Mapping[str, Any], field: str, fmt: ParameterFormat) -> list[Issue]:
-    text, issues = text_of(body, field)
+    text, issues = _bounded_text(body, field, BODY_MAX, "the body")
     if text is None:
         return issues
     where = f"{field}.text"
-    if len(text) > BODY_MAX:
-        issues.append(
-            error(where, "TOO_LONG", f"the body has {len(text)} characters; at most {BODY_MAX}")
-        )
     syntax = variables.check_syntax(text, where, fmt)
     issues += syntax
     if syntax:
@@ -71,7 +83,7 @@ def check_header(
             ]
         return []
     handles = example_of(header).get("header_handle")
-    if not (isinstance(handles, list) and len(handles) == 1 and _filled(handles[0])):
+    if not (isinstance(handles, list) and len(handles) == 1 and variables.filled(handles[0])):
         return [
             error(
                 f"{field}.example.header_handle",
@@ -83,18 +95,10 @@ def check_header(
 
 
 def _check_text_header(header: Mapping[str, Any], field: str, fmt: ParameterFormat) -> list[Issue]:
-    text, issues = text_of(header, field)
+    text, issues = _bounded_text(header, field, HEADER_TEXT_MAX, "header text")
     if text is None:
         return issues
     where = f"{field}.text"
-    if len(text) > HEADER_TEXT_MAX:
-        issues.append(
-            error(
-                where,
-                "TOO_LONG",
-                f"header text has {len(text)} characters; at most {HEADER_TEXT_MAX}",
-            )
-        )
     if "\n" in text or any(mark in variables.PLACEHOLDER.sub("", text) for mark in MARKDOWN):
         issues.append(
             error(where, "FORMATTING_NOT_ALLOWED", "header text allows no line breaks or markdown")
@@ -116,16 +120,13 @@ def _check_text_header(header: Mapping[str, Any], field: str, fmt: ParameterForm
 
 
 def check_footer(footer: Mapping[str, Any], field: str) -> list[Issue]:
-    text, issues = text_of(footer, field)
+    text, issues = _bounded_text(footer, field, FOOTER_MAX, "the footer")
     if text is None:
         return issues
-    where = f"{field}.text"
-    if len(text) > FOOTER_MAX:
-        issues.append(
-            error(where, "TOO_LONG", f"the footer has {len(text)} characters; at most {FOOTER_MAX}")
-        )
     if variables.placeholders(text):
-        issues.append(error(where, "VARIABLES_NOT_ALLOWED", "a footer cannot contain variables"))
+        issues.append(
+            error(f"{field}.text", "VARIABLES_NOT_ALLOWED", "a footer cannot contain variables")
+        )
     return issues
 
 
@@ -151,7 +152,7 @@ def check_examples(
                 + (" (a list of one list)" if part == "body" else ""),
             )
         ]
-    if not all(_filled(v) for v in values):
+    if not all(variables.filled(v) for v in values):
         return [error(where, "EXAMPLE_REQUIRED", "every sample value must be non-empty text")]
     return []
 
@@ -163,7 +164,7 @@ def _check_named_examples(example: Mapping[str, Any], where: str, found: list[st
         for p in params:
             if isinstance(p, Mapping) and isinstance(p.get("param_name"), str):
                 given[p["param_name"]] = p.get("example")
-    missing = [n for n in found if not _filled(given.get(n))]
+    missing = [n for n in found if not variables.filled(given.get(n))]
     extra = sorted(set(given) - set(found))
     issues: list[Issue] = []
     if missing:
@@ -180,7 +181,3 @@ def _check_named_examples(example: Mapping[str, Any], where: str, found: list[st
 def example_of(component: Mapping[str, Any]) -> Mapping[str, Any]:
     example = component.get("example")
     return example if isinstance(example, Mapping) else {}
-
-
-def _filled(value: object) -> bool:
-    return isinstance(value, str) and bool(value.strip())

@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from services.templates import variables
-from services.templates.issues import Issue, error
+from services.templates.rules import variables
+from services.templates.rules.issues import Issue, error
 
 LABEL_MAX = 25
 URL_MAX = 2000
@@ -107,7 +107,7 @@ def _check_url(button: Mapping[str, Any], at: str) -> list[Issue]:
     if "://" not in url[: found[0].start] or "/" not in url[: found[0].start].split("://", 1)[1]:
         return [error(where, "VARIABLE_IN_DOMAIN", "the variable cannot be part of the domain")]
     sample = button.get("example")
-    if not (isinstance(sample, list) and len(sample) == 1 and _filled(sample[0])):
+    if not (isinstance(sample, list) and len(sample) == 1 and variables.filled(sample[0])):
         return [
             error(
                 f"{at}.example",
@@ -135,7 +135,7 @@ def _check_copy_code(button: Mapping[str, Any], at: str) -> list[Issue]:
     if isinstance(sample, list) and len(sample) == 1:
         sample = sample[0]
     where = f"{at}.example"
-    if not _filled(sample):
+    if not variables.filled(sample):
         return [error(where, "EXAMPLE_REQUIRED", "a COPY_CODE button needs a sample code")]
     assert isinstance(sample, str)
     if len(sample) > COPY_CODE_MAX:
@@ -168,7 +168,3 @@ def _check_grouping(kinds: Sequence[str], where: str) -> list[Issue]:
             )
         ]
     return []
-
-
-def _filled(value: object) -> bool:
-    return isinstance(value, str) and bool(value.strip())

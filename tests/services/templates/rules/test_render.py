@@ -1,4 +1,4 @@
-"""The send-time parameter spec and the preview render of a template."""
+"""The preview: a template filled with sample parameters, and the send-time components."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ from typing import Any
 
 import pytest
 
-from services.templates.records import fallbacks_after
-from services.templates.render import render
-from services.templates.spec import parameter_spec
-from shared.events.template_states import ButtonParameter, ParameterSpec
+from services.templates.rules.render import render
 from tests.services.templates.builders import (
+    NAMED,
     auth,
     body,
     buttons,
@@ -18,60 +16,10 @@ from tests.services.templates.builders import (
     footer,
     header_text,
     media_header,
-    named_body,
     quick,
     template,
     url,
 )
-
-NAMED = named_body(
-    "Hi {{first_name}}, order {{order_number}} is ready.", first_name="a", order_number="b"
-)
-
-SPECS: list[tuple[str, dict[str, Any], ParameterSpec]] = [
-    ("static", template(body("Your order has shipped.")), ParameterSpec()),
-    ("positional body", template(body()), ParameterSpec(body_count=2)),
-    (
-        "text header, url and quick reply",
-        template(header_text(), body(), buttons(quick(), url())),
-        ParameterSpec(
-            header_kind="text",
-            header_count=1,
-            body_count=2,
-            buttons=(ButtonParameter(index=1, sub_type="url"),),
-        ),
-    ),
-    (
-        "named with document header",
-        template(media_header("DOCUMENT"), NAMED, parameter_format="named"),
-        ParameterSpec(
-            parameter_format="named",
-            header_kind="document",
-            body_names=("first_name", "order_number"),
-        ),
-    ),
-    (
-        "copy code and static url",
-        template(body(), buttons(url("https://example.com/help"), copy_code())),
-        ParameterSpec(body_count=2, buttons=(ButtonParameter(index=1, sub_type="copy_code"),)),
-    ),
-    (
-        "authentication",
-        auth(),
-        ParameterSpec(body_count=1, buttons=(ButtonParameter(index=0, sub_type="url"),)),
-    ),
-    (
-        "location",
-        template(media_header("LOCATION", None), body()),
-        ParameterSpec(header_kind="location", body_count=2),
-    ),
-]
-
-
-@pytest.mark.parametrize(("case", "tpl", "expected"), SPECS, ids=[s[0] for s in SPECS])
-def test_parameter_spec(case: str, tpl: dict[str, Any], expected: ParameterSpec) -> None:
-    fmt = tpl.get("parameter_format", "positional")
-    assert parameter_spec(tpl["category"], fmt, tpl["components"]) == expected
 
 
 def _render(tpl: dict[str, Any], sample: dict[str, Any]) -> Any:
@@ -194,17 +142,3 @@ def test_render_refuses_bad_parameters(
     rendered, issues = _render(tpl, sample)
     assert rendered is None
     assert {(i.field, i.code) for i in issues} == expected
-
-
-FALLBACKS = [
-    ("pt_BR", ("pt_BR", "pt", "en"), ("pt", "en")),
-    ("pt", ("pt_BR", "pt", "en"), ("en",)),
-    ("en", ("pt_BR", "pt", "en"), ()),
-    ("es", ("pt_BR", "pt", "en"), ("pt_BR", "pt", "en")),
-    ("es", (), ()),
-]
-
-
-@pytest.mark.parametrize(("language", "chain", "expected"), FALLBACKS)
-def test_fallbacks_after(language: str, chain: tuple[str, ...], expected: tuple[str, ...]) -> None:
-    assert fallbacks_after(language, chain) == expected

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from services.templates.issues import Issue, error, warning
+from services.templates.rules.issues import Issue, error, warning
 
 # Offers, discounts, coupons, sales and upsell, in English, Spanish and Portuguese.
 PROMOTIONAL = re.compile(

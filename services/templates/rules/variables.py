@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from services.templates.issues import Issue, error
+from services.templates.rules.issues import Issue, error
 
 ParameterFormat = Literal["positional", "named"]
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -29,6 +29,11 @@ class Placeholder:
 
 def placeholders(text: str) -> list[Placeholder]:
     return [Placeholder(m.group(1), m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]
+
+
+def filled(sample: object) -> bool:
+    """A usable sample value for a variable: text that is not blank."""
+    return isinstance(sample, str) and bool(sample.strip())
 
 
 def names(text: str) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from services.templates import variables
+from services.templates.rules import variables
 from shared.events.template_states import ButtonParameter, HeaderKind, ParameterSpec
 
 HEADER_KINDS: dict[str, HeaderKind] = {

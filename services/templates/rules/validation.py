@@ -10,9 +10,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from services.templates import authentication, buttons, components, guidance
-from services.templates.issues import Issue, Verdict, error
-from services.templates.variables import ParameterFormat
+from services.templates.rules import authentication, buttons, components, guidance
+from services.templates.rules.issues import Issue, Verdict, error
+from services.templates.rules.variables import ParameterFormat
 
 NAME = re.compile(r"[a-z0-9_]+")
 NAME_MAX = 512
