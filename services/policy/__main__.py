@@ -6,8 +6,9 @@ import sys
 import faust
 from aiokafka.errors import KafkaConnectionError
 
-from services.policy.app import changelog_topics, create_app
+from services.policy.app import create_app
 from services.policy.settings import PolicySettings
+from services.policy.tables import changelog_topics
 from shared import logs
 from shared.messaging import ensure_topics
 from shared.runtime import EXIT_UNAVAILABLE
@@ -19,7 +20,7 @@ log = logs.get(__name__)
 async def _create_topics(settings: PolicySettings) -> None:
     await ensure_topics(settings.kafka, ALL_TOPICS)
     unprefixed = settings.kafka.model_copy(update={"topic_prefix": ""})
-    await ensure_topics(unprefixed, changelog_topics(settings))
+    await ensure_topics(unprefixed, changelog_topics(settings.app_id))
 
 
 def main() -> None:

@@ -8,11 +8,13 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import faust
+from faust.types import TableT
 from prometheus_client import CollectorRegistry, generate_latest
 
 from services.policy.deferrals import RELEASED_HEADER
-from services.policy.handlers import PolicyHandlers, PolicyMetrics, Tables
+from services.policy.handlers import PolicyHandlers, PolicyMetrics
 from services.policy.settings import PolicySettings
+from services.policy.tables import TABLES, Tables, TableSpec
 from shared import codec, logs
 from shared.errors import DecodeError
 from shared.events.consent import ConsentChanged
@@ -74,33 +76,6 @@ class Topics:
     windows: faust.TopicT
 
 
-TABLES: dict[str, TopicSpec] = {
-    "windows": INTENTS,
-    "consent": INTENTS,
-    "marketing": INTENTS,
-    "templates": TEMPLATE_STATES,
-    "deferred": INTENTS,
-    "reach": INTENTS,
-    "limits": INTENTS,
-}
-
-
-def changelog_topics(settings: PolicySettings) -> list[TopicSpec]:
-    """The tables' changelog topics, created before the worker starts: were the broker to
-    auto-create one on first sight, it would get the broker's partition count and the worker
-    could never be assigned its table partitions."""
-    return [
-        TopicSpec(
-            f"{settings.app_id}-{table}-changelog",
-            None,
-            "the table's key",
-            partitions=source.partitions,
-            compacted=True,
-        )
-        for table, source in TABLES.items()
-    ]
-
-
 def create_app(settings: PolicySettings) -> faust.App:
     app = faust.App(
         settings.app_id,
@@ -140,14 +115,7 @@ def create_app(settings: PolicySettings) -> faust.App:
             )
         )
     )
-    tables = Tables(
-        **{
-            name: (app.GlobalTable if name == "templates" else app.Table)(
-                name, default=None, partitions=source.partitions
-            )
-            for name, source in TABLES.items()
-        }
-    )
+    tables = Tables(**{spec.name: _table(app, spec) for spec in TABLES})
     registry = new_registry()
 
     async def emit_decision(key: str, value: bytes) -> None:
@@ -186,6 +154,11 @@ def create_app(settings: PolicySettings) -> faust.App:
 
     _add_pages(app, registry, handlers)
     return app
+
+
+def _table(app: faust.App, spec: TableSpec) -> TableT[str, Any]:
+    kind = app.GlobalTable if spec.everywhere else app.Table
+    return kind(spec.name, default=None, partitions=spec.partitions)
 
 
 def _add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: str) -> None:

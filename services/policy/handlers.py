@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, Counter
 from services.policy import caps, consent, rules, tiers, windows
 from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, ConsentState
 from services.policy.deferrals import Deferrals
+from services.policy.tables import Tables
 from services.policy.windows import WindowState
 from shared import codec, logs, sealing
 from shared.events.consent import ConsentChanged
@@ -63,17 +64,6 @@ class PolicyMetrics:
             "Intents produced with a key other than their conversation.",
             registry=registry,
         )
-
-
-@dataclass
-class Tables:
-    windows: MutableMapping[str, Any]
-    consent: MutableMapping[str, Any]
-    marketing: MutableMapping[str, Any]
-    templates: MutableMapping[str, Any]  # global: every worker holds every template
-    deferred: MutableMapping[str, Any]
-    reach: MutableMapping[str, Any]  # conversation -> when last counted toward the limit
-    limits: MutableMapping[str, Any]  # "partition:N" -> customers counted per hour bucket
 
 
 @dataclass

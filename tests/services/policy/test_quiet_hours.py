@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from services.policy.consent import ConsentState, Opinion
-from services.policy.handlers import PolicyHandlers, PolicyMetrics, Tables
+from services.policy.handlers import PolicyHandlers, PolicyMetrics
 from services.policy.quiet import QuietHours, quiet_until, zones_for
 from services.policy.rules import Facts, PolicyConfig, decide
+from services.policy.tables import Tables
 from shared import codec
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, TextContent

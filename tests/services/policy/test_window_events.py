@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.policy import windows
-from services.policy.handlers import PolicyHandlers, PolicyMetrics, Tables
+from services.policy.handlers import PolicyHandlers, PolicyMetrics
 from services.policy.rules import PolicyConfig
+from services.policy.tables import Tables
 from services.policy.windows import WindowState
 from shared import codec
 from shared.events.webhooks import InboundMessageReceived
