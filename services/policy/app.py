@@ -12,7 +12,8 @@ from faust.types import TableT
 from prometheus_client import CollectorRegistry, generate_latest
 
 from services.policy.deferrals import RELEASED_HEADER
-from services.policy.handlers import PolicyHandlers, PolicyMetrics
+from services.policy.handlers import PolicyHandlers
+from services.policy.metrics import PolicyMetrics
 from services.policy.settings import PolicySettings
 from services.policy.tables import TABLES, Tables, TableSpec
 from shared import codec, logs

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter
-
 from services.policy import caps, consent, rules, tiers, windows
 from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, ConsentState
 from services.policy.deferrals import Deferrals
+from services.policy.metrics import PolicyMetrics
 from services.policy.tables import Tables
 from services.policy.windows import WindowState
 from shared import codec, logs, sealing
@@ -29,41 +28,6 @@ log = logs.get(__name__)
 PRODUCER = "policy"
 
 Emit = Callable[[str, bytes], Awaitable[None]]
-
-
-class PolicyMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.decisions = Counter(
-            "wagate_policy_decisions_total",
-            "Decisions by outcome and reason.",
-            ["outcome", "reason"],
-            registry=registry,
-        )
-        self.windows_updated = Counter(
-            "wagate_policy_windows_updated_total",
-            "Window refreshes from customer messages.",
-            registry=registry,
-        )
-        self.consent_updated = Counter(
-            "wagate_policy_consent_updated_total",
-            "Consent changes recorded, by source.",
-            ["source"],
-            registry=registry,
-        )
-        self.templates_updated = Counter(
-            "wagate_policy_template_states_total", "Template states received.", registry=registry
-        )
-        self.window_changes = Counter(
-            "wagate_policy_window_changes_total",
-            "Window changes announced.",
-            ["change"],
-            registry=registry,
-        )
-        self.rerouted = Counter(
-            "wagate_policy_intents_rerouted_total",
-            "Intents produced with a key other than their conversation.",
-            registry=registry,
-        )
 
 
 @dataclass
@@ -237,8 +201,7 @@ class PolicyHandlers:
             pricing=verdict.pricing,
             valid_until=verdict.valid_until,
         )
-        for reason in verdict.reasons or ["OK"]:
-            self.metrics.decisions.labels(verdict.outcome, reason).inc()
+        self.metrics.decided(verdict.outcome, verdict.reasons)
         log.info(
             "decided", intent_id=intent.intent_id, outcome=verdict.outcome, reasons=verdict.reasons
         )

@@ -316,7 +316,8 @@ def test_expected_pricing(category: str, window: WindowState | None, pricing: st
 def test_authentication_codes_never_appear_in_clear_in_the_decision() -> None:
     from collections.abc import Awaitable, Callable
 
-    from services.policy.handlers import PolicyHandlers, PolicyMetrics
+    from services.policy.handlers import PolicyHandlers
+    from services.policy.metrics import PolicyMetrics
     from services.policy.tables import Tables
     from shared import codec
     from shared.events.decisions import PolicyDecisionMade

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from services.policy.consent import ConsentState, Opinion
-from services.policy.handlers import PolicyHandlers, PolicyMetrics
+from services.policy.handlers import PolicyHandlers
+from services.policy.metrics import PolicyMetrics
 from services.policy.quiet import QuietHours, quiet_until, zones_for
 from services.policy.rules import Facts, PolicyConfig, decide
 from services.policy.tables import Tables

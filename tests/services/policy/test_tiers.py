@@ -90,7 +90,8 @@ def test_the_limit_applies_to_templates_outside_a_window(
 
 
 async def test_the_handler_counts_each_new_customer_once_and_stops_at_the_share() -> None:
-    from services.policy.handlers import PolicyHandlers, PolicyMetrics
+    from services.policy.handlers import PolicyHandlers
+    from services.policy.metrics import PolicyMetrics
     from services.policy.tables import Tables
     from shared import codec
     from shared.events.decisions import PolicyDecisionMade

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.policy import windows
-from services.policy.handlers import PolicyHandlers, PolicyMetrics
+from services.policy.handlers import PolicyHandlers
+from services.policy.metrics import PolicyMetrics
 from services.policy.rules import PolicyConfig
 from services.policy.tables import Tables
 from services.policy.windows import WindowState
