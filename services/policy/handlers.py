@@ -1,4 +1,5 @@
-"""Policy's I/O shell around the pure rules: decode -> load state -> decide -> persist/emit."""
+"""Policy's I/O shell around the pure rules: load state -> decide -> persist/emit, for the
+events the agents decoded."""
 
 from __future__ import annotations
 
