@@ -231,15 +231,15 @@ class PolicyHandlers:
         last = self.tables.reach.get(key)
         return tiers.Reach(
             share=tiers.share(self.config.messaging_limit, self.config.partitions, partition),
-            used=tiers.used(self.tables.limits.get(f"partition:{partition}") or {}, now),
+            used=tiers.used(self.tables.limits.get(_limits_key(partition)) or {}, now),
             counted_recently=tiers.counted_recently(
                 datetime.fromisoformat(last) if last else None, now
             ),
         )
 
     def _count_reach(self, key: str, partition: int, now: datetime) -> None:
-        bucket_key = f"partition:{partition}"
-        self.tables.limits[bucket_key] = tiers.count(self.tables.limits.get(bucket_key) or {}, now)
+        limits_key = _limits_key(partition)
+        self.tables.limits[limits_key] = tiers.count(self.tables.limits.get(limits_key) or {}, now)
         self.tables.reach[key] = now.isoformat()
 
     def _remember_approval(
@@ -251,6 +251,11 @@ class PolicyHandlers:
             opened = windows.business_replied(facts.window, now)
             if opened is not None:
                 self.tables.windows[key] = opened.model_dump(mode="json")
+
+
+def _limits_key(partition: int) -> str:
+    """The `limits` table's key: the counts of one conversation partition."""
+    return f"partition:{partition}"
 
 
 M = TypeVar("M", WindowState, ConsentState, caps.MarketingLog, TemplateStateChanged)
