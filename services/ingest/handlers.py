@@ -14,10 +14,10 @@ from typing import Protocol
 from aiokafka.errors import KafkaError
 
 from services.ingest.messages import Emit
+from services.ingest.metrics import IngestMetrics, event_label
 from services.ingest.normalize import PRODUCER, bounded, normalize
 from services.ingest.settings import IngestSettings
 from services.ingest.store import Claim
-from services.ingest.telemetry import IngestMetrics, event_label
 from services.ingest.verify import Parsed, parse_body, signature_failure
 from shared import logs, webhook_signature
 from shared.errors import RetryableError

@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from services.ingest import coerce
-from services.ingest.account import ACCOUNT_FIELDS, account_update
+from services.ingest.account_updates import ACCOUNT_FIELDS, account_update
 from services.ingest.messages import (
     PRODUCER,
     Emit,
@@ -26,7 +26,7 @@ from services.ingest.messages import (
     status,
     value_error,
 )
-from services.ingest.templates import TEMPLATE_FIELDS, template_update
+from services.ingest.template_updates import TEMPLATE_FIELDS, template_update
 from shared.events.envelope import deterministic_id
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.topics import WEBHOOKS_UNPARSED
