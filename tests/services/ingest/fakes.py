@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from aiokafka.errors import KafkaConnectionError
 
+from services.ingest.errors import DedupeUnavailable
 from services.ingest.store import Claim
-from shared.errors import RetryableError
 from shared.events.envelope import Event
 from shared.topics import TopicSpec
 
@@ -63,4 +63,4 @@ class InMemoryDedupe:
 
     def _check(self) -> None:
         if self.down:
-            raise RetryableError("dedupe store unavailable")
+            raise DedupeUnavailable("dedupe store unavailable")
