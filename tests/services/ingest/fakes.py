@@ -20,7 +20,13 @@ class RecordingSink:
     published: list[tuple[str, Event, str | None]] = field(default_factory=list)
     down: bool = False
 
-    async def publish(self, spec: TopicSpec, event: Event, key: str | None) -> None:
+    async def publish(
+        self,
+        spec: TopicSpec,
+        event: Event,
+        key: str | None,
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
         await self.publish_many([(spec, event, key)])
 
     async def publish_many(self, items: Sequence[tuple[TopicSpec, Event, str | None]]) -> None:
