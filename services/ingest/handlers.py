@@ -13,9 +13,9 @@ from typing import Protocol
 
 from aiokafka.errors import KafkaError
 
-from services.ingest.messages import Emit
+from services.ingest.changes import PRODUCER, Emit
 from services.ingest.metrics import IngestMetrics, event_label
-from services.ingest.normalize import PRODUCER, bounded, normalize
+from services.ingest.normalize import bounded, normalize
 from services.ingest.settings import IngestSettings
 from services.ingest.store import Claim
 from services.ingest.verify import Parsed, parse_body, signature_failure
