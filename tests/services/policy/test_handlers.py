@@ -3,14 +3,12 @@ customer messages, consent, template states and intents (deferred, limited, seal
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.policy import tiers
-from services.policy.consent import ConsentState, Opinion
 from services.policy.handlers import PolicyHandlers
 from services.policy.metrics import NO_REASON, PolicyMetrics
-from services.policy.quiet import QuietHours
 from services.policy.rules import PolicyConfig
 from services.policy.tables import TABLES, Tables
 from shared import codec
@@ -24,6 +22,7 @@ from shared.events.webhooks import InboundMessageReceived
 from shared.events.windows import WindowChanged
 from shared.metrics import new_registry
 from shared.sealing import DEVELOPMENT_KEY, Sealer
+from tests.services.policy.night import CONFIG, NIGHT_IN_CA, OPTED_IN, US, marketing
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -225,33 +224,17 @@ async def test_decisions_are_counted_by_outcome_and_reason() -> None:
     assert h.metric(decisions, outcome="rejected", reason="WINDOW_CLOSED") == 1
 
 
-NIGHT = QuietHours(time(21), time(8))
-US = "16505551234"  # America/Los_Angeles (UTC-8 in March before DST)
-NIGHT_IN_CA = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
-OPTED_IN = ConsentState(marketing=Opinion(opted_in=True, at=NIGHT_IN_CA, source="t"))
-
-
-def _marketing() -> OutboundIntentSubmitted:
-    return OutboundIntentSubmitted(
-        intent_id="promo-1",
-        phone_number_id="1",
-        to=f"+{US}",
-        content=TextContent(body="Spring sale!"),
-        category="marketing",
-    )
-
-
 async def test_a_deferred_intent_is_released_once_and_decided_again() -> None:
     key = conversation_key("1", US)
     h = Harness(
-        PolicyConfig(quiet_hours=NIGHT),
+        CONFIG,
         now=NIGHT_IN_CA,
         windows={key: {"last_customer_message_at": "2026-03-02T05:00:00Z"}},
         consent={key: OPTED_IN.model_dump(mode="json")},
     )
     handlers = h.handlers
-    raw = codec.encode(_marketing())
-    await handlers.on_intent(_marketing(), key.encode(), raw)
+    raw = codec.encode(marketing())
+    await handlers.on_intent(marketing(), key.encode(), raw)
     assert [d.outcome for d in h.decisions()] == ["deferred"]
     assert await handlers.deferrals.release_due(h.now) == 0  # not yet
 
@@ -260,8 +243,8 @@ async def test_a_deferred_intent_is_released_once_and_decided_again() -> None:
     assert await handlers.deferrals.release_due(h.now) == 0  # sent once
     assert h.emitted("release") == [(key, raw)]
 
-    await handlers.on_intent(_marketing(), key.encode(), raw, released=True)
-    await handlers.on_intent(_marketing(), key.encode(), raw, released=True)  # a duplicate
+    await handlers.on_intent(marketing(), key.encode(), raw, released=True)
+    await handlers.on_intent(marketing(), key.encode(), raw, released=True)  # a duplicate
     decisions = h.decisions()
     assert [d.outcome for d in decisions] == ["deferred", "approved"]
     assert decisions[0].event_id != decisions[1].event_id

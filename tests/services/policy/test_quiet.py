@@ -7,14 +7,11 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from services.policy.consent import ConsentState, Opinion
 from services.policy.quiet import QuietHours, quiet_until, zones_for
-from services.policy.rules import Facts, PolicyConfig, decide
+from services.policy.rules import Facts, decide
 from services.policy.windows import WindowState
-from shared.events.intents import OutboundIntentSubmitted, TextContent
+from tests.services.policy.night import CONFIG, NIGHT, NIGHT_IN_CA, OPTED_IN, US, marketing
 
-NIGHT = QuietHours(time(21), time(8))
-US = "16505551234"  # America/Los_Angeles (UTC-8 in March before DST)
 UK = "447911123456"  # several zones, all on UK time
 
 
@@ -61,25 +58,10 @@ def test_quiet_until(wa_id: str, now: datetime, until: datetime | None) -> None:
     assert quiet_until(zones_for(wa_id), now, NIGHT) == until
 
 
-CONFIG = PolicyConfig(quiet_hours=NIGHT)
-NIGHT_IN_CA = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
-OPTED_IN = ConsentState(marketing=Opinion(opted_in=True, at=NIGHT_IN_CA, source="t"))
-
-
-def _marketing() -> OutboundIntentSubmitted:
-    return OutboundIntentSubmitted(
-        intent_id="promo-1",
-        phone_number_id="1",
-        to=f"+{US}",
-        content=TextContent(body="Spring sale!"),
-        category="marketing",
-    )
-
-
 def test_marketing_at_night_is_deferred_not_rejected_and_service_is_not() -> None:
     window = WindowState(last_customer_message_at=NIGHT_IN_CA - timedelta(hours=1))
-    verdict = decide(_marketing(), Facts(window=window, consent=OPTED_IN), NIGHT_IN_CA, CONFIG)
+    verdict = decide(marketing(), Facts(window=window, consent=OPTED_IN), NIGHT_IN_CA, CONFIG)
     assert verdict.outcome == "deferred" and verdict.reasons == ["QUIET_HOURS"]
     assert verdict.valid_until == datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
-    service = _marketing().model_copy(update={"category": "service"})
+    service = marketing().model_copy(update={"category": "service"})
     assert decide(service, Facts(window=window), NIGHT_IN_CA, CONFIG).outcome == "approved"
