@@ -1,5 +1,5 @@
 """Writes the Strimzi KafkaTopic manifests from the topic registry (shared/topics.py) and from
-policy's faust tables (their changelog topics, which faust would create with replication 1).
+policy's list of its tables (their changelog topics, which faust would create with replication 1).
 
 `python deploy/k8s/gen_topics.py` rewrites components/kafka-topics/topics.yaml;
 `--check` exits 1 with a diff when the checked-in file differs from what the code declares.
@@ -11,7 +11,6 @@ import argparse
 import difflib
 import re
 import sys
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from services.policy.settings import PolicySettings  # noqa: E402
+from services.policy.tables import TABLES  # noqa: E402
 from shared.topics import ALL_TOPICS, TopicSpec  # noqa: E402
 
 OUTPUT = ROOT / "deploy/k8s/components/kafka-topics/topics.yaml"
@@ -69,16 +70,13 @@ class Changelog:
 
 
 def policy_changelogs() -> list[Changelog]:
-    """The changelog topics of policy's tables, read from the faust app policy builds."""
-    from services.policy.app import create_app
-    from services.policy.settings import PolicySettings
-
-    with tempfile.TemporaryDirectory() as data_dir:
-        app = create_app(PolicySettings(data_dir=Path(data_dir)))
-        return [
-            Changelog(table.changelog_topic.get_topic_name(), table.partitions or 1, name)
-            for name, table in sorted(app.tables.items())
-        ]
+    """The changelog topics of policy's tables, from policy's list of its tables (no faust app
+    is built: the list is data)."""
+    app_id = PolicySettings().app_id
+    return [
+        Changelog(table.changelog(app_id), table.partitions, table.name)
+        for table in sorted(TABLES, key=lambda table: table.name)
+    ]
 
 
 def changelog_manifest(log: Changelog) -> str:

@@ -10,9 +10,9 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 
 from services.ingest.handlers import WebhookIntake
+from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 from services.ingest.store import SeenEvents
-from services.ingest.telemetry import IngestMetrics
 from services.ingest.web import INTAKE, add_routes
 from shared import db, http, logs, runtime
 from shared.errors import RetryableError

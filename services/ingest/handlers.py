@@ -13,28 +13,21 @@ from typing import Protocol
 
 from aiokafka.errors import KafkaError
 
-from services.ingest.messages import Emit
-from services.ingest.normalize import PRODUCER, bounded, normalize
+from services.ingest.changes import PRODUCER, Emit
+from services.ingest.metrics import IngestMetrics, event_label
+from services.ingest.normalize import bounded, normalize
 from services.ingest.settings import IngestSettings
 from services.ingest.store import Claim
-from services.ingest.telemetry import IngestMetrics, event_label
 from services.ingest.verify import Parsed, parse_body, signature_failure
 from shared import logs, webhook_signature
 from shared.errors import RetryableError
-from shared.events.envelope import Event, deterministic_id
+from shared.events.envelope import deterministic_id
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import WebhookReceived
-from shared.topics import WEBHOOKS_RAW, TopicSpec
+from shared.messaging import EventPublisher
+from shared.topics import WEBHOOKS_RAW
 
 log = logs.get(__name__)
-
-
-class EventSink(Protocol):
-    """Where events go; both calls return once Kafka acknowledged (acks=all)."""
-
-    async def publish(self, spec: TopicSpec, event: Event, key: str | None) -> None: ...
-
-    async def publish_many(self, items: Sequence[tuple[TopicSpec, Event, str | None]]) -> None: ...
 
 
 class Dedupe(Protocol):
@@ -86,7 +79,7 @@ class WebhookIntake:
     def __init__(
         self,
         settings: IngestSettings,
-        sink: EventSink,
+        publisher: EventPublisher,
         dedupe: Dedupe,
         metrics: IngestMetrics,
     ) -> None:
@@ -95,7 +88,7 @@ class WebhookIntake:
         self._timeout_s = settings.publish_timeout_s
         self.max_body_bytes = settings.max_body_bytes
         self._max_events = settings.max_events_per_webhook
-        self._sink = sink
+        self._publisher = publisher
         self._dedupe = dedupe
         self._metrics = metrics
 
@@ -138,10 +131,10 @@ class WebhookIntake:
         try:
             async with asyncio.timeout(self._timeout_s):
                 if journal[1].event_id in claim.mine:
-                    await self._sink.publish(*journal)
+                    await self._publisher.publish(*journal)
                     lag = time.time() - received_at.timestamp()
                     self._metrics.journal_lag.observe(max(lag, 0.0))
-                await self._sink.publish_many(fresh)
+                await self._publisher.publish_many(fresh)
         except (KafkaError, TimeoutError) as exc:
             log.warning("kafka unavailable, asking Meta to retry", reason=str(exc) or "timeout")
             await self._forget(claim.mine)

@@ -9,16 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from services.ingest import coerce
+from services.ingest.changes import PRODUCER, Change, Emit
 from shared.events.account import WebhookErrorReported
 from shared.events.common import MetaError
-from shared.events.envelope import Event, deterministic_id
+from shared.events.envelope import deterministic_id
 from shared.events.keys import conversation_key, normalize_wa_id
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
-from shared.topics import INBOUND_MESSAGES, STATUSES, USER_PREFERENCES, WEBHOOK_ERRORS, TopicSpec
-
-PRODUCER = "ingest"
-Emit = tuple[TopicSpec, Event, str]
+from shared.topics import INBOUND_MESSAGES, STATUSES, USER_PREFERENCES, WEBHOOK_ERRORS
 
 
 @dataclass(frozen=True)
@@ -31,19 +29,28 @@ class Origin:
     correlation_id: str
     reported_at: datetime | None = None
 
+    def envelope(self, **changes: object) -> dict[str, object]:
+        """The fields every event of this change carries: the webhook it came in, its producer,
+        the WABA and the business number (`changes` replaces or adds some)."""
+        return {
+            "correlation_id": self.correlation_id,
+            "producer": PRODUCER,
+            "waba_id": self.waba_id,
+            "phone_number_id": self.phone_number_id,
+            **changes,
+        }
 
-def origin_of(
-    value: dict[str, Any], waba_id: str | None, correlation_id: str, reported_at: datetime | None
-) -> Origin:
-    meta = coerce.obj(value.get("metadata"), "metadata")
+
+def origin_of(change: Change) -> Origin:
+    meta = coerce.obj(change.value.get("metadata"), "metadata")
     return Origin(
-        waba_id=waba_id,
+        waba_id=change.waba_id,
         phone_number_id=coerce.optional_text(meta.get("phone_number_id"), "phone_number_id") or "",
         display_phone_number=coerce.optional_text(
             meta.get("display_phone_number"), "display_phone_number"
         ),
-        correlation_id=correlation_id,
-        reported_at=reported_at,
+        correlation_id=change.correlation_id,
+        reported_at=change.reported_at,
     )
 
 
@@ -76,11 +83,7 @@ def inbound(msg: dict[str, Any], origin: Origin, names: dict[str, str]) -> Emit:
     body = coerce.obj(msg.get("text"), "text").get("body") if kind == "text" else None
     event = InboundMessageReceived(
         event_id=deterministic_id("inbound", wamid),
-        correlation_id=origin.correlation_id,
-        producer=PRODUCER,
-        waba_id=origin.waba_id,
-        phone_number_id=origin.phone_number_id,
-        display_phone_number=origin.display_phone_number,
+        **origin.envelope(display_phone_number=origin.display_phone_number),
         wa_id=wa_id,
         contact_name=names.get(wa_id),
         message_id=wamid,
@@ -102,10 +105,7 @@ def status(st: dict[str, Any], origin: Origin) -> Emit:
     recipient = coerce.text(st.get("recipient_id"), "recipient_id")
     event = MessageStatusReported(
         event_id=deterministic_id("status", wamid, value),
-        correlation_id=origin.correlation_id,
-        producer=PRODUCER,
-        waba_id=origin.waba_id,
-        phone_number_id=origin.phone_number_id,
+        **origin.envelope(),
         message_id=wamid,
         status=value,
         timestamp=coerce.timestamp(st.get("timestamp")),
@@ -124,10 +124,7 @@ def value_error(raw: dict[str, Any], origin: Origin, position: int) -> Emit:
     natural = coerce.fingerprint(origin.phone_number_id, origin.reported_at, position, raw)
     event = WebhookErrorReported(
         event_id=deterministic_id("webhook-error", origin.correlation_id, natural),
-        correlation_id=origin.correlation_id,
-        producer=PRODUCER,
-        waba_id=origin.waba_id,
-        phone_number_id=origin.phone_number_id or None,
+        **origin.envelope(phone_number_id=origin.phone_number_id or None),
         error=error,
         reported_at=origin.reported_at,
     )
@@ -143,10 +140,7 @@ def preference(raw: dict[str, Any], origin: Origin) -> Emit:
         event_id=deterministic_id(
             "preference", origin.phone_number_id, wa_id, category, value, str(int(at.timestamp()))
         ),
-        correlation_id=origin.correlation_id,
-        producer=PRODUCER,
-        waba_id=origin.waba_id,
-        phone_number_id=origin.phone_number_id,
+        **origin.envelope(),
         wa_id=wa_id,
         category=category,
         value=value,

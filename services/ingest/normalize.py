@@ -15,10 +15,9 @@ from functools import partial
 from typing import Any
 
 from services.ingest import coerce
-from services.ingest.account import ACCOUNT_FIELDS, account_update
+from services.ingest.account_updates import ACCOUNT_FIELDS, account_update
+from services.ingest.changes import PRODUCER, Change, Emit
 from services.ingest.messages import (
-    PRODUCER,
-    Emit,
     contact_names,
     inbound,
     origin_of,
@@ -26,15 +25,20 @@ from services.ingest.messages import (
     status,
     value_error,
 )
-from services.ingest.templates import TEMPLATE_FIELDS, template_update
+from services.ingest.template_updates import TEMPLATE_FIELDS, template_update
 from shared.events.envelope import deterministic_id
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.topics import WEBHOOKS_UNPARSED
 
-__all__ = ["PRODUCER", "Normalized", "Unparsed", "bounded", "normalize"]
+__all__ = ["Normalized", "Unparsed", "bounded", "normalize"]
 WHOLE_PAYLOAD = "<payload>"
 MESSAGE_FIELDS = frozenset({"messages", "user_preferences"})
 OBJECT = "whatsapp_business_account"
+# The fields whose change is one event, and the builder of that event.
+BUILDERS: dict[str, Callable[[Change], Emit]] = {
+    **dict.fromkeys(TEMPLATE_FIELDS, template_update),
+    **dict.fromkeys(ACCOUNT_FIELDS, account_update),
+}
 
 
 @dataclass(frozen=True)
@@ -126,44 +130,28 @@ def _change(
     out: Normalized,
     waba_id: str | None,
     reported_at: datetime | None,
-    change: dict[str, Any],
+    raw: dict[str, Any],
     correlation_id: str,
 ) -> None:
-    kind = change.get("field")
-    value = change.get("value")
+    kind = raw.get("field")
+    value = raw.get("value")
     name = kind if isinstance(kind, str) else WHOLE_PAYLOAD
     if not isinstance(kind, str) or not isinstance(value, dict):
-        out.unparsed.append(Unparsed(name, "change without a field name or value", change, waba_id))
-    elif kind in MESSAGE_FIELDS:
-        _messages(out, kind, value, waba_id, reported_at, correlation_id)
-    elif kind in TEMPLATE_FIELDS:
-        out.keep(
-            kind,
-            change,
-            waba_id,
-            lambda: template_update(kind, value, waba_id, reported_at, correlation_id),
-        )
-    elif kind in ACCOUNT_FIELDS:
-        out.keep(
-            kind,
-            change,
-            waba_id,
-            lambda: account_update(kind, value, waba_id, reported_at, correlation_id),
-        )
+        out.unparsed.append(Unparsed(name, "change without a field name or value", raw, waba_id))
+        return
+    change = Change(kind, value, waba_id, reported_at, correlation_id)
+    if kind in MESSAGE_FIELDS:
+        _messages(out, change)
+    elif (build := BUILDERS.get(kind)) is not None:
+        out.keep(kind, raw, waba_id, partial(build, change))
     else:
-        out.unparsed.append(Unparsed(kind, "field not understood", change, waba_id))
+        out.unparsed.append(Unparsed(kind, "field not understood", raw, waba_id))
 
 
-def _messages(
-    out: Normalized,
-    kind: str,
-    value: dict[str, Any],
-    waba_id: str | None,
-    reported_at: datetime | None,
-    correlation_id: str,
-) -> None:
+def _messages(out: Normalized, change: Change) -> None:
+    kind, value, waba_id = change.field, change.value, change.waba_id
     try:
-        origin = origin_of(value, waba_id, correlation_id, reported_at)
+        origin = origin_of(change)
         names = contact_names(value)
         arrays = {
             name: coerce.dicts(value.get(name), name)

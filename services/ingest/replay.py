@@ -15,7 +15,7 @@ from datetime import datetime
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from services.ingest.messages import Emit
+from services.ingest.changes import Emit
 from services.ingest.normalize import normalize
 from services.ingest.verify import parse_body
 from shared import codec, logs

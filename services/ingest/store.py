@@ -13,21 +13,13 @@ releases it, and a claim whose request died is taken over once its lease has pas
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 import asyncpg
 
-from shared.errors import RetryableError
-
-_UNAVAILABLE = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.InterfaceError,
-    asyncpg.DeadlockDetectedError,
-)
+from services.ingest.errors import DedupeUnavailable
+from shared.db import reachable
 
 _CLAIM = """
 INSERT INTO ingest_seen_events (event_id)
@@ -57,12 +49,10 @@ class SeenEvents:
 
     async def claim(self, event_ids: Sequence[str]) -> Claim:
         ids = sorted(set(event_ids))  # one lock order for every request: no deadlocks
-        try:
+        with _reachable():
             async with self._pool.acquire() as conn, conn.transaction():
                 mine = {r["event_id"] for r in await conn.fetch(_CLAIM, ids, self._lease_s)}
                 state = {r["event_id"]: r["done"] for r in await conn.fetch(_STATE, ids)}
-        except _UNAVAILABLE as exc:
-            raise RetryableError(f"dedupe store unavailable: {exc}") from exc
         others = [i for i in ids if i not in mine]
         return Claim(
             mine=frozenset(mine),
@@ -85,20 +75,21 @@ class SeenEvents:
 
     async def expire(self, older_than_s: float) -> int:
         """Forget ids older than `older_than_s`; returns how many were forgotten."""
-        try:
+        with _reachable():
             status: str = await self._pool.execute(
                 "DELETE FROM ingest_seen_events"
                 " WHERE claimed_at < now() - make_interval(secs => $1)",
                 older_than_s,
             )
-        except _UNAVAILABLE as exc:
-            raise RetryableError(f"dedupe store unavailable: {exc}") from exc
         return int(status.rsplit(" ", 1)[-1])
 
     async def _execute(self, sql: str, ids: list[str]) -> None:
         if not ids:
             return
-        try:
+        with _reachable():
             await self._pool.execute(sql, ids)
-        except _UNAVAILABLE as exc:
-            raise RetryableError(f"dedupe store unavailable: {exc}") from exc
+
+
+def _reachable() -> AbstractContextManager[None]:
+    """A lost or overloaded database inside the block raises DedupeUnavailable."""
+    return reachable("dedupe store", DedupeUnavailable)

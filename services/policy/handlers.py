@@ -1,17 +1,18 @@
-"""Policy's I/O shell around the pure rules: decode -> load state -> decide -> persist/emit."""
+"""Policy's I/O shell around the pure rules: load state -> decide -> persist/emit, for the
+events the agents decoded."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter
-
 from services.policy import caps, consent, rules, tiers, windows
 from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, ConsentState
 from services.policy.deferrals import Deferrals
+from services.policy.metrics import PolicyMetrics
+from services.policy.tables import Tables
 from services.policy.windows import WindowState
 from shared import codec, logs, sealing
 from shared.events.consent import ConsentChanged
@@ -28,52 +29,6 @@ log = logs.get(__name__)
 PRODUCER = "policy"
 
 Emit = Callable[[str, bytes], Awaitable[None]]
-
-
-class PolicyMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.decisions = Counter(
-            "wagate_policy_decisions_total",
-            "Decisions by outcome and reason.",
-            ["outcome", "reason"],
-            registry=registry,
-        )
-        self.windows_updated = Counter(
-            "wagate_policy_windows_updated_total",
-            "Window refreshes from customer messages.",
-            registry=registry,
-        )
-        self.consent_updated = Counter(
-            "wagate_policy_consent_updated_total",
-            "Consent changes recorded, by source.",
-            ["source"],
-            registry=registry,
-        )
-        self.templates_updated = Counter(
-            "wagate_policy_template_states_total", "Template states received.", registry=registry
-        )
-        self.window_changes = Counter(
-            "wagate_policy_window_changes_total",
-            "Window changes announced.",
-            ["change"],
-            registry=registry,
-        )
-        self.rerouted = Counter(
-            "wagate_policy_intents_rerouted_total",
-            "Intents produced with a key other than their conversation.",
-            registry=registry,
-        )
-
-
-@dataclass
-class Tables:
-    windows: MutableMapping[str, Any]
-    consent: MutableMapping[str, Any]
-    marketing: MutableMapping[str, Any]
-    templates: MutableMapping[str, Any]  # global: every worker holds every template
-    deferred: MutableMapping[str, Any]
-    reach: MutableMapping[str, Any]  # conversation -> when last counted toward the limit
-    limits: MutableMapping[str, Any]  # "partition:N" -> customers counted per hour bucket
 
 
 @dataclass
@@ -247,8 +202,7 @@ class PolicyHandlers:
             pricing=verdict.pricing,
             valid_until=verdict.valid_until,
         )
-        for reason in verdict.reasons or ["OK"]:
-            self.metrics.decisions.labels(verdict.outcome, reason).inc()
+        self.metrics.decided(verdict.outcome, verdict.reasons)
         log.info(
             "decided", intent_id=intent.intent_id, outcome=verdict.outcome, reasons=verdict.reasons
         )
@@ -277,15 +231,15 @@ class PolicyHandlers:
         last = self.tables.reach.get(key)
         return tiers.Reach(
             share=tiers.share(self.config.messaging_limit, self.config.partitions, partition),
-            used=tiers.used(self.tables.limits.get(f"partition:{partition}") or {}, now),
+            used=tiers.used(self.tables.limits.get(_limits_key(partition)) or {}, now),
             counted_recently=tiers.counted_recently(
                 datetime.fromisoformat(last) if last else None, now
             ),
         )
 
     def _count_reach(self, key: str, partition: int, now: datetime) -> None:
-        bucket_key = f"partition:{partition}"
-        self.tables.limits[bucket_key] = tiers.count(self.tables.limits.get(bucket_key) or {}, now)
+        limits_key = _limits_key(partition)
+        self.tables.limits[limits_key] = tiers.count(self.tables.limits.get(limits_key) or {}, now)
         self.tables.reach[key] = now.isoformat()
 
     def _remember_approval(
@@ -297,6 +251,11 @@ class PolicyHandlers:
             opened = windows.business_replied(facts.window, now)
             if opened is not None:
                 self.tables.windows[key] = opened.model_dump(mode="json")
+
+
+def _limits_key(partition: int) -> str:
+    """The `limits` table's key: the counts of one conversation partition."""
+    return f"partition:{partition}"
 
 
 M = TypeVar("M", WindowState, ConsentState, caps.MarketingLog, TemplateStateChanged)

@@ -18,7 +18,7 @@ Lookup = Callable[[str], TemplateStateChanged | None]
 
 @dataclass(frozen=True)
 class TemplateVerdict:
-    reason: str | None  # None: sendable
+    reason: Reason | None  # None: sendable
     detail: str
     state: TemplateStateChanged | None = None
     content: TemplateContent | None = None  # what to send (the language may be a fallback)

@@ -7,15 +7,12 @@ from datetime import datetime, timedelta
 from pydantic import AwareDatetime
 
 from shared.events.envelope import Model
+from shared.events.message_types import NOT_OPENING_WINDOW
 from shared.events.webhooks import InboundMessageReceived
 
 WINDOW = timedelta(hours=24)
 FEP_REPLY_WITHIN = timedelta(hours=24)
 FEP_LENGTH = timedelta(hours=72)
-
-# Customer messages that do not open or refresh the window: Meta does not document reactions
-# as opening one (decided conservatively), and system/revoke/edit are not customer content.
-NOT_OPENING = frozenset({"reaction", "system", "revoke", "edit", "unsupported"})
 
 
 class WindowState(Model):
@@ -45,8 +42,10 @@ def observe(state: WindowState | None, message: InboundMessageReceived) -> Windo
 
     Meta's own timestamp decides, and the latest wins even when events arrive out of order.
     A click-to-WhatsApp referral starts a free entry point offer, taken up by a business reply.
+    The types of NOT_OPENING_WINDOW change nothing: Meta does not document reactions as opening
+    a window (decided conservatively), and system, revoke and edit are not customer content.
     """
-    if message.message_type in NOT_OPENING:
+    if message.message_type in NOT_OPENING_WINDOW:
         return None
     current = state or WindowState()
     last = current.last_customer_message_at

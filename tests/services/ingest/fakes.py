@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from aiokafka.errors import KafkaConnectionError
 
+from services.ingest.errors import DedupeUnavailable
 from services.ingest.store import Claim
-from shared.errors import RetryableError
 from shared.events.envelope import Event
 from shared.topics import TopicSpec
 
@@ -20,7 +20,13 @@ class RecordingSink:
     published: list[tuple[str, Event, str | None]] = field(default_factory=list)
     down: bool = False
 
-    async def publish(self, spec: TopicSpec, event: Event, key: str | None) -> None:
+    async def publish(
+        self,
+        spec: TopicSpec,
+        event: Event,
+        key: str | None,
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
         await self.publish_many([(spec, event, key)])
 
     async def publish_many(self, items: Sequence[tuple[TopicSpec, Event, str | None]]) -> None:
@@ -63,4 +69,4 @@ class InMemoryDedupe:
 
     def _check(self) -> None:
         if self.down:
-            raise RetryableError("dedupe store unavailable")
+            raise DedupeUnavailable("dedupe store unavailable")

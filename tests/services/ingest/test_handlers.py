@@ -11,8 +11,8 @@ from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from services.ingest.handlers import WebhookIntake
+from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
-from services.ingest.telemetry import IngestMetrics
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import WebhookReceived
 from shared.metrics import new_registry

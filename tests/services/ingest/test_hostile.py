@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from services.ingest.handlers import WebhookIntake
+from services.ingest.metrics import IngestMetrics
 from services.ingest.normalize import normalize
 from services.ingest.settings import IngestSettings
-from services.ingest.telemetry import IngestMetrics
 from services.ingest.verify import Parsed, parse_body
 from shared import codec
 from shared.metrics import new_registry

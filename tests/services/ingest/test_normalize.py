@@ -1,4 +1,5 @@
-"""Meta webhook payloads -> wagate events: every item of every entry and change, never a crash."""
+"""Meta webhook payloads -> wagate events: every item of every entry and change, never a crash;
+shapes that cannot be read are kept whole as unparsed fragments."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pytest
 
 from services.ingest.normalize import Normalized, normalize
 from shared.events.common import MetaError
+from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
-from shared.topics import INBOUND_MESSAGES, STATUSES
+from shared.topics import INBOUND_MESSAGES, STATUSES, WEBHOOKS_UNPARSED
+from tests.services.ingest.meta_payloads import webhook
 
 WABA = "102290129340398"
 PNID = "106540352242922"
@@ -632,3 +635,59 @@ def test_value_level_errors_are_reported_for_the_business_number() -> None:
         details="Message failed to send because there were too many messages sent from this "
         "phone number in a short period of time",
     )
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        ({"object": "page", "entry": []}, "page"),
+        ({"entry": "everything"}, "entry"),
+        ({"entry": [1, 2]}, "entry"),
+        ({"entry": [{"id": WABA, "changes": {"field": "messages"}}]}, "changes"),
+        ({"entry": [{"id": WABA, "time": "soon", "changes": []}]}, "soon"),
+        ([1, 2, 3], "payload"),
+    ],
+)
+def test_unreadable_payload_shapes_are_kept_whole(payload: Any, reason: str) -> None:
+    out = normalize(payload, "corr")
+
+    assert out.events == []
+    assert [(u.field, u.fragment) for u in out.unparsed] == [("<payload>", payload)]
+    assert reason in out.unparsed[0].reason
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"field": "messages", "value": "text"},
+        {"value": {}},
+        {"field": "messages", "value": {"metadata": "x", "messages": []}},
+        {"field": "messages", "value": {"metadata": METADATA, "messages": "many"}},
+        {"field": "message_template_status_update", "value": {"event": "APPROVED"}},
+    ],
+)
+def test_unreadable_changes_become_unparsed_events(change: dict[str, Any]) -> None:
+    payload = {"entry": [{"id": WABA, "changes": [change]}]}
+
+    out = normalize(payload, "corr")
+    published = out.to_publish("corr")
+
+    assert out.events == []
+    assert len(published) == 1
+    topic, event, key = published[0]
+    assert (topic, key) == (WEBHOOKS_UNPARSED, WABA)
+    assert isinstance(event, WebhookFragmentUnparsed)
+    assert event.webhook_event_id == "corr"
+    assert event.fragment in (change, change["value"])
+    assert normalize(payload, "corr").to_publish("corr")[0][1].event_id == event.event_id
+
+
+def test_reasons_never_carry_a_phone_number_in_clear() -> None:
+    msg = {"from": CUSTOMER, "id": "wamid.x", "timestamp": "1", "type": "text",
+           "text": {"body": "hi"}, "errors": [{"code": CUSTOMER + "x"}]}  # fmt: skip
+    value = {"metadata": METADATA, "messages": [msg]}
+
+    (unparsed,) = normalize(webhook("messages", value), "corr").unparsed
+
+    assert CUSTOMER not in unparsed.reason
+    assert "16***34" in unparsed.reason

@@ -16,9 +16,9 @@ from pydantic import SecretStr
 
 from services.ingest.app import MIGRATIONS, make_journal_producer
 from services.ingest.handlers import WebhookIntake
+from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 from services.ingest.store import SeenEvents
-from services.ingest.telemetry import IngestMetrics
 from services.ingest.web import INTAKE, add_routes
 from shared import db, http
 from shared.messaging import Publisher

@@ -1,4 +1,5 @@
-"""The messaging limit: shares per partition, hour buckets, who counts, and the decision."""
+"""The messaging limit: shares per partition, hour buckets, who counts, and the decision (the
+handlers' counting is in test_handlers.py)."""
 
 from __future__ import annotations
 
@@ -87,47 +88,3 @@ def test_the_limit_applies_to_templates_outside_a_window(
         assert verdict.reasons == ["MESSAGING_LIMIT"]
     else:
         assert verdict.business_initiated is (window is None)
-
-
-async def test_the_handler_counts_each_new_customer_once_and_stops_at_the_share() -> None:
-    from services.policy.handlers import PolicyHandlers, PolicyMetrics, Tables
-    from shared import codec
-    from shared.events.decisions import PolicyDecisionMade
-    from shared.events.keys import conversation_key
-    from shared.metrics import new_registry
-
-    decisions: list[PolicyDecisionMade] = []
-
-    async def record(_key: str, value: bytes) -> None:
-        decisions.append(codec.decode(PolicyDecisionMade, value))
-
-    async def ignore(_key: str, _value: bytes) -> None:
-        return None
-
-    tables = Tables(
-        windows={},
-        consent={},
-        marketing={},
-        templates={STATE.key: STATE.model_dump()},
-        deferred={},
-        reach={},
-        limits={},
-    )
-    config = PolicyConfig(default_waba_id="w", messaging_limit=2, partitions=1)
-    handlers = PolicyHandlers(
-        tables=tables,
-        config=config,
-        metrics=PolicyMetrics(new_registry()),
-        emit_decision=record,
-        reroute_intent=ignore,
-        emit_window=ignore,
-        release_intent=ignore,
-        clock=lambda: NOW,
-    )
-    for n, customer in enumerate(["16505550001", "16505550001", "16505550002", "16505550003"]):
-        intent = INTENT.model_copy(update={"intent_id": f"i{n}", "to": customer})
-        key = conversation_key("1", customer)
-        await handlers.on_intent(intent, key.encode(), b"", partition=0)
-    assert [d.outcome for d in decisions] == ["approved", "approved", "approved", "rejected"]
-    assert decisions[-1].reasons == ["MESSAGING_LIMIT"]
-    assert tiers.used(tables.limits["partition:0"], NOW) == 2

@@ -1,4 +1,5 @@
-"""Customer service windows: which inbound messages open them, and when they close."""
+"""Customer service windows: which inbound messages open them, and when they close; the
+changes the timer announces; free entry points after click-to-WhatsApp referrals."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.policy import windows
 from services.policy.windows import WindowState, observe
 from shared.events.webhooks import InboundMessageReceived
 
 T0 = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
 PNID = "106540352242922"
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+LEAD = H
+AGO = timedelta(hours=1)
 
 
 def _message(
@@ -158,3 +164,56 @@ def test_expiry_is_24_hours_after_the_message_in_any_timezone() -> None:
 
     assert state is not None
     assert state.expires_at == datetime(2025, 6, 9, 21, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("age", "changes"),
+    [
+        pytest.param(H, [], id="fresh"),
+        pytest.param(23 * H - timedelta(seconds=1), [], id="a-second-before-the-lead"),
+        pytest.param(23 * H, ["expiring"], id="lead-starts"),
+        pytest.param(24 * H - timedelta(seconds=1), ["expiring"], id="last-second"),
+        pytest.param(24 * H, ["closed"], id="closed"),
+        pytest.param(25 * H - timedelta(seconds=1), ["closed"], id="closed-recently"),
+        pytest.param(25 * H, [], id="closed-long-ago"),
+    ],
+)
+def test_due_changes(age: timedelta, changes: list[str]) -> None:
+    state = WindowState(last_customer_message_at=NOW - age)
+    assert windows.due_changes(state, NOW, LEAD, closed_within=AGO) == changes
+    assert windows.due_changes(WindowState(), NOW, LEAD, closed_within=AGO) == []
+
+
+def _from_customer(at: datetime, referral: bool = False) -> InboundMessageReceived:
+    return InboundMessageReceived(
+        phone_number_id="1",
+        wa_id="2",
+        message_id=f"wamid.{at.timestamp()}",
+        timestamp=at,
+        message_type="text",
+        text="hi",
+        referral={"source_type": "ad", "ctwa_clid": "x"} if referral else None,
+    )
+
+
+def test_a_referral_then_a_reply_within_a_day_opens_72_hours_free() -> None:
+    state = windows.observe(None, _from_customer(NOW - 2 * H, referral=True))
+    assert state is not None and state.referral_at == NOW - 2 * H
+    opened = windows.business_replied(state, NOW)
+    assert opened is not None and opened.free_entry_until == NOW + 72 * H
+    assert opened.in_free_entry_point(NOW + 71 * H) and not opened.in_free_entry_point(NOW + 72 * H)
+    assert windows.business_replied(opened, NOW + H) is None  # once only
+
+
+def test_a_reply_after_a_day_or_without_a_referral_opens_nothing() -> None:
+    late = windows.observe(None, _from_customer(NOW - 25 * H, referral=True))
+    assert late is not None and windows.business_replied(late, NOW) is None
+    plain = windows.observe(None, _from_customer(NOW - H))
+    assert plain is not None and windows.business_replied(plain, NOW) is None
+
+
+def test_a_later_message_without_referral_keeps_the_referral() -> None:
+    state = windows.observe(None, _from_customer(NOW - 3 * H, referral=True))
+    later = windows.observe(state, _from_customer(NOW - H))
+    assert later is not None and later.referral_at == NOW - 3 * H
+    assert WindowState().free_entry_until is None

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from services.ingest.account import ACCOUNT_FIELDS
-from services.ingest.templates import TEMPLATE_FIELDS
+from services.ingest.account_updates import ACCOUNT_FIELDS
+from services.ingest.template_updates import TEMPLATE_FIELDS
 from shared.events.account import AccountUpdateReported, WebhookErrorReported
 from shared.events.envelope import Event
+from shared.events.message_types import INBOUND
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.templates import TemplateUpdateReported
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
 
-MESSAGE_TYPES = frozenset(
-    {
-        "text", "image", "video", "audio", "document", "sticker", "location", "contacts",
-        "interactive", "button", "reaction", "order", "system", "unsupported", "revoke", "edit",
-    }
-)  # fmt: skip
 STATUS_VALUES = frozenset({"sent", "delivered", "read", "played", "failed", "deleted", "warning"})
 KNOWN_FIELDS = (
     ACCOUNT_FIELDS
@@ -38,7 +33,7 @@ def event_label(event: Event) -> str:
     """The `type` label of an event: its message type, status, kind or field (bounded)."""
     match event:
         case InboundMessageReceived():
-            return _bounded(event.message_type, MESSAGE_TYPES)
+            return _bounded(event.message_type, INBOUND)
         case MessageStatusReported():
             return _bounded(str(event.status), STATUS_VALUES)
         case TemplateUpdateReported():

@@ -1,4 +1,6 @@
-"""Template intents: status, fallback chain, parameters, marketing consent and caps, pricing."""
+"""Template intents, decided: the template checks (status, fallback chain, parameters), then
+marketing consent and caps, and pricing. Sealing a template's sensitive values is in
+test_handlers.py."""
 
 from __future__ import annotations
 
@@ -311,66 +313,3 @@ def test_expected_pricing(category: str, window: WindowState | None, pricing: st
     verdict = decide(_intent(), Facts(window=window, templates=_lookup(state)), NOW, CONFIG)
     assert verdict.outcome == "approved"
     assert verdict.pricing == pricing
-
-
-def test_authentication_codes_never_appear_in_clear_in_the_decision() -> None:
-    from collections.abc import Awaitable, Callable
-
-    from services.policy.handlers import PolicyHandlers, PolicyMetrics, Tables
-    from shared import codec
-    from shared.events.decisions import PolicyDecisionMade
-    from shared.events.keys import conversation_key
-    from shared.metrics import new_registry
-    from shared.sealing import DEVELOPMENT_KEY, Sealer
-
-    otp = _state(
-        name="login_code",
-        category="AUTHENTICATION",
-        spec=ParameterSpec(body_count=1, buttons=(ButtonParameter(index=0, sub_type="url"),)),
-    )
-    emitted: list[bytes] = []
-
-    def emit() -> Callable[[str, bytes], Awaitable[None]]:
-        async def send(_key: str, value: bytes) -> None:
-            emitted.append(value)
-
-        return send
-
-    handlers = PolicyHandlers(
-        tables=Tables(
-            windows={},
-            consent={},
-            marketing={},
-            templates={otp.key: otp.model_dump(mode="json")},
-            deferred={},
-            reach={},
-            limits={},
-        ),
-        config=CONFIG,
-        metrics=PolicyMetrics(new_registry()),
-        emit_decision=emit(),
-        reroute_intent=emit(),
-        emit_window=emit(),
-        release_intent=emit(),
-        clock=lambda: NOW,
-    )
-    intent = _intent(
-        name="login_code",
-        components=[
-            *_body("739201"),
-            {
-                "type": "button",
-                "sub_type": "url",
-                "index": "0",
-                "parameters": [{"type": "text", "text": "739201"}],
-            },
-        ],
-    )
-    import asyncio
-
-    asyncio.run(handlers.on_intent(intent, conversation_key(PNID, "16505551234").encode(), b""))
-    assert len(emitted) == 1 and b"739201" not in emitted[0]
-    decision = codec.decode(PolicyDecisionMade, emitted[0])
-    assert decision.outcome == "approved" and decision.sealed
-    values = Sealer([DEVELOPMENT_KEY]).unseal(decision.sealed)
-    assert sorted(values.values()) == ["739201", "739201"]

@@ -6,11 +6,10 @@ apart by the presence of `new_quality_score`, not by the field name alone.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from services.ingest import coerce
-from services.ingest.messages import PRODUCER, Emit
+from services.ingest.changes import PRODUCER, Change, Emit
 from shared.events.envelope import deterministic_id
 from shared.events.templates import TemplateUpdateKind, TemplateUpdateReported
 from shared.topics import TEMPLATE_UPDATES
@@ -42,15 +41,10 @@ def _upper(raw: object, where: str) -> str | None:
     return value.upper() if value is not None else None
 
 
-def template_update(
-    field: str,
-    value: dict[str, Any],
-    waba_id: str | None,
-    reported_at: datetime | None,
-    correlation_id: str,
-) -> Emit:
-    kind = kind_of(field, value)
-    waba = coerce.text(waba_id, "entry.id")
+def template_update(change: Change) -> Emit:
+    value = change.value
+    kind = kind_of(change.field, value)
+    waba = change.waba()
     template_id = coerce.text(value.get("message_template_id"), "message_template_id")
     common: dict[str, Any] = {
         "event": _upper(value.get("event"), "event"),
@@ -71,10 +65,10 @@ def template_update(
     if kind == "components":
         details = {k: v for k, v in value.items() if k not in _IDENTITY}
     # Meta's dedupe key for template events is (template id, event, entry.time) (§4.9).
-    natural = coerce.fingerprint(kind, reported_at, common, details)
+    natural = coerce.fingerprint(kind, change.reported_at, common, details)
     event = TemplateUpdateReported(
         event_id=deterministic_id("template", waba, template_id, natural),
-        correlation_id=correlation_id,
+        correlation_id=change.correlation_id,
         producer=PRODUCER,
         kind=kind,
         waba_id=waba,
@@ -83,7 +77,7 @@ def template_update(
             value.get("message_template_name"), "message_template_name"
         ),
         language=coerce.language(value.get("message_template_language")),
-        reported_at=reported_at,
+        reported_at=change.reported_at,
         details=details,
         **common,
     )

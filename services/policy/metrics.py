@@ -1,0 +1,49 @@
+"""Policy's metrics: decisions by outcome and reason, and the tables' updates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry, Counter
+
+NO_REASON = "OK"  # the `reason` label of a decision that carries no reason
+
+
+class PolicyMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.decisions = Counter(
+            "wagate_policy_decisions_total",
+            "Decisions by outcome and reason.",
+            ["outcome", "reason"],
+            registry=registry,
+        )
+        self.windows_updated = Counter(
+            "wagate_policy_windows_updated_total",
+            "Window refreshes from customer messages.",
+            registry=registry,
+        )
+        self.consent_updated = Counter(
+            "wagate_policy_consent_updated_total",
+            "Consent changes recorded, by source.",
+            ["source"],
+            registry=registry,
+        )
+        self.templates_updated = Counter(
+            "wagate_policy_template_states_total", "Template states received.", registry=registry
+        )
+        self.window_changes = Counter(
+            "wagate_policy_window_changes_total",
+            "Window changes announced.",
+            ["change"],
+            registry=registry,
+        )
+        self.rerouted = Counter(
+            "wagate_policy_intents_rerouted_total",
+            "Intents produced with a key other than their conversation.",
+            registry=registry,
+        )
+
+    def decided(self, outcome: str, reasons: Sequence[str]) -> None:
+        """Count one decision under each of its reasons (under NO_REASON when it has none)."""
+        for reason in reasons or [NO_REASON]:
+            self.decisions.labels(outcome, reason).inc()

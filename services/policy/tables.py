@@ -1,0 +1,82 @@
+"""Policy's stream tables, as data: each table's name, the topic it is partitioned like, what it
+keeps, and its changelog topic.
+
+`app.py` creates the faust tables from `TABLES`; `changelog_topics` names their changelogs
+without building the app, for the worker's start (which creates them first) and for the
+KafkaTopic manifests (`deploy/k8s/gen_topics.py`). The handlers see the tables as `Tables`:
+plain mutable mappings, faust tables in the worker and dicts in tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared.topics import INTENTS, TEMPLATE_STATES, TopicSpec
+
+CONVERSATION = "phone_number_id:wa_id"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    partitioned_like: TopicSpec  # the topic whose records write it: it has that many partitions
+    key: str
+    value: str
+    everywhere: bool = False  # a global table: every worker holds every entry
+
+    @property
+    def partitions(self) -> int:
+        return self.partitioned_like.partitions
+
+    def changelog(self, app_id: str) -> str:
+        """The changelog topic's name, as faust names it (`<app id>-<table>-changelog`)."""
+        return f"{app_id}-{self.name}-changelog"
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("windows", INTENTS, CONVERSATION, "the customer service window (WindowState)"),
+    TableSpec("consent", INTENTS, CONVERSATION, "consent per category (ConsentState)"),
+    TableSpec("marketing", INTENTS, CONVERSATION, "marketing approvals of the week (MarketingLog)"),
+    TableSpec(
+        "templates",
+        TEMPLATE_STATES,
+        "waba_id:name:language",
+        "the template's state (TemplateStateChanged)",
+        everywhere=True,
+    ),
+    TableSpec("deferred", INTENTS, CONVERSATION, "intent id -> release time and the intent"),
+    TableSpec("reach", INTENTS, CONVERSATION, "when last counted toward the messaging limit"),
+    TableSpec("limits", INTENTS, "partition:N", "customers counted per hour bucket"),
+)
+
+
+def changelog_topics(app_id: str) -> list[TopicSpec]:
+    """The tables' changelog topics, created before the worker starts: were the broker to
+    auto-create one on first sight, it would get the broker's partition count and the worker
+    could never be assigned its table partitions."""
+    return [
+        TopicSpec(
+            table.changelog(app_id),
+            None,
+            table.key,
+            partitions=table.partitions,
+            compacted=True,
+            doc=f"Changelog of policy's {table.name} table: {table.value}.",
+        )
+        for table in TABLES
+    ]
+
+
+@dataclass
+class Tables:
+    """The tables as the handlers use them, one field per entry of `TABLES`."""
+
+    windows: MutableMapping[str, Any]
+    consent: MutableMapping[str, Any]
+    marketing: MutableMapping[str, Any]
+    templates: MutableMapping[str, Any]  # global: every worker holds every template
+    deferred: MutableMapping[str, Any]
+    reach: MutableMapping[str, Any]  # conversation -> when last counted toward the limit
+    limits: MutableMapping[str, Any]  # "partition:N" -> customers counted per hour bucket

@@ -1,0 +1,37 @@
+"""Policy's HTTP pages, served by the faust worker: health, readiness, metrics, and what this
+worker holds about one conversation (`/windows/...`, `/consent/...`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry, generate_latest
+
+from services.policy.handlers import PolicyHandlers
+
+# the exposition format without its charset, which faust's aiohttp driver refuses
+_PROMETHEUS_TEXT = "text/plain; version=0.0.4"
+
+
+def add_routes(app: faust.App, registry: CollectorRegistry, handlers: PolicyHandlers) -> None:
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        return web.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        ready = bool(app.consumer.assignment()) and not app.rebalancing
+        return web.json({"ready": ready}, status=200 if ready else 503)
+
+    @app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(registry), content_type=_PROMETHEUS_TEXT)
+
+    @app.page("/windows/{phone_number_id}/{wa_id}")
+    async def window(web: Any, request: Any, phone_number_id: str, wa_id: str) -> Any:
+        return web.json(handlers.window_view(phone_number_id, wa_id))
+
+    @app.page("/consent/{phone_number_id}/{wa_id}")
+    async def consent(web: Any, request: Any, phone_number_id: str, wa_id: str) -> Any:
+        return web.json(handlers.consent_view(phone_number_id, wa_id))

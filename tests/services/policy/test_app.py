@@ -1,0 +1,59 @@
+"""The faust app policy builds: its brokers and credentials, one agent per topic it reads, the
+tables of policy's list with faust's own changelog names, and its pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faust
+from pydantic import SecretStr
+
+from services.policy.app import create_app
+from services.policy.settings import PolicySettings
+from services.policy.tables import TABLES, changelog_topics
+from shared.settings import KafkaSettings
+
+
+def test_the_app_reads_each_topic_with_one_agent(tmp_path: Path) -> None:
+    app = create_app(PolicySettings(data_dir=tmp_path, kafka=KafkaSettings(topic_prefix="x.")))
+    topics = {name: agent.channel.get_topic_name() for name, agent in app.agents.items()}
+    assert topics == {
+        "track_windows": "x.wagate.inbound.messages.v1",
+        "track_consent": "x.wagate.consent.v1",
+        "track_preferences": "x.wagate.user.preferences.v1",
+        "track_templates": "x.wagate.template.states.v1",
+        "decide_intents": "x.wagate.intents.v1",
+    }
+    assert list(app.web.views) == [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/windows/{phone_number_id}/{wa_id}",
+        "/consent/{phone_number_id}/{wa_id}",
+    ]
+
+
+def test_the_app_creates_the_tables_of_the_list(tmp_path: Path) -> None:
+    settings = PolicySettings(data_dir=tmp_path, app_id="wagate-policy-t")
+    app = create_app(settings)
+    assert list(app.tables) == [spec.name for spec in TABLES]
+    made = [(t.changelog_topic.get_topic_name(), t.partitions) for t in app.tables.values()]
+    listed = [(t.name, t.partitions) for t in changelog_topics(settings.app_id)]
+    assert made == listed
+    assert isinstance(app.tables["templates"], faust.GlobalTable)
+
+
+def test_brokers_and_credentials_come_from_the_kafka_settings(tmp_path: Path) -> None:
+    kafka = KafkaSettings(
+        bootstrap="a:9092, b:9093",
+        security_protocol="SASL_PLAINTEXT",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_username="policy",
+        sasl_password=SecretStr("secret"),
+    )
+    app = create_app(PolicySettings(data_dir=tmp_path, kafka=kafka))
+    assert [str(url) for url in app.conf.broker] == ["kafka://a:9092", "kafka://b:9093"]
+    assert isinstance(app.conf.broker_credentials, faust.SASLCredentials)
+    assert app.conf.broker_credentials.username == "policy"
+    plain = create_app(PolicySettings(data_dir=tmp_path))
+    assert plain.conf.broker_credentials is None

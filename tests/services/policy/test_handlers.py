@@ -1,0 +1,312 @@
+"""PolicyHandlers over plain dict tables: what they keep in the tables and what they emit, for
+customer messages, consent, template states and intents (deferred, limited, sealed, rerouted)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.policy import tiers
+from services.policy.handlers import PolicyHandlers
+from services.policy.metrics import NO_REASON, PolicyMetrics
+from services.policy.rules import PolicyConfig
+from services.policy.tables import TABLES, Tables
+from shared import codec
+from shared.events.consent import ConsentChanged
+from shared.events.decisions import PolicyDecisionMade
+from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
+from shared.events.keys import conversation_key
+from shared.events.preferences import UserPreferenceChanged
+from shared.events.template_states import ButtonParameter, ParameterSpec, TemplateStateChanged
+from shared.events.webhooks import InboundMessageReceived
+from shared.events.windows import WindowChanged
+from shared.metrics import new_registry
+from shared.sealing import DEVELOPMENT_KEY, Sealer
+from tests.services.policy.night import CONFIG, NIGHT_IN_CA, OPTED_IN, US, marketing
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+LEAD = H
+AGO = timedelta(hours=1)
+PNID = "106540352242922"
+CUSTOMER = "16505551234"
+KEY = conversation_key(PNID, CUSTOMER)
+
+
+class Harness:
+    """PolicyHandlers over dict tables, keeping what each emitter was handed, in order."""
+
+    def __init__(
+        self, config: PolicyConfig | None = None, now: datetime = NOW, **tables: dict[str, Any]
+    ) -> None:
+        self.now = now
+        self.sent: list[tuple[str, str, bytes]] = []  # (emitter, key, value)
+        self.registry = new_registry()
+        self.tables = Tables(**{spec.name: tables.get(spec.name, {}) for spec in TABLES})
+        self.handlers = PolicyHandlers(
+            tables=self.tables,
+            config=config or PolicyConfig(),
+            metrics=PolicyMetrics(self.registry),
+            emit_decision=self._emitter("decision"),
+            reroute_intent=self._emitter("reroute"),
+            emit_window=self._emitter("window"),
+            release_intent=self._emitter("release"),
+            clock=lambda: self.now,
+        )
+
+    def _emitter(self, name: str) -> Any:
+        async def send(key: str, value: bytes) -> None:
+            self.sent.append((name, key, value))
+
+        return send
+
+    def emitted(self, name: str) -> list[tuple[str, bytes]]:
+        return [(key, value) for emitter, key, value in self.sent if emitter == name]
+
+    def decisions(self) -> list[PolicyDecisionMade]:
+        return [codec.decode(PolicyDecisionMade, value) for _, value in self.emitted("decision")]
+
+    def windows(self) -> list[WindowChanged]:
+        return [codec.decode(WindowChanged, value) for _, value in self.emitted("window")]
+
+    def metric(self, name: str, **labels: str) -> float:
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+
+def _inbound(at: datetime, wamid: str, text: str = "hi") -> InboundMessageReceived:
+    return InboundMessageReceived(
+        phone_number_id=PNID,
+        wa_id=CUSTOMER,
+        message_id=wamid,
+        timestamp=at,
+        message_type="text",
+        text=text,
+    )
+
+
+# windows
+
+
+async def test_a_window_announces_opened_expiring_closed_once_each() -> None:
+    h = Harness()
+    handlers = h.handlers
+    await handlers.on_inbound(_inbound(NOW - timedelta(minutes=1), "wamid.1"))
+    await handlers.on_inbound(_inbound(NOW, "wamid.2"))  # a refresh, not a new opening
+    h.now = NOW + 23 * H + timedelta(minutes=5)
+    assert await handlers.announce_due(LEAD, AGO) == 1
+    assert await handlers.announce_due(LEAD, AGO) == 0
+    h.now = NOW + 24 * H + timedelta(minutes=5)
+    assert await handlers.announce_due(LEAD, AGO) == 1
+    announced = h.windows()
+    assert [e.change for e in announced] == ["opened", "expiring", "closed"]
+    assert {e.expires_at for e in announced[1:]} == {NOW + 24 * H}
+    assert announced[0].wa_id == "16505551234"
+
+
+async def test_a_message_after_the_window_closed_opens_it_again() -> None:
+    h = Harness()
+    await h.handlers.on_inbound(_inbound(NOW - 30 * H, "wamid.old"))  # arrives late: closed
+    await h.handlers.on_inbound(_inbound(NOW, "wamid.new"))
+    announced = h.windows()
+    assert [e.change for e in announced] == ["opened"]
+    assert announced[0].last_customer_message_at == NOW
+
+
+async def test_the_window_view_shows_the_table_entry() -> None:
+    h = Harness()
+    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1"))
+    view = h.handlers.window_view(PNID, CUSTOMER)
+    assert view["is_open"] is True
+    assert view["expires_at"] == (NOW + 23 * H).isoformat().replace("+00:00", "Z")
+    assert view["free_entry_point"] is False and view["free_entry_until"] is None
+    assert h.handlers.window_view(PNID, "16505550000")["is_open"] is False
+    assert h.metric("wagate_policy_windows_updated_total") == 1
+
+
+# consent
+
+
+async def test_a_stop_keyword_stops_marketing_and_start_resumes_it() -> None:
+    h = Harness()
+    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1", text=" STOP! "))
+    assert h.handlers.consent_view(PNID, CUSTOMER)["marketing_allowed"] is False
+    assert h.handlers.consent_view(PNID, CUSTOMER)["marketing"]["source"] == "keyword"
+    await h.handlers.on_inbound(_inbound(NOW, "wamid.2", text="start"))
+    assert h.handlers.consent_view(PNID, CUSTOMER)["marketing_allowed"] is True
+    assert h.metric("wagate_policy_consent_updated_total", source="keyword") == 2
+
+
+def test_consent_and_preferences_are_recorded_latest_first() -> None:
+    h = Harness()
+    h.handlers.on_consent(
+        ConsentChanged(
+            phone_number_id=PNID,
+            customer=CUSTOMER,
+            category="marketing",
+            opted_in=True,
+            occurred_at=NOW - H,
+            source="crm:signup",
+        )
+    )
+    assert h.handlers.consent_view(PNID, CUSTOMER)["marketing_allowed"] is True
+
+    def stop(at: datetime) -> UserPreferenceChanged:
+        return UserPreferenceChanged(
+            phone_number_id=PNID,
+            wa_id=CUSTOMER,
+            category="marketing_messages",
+            value="stop",
+            timestamp=at,
+        )
+
+    h.handlers.on_preference(stop(NOW - 2 * H))  # older than the opt-in: changes nothing
+    assert h.handlers.consent_view(PNID, CUSTOMER)["marketing_allowed"] is True
+    h.handlers.on_preference(stop(NOW))
+    view = h.handlers.consent_view(PNID, CUSTOMER)
+    assert view["marketing_allowed"] is False and view["marketing"]["source"] == "user_preferences"
+    assert h.metric("wagate_policy_consent_updated_total", source="crm") == 1
+    assert h.metric("wagate_policy_consent_updated_total", source="user_preferences") == 1
+
+
+# templates
+
+
+def _template(version: int, status: str = "APPROVED") -> TemplateStateChanged:
+    return TemplateStateChanged(
+        waba_id="w",
+        name="order_shipped",
+        language="en_US",
+        category="UTILITY",
+        status=status,
+        parameters=ParameterSpec(body_count=0),
+        version=version,
+    )
+
+
+def test_an_older_template_state_never_replaces_a_newer_one() -> None:
+    h = Harness()
+    h.handlers.on_template_state(_template(2, "PAUSED"))
+    h.handlers.on_template_state(_template(1, "APPROVED"))
+    assert h.tables.templates[_template(2).key]["status"] == "PAUSED"
+    h.handlers.on_template_state(_template(3, "APPROVED"))
+    assert h.tables.templates[_template(3).key]["status"] == "APPROVED"
+    assert h.metric("wagate_policy_template_states_total") == 2
+
+
+# intents
+
+
+async def test_an_intent_keyed_off_its_conversation_is_rerouted_not_decided() -> None:
+    h = Harness()
+    intent = OutboundIntentSubmitted(
+        intent_id="i-1", phone_number_id=PNID, to=CUSTOMER, content=TextContent(body="hi")
+    )
+    raw = codec.encode(intent)
+    await h.handlers.on_intent(intent, b"some-other-key", raw)
+    assert h.emitted("reroute") == [(KEY, raw)]
+    assert h.decisions() == []
+    assert h.metric("wagate_policy_intents_rerouted_total") == 1
+
+
+async def test_decisions_are_counted_by_outcome_and_reason() -> None:
+    h = Harness()
+    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1"))
+    intent = OutboundIntentSubmitted(
+        intent_id="i-1", phone_number_id=PNID, to=CUSTOMER, content=TextContent(body="hi")
+    )
+    await h.handlers.on_intent(intent, KEY.encode(), codec.encode(intent))
+    h.now = NOW + 24 * H
+    late = intent.model_copy(update={"intent_id": "i-2"})
+    await h.handlers.on_intent(late, KEY.encode(), codec.encode(late))
+    assert [d.outcome for d in h.decisions()] == ["approved", "rejected"]
+    decisions = "wagate_policy_decisions_total"
+    assert h.metric(decisions, outcome="approved", reason=NO_REASON) == 1
+    assert h.metric(decisions, outcome="rejected", reason="WINDOW_CLOSED") == 1
+
+
+async def test_a_deferred_intent_is_released_once_and_decided_again() -> None:
+    key = conversation_key("1", US)
+    h = Harness(
+        CONFIG,
+        now=NIGHT_IN_CA,
+        windows={key: {"last_customer_message_at": "2026-03-02T05:00:00Z"}},
+        consent={key: OPTED_IN.model_dump(mode="json")},
+    )
+    handlers = h.handlers
+    raw = codec.encode(marketing())
+    await handlers.on_intent(marketing(), key.encode(), raw)
+    assert [d.outcome for d in h.decisions()] == ["deferred"]
+    assert await handlers.deferrals.release_due(h.now) == 0  # not yet
+
+    h.now = datetime(2026, 3, 2, 16, 0, 1, tzinfo=UTC)
+    assert await handlers.deferrals.release_due(h.now) == 1
+    assert await handlers.deferrals.release_due(h.now) == 0  # sent once
+    assert h.emitted("release") == [(key, raw)]
+
+    await handlers.on_intent(marketing(), key.encode(), raw, released=True)
+    await handlers.on_intent(marketing(), key.encode(), raw, released=True)  # a duplicate
+    decisions = h.decisions()
+    assert [d.outcome for d in decisions] == ["deferred", "approved"]
+    assert decisions[0].event_id != decisions[1].event_id
+    assert handlers.deferrals.held(key) == {}
+
+
+async def test_the_handler_counts_each_new_customer_once_and_stops_at_the_share() -> None:
+    at = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
+    state = _template(1)
+    h = Harness(
+        PolicyConfig(default_waba_id="w", messaging_limit=2, partitions=1),
+        now=at,
+        templates={state.key: state.model_dump()},
+    )
+    template = OutboundIntentSubmitted(
+        intent_id="i",
+        phone_number_id="1",
+        to="16505551234",
+        content=TemplateContent(name="order_shipped", language="en_US"),
+    )
+    for n, customer in enumerate(["16505550001", "16505550001", "16505550002", "16505550003"]):
+        intent = template.model_copy(update={"intent_id": f"i{n}", "to": customer})
+        key = conversation_key("1", customer)
+        await h.handlers.on_intent(intent, key.encode(), b"", partition=0)
+    decisions = h.decisions()
+    assert [d.outcome for d in decisions] == ["approved", "approved", "approved", "rejected"]
+    assert decisions[-1].reasons == ["MESSAGING_LIMIT"]
+    assert tiers.used(h.tables.limits["partition:0"], at) == 2
+
+
+async def test_authentication_codes_never_appear_in_clear_in_the_decision() -> None:
+    waba = "102290129340398"
+    otp = TemplateStateChanged(
+        waba_id=waba,
+        name="login_code",
+        language="en_US",
+        category="AUTHENTICATION",
+        status="APPROVED",
+        parameters=ParameterSpec(body_count=1, buttons=(ButtonParameter(index=0, sub_type="url"),)),
+    )
+    h = Harness(
+        PolicyConfig(default_waba_id=waba), templates={otp.key: otp.model_dump(mode="json")}
+    )
+    components = [
+        {"type": "body", "parameters": [{"type": "text", "text": "739201"}]},
+        {
+            "type": "button",
+            "sub_type": "url",
+            "index": "0",
+            "parameters": [{"type": "text", "text": "739201"}],
+        },
+    ]
+    intent = OutboundIntentSubmitted(
+        intent_id="i-1",
+        phone_number_id=PNID,
+        to="16505551234",
+        content=TemplateContent(name="login_code", language="en_US", components=components),
+    )
+    await h.handlers.on_intent(intent, conversation_key(PNID, "16505551234").encode(), b"")
+    emitted = [value for _, _, value in h.sent]
+    assert len(emitted) == 1 and b"739201" not in emitted[0]
+    decision = codec.decode(PolicyDecisionMade, emitted[0])
+    assert decision.outcome == "approved" and decision.sealed
+    values = Sealer([DEVELOPMENT_KEY]).unseal(decision.sealed)
+    assert sorted(values.values()) == ["739201", "739201"]
