@@ -7,13 +7,14 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from typing import NoReturn
 
 from aiokafka.errors import KafkaConnectionError
 
 from shared import logs
 from shared.errors import StartupError
 
-__all__ = ["EXIT_UNAVAILABLE", "StartupError", "serve", "started"]
+__all__ = ["EXIT_UNAVAILABLE", "StartupError", "exit_unavailable", "serve", "started"]
 
 log = logs.get(__name__)
 EXIT_UNAVAILABLE = 69  # sysexits EX_UNAVAILABLE
@@ -32,15 +33,18 @@ def serve(name: str, main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     try:
         asyncio.run(runner())
     except StartupError as exc:
-        log.error("cannot start", service=name, reason=str(exc))
-        sys.exit(EXIT_UNAVAILABLE)
+        exit_unavailable(name, exc)
     except KafkaConnectionError as exc:
-        log.error("cannot start: Kafka is unreachable", service=name, reason=str(exc))
-        sys.exit(EXIT_UNAVAILABLE)
+        exit_unavailable(name, exc, "Kafka is unreachable")
     except (ConnectionRefusedError, TimeoutError) as exc:
-        log.error("cannot start: a dependency is unreachable", service=name, reason=str(exc))
-        sys.exit(EXIT_UNAVAILABLE)
+        exit_unavailable(name, exc, "a dependency is unreachable")
     log.info("stopped", service=name)
+
+
+def exit_unavailable(name: str, exc: BaseException, what: str = "") -> NoReturn:
+    """One log line saying why the service cannot start, then the unavailable exit code."""
+    log.error(f"cannot start: {what}" if what else "cannot start", service=name, reason=str(exc))
+    sys.exit(EXIT_UNAVAILABLE)
 
 
 async def started(what: str, awaitable: Awaitable[object]) -> None:

@@ -5,7 +5,6 @@ to the faust worker."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ from services.policy.metrics import PolicyMetrics
 from services.policy.settings import PolicySettings
 from services.policy.tables import TABLES, Tables, TableSpec, changelog_topics
 from services.policy.web import add_routes
-from shared import logs, runtime
+from shared import runtime
 from shared.errors import StartupError
 from shared.events.envelope import utcnow
 from shared.messaging import connection_options, ensure_topics
@@ -41,7 +40,6 @@ from shared.topics import (
 )
 
 SERVICE = "policy"
-log = logs.get(__name__)
 
 
 def run(settings: PolicySettings) -> None:
@@ -51,8 +49,7 @@ def run(settings: PolicySettings) -> None:
     try:
         asyncio.run(runtime.started("Kafka", create_topics(settings)))
     except StartupError as exc:
-        log.error("cannot start", service=SERVICE, reason=str(exc))
-        sys.exit(runtime.EXIT_UNAVAILABLE)
+        runtime.exit_unavailable(SERVICE, exc)
     worker = faust.Worker(create_app(settings), loglevel=settings.log.level.lower(), quiet=True)
     worker.execute_from_commandline()
 
