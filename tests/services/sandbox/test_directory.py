@@ -63,3 +63,8 @@ def test_a_bsuid_is_never_given_out_twice() -> None:
         directory.upsert(HOME, phone="15551112222", user_id=original)
     with pytest.raises(CustomerConflict):
         directory.change_number(customer, PHONE)
+
+
+def test_bsuids_repeat_across_runs_as_the_readme_shows() -> None:
+    customer = Directory().for_phone("5511988887777", HOME)
+    assert customer.user_ids == {HOME: "BR.41293429788191824598"}
