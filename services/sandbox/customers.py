@@ -80,13 +80,15 @@ class Customers:
             raise InvalidCustomer("country must be an ISO 3166 alpha-2 code in capitals")
         named = [self._world.directory.find(i) for i in (phone, user_id) if i is not None]
         known = next((c for c in named if c is not None), None)
-        final_username = username if username is not None else (known.username if known else None)
-        final_withheld = withheld if withheld is not None else bool(known and known.phone_withheld)
-        final_phone = phone or (known.phone if known else None)
-        if (final_withheld or final_phone is None) and not final_username:
-            raise InvalidCustomer(
-                "only a username adopter's phone is withheld: give the customer a username"
-            )
+        if withheld is None:
+            withheld = bool(known and known.phone_withheld)
+        problem = identity.withholding_problem(
+            phone or (known.phone if known else None),
+            withheld,
+            username if username is not None else (known.username if known else None),
+        )
+        if problem is not None:
+            raise InvalidCustomer(problem)
         customer = self._world.directory.upsert(
             self._home,
             phone=phone,
@@ -95,14 +97,14 @@ class Customers:
             username=username,
             country=str(country) if country else (None if phone or user_id else "US"),
         )
-        customer.phone_withheld = final_withheld
+        customer.phone_withheld = withheld
         if request.get("name"):
             customer.name = str(request["name"])
         return customer
 
     def describe(self, customer: Customer) -> dict[str, Any]:
         """The customer with its BSUID in every portfolio the business's numbers are in."""
-        for portfolio in {self._home, *self._world.number_portfolios.values()}:
+        for portfolio in dict.fromkeys([self._home, *self._world.number_portfolios.values()]):
             self._world.directory.user_id(customer, portfolio)
         return customer.to_json()
 

@@ -85,6 +85,14 @@ def phone_problem(digits: str) -> str | None:
     return None
 
 
+def withholding_problem(phone: str | None, withheld: bool, username: str | None) -> str | None:
+    """Only a username adopter's phone is withheld (§9.1): a customer whose phone is withheld,
+    or who is known with no phone at all, has a username."""
+    if (withheld or phone is None) and not username:
+        return "only a username adopter's phone is withheld: give the customer a username"
+    return None
+
+
 def country_of(phone: str) -> str:
     """The ISO 3166 country of a phone number's calling code (`ZZ` when it has none)."""
     try:

@@ -22,6 +22,7 @@ from services.sandbox.rules.identity import (
     sender_fields,
     status_contact,
     username_problem,
+    withholding_problem,
 )
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
@@ -106,6 +107,22 @@ def test_usernames_follow_the_business_username_rules(name: str, reason: str | N
 )
 def test_phones(digits: str, reason: str | None) -> None:
     _says(phone_problem(digits), reason)
+
+
+@pytest.mark.parametrize(
+    ("phone", "withheld", "username", "reason"),
+    [
+        pytest.param(PHONE, False, None, None, id="phone-shown"),
+        pytest.param(PHONE, True, "ana.r", None, id="adopter-withholds"),
+        pytest.param(None, False, "ana.r", None, id="adopter-known-by-bsuid-only"),
+        pytest.param(PHONE, True, None, "username", id="withheld-without-username"),
+        pytest.param(None, False, None, "username", id="no-phone-no-username"),
+    ],
+)
+def test_only_a_username_adopter_withholds_the_phone(
+    phone: str | None, withheld: bool, username: str | None, reason: str | None
+) -> None:
+    _says(withholding_problem(phone, withheld, username), reason)
 
 
 def _says(problem: str | None, reason: str | None) -> None:
