@@ -56,8 +56,8 @@ class Customers:
             if phone and directory.find(str(phone)) is not customer:
                 raise InvalidCustomer("the phone and the BSUID are not the same customer's")
             return customer
-        digits = phone_of(phone, "phone")
-        if digits is None:
+        digits = normalize_wa_id(str(phone or ""))  # any phone writes, as it always could
+        if not digits:
             raise InvalidCustomer("a phone (wa_id) or a BSUID (user_id) is required")
         found = directory.find(digits)
         if found is None and not create:
@@ -111,7 +111,8 @@ class Customers:
     def sends(self, request: Mapping[str, Any]) -> str:
         """A customer writes (any type, optionally at a past `timestamp`); ingest gets the webhook.
 
-        Raises `InvalidCustomerMessage` for a request no customer could send."""
+        Raises `InvalidCustomerMessage` for a request no customer could send, `InvalidCustomer`
+        or `UnknownCustomer` when it names no customer who could send it."""
         now = self._business.clock()
         phone_number_id = str(request.get("phone_number_id") or "")
         if not phone_number_id or not (request.get("from") or request.get("from_user_id")):

@@ -134,14 +134,14 @@ class World:
             username=customer.username,
         )
 
-    def customer_wrote(self, phone_number_id: str, wa_id: str, at: datetime) -> None:
-        key = (phone_number_id, wa_id)
+    def customer_wrote(self, phone_number_id: str, customer: str, at: datetime) -> None:
+        key = (phone_number_id, customer)
         previous = self.last_customer_message.get(key)
         if previous is None or at > previous:
             self.last_customer_message[key] = at
 
-    def last_message_at(self, phone_number_id: str, wa_id: str) -> datetime | None:
-        return self.last_customer_message.get((phone_number_id, wa_id))
+    def last_message_at(self, phone_number_id: str, customer: str) -> datetime | None:
+        return self.last_customer_message.get((phone_number_id, customer))
 
     def violate(
         self,
