@@ -232,3 +232,24 @@ async def test_bad_identifiers_are_refused(make_stack: StackFactory) -> None:
     assert "400" in outcomes[0].output and "control character" in outcomes[0].output
     assert "404" in outcomes[2].output
     assert "--from-user-id" in outcomes[3].output
+
+
+async def test_a_customer_known_only_by_bsuid(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    bsuid = "US.13491208655302741918"
+    added = await _wagate(
+        stack, "customer", "add", "--bsuid", bsuid, "--username", "bia", "--no-phone"
+    )
+    assert (added["phone"], added["user_ids"], added["username"]) == (
+        None,
+        {"200000000000001": bsuid},
+        "bia",
+    )
+    await _wagate(stack, "customer-message", "--to", PNID, "--from-user-id", bsuid, "--text", "Hi")
+    await stack.settle()
+
+    (value,) = stack.receiver.changes("messages")
+    assert value["messages"][0]["from_user_id"] == bsuid and "from" not in value["messages"][0]
+    assert value["contacts"] == [
+        {"profile": {"name": "Sandbox Customer", "username": "bia"}, "user_id": bsuid}
+    ]
