@@ -1,16 +1,18 @@
-"""`wagate sandbox ...`: drive the local Cloud API stand-in (customers, templates, numbers,
-faults) and inspect what it saw."""
+"""`wagate sandbox ...`: drive the local Cloud API stand-in (customers by phone or BSUID,
+templates, numbers and portfolios, faults) and inspect what it saw."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import click
 
 from cli.output import echo_json, run_http
 from cli.params import json_value
+from services.sandbox.rules.identity import LOOKS_SCOPED
 from shared.events import message_types
 
 
@@ -30,7 +32,8 @@ def sandbox(ctx: click.Context, url: str) -> None:
 
 @sandbox.command("customer-message")
 @click.option("--to", "phone_number_id", required=True, help="Business phone number id.")
-@click.option("--from", "wa_id", required=True, help="The customer's WhatsApp id.")
+@click.option("--from", "wa_id", help="The customer's phone (WhatsApp id).")
+@click.option("--from-user-id", "user_id", help="Or the customer's BSUID (an added customer).")
 @click.option("--text", help="What the customer writes (type text).")
 @click.option(
     "--type",
@@ -45,22 +48,25 @@ def sandbox(ctx: click.Context, url: str) -> None:
 @click.option("--context", "context_id", help="The business message (wamid) this answers.")
 @click.option("--referral", help="Click-to-WhatsApp referral object as JSON.")
 @click.option("--ago", type=float, help="Written this many seconds ago (past timestamp).")
-@click.option("--name", default="Sandbox Customer", show_default=True)
+@click.option("--name", help="The profile name (default: the customer's, else Sandbox Customer).")
 @click.pass_obj
 def customer_message(
     url: str,
     phone_number_id: str,
-    wa_id: str,
+    wa_id: str | None,
+    user_id: str | None,
     text: str | None,
     kind: str,
     content: str | None,
     context_id: str | None,
     referral: str | None,
     ago: float | None,
-    name: str,
+    name: str | None,
 ) -> None:
     """A customer writes to a business number (any type; text opens the 24-hour window)."""
-    body: dict[str, Any] = {"phone_number_id": phone_number_id, "from": wa_id, "name": name}
+    body: dict[str, Any] = {"phone_number_id": phone_number_id, **_sender(wa_id, user_id)}
+    if name is not None:
+        body["name"] = name
     body["type"] = kind
     if content is not None:
         body[kind] = json_value(content, "--content")
@@ -77,6 +83,13 @@ def customer_message(
     echo_json(_call("POST", f"{url}/_sandbox/customer-messages", body))
 
 
+def _sender(wa_id: str | None, user_id: str | None) -> dict[str, str]:
+    """The customer a command names: exactly one of --from (a phone) and --from-user-id."""
+    if (wa_id is None) == (user_id is None):
+        raise click.UsageError("give one of --from (a phone) and --from-user-id (a BSUID)")
+    return {"from": wa_id} if wa_id is not None else {"from_user_id": str(user_id)}
+
+
 @sandbox.command("read")
 @click.argument("wamid")
 @click.pass_obj
@@ -88,22 +101,125 @@ def read(url: str, wamid: str) -> None:
 @sandbox.command("marketing")
 @click.argument("value", type=click.Choice(["stop", "resume"]))
 @click.option("--to", "phone_number_id", required=True, help="Business phone number id.")
-@click.option("--from", "wa_id", required=True, help="The customer's WhatsApp id.")
+@click.option("--from", "wa_id", help="The customer's phone (WhatsApp id).")
+@click.option("--from-user-id", "user_id", help="Or the customer's BSUID.")
 @click.pass_obj
-def marketing(url: str, value: str, phone_number_id: str, wa_id: str) -> None:
+def marketing(
+    url: str, value: str, phone_number_id: str, wa_id: str | None, user_id: str | None
+) -> None:
     """The customer stops or resumes marketing messages (a user_preferences webhook)."""
-    body = {"phone_number_id": phone_number_id, "wa_id": wa_id, "value": value}
+    named = _sender(wa_id, user_id)
+    field = "wa_id" if "from" in named else "user_id"
+    body = {"phone_number_id": phone_number_id, "value": value, field: next(iter(named.values()))}
     echo_json(_call("POST", f"{url}/_sandbox/user-preferences", body))
 
 
 @sandbox.command("reachable")
-@click.argument("wa_id")
+@click.argument("customer")
 @click.option("--no", "unreachable", is_flag=True, help="Not on WhatsApp: sends fail 131026.")
 @click.pass_obj
-def reachable(url: str, wa_id: str, unreachable: bool) -> None:
-    """Whether a customer can receive messages at all."""
-    body = {"wa_id": wa_id, "reachable": not unreachable}
+def reachable(url: str, customer: str, unreachable: bool) -> None:
+    """Whether a customer (a phone or a BSUID) can receive messages at all."""
+    field = "user_id" if LOOKS_SCOPED.match(customer) else "wa_id"
+    body = {field: customer, "reachable": not unreachable}
     echo_json(_call("POST", f"{url}/_sandbox/reachability", body))
+
+
+@sandbox.group("customer")
+def customer() -> None:
+    """Customers as Meta knows them in 2026: phones, BSUIDs, usernames, number changes."""
+
+
+@customer.command("add")
+@click.option("--phone", help="The customer's phone number.")
+@click.option("--bsuid", "user_id", help="Their BSUID in the sandbox's portfolio (else made).")
+@click.option("--parent-bsuid", "parent_user_id", help="Their parent BSUID (linked portfolios).")
+@click.option("--username", help="A username (a username adopter); '' drops it.")
+@click.option(
+    "--no-phone/--show-phone",
+    "withheld",
+    default=None,
+    help="Withhold the phone from webhooks until the business messages it (needs a username).",
+)
+@click.option("--name", help="The profile name.")
+@click.option("--country", help="The BSUID's country when there is no phone (default US).")
+@click.pass_obj
+def customer_add(
+    url: str,
+    phone: str | None,
+    user_id: str | None,
+    parent_user_id: str | None,
+    username: str | None,
+    withheld: bool | None,
+    name: str | None,
+    country: str | None,
+) -> None:
+    """Add a customer, or change one named by --phone or --bsuid (the BSUIDs stay)."""
+    given = {
+        "phone": phone,
+        "user_id": user_id,
+        "parent_user_id": parent_user_id,
+        "username": username,
+        "phone_withheld": withheld,
+        "name": name,
+        "country": country,
+    }
+    body = {k: v for k, v in given.items() if v is not None}
+    echo_json(_call("POST", f"{url}/_sandbox/customers", body))
+
+
+@customer.command("show")
+@click.argument("identifier")
+@click.pass_obj
+def customer_show(url: str, identifier: str) -> None:
+    """One customer, by phone or BSUID, with its BSUID in every portfolio."""
+    echo_json(_call("GET", f"{url}/_sandbox/customers/{quote(identifier, safe='')}", None))
+
+
+@customer.command("list")
+@click.pass_obj
+def customer_list(url: str) -> None:
+    """Every customer the sandbox knows."""
+    echo_json(_call("GET", f"{url}/_sandbox/customers", None))
+
+
+@customer.command("change-number")
+@click.option("--from", "wa_id", help="The customer's phone now.")
+@click.option("--from-user-id", "user_id", help="Or their BSUID now.")
+@click.option("--to", "new_phone", help="The new phone (optional for a customer with none).")
+@click.option(
+    "--number",
+    "numbers",
+    multiple=True,
+    help="Business number id to notify (default: every number the customer talked with).",
+)
+@click.pass_obj
+def customer_change_number(
+    url: str,
+    wa_id: str | None,
+    user_id: str | None,
+    new_phone: str | None,
+    numbers: tuple[str, ...],
+) -> None:
+    """The customer changes phone number: their BSUIDs are made anew and each business number
+    gets user_changed_number, or user_changed_user_id when the phone may not be shown."""
+    body: dict[str, Any] = dict(_sender(wa_id, user_id))
+    if new_phone is not None:
+        body["to"] = new_phone
+    if numbers:
+        body["phone_number_ids"] = list(numbers)
+    echo_json(_call("POST", f"{url}/_sandbox/number-changes", body))
+
+
+@sandbox.command("portfolio")
+@click.argument("portfolio_id")
+@click.option("--number", "numbers", multiple=True, required=True, help="Business number id.")
+@click.option("--linked", is_flag=True, help="Linked with the sandbox's portfolio (parent BSUIDs).")
+@click.pass_obj
+def portfolio(url: str, portfolio_id: str, numbers: tuple[str, ...], linked: bool) -> None:
+    """Put business numbers in another business portfolio: BSUIDs differ per portfolio."""
+    body = {"portfolio_id": portfolio_id, "phone_number_ids": list(numbers), "linked": linked}
+    echo_json(_call("POST", f"{url}/_sandbox/portfolios", body))
 
 
 @sandbox.command("throughput")

@@ -13,10 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from services.sandbox.customers import Customers
+from services.sandbox.directory import Customer
 from services.sandbox.faults import FaultBoard
 from services.sandbox.ids import Ids
 from services.sandbox.metrics import SandboxMetrics
 from services.sandbox.rules import (
+    addressing,
     codes,
     limits,
     message_objects,
@@ -25,6 +27,7 @@ from services.sandbox.rules import (
     template_sends,
     webhook_envelopes,
 )
+from services.sandbox.rules.identity import DEFAULT_NAME, Identity
 from services.sandbox.rules.template_model import Template
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.tasks import Tasks
@@ -93,31 +96,47 @@ class Sandbox:
         if payload.get("status") == "read":
             return self._mark_read(phone_number_id, payload, now)
         kind = str(payload.get("type", "text"))
-        recipient = normalize_wa_id(str(payload.get("to", "")))
-        error = (
-            sends.check_envelope(payload)
-            or message_objects.check_object(kind, payload)
-            or sends.check_recipient(recipient, normalize_wa_id(self.settings.display_phone_number))
-        )
-        if error is not None:  # a malformed request, not a broken rule: no violation
+        address = self._addressed(kind, payload)
+        if isinstance(address, MetaError):  # a malformed request, not a broken rule
             self.metrics.sends.labels("refused").inc()
-            return self.refuse(error)
+            return self.refuse(address)
+        pair = (phone_number_id, address.value)
+        reached = self.world.addressee(address, phone_number_id, self.settings.portfolio_id)
+        if isinstance(reached, MetaError):
+            return self._refuse_broken(now, pair, reached)
         template = None
+        error = None
         if kind == "template":
             error = template_sends.check_template(payload["template"], self.world.live_templates())
             template = template_sends.find(payload["template"], self.world.live_templates())
-        if error is None:
-            error = self._take_rate(phone_number_id, recipient, now)
+            error = error or addressing.check_bsuid_allowed(address, template)
+        error = error or self._take_rate(phone_number_id, reached.key, now)
         if error is not None:
-            self.metrics.sends.labels("refused").inc()
-            self._violate(now, (phone_number_id, recipient), error)
-            return self.refuse(error)
-        return self._accept(phone_number_id, recipient, payload, template, version, now)
+            return self._refuse_broken(now, pair, error)
+        return self._accept(phone_number_id, address, reached, payload, template, version, now)
+
+    def _addressed(self, kind: str, payload: dict[str, Any]) -> addressing.Address | MetaError:
+        """Whom a well-formed request addresses, or why it is malformed."""
+        error = sends.check_envelope(payload) or message_objects.check_object(kind, payload)
+        if error is not None:
+            return error
+        address = addressing.address_of(payload)
+        if address.by == "phone":
+            business = normalize_wa_id(self.settings.display_phone_number)
+            error = sends.check_recipient(address.value, business)
+        return error or address
+
+    def _refuse_broken(self, now: datetime, pair: tuple[str, str], error: MetaError) -> SendResult:
+        """Refuse a send that broke one of Meta's rules: counted as a violation."""
+        self.metrics.sends.labels("refused").inc()
+        self._violate(now, pair, error)
+        return self.refuse(error)
 
     def _accept(
         self,
         phone_number_id: str,
-        recipient: str,
+        address: addressing.Address,
+        customer: Customer,
         payload: dict[str, Any],
         template: Template | None,
         version: str,
@@ -126,14 +145,15 @@ class Sandbox:
         """Record an accepted send and schedule its status webhooks (or its later failure)."""
         kind = str(payload.get("type", "text"))
         category = template.category if template is not None else None
-        late = self._delivery_error(kind, category, phone_number_id, recipient, now)
+        key = customer.key
+        late = self._delivery_error(kind, category, phone_number_id, key, now)
         wamid = self.ids.wamid()
         callback = payload.get("biz_opaque_callback_data")
-        cost, conversation = self._billing(version, category, phone_number_id, recipient, now)
+        cost, conversation = self._billing(version, category, phone_number_id, key, now)
         self.world.sent[wamid] = SentMessage(
             wamid,
             phone_number_id,
-            recipient,
+            address.value,
             kind,
             now,
             callback if isinstance(callback, str) else None,
@@ -143,23 +163,29 @@ class Sandbox:
             pricing=cost,
             conversation=conversation,
             held_template_id=template.id if template is not None and template.paced else None,
+            customer=key,
+            by_phone=address.by == "phone",
         )
         self.metrics.sends.labels("accepted").inc()
+        portfolio = self.world.portfolio_of(phone_number_id, self.settings.portfolio_id)
+        if late is None and address.by == "phone":
+            self.world.messaged_phone(portfolio, customer, now)
         if late is not None and late.code != codes.UNDELIVERABLE:  # the customer's doing
-            self._violate(now, (phone_number_id, recipient), late, wamid)
+            self._violate(now, (phone_number_id, address.value), late, wamid)
         self.tasks.spawn(self._lifecycle(wamid, late))
         message: dict[str, str] = {"id": wamid}
         if kind == "template":
             held = template is not None and template.paced
             message["message_status"] = "held_for_quality_assessment" if held else "accepted"
-        contact = {"input": payload["to"], "wa_id": recipient}
+        user_id = self.world.directory.user_id(customer, portfolio)
+        contact = addressing.response_contact(address, user_id)
         return SendResult(
             200, {"messaging_product": "whatsapp", "contacts": [contact], "messages": [message]}
         )
 
-    def _take_rate(self, phone_number_id: str, recipient: str, now: datetime) -> MetaError | None:
+    def _take_rate(self, phone_number_id: str, customer: str, now: datetime) -> MetaError | None:
         world, s = self.world, self.settings
-        pair = (phone_number_id, recipient)
+        pair = (phone_number_id, customer)
         mps = world.throughput.get(phone_number_id, s.throughput_mps)
         number, pair_bucket, error = limits.check_rates(
             world.number_buckets.get(phone_number_id),
@@ -174,14 +200,15 @@ class Sandbox:
         return error
 
     def _delivery_error(
-        self, kind: str, category: str | None, phone_number_id: str, recipient: str, now: datetime
+        self, kind: str, category: str | None, phone_number_id: str, customer: str, now: datetime
     ) -> MetaError | None:
-        """Errors Meta accepts the send for and reports later in a `failed` status."""
-        late = sends.check_window(kind, self.world.last_message_at(phone_number_id, recipient), now)
-        stopped = (phone_number_id, recipient) in self.world.marketing_stopped
+        """Errors Meta accepts the send for and reports later in a `failed` status (`customer`:
+        the key of the customer, whichever identifier the send used)."""
+        late = sends.check_window(kind, self.world.last_message_at(phone_number_id, customer), now)
+        stopped = (phone_number_id, customer) in self.world.marketing_stopped
         if late is None and category == "MARKETING" and stopped:
             return codes.marketing_stopped()
-        if late is None and recipient in self.world.unreachable:
+        if late is None and customer in self.world.unreachable:
             return codes.undeliverable()
         return late
 
@@ -190,10 +217,10 @@ class Sandbox:
         version: str,
         category: str | None,
         phone_number_id: str,
-        recipient: str,
+        customer: str,
         now: datetime,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        pair = (phone_number_id, recipient)
+        pair = (phone_number_id, customer)
         csw = sends.window_open(self.world.last_message_at(*pair), now)
         fep, started = pricing.fep_open(
             self.world.referrals.get(pair), self.world.fep_started.get(pair), now
@@ -205,7 +232,7 @@ class Sandbox:
             return cost, None
         origin = str(cost["category"]).replace("-", "_")
         if fep and started is not None:  # one conversation id per free entry point window
-            window = f"{phone_number_id}:{recipient}:{started.isoformat()}"
+            window = f"{phone_number_id}:{customer}:{started.isoformat()}"
             conversation_id = hashlib.sha256(window.encode()).hexdigest()[:32]
             return cost, pricing.conversation(conversation_id, origin, started + pricing.FEP_WINDOW)
         return cost, pricing.conversation(self.ids.trace_id().lower(), origin, None)
@@ -260,6 +287,15 @@ class Sandbox:
         conversation = msg.conversation if priced else None
         if conversation is not None and state != "sent":
             conversation = {k: v for k, v in conversation.items() if k != "expiration_timestamp"}
+        now = self.clock()
+        customer = self.world.directory.customers.get(msg.customer or "")
+        recipient: str | Identity = msg.recipient
+        if customer is not None:
+            recipient = self.world.identity_of(
+                customer, msg.phone_number_id, self.settings.portfolio_id, now
+            )
+            if msg.by_phone:  # what the business addressed is no secret to it
+                recipient = dataclasses.replace(recipient, wa_id=msg.recipient)
         self.outbox.enqueue(
             webhook_envelopes.status(
                 waba_id=self.settings.waba_id,
@@ -267,12 +303,13 @@ class Sandbox:
                 display=self.settings.display_phone_number,
                 wamid=wamid,
                 state=state,
-                at=self.clock(),
-                recipient=msg.recipient,
+                at=now,
+                recipient=recipient,
                 callback=msg.callback,
                 pricing=msg.pricing if priced else None,
                 conversation=conversation,
                 error=error,
+                name=customer.name if customer is not None else DEFAULT_NAME,
             )
         )
 

@@ -21,6 +21,10 @@ class SandboxSettings(BaseSettings):
         description="Where webhooks go; empty: keep them only (GET /_sandbox/webhooks).",
     )
     waba_id: str = "100000000000001"
+    portfolio_id: str = Field(
+        default="200000000000001",
+        description="The business portfolio of the WABA and of every number not given another.",
+    )
     display_phone_number: str = "15550001111"
     status_delay_s: float = Field(default=0.05, ge=0, description="Pause between status webhooks.")
     read_after_s: float | None = Field(

@@ -1,6 +1,6 @@
-"""The control API (`/_sandbox/...`): play customers, act as Meta on templates and numbers,
-inspect traffic and violations, inject faults, reset. `/sandbox/customer-messages` and
-`/sandbox/violations` remain as aliases."""
+"""The control API (`/_sandbox/...`): add and play customers (phones, BSUIDs, usernames), act as
+Meta on templates, numbers and portfolios, inspect traffic and violations, inject faults, reset.
+`/sandbox/customer-messages` and `/sandbox/violations` remain as aliases."""
 
 from __future__ import annotations
 
@@ -11,8 +11,17 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from services.sandbox.catalogue import TemplateDesk
-from services.sandbox.errors import InvalidCustomerMessage, TemplateActionRefused, TemplateNotFound
+from services.sandbox.customers import phone_of
+from services.sandbox.errors import (
+    CustomerConflict,
+    InvalidCustomer,
+    InvalidCustomerMessage,
+    TemplateActionRefused,
+    TemplateNotFound,
+    UnknownCustomer,
+)
 from services.sandbox.faults import Faults
+from services.sandbox.handlers import Sandbox
 from services.sandbox.rules.template_model import Template
 from services.sandbox.web_common import DESK, SANDBOX, SENDER, Handler, json_body
 from shared.events.keys import normalize_wa_id
@@ -22,13 +31,74 @@ def _bad(reason: str, status: int = 400) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
-async def customer_message(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    try:
-        wamid = request.app[SANDBOX].customers.sends(body)
-    except InvalidCustomerMessage as exc:
-        return _bad(str(exc))
-    return web.json_response({"id": wamid})
+CUSTOMER_ERRORS: dict[type[Exception], int] = {
+    InvalidCustomerMessage: 400,
+    InvalidCustomer: 400,
+    UnknownCustomer: 404,
+    CustomerConflict: 409,
+}
+
+
+def _customer_route(act: Callable[[Sandbox, dict[str, Any]], dict[str, Any]]) -> Handler:
+    """A route acting on customers: a refused request is answered 400, 404 or 409 by its kind."""
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await json_body(request) if request.can_read_body else {}
+        try:
+            return web.json_response(act(request.app[SANDBOX], body))
+        except tuple(CUSTOMER_ERRORS) as exc:
+            return _bad(str(exc), CUSTOMER_ERRORS[type(exc)])
+
+    return handle
+
+
+def _named(body: dict[str, Any]) -> dict[str, Any]:
+    """The identifiers a request named the customer by, as the answer echoes them."""
+    return {k: body[k] for k in ("wa_id", "user_id") if body.get(k)}
+
+
+def _customer_message(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    return {"id": sandbox.customers.sends(body)}
+
+
+def _user_preference(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    value = body.get("value")
+    if value not in ("stop", "resume") or not body.get("phone_number_id") or not _named(body):
+        raise InvalidCustomer(
+            "phone_number_id, wa_id or user_id, and value (stop|resume) are required"
+        )
+    customer = sandbox.customers.find(body.get("wa_id"), body.get("user_id"))
+    sandbox.customers.preference(str(body["phone_number_id"]), customer, str(value))
+    return {**_named(body), "value": value}
+
+
+def _reachability(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    reachable = body.get("reachable")
+    if not _named(body) or not isinstance(reachable, bool):
+        raise InvalidCustomer("wa_id or user_id, and reachable (true|false) are required")
+    customer = sandbox.customers.find(body.get("wa_id"), body.get("user_id"))
+    if reachable:
+        sandbox.world.unreachable.discard(customer.key)
+    else:
+        sandbox.world.unreachable.add(customer.key)
+    named = _named(body)
+    if "wa_id" in named:
+        named["wa_id"] = normalize_wa_id(str(named["wa_id"]))
+    return {**named, "reachable": reachable}
+
+
+def _add_customer(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    return sandbox.customers.describe(sandbox.customers.add(body))
+
+
+def _change_number(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
+    customers = sandbox.customers
+    customer = customers.find(body.get("from"), body.get("from_user_id"), create=False)
+    numbers = body.get("phone_number_ids") or []
+    if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
+        raise InvalidCustomer("phone_number_ids must be an array of strings")
+    notified = customers.change_number(customer, phone_of(body.get("to"), "to"), numbers)
+    return {"customer": customers.describe(customer), "notified": notified}
 
 
 async def customer_read(request: web.Request) -> web.Response:
@@ -38,29 +108,47 @@ async def customer_read(request: web.Request) -> web.Response:
     return web.json_response({"read": body["wamid"]})
 
 
-async def user_preference(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    value = body.get("value")
-    if value not in ("stop", "resume") or not body.get("phone_number_id") or not body.get("wa_id"):
-        return _bad("phone_number_id, wa_id and value (stop|resume) are required")
-    request.app[SANDBOX].customers.preference(
-        str(body["phone_number_id"]), str(body["wa_id"]), value
-    )
-    return web.json_response({"wa_id": body["wa_id"], "value": value})
+async def list_customers(request: web.Request) -> web.Response:
+    sandbox = request.app[SANDBOX]
+    found = [sandbox.customers.describe(c) for c in sandbox.world.directory.customers.values()]
+    return web.json_response({"customers": found, "count": len(found)})
 
 
-async def reachability(request: web.Request) -> web.Response:
+async def show_customer(request: web.Request) -> web.Response:
+    sandbox = request.app[SANDBOX]
+    customer = sandbox.world.directory.find(request.match_info["identifier"])
+    if customer is None:
+        return _bad("no customer has that phone or BSUID", 404)
+    return web.json_response(sandbox.customers.describe(customer))
+
+
+async def portfolio(request: web.Request) -> web.Response:
+    """Put business numbers in a portfolio (the sandbox's own unless said), linked or not."""
     body = await json_body(request)
-    wa_id = normalize_wa_id(str(body.get("wa_id") or ""))
-    reachable = body.get("reachable")
-    if not wa_id or not isinstance(reachable, bool):
-        return _bad("wa_id and reachable (true|false) are required")
-    unreachable = request.app[SANDBOX].world.unreachable
-    if reachable:
-        unreachable.discard(wa_id)
+    portfolio_id = body.get("portfolio_id")
+    numbers = body.get("phone_number_ids")
+    linked = body.get("linked", False)
+    if (
+        not isinstance(portfolio_id, str)
+        or not portfolio_id
+        or not isinstance(numbers, list)
+        or not all(isinstance(n, str) and n for n in numbers)
+        or not isinstance(linked, bool)
+    ):
+        return _bad(
+            "portfolio_id, phone_number_ids (an array) and linked (true|false) are required"
+        )
+    world = request.app[SANDBOX].world
+    for number in numbers:
+        world.number_portfolios[number] = portfolio_id
+    if linked:
+        world.linked_portfolios.add(portfolio_id)
     else:
-        unreachable.add(wa_id)
-    return web.json_response({"wa_id": wa_id, "reachable": reachable})
+        world.linked_portfolios.discard(portfolio_id)
+    mine = sorted(n for n, p in world.number_portfolios.items() if p == portfolio_id)
+    return web.json_response(
+        {"portfolio_id": portfolio_id, "phone_number_ids": mine, "linked": linked}
+    )
 
 
 async def violations(request: web.Request) -> web.Response:
@@ -146,13 +234,18 @@ def add_control_routes(app: web.Application) -> None:
         "pacing": lambda _r, t, b: desk.pace(t, b.get("paced", True) is True),
     }
     for prefix in ("/_sandbox", "/sandbox"):
-        app.router.add_post(f"{prefix}/customer-messages", customer_message)
+        app.router.add_post(f"{prefix}/customer-messages", _customer_route(_customer_message))
         app.router.add_get(f"{prefix}/violations", violations)
     app.router.add_post("/_sandbox/customer-reads", customer_read)
-    app.router.add_post("/_sandbox/user-preferences", user_preference)
+    app.router.add_post("/_sandbox/user-preferences", _customer_route(_user_preference))
+    app.router.add_post("/_sandbox/customers", _customer_route(_add_customer))
+    app.router.add_get("/_sandbox/customers", list_customers)
+    app.router.add_get("/_sandbox/customers/{identifier}", show_customer)
+    app.router.add_post("/_sandbox/number-changes", _customer_route(_change_number))
+    app.router.add_post("/_sandbox/portfolios", portfolio)
     app.router.add_get("/_sandbox/messages", traffic)
     app.router.add_post("/_sandbox/throughput", throughput)
-    app.router.add_post("/_sandbox/reachability", reachability)
+    app.router.add_post("/_sandbox/reachability", _customer_route(_reachability))
     app.router.add_get("/_sandbox/faults", faults)
     app.router.add_put("/_sandbox/faults", faults)
     app.router.add_post("/_sandbox/reset", reset)

@@ -1,5 +1,7 @@
-"""The sandbox's memory of the world: windows, sent and received messages, templates, rate
-buckets, marketing preferences, violations. In memory; `reset` forgets everything."""
+"""The sandbox's memory of the world: customers and the portfolios of the business's numbers,
+windows, sent and received messages, templates, rate buckets, marketing preferences,
+violations. In memory; `reset` forgets everything. Windows, rates and preferences are kept per
+customer `key`, so a customer known by phone and BSUID has one of each."""
 
 from __future__ import annotations
 
@@ -7,6 +9,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.sandbox.directory import Customer, Directory
+from services.sandbox.rules import addressing, identity
+from services.sandbox.rules.addressing import Address
+from services.sandbox.rules.identity import Identity
 from services.sandbox.rules.limits import Bucket
 from services.sandbox.rules.template_model import Template
 from shared.events.common import MetaError
@@ -40,6 +46,9 @@ class SentMessage:
     pricing: dict[str, Any] | None = None
     conversation: dict[str, Any] | None = None
     held_template_id: str | None = None
+    customer: str | None = None
+    """The key of the customer it went to (`recipient` is the phone or BSUID as addressed)."""
+    by_phone: bool = True
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class ReceivedMessage:
     sender: str
     kind: str
     at: datetime
+    customer: str | None = None
 
 
 def as_json(record: Violation | SentMessage | ReceivedMessage) -> dict[str, Any]:
@@ -71,15 +81,67 @@ class World:
     throughput: dict[str, float] = field(default_factory=dict)
     number_buckets: dict[str, Bucket] = field(default_factory=dict)
     pair_buckets: dict[Pair, Bucket] = field(default_factory=dict)
+    directory: Directory = field(default_factory=Directory)
+    number_portfolios: dict[str, str] = field(default_factory=dict)
+    """Business numbers of portfolios other than the sandbox's own (`SANDBOX_PORTFOLIO_ID`)."""
+    linked_portfolios: set[str] = field(default_factory=set)
+    """Portfolios Meta linked with the sandbox's own: their numbers take parent BSUIDs."""
+    phone_messaged: dict[Pair, tuple[str, datetime]] = field(default_factory=dict)
+    """(portfolio, customer key) -> the phone the business last messaged, and when."""
 
-    def customer_wrote(self, phone_number_id: str, wa_id: str, at: datetime) -> None:
-        key = (phone_number_id, wa_id)
+    def portfolio_of(self, phone_number_id: str, home: str) -> str:
+        return self.number_portfolios.get(phone_number_id, home)
+
+    def linked(self, portfolio: str, home: str) -> bool:
+        """Whether a portfolio is in the sandbox's linked set (its own always is)."""
+        return portfolio == home or portfolio in self.linked_portfolios
+
+    def messaged_phone(self, portfolio: str, customer: Customer, at: datetime) -> None:
+        """The business delivered a message to the customer's phone: rule (a) of §9.1."""
+        if customer.phone is not None:
+            self.phone_messaged[(portfolio, customer.key)] = (customer.phone, at)
+
+    def addressee(self, address: Address, phone_number_id: str, home: str) -> Customer | MetaError:
+        """The customer a send reaches, or why a number may not address that BSUID. A phone
+        always reaches someone: a customer the sandbox has not met yet is made on the spot."""
+        portfolio = self.portfolio_of(phone_number_id, home)
+        if address.by == "phone":
+            return self.directory.for_phone(address.value, portfolio)
+        owned = self.directory.owner(address.value)
+        if owned is None:
+            retired = address.value in self.directory.retired
+            return addressing.unknown_recipient(address.value, retired=retired)
+        customer, owner = owned
+        linked = self.linked(portfolio, home)
+        return addressing.check_scope(address.value, owner, portfolio, linked) or customer
+
+    def identity_of(
+        self, customer: Customer, phone_number_id: str, home: str, now: datetime
+    ) -> Identity:
+        """The customer as the webhooks of one business number show them at `now`."""
+        portfolio = self.portfolio_of(phone_number_id, home)
+        phone, messaged_at = self.phone_messaged.get((portfolio, customer.key), (None, None))
+        shared = identity.phone_shared(
+            customer.phone,
+            customer.phone_withheld,
+            messaged_at if phone == customer.phone else None,
+            now,
+        )
+        return Identity(
+            wa_id=customer.phone if shared else None,
+            user_id=self.directory.user_id(customer, portfolio),
+            parent_user_id=customer.parent_user_id if self.linked(portfolio, home) else None,
+            username=customer.username,
+        )
+
+    def customer_wrote(self, phone_number_id: str, customer: str, at: datetime) -> None:
+        key = (phone_number_id, customer)
         previous = self.last_customer_message.get(key)
         if previous is None or at > previous:
             self.last_customer_message[key] = at
 
-    def last_message_at(self, phone_number_id: str, wa_id: str) -> datetime | None:
-        return self.last_customer_message.get((phone_number_id, wa_id))
+    def last_message_at(self, phone_number_id: str, customer: str) -> datetime | None:
+        return self.last_customer_message.get((phone_number_id, customer))
 
     def violate(
         self,

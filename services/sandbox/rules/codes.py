@@ -59,6 +59,9 @@ undeliverable = Code(
     "Unable to deliver message. The recipient is not on WhatsApp or cannot receive it.",
 )
 UNDELIVERABLE = undeliverable.code
+bsuid_unsupported = Code(
+    131062, "Business-scoped User ID (BSUID) recipients are not supported for this message."
+)
 
 # Template parameters at send time.
 param_count = Code(132000, "Number of parameters does not match the expected number of params")

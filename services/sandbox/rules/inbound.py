@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.sandbox.errors import InvalidCustomerMessage
+from services.sandbox.rules.identity import Identity, sender_fields
 from services.sandbox.rules.webhook_envelopes import seconds
 from shared.events.message_types import INBOUND, MEDIA, NOT_OPENING_WINDOW
 
@@ -31,13 +32,16 @@ def opens_window(kind: str) -> bool:
 
 
 def message_item(
-    request: Mapping[str, Any], wamid: str, at: datetime, display: str, wa_id: str
+    request: Mapping[str, Any], wamid: str, at: datetime, display: str, sender: str | Identity
 ) -> dict[str, Any]:
-    """The `messages[]` item for `request` (`type` plus the object of that name)."""
+    """The `messages[]` item for `request` (`type` plus the object of that name). A plain phone
+    `sender` gives the pre-2026 `from`; an `Identity` the 2026 fields (§9.1)."""
     kind = str(request.get("type") or "text")
     if kind not in CUSTOMER_TYPES:
         raise InvalidCustomerMessage(f"unknown message type {kind!r}")
-    item: dict[str, Any] = {"from": wa_id, "id": wamid, "timestamp": seconds(at), "type": kind}
+    who = sender if isinstance(sender, Identity) else Identity(wa_id=sender)
+    item: dict[str, Any] = sender_fields(who)
+    item.update({"id": wamid, "timestamp": seconds(at), "type": kind})
     context = request.get("context")
     if isinstance(context, Mapping) and context.get("id"):
         item["context"] = {"from": display, "id": str(context["id"])}
@@ -125,3 +129,33 @@ def timestamp(raw: object, now: datetime) -> datetime:
     if at > now:
         raise InvalidCustomerMessage("timestamp cannot be in the future")
     return at
+
+
+def identity_change(
+    before: Identity, after: Identity, name: str, wamid: str, at: datetime
+) -> dict[str, Any]:
+    """The `system` message of a customer's number change (SYS26): `user_changed_number` with
+    the new phone when it may be shared, else `user_changed_user_id`, which names no phone.
+    The item is sent with the identifiers of `before`; `system` carries the new BSUIDs."""
+    changed_number = after.wa_id is not None
+    if changed_number:
+        sender = before
+        old, new = before.wa_id or before.user_id, after.wa_id
+    else:
+        sender = Identity(user_id=before.user_id, parent_user_id=before.parent_user_id)
+        old, new = before.user_id, after.user_id
+    system: dict[str, Any] = {"body": f"User {name} changed from {old} to {new}"}
+    if changed_number:
+        system["wa_id"] = after.wa_id
+    system["type"] = "user_changed_number" if changed_number else "user_changed_user_id"
+    for field, value in (
+        ("user_id", after.user_id),
+        ("parent_user_id", after.parent_user_id),
+        ("previous_user_id", before.user_id),
+        ("previous_parent_user_id", before.parent_user_id),
+    ):
+        if value is not None:
+            system[field] = value
+    item: dict[str, Any] = sender_fields(sender)
+    item.update({"id": wamid, "timestamp": seconds(at), "type": "system", "system": system})
+    return item

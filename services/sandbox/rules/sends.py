@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.sandbox.rules import codes
+from services.sandbox.rules.addressing import check_addressee
 from shared.events.common import MetaError
 from shared.events.message_types import FREE_FORM, OUTBOUND
 
@@ -15,12 +16,12 @@ invalid_parameter = codes.invalid_parameter
 
 
 def check_envelope(payload: dict[str, object]) -> MetaError | None:
-    """The fields every send request needs (§1.2)."""
+    """The fields every send request needs (§1.2; the addressee as of 2026, §9.1)."""
     if payload.get("messaging_product") != "whatsapp":
         return invalid_parameter("messaging_product must be 'whatsapp'")
-    to = payload.get("to")
-    if not isinstance(to, str) or not to.strip():
-        return invalid_parameter("Parameter 'to' is required")
+    addressee = check_addressee(payload)
+    if addressee is not None:
+        return addressee
     if payload.get("recipient_type", "individual") not in ("individual", "group"):
         return invalid_parameter("recipient_type must be 'individual' or 'group'")
     kind = payload.get("type", "text")

@@ -1,11 +1,14 @@
-"""Meta's `messages` webhook envelopes (§4.3-§4.6), built as plain dicts exactly as the Cloud API
-sends them, and the Graph API's synchronous error body (§1.6)."""
+"""Meta's `messages` webhook envelopes (§4.3-§4.7, with 2026's identity fields of §9.1), built as
+plain dicts exactly as the Cloud API sends them, and the Graph API's synchronous error body
+(§1.6)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from services.sandbox.rules import identity
+from services.sandbox.rules.identity import DEFAULT_NAME, Identity
 from shared.events.common import MetaError
 
 ERROR_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
@@ -43,14 +46,16 @@ def inbound(
     waba_id: str,
     phone_number_id: str,
     display: str,
-    wa_id: str,
+    wa_id: str | Identity,
     name: str,
     message: dict[str, Any],
 ) -> dict[str, Any]:
-    """A customer's message (`message` is one item of `value.messages[]`, §4.4)."""
+    """A customer's message (`message` is one item of `value.messages[]`, §4.4). A plain phone
+    gives the pre-2026 `contacts[]`; an `Identity` the 2026 one (§9.1)."""
+    who = wa_id if isinstance(wa_id, Identity) else Identity(wa_id=wa_id)
     value = number_value(phone_number_id, display)
     if message.get("type") != "system":
-        value["contacts"] = [{"profile": {"name": name}, "wa_id": wa_id}]
+        value["contacts"] = [identity.contact(who, name)]
     value["messages"] = [message]
     return envelope(waba_id, "messages", value)
 
@@ -73,19 +78,19 @@ def status(
     wamid: str,
     state: str,
     at: datetime,
-    recipient: str,
+    recipient: str | Identity,
     callback: str | None,
     pricing: dict[str, Any] | None = None,
     conversation: dict[str, Any] | None = None,
     error: MetaError | None = None,
+    name: str = DEFAULT_NAME,
 ) -> dict[str, Any]:
-    """One `statuses[]` item (§4.5); `pricing`/`conversation` as decided for this state."""
-    item: dict[str, Any] = {
-        "id": wamid,
-        "status": state,
-        "timestamp": seconds(at),
-        "recipient_id": recipient,
-    }
+    """One `statuses[]` item (§4.5); `pricing`/`conversation` as decided for this state. A plain
+    phone gives the pre-2026 item; an `Identity` adds the BSUID fields and, except on `failed`,
+    the `contacts[]` beside the statuses (§9.1)."""
+    who = recipient if isinstance(recipient, Identity) else Identity(wa_id=recipient)
+    item: dict[str, Any] = {"id": wamid, "status": state, "timestamp": seconds(at)}
+    item.update(identity.recipient_fields(who))
     if callback is not None:
         item["biz_opaque_callback_data"] = callback
     if conversation is not None:
@@ -94,7 +99,12 @@ def status(
         item["pricing"] = pricing
     if error is not None:
         item["errors"] = [error_item(error)]
-    return envelope(waba_id, "messages", number_value(phone_number_id, display, statuses=[item]))
+    value = number_value(phone_number_id, display)
+    beside = identity.status_contact(who, name, state)
+    if beside is not None:
+        value["contacts"] = [beside]
+    value["statuses"] = [item]
+    return envelope(waba_id, "messages", value)
 
 
 def system_error(
@@ -110,11 +120,13 @@ def user_preference(
     waba_id: str,
     phone_number_id: str,
     display: str,
-    wa_id: str,
+    wa_id: str | Identity,
     value: str,
     at: datetime,
 ) -> dict[str, Any]:
-    """A customer stops or resumes marketing messages (§4.7)."""
+    """A customer stops or resumes marketing messages (§4.7; with an `Identity`, §9.1)."""
+    who = wa_id if isinstance(wa_id, Identity) else Identity(wa_id=wa_id)
+    ids = identity.preference_fields(who)
     detail = {
         "stop": "User requested to stop marketing messages",
         "resume": "User requested to resume marketing messages",
@@ -125,10 +137,10 @@ def user_preference(
         number_value(
             phone_number_id,
             display,
-            contacts=[{"wa_id": wa_id}],
+            contacts=[ids],
             user_preferences=[
                 {
-                    "wa_id": wa_id,
+                    **ids,
                     "detail": detail,
                     "category": "marketing_messages",
                     "value": value,

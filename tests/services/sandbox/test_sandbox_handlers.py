@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from services.ingest.normalize import normalize
-from services.sandbox.handlers import Sandbox
 from services.sandbox.rules.template_model import Template
-from services.sandbox.settings import SandboxSettings
-from services.sandbox.webhook_sender import WebhookSender
-from services.sandbox.world import World
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
 from shared.topics import INBOUND_MESSAGES, STATUSES
 from tests.services.sandbox.conftest import (
@@ -28,59 +24,11 @@ from tests.services.sandbox.conftest import (
     text_message,
     violations_of,
 )
+from tests.services.sandbox.rig import T0, Rig
 
-T0 = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
 PNID = "106540352242922"
 CUSTOMER = "16505551234"
 INTENT_ID = "gw:7f3c2a9e:order-860198"
-
-
-class RecordingSender:
-    """Stands in for WebhookSender: keeps every webhook body the sandbox enqueues."""
-
-    def __init__(self) -> None:
-        self.payloads: list[dict[str, Any]] = []
-
-    def enqueue(self, payload: dict[str, Any]) -> None:
-        self.payloads.append(payload)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Rig:
-    def __init__(self, status_delay_s: float = 0) -> None:
-        self.sender = RecordingSender()
-        self.clock = Clock(T0)
-        self.world = World()
-        self.sandbox = Sandbox(
-            SandboxSettings(status_delay_s=status_delay_s),
-            self.world,
-            cast(WebhookSender, self.sender),
-            self.clock,
-        )
-
-    async def webhooks(self, count: int) -> list[dict[str, Any]]:
-        """Every webhook enqueued once the scheduled status tasks have run; there must be
-        exactly `count`. With no status delay a lifecycle needs one loop turn per status."""
-        for _ in range(50):
-            await asyncio.sleep(0)
-        assert len(self.sender.payloads) == count
-        return self.sender.payloads
-
-    def statuses(self) -> list[dict[str, Any]]:
-        return [
-            item
-            for payload in self.sender.payloads
-            for entry in payload["entry"]
-            for change in entry["changes"]
-            for item in change["value"].get("statuses", [])
-        ]
 
 
 @pytest.fixture

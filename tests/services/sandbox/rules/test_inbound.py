@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from services.sandbox.errors import InvalidCustomerMessage
-from services.sandbox.rules.inbound import message_item, opens_window, timestamp
+from services.sandbox.rules.identity import Identity
+from services.sandbox.rules.inbound import identity_change, message_item, opens_window, timestamp
 
 T0 = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
 WAMID = "wamid.IN"
@@ -201,3 +202,64 @@ def test_timestamps_in_the_past(raw: object, expected: datetime) -> None:
 def test_bad_or_future_timestamps_are_refused(raw: object) -> None:
     with pytest.raises(InvalidCustomerMessage):
         timestamp(raw, T0)
+
+
+OLD_ID, NEW_ID = "US.13491208655302741918", "US.55501234567890123456"
+OLD_PARENT, NEW_PARENT = "US.ENT.11815799212886844830", "US.ENT.99915799212886844830"
+NEW_PHONE = "12195555358"
+
+
+def test_a_customer_identified_by_bsuid_writes_without_from() -> None:
+    who = Identity(user_id=OLD_ID, parent_user_id=OLD_PARENT, username="ana.r")
+    item = message_item({"text": "Hi"}, WAMID, T0, DISPLAY, who)
+    assert item == {
+        "from_user_id": OLD_ID,
+        "from_parent_user_id": OLD_PARENT,
+        "id": WAMID,
+        "timestamp": str(int(T0.timestamp())),
+        "type": "text",
+        "text": {"body": "Hi"},
+    }
+
+
+def test_a_shareable_number_change_is_user_changed_number() -> None:
+    before = Identity(wa_id=CUSTOMER, user_id=OLD_ID, parent_user_id=OLD_PARENT)
+    after = Identity(wa_id=NEW_PHONE, user_id=NEW_ID, parent_user_id=NEW_PARENT)
+    item = identity_change(before, after, "Sheena Nelson", WAMID, T0)
+    assert item == {
+        "from": CUSTOMER,
+        "from_user_id": OLD_ID,
+        "from_parent_user_id": OLD_PARENT,
+        "id": WAMID,
+        "timestamp": str(int(T0.timestamp())),
+        "type": "system",
+        "system": {
+            "body": f"User Sheena Nelson changed from {CUSTOMER} to {NEW_PHONE}",
+            "wa_id": NEW_PHONE,
+            "type": "user_changed_number",
+            "user_id": NEW_ID,
+            "parent_user_id": NEW_PARENT,
+            "previous_user_id": OLD_ID,
+            "previous_parent_user_id": OLD_PARENT,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        pytest.param(Identity(user_id=OLD_ID, username="ana.r"), id="phone-withheld"),
+        pytest.param(Identity(wa_id=CUSTOMER, user_id=OLD_ID), id="old-phone-shown-new-one-not"),
+    ],
+)
+def test_a_number_change_with_no_phone_to_share_is_user_changed_user_id(before: Identity) -> None:
+    after = Identity(user_id=NEW_ID, username="ana.r")
+    item = identity_change(before, after, "Ana", WAMID, T0)
+    assert "from" not in item
+    assert item["from_user_id"] == OLD_ID
+    assert item["system"] == {
+        "body": f"User Ana changed from {OLD_ID} to {NEW_ID}",
+        "type": "user_changed_user_id",
+        "user_id": NEW_ID,
+        "previous_user_id": OLD_ID,
+    }

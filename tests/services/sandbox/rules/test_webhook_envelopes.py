@@ -1,12 +1,17 @@
 """Message webhook bodies and the Graph error body match Meta's documented payloads field for
-field (§4.10, §4.7, §1.6)."""
+field (§4.10, §4.7, §1.6), and carry 2026's identity fields for customers given as an
+`Identity` (§9.1)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from services.sandbox.rules import webhook_envelopes
 from services.sandbox.rules.codes import re_engagement
+from services.sandbox.rules.identity import Identity
 from services.sandbox.rules.inbound import message_item
 
 WABA = "102290129340398"
@@ -207,3 +212,85 @@ def test_error_body_is_the_graph_shape() -> None:
             "fbtrace_id": "Az8or2",
         }
     }
+
+
+BSUID = "BR.8841203376615520"
+PARENT = "BR.ENT.11815799212886844830"
+ADOPTER = Identity(user_id=BSUID, username="ana.r")
+
+
+def test_a_username_adopter_with_a_withheld_phone_is_metas_2026_example() -> None:
+    item = message_item({"text": "Oi"}, "wamid.IN", _at(1780000000), DISPLAY, ADOPTER)
+    value = webhook_envelopes.inbound(
+        waba_id=WABA, phone_number_id=PNID, display=DISPLAY, wa_id=ADOPTER, name="Ana", message=item
+    )["entry"][0]["changes"][0]["value"]
+    assert value["contacts"] == [
+        {"profile": {"name": "Ana", "username": "ana.r"}, "user_id": BSUID}
+    ]
+    assert value["messages"] == [
+        {
+            "from_user_id": BSUID,
+            "id": "wamid.IN",
+            "timestamp": "1780000000",
+            "type": "text",
+            "text": {"body": "Oi"},
+        }
+    ]
+
+
+def _status_value(state: str, who: Identity) -> dict[str, Any]:
+    body = webhook_envelopes.status(
+        waba_id=WABA,
+        phone_number_id=PNID,
+        display=DISPLAY,
+        wamid="wamid.OUT",
+        state=state,
+        at=_at(1780000000),
+        recipient=who,
+        callback=None,
+        error=re_engagement() if state == "failed" else None,
+        name="Ana",
+    )
+    value: dict[str, Any] = body["entry"][0]["changes"][0]["value"]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("state", "contacts"),
+    [
+        ("sent", [{"profile": {"name": "Ana"}, "user_id": BSUID}]),
+        ("delivered", [{"profile": {"name": "Ana", "username": "ana.r"}, "user_id": BSUID}]),
+        ("read", [{"profile": {"name": "Ana", "username": "ana.r"}, "user_id": BSUID}]),
+        ("failed", None),
+    ],
+)
+def test_a_status_of_a_send_to_a_bsuid(state: str, contacts: list[dict[str, Any]] | None) -> None:
+    value = _status_value(state, ADOPTER)
+    (status,) = value["statuses"]
+    assert "recipient_id" not in status
+    assert status["recipient_user_id"] == BSUID
+    assert value.get("contacts") == contacts
+    beside = ["contacts"] if contacts else []
+    assert list(value) == ["messaging_product", "metadata", *beside, "statuses"]
+
+
+def test_a_status_of_a_linked_portfolio_names_the_parent() -> None:
+    who = Identity(wa_id=CUSTOMER, user_id=BSUID, parent_user_id=PARENT)
+    (status,) = _status_value("delivered", who)["statuses"]
+    assert (status["recipient_id"], status["recipient_user_id"]) == (CUSTOMER, BSUID)
+    assert status["parent_recipient_user_id"] == PARENT
+
+
+def test_user_preferences_of_a_customer_known_by_bsuid() -> None:
+    value = webhook_envelopes.user_preference(
+        waba_id=WABA,
+        phone_number_id=PNID,
+        display=DISPLAY,
+        wa_id=ADOPTER,
+        value="resume",
+        at=_at(1731705721),
+    )["entry"][0]["changes"][0]["value"]
+    assert value["contacts"] == [{"user_id": BSUID}]
+    (preference,) = value["user_preferences"]
+    assert preference["user_id"] == BSUID and "wa_id" not in preference
+    assert preference["value"] == "resume"
