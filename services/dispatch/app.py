@@ -15,7 +15,7 @@ from aiohttp import web
 from services.dispatch.backpressure import Backpressure, RebalanceListener
 from services.dispatch.cloudapi import CloudApi
 from services.dispatch.handlers import Dispatcher
-from services.dispatch.meters import DispatchMetrics
+from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
 from services.dispatch.settings import DispatchSettings

@@ -17,8 +17,9 @@ from services.dispatch import attempts, outcomes, payloads
 from services.dispatch.attempts import AfterAnswer
 from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import CloudApi
+from services.dispatch.errors import StatusRaced
 from services.dispatch.lanes import Queued
-from services.dispatch.meters import DispatchMetrics
+from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.retry import RetryPolicy
 from services.dispatch.sender import DONE, AttemptResult
@@ -251,7 +252,7 @@ class Dispatcher:
                 return False
             if await self._apply(status, row):
                 return True
-        raise RetryableError("the intent kept changing while applying a status")
+        raise StatusRaced("the intent kept changing while applying a status")
 
     async def _apply(self, status: MessageStatusReported, row: LedgerRow) -> bool:
         """Move the intent forward by the status; False when the intent changed meanwhile."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, get_args
 
-from services.dispatch.meters import DispatchMetrics
+from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.store import Ledger, LedgerRow
 from shared.events.common import MetaError
 from shared.events.consent import ConsentChanged

@@ -14,7 +14,7 @@ from datetime import datetime
 from services.dispatch.backpressure import Backpressure
 from services.dispatch.circuit import Circuit, CircuitState
 from services.dispatch.lanes import Lanes, Queued
-from services.dispatch.meters import DispatchMetrics
+from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.rates import PairGate, TokenBucket
 from services.dispatch.settings import DispatchSettings
 from shared import logs

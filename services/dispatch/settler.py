@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from services.dispatch.attempts import may_resend_unconfirmed
 from services.dispatch.handlers import Scheduler, queued_item
-from services.dispatch.meters import DispatchMetrics
+from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.retry import RetryPolicy
 from services.dispatch.settings import DispatchSettings

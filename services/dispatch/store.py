@@ -14,15 +14,8 @@ from typing import Any
 
 import asyncpg
 
-from shared.errors import RetryableError
-
-_UNAVAILABLE = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.InterfaceError,
-)
+from services.dispatch.errors import LedgerUnavailable
+from shared.db import reachable
 
 
 @dataclass(frozen=True)
@@ -77,10 +70,8 @@ class Ledger:
         self._pool = pool
 
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        try:
+        with reachable("ledger", LedgerUnavailable):
             rows: list[asyncpg.Record] = await self._pool.fetch(sql, *args)
-        except _UNAVAILABLE as exc:
-            raise RetryableError(f"ledger unavailable: {exc}") from exc
         return rows
 
     async def _one(self, sql: str, *args: Any) -> asyncpg.Record | None:

@@ -19,7 +19,7 @@ from services.dispatch.app import MIGRATIONS
 from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import CloudApi
 from services.dispatch.handlers import Dispatcher
-from services.dispatch.meters import DispatchMetrics
+from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
 from services.dispatch.settings import DispatchSettings
