@@ -35,7 +35,7 @@ from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
 from services.dispatch.settings import DispatchSettings
-from services.dispatch.store import Ledger
+from services.dispatch.store import PostgresLedger
 from shared import db
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import Event, utcnow
@@ -207,7 +207,7 @@ async def _run_case(
         metrics = DispatchMetrics(new_registry())
         gauge: Gauge = metrics.paused
         backpressure = Backpressure(NoConsumer(), 10**9, 10**9, gauge)  # type: ignore[arg-type]
-        ledger = Ledger(pool)
+        ledger = PostgresLedger(pool)
         publisher = NullPublisher()
         senders = Senders(settings, backpressure, metrics, utcnow)
         decisions = [_decision(i, numbers) for i in range(intents)]

@@ -15,12 +15,13 @@ from aiohttp import web
 from services.dispatch.backpressure import Backpressure, RebalanceListener
 from services.dispatch.cloudapi import CloudApi
 from services.dispatch.handlers import Dispatcher
+from services.dispatch.ledger import Ledger
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.settler import Settler
-from services.dispatch.store import Ledger
+from services.dispatch.store import PostgresLedger
 from shared import db, http, runtime
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
@@ -58,7 +59,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         connector = aiohttp.TCPConnector(limit=settings.cloud_api.max_connections)
         session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
         publisher = Publisher(producer, kafka)
-        ledger = Ledger(pool)
+        ledger = PostgresLedger(pool)
         reporter = Reporter(ledger, publisher, metrics, settings.group)
         consumer = make_consumer(kafka, settings.group, [])
         backpressure = Backpressure(

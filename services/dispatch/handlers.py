@@ -19,11 +19,11 @@ from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import CloudApi
 from services.dispatch.errors import StatusRaced
 from services.dispatch.lanes import Queued
+from services.dispatch.ledger import Ledger, LedgerRow, LedgerState, NewIntent
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.retry import RetryPolicy
 from services.dispatch.sender import DONE, AttemptResult
-from services.dispatch.store import Ledger, LedgerRow, NewIntent
 from shared import codec, logs
 from shared.errors import RetryableError
 from shared.events.common import MetaError
@@ -63,28 +63,32 @@ class Dispatcher:
         intent = decision.intent
         body = codec.encode(decision).decode()
         new = NewIntent(
-            intent.intent_id, intent.phone_number_id, intent.to, intent.metadata, "queued", body,
-            intent.priority, intent.not_after,
+            intent.intent_id, intent.phone_number_id, intent.to, intent.metadata,
+            LedgerState.QUEUED, body, intent.priority, intent.not_after,
         )  # fmt: skip
         if decision.outcome == "deferred":
             return  # policy holds it and decides again at its release time
         if decision.outcome != "approved":
-            row, fresh = await self.ledger.claim(replace(new, state="rejected"))
+            row, fresh = await self.ledger.claim(replace(new, state=LedgerState.REJECTED))
             if fresh:
                 await self.reporter.update(
-                    decision, row, "rejected", reasons=decision.reasons, detail=decision.detail
+                    decision,
+                    row,
+                    LedgerState.REJECTED,
+                    reasons=decision.reasons,
+                    detail=decision.detail,
                 )
             return
         plan = attempts.before_send(decision, self.clock())
         if plan.intent is None:
-            row, fresh = await self.ledger.claim(replace(new, state="expired"))
+            row, fresh = await self.ledger.claim(replace(new, state=LedgerState.EXPIRED))
             if fresh:
                 await self.reporter.update(
-                    decision, row, "expired", reasons=[plan.reason], detail=plan.detail
+                    decision, row, LedgerState.EXPIRED, reasons=[plan.reason], detail=plan.detail
                 )
             return
         row, _ = await self.ledger.claim(new)
-        if row.state != "queued":
+        if row.state != LedgerState.QUEUED:
             log.info("intent already handled", intent_id=intent.intent_id, state=row.state)
             return
         source = TopicPartition(record.topic, record.partition)
@@ -110,13 +114,13 @@ class Dispatcher:
         decision = codec.decode(PolicyDecisionMade, row.decision.encode())
         plan = attempts.before_send(decision, self.clock())
         if plan.intent is None:
-            await self._end(decision, row, "expired", [plan.reason], plan.detail)
+            await self._end(decision, row, LedgerState.EXPIRED, [plan.reason], plan.detail)
             return DONE
         try:
             intent = self._unsealed(decision, plan.intent)
         except SealError as exc:
             await self._end(
-                decision, row, "failed", [Reason.SEALED_PARAMETERS_UNREADABLE], str(exc)
+                decision, row, LedgerState.FAILED, [Reason.SEALED_PARAMETERS_UNREADABLE], str(exc)
             )
             return DONE
         started = time.monotonic()
@@ -124,12 +128,15 @@ class Dispatcher:
             answer = await self.api.send(row.phone_number_id, payloads.build(intent))
         except (aiohttp.ClientError, TimeoutError) as exc:
             # The request may have reached Meta: never resend blindly; statuses settle it.
-            self.metrics.sends.labels("unknown", "none").inc()
+            self.metrics.sends.labels(LedgerState.UNKNOWN, "none").inc()
             moved = await self.ledger.record(
-                row.intent_id, "unknown", expect="sending", error={"details": str(exc)}
+                row.intent_id,
+                LedgerState.UNKNOWN,
+                expect=LedgerState.SENDING,
+                error={"details": str(exc)},
             )
             if moved is not None:
-                await self.reporter.update(decision, moved, "unknown", detail=f"{exc!r}")
+                await self.reporter.update(decision, moved, LedgerState.UNKNOWN, detail=f"{exc!r}")
             return AttemptResult("done", answered=False)
         self.metrics.send_seconds.observe(time.monotonic() - started)
         verdict = attempts.after_answer(
@@ -171,16 +178,16 @@ class Dispatcher:
         match verdict.action:
             case "accepted":
                 moved = await self.ledger.record(
-                    row.intent_id, "accepted", expect="sending", wamid=wamid
+                    row.intent_id, LedgerState.ACCEPTED, expect=LedgerState.SENDING, wamid=wamid
                 )
                 if moved is not None:
-                    await self.reporter.update(decision, moved, "accepted", wamid=wamid)
+                    await self.reporter.update(decision, moved, LedgerState.ACCEPTED, wamid=wamid)
                 await self._apply_early(wamid)
                 return DONE
             case "retry":
                 assert verdict.retry_at is not None
                 await self.ledger.record(
-                    row.intent_id, "queued", expect="sending", error=error,
+                    row.intent_id, LedgerState.QUEUED, expect=LedgerState.SENDING, error=error,
                     next_attempt_at=verdict.retry_at,
                 )  # fmt: skip
                 assert verdict.kind is not None
@@ -189,11 +196,15 @@ class Dispatcher:
                 return AttemptResult("retry", delay, verdict.kind)
             case "hold":
                 await self.ledger.record(
-                    row.intent_id, "queued", expect="sending", error=error, refund_attempt=True
+                    row.intent_id,
+                    LedgerState.QUEUED,
+                    expect=LedgerState.SENDING,
+                    error=error,
+                    refund_attempt=True,
                 )
                 # tell the business it waits (one event id per intent, however often held)
                 await self.reporter.update(
-                    decision, row, "held", reasons=[verdict.code], errors=errors,
+                    decision, row, LedgerState.HELD, reasons=[verdict.code], errors=errors,
                     detail="the number cannot send until its credentials or account are "
                     "fixed; the intent waits and is sent then",
                 )  # fmt: skip
@@ -203,25 +214,27 @@ class Dispatcher:
                 # A template needs no open window: the approval's valid_until no longer applies.
                 switched = decision.model_copy(update={"intent": fallback, "valid_until": None})
                 await self.ledger.record(
-                    row.intent_id, "queued", expect="sending", error=error,
+                    row.intent_id, LedgerState.QUEUED, expect=LedgerState.SENDING, error=error,
                     decision=codec.encode(switched).decode(),
                 )  # fmt: skip
                 return AttemptResult("requeue")
             case "exhausted":
                 await self.reporter.dead_letter(decision, row, f"retries exhausted: {verdict.code}")
-                await self._end(decision, row, "failed", [verdict.code, Reason.RETRIES_EXHAUSTED],
-                                "retries exhausted", errors)  # fmt: skip
+                await self._end(
+                    decision, row, LedgerState.FAILED, [verdict.code, Reason.RETRIES_EXHAUSTED],
+                    "retries exhausted", errors,
+                )  # fmt: skip
                 return DONE
         if verdict.opt_out:  # policy hears of it before the business sees the failure
             await self.reporter.opted_out(decision, row)
-        await self._end(decision, row, "failed", [verdict.code], "", errors)
+        await self._end(decision, row, LedgerState.FAILED, [verdict.code], "", errors)
         return DONE
 
     async def _end(
         self,
         decision: PolicyDecisionMade,
         row: LedgerRow,
-        state: str,
+        state: LedgerState,
         reasons: list[str],
         detail: str,
         errors: list[MetaError] | None = None,
@@ -279,7 +292,9 @@ class Dispatcher:
             status, moved, new_state, wamid=wamid, errors=status.errors,
             reasons=[str(e.code) for e in status.errors],
         )  # fmt: skip
-        if new_state == "failed" and any(attempts.stops_marketing(e) for e in status.errors):
+        if new_state == LedgerState.FAILED and any(
+            attempts.stops_marketing(e) for e in status.errors
+        ):
             await self.reporter.opted_out(status, moved)
         return True
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, get_args
 
+from services.dispatch.ledger import Ledger, LedgerRow, LedgerState
 from services.dispatch.metrics import DispatchMetrics
-from services.dispatch.store import Ledger, LedgerRow
 from shared.events.common import MetaError
 from shared.events.consent import ConsentChanged
 from shared.events.delivery import DeliveryState, DeliveryUpdated
@@ -49,7 +49,7 @@ class Reporter:
         self,
         cause: Event,
         row: LedgerRow,
-        state: str,
+        state: LedgerState,
         *,
         wamid: str | None = None,
         reasons: list[str] | None = None,

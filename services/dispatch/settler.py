@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 
 from services.dispatch.attempts import may_resend_unconfirmed
 from services.dispatch.handlers import Scheduler, queued_item
+from services.dispatch.ledger import Ledger, LedgerRow, LedgerState
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.retry import RetryPolicy
 from services.dispatch.settings import DispatchSettings
-from services.dispatch.store import Ledger, LedgerRow
 from shared import codec, logs
 from shared.errors import RetryableError
 from shared.events.decisions import PolicyDecisionMade
@@ -58,17 +58,24 @@ class Settler:
     async def settle_once(self) -> None:
         now = self.clock()
         settle = self.settings.settle
-        for row in await self.ledger.stale("sending", now - self.sending_grace):
-            moved = await self.ledger.record(row.intent_id, "unknown", expect="sending")
+        for row in await self.ledger.stale(LedgerState.SENDING, now - self.sending_grace):
+            moved = await self.ledger.record(
+                row.intent_id, LedgerState.UNKNOWN, expect=LedgerState.SENDING
+            )
             if moved is not None:
                 self.metrics.settled.labels("sending_to_unknown").inc()
                 await self.reporter.update(
-                    _decision(row), moved, "unknown", detail="no answer recorded for the send"
+                    _decision(row),
+                    moved,
+                    LedgerState.UNKNOWN,
+                    detail="no answer recorded for the send",
                 )
         wait = timedelta(seconds=settle.unknown_wait_s)
-        for row in await self.ledger.stale("unknown", now - wait):
+        for row in await self.ledger.stale(LedgerState.UNKNOWN, now - wait):
             await self._not_sent(row, now)
-        for row in await self.ledger.stale("queued", now - timedelta(seconds=settle.requeue_s)):
+        for row in await self.ledger.stale(
+            LedgerState.QUEUED, now - timedelta(seconds=settle.requeue_s)
+        ):
             # A safety net: the sender already holding it ignores it; a held number drops it.
             self.scheduler.submit(row.phone_number_id, queued_item(row), row.next_attempt_at or now)
         for row in await self.ledger.unreported(now - timedelta(seconds=settle.report_grace_s)):
@@ -79,20 +86,22 @@ class Settler:
         decision = _decision(row)
         if may_resend_unconfirmed(decision.intent, row.attempts, now, self.policy):
             moved = await self.ledger.record(
-                row.intent_id, "queued", expect="unknown", next_attempt_at=now
+                row.intent_id, LedgerState.QUEUED, expect=LedgerState.UNKNOWN, next_attempt_at=now
             )
             if moved is not None:
                 self.metrics.settled.labels("unknown_to_queued").inc()
                 self.scheduler.submit(moved.phone_number_id, queued_item(moved), now)
             return
-        moved = await self.ledger.record(row.intent_id, "failed", expect="unknown")
+        moved = await self.ledger.record(
+            row.intent_id, LedgerState.FAILED, expect=LedgerState.UNKNOWN
+        )
         if moved is None:
             return
         self.metrics.settled.labels("unknown_to_failed").inc()
         detail = "no status confirmed the send in time; counted as not sent"
         await self.reporter.dead_letter(decision, moved, "outcome unknown, counted as not sent")
         await self.reporter.update(
-            decision, moved, "failed", reasons=[Reason.NOT_SENT], detail=detail
+            decision, moved, LedgerState.FAILED, reasons=[Reason.NOT_SENT], detail=detail
         )
 
 

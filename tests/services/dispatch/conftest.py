@@ -24,7 +24,7 @@ from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.settler import Settler
-from services.dispatch.store import Ledger
+from services.dispatch.store import PostgresLedger
 from shared import db
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
@@ -77,7 +77,7 @@ class FakeConsumer:
 
 @dataclass
 class Rig:
-    ledger: Ledger
+    ledger: PostgresLedger
     api: FakeCloudApi
     published: RecordingPublisher
     dispatcher: Dispatcher
@@ -143,7 +143,7 @@ async def rig(fresh_database: str, rig_settings: dict[str, Any]) -> AsyncIterato
     metrics = DispatchMetrics(new_registry())
     consumer = FakeConsumer()
     backpressure = Backpressure(consumer, 3, 1, metrics.paused)  # type: ignore[arg-type]
-    ledger = Ledger(pool)
+    ledger = PostgresLedger(pool)
     published = RecordingPublisher()
     reporter = Reporter(ledger, published, metrics, "test")
     senders = Senders(settings, backpressure, metrics, utcnow)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from services.dispatch.ledger import NewIntent
 from services.dispatch.rates import PairGate
-from services.dispatch.store import NewIntent
 from shared import codec
 from shared.events.envelope import utcnow
 from shared.events.webhooks import MessageStatusReported

@@ -10,7 +10,8 @@ import asyncpg
 import pytest
 
 from services.dispatch.app import MIGRATIONS
-from services.dispatch.store import Ledger, NewIntent
+from services.dispatch.ledger import NewIntent
+from services.dispatch.store import PostgresLedger
 from shared import db
 from shared.settings import PostgresSettings
 
@@ -18,10 +19,10 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-async def ledger(fresh_database: str) -> AsyncIterator[Ledger]:
+async def ledger(fresh_database: str) -> AsyncIterator[PostgresLedger]:
     pool = await db.create_pool(PostgresSettings(url=fresh_database))  # type: ignore[arg-type]
     await db.migrate(pool, "dispatch", Path(MIGRATIONS))
-    yield Ledger(pool)
+    yield PostgresLedger(pool)
     await pool.close()
 
 
@@ -29,14 +30,14 @@ def _new(intent_id: str, state: str = "queued", number: str = "pn") -> NewIntent
     return NewIntent(intent_id, number, "+1 650", {"order": "42"}, state, '{"x": 1}', "reply")
 
 
-async def test_an_intent_is_claimed_once(ledger: Ledger) -> None:
+async def test_an_intent_is_claimed_once(ledger: PostgresLedger) -> None:
     row, fresh = await ledger.claim(_new("i-1"))
     assert fresh and row.state == "queued" and row.attempts == 0 and row.priority == "reply"
     again, fresh_again = await ledger.claim(_new("i-1", "rejected"))
     assert not fresh_again and again.state == "queued"
 
 
-async def test_an_attempt_is_started_once_and_counted(ledger: Ledger) -> None:
+async def test_an_attempt_is_started_once_and_counted(ledger: PostgresLedger) -> None:
     await ledger.claim(_new("i-2"))
     started = await ledger.start_attempt("i-2")
     assert started is not None and started.state == "sending" and started.attempts == 1
@@ -45,7 +46,7 @@ async def test_an_attempt_is_started_once_and_counted(ledger: Ledger) -> None:
 
 
 async def test_a_retry_queues_again_with_its_time_and_a_hold_refunds_the_attempt(
-    ledger: Ledger,
+    ledger: PostgresLedger,
 ) -> None:
     await ledger.claim(_new("i-3"))
     await ledger.start_attempt("i-3")
@@ -62,14 +63,14 @@ async def test_a_retry_queues_again_with_its_time_and_a_hold_refunds_the_attempt
     assert held is not None and held.attempts == 1
 
 
-async def test_a_state_change_from_the_wrong_state_is_refused(ledger: Ledger) -> None:
+async def test_a_state_change_from_the_wrong_state_is_refused(ledger: PostgresLedger) -> None:
     await ledger.claim(_new("i-4"))
     assert await ledger.record("i-4", "accepted", expect="sending") is None
     row = await ledger.get("i-4")
     assert row is not None and row.state == "queued"
 
 
-async def test_wamid_lookup_and_reporting(ledger: Ledger) -> None:
+async def test_wamid_lookup_and_reporting(ledger: PostgresLedger) -> None:
     await ledger.claim(_new("i-5"))
     await ledger.start_attempt("i-5")
     await ledger.record("i-5", "accepted", wamid="wamid.A")
@@ -81,7 +82,7 @@ async def test_wamid_lookup_and_reporting(ledger: Ledger) -> None:
     assert await ledger.unreported(later) == []
 
 
-async def test_a_wamid_belongs_to_one_intent(ledger: Ledger) -> None:
+async def test_a_wamid_belongs_to_one_intent(ledger: PostgresLedger) -> None:
     await ledger.claim(_new("i-6"))
     await ledger.claim(_new("i-7"))
     await ledger.record("i-6", "accepted", wamid="wamid.B")
@@ -89,7 +90,7 @@ async def test_a_wamid_belongs_to_one_intent(ledger: Ledger) -> None:
         await ledger.record("i-7", "accepted", wamid="wamid.B")
 
 
-async def test_stale_rows_and_early_statuses(ledger: Ledger) -> None:
+async def test_stale_rows_and_early_statuses(ledger: PostgresLedger) -> None:
     await ledger.claim(_new("i-8"))
     await ledger.start_attempt("i-8")
     soon = datetime.now(UTC) + timedelta(seconds=1)
