@@ -15,12 +15,8 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from bench.fake_cloudapi import FakeCloudApi
-from services.dispatch.app import MIGRATIONS
-from services.dispatch.backpressure import Backpressure
+from services.dispatch.app import MIGRATIONS, Dispatch, build
 from services.dispatch.cloudapi import CloudApi
-from services.dispatch.handlers import Dispatcher
-from services.dispatch.metrics import DispatchMetrics
-from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.settler import Settler
@@ -30,8 +26,8 @@ from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event, utcnow
 from shared.events.intents import OutboundIntentSubmitted, TextContent
+from shared.events.webhooks import MessageStatusReported
 from shared.metrics import new_registry
-from shared.sealing import Sealer
 from shared.settings import PostgresSettings
 from shared.topics import TopicSpec
 
@@ -48,6 +44,10 @@ class RecordingPublisher:
         headers: Sequence[tuple[str, bytes]] = (),
     ) -> None:
         self.events.append((spec.name, event, key, dict(headers)))
+
+    async def publish_many(self, items: Sequence[tuple[TopicSpec, Event, str | None]]) -> None:
+        for spec, event, key in items:
+            await self.publish(spec, event, key)
 
     def on(self, topic: str) -> list[Event]:
         return [e for t, e, _, _ in self.events if t == topic]
@@ -80,17 +80,26 @@ class Rig:
     ledger: PostgresLedger
     api: FakeCloudApi
     published: RecordingPublisher
-    dispatcher: Dispatcher
-    senders: Senders
-    settler: Settler
+    dispatch: Dispatch
     consumer: FakeConsumer
     settings: DispatchSettings
+
+    @property
+    def senders(self) -> Senders:
+        return self.dispatch.senders
+
+    @property
+    def settler(self) -> Settler:
+        return self.dispatch.settler
 
     async def decide(self, decision: PolicyDecisionMade, partition: int = 0) -> None:
         record: ConsumerRecord[bytes, bytes] = ConsumerRecord(
             "decisions", partition, 0, 0, 0, None, b"", None, 0, 0, ()
         )
-        await self.dispatcher.on_decision(decision, record)
+        await self.dispatch.decisions.on_decision(decision, record)
+
+    async def status(self, status: MessageStatusReported) -> None:
+        await self.dispatch.statuses.on_status(status, None)  # type: ignore[arg-type]
 
     async def wait_for(self, check: Callable[[], bool], timeout_s: float = 15.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -125,6 +134,9 @@ RIG_SETTINGS: dict[str, Any] = {
     "settle": {"unknown_wait_s": 0.0, "interval_s": 0.05, "report_grace_s": 0.0},
     "rates": {"default_mps": 500, "pair_interval_s": 0.001, "pair_burst": 50},
     "circuit_cooldown_s": 0.2,
+    "backlog_high": 3,
+    "backlog_low": 1,
+    "group": "test",
 }
 
 
@@ -140,27 +152,19 @@ async def rig(fresh_database: str, rig_settings: dict[str, Any]) -> AsyncIterato
     settings = DispatchSettings(**rig_settings)
     pool = await db.create_pool(PostgresSettings(url=fresh_database))  # type: ignore[arg-type]
     await db.migrate(pool, "dispatch", Path(MIGRATIONS))
-    metrics = DispatchMetrics(new_registry())
     consumer = FakeConsumer()
-    backpressure = Backpressure(consumer, 3, 1, metrics.paused)  # type: ignore[arg-type]
     ledger = PostgresLedger(pool)
     published = RecordingPublisher()
-    reporter = Reporter(ledger, published, metrics, "test")
-    senders = Senders(settings, backpressure, metrics, utcnow)
     async with aiohttp.ClientSession() as session:
-        dispatcher = Dispatcher(
-            ledger, CloudApi(session, settings.cloud_api), reporter, senders, backpressure,
-            metrics, utcnow, settings.retry.policy(), jitter=lambda: 0.5,
-            sealer=Sealer(settings.sealing_keys),
+        dispatch = build(
+            settings, ledger=ledger, api=CloudApi(session, settings.cloud_api),
+            publisher=published, clock=utcnow, consumer=consumer, registry=new_registry(),
+            jitter=lambda: 0.5,
         )  # fmt: skip
-        senders.bind(dispatcher.attempt, dispatcher.reload)
-        settler = Settler(
-            ledger, reporter, senders, metrics, settings, settings.retry.policy(), utcnow
-        )
         try:
-            yield Rig(ledger, api, published, dispatcher, senders, settler, consumer, settings)
+            yield Rig(ledger, api, published, dispatch, consumer, settings)
         finally:
-            await senders.close()
+            await dispatch.senders.close()
             await api.stop()
             await pool.close()
-    assert senders.crash() is None
+    assert dispatch.senders.crash() is None

@@ -114,7 +114,7 @@ async def test_a_timeout_is_unknown_and_the_status_webhook_settles_it(rig: Rig) 
     rig.api.fail("slow", ("hang", 1.0))
     await rig.decide(approved("slow"))
     await rig.wait_for(lambda: rig.states("slow") == ["unknown"])
-    await rig.dispatcher.on_status(_status("slow", "wamid.LATE", "sent"), None)  # type: ignore[arg-type]
+    await rig.status(_status("slow", "wamid.LATE", "sent"))
     assert rig.states("slow") == ["unknown", "sent"]
     row = await rig.ledger.get("slow")
     assert row is not None and row.wamid == "wamid.LATE" and row.state == "sent"

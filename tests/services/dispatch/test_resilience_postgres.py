@@ -28,7 +28,7 @@ def _status(intent_id: str | None, wamid: str, status: str) -> MessageStatusRepo
 
 
 async def _on_status(rig: Rig, status: MessageStatusReported) -> None:
-    await rig.dispatcher.on_status(status, None)  # type: ignore[arg-type]
+    await rig.status(status)
 
 
 async def test_a_crash_after_the_attempt_was_recorded_is_settled_not_resent_blindly(
