@@ -25,7 +25,7 @@ import aiohttp
 import asyncpg
 from aiokafka import ConsumerRecord
 
-from bench.fake_cloudapi import FakeCloudApi
+from bench.fake_cloudapi import serving
 from services.dispatch.app import MIGRATIONS, build
 from services.dispatch.cloudapi import CloudApi, SendOutcome
 from services.dispatch.settings import DispatchSettings
@@ -73,11 +73,8 @@ def _free_port() -> int:
 @asynccontextmanager
 async def local_fake(limit: float | None) -> AsyncIterator[str]:
     """The fake Cloud API inside this process (no second process competing for a core)."""
-    api = await FakeCloudApi(mps_limit=limit).start()
-    try:
-        yield api.base_url
-    finally:
-        await api.stop()
+    async with serving(_free_port(), limit) as url:
+        yield url
 
 
 @asynccontextmanager

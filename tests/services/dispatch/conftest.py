@@ -14,7 +14,6 @@ import aiohttp
 import pytest
 from aiokafka import ConsumerRecord
 
-from bench.fake_cloudapi import FakeCloudApi
 from services.dispatch.app import MIGRATIONS, Dispatch, build
 from services.dispatch.cloudapi import CloudApi
 from services.dispatch.sender import Senders
@@ -30,6 +29,7 @@ from shared.events.webhooks import MessageStatusReported
 from shared.metrics import new_registry
 from shared.settings import PostgresSettings
 from shared.topics import TopicSpec
+from tests.services.dispatch.fake_cloudapi import FakeCloudApi
 
 
 @dataclass
