@@ -1,12 +1,12 @@
-"""A dispatch rig: the real ledger on a fresh PostgreSQL, the real senders and settler, a
-local fake Cloud API, and a publisher that records what dispatch would put on Kafka."""
+"""A dispatch rig: dispatch as `app.build` wires it, over the real ledger on a fresh PostgreSQL,
+a local fake Cloud API and a publisher that records what dispatch would put on Kafka."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,57 +22,13 @@ from services.dispatch.settler import Settler
 from services.dispatch.store import PostgresLedger
 from shared import db
 from shared.events.decisions import PolicyDecisionMade
-from shared.events.delivery import DeliveryUpdated
-from shared.events.envelope import Event, utcnow
+from shared.events.envelope import utcnow
 from shared.events.intents import OutboundIntentSubmitted, TextContent
 from shared.events.webhooks import MessageStatusReported
 from shared.metrics import new_registry
 from shared.settings import PostgresSettings
-from shared.topics import TopicSpec
 from tests.services.dispatch.fake_cloudapi import FakeCloudApi
-
-
-@dataclass
-class RecordingPublisher:
-    events: list[tuple[str, Event, str | None, dict[str, bytes]]] = field(default_factory=list)
-
-    async def publish(
-        self,
-        spec: TopicSpec,
-        event: Event,
-        key: str | None,
-        headers: Sequence[tuple[str, bytes]] = (),
-    ) -> None:
-        self.events.append((spec.name, event, key, dict(headers)))
-
-    async def publish_many(self, items: Sequence[tuple[TopicSpec, Event, str | None]]) -> None:
-        for spec, event, key in items:
-            await self.publish(spec, event, key)
-
-    def on(self, topic: str) -> list[Event]:
-        return [e for t, e, _, _ in self.events if t == topic]
-
-    def updates(self, intent_id: str) -> list[DeliveryUpdated]:
-        return [
-            e
-            for e in self.on("wagate.delivery.v1")
-            if isinstance(e, DeliveryUpdated) and e.intent_id == intent_id
-        ]
-
-
-@dataclass
-class FakeConsumer:
-    assigned: set[object] = field(default_factory=set)
-    paused_now: set[object] = field(default_factory=set)
-
-    def pause(self, *partitions: object) -> None:
-        self.paused_now.update(partitions)
-
-    def resume(self, *partitions: object) -> None:
-        self.paused_now.difference_update(partitions)
-
-    def assignment(self) -> set[object]:
-        return self.assigned
+from tests.services.dispatch.fakes import FakeConsumer, RecordingPublisher
 
 
 @dataclass
