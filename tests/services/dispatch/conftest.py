@@ -1,5 +1,6 @@
-"""A dispatch rig: dispatch as `app.build` wires it, over the real ledger on a fresh PostgreSQL,
-a local fake Cloud API and a publisher that records what dispatch would put on Kafka."""
+"""Dispatch as `app.build` wires it, driven two ways: the rig, over the real ledger on a fresh
+PostgreSQL and a local fake Cloud API, and the shell, over fakes only (the ledger in memory, a
+scripted Cloud API client); both with a publisher that records what would go to Kafka."""
 
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ from typing import Any
 import aiohttp
 import pytest
 from aiokafka import ConsumerRecord
+from prometheus_client import CollectorRegistry
 
 from services.dispatch.app import MIGRATIONS, Dispatch, build
 from services.dispatch.cloudapi import CloudApi
+from services.dispatch.metrics import DispatchMetrics
+from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.settler import Settler
 from services.dispatch.store import PostgresLedger
+from services.dispatch.transitions import Transitions
 from shared import db
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
@@ -28,17 +33,20 @@ from shared.events.webhooks import MessageStatusReported
 from shared.metrics import new_registry
 from shared.settings import PostgresSettings
 from tests.services.dispatch.fake_cloudapi import FakeCloudApi
-from tests.services.dispatch.fakes import FakeConsumer, RecordingPublisher
+from tests.services.dispatch.fakes import (
+    FakeClock,
+    FakeConsumer,
+    InMemoryLedger,
+    RecordingPublisher,
+    ScriptedApi,
+)
 
 
-@dataclass
-class Rig:
-    ledger: PostgresLedger
-    api: FakeCloudApi
-    published: RecordingPublisher
+class Driving:
+    """What a test does to dispatch and reads back from what it published."""
+
     dispatch: Dispatch
-    consumer: FakeConsumer
-    settings: DispatchSettings
+    published: RecordingPublisher
 
     @property
     def senders(self) -> Senders:
@@ -64,7 +72,66 @@ class Rig:
             await asyncio.sleep(0.01)
 
     def states(self, intent_id: str) -> list[str]:
-        return [u.state for u in self.published.updates(intent_id)]
+        return self.published.states(intent_id)
+
+
+@dataclass
+class Rig(Driving):
+    ledger: PostgresLedger
+    api: FakeCloudApi
+    published: RecordingPublisher
+    dispatch: Dispatch
+    consumer: FakeConsumer
+    settings: DispatchSettings
+
+
+@dataclass
+class Shell(Driving):
+    ledger: InMemoryLedger
+    api: ScriptedApi
+    published: RecordingPublisher
+    dispatch: Dispatch
+    consumer: FakeConsumer
+    settings: DispatchSettings
+    clock: FakeClock
+
+
+@dataclass
+class Reporting:
+    """The ground floor of a unit test: the ledger in memory on a clock the test moves, and
+    what reports through it to a recording publisher."""
+
+    clock: FakeClock
+    ledger: InMemoryLedger
+    published: RecordingPublisher
+    registry: CollectorRegistry
+    metrics: DispatchMetrics
+    reporter: Reporter
+    transitions: Transitions
+
+    @classmethod
+    def make(cls, ledger: InMemoryLedger | None = None) -> Reporting:
+        clock = FakeClock()
+        ledger = ledger or InMemoryLedger(clock)
+        published, registry = RecordingPublisher(), new_registry()
+        metrics = DispatchMetrics(registry)
+        reporter = Reporter(ledger, published, metrics, "g")
+        return cls(
+            clock, ledger, published, registry, metrics, reporter, Transitions(ledger, reporter)
+        )
+
+    def sample(self, name: str, **labels: str) -> float | None:
+        return self.registry.get_sample_value(name, labels)
+
+
+def reported(
+    intent_id: str | None, wamid: str, status: str, **fields: Any
+) -> MessageStatusReported:
+    """A status of Meta's as ingest publishes it (with the callback data, when given)."""
+    return MessageStatusReported(
+        phone_number_id="pn-1", message_id=wamid, status=status, timestamp=utcnow(),
+        recipient_id="16505551234", biz_opaque_callback_data=intent_id, **fields,
+    )  # fmt: skip
 
 
 def approved(
@@ -123,4 +190,25 @@ async def rig(fresh_database: str, rig_settings: dict[str, Any]) -> AsyncIterato
             await dispatch.senders.close()
             await api.stop()
             await pool.close()
+    assert dispatch.senders.crash() is None
+
+
+@pytest.fixture
+async def shell(rig_settings: dict[str, Any]) -> AsyncIterator[Shell]:
+    settings = DispatchSettings(**rig_settings)
+    clock = FakeClock()
+    ledger, api, published, consumer = (
+        InMemoryLedger(clock),
+        ScriptedApi(),
+        RecordingPublisher(),
+        FakeConsumer(),
+    )
+    dispatch = build(
+        settings, ledger=ledger, api=api, publisher=published, clock=clock, consumer=consumer,
+        registry=new_registry(), jitter=lambda: 0.5,
+    )  # fmt: skip
+    try:
+        yield Shell(ledger, api, published, dispatch, consumer, settings, clock)
+    finally:
+        await dispatch.senders.close()
     assert dispatch.senders.crash() is None

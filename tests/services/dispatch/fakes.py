@@ -1,6 +1,7 @@
 """Dispatch's adapters as fakes: the ledger in memory (held to the same contract as PostgreSQL
 in test_ledger_contract.py), a publisher that records what would go to Kafka, a consumer that
-records pauses, a scripted Cloud API client and a scheduler that records what it was given."""
+records pauses, a scripted Cloud API client, a scheduler that records what it was given, and a
+clock that moves when told."""
 
 from __future__ import annotations
 
@@ -18,6 +19,19 @@ from services.dispatch.ledger import INTERNAL, LedgerRow, LedgerState, NewIntent
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event, utcnow
 from shared.topics import TopicSpec
+
+
+@dataclass
+class FakeClock:
+    """A wall clock that moves only when told."""
+
+    now: datetime = field(default_factory=utcnow)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
