@@ -63,7 +63,7 @@ class Driving:
         await self.dispatch.decisions.on_decision(decision, record)
 
     async def status(self, status: MessageStatusReported) -> None:
-        await self.dispatch.statuses.on_status(status, None)  # type: ignore[arg-type]
+        await self.dispatch.statuses.on_status(status, None)
 
     async def wait_for(self, check: Callable[[], bool], timeout_s: float = 15.0) -> None:
         deadline = time.monotonic() + timeout_s

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from services.dispatch.ledger import LedgerState, NewIntent
 from services.dispatch.settings import DispatchSettings
@@ -38,7 +39,7 @@ class Parts(Reporting):
     settler: Settler
 
     async def intent(
-        self, intent_id: str, state: LedgerState, attempts: int = 1, **fields: object
+        self, intent_id: str, state: LedgerState, attempts: int = 1, **fields: Any
     ) -> None:
         """An intent now in `state` after `attempts` sends, as its decision left it."""
         decision = codec.encode(approved(intent_id, **fields)).decode()

@@ -40,7 +40,7 @@ async def test_a_status_with_its_callback_data_moves_the_intent_and_is_reported(
     parts = _parts()
     await _accepted(parts.ledger, wamid=None)  # the send's answer never came
     status = reported("i-1", "wamid.LATE", "delivered", pricing={"category": "utility"})
-    await parts.statuses.on_status(status, None)  # type: ignore[arg-type]
+    await parts.statuses.on_status(status, None)
     row = await parts.ledger.get("i-1")
     assert row is not None and row.state == "delivered" and row.wamid == "wamid.LATE"
     [update] = parts.published.updates("i-1")
@@ -53,14 +53,14 @@ async def test_a_status_with_its_callback_data_moves_the_intent_and_is_reported(
 async def test_a_status_without_callback_data_is_found_by_its_wamid() -> None:
     parts = _parts()
     await _accepted(parts.ledger)
-    await parts.statuses.on_status(reported(None, "wamid.A", "read"), None)  # type: ignore[arg-type]
+    await parts.statuses.on_status(reported(None, "wamid.A", "read"), None)
     assert parts.published.states("i-1") == ["read"]
 
 
 async def test_a_status_of_an_unknown_wamid_is_kept_and_applied_once_it_is_recorded() -> None:
     parts = _parts()
-    await parts.statuses.on_status(reported(None, "wamid.A", "sent"), None)  # type: ignore[arg-type]
-    await parts.statuses.on_status(reported(None, "wamid.A", "delivered"), None)  # type: ignore[arg-type]
+    await parts.statuses.on_status(reported(None, "wamid.A", "sent"), None)
+    await parts.statuses.on_status(reported(None, "wamid.A", "delivered"), None)
     assert set(parts.ledger.early) == {("wamid.A", "sent"), ("wamid.A", "delivered")}
     await _accepted(parts.ledger)
     await parts.statuses.apply_early("wamid.A")
@@ -72,7 +72,7 @@ async def test_a_status_of_an_unknown_wamid_is_kept_and_applied_once_it_is_recor
 
 async def test_early_statuses_that_still_find_no_intent_are_kept_again() -> None:
     parts = _parts()
-    await parts.statuses.on_status(reported(None, "wamid.Z", "sent"), None)  # type: ignore[arg-type]
+    await parts.statuses.on_status(reported(None, "wamid.Z", "sent"), None)
     await parts.statuses.apply_early("wamid.Z")  # no intent has that wamid
     assert set(parts.ledger.early) == {("wamid.Z", "sent")}
     await parts.statuses.apply_early(None)  # an answer without a wamid applies nothing
@@ -83,8 +83,8 @@ async def test_early_statuses_that_still_find_no_intent_are_kept_again() -> None
 async def test_a_status_never_moves_an_intent_back_or_out_of_read(later: str) -> None:
     parts = _parts()
     await _accepted(parts.ledger)
-    await parts.statuses.on_status(reported("i-1", "wamid.A", "read"), None)  # type: ignore[arg-type]
-    await parts.statuses.on_status(reported("i-1", "wamid.A", later), None)  # type: ignore[arg-type]
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "read"), None)
+    await parts.statuses.on_status(reported("i-1", "wamid.A", later), None)
     assert parts.published.states("i-1") == ["read"]
 
 
@@ -93,7 +93,7 @@ async def test_a_failed_status_reports_metas_codes_and_a_marketing_refusal_tells
     await _accepted(parts.ledger)
     errors = [MetaError(code=131050, title="User stopped marketing messages")]
     status = reported("i-1", "wamid.A", "failed", errors=errors)
-    await parts.statuses.on_status(status, None)  # type: ignore[arg-type]
+    await parts.statuses.on_status(status, None)
     [update] = parts.published.updates("i-1")
     assert (update.state, update.reasons, update.errors) == ("failed", ["131050"], errors)
     assert [t for t, _, _, _ in parts.published.events] == [
@@ -106,8 +106,8 @@ async def test_a_redelivered_status_publishes_an_update_kafka_never_had() -> Non
     parts = _parts()
     await _accepted(parts.ledger)
     await parts.ledger.record("i-1", LedgerState.DELIVERED)  # recorded; the publish failed
-    await parts.statuses.on_status(reported("i-1", "wamid.A", "delivered"), None)  # type: ignore[arg-type]
-    await parts.statuses.on_status(reported("i-1", "wamid.A", "delivered"), None)  # type: ignore[arg-type]
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "delivered"), None)
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "delivered"), None)
     assert parts.published.states("i-1") == ["delivered"]
     row = await parts.ledger.get("i-1")
     assert row is not None and row.reported == "delivered"
@@ -116,7 +116,7 @@ async def test_a_redelivered_status_publishes_an_update_kafka_never_had() -> Non
 async def test_a_second_wamid_for_one_intent_is_counted_and_the_first_kept() -> None:
     parts = _parts()
     await _accepted(parts.ledger)
-    await parts.statuses.on_status(reported("i-1", "wamid.OTHER", "sent"), None)  # type: ignore[arg-type]
+    await parts.statuses.on_status(reported("i-1", "wamid.OTHER", "sent"), None)
     assert parts.sample("wagate_dispatch_duplicate_wamids_total") == 1
     row = await parts.ledger.get("i-1")
     assert row is not None and row.wamid == "wamid.A" and row.state == "sent"
@@ -139,5 +139,5 @@ async def test_an_intent_that_keeps_changing_is_retried_by_the_consume_loop() ->
     await _accepted(ledger)
     ledger.moving = True
     with pytest.raises(StatusRaced):
-        await parts.statuses.on_status(reported("i-1", "wamid.A", "delivered"), None)  # type: ignore[arg-type]
+        await parts.statuses.on_status(reported("i-1", "wamid.A", "delivered"), None)
     assert parts.published.events == [] and STATUS_TRIES > 1
