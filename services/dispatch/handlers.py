@@ -19,7 +19,7 @@ from services.dispatch.attempts import AfterAnswer
 from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import MessagesApi
 from services.dispatch.lanes import Queued
-from services.dispatch.ledger import Ledger, LedgerRow, LedgerState, NewIntent
+from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState, NewIntent
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Report, Reporter
 from services.dispatch.retry import RetryPolicy
@@ -126,7 +126,7 @@ class Dispatcher:
             self.metrics.sends.labels(LedgerState.UNKNOWN, "none").inc()
             await self.transitions.move(
                 decision, row.intent_id, LedgerState.UNKNOWN, expect=LedgerState.SENDING,
-                error={"details": str(exc)}, report=Report(detail=f"{exc!r}"),
+                change=Change(error={"details": str(exc)}), report=Report(detail=f"{exc!r}"),
             )  # fmt: skip
             return AttemptResult("done", answered=False)
         self.metrics.send_seconds.observe(time.monotonic() - started)
@@ -170,19 +170,19 @@ class Dispatcher:
             case "accepted":
                 await self.transitions.move(
                     decision, row.intent_id, LedgerState.ACCEPTED, expect=LedgerState.SENDING,
-                    wamid=wamid, report=Report(wamid=wamid),
+                    change=Change(wamid=wamid), report=Report(wamid=wamid),
                 )  # fmt: skip
                 await self.statuses.apply_early(wamid)
                 return DONE
             case "retry":
                 assert verdict.retry_at is not None
-                await self._requeue(row, error, next_attempt_at=verdict.retry_at)
+                await self._requeue(row, Change(error=error, next_attempt_at=verdict.retry_at))
                 assert verdict.kind is not None
                 self.metrics.retries.labels(verdict.kind.value).inc()
                 delay = _seconds(verdict.retry_at, self.clock())
                 return AttemptResult("retry", delay, verdict.kind)
             case "hold":
-                await self._requeue(row, error, refund_attempt=True)
+                await self._requeue(row, Change(error=error, refund_attempt=True))
                 # tell the business it waits (one event id per intent, however often held)
                 held = Report(
                     reasons=[verdict.code],
@@ -196,7 +196,9 @@ class Dispatcher:
                 fallback = attempts.with_fallback(sent)
                 # A template needs no open window: the approval's valid_until no longer applies.
                 switched = decision.model_copy(update={"intent": fallback, "valid_until": None})
-                await self._requeue(row, error, decision=codec.encode(switched).decode())
+                await self._requeue(
+                    row, Change(error=error, decision=codec.encode(switched).decode())
+                )
                 return AttemptResult("requeue")
             case "exhausted":
                 await self.reporter.dead_letter(decision, row, f"retries exhausted: {verdict.code}")
@@ -210,20 +212,11 @@ class Dispatcher:
         await self._end(decision, row, LedgerState.FAILED, [verdict.code], "", errors)
         return DONE
 
-    async def _requeue(
-        self,
-        row: LedgerRow,
-        error: dict[str, Any] | None,
-        *,
-        next_attempt_at: datetime | None = None,
-        decision: str | None = None,
-        refund_attempt: bool = False,
-    ) -> None:
+    async def _requeue(self, row: LedgerRow, change: Change) -> None:
         """Back to the queue after an answer that did not end the intent (never reported)."""
         await self.ledger.record(
-            row.intent_id, LedgerState.QUEUED, expect=LedgerState.SENDING, error=error,
-            next_attempt_at=next_attempt_at, decision=decision, refund_attempt=refund_attempt,
-        )  # fmt: skip
+            row.intent_id, LedgerState.QUEUED, expect=LedgerState.SENDING, change=change
+        )
 
     async def _end(
         self,

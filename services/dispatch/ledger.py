@@ -54,6 +54,22 @@ class LedgerRow:
 
 
 @dataclass(frozen=True)
+class Change:
+    """What a move writes beside the state: a wamid, error or decision given replaces the kept
+    one (None keeps it); the next attempt's time is always replaced; `refund_attempt` takes
+    back the attempt counted."""
+
+    wamid: str | None = None
+    error: dict[str, Any] | None = None
+    next_attempt_at: datetime | None = None
+    decision: str | None = None
+    refund_attempt: bool = False
+
+
+STATE_ONLY = Change()
+
+
+@dataclass(frozen=True)
 class NewIntent:
     intent_id: str
     phone_number_id: str
@@ -92,19 +108,11 @@ class Ledger(Protocol):
         state: LedgerState,
         *,
         expect: LedgerState | None = None,
-        wamid: str | None = None,
-        error: dict[str, Any] | None = None,
-        next_attempt_at: datetime | None = None,
-        decision: str | None = None,
-        refund_attempt: bool = False,
+        change: Change = STATE_ONLY,
     ) -> LedgerRow | None:
-        """Set the intent's state, only from `expect` when given; None when it was not there.
-
-        A wamid, error or decision given replaces the kept one (None keeps it); the next
-        attempt's time is always replaced; `refund_attempt` takes back the attempt counted;
-        `state_since` restarts only when the state changes. A wamid another intent has
-        already raises `asyncpg.UniqueViolationError`.
-        """
+        """Set the intent's state, only from `expect` when given, and write `change`; None
+        when the intent was not in `expect`. `state_since` restarts only when the state
+        changes. A wamid another intent has already raises `asyncpg.UniqueViolationError`."""
         ...
 
     async def mark_reported(self, intent_id: str, state: LedgerState) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.dispatch.attempts import may_resend_unconfirmed
-from services.dispatch.ledger import Ledger, LedgerRow, LedgerState
+from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Report, Reporter
 from services.dispatch.retry import RetryPolicy
@@ -87,8 +87,9 @@ class Settler:
         decision = _decision(row)
         if may_resend_unconfirmed(decision.intent, row.attempts, now, self.policy):
             moved = await self.ledger.record(
-                row.intent_id, LedgerState.QUEUED, expect=LedgerState.UNKNOWN, next_attempt_at=now
-            )
+                row.intent_id, LedgerState.QUEUED, expect=LedgerState.UNKNOWN,
+                change=Change(next_attempt_at=now),
+            )  # fmt: skip
             if moved is not None:
                 self.metrics.settled.labels("unknown_to_queued").inc()
                 self.scheduler.submit(moved, now)

@@ -10,7 +10,7 @@ from aiokafka import ConsumerRecord
 
 from services.dispatch import attempts, outcomes
 from services.dispatch.errors import StatusRaced
-from services.dispatch.ledger import Ledger, LedgerRow, LedgerState
+from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Report, Reporter
 from services.dispatch.transitions import Transitions
@@ -78,14 +78,16 @@ class Statuses:
                 # a redelivered status whose update never reached Kafka: publish it now
                 await self.reporter.update(status, row, row.state, Report(wamid=wamid))
             return True
-        moved = await self.transitions.move(
-            status, row.intent_id, new_state, expect=row.state,
+        change = Change(
             wamid=wamid if row.wamid is None else None,
             error={"errors": [e.model_dump() for e in status.errors]} if status.errors else None,
-            report=Report(
-                wamid=wamid, errors=status.errors, reasons=[str(e.code) for e in status.errors]
-            ),
-        )  # fmt: skip
+        )
+        report = Report(
+            wamid=wamid, errors=status.errors, reasons=[str(e.code) for e in status.errors]
+        )
+        moved = await self.transitions.move(
+            status, row.intent_id, new_state, expect=row.state, change=change, report=report
+        )
         if moved is None:
             return False
         if new_state == LedgerState.FAILED and any(

@@ -17,7 +17,14 @@ import asyncpg
 
 from services.dispatch.errors import LedgerUnavailable
 from services.dispatch.lanes import LANES
-from services.dispatch.ledger import INTERNAL, LedgerRow, LedgerState, NewIntent
+from services.dispatch.ledger import (
+    INTERNAL,
+    STATE_ONLY,
+    Change,
+    LedgerRow,
+    LedgerState,
+    NewIntent,
+)
 from shared.db import reachable
 
 _COLUMNS = [f.name for f in fields(LedgerRow) if f.name not in ("state", "metadata")]
@@ -98,11 +105,7 @@ class PostgresLedger:
         state: LedgerState,
         *,
         expect: LedgerState | None = None,
-        wamid: str | None = None,
-        error: dict[str, Any] | None = None,
-        next_attempt_at: datetime | None = None,
-        decision: str | None = None,
-        refund_attempt: bool = False,
+        change: Change = STATE_ONLY,
     ) -> LedgerRow | None:
         return await self._one(
             """
@@ -119,11 +122,11 @@ class PostgresLedger:
             intent_id,
             state,
             expect,
-            wamid,
-            json.dumps(error) if error is not None else None,
-            next_attempt_at,
-            decision,
-            refund_attempt,
+            change.wamid,
+            json.dumps(change.error) if change.error is not None else None,
+            change.next_attempt_at,
+            change.decision,
+            change.refund_attempt,
         )
 
     async def mark_reported(self, intent_id: str, state: LedgerState) -> None:

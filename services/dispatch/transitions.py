@@ -6,9 +6,8 @@ update lost on the way is published again by the settler)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from services.dispatch.ledger import Ledger, LedgerRow, LedgerState, NewIntent
+from services.dispatch.ledger import STATE_ONLY, Change, Ledger, LedgerRow, LedgerState, NewIntent
 from services.dispatch.reports import PLAIN, Report, Reporter
 from shared.events.envelope import Event
 
@@ -34,13 +33,12 @@ class Transitions:
         state: LedgerState,
         *,
         expect: LedgerState,
+        change: Change = STATE_ONLY,
         report: Report = PLAIN,
-        wamid: str | None = None,
-        error: dict[str, Any] | None = None,
     ) -> LedgerRow | None:
-        """Move the intent from `expect` to `state` (keeping a wamid or error given) and
-        report it; None, and nothing reported, when it was no longer in `expect`."""
-        moved = await self.ledger.record(intent_id, state, expect=expect, wamid=wamid, error=error)
+        """Move the intent from `expect` to `state`, writing `change`, and report it; None,
+        and nothing reported, when it was no longer in `expect`."""
+        moved = await self.ledger.record(intent_id, state, expect=expect, change=change)
         if moved is not None:
             await self.reporter.update(cause, moved, state, report)
         return moved

@@ -15,7 +15,14 @@ import asyncpg
 from services.dispatch.cloudapi import SendOutcome
 from services.dispatch.errors import LedgerUnavailable
 from services.dispatch.lanes import LANES
-from services.dispatch.ledger import INTERNAL, LedgerRow, LedgerState, NewIntent
+from services.dispatch.ledger import (
+    INTERNAL,
+    STATE_ONLY,
+    Change,
+    LedgerRow,
+    LedgerState,
+    NewIntent,
+)
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event, utcnow
 from shared.topics import TopicSpec
@@ -95,29 +102,26 @@ class InMemoryLedger:
         state: LedgerState,
         *,
         expect: LedgerState | None = None,
-        wamid: str | None = None,
-        error: dict[str, Any] | None = None,
-        next_attempt_at: datetime | None = None,
-        decision: str | None = None,
-        refund_attempt: bool = False,
+        change: Change = STATE_ONLY,
     ) -> LedgerRow | None:
         now = self._reach()
         row = self.rows.get(intent_id)
         if row is None or (expect is not None and row.state != expect):
             return None
+        wamid = change.wamid
         if wamid is not None and any(
             r.wamid == wamid for r in self.rows.values() if r.intent_id != intent_id
         ):
             raise asyncpg.UniqueViolationError(f"wamid {wamid} belongs to another intent")
-        if error is not None:
-            self.last_error[intent_id] = error
+        if change.error is not None:
+            self.last_error[intent_id] = change.error
         moved = replace(
             row,
             state=state,
             wamid=row.wamid if wamid is None else wamid,
-            next_attempt_at=next_attempt_at,
-            decision=row.decision if decision is None else decision,
-            attempts=row.attempts - (1 if refund_attempt else 0),
+            next_attempt_at=change.next_attempt_at,
+            decision=row.decision if change.decision is None else change.decision,
+            attempts=row.attempts - (1 if change.refund_attempt else 0),
             state_since=row.state_since if row.state == state else now,
         )
         self.rows[intent_id] = moved

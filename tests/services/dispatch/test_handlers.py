@@ -12,7 +12,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import SendOutcome
 from services.dispatch.handlers import Decisions, Dispatcher
-from services.dispatch.ledger import LedgerState
+from services.dispatch.ledger import Change, LedgerState
 from services.dispatch.retry import RetryPolicy
 from services.dispatch.sender import DONE, AttemptResult, queued
 from services.dispatch.statuses import Statuses
@@ -292,7 +292,9 @@ async def test_a_numbers_queue_is_read_back_with_each_intents_delay() -> None:
     for intent_id in ("now", "later"):
         await parts.decisions.on_decision(approved(intent_id), RECORD)
     await parts.ledger.record(
-        "later", LedgerState.QUEUED, next_attempt_at=parts.clock.now + timedelta(seconds=30)
+        "later",
+        LedgerState.QUEUED,
+        change=Change(next_attempt_at=parts.clock.now + timedelta(seconds=30)),
     )
     await parts.decisions.on_decision(approved("elsewhere", number="pn-2"), RECORD)
     items = await parts.dispatcher.reload("pn-1", 10)

@@ -13,7 +13,7 @@ import pytest
 
 from services.dispatch.app import MIGRATIONS
 from services.dispatch.errors import LedgerUnavailable
-from services.dispatch.ledger import Ledger, LedgerState, NewIntent
+from services.dispatch.ledger import Change, Ledger, LedgerState, NewIntent
 from services.dispatch.store import PostgresLedger
 from shared import db
 from shared.settings import PostgresSettings
@@ -97,14 +97,14 @@ async def test_a_retry_queues_again_with_its_time_and_a_hold_refunds_the_attempt
     await ledger.start_attempt("i-3")
     at = datetime.now(UTC) + timedelta(seconds=5)
     row = await ledger.record(
-        "i-3", QUEUED, expect=SENDING, error={"code": 130429}, next_attempt_at=at
+        "i-3", QUEUED, expect=SENDING, change=Change(error={"code": 130429}, next_attempt_at=at)
     )
     assert row is not None and row.next_attempt_at == at
     assert [r.intent_id for r in await ledger.queued("pn")] == ["i-3"]
     assert await ledger.queued("other") == []
     again = await ledger.start_attempt("i-3")
     assert again is not None and again.attempts == 2
-    held = await ledger.record("i-3", QUEUED, expect=SENDING, refund_attempt=True)
+    held = await ledger.record("i-3", QUEUED, expect=SENDING, change=Change(refund_attempt=True))
     assert held is not None and held.attempts == 1
 
 
@@ -119,18 +119,20 @@ async def test_a_state_change_from_the_wrong_state_is_refused(ledger: Ledger) ->
 async def test_a_kept_wamid_and_decision_stay_unless_replaced(ledger: Ledger) -> None:
     await ledger.claim(_new("i-k"))
     at = _later(60)
-    await ledger.record("i-k", ACCEPTED, wamid="wamid.K", next_attempt_at=at)
-    row = await ledger.record("i-k", DELIVERED, decision='{"y": 2}')
+    await ledger.record("i-k", ACCEPTED, change=Change(wamid="wamid.K", next_attempt_at=at))
+    row = await ledger.record("i-k", DELIVERED, change=Change(decision='{"y": 2}'))
     assert row is not None and row.wamid == "wamid.K" and row.decision == '{"y": 2}'
     assert row.next_attempt_at is None  # the next attempt's time is always what is given
-    row = await ledger.record("i-k", DELIVERED, wamid="wamid.K2")
+    row = await ledger.record("i-k", DELIVERED, change=Change(wamid="wamid.K2"))
     assert row is not None and row.wamid == "wamid.K2" and row.decision == '{"y": 2}'
 
 
 async def test_the_state_since_restarts_only_when_the_state_changes(ledger: Ledger) -> None:
     row, _ = await ledger.claim(_new("i-s"))
     await asyncio.sleep(0.01)
-    same = await ledger.record("i-s", QUEUED, expect=QUEUED, next_attempt_at=_later())
+    same = await ledger.record(
+        "i-s", QUEUED, expect=QUEUED, change=Change(next_attempt_at=_later())
+    )
     assert same is not None and same.state_since == row.state_since
     await asyncio.sleep(0.01)
     moved = await ledger.record("i-s", FAILED, expect=QUEUED)
@@ -141,7 +143,7 @@ async def test_the_state_since_restarts_only_when_the_state_changes(ledger: Ledg
 async def test_wamid_lookup_and_reporting(ledger: Ledger) -> None:
     await ledger.claim(_new("i-5"))
     await ledger.start_attempt("i-5")
-    await ledger.record("i-5", ACCEPTED, wamid="wamid.A")
+    await ledger.record("i-5", ACCEPTED, change=Change(wamid="wamid.A"))
     row = await ledger.by_wamid("wamid.A")
     assert row is not None and row.intent_id == "i-5" and row.reported is None
     assert await ledger.by_wamid("wamid.NONE") is None
@@ -171,10 +173,10 @@ async def test_internal_states_are_never_unreported(ledger: Ledger) -> None:
 async def test_a_wamid_belongs_to_one_intent(ledger: Ledger) -> None:
     await ledger.claim(_new("i-6"))
     await ledger.claim(_new("i-7"))
-    await ledger.record("i-6", ACCEPTED, wamid="wamid.B")
+    await ledger.record("i-6", ACCEPTED, change=Change(wamid="wamid.B"))
     with pytest.raises(asyncpg.UniqueViolationError):
-        await ledger.record("i-7", ACCEPTED, wamid="wamid.B")
-    again = await ledger.record("i-6", DELIVERED, wamid="wamid.B")  # its own, again
+        await ledger.record("i-7", ACCEPTED, change=Change(wamid="wamid.B"))
+    again = await ledger.record("i-6", DELIVERED, change=Change(wamid="wamid.B"))  # its own, again
     assert again is not None and again.wamid == "wamid.B"
 
 
@@ -186,9 +188,9 @@ async def test_the_queue_serves_due_intents_first_then_by_lane_then_the_soonest(
         ("n-2", "notification"), ("r-later", "reply"),
     ]:  # fmt: skip
         await ledger.claim(_new(intent_id, priority=priority))
-    await ledger.record("r-later", QUEUED, expect=QUEUED, next_attempt_at=_later(60))
-    soon = datetime.now(UTC) - timedelta(seconds=30)
-    await ledger.record("n-2", QUEUED, expect=QUEUED, next_attempt_at=soon)  # due earlier
+    await ledger.record("r-later", QUEUED, expect=QUEUED, change=Change(next_attempt_at=_later(60)))
+    earlier = datetime.now(UTC) - timedelta(seconds=30)
+    await ledger.record("n-2", QUEUED, expect=QUEUED, change=Change(next_attempt_at=earlier))
     await ledger.claim(_new("other", number="pn-other"))
     await ledger.claim(_new("done", LedgerState.REJECTED))
     order = [r.intent_id for r in await ledger.queued("pn")]

@@ -3,7 +3,7 @@ consent changes for policy, and dead letters with the shared headers."""
 
 from __future__ import annotations
 
-from services.dispatch.ledger import LedgerRow, LedgerState, NewIntent
+from services.dispatch.ledger import Change, LedgerRow, LedgerState, NewIntent
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Report, Reporter
 from shared.events.common import MetaError
@@ -25,7 +25,7 @@ def _reporter() -> tuple[Reporter, InMemoryLedger, RecordingPublisher]:
 
 async def _row(ledger: InMemoryLedger, state: LedgerState = LedgerState.ACCEPTED) -> LedgerRow:
     await ledger.claim(NewIntent("i-1", "pn-1", "+1 650 555 1234", {"order": "42"}, state))
-    row = await ledger.record("i-1", state, wamid="wamid.ROW")
+    row = await ledger.record("i-1", state, change=Change(wamid="wamid.ROW"))
     assert row is not None
     return row
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.dispatch.errors import StatusRaced
-from services.dispatch.ledger import LedgerRow, LedgerState, NewIntent
+from services.dispatch.ledger import Change, LedgerRow, LedgerState, NewIntent
 from services.dispatch.statuses import STATUS_TRIES, Statuses
 from shared.events.common import MetaError
 from tests.services.dispatch.conftest import Reporting, reported
@@ -33,7 +33,7 @@ async def _accepted(
     await ledger.claim(NewIntent(intent_id, "pn-1", "16505551234", {}, LedgerState.QUEUED, "{}"))
     await ledger.start_attempt(intent_id)
     state = LedgerState.ACCEPTED if wamid else LedgerState.UNKNOWN
-    await ledger.record(intent_id, state, expect=LedgerState.SENDING, wamid=wamid)
+    await ledger.record(intent_id, state, expect=LedgerState.SENDING, change=Change(wamid=wamid))
 
 
 async def test_a_status_with_its_callback_data_moves_the_intent_and_is_reported() -> None:

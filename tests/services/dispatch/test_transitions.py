@@ -3,7 +3,7 @@ after it is recorded, and once."""
 
 from __future__ import annotations
 
-from services.dispatch.ledger import LedgerState, NewIntent
+from services.dispatch.ledger import Change, LedgerState, NewIntent
 from services.dispatch.reports import Report
 from services.dispatch.transitions import Transitions
 from tests.services.dispatch.conftest import Reporting, approved
@@ -49,9 +49,13 @@ async def test_a_move_records_then_reports_with_the_row_it_recorded() -> None:
     await ledger.claim(_new(LedgerState.QUEUED))
     await ledger.start_attempt("i-1")
     moved = await transitions.move(
-        DECISION, "i-1", LedgerState.ACCEPTED, expect=LedgerState.SENDING, wamid="wamid.A",
-        error={"code": 1}, report=Report(detail="sent"),
-    )  # fmt: skip
+        DECISION,
+        "i-1",
+        LedgerState.ACCEPTED,
+        expect=LedgerState.SENDING,
+        report=Report(detail="sent"),
+        change=Change(wamid="wamid.A", error={"code": 1}),
+    )
     assert moved is not None and moved.state == "accepted" and moved.wamid == "wamid.A"
     assert ledger.last_error["i-1"] == {"code": 1}
     [update] = published.updates("i-1")
