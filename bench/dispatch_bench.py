@@ -24,18 +24,12 @@ from typing import Any
 import aiohttp
 import asyncpg
 from aiokafka import ConsumerRecord
-from prometheus_client import Gauge
 
-from bench.fake_cloudapi import FakeCloudApi
-from services.dispatch.app import MIGRATIONS
-from services.dispatch.backpressure import Backpressure
-from services.dispatch.cloudapi import CloudApi
-from services.dispatch.handlers import Dispatcher
-from services.dispatch.meters import DispatchMetrics
-from services.dispatch.reports import Reporter
-from services.dispatch.sender import Senders
+from bench.fake_cloudapi import serving
+from services.dispatch.app import MIGRATIONS, build
+from services.dispatch.cloudapi import CloudApi, SendOutcome
 from services.dispatch.settings import DispatchSettings
-from services.dispatch.store import Ledger
+from services.dispatch.store import PostgresLedger
 from shared import db
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import Event, utcnow
@@ -58,6 +52,9 @@ class NullPublisher:
     ) -> None:
         self.count += 1
 
+    async def publish_many(self, items: Sequence[tuple[TopicSpec, Event, str | None]]) -> None:
+        self.count += len(items)
+
 
 class NoConsumer:
     def pause(self, *partitions: object) -> None: ...
@@ -76,11 +73,8 @@ def _free_port() -> int:
 @asynccontextmanager
 async def local_fake(limit: float | None) -> AsyncIterator[str]:
     """The fake Cloud API inside this process (no second process competing for a core)."""
-    api = await FakeCloudApi(mps_limit=limit).start()
-    try:
-        yield api.base_url
-    finally:
-        await api.stop()
+    async with serving(_free_port(), limit) as url:
+        yield url
 
 
 @asynccontextmanager
@@ -168,7 +162,7 @@ class TimedApi:
         self.api = api
         self.seconds: list[float] = []
 
-    async def send(self, phone_number_id: str, payload: dict[str, Any]) -> Any:
+    async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome:
         started = time.perf_counter()
         try:
             return await self.api.send(phone_number_id, payload)
@@ -200,16 +194,13 @@ async def _run_case(
     settings = DispatchSettings(
         cloud_api={"base_url": base_url},  # type: ignore[arg-type]
         rates={"default_mps": mps, "pair_burst": 5, "max_in_flight": 64},  # type: ignore[arg-type]
+        backlog_high=10**9,
+        backlog_low=10**9,
     )
     async with scratch_database(url) as database:
         pool = await db.create_pool(PostgresSettings(url=database, max_size=20))  # type: ignore[arg-type]
         await db.migrate(pool, "dispatch", MIGRATIONS)
-        metrics = DispatchMetrics(new_registry())
-        gauge: Gauge = metrics.paused
-        backpressure = Backpressure(NoConsumer(), 10**9, 10**9, gauge)  # type: ignore[arg-type]
-        ledger = Ledger(pool)
         publisher = NullPublisher()
-        senders = Senders(settings, backpressure, metrics, utcnow)
         decisions = [_decision(i, numbers) for i in range(intents)]
         record: ConsumerRecord[bytes, bytes] = ConsumerRecord(
             "decisions", 0, 0, 0, 0, None, b"", None, 0, 0, ()
@@ -217,18 +208,16 @@ async def _run_case(
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=settings.cloud_api.max_connections)
         ) as session:
-            reporter = Reporter(ledger, publisher, metrics, "bench")
             timed = TimedApi(CloudApi(session, settings.cloud_api))
-            dispatcher = Dispatcher(
-                ledger, timed, reporter, senders,  # type: ignore[arg-type]
-                backpressure, metrics, utcnow, settings.retry.policy(),
+            dispatch = build(
+                settings, ledger=PostgresLedger(pool), api=timed, publisher=publisher,
+                clock=utcnow, consumer=NoConsumer(), registry=new_registry(),
             )  # fmt: skip
-            senders.bind(dispatcher.attempt, dispatcher.reload)
             started = time.perf_counter()
             for decision in decisions:
-                await dispatcher.on_decision(decision, record)
+                await dispatch.decisions.on_decision(decision, record)
             figures = await until_accepted(base_url, intents)
-            await senders.close()  # the last sends record their answers
+            await dispatch.senders.close()  # the last sends record their answers
             elapsed = time.perf_counter() - started
             assert publisher.count == intents and figures["duplicates"] == 0
         await pool.close()

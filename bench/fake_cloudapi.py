@@ -1,159 +1,98 @@
-"""A local stand-in for the Cloud API's send endpoint (aiohttp on 127.0.0.1): answers with
-wamids, plays scripted faults per intent, and enforces a throughput limit per number the
-way Meta does (130429), so tests and benchmarks can count what it saw."""
+"""The benchmark's Cloud API: the send-message endpoint as a load target (aiohttp on
+127.0.0.1), served in a process of its own or in the benchmark's.
+
+It answers every send with a wamid, or with Meta's 130429 once the number had `mps_limit`
+sends within the last second, and counts what `GET /stats` shows: sends accepted, throttled,
+and intents accepted more than once. It keeps nothing else (no bodies, no order, no scripted
+faults, which the tests' double has), so serving it costs as little as it can beside what is
+measured.
+
+`python -m bench.fake_cloudapi PORT [MPS_LIMIT]` serves it until interrupted.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import itertools
+import sys
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import web
 
-Fault = tuple[str, int, int] | tuple[str, float]  # ("error", code, http) | ("hang", seconds)
+THROTTLED = {"error": {"code": 130429, "message": "(#130429) Rate limit hit"}}
 
 
 @dataclass
-class FakeCloudApi:
-    mps_limit: float | None = None  # 130429 beyond this many requests in any second
-    number_limits: dict[str, float] = field(default_factory=dict)  # per number, else mps_limit
-    latency_s: float = 0.0
-    seen: Counter[str] = field(default_factory=Counter)  # callback data -> requests
+class LoadTarget:
+    mps_limit: float | None = None
     accepted: Counter[str] = field(default_factory=Counter)  # callback data -> wamids given
     throttled: int = 0
-    order: list[str] = field(default_factory=list)  # callback data in the order accepted
-    arrived: dict[str, float] = field(default_factory=dict)  # callback data -> monotonic
-    bodies: dict[str, dict[str, Any]] = field(default_factory=dict)  # the last request's body
-    faults: dict[str, list[Fault]] = field(default_factory=dict)
-    tokens_refused: set[str] = field(default_factory=set)
-    wamids: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    _recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
-    _ids: itertools.count[int] = field(default_factory=itertools.count)
-    _progress: asyncio.Event = field(default_factory=asyncio.Event)
-    _runner: web.AppRunner | None = None
-    port: int = 0
+    _last_second: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _wamids: itertools.count[int] = field(default_factory=itertools.count)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/{version}/{number}/messages", self._send)
+        app.router.add_get("/stats", self._stats)
+        return app
 
-    async def until_accepted(self, count: int) -> None:
-        """Return once `count` sends were accepted in all."""
-        while True:
-            self._progress.clear()
-            if sum(self.accepted.values()) >= count:
-                return
-            await self._progress.wait()
-
-    def fail(self, callback: str, *faults: Fault) -> None:
-        """Answer the next sends of `callback` with these faults, in order."""
-        self.faults.setdefault(callback, []).extend(faults)
-
-    def _over_limit(self, number: str) -> bool:
-        limit = self.number_limits.get(number, self.mps_limit)
-        if limit is None:
+    def _throttles(self, number: str) -> bool:
+        """Whether this send is one more than the number's limit in the last second."""
+        if self.mps_limit is None:
             return False
         now = time.monotonic()
-        recent = self._recent[number]
-        while recent and recent[0] <= now - 1.0:
-            recent.popleft()
-        recent.append(now)
-        return len(recent) > limit
+        sends = self._last_second[number]
+        sends.append(now)
+        while sends[0] <= now - 1.0:
+            sends.popleft()
+        return len(sends) > self.mps_limit
 
-    async def _messages(self, request: web.Request) -> web.Response:
-        number = request.match_info["number"]
-        body: dict[str, Any] = await request.json()
-        callback = str(body.get("biz_opaque_callback_data", ""))
-        self.seen[callback] += 1
-        self.arrived.setdefault(callback, time.monotonic())
-        self.bodies[callback] = body
-        if self.latency_s:
-            await asyncio.sleep(self.latency_s)
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if token in self.tokens_refused:
-            return _error(190, 401, "Access token has expired")
-        if self._over_limit(number):
+    async def _send(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if self._throttles(request.match_info["number"]):
             self.throttled += 1
-            return _error(130429, 400, "Rate limit hit")
-        script = self.faults.get(callback)
-        if script:
-            fault = script.pop(0)
-            if fault[0] == "hang":
-                await asyncio.sleep(float(fault[1]))
-            else:
-                return _error(int(fault[1]), int(fault[2]), "scripted")  # type: ignore[misc]
-        wamid = f"wamid.FAKE{next(self._ids):08d}"
-        self.accepted[callback] += 1
-        self.order.append(callback)
-        self._progress.set()
-        self.wamids[callback].append(wamid)
+            return web.json_response(THROTTLED, status=400)
+        self.accepted[str(body.get("biz_opaque_callback_data", ""))] += 1
+        to, wamid = body.get("to"), f"wamid.BENCH{next(self._wamids):08d}"
+        contact = {"input": to, "wa_id": to}
         return web.json_response(
-            {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
-                "messages": [{"id": wamid}],
-            }
+            {"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": wamid}]}
         )
 
     async def _stats(self, _: web.Request) -> web.Response:
         return web.json_response(
             {
-                "accepted": sum(self.accepted.values()),
+                "accepted": self.accepted.total(),
                 "throttled": self.throttled,
                 "duplicates": sum(1 for n in self.accepted.values() if n > 1),
             }
         )
 
-    async def start(self, port: int = 0) -> FakeCloudApi:
-        app = web.Application()
-        app.router.add_post("/{version}/{number}/messages", self._messages)
-        app.router.add_get("/stats", self._stats)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
 
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-
-def _error(code: int, status: int, message: str) -> web.Response:
-    return web.json_response(
-        {
-            "error": {
-                "message": f"(#{code}) {message}",
-                "type": "OAuthException",
-                "code": code,
-                "error_data": {"messaging_product": "whatsapp", "details": message},
-                "fbtrace_id": "fake",
-            }
-        },
-        status=status,
-    )
+@asynccontextmanager
+async def serving(port: int, mps_limit: float | None) -> AsyncIterator[str]:
+    """Serve a fresh target on `port` until the block exits; yields its base URL."""
+    runner = web.AppRunner(LoadTarget(mps_limit).app(), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 async def _serve(port: int, mps_limit: float | None) -> None:
-    api = await FakeCloudApi(mps_limit=mps_limit).start(port)
-    print(f"fake Cloud API on {api.base_url}", flush=True)
-    try:
+    async with serving(port, mps_limit) as url:
+        print(f"fake Cloud API on {url}", flush=True)
         await asyncio.Event().wait()
-    finally:
-        await api.stop()
 
 
 def main() -> None:
-    """`python -m bench.fake_cloudapi PORT [MPS_LIMIT]`: serve until interrupted."""
-    import sys
-
     limit = float(sys.argv[2]) if len(sys.argv) > 2 else None
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(int(sys.argv[1]), limit))

@@ -1,32 +1,42 @@
-"""Composition root of dispatch: pool, ledger, Cloud API session, producer, per-number
-senders, settler and the consume loop; closed in reverse order on SIGTERM."""
+"""Composition root of dispatch. `build` wires the pieces from the adapters it is given (the
+ledger, the Cloud API, the publisher, the consumer to pause, the clock): `run` hands it the real
+ones, the test rig and the benchmark theirs. `run` opens the pool, the producer, the Cloud API
+session and the consumer, and closes them in reverse order on SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
-from services.dispatch.backpressure import Backpressure, RebalanceListener
-from services.dispatch.cloudapi import CloudApi
-from services.dispatch.handlers import Dispatcher
-from services.dispatch.meters import DispatchMetrics
+from services.dispatch.backpressure import Backpressure, Pausable, RebalanceListener
+from services.dispatch.cloudapi import CloudApi, MessagesApi
+from services.dispatch.handlers import Decisions, Dispatcher
+from services.dispatch.ledger import Ledger
+from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.settler import Settler
-from services.dispatch.store import Ledger
+from services.dispatch.statuses import Statuses
+from services.dispatch.store import PostgresLedger
+from services.dispatch.transitions import Transitions
 from shared import db, http, runtime
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
 from shared.events.webhooks import MessageStatusReported
 from shared.messaging import (
     ConsumeLoop,
+    EventPublisher,
     Publisher,
     Subscription,
     ensure_topics,
@@ -40,10 +50,67 @@ from shared.topics import ALL_TOPICS, DECISIONS, STATUSES
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+@dataclass(frozen=True)
+class Dispatch:
+    """Dispatch wired and not yet started: the handlers its subscriptions call, the senders of
+    each number (started on first use), the settler to run, and what they report through."""
+
+    decisions: Decisions
+    statuses: Statuses
+    dispatcher: Dispatcher
+    senders: Senders
+    settler: Settler
+    reporter: Reporter
+    backpressure: Backpressure
+    metrics: DispatchMetrics
+    subscriptions: dict[str, Subscription[Any]]
+
+
+def build(
+    settings: DispatchSettings,
+    *,
+    ledger: Ledger,
+    api: MessagesApi,
+    publisher: EventPublisher,
+    clock: Callable[[], datetime],
+    consumer: Pausable,
+    registry: CollectorRegistry,
+    jitter: Callable[[], float] = random.random,
+) -> Dispatch:
+    """Wire dispatch over these adapters; nothing runs until a sender or the settler is used."""
+    metrics = DispatchMetrics(registry)
+    backpressure = Backpressure(
+        consumer, settings.backlog_high, settings.backlog_low, metrics.paused
+    )
+    reporter = Reporter(ledger, publisher, metrics, settings.group)
+    transitions = Transitions(ledger, reporter)
+    policy = settings.retry.policy()
+    statuses = Statuses(ledger, transitions, reporter, metrics)
+    dispatcher = Dispatcher(
+        ledger, api, transitions, reporter, statuses, metrics, clock, policy, jitter,
+        sealer=Sealer(settings.sealing_keys),
+    )  # fmt: skip
+    senders = Senders(settings, dispatcher, backpressure, metrics, clock)
+    decisions = Decisions(ledger, transitions, senders, backpressure, clock)
+    settler = Settler(ledger, transitions, reporter, senders, metrics, settings, policy, clock)
+    kafka = settings.kafka
+    subscriptions: dict[str, Subscription[Any]] = {
+        kafka.topic(DECISIONS.name): Subscription(
+            DECISIONS, PolicyDecisionMade, decisions.on_decision
+        ),
+        kafka.topic(STATUSES.name): Subscription(
+            STATUSES, MessageStatusReported, statuses.on_status
+        ),
+    }
+    return Dispatch(
+        decisions, statuses, dispatcher, senders, settler, reporter, backpressure, metrics,
+        subscriptions,
+    )  # fmt: skip
+
+
 async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
     settings = settings.with_registry()
     registry = new_registry()
-    metrics = DispatchMetrics(registry)
     readiness = http.Readiness({"postgres": False, "kafka": False})
     kafka = settings.kafka
     async with AsyncExitStack() as stack:
@@ -58,38 +125,17 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         connector = aiohttp.TCPConnector(limit=settings.cloud_api.max_connections)
         session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
         publisher = Publisher(producer, kafka)
-        ledger = Ledger(pool)
-        reporter = Reporter(ledger, publisher, metrics, settings.group)
+        ledger = PostgresLedger(pool)
         consumer = make_consumer(kafka, settings.group, [])
-        backpressure = Backpressure(
-            consumer, settings.backlog_high, settings.backlog_low, metrics.paused
-        )
-        senders = Senders(settings, backpressure, metrics, utcnow)
+        dispatch = build(
+            settings, ledger=ledger, api=CloudApi(session, settings.cloud_api),
+            publisher=publisher, clock=utcnow, consumer=consumer, registry=registry,
+        )  # fmt: skip
+        senders = dispatch.senders
         stack.push_async_callback(senders.close)  # after the consumer stopped: finish sends
-        policy = settings.retry.policy()
-        dispatcher = Dispatcher(
-            ledger,
-            CloudApi(session, settings.cloud_api),
-            reporter,
-            senders,
-            backpressure,
-            metrics,
-            utcnow,
-            policy,
-            sealer=Sealer(settings.sealing_keys),
-        )
-        senders.bind(dispatcher.attempt, dispatcher.reload)
-        settler = Settler(ledger, reporter, senders, metrics, settings, policy, utcnow)
         await _restore(ledger, senders)
-        subscriptions: dict[str, Subscription[Any]] = {
-            kafka.topic(DECISIONS.name): Subscription(
-                DECISIONS, PolicyDecisionMade, dispatcher.on_decision
-            ),
-            kafka.topic(STATUSES.name): Subscription(
-                STATUSES, MessageStatusReported, dispatcher.on_status
-            ),
-        }
-        consumer.subscribe(list(subscriptions), listener=RebalanceListener(backpressure))
+        listener = RebalanceListener(dispatch.backpressure)
+        consumer.subscribe(list(dispatch.subscriptions), listener=listener)
         await runtime.started("Kafka", consumer.start())
         stack.push_async_callback(consumer.stop)
         readiness.set("kafka", True)
@@ -99,11 +145,11 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         loop = ConsumeLoop(
             consumer,
             settings.group,
-            subscriptions,
+            dispatch.subscriptions,
             publisher,
             ConsumerMetrics.create(registry, "dispatch"),
         )
-        await _until_stopped(loop, settler, senders, stop)
+        await _until_stopped(loop, dispatch.settler, senders, stop)
 
 
 async def _restore(ledger: Ledger, senders: Senders) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -19,6 +19,12 @@ class SendOutcome:
     wamid: str | None = None
     error: MetaError | None = None
     request_left: bool = True  # False when the request surely never reached Meta
+
+
+class MessagesApi(Protocol):
+    """The Cloud API's send-message endpoint, as dispatch uses it (`CloudApi`)."""
+
+    async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome: ...
 
 
 class CloudApi:

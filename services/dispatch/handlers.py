@@ -1,103 +1,104 @@
-"""Dispatch's I/O shell: decisions -> ledger queue; one attempt -> Cloud API -> ledger ->
-delivery updates; status reports -> ledger -> delivery updates."""
+"""Dispatch's I/O shell for sending: decisions -> the ledger's queue -> their number's sender
+(`Decisions`); one attempt of a queued intent -> Cloud API -> ledger -> delivery updates
+(`Dispatcher`, the work every number's sender does). Statuses are `statuses.py`'s."""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol, TypeAlias
+from typing import Any
 
 import aiohttp
 from aiokafka import ConsumerRecord, TopicPartition
 
-from services.dispatch import attempts, outcomes, payloads
+from services.dispatch import attempts, payloads
 from services.dispatch.attempts import AfterAnswer
 from services.dispatch.backpressure import Backpressure
-from services.dispatch.cloudapi import CloudApi
+from services.dispatch.cloudapi import MessagesApi
 from services.dispatch.lanes import Queued
-from services.dispatch.meters import DispatchMetrics
-from services.dispatch.reports import Reporter
+from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState, NewIntent
+from services.dispatch.metrics import DispatchMetrics
+from services.dispatch.reports import Report, Reporter
 from services.dispatch.retry import RetryPolicy
-from services.dispatch.sender import DONE, AttemptResult
-from services.dispatch.store import Ledger, LedgerRow, NewIntent
+from services.dispatch.sender import DONE, AttemptResult, Scheduler, queued
+from services.dispatch.statuses import Statuses
+from services.dispatch.transitions import Transitions
 from shared import codec, logs
-from shared.errors import RetryableError
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.reasons import Reason
-from shared.events.webhooks import MessageStatusReported
 from shared.sealing import Sealer, SealError, restore
 
 log = logs.get(__name__)
-Record: TypeAlias = ConsumerRecord  # of bytes keys and values
-STATUS_TRIES = 5
 
 
-class Scheduler(Protocol):
-    def submit(self, phone_number_id: str, item: Queued, due: datetime) -> None: ...
+@dataclass(frozen=True)
+class Decisions:
+    """Policy's decisions: refusals and lapsed approvals end here; approvals are queued in the
+    ledger and handed to their number's sender."""
 
-
-def queued_item(row: LedgerRow, source: object = None) -> Queued:
-    return Queued(row.intent_id, row.recipient, row.priority, source)
-
-
-@dataclass
-class Dispatcher:
     ledger: Ledger
-    api: CloudApi
-    reporter: Reporter
+    transitions: Transitions
     scheduler: Scheduler
     backpressure: Backpressure
+    clock: Callable[[], datetime]
+
+    async def on_decision(
+        self, decision: PolicyDecisionMade, record: ConsumerRecord[bytes, bytes]
+    ) -> None:
+        intent = decision.intent
+        body = codec.encode(decision).decode()
+        new = NewIntent(
+            intent.intent_id, intent.phone_number_id, intent.to, intent.metadata,
+            LedgerState.QUEUED, body, intent.priority, intent.not_after,
+        )  # fmt: skip
+        if decision.outcome == "deferred":
+            return  # policy holds it and decides again at its release time
+        if decision.outcome != "approved":
+            refused = Report(reasons=decision.reasons, detail=decision.detail)
+            await self.transitions.claim(
+                decision, replace(new, state=LedgerState.REJECTED), refused
+            )
+            return
+        plan = attempts.before_send(decision, self.clock())
+        if plan.intent is None:
+            lapsed = Report(reasons=[plan.reason], detail=plan.detail)
+            await self.transitions.claim(decision, replace(new, state=LedgerState.EXPIRED), lapsed)
+            return
+        row, _ = await self.ledger.claim(new)
+        if row.state != LedgerState.QUEUED:
+            log.info("intent already handled", intent_id=intent.intent_id, state=row.state)
+            return
+        source = TopicPartition(record.topic, record.partition)
+        self.backpressure.admitted(source)
+        self.scheduler.submit(row, row.next_attempt_at or self.clock(), source)
+
+
+@dataclass(frozen=True)
+class Dispatcher:
+    """Sends queued intents to the Cloud API, once each, and records what Meta answered."""
+
+    ledger: Ledger
+    api: MessagesApi
+    transitions: Transitions
+    reporter: Reporter
+    statuses: Statuses  # statuses that came before the wamid apply once it is recorded
     metrics: DispatchMetrics
     clock: Callable[[], datetime]
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     jitter: Callable[[], float] = random.random
     sealer: Sealer | None = None
 
-    async def on_decision(self, decision: PolicyDecisionMade, record: Record) -> None:
-        intent = decision.intent
-        body = codec.encode(decision).decode()
-        new = NewIntent(
-            intent.intent_id, intent.phone_number_id, intent.to, intent.metadata, "queued", body,
-            intent.priority, intent.not_after,
-        )  # fmt: skip
-        if decision.outcome == "deferred":
-            return  # policy holds it and decides again at its release time
-        if decision.outcome != "approved":
-            row, fresh = await self.ledger.claim(replace(new, state="rejected"))
-            if fresh:
-                await self.reporter.update(
-                    decision, row, "rejected", reasons=decision.reasons, detail=decision.detail
-                )
-            return
-        plan = attempts.before_send(decision, self.clock())
-        if plan.intent is None:
-            row, fresh = await self.ledger.claim(replace(new, state="expired"))
-            if fresh:
-                await self.reporter.update(
-                    decision, row, "expired", reasons=[plan.reason], detail=plan.detail
-                )
-            return
-        row, _ = await self.ledger.claim(new)
-        if row.state != "queued":
-            log.info("intent already handled", intent_id=intent.intent_id, state=row.state)
-            return
-        source = TopicPartition(record.topic, record.partition)
-        self.backpressure.admitted(source)
-        self.scheduler.submit(
-            row.phone_number_id, queued_item(row, source), row.next_attempt_at or self.clock()
-        )
-
     async def reload(self, phone_number_id: str, limit: int) -> list[tuple[Queued, float]]:
         """A number's queued intents from the ledger (a held number reopens, or its backlog
         was left in the ledger), with their delays."""
         now = self.clock()
         return [
-            (queued_item(row), _seconds(row.next_attempt_at, now))
+            (queued(row), _seconds(row.next_attempt_at, now))
             for row in await self.ledger.queued(phone_number_id, limit)
         ]
 
@@ -109,26 +110,24 @@ class Dispatcher:
         decision = codec.decode(PolicyDecisionMade, row.decision.encode())
         plan = attempts.before_send(decision, self.clock())
         if plan.intent is None:
-            await self._end(decision, row, "expired", [plan.reason], plan.detail)
+            await self._end(decision, row, LedgerState.EXPIRED, [plan.reason], plan.detail)
             return DONE
         try:
             intent = self._unsealed(decision, plan.intent)
         except SealError as exc:
-            await self._end(
-                decision, row, "failed", [Reason.SEALED_PARAMETERS_UNREADABLE], str(exc)
-            )
+            unreadable = [Reason.SEALED_PARAMETERS_UNREADABLE]
+            await self._end(decision, row, LedgerState.FAILED, unreadable, str(exc))
             return DONE
         started = time.monotonic()
         try:
             answer = await self.api.send(row.phone_number_id, payloads.build(intent))
         except (aiohttp.ClientError, TimeoutError) as exc:
             # The request may have reached Meta: never resend blindly; statuses settle it.
-            self.metrics.sends.labels("unknown", "none").inc()
-            moved = await self.ledger.record(
-                row.intent_id, "unknown", expect="sending", error={"details": str(exc)}
-            )
-            if moved is not None:
-                await self.reporter.update(decision, moved, "unknown", detail=f"{exc!r}")
+            self.metrics.sends.labels(LedgerState.UNKNOWN, "none").inc()
+            await self.transitions.move(
+                decision, row.intent_id, LedgerState.UNKNOWN, expect=LedgerState.SENDING,
+                change=Change(error={"details": str(exc)}), report=Report(detail=f"{exc!r}"),
+            )  # fmt: skip
             return AttemptResult("done", answered=False)
         self.metrics.send_seconds.observe(time.monotonic() - started)
         verdict = attempts.after_answer(
@@ -169,131 +168,67 @@ class Dispatcher:
         errors = [MetaError.model_validate(error)] if error else []
         match verdict.action:
             case "accepted":
-                moved = await self.ledger.record(
-                    row.intent_id, "accepted", expect="sending", wamid=wamid
-                )
-                if moved is not None:
-                    await self.reporter.update(decision, moved, "accepted", wamid=wamid)
-                await self._apply_early(wamid)
+                await self.transitions.move(
+                    decision, row.intent_id, LedgerState.ACCEPTED, expect=LedgerState.SENDING,
+                    change=Change(wamid=wamid), report=Report(wamid=wamid),
+                )  # fmt: skip
+                await self.statuses.apply_early(wamid)
                 return DONE
             case "retry":
                 assert verdict.retry_at is not None
-                await self.ledger.record(
-                    row.intent_id, "queued", expect="sending", error=error,
-                    next_attempt_at=verdict.retry_at,
-                )  # fmt: skip
+                await self._requeue(row, Change(error=error, next_attempt_at=verdict.retry_at))
                 assert verdict.kind is not None
                 self.metrics.retries.labels(verdict.kind.value).inc()
                 delay = _seconds(verdict.retry_at, self.clock())
                 return AttemptResult("retry", delay, verdict.kind)
             case "hold":
-                await self.ledger.record(
-                    row.intent_id, "queued", expect="sending", error=error, refund_attempt=True
-                )
+                await self._requeue(row, Change(error=error, refund_attempt=True))
                 # tell the business it waits (one event id per intent, however often held)
-                await self.reporter.update(
-                    decision, row, "held", reasons=[verdict.code], errors=errors,
+                held = Report(
+                    reasons=[verdict.code],
+                    errors=errors,
                     detail="the number cannot send until its credentials or account are "
                     "fixed; the intent waits and is sent then",
-                )  # fmt: skip
+                )
+                await self.reporter.update(decision, row, LedgerState.HELD, held)
                 return AttemptResult("hold")
             case "fallback":
                 fallback = attempts.with_fallback(sent)
                 # A template needs no open window: the approval's valid_until no longer applies.
                 switched = decision.model_copy(update={"intent": fallback, "valid_until": None})
-                await self.ledger.record(
-                    row.intent_id, "queued", expect="sending", error=error,
-                    decision=codec.encode(switched).decode(),
-                )  # fmt: skip
+                await self._requeue(
+                    row, Change(error=error, decision=codec.encode(switched).decode())
+                )
                 return AttemptResult("requeue")
             case "exhausted":
                 await self.reporter.dead_letter(decision, row, f"retries exhausted: {verdict.code}")
-                await self._end(decision, row, "failed", [verdict.code, Reason.RETRIES_EXHAUSTED],
-                                "retries exhausted", errors)  # fmt: skip
+                await self._end(
+                    decision, row, LedgerState.FAILED, [verdict.code, Reason.RETRIES_EXHAUSTED],
+                    "retries exhausted", errors,
+                )  # fmt: skip
                 return DONE
         if verdict.opt_out:  # policy hears of it before the business sees the failure
             await self.reporter.opted_out(decision, row)
-        await self._end(decision, row, "failed", [verdict.code], "", errors)
+        await self._end(decision, row, LedgerState.FAILED, [verdict.code], "", errors)
         return DONE
+
+    async def _requeue(self, row: LedgerRow, change: Change) -> None:
+        """Back to the queue after an answer that did not end the intent (never reported)."""
+        await self.ledger.record(
+            row.intent_id, LedgerState.QUEUED, expect=LedgerState.SENDING, change=change
+        )
 
     async def _end(
         self,
         decision: PolicyDecisionMade,
         row: LedgerRow,
-        state: str,
-        reasons: list[str],
+        state: LedgerState,
+        reasons: Sequence[str],
         detail: str,
-        errors: list[MetaError] | None = None,
+        errors: Sequence[MetaError] = (),
     ) -> None:
-        moved = await self.ledger.record(row.intent_id, state, expect=row.state)
-        if moved is not None:
-            await self.reporter.update(
-                decision, moved, state, reasons=reasons, detail=detail, errors=errors
-            )
-
-    async def on_status(self, status: MessageStatusReported, _: Record) -> None:
-        if not await self._settle_status(status, by_callback=True):
-            # not sent by wagate, or its wamid is not recorded yet: kept for when it is
-            await self.ledger.keep_status(
-                status.message_id, status.status, codec.encode(status).decode()
-            )
-
-    async def _settle_status(self, status: MessageStatusReported, *, by_callback: bool) -> bool:
-        """Apply the status to its intent; False when no intent is known for it. A race with
-        a send or the settler is resolved by reading the intent again."""
-        for _ in range(STATUS_TRIES):
-            row = None
-            if by_callback and status.biz_opaque_callback_data:
-                row = await self.ledger.get(status.biz_opaque_callback_data)
-            if row is None:
-                row = await self.ledger.by_wamid(status.message_id)
-            if row is None:
-                return False
-            if await self._apply(status, row):
-                return True
-        raise RetryableError("the intent kept changing while applying a status")
-
-    async def _apply(self, status: MessageStatusReported, row: LedgerRow) -> bool:
-        """Move the intent forward by the status; False when the intent changed meanwhile."""
-        wamid = status.message_id
-        if row.wamid is not None and row.wamid != wamid:
-            self.metrics.duplicates.inc()
-            log.warning("a second wamid for one intent", intent_id=row.intent_id)
-        new_state = outcomes.advance(row.state, status.status)
-        if new_state is None:
-            if row.reported != row.state and row.state == status.status:
-                # a redelivered status whose update never reached Kafka: publish it now
-                await self.reporter.update(status, row, row.state, wamid=wamid)
-            return True
-        moved = await self.ledger.record(
-            row.intent_id,
-            new_state,
-            expect=row.state,
-            wamid=wamid if row.wamid is None else None,
-            error={"errors": [e.model_dump() for e in status.errors]} if status.errors else None,
-        )
-        if moved is None:
-            return False
-        await self.reporter.update(
-            status, moved, new_state, wamid=wamid, errors=status.errors,
-            reasons=[str(e.code) for e in status.errors],
-        )  # fmt: skip
-        if new_state == "failed" and any(attempts.stops_marketing(e) for e in status.errors):
-            await self.reporter.opted_out(status, moved)
-        return True
-
-    async def _apply_early(self, wamid: str | None) -> None:
-        """Statuses that came before the wamid was recorded; kept again if they cannot apply."""
-        if wamid is None:
-            return
-        for body in await self.ledger.take_statuses(wamid):
-            status = codec.decode(MessageStatusReported, body.encode())
-            try:
-                applied = await self._settle_status(status, by_callback=False)
-            except RetryableError:
-                applied = False
-            if not applied:
-                await self.ledger.keep_status(wamid, status.status, body)
+        report = Report(reasons=reasons, detail=detail, errors=errors)
+        await self.transitions.move(decision, row.intent_id, state, expect=row.state, report=report)
 
 
 def _seconds(at: datetime | None, now: datetime) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
+from services.dispatch.ledger import LedgerState
 from shared.events.common import MetaError
 from shared.meta_errors import SenderAction, meaning_of
 
@@ -34,28 +35,39 @@ def approval_expired(valid_until: datetime | None, now: datetime) -> bool:
 
 
 # The order in which Meta's statuses progress; a status never moves an intent backwards.
-_RANK = {
-    "queued": 0,
-    "sending": 0,
-    "retry": 0,
-    "unknown": 1,
-    "accepted": 2,
-    "sent": 3,
-    "delivered": 4,
-    "played": 5,
-    "read": 5,
-    "failed": 6,
+_RANK: dict[str, int] = {
+    LedgerState.QUEUED: 0,
+    LedgerState.SENDING: 0,
+    LedgerState.UNKNOWN: 1,
+    LedgerState.ACCEPTED: 2,
+    LedgerState.SENT: 3,
+    LedgerState.DELIVERED: 4,
+    LedgerState.PLAYED: 5,
+    LedgerState.READ: 5,
+    LedgerState.FAILED: 6,
 }
-TERMINAL = frozenset({"rejected", "expired", "failed", "read", "played"})
+NO_FURTHER_STATUS = frozenset(
+    {
+        LedgerState.REJECTED,
+        LedgerState.EXPIRED,
+        LedgerState.FAILED,
+        LedgerState.READ,
+        LedgerState.PLAYED,
+    }
+)
+"""The states no status of Meta's moves an intent out of. Not the contract's
+`shared.events.delivery.TERMINAL_STATES` (the outcomes a business may treat as final): that
+one counts `delivered` as final and not `played`, while here a `delivered` intent still goes
+on to `read` or `played`."""
 
 
-def advance(current: str, status: str) -> str | None:
+def advance(current: str, status: str) -> LedgerState | None:
     """The intent's new state after `status`, or None when it changes nothing."""
-    if current in TERMINAL or current == status:
+    if current in NO_FURTHER_STATUS or current == status:
         return None
-    if status == "failed":
-        return "failed"
+    if status == LedgerState.FAILED:
+        return LedgerState.FAILED
     rank = _RANK.get(status)
     if rank is None:
         return None
-    return status if rank > _RANK.get(current, 0) else None
+    return LedgerState(status) if rank > _RANK.get(current, 0) else None

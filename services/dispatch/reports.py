@@ -1,37 +1,42 @@
 """What dispatch tells others: delivery updates (marked in the ledger once Kafka has them),
-consent changes for policy, and exhausted intents on the dead-letter topic."""
+consent changes for policy, and intents given up on, on the dead-letter topic."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, get_args
+from typing import Any, get_args
 
-from services.dispatch.meters import DispatchMetrics
-from services.dispatch.store import Ledger, LedgerRow
+from services.dispatch.ledger import Ledger, LedgerRow, LedgerState
+from services.dispatch.metrics import DispatchMetrics
+from shared import deadletters
 from shared.events.common import MetaError
 from shared.events.consent import ConsentChanged
 from shared.events.delivery import DeliveryState, DeliveryUpdated
 from shared.events.envelope import Event, deterministic_id
 from shared.events.keys import conversation_key, normalize_wa_id
 from shared.events.webhooks import MessageStatusReported
-from shared.topics import CONSENT, DEAD_LETTERS, DELIVERY, TopicSpec
+from shared.messaging import EventPublisher
+from shared.topics import CONSENT, DEAD_LETTERS, DELIVERY
 
 PRODUCER = "dispatch"
 # the ledger states that business systems hear of (queued and sending stay internal)
 _STATES: dict[str, DeliveryState] = {s: s for s in get_args(DeliveryState)}
 
 
-class Publishing(Protocol):
-    """The port to Kafka (shared.messaging.Publisher): returns once the event is acknowledged."""
+@dataclass(frozen=True)
+class Report:
+    """What a delivery update says beside the intent's state; `dead_letter`, when given, is
+    why the intent also goes to the dead-letter topic, just before its update."""
 
-    async def publish(
-        self,
-        spec: TopicSpec,
-        event: Event,
-        key: str | None,
-        headers: Sequence[tuple[str, bytes]] = (),
-    ) -> None: ...
+    wamid: str | None = None  # else the ledger's
+    reasons: Sequence[str] = ()
+    detail: str = ""
+    errors: Sequence[MetaError] = ()
+    dead_letter: str | None = None
+
+
+PLAIN = Report()
 
 
 def _caused(cause: Event, event_id: str) -> dict[str, Any]:
@@ -41,25 +46,20 @@ def _caused(cause: Event, event_id: str) -> dict[str, Any]:
 @dataclass
 class Reporter:
     ledger: Ledger
-    publisher: Publishing
+    publisher: EventPublisher
     metrics: DispatchMetrics
     group: str
 
     async def update(
-        self,
-        cause: Event,
-        row: LedgerRow,
-        state: str,
-        *,
-        wamid: str | None = None,
-        reasons: list[str] | None = None,
-        detail: str = "",
-        errors: list[MetaError] | None = None,
+        self, cause: Event, row: LedgerRow, state: LedgerState, report: Report = PLAIN
     ) -> None:
-        """Publish the intent's new state; the ledger remembers it was published."""
+        """Publish the intent's new state (one event id per intent and state); the ledger
+        remembers it was published. Internal states (queued, sending) are not reported."""
         known = _STATES.get(state)
         if known is None:
-            return  # internal states (queued, sending) are not reported
+            return
+        if report.dead_letter is not None:
+            await self.dead_letter(cause, row, report.dead_letter)
         update = DeliveryUpdated(
             **_caused(cause, deterministic_id("delivery", row.intent_id, state)),
             producer=PRODUCER,
@@ -67,10 +67,10 @@ class Reporter:
             phone_number_id=row.phone_number_id,
             to=row.recipient,
             state=known,
-            wamid=wamid or row.wamid,
-            reasons=reasons or [],
-            detail=detail,
-            errors=errors or [],
+            wamid=report.wamid or row.wamid,
+            reasons=list(report.reasons),
+            detail=report.detail,
+            errors=list(report.errors),
             metadata=row.metadata,
             pricing=cause.pricing if isinstance(cause, MessageStatusReported) else None,
         )
@@ -98,14 +98,10 @@ class Reporter:
         )
 
     async def dead_letter(self, decision: Event, row: LedgerRow, reason: str) -> None:
-        headers = [
-            ("wagate-reason", reason[:1000].encode()),
-            ("wagate-intent-id", row.intent_id.encode()),
-            ("wagate-consumer-group", self.group.encode()),
-        ]
+        """The intent's decision on the dead-letter topic, with why and who gave up on it."""
         await self.publisher.publish(
             DEAD_LETTERS,
             decision,
             key=conversation_key(row.phone_number_id, row.recipient),
-            headers=headers,
+            headers=deadletters.headers(reason, self.group, intent_id=row.intent_id),
         )

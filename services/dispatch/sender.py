@@ -1,20 +1,26 @@
 """One sending task per business phone number: its token bucket, pair-rate gate, priority
 lanes and circuit. Waiting happens here, never in a Kafka handler, so a slow or refused
-number holds up nobody else."""
+number holds up nobody else.
+
+`Senders` is the scheduler the decision handler and the settler hand queued intents to; what
+a number's sender does with one (`Work`: send it once; read the number's queue back from the
+ledger) is given to `Senders` when it is made."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from services.dispatch.backpressure import Backpressure
 from services.dispatch.circuit import Circuit, CircuitState
 from services.dispatch.lanes import Lanes, Queued
-from services.dispatch.meters import DispatchMetrics
+from services.dispatch.ledger import LedgerRow
+from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.rates import PairGate, TokenBucket
 from services.dispatch.settings import DispatchSettings
 from shared import logs
@@ -36,8 +42,29 @@ class AttemptResult:
 
 
 DONE = AttemptResult("done")
-Attempt = Callable[[Queued], Awaitable[AttemptResult]]
-Reload = Callable[[str, int], Awaitable[list[tuple[Queued, float]]]]
+
+
+class Work(Protocol):
+    """What a number's sender does with its intents (`handlers.Dispatcher`)."""
+
+    async def attempt(self, item: Queued) -> AttemptResult:
+        """One send of a queued intent."""
+        ...
+
+    async def reload(self, phone_number_id: str, limit: int) -> list[tuple[Queued, float]]:
+        """The number's queued intents from the ledger, with their delays in seconds."""
+        ...
+
+
+class Scheduler(Protocol):
+    """Hands a queued intent to its number's sender (`Senders`)."""
+
+    def submit(self, row: LedgerRow, due: datetime, source: object = None) -> None: ...
+
+
+def queued(row: LedgerRow, source: object = None) -> Queued:
+    """A ledger row as its sender queues it; `source` is the partition it came from, if any."""
+    return Queued(row.intent_id, row.recipient, row.priority, source)
 
 
 class NumberSender:
@@ -45,8 +72,7 @@ class NumberSender:
         self,
         phone_number_id: str,
         settings: DispatchSettings,
-        attempt: Attempt,
-        reload: Reload,
+        work: Work,
         backpressure: Backpressure,
         metrics: DispatchMetrics,
     ) -> None:
@@ -57,7 +83,7 @@ class NumberSender:
         self.bucket = TokenBucket(mps, max(1.0, mps * rates.burst_s))
         self.pairs = PairGate(rates.pair_interval_s, rates.pair_burst)
         self.circuit = Circuit(settings.circuit_cooldown_s, settings.circuit_max_cooldown_s)
-        self._attempt, self._reload = attempt, reload
+        self._work = work
         self._backpressure, self._metrics = backpressure, metrics
         self._slots = asyncio.Semaphore(rates.max_in_flight)
         self._wake = asyncio.Event()
@@ -144,7 +170,7 @@ class NumberSender:
         """Read the number's queued intents back from the ledger; how many are new here."""
         self._refill = False
         try:
-            rows = await self._reload(self.phone_number_id, self._spill_at)
+            rows = await self._work.reload(self.phone_number_id, self._spill_at)
         except RetryableError as exc:
             log.warning("cannot read queued intents; trying again", reason=str(exc))
             self._refill = True
@@ -156,7 +182,7 @@ class NumberSender:
 
     async def _one(self, item: Queued) -> None:
         try:
-            result = await self._attempt(item)
+            result = await self._work.attempt(item)
         except RetryableError as exc:
             log.warning("attempt could not complete; trying again", reason=str(exc))
             result = AttemptResult("retry", STORE_RETRY_S, answered=False)
@@ -208,34 +234,25 @@ class Senders:
     def __init__(
         self,
         settings: DispatchSettings,
+        work: Work,
         backpressure: Backpressure,
         metrics: DispatchMetrics,
         clock: Callable[[], datetime],
     ) -> None:
         self._settings = settings
+        self._work = work
         self._backpressure = backpressure
         self._metrics = metrics
         self._clock = clock
         self._senders: dict[str, NumberSender] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._attempt: Attempt | None = None
-        self._reload: Reload | None = None
         self.failed = asyncio.Event()
-
-    def bind(self, attempt: Attempt, reload: Reload) -> None:
-        self._attempt, self._reload = attempt, reload
 
     def get(self, phone_number_id: str) -> NumberSender:
         sender = self._senders.get(phone_number_id)
         if sender is None:
-            assert self._attempt is not None and self._reload is not None, "bind() first"
             sender = NumberSender(
-                phone_number_id,
-                self._settings,
-                self._attempt,
-                self._reload,
-                self._backpressure,
-                self._metrics,
+                phone_number_id, self._settings, self._work, self._backpressure, self._metrics
             )
             self._senders[phone_number_id] = sender
             task = asyncio.create_task(sender.run(), name=f"sender-{phone_number_id}")
@@ -247,9 +264,9 @@ class Senders:
         if task.cancelled() or task.exception() is not None:
             self.failed.set()
 
-    def submit(self, phone_number_id: str, item: Queued, due: datetime) -> None:
+    def submit(self, row: LedgerRow, due: datetime, source: object = None) -> None:
         delay = (due - self._clock()).total_seconds()
-        self.get(phone_number_id).submit(item, delay)
+        self.get(row.phone_number_id).submit(queued(row, source), delay)
 
     def crash(self) -> BaseException | None:
         for task in self._tasks.values():

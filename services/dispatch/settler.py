@@ -16,23 +16,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.dispatch.attempts import may_resend_unconfirmed
-from services.dispatch.handlers import Scheduler, queued_item
-from services.dispatch.meters import DispatchMetrics
-from services.dispatch.reports import Reporter
+from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState
+from services.dispatch.metrics import DispatchMetrics
+from services.dispatch.reports import Report, Reporter
 from services.dispatch.retry import RetryPolicy
+from services.dispatch.sender import Scheduler
 from services.dispatch.settings import DispatchSettings
-from services.dispatch.store import Ledger, LedgerRow
+from services.dispatch.transitions import Transitions
 from shared import codec, logs
 from shared.errors import RetryableError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.reasons import Reason
 
 log = logs.get(__name__)
+NOT_SENT = Report(
+    reasons=[Reason.NOT_SENT],
+    detail="no status confirmed the send in time; counted as not sent",
+    dead_letter="outcome unknown, counted as not sent",
+)
 
 
 @dataclass
 class Settler:
     ledger: Ledger
+    transitions: Transitions
     reporter: Reporter
     scheduler: Scheduler
     metrics: DispatchMetrics
@@ -58,19 +65,20 @@ class Settler:
     async def settle_once(self) -> None:
         now = self.clock()
         settle = self.settings.settle
-        for row in await self.ledger.stale("sending", now - self.sending_grace):
-            moved = await self.ledger.record(row.intent_id, "unknown", expect="sending")
+        for row in await self.ledger.stale(LedgerState.SENDING, now - self.sending_grace):
+            moved = await self.transitions.move(
+                _decision(row), row.intent_id, LedgerState.UNKNOWN, expect=LedgerState.SENDING,
+                report=Report(detail="no answer recorded for the send"),
+            )  # fmt: skip
             if moved is not None:
                 self.metrics.settled.labels("sending_to_unknown").inc()
-                await self.reporter.update(
-                    _decision(row), moved, "unknown", detail="no answer recorded for the send"
-                )
         wait = timedelta(seconds=settle.unknown_wait_s)
-        for row in await self.ledger.stale("unknown", now - wait):
+        for row in await self.ledger.stale(LedgerState.UNKNOWN, now - wait):
             await self._not_sent(row, now)
-        for row in await self.ledger.stale("queued", now - timedelta(seconds=settle.requeue_s)):
+        requeue = now - timedelta(seconds=settle.requeue_s)
+        for row in await self.ledger.stale(LedgerState.QUEUED, requeue):
             # A safety net: the sender already holding it ignores it; a held number drops it.
-            self.scheduler.submit(row.phone_number_id, queued_item(row), row.next_attempt_at or now)
+            self.scheduler.submit(row, row.next_attempt_at or now)
         for row in await self.ledger.unreported(now - timedelta(seconds=settle.report_grace_s)):
             await self.reporter.update(_decision(row), row, row.state)
         await self.ledger.forget_statuses(now - timedelta(seconds=settle.early_status_keep_s))
@@ -79,21 +87,18 @@ class Settler:
         decision = _decision(row)
         if may_resend_unconfirmed(decision.intent, row.attempts, now, self.policy):
             moved = await self.ledger.record(
-                row.intent_id, "queued", expect="unknown", next_attempt_at=now
-            )
+                row.intent_id, LedgerState.QUEUED, expect=LedgerState.UNKNOWN,
+                change=Change(next_attempt_at=now),
+            )  # fmt: skip
             if moved is not None:
                 self.metrics.settled.labels("unknown_to_queued").inc()
-                self.scheduler.submit(moved.phone_number_id, queued_item(moved), now)
+                self.scheduler.submit(moved, now)
             return
-        moved = await self.ledger.record(row.intent_id, "failed", expect="unknown")
-        if moved is None:
-            return
-        self.metrics.settled.labels("unknown_to_failed").inc()
-        detail = "no status confirmed the send in time; counted as not sent"
-        await self.reporter.dead_letter(decision, moved, "outcome unknown, counted as not sent")
-        await self.reporter.update(
-            decision, moved, "failed", reasons=[Reason.NOT_SENT], detail=detail
+        moved = await self.transitions.move(
+            decision, row.intent_id, LedgerState.FAILED, expect=LedgerState.UNKNOWN, report=NOT_SENT
         )
+        if moved is not None:
+            self.metrics.settled.labels("unknown_to_failed").inc()
 
 
 def _decision(row: LedgerRow) -> PolicyDecisionMade:

@@ -1,95 +1,63 @@
-"""Dispatch's SQL: the idempotency ledger (intent -> attempts -> wamid), which is also the
-durable queue of approved intents, and statuses kept until their wamid is known.
+"""The ledger on PostgreSQL (`ledger.Ledger`): `dispatch_intents`, one row per intent (intent
+-> attempts -> wamid, and the decision it is sent by, as the durable queue), and
+`dispatch_early_statuses`, statuses kept until their wamid is known.
 
-Every state change is a compare-and-set on the current state, so two replicas, or a status
-racing the settler, never both act on one intent.
+States and lanes travel as parameters: PostgreSQL plans each statement with their values, so
+the partial index of open intents still serves the queue's reads.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from shared.errors import RetryableError
-
-_UNAVAILABLE = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.InterfaceError,
+from services.dispatch.errors import LedgerUnavailable
+from services.dispatch.lanes import LANES
+from services.dispatch.ledger import (
+    INTERNAL,
+    STATE_ONLY,
+    Change,
+    LedgerRow,
+    LedgerState,
+    NewIntent,
 )
+from shared.db import reachable
 
-
-@dataclass(frozen=True)
-class LedgerRow:
-    intent_id: str
-    phone_number_id: str
-    recipient: str
-    state: str
-    wamid: str | None
-    attempts: int
-    metadata: dict[str, str]
-    priority: str = "notification"
-    not_after: datetime | None = None
-    next_attempt_at: datetime | None = None
-    state_since: datetime | None = None
-    reported: str | None = None
-    decision: str | None = None
+_COLUMNS = [f.name for f in fields(LedgerRow) if f.name not in ("state", "metadata")]
 
 
 def _row(record: asyncpg.Record) -> LedgerRow:
     return LedgerRow(
-        intent_id=record["intent_id"],
-        phone_number_id=record["phone_number_id"],
-        recipient=record["recipient"],
-        state=record["state"],
-        wamid=record["wamid"],
-        attempts=record["attempts"],
+        **{name: record[name] for name in _COLUMNS},
+        state=LedgerState(record["state"]),
         metadata=json.loads(record["metadata"]),
-        priority=record["priority"],
-        not_after=record["not_after"],
-        next_attempt_at=record["next_attempt_at"],
-        state_since=record["state_since"],
-        reported=record["reported"],
-        decision=record["decision"],
     )
 
 
-@dataclass(frozen=True)
-class NewIntent:
-    intent_id: str
-    phone_number_id: str
-    recipient: str
-    metadata: dict[str, str]
-    state: str
-    decision: str | None = None
-    priority: str = "notification"
-    not_after: datetime | None = None
+class PostgresLedger:
+    """The ledger on PostgreSQL; `ledger.Ledger` says what each operation does."""
 
-
-class Ledger:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        try:
+        with reachable("ledger", LedgerUnavailable):
             rows: list[asyncpg.Record] = await self._pool.fetch(sql, *args)
-        except _UNAVAILABLE as exc:
-            raise RetryableError(f"ledger unavailable: {exc}") from exc
         return rows
 
-    async def _one(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        rows = await self._fetch(sql, *args)
+    async def _rows(self, sql: str, *args: Any) -> list[LedgerRow]:
+        return [_row(record) for record in await self._fetch(sql, *args)]
+
+    async def _one(self, sql: str, *args: Any) -> LedgerRow | None:
+        rows = await self._rows(sql, *args)
         return rows[0] if rows else None
 
     async def claim(self, new: NewIntent) -> tuple[LedgerRow, bool]:
-        """Record the intent unless it is known; returns (row, newly recorded)."""
-        record = await self._one(
+        row = await self._one(
             """
             INSERT INTO dispatch_intents (intent_id, phone_number_id, recipient, state, metadata,
                                           decision, priority, not_after, next_attempt_at)
@@ -106,49 +74,40 @@ class Ledger:
             new.priority,
             new.not_after,
         )
-        if record is not None:
-            return _row(record), True
+        if row is not None:
+            return row, True
         existing = await self.get(new.intent_id)
         assert existing is not None  # the conflict proves the row exists
         return existing, False
 
     async def get(self, intent_id: str) -> LedgerRow | None:
-        record = await self._one("SELECT * FROM dispatch_intents WHERE intent_id = $1", intent_id)
-        return _row(record) if record else None
+        return await self._one("SELECT * FROM dispatch_intents WHERE intent_id = $1", intent_id)
 
     async def by_wamid(self, wamid: str) -> LedgerRow | None:
-        record = await self._one("SELECT * FROM dispatch_intents WHERE wamid = $1", wamid)
-        return _row(record) if record else None
+        return await self._one("SELECT * FROM dispatch_intents WHERE wamid = $1", wamid)
 
     async def start_attempt(self, intent_id: str) -> LedgerRow | None:
-        """Move a queued intent to `sending` with one more attempt, before the request leaves;
-        None when it is not queued (another replica took it, or it was settled)."""
-        record = await self._one(
+        return await self._one(
             """
             UPDATE dispatch_intents
-               SET state = 'sending', attempts = attempts + 1, state_since = now(),
-                   updated_at = now()
-             WHERE intent_id = $1 AND state = 'queued'
+               SET state = $2, attempts = attempts + 1, state_since = now(), updated_at = now()
+             WHERE intent_id = $1 AND state = $3
             RETURNING *
             """,
             intent_id,
+            LedgerState.SENDING,
+            LedgerState.QUEUED,
         )
-        return _row(record) if record else None
 
     async def record(
         self,
         intent_id: str,
-        state: str,
+        state: LedgerState,
         *,
-        expect: str | None = None,
-        wamid: str | None = None,
-        error: dict[str, Any] | None = None,
-        next_attempt_at: datetime | None = None,
-        decision: str | None = None,
-        refund_attempt: bool = False,
+        expect: LedgerState | None = None,
+        change: Change = STATE_ONLY,
     ) -> LedgerRow | None:
-        """Set the intent's state (only from `expect` when given); None when `expect` failed."""
-        record = await self._one(
+        return await self._one(
             """
             UPDATE dispatch_intents
                SET state = $2, wamid = COALESCE($4, wamid),
@@ -163,15 +122,14 @@ class Ledger:
             intent_id,
             state,
             expect,
-            wamid,
-            json.dumps(error) if error is not None else None,
-            next_attempt_at,
-            decision,
-            refund_attempt,
+            change.wamid,
+            json.dumps(change.error) if change.error is not None else None,
+            change.next_attempt_at,
+            change.decision,
+            change.refund_attempt,
         )
-        return _row(record) if record else None
 
-    async def mark_reported(self, intent_id: str, state: str) -> None:
+    async def mark_reported(self, intent_id: str, state: LedgerState) -> None:
         await self._fetch(
             "UPDATE dispatch_intents SET reported = $2 WHERE intent_id = $1 AND state = $2",
             intent_id,
@@ -181,29 +139,32 @@ class Ledger:
     async def queued(
         self, phone_number_id: str | None = None, limit: int | None = None
     ) -> list[LedgerRow]:
-        """Queued intents (all numbers, or one), the soonest due first, replies first."""
-        rows = await self._fetch(
+        return await self._rows(
             """
             SELECT * FROM dispatch_intents
-             WHERE state = 'queued' AND ($1::text IS NULL OR phone_number_id = $1)
+             WHERE state = $3 AND ($1::text IS NULL OR phone_number_id = $1)
              ORDER BY next_attempt_at > now(),
-                      CASE priority WHEN 'reply' THEN 0 WHEN 'notification' THEN 1 ELSE 2 END,
+                      COALESCE(array_position($4::text[], priority), cardinality($4::text[])),
                       next_attempt_at
              LIMIT $2
             """,
             phone_number_id,
             limit,
+            LedgerState.QUEUED,
+            list(LANES),
         )
-        return [_row(r) for r in rows]
 
     async def queued_numbers(self) -> list[str]:
         rows = await self._fetch(
-            "SELECT DISTINCT phone_number_id FROM dispatch_intents WHERE state = 'queued'"
+            "SELECT DISTINCT phone_number_id FROM dispatch_intents WHERE state = $1",
+            LedgerState.QUEUED,
         )
         return [str(r["phone_number_id"]) for r in rows]
 
-    async def stale(self, state: str, before: datetime, limit: int = 500) -> list[LedgerRow]:
-        rows = await self._fetch(
+    async def stale(
+        self, state: LedgerState, before: datetime, limit: int = 500
+    ) -> list[LedgerRow]:
+        return await self._rows(
             """
             SELECT * FROM dispatch_intents WHERE state = $1 AND state_since < $2
              ORDER BY state_since LIMIT $3
@@ -212,21 +173,19 @@ class Ledger:
             before,
             limit,
         )
-        return [_row(r) for r in rows]
 
     async def unreported(self, before: datetime, limit: int = 500) -> list[LedgerRow]:
-        """Rows whose state changed but whose update was never confirmed published."""
-        rows = await self._fetch(
+        return await self._rows(
             """
             SELECT * FROM dispatch_intents
              WHERE reported IS DISTINCT FROM state
-               AND state NOT IN ('queued', 'sending') AND state_since < $1
+               AND state <> ALL($3::text[]) AND state_since < $1
              ORDER BY state_since LIMIT $2
             """,
             before,
             limit,
+            sorted(INTERNAL),
         )
-        return [_row(r) for r in rows]
 
     async def keep_status(self, wamid: str, status: str, event: str) -> None:
         await self._fetch(

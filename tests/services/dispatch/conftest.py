@@ -1,96 +1,69 @@
-"""A dispatch rig: the real ledger on a fresh PostgreSQL, the real senders and settler, a
-local fake Cloud API, and a publisher that records what dispatch would put on Kafka."""
+"""Dispatch as `app.build` wires it, driven two ways: the rig, over the real ledger on a fresh
+PostgreSQL and a local fake Cloud API, and the shell, over fakes only (the ledger in memory, a
+scripted Cloud API client); both with a publisher that records what would go to Kafka."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiokafka import ConsumerRecord
+from prometheus_client import CollectorRegistry
 
-from bench.fake_cloudapi import FakeCloudApi
-from services.dispatch.app import MIGRATIONS
-from services.dispatch.backpressure import Backpressure
+from services.dispatch.app import MIGRATIONS, Dispatch, build
 from services.dispatch.cloudapi import CloudApi
-from services.dispatch.handlers import Dispatcher
-from services.dispatch.meters import DispatchMetrics
+from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.settler import Settler
-from services.dispatch.store import Ledger
+from services.dispatch.store import PostgresLedger
+from services.dispatch.transitions import Transitions
 from shared import db
 from shared.events.decisions import PolicyDecisionMade
-from shared.events.delivery import DeliveryUpdated
-from shared.events.envelope import Event, utcnow
+from shared.events.envelope import utcnow
 from shared.events.intents import OutboundIntentSubmitted, TextContent
+from shared.events.webhooks import MessageStatusReported
 from shared.metrics import new_registry
-from shared.sealing import Sealer
 from shared.settings import PostgresSettings
-from shared.topics import TopicSpec
+from tests.services.dispatch.fake_cloudapi import FakeCloudApi
+from tests.services.dispatch.fakes import (
+    FakeClock,
+    FakeConsumer,
+    InMemoryLedger,
+    RecordingPublisher,
+    ScriptedApi,
+)
 
 
-@dataclass
-class RecordingPublisher:
-    events: list[tuple[str, Event, str | None, dict[str, bytes]]] = field(default_factory=list)
+class Driving:
+    """What a test does to dispatch and reads back from what it published."""
 
-    async def publish(
-        self,
-        spec: TopicSpec,
-        event: Event,
-        key: str | None,
-        headers: Sequence[tuple[str, bytes]] = (),
-    ) -> None:
-        self.events.append((spec.name, event, key, dict(headers)))
-
-    def on(self, topic: str) -> list[Event]:
-        return [e for t, e, _, _ in self.events if t == topic]
-
-    def updates(self, intent_id: str) -> list[DeliveryUpdated]:
-        return [
-            e
-            for e in self.on("wagate.delivery.v1")
-            if isinstance(e, DeliveryUpdated) and e.intent_id == intent_id
-        ]
-
-
-@dataclass
-class FakeConsumer:
-    assigned: set[object] = field(default_factory=set)
-    paused_now: set[object] = field(default_factory=set)
-
-    def pause(self, *partitions: object) -> None:
-        self.paused_now.update(partitions)
-
-    def resume(self, *partitions: object) -> None:
-        self.paused_now.difference_update(partitions)
-
-    def assignment(self) -> set[object]:
-        return self.assigned
-
-
-@dataclass
-class Rig:
-    ledger: Ledger
-    api: FakeCloudApi
+    dispatch: Dispatch
     published: RecordingPublisher
-    dispatcher: Dispatcher
-    senders: Senders
-    settler: Settler
-    consumer: FakeConsumer
-    settings: DispatchSettings
+
+    @property
+    def senders(self) -> Senders:
+        return self.dispatch.senders
+
+    @property
+    def settler(self) -> Settler:
+        return self.dispatch.settler
 
     async def decide(self, decision: PolicyDecisionMade, partition: int = 0) -> None:
         record: ConsumerRecord[bytes, bytes] = ConsumerRecord(
             "decisions", partition, 0, 0, 0, None, b"", None, 0, 0, ()
         )
-        await self.dispatcher.on_decision(decision, record)
+        await self.dispatch.decisions.on_decision(decision, record)
+
+    async def status(self, status: MessageStatusReported) -> None:
+        await self.dispatch.statuses.on_status(status, None)
 
     async def wait_for(self, check: Callable[[], bool], timeout_s: float = 15.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -99,7 +72,66 @@ class Rig:
             await asyncio.sleep(0.01)
 
     def states(self, intent_id: str) -> list[str]:
-        return [u.state for u in self.published.updates(intent_id)]
+        return self.published.states(intent_id)
+
+
+@dataclass
+class Rig(Driving):
+    ledger: PostgresLedger
+    api: FakeCloudApi
+    published: RecordingPublisher
+    dispatch: Dispatch
+    consumer: FakeConsumer
+    settings: DispatchSettings
+
+
+@dataclass
+class Shell(Driving):
+    ledger: InMemoryLedger
+    api: ScriptedApi
+    published: RecordingPublisher
+    dispatch: Dispatch
+    consumer: FakeConsumer
+    settings: DispatchSettings
+    clock: FakeClock
+
+
+@dataclass
+class Reporting:
+    """The ground floor of a unit test: the ledger in memory on a clock the test moves, and
+    what reports through it to a recording publisher."""
+
+    clock: FakeClock
+    ledger: InMemoryLedger
+    published: RecordingPublisher
+    registry: CollectorRegistry
+    metrics: DispatchMetrics
+    reporter: Reporter
+    transitions: Transitions
+
+    @classmethod
+    def make(cls, ledger: InMemoryLedger | None = None) -> Reporting:
+        clock = FakeClock()
+        ledger = ledger or InMemoryLedger(clock)
+        published, registry = RecordingPublisher(), new_registry()
+        metrics = DispatchMetrics(registry)
+        reporter = Reporter(ledger, published, metrics, "g")
+        return cls(
+            clock, ledger, published, registry, metrics, reporter, Transitions(ledger, reporter)
+        )
+
+    def sample(self, name: str, **labels: str) -> float | None:
+        return self.registry.get_sample_value(name, labels)
+
+
+def reported(
+    intent_id: str | None, wamid: str, status: str, **fields: Any
+) -> MessageStatusReported:
+    """A status of Meta's as ingest publishes it (with the callback data, when given)."""
+    return MessageStatusReported(
+        phone_number_id="pn-1", message_id=wamid, status=status, timestamp=utcnow(),
+        recipient_id="16505551234", biz_opaque_callback_data=intent_id, **fields,
+    )  # fmt: skip
 
 
 def approved(
@@ -125,6 +157,9 @@ RIG_SETTINGS: dict[str, Any] = {
     "settle": {"unknown_wait_s": 0.0, "interval_s": 0.05, "report_grace_s": 0.0},
     "rates": {"default_mps": 500, "pair_interval_s": 0.001, "pair_burst": 50},
     "circuit_cooldown_s": 0.2,
+    "backlog_high": 3,
+    "backlog_low": 1,
+    "group": "test",
 }
 
 
@@ -140,27 +175,40 @@ async def rig(fresh_database: str, rig_settings: dict[str, Any]) -> AsyncIterato
     settings = DispatchSettings(**rig_settings)
     pool = await db.create_pool(PostgresSettings(url=fresh_database))  # type: ignore[arg-type]
     await db.migrate(pool, "dispatch", Path(MIGRATIONS))
-    metrics = DispatchMetrics(new_registry())
     consumer = FakeConsumer()
-    backpressure = Backpressure(consumer, 3, 1, metrics.paused)  # type: ignore[arg-type]
-    ledger = Ledger(pool)
+    ledger = PostgresLedger(pool)
     published = RecordingPublisher()
-    reporter = Reporter(ledger, published, metrics, "test")
-    senders = Senders(settings, backpressure, metrics, utcnow)
     async with aiohttp.ClientSession() as session:
-        dispatcher = Dispatcher(
-            ledger, CloudApi(session, settings.cloud_api), reporter, senders, backpressure,
-            metrics, utcnow, settings.retry.policy(), jitter=lambda: 0.5,
-            sealer=Sealer(settings.sealing_keys),
+        dispatch = build(
+            settings, ledger=ledger, api=CloudApi(session, settings.cloud_api),
+            publisher=published, clock=utcnow, consumer=consumer, registry=new_registry(),
+            jitter=lambda: 0.5,
         )  # fmt: skip
-        senders.bind(dispatcher.attempt, dispatcher.reload)
-        settler = Settler(
-            ledger, reporter, senders, metrics, settings, settings.retry.policy(), utcnow
-        )
         try:
-            yield Rig(ledger, api, published, dispatcher, senders, settler, consumer, settings)
+            yield Rig(ledger, api, published, dispatch, consumer, settings)
         finally:
-            await senders.close()
+            await dispatch.senders.close()
             await api.stop()
             await pool.close()
-    assert senders.crash() is None
+    assert dispatch.senders.crash() is None
+
+
+@pytest.fixture
+async def shell(rig_settings: dict[str, Any]) -> AsyncIterator[Shell]:
+    settings = DispatchSettings(**rig_settings)
+    clock = FakeClock()
+    ledger, api, published, consumer = (
+        InMemoryLedger(clock),
+        ScriptedApi(),
+        RecordingPublisher(),
+        FakeConsumer(),
+    )
+    dispatch = build(
+        settings, ledger=ledger, api=api, publisher=published, clock=clock, consumer=consumer,
+        registry=new_registry(), jitter=lambda: 0.5,
+    )  # fmt: skip
+    try:
+        yield Shell(ledger, api, published, dispatch, consumer, settings, clock)
+    finally:
+        await dispatch.senders.close()
+    assert dispatch.senders.crash() is None

@@ -20,7 +20,6 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from bench.fake_cloudapi import FakeCloudApi
 from shared import codec
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
@@ -32,6 +31,7 @@ from shared.settings import KafkaSettings
 from shared.topics import DECISIONS, DELIVERY, STATUSES
 from tests.conftest import ROOT, free_port
 from tests.services.dispatch.conftest import approved
+from tests.services.dispatch.fake_cloudapi import FakeCloudApi
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(240)]
 

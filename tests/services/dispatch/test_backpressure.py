@@ -6,7 +6,7 @@ from prometheus_client import Gauge
 
 from services.dispatch.backpressure import Backpressure
 from shared.metrics import new_registry
-from tests.services.dispatch.conftest import FakeConsumer
+from tests.services.dispatch.fakes import FakeConsumer
 
 
 def _backpressure(consumer: FakeConsumer) -> Backpressure:

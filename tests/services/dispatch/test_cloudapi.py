@@ -6,11 +6,11 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bench.fake_cloudapi import FakeCloudApi
 from services.dispatch.cloudapi import CloudApi
 from services.dispatch.settings import DispatchCloudApi
 from shared.meta_errors import NO_RESPONSE
 from tests.conftest import free_port
+from tests.services.dispatch.fake_cloudapi import FakeCloudApi
 
 PAYLOAD = {"to": "1", "type": "text", "biz_opaque_callback_data": "i-1"}
 

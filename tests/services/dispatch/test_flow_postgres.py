@@ -4,7 +4,6 @@ a local fake Cloud API with scripted faults."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -13,18 +12,10 @@ from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
 from shared.events.intents import TemplateContent
-from shared.events.webhooks import MessageStatusReported
 from shared.sealing import DEVELOPMENT_KEY, Sealer
-from tests.services.dispatch.conftest import Rig, approved
+from tests.services.dispatch.conftest import Rig, approved, reported
 
 pytestmark = pytest.mark.postgres
-
-
-def _status(intent_id: str | None, wamid: str, status: str, **fields: Any) -> MessageStatusReported:
-    return MessageStatusReported(
-        phone_number_id="pn-1", message_id=wamid, status=status, timestamp=utcnow(),
-        recipient_id="16505551234", biz_opaque_callback_data=intent_id, **fields,
-    )  # fmt: skip
 
 
 async def test_every_approved_intent_is_sent_once_and_accepted(rig: Rig) -> None:
@@ -114,7 +105,7 @@ async def test_a_timeout_is_unknown_and_the_status_webhook_settles_it(rig: Rig) 
     rig.api.fail("slow", ("hang", 1.0))
     await rig.decide(approved("slow"))
     await rig.wait_for(lambda: rig.states("slow") == ["unknown"])
-    await rig.dispatcher.on_status(_status("slow", "wamid.LATE", "sent"), None)  # type: ignore[arg-type]
+    await rig.status(reported("slow", "wamid.LATE", "sent"))
     assert rig.states("slow") == ["unknown", "sent"]
     row = await rig.ledger.get("slow")
     assert row is not None and row.wamid == "wamid.LATE" and row.state == "sent"

@@ -10,25 +10,13 @@ from typing import Any
 
 import pytest
 
+from services.dispatch.ledger import NewIntent
 from services.dispatch.rates import PairGate
-from services.dispatch.store import NewIntent
 from shared import codec
 from shared.events.envelope import utcnow
-from shared.events.webhooks import MessageStatusReported
-from tests.services.dispatch.conftest import Rig, approved
+from tests.services.dispatch.conftest import Rig, approved, reported
 
 pytestmark = pytest.mark.postgres
-
-
-def _status(intent_id: str | None, wamid: str, status: str) -> MessageStatusReported:
-    return MessageStatusReported(
-        phone_number_id="pn-1", message_id=wamid, status=status, timestamp=utcnow(),
-        recipient_id="16505551234", biz_opaque_callback_data=intent_id,
-    )  # fmt: skip
-
-
-async def _on_status(rig: Rig, status: MessageStatusReported) -> None:
-    await rig.dispatcher.on_status(status, None)  # type: ignore[arg-type]
 
 
 async def test_a_crash_after_the_attempt_was_recorded_is_settled_not_resent_blindly(
@@ -43,7 +31,7 @@ async def test_a_crash_after_the_attempt_was_recorded_is_settled_not_resent_blin
     )
     await rig.settler.settle_once()
     assert rig.states("crashed") == ["unknown"] and rig.api.seen["crashed"] == 0
-    await _on_status(rig, _status("crashed", "wamid.X", "delivered"))
+    await rig.status(reported("crashed", "wamid.X", "delivered"))
     assert rig.states("crashed") == ["unknown", "delivered"]
     row = await rig.ledger.get("crashed")
     assert row is not None and row.wamid == "wamid.X" and rig.api.seen["crashed"] == 0
@@ -67,7 +55,7 @@ async def test_a_status_that_arrives_before_the_wamid_is_applied_when_it_is_know
     await rig.decide(approved("early"))
     await rig.wait_for(lambda: rig.api.seen["early"] == 1)
     # Without callback data the status can only be joined by wamid, not yet stored.
-    await _on_status(rig, _status(None, "wamid.FAKE00000000", "delivered"))
+    await rig.status(reported(None, "wamid.FAKE00000000", "delivered"))
     await rig.wait_for(lambda: rig.states("early") == ["accepted", "delivered"])
 
 
@@ -76,7 +64,7 @@ async def test_statuses_never_move_an_intent_backwards(rig: Rig) -> None:
     await rig.wait_for(lambda: rig.states("mono") == ["accepted"])
     wamid = rig.api.wamids["mono"][0]
     for status in ["read", "sent", "delivered", "read", "failed"]:
-        await _on_status(rig, _status("mono", wamid, status))
+        await rig.status(reported("mono", wamid, status))
     assert rig.states("mono") == ["accepted", "read"]
 
 
@@ -202,9 +190,9 @@ async def test_a_redelivered_status_publishes_the_update_that_never_reached_kafk
     await rig.wait_for(lambda: rig.states("re") == ["accepted"])
     wamid = rig.api.wamids["re"][0]
     await rig.ledger.record("re", "delivered")  # recorded, then Kafka failed the publish
-    await _on_status(rig, _status("re", wamid, "delivered"))  # the status is read again
+    await rig.status(reported("re", wamid, "delivered"))  # the status is read again
     assert rig.states("re") == ["accepted", "delivered"]
     row = await rig.ledger.get("re")
     assert row is not None and row.reported == "delivered"
-    await _on_status(rig, _status("re", wamid, "delivered"))
+    await rig.status(reported("re", wamid, "delivered"))
     assert rig.states("re") == ["accepted", "delivered"]

@@ -28,7 +28,7 @@ async def test_a_backlog_beyond_the_memory_cap_is_read_back_from_the_ledger(rig:
     await rig.decide(approved("urgent", number="pn-big", to="9u", priority="reply"))
     assert len(sender.lanes) == 3
     assert (
-        rig.dispatcher.backpressure.backlog(TopicPartition("decisions", 0)) == 3
+        rig.dispatch.backpressure.backlog(TopicPartition("decisions", 0)) == 3
     )  # the rest count nowhere
     await rig.wait_for(lambda: all(rig.states(i) == ["accepted"] for i in ids))
     assert all(rig.api.seen[i] == 1 for i in ids)

@@ -1,4 +1,4 @@
-"""The registry of business phone numbers: each number's account, token and rate."""
+"""Dispatch settings: the registry of business phone numbers (account, token and rate)."""
 
 from __future__ import annotations
 

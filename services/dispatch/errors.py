@@ -1,0 +1,15 @@
+"""Dispatch's errors, in the families of `shared.errors`: both are retryable (the consume
+loop or the sender tries the same work again later)."""
+
+from __future__ import annotations
+
+from shared.db import DatabaseUnavailable
+from shared.errors import RetryableError
+
+
+class LedgerUnavailable(DatabaseUnavailable):
+    """The ledger's PostgreSQL cannot be reached right now."""
+
+
+class StatusRaced(RetryableError):
+    """A status could not be applied: its intent kept changing under it (sends, the settler)."""

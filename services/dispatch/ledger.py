@@ -1,0 +1,154 @@
+"""The idempotency ledger as dispatch's shell sees it: an intent's states, the rows kept, and
+the port (`Ledger`) that `store.PostgresLedger` implements on PostgreSQL.
+
+The ledger is also dispatch's durable queue: an approved intent is recorded `queued` with its
+decision kept whole, so any replica can send, retry or settle it after a crash. Every state
+change is a compare-and-set on the current state, so two replicas, or a status racing the
+settler, never both act on one intent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class LedgerState(StrEnum):
+    """Where an intent stands (`dispatch_intents.state`); a value is a `str`, as stored."""
+
+    QUEUED = "queued"  # approved, waiting for its number's sender (also between retries)
+    SENDING = "sending"  # an attempt is recorded; its request may be on its way
+    UNKNOWN = "unknown"  # the request may have reached Meta, but no answer came
+    ACCEPTED = "accepted"  # Meta answered with a wamid
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    PLAYED = "played"
+    FAILED = "failed"
+    REJECTED = "rejected"  # policy refused it: recorded, never queued
+    EXPIRED = "expired"  # its time ran out before it could be sent
+    HELD = "held"  # never stored: reported while its number is held (the row stays queued)
+
+
+INTERNAL = frozenset({LedgerState.QUEUED, LedgerState.SENDING})
+"""The states business systems never hear of (no delivery update says them)."""
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    intent_id: str
+    phone_number_id: str
+    recipient: str
+    state: LedgerState
+    wamid: str | None
+    attempts: int
+    metadata: dict[str, str]
+    priority: str = "notification"
+    not_after: datetime | None = None
+    next_attempt_at: datetime | None = None
+    state_since: datetime | None = None
+    reported: str | None = None  # the last state whose delivery update Kafka acknowledged
+    decision: str | None = None  # the decision (JSON) it is sent by
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a move writes beside the state: a wamid, error or decision given replaces the kept
+    one (None keeps it); the next attempt's time is always replaced; `refund_attempt` takes
+    back the attempt counted."""
+
+    wamid: str | None = None
+    error: dict[str, Any] | None = None
+    next_attempt_at: datetime | None = None
+    decision: str | None = None
+    refund_attempt: bool = False
+
+
+STATE_ONLY = Change()
+
+
+@dataclass(frozen=True)
+class NewIntent:
+    intent_id: str
+    phone_number_id: str
+    recipient: str
+    metadata: dict[str, str]
+    state: LedgerState
+    decision: str | None = None
+    priority: str = "notification"
+    not_after: datetime | None = None
+
+
+class Ledger(Protocol):
+    """The ledger's operations; each raises a `RetryableError` while the ledger is unreachable.
+
+    Times (`state_since`, `next_attempt_at` when claimed, a kept status's arrival) are the
+    ledger's own clock.
+    """
+
+    async def claim(self, new: NewIntent) -> tuple[LedgerRow, bool]:
+        """Record the intent unless it is known; returns (row, newly recorded). A new row is
+        due now, with no attempt made."""
+        ...
+
+    async def get(self, intent_id: str) -> LedgerRow | None: ...
+
+    async def by_wamid(self, wamid: str) -> LedgerRow | None: ...
+
+    async def start_attempt(self, intent_id: str) -> LedgerRow | None:
+        """Move a queued intent to `sending` with one more attempt, before the request leaves;
+        None when it is not queued (another replica took it, or it was settled)."""
+        ...
+
+    async def record(
+        self,
+        intent_id: str,
+        state: LedgerState,
+        *,
+        expect: LedgerState | None = None,
+        change: Change = STATE_ONLY,
+    ) -> LedgerRow | None:
+        """Set the intent's state, only from `expect` when given, and write `change`; None
+        when the intent was not in `expect`. `state_since` restarts only when the state
+        changes. A wamid another intent has already raises `asyncpg.UniqueViolationError`."""
+        ...
+
+    async def mark_reported(self, intent_id: str, state: LedgerState) -> None:
+        """Kafka has the update saying `state`; ignored unless the intent is still in it."""
+        ...
+
+    async def queued(
+        self, phone_number_id: str | None = None, limit: int | None = None
+    ) -> list[LedgerRow]:
+        """Queued intents (all numbers, or one): those due first, then by lane (replies first,
+        `lanes.LANES`), then the soonest due."""
+        ...
+
+    async def queued_numbers(self) -> list[str]:
+        """The numbers with queued intents, each once."""
+        ...
+
+    async def stale(
+        self, state: LedgerState, before: datetime, limit: int = 500
+    ) -> list[LedgerRow]:
+        """Intents in `state` since before `before`, the longest there first."""
+        ...
+
+    async def unreported(self, before: datetime, limit: int = 500) -> list[LedgerRow]:
+        """Intents whose state changed before `before` but whose update was never confirmed
+        published (internal states excepted), the oldest change first."""
+        ...
+
+    async def keep_status(self, wamid: str, status: str, event: str) -> None:
+        """Keep a status (its event, JSON) whose wamid is not known yet; once per status."""
+        ...
+
+    async def take_statuses(self, wamid: str) -> list[str]:
+        """The statuses kept for `wamid`, removed as they are handed out."""
+        ...
+
+    async def forget_statuses(self, before: datetime) -> None:
+        """Drop the statuses kept since before `before`."""
+        ...

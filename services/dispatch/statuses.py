@@ -1,0 +1,97 @@
+"""Meta's statuses -> the ledger -> delivery updates. A status finds its intent by the callback
+data wagate sent, else by wamid; one that finds none yet (its wamid is not recorded) is kept
+and applied once the send's answer records it. A status only ever moves an intent forward."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiokafka import ConsumerRecord
+
+from services.dispatch import attempts, outcomes
+from services.dispatch.errors import StatusRaced
+from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState
+from services.dispatch.metrics import DispatchMetrics
+from services.dispatch.reports import Report, Reporter
+from services.dispatch.transitions import Transitions
+from shared import codec, logs
+from shared.errors import RetryableError
+from shared.events.webhooks import MessageStatusReported
+
+log = logs.get(__name__)
+STATUS_TRIES = 5
+
+
+@dataclass(frozen=True)
+class Statuses:
+    ledger: Ledger
+    transitions: Transitions
+    reporter: Reporter
+    metrics: DispatchMetrics
+
+    async def on_status(
+        self, status: MessageStatusReported, _: ConsumerRecord[bytes, bytes]
+    ) -> None:
+        if not await self._settle(status, by_callback=True):
+            # not sent by wagate, or its wamid is not recorded yet: kept for when it is
+            await self.ledger.keep_status(
+                status.message_id, status.status, codec.encode(status).decode()
+            )
+
+    async def apply_early(self, wamid: str | None) -> None:
+        """Statuses that came before the wamid was recorded; kept again if they cannot apply."""
+        if wamid is None:
+            return
+        for body in await self.ledger.take_statuses(wamid):
+            status = codec.decode(MessageStatusReported, body.encode())
+            try:
+                applied = await self._settle(status, by_callback=False)
+            except RetryableError:
+                applied = False
+            if not applied:
+                await self.ledger.keep_status(wamid, status.status, body)
+
+    async def _settle(self, status: MessageStatusReported, *, by_callback: bool) -> bool:
+        """Apply the status to its intent; False when no intent is known for it. A race with
+        a send or the settler is resolved by reading the intent again."""
+        for _ in range(STATUS_TRIES):
+            row = None
+            if by_callback and status.biz_opaque_callback_data:
+                row = await self.ledger.get(status.biz_opaque_callback_data)
+            if row is None:
+                row = await self.ledger.by_wamid(status.message_id)
+            if row is None:
+                return False
+            if await self._apply(status, row):
+                return True
+        raise StatusRaced("the intent kept changing while applying a status")
+
+    async def _apply(self, status: MessageStatusReported, row: LedgerRow) -> bool:
+        """Move the intent forward by the status; False when the intent changed meanwhile."""
+        wamid = status.message_id
+        if row.wamid is not None and row.wamid != wamid:
+            self.metrics.duplicates.inc()
+            log.warning("a second wamid for one intent", intent_id=row.intent_id)
+        new_state = outcomes.advance(row.state, status.status)
+        if new_state is None:
+            if row.reported != row.state and row.state == status.status:
+                # a redelivered status whose update never reached Kafka: publish it now
+                await self.reporter.update(status, row, row.state, Report(wamid=wamid))
+            return True
+        change = Change(
+            wamid=wamid if row.wamid is None else None,
+            error={"errors": [e.model_dump() for e in status.errors]} if status.errors else None,
+        )
+        report = Report(
+            wamid=wamid, errors=status.errors, reasons=[str(e.code) for e in status.errors]
+        )
+        moved = await self.transitions.move(
+            status, row.intent_id, new_state, expect=row.state, change=change, report=report
+        )
+        if moved is None:
+            return False
+        if new_state == LedgerState.FAILED and any(
+            attempts.stops_marketing(e) for e in status.errors
+        ):
+            await self.reporter.opted_out(status, moved)
+        return True

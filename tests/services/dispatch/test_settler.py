@@ -1,0 +1,159 @@
+"""The settler's pass over the in-memory ledger, on a clock the test moves: stuck sends become
+unknown, unknown ones count as not sent, long-queued intents go back to their sender, lost
+updates are published again and old early statuses are forgotten."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from services.dispatch.ledger import LedgerState, NewIntent
+from services.dispatch.settings import DispatchSettings
+from services.dispatch.settler import Settler
+from shared import codec
+from tests.services.dispatch.conftest import Reporting, approved
+from tests.services.dispatch.fakes import (
+    RecordingScheduler,
+)
+
+SETTINGS = DispatchSettings.model_validate(
+    {
+        "cloud_api": {"connect_timeout_s": 5, "read_timeout_s": 20},
+        "settle": {
+            "sending_grace_s": 5,
+            "unknown_wait_s": 600,
+            "requeue_s": 60,
+            "report_grace_s": 30,
+            "early_status_keep_s": 3600,
+            "interval_s": 0.01,
+        },
+        "retry": {"max_attempts": 3},
+    }
+)
+
+
+@dataclass
+class Parts(Reporting):
+    scheduler: RecordingScheduler
+    settler: Settler
+
+    async def intent(
+        self, intent_id: str, state: LedgerState, attempts: int = 1, **fields: Any
+    ) -> None:
+        """An intent now in `state` after `attempts` sends, as its decision left it."""
+        decision = codec.encode(approved(intent_id, **fields)).decode()
+        new = NewIntent(intent_id, "pn-1", "16505551234", {}, LedgerState.QUEUED, decision)
+        await self.ledger.claim(new)
+        for _ in range(attempts):
+            await self.ledger.record(intent_id, LedgerState.QUEUED)
+            await self.ledger.start_attempt(intent_id)
+        await self.ledger.record(intent_id, state)
+
+    def settled(self, transition: str) -> float | None:
+        return self.sample("wagate_dispatch_settled_total", transition=transition)
+
+
+def _parts() -> Parts:
+    base, scheduler = Reporting.make(), RecordingScheduler()
+    settler = Settler(
+        base.ledger, base.transitions, base.reporter, scheduler, base.metrics, SETTINGS,
+        SETTINGS.retry.policy(), base.clock,
+    )  # fmt: skip
+    return Parts(**vars(base), scheduler=scheduler, settler=settler)
+
+
+async def test_a_send_stuck_past_its_timeouts_becomes_unknown() -> None:
+    parts = _parts()
+    await parts.intent("stuck", LedgerState.SENDING)
+    parts.clock.advance(29)  # 5 + 20 + 5 s of grace: not yet
+    await parts.settler.settle_once()
+    assert parts.published.events == []
+    parts.clock.advance(2)
+    await parts.settler.settle_once()
+    [update] = parts.published.updates("stuck")
+    assert (update.state, update.detail) == ("unknown", "no answer recorded for the send")
+    assert parts.settled("sending_to_unknown") == 1
+
+
+async def test_an_unknown_send_with_time_and_attempts_left_is_queued_again() -> None:
+    parts = _parts()
+    await parts.intent("lost", LedgerState.UNKNOWN)
+    parts.clock.advance(601)
+    await parts.settler.settle_once()
+    row = await parts.ledger.get("lost")
+    assert row is not None and row.state == "queued" and row.next_attempt_at == parts.clock.now
+    assert parts.scheduler.submitted == [("lost", parts.clock.now, None)]
+    assert parts.published.events == [] and parts.settled("unknown_to_queued") == 1
+
+
+async def test_an_unknown_send_out_of_attempts_fails_as_not_sent_and_is_dead_lettered() -> None:
+    parts = _parts()
+    await parts.intent("spent", LedgerState.UNKNOWN, attempts=3)
+    await parts.intent("late", LedgerState.UNKNOWN, not_after=parts.clock.now)
+    parts.clock.advance(601)
+    await parts.settler.settle_once()
+    for intent_id in ("spent", "late"):
+        [update] = parts.published.updates(intent_id)
+        assert (update.state, update.reasons) == ("failed", ["NOT_SENT"])
+        assert update.detail == "no status confirmed the send in time; counted as not sent"
+    topics = [t for t, _, _, _ in parts.published.events]
+    assert topics == ["wagate.deadletter.v1", "wagate.delivery.v1"] * 2
+    assert [h["wagate-reason"] for h in parts.published.dead_letters()] == [
+        b"outcome unknown, counted as not sent"
+    ] * 2
+    assert parts.scheduler.submitted == [] and parts.settled("unknown_to_failed") == 2
+
+
+async def test_intents_queued_for_long_go_back_to_their_sender() -> None:
+    parts = _parts()
+    await parts.intent("waiting", LedgerState.QUEUED, attempts=0)
+    await parts.intent("fresh", LedgerState.QUEUED, attempts=0)
+    parts.ledger.age("waiting", 61)
+    await parts.settler.settle_once()
+    row = await parts.ledger.get("waiting")
+    assert row is not None and row.next_attempt_at is None
+    assert parts.scheduler.submitted == [("waiting", parts.clock.now, None)]
+
+
+async def test_an_update_never_confirmed_published_goes_out_again_with_its_event_id() -> None:
+    parts = _parts()
+    await parts.intent("re", LedgerState.DELIVERED)
+    await parts.settler.settle_once()  # within the grace: the first publish may be under way
+    assert parts.published.events == []
+    parts.clock.advance(31)
+    await parts.settler.settle_once()
+    await parts.settler.settle_once()
+    [update] = parts.published.updates("re")  # marked once out: not again
+    assert update.state == "delivered"
+    row = await parts.ledger.get("re")
+    assert row is not None and row.reported == "delivered"
+
+
+async def test_early_statuses_nobody_claimed_are_forgotten_after_a_while() -> None:
+    parts = _parts()
+    await parts.ledger.keep_status("wamid.OLD", "sent", "{}")
+    parts.clock.advance(1800)
+    await parts.ledger.keep_status("wamid.NEW", "sent", "{}")
+    parts.clock.advance(1801)
+    await parts.settler.settle_once()
+    assert set(parts.ledger.early) == {("wamid.NEW", "sent")}
+
+
+async def test_a_lost_ledger_postpones_settling_until_it_is_back() -> None:
+    parts = _parts()
+    await parts.intent("stuck", LedgerState.SENDING)
+    parts.clock.advance(31)
+    parts.ledger.unavailable = True
+    stop = asyncio.Event()
+    running = asyncio.create_task(parts.settler.run(stop))
+    await asyncio.sleep(0.05)
+    assert not running.done() and parts.published.events == []
+    parts.ledger.unavailable = False
+    for _ in range(200):
+        if parts.published.events:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await running
+    assert parts.published.states("stuck") == ["unknown"]

@@ -1,0 +1,143 @@
+"""Meta's statuses against the in-memory ledger: found by callback data or wamid, kept until
+their wamid is known, only ever moving an intent forward, and each update published once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from services.dispatch.errors import StatusRaced
+from services.dispatch.ledger import Change, LedgerRow, LedgerState, NewIntent
+from services.dispatch.statuses import STATUS_TRIES, Statuses
+from shared.events.common import MetaError
+from tests.services.dispatch.conftest import Reporting, reported
+from tests.services.dispatch.fakes import InMemoryLedger
+
+
+@dataclass
+class Parts(Reporting):
+    statuses: Statuses
+
+
+def _parts(ledger: InMemoryLedger | None = None) -> Parts:
+    base = Reporting.make(ledger)
+    statuses = Statuses(base.ledger, base.transitions, base.reporter, base.metrics)
+    return Parts(**vars(base), statuses=statuses)
+
+
+async def _accepted(
+    ledger: InMemoryLedger, intent_id: str = "i-1", wamid: str | None = "wamid.A"
+) -> None:
+    await ledger.claim(NewIntent(intent_id, "pn-1", "16505551234", {}, LedgerState.QUEUED, "{}"))
+    await ledger.start_attempt(intent_id)
+    state = LedgerState.ACCEPTED if wamid else LedgerState.UNKNOWN
+    await ledger.record(intent_id, state, expect=LedgerState.SENDING, change=Change(wamid=wamid))
+
+
+async def test_a_status_with_its_callback_data_moves_the_intent_and_is_reported() -> None:
+    parts = _parts()
+    await _accepted(parts.ledger, wamid=None)  # the send's answer never came
+    status = reported("i-1", "wamid.LATE", "delivered", pricing={"category": "utility"})
+    await parts.statuses.on_status(status, None)
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.state == "delivered" and row.wamid == "wamid.LATE"
+    [update] = parts.published.updates("i-1")
+    assert (update.state, update.wamid, update.pricing) == (
+        "delivered", "wamid.LATE", {"category": "utility"},
+    )  # fmt: skip
+    assert update.causation_id == status.event_id and row.reported == "delivered"
+
+
+async def test_a_status_without_callback_data_is_found_by_its_wamid() -> None:
+    parts = _parts()
+    await _accepted(parts.ledger)
+    await parts.statuses.on_status(reported(None, "wamid.A", "read"), None)
+    assert parts.published.states("i-1") == ["read"]
+
+
+async def test_a_status_of_an_unknown_wamid_is_kept_and_applied_once_it_is_recorded() -> None:
+    parts = _parts()
+    await parts.statuses.on_status(reported(None, "wamid.A", "sent"), None)
+    await parts.statuses.on_status(reported(None, "wamid.A", "delivered"), None)
+    assert set(parts.ledger.early) == {("wamid.A", "sent"), ("wamid.A", "delivered")}
+    await _accepted(parts.ledger)
+    await parts.statuses.apply_early("wamid.A")
+    assert parts.ledger.early == {}
+    assert parts.published.states("i-1") == ["sent", "delivered"]
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.state == "delivered"
+
+
+async def test_early_statuses_that_still_find_no_intent_are_kept_again() -> None:
+    parts = _parts()
+    await parts.statuses.on_status(reported(None, "wamid.Z", "sent"), None)
+    await parts.statuses.apply_early("wamid.Z")  # no intent has that wamid
+    assert set(parts.ledger.early) == {("wamid.Z", "sent")}
+    await parts.statuses.apply_early(None)  # an answer without a wamid applies nothing
+    assert parts.published.events == []
+
+
+@pytest.mark.parametrize("later", ["sent", "delivered", "accepted", "failed"])
+async def test_a_status_never_moves_an_intent_back_or_out_of_read(later: str) -> None:
+    parts = _parts()
+    await _accepted(parts.ledger)
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "read"), None)
+    await parts.statuses.on_status(reported("i-1", "wamid.A", later), None)
+    assert parts.published.states("i-1") == ["read"]
+
+
+async def test_a_failed_status_reports_metas_codes_and_a_marketing_refusal_tells_policy() -> None:
+    parts = _parts()
+    await _accepted(parts.ledger)
+    errors = [MetaError(code=131050, title="User stopped marketing messages")]
+    status = reported("i-1", "wamid.A", "failed", errors=errors)
+    await parts.statuses.on_status(status, None)
+    [update] = parts.published.updates("i-1")
+    assert (update.state, update.reasons, update.errors) == ("failed", ["131050"], errors)
+    assert [t for t, _, _, _ in parts.published.events] == [
+        "wagate.delivery.v1", "wagate.consent.v1",
+    ]  # fmt: skip
+    assert parts.ledger.last_error["i-1"] == {"errors": [errors[0].model_dump()]}
+
+
+async def test_a_redelivered_status_publishes_an_update_kafka_never_had() -> None:
+    parts = _parts()
+    await _accepted(parts.ledger)
+    await parts.ledger.record("i-1", LedgerState.DELIVERED)  # recorded; the publish failed
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "delivered"), None)
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "delivered"), None)
+    assert parts.published.states("i-1") == ["delivered"]
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.reported == "delivered"
+
+
+async def test_a_second_wamid_for_one_intent_is_counted_and_the_first_kept() -> None:
+    parts = _parts()
+    await _accepted(parts.ledger)
+    await parts.statuses.on_status(reported("i-1", "wamid.OTHER", "sent"), None)
+    assert parts.sample("wagate_dispatch_duplicate_wamids_total") == 1
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.wamid == "wamid.A" and row.state == "sent"
+    [update] = parts.published.updates("i-1")
+    assert update.wamid == "wamid.OTHER"  # the update names the wamid the status is about
+
+
+class _MovingLedger(InMemoryLedger):
+    """Once `moving`, the intent has changed each time a status tries to move it."""
+
+    moving = False
+
+    async def record(self, intent_id: str, state: LedgerState, **change: Any) -> LedgerRow | None:
+        return None if self.moving else await super().record(intent_id, state, **change)
+
+
+async def test_an_intent_that_keeps_changing_is_retried_by_the_consume_loop() -> None:
+    ledger = _MovingLedger()
+    parts = _parts(ledger)
+    await _accepted(ledger)
+    ledger.moving = True
+    with pytest.raises(StatusRaced):
+        await parts.statuses.on_status(reported("i-1", "wamid.A", "delivered"), None)
+    assert parts.published.events == [] and STATUS_TRIES > 1
