@@ -1,11 +1,14 @@
-"""`python -m services.dispatch`: settings -> logging -> run."""
+"""`python -m services.dispatch`: settings -> logging -> run; `migrate` applies its migrations."""
 
-from services.dispatch.app import run
+from services.dispatch.app import MIGRATIONS, run
 from services.dispatch.settings import DispatchSettings
-from shared import logs, runtime
+from shared import logs, migrate, runtime
 
 
 def main() -> None:
+    if migrate.requested("dispatch"):
+        migrate.run("dispatch", MIGRATIONS)
+        return
     settings = DispatchSettings()
     logs.configure(settings.log, "dispatch")
     runtime.serve("dispatch", lambda stop: run(settings, stop))
