@@ -78,7 +78,15 @@ deploy-check: $(BIN)/.installed ## Kubernetes manifests: hadolint, topics vs reg
 deploy-topics: $(BIN)/.installed ## Regenerate the Strimzi KafkaTopics from shared/topics.py
 	$(BIN)/python deploy/k8s/gen_topics.py
 
-.PHONY: deploy-check deploy-tools deploy-topics
+LOCK_TOOLS := $(WAGATE_LOCAL)/lock-tools
+UV_VERSION := 0.13.8
+
+lock: ## Regenerate requirements.lock (the image's pinned, hashed dependencies) from pyproject.toml
+	@test -x $(LOCK_TOOLS)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install -q uv==$(UV_VERSION); }
+	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--generate-hashes --quiet --custom-compile-command "make lock" -o requirements.lock
+
+.PHONY: deploy-check deploy-tools deploy-topics lock
 
 clean: stop ## Stop everything and delete the venv and local data
 	rm -rf $(VENV) $(WAGATE_LOCAL) .pytest_cache .mypy_cache .ruff_cache *.egg-info
