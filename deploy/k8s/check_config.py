@@ -2,7 +2,8 @@
 key and env name must be a setting (`<NAME>_FIELD`, nested with `__`), every credential with a
 development default must come from a Secret, no default pointing at localhost may remain, the
 whole environment must build the settings, and the server must listen on 0.0.0.0 at the
-container's http port.
+container's http port. A migration Job is held to the settings a migration reads
+(shared/migrate.py): its database URL from a Secret, nothing else of the service's.
 
 Runs in the project's virtualenv on the JSON that validate.py --dump wrote.
 """
@@ -10,12 +11,13 @@ Runs in the project's virtualenv on the JSON that validate.py --dump wrote.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import inspect
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ from pydantic_settings import BaseSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+from shared.migrate import COMMAND, MigrationSettings  # noqa: E402
+
 Doc = dict[str, Any]
 SECRET_PLACEHOLDER = {
     "_APP_SECRETS": '["placeholder"]',
@@ -69,6 +73,16 @@ def must_set(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str]]:
             yield key, "value"
 
 
+def unset_errors(
+    model: type[BaseModel], prefix: str, env: dict[str, str], from_secrets: set[str]
+) -> Iterator[str]:
+    for key, how in must_set(model, prefix):
+        if how == "secret" and key not in from_secrets:
+            yield f"{key} is a credential with a development default: set it from a Secret"
+        elif how == "value" and key not in env:
+            yield f"{key} defaults to this machine (localhost): set it in the ConfigMap"
+
+
 def environment(
     container: Doc, config_maps: dict[str, Doc]
 ) -> tuple[dict[str, str], set[str], list[str]]:
@@ -93,7 +107,7 @@ def environment(
     return env, from_secrets, errors
 
 
-def build(cls: type[BaseSettings], env: dict[str, str]) -> BaseSettings:
+def build(cls: Callable[[], BaseSettings], env: dict[str, str]) -> BaseSettings:
     saved = dict(os.environ)
     try:
         os.environ.clear()
@@ -118,11 +132,7 @@ def deployment_errors(doc: Doc, config_maps: dict[str, Doc]) -> Iterator[str]:
         known = set(env_names(cls, prefix))
         for key in sorted(set(env) - known):
             yield f"{key} is no setting of services/{service}/settings.py"
-        for key, how in must_set(cls, prefix):
-            if how == "secret" and key not in from_secrets:
-                yield f"{key} is a credential with a development default: set it from a Secret"
-            elif how == "value" and key not in env:
-                yield f"{key} defaults to this machine (localhost): set it in the ConfigMap"
+        yield from unset_errors(cls, prefix, env, from_secrets)
         try:
             settings: Any = build(cls, env)
         except ValidationError as exc:
@@ -135,6 +145,33 @@ def deployment_errors(doc: Doc, config_maps: dict[str, Doc]) -> Iterator[str]:
             yield f"{prefix}HTTP__PORT is {settings.http.port}, containerPort http is {ports}"
 
 
+def job_errors(doc: Doc, config_maps: dict[str, Doc]) -> Iterator[str]:
+    for container in doc["spec"]["template"]["spec"]["containers"]:
+        command = container.get("command") or []
+        module = command[2] if len(command) == 4 else ""
+        if (
+            command[:2] != ["python", "-m"]
+            or command[3:] != [COMMAND]
+            or not module.startswith("services.")
+        ):
+            yield f"container {container['name']}: command must be python -m <service> {COMMAND}"
+            continue
+        service = module.removeprefix("services.")
+        prefix = f"{service.upper()}_"
+        env, from_secrets, errors = environment(container, config_maps)
+        yield from errors
+        for key in sorted(set(env) - set(env_names(MigrationSettings, prefix))):
+            yield f"{key} is no setting a migration reads (shared/migrate.py)"
+        yield from unset_errors(MigrationSettings, prefix, env, from_secrets)
+        try:
+            build(functools.partial(MigrationSettings, _env_prefix=prefix), env)
+        except ValidationError as exc:
+            yield f"the environment does not build the migration settings: {exc}"
+
+
+CHECKS = {"Deployment": deployment_errors, "Job": job_errors}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("dump", type=Path, help="JSON written by validate.py --dump")
@@ -142,15 +179,19 @@ def main(argv: list[str] | None = None) -> int:
     docs: list[Doc] = json.loads(args.dump.read_text())
     config_maps = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ConfigMap"}
     failures = [
-        f"{args.dump.stem}: Deployment/{doc['metadata']['name']}: {message}"
+        f"{args.dump.stem}: {doc['kind']}/{doc['metadata']['name']}: {message}"
         for doc in docs
-        if doc.get("kind") == "Deployment"
-        for message in deployment_errors(doc, config_maps)
+        if doc.get("kind") in CHECKS
+        for message in CHECKS[doc["kind"]](doc, config_maps)
     ]
     for failure in failures:
         print(failure, file=sys.stderr)
     count = sum(1 for d in docs if d.get("kind") == "Deployment")
-    print(f"{args.dump.stem}: {count} deployments' settings: {len(failures) or 'no'} errors")
+    jobs = sum(1 for d in docs if d.get("kind") == "Job")
+    print(
+        f"{args.dump.stem}: {count} deployments' and {jobs} jobs' settings: "
+        f"{len(failures) or 'no'} errors"
+    )
     return 1 if failures else 0
 
 
