@@ -59,7 +59,8 @@ class PolicySettings(BaseSettings):
     sealing_keys: list[SecretStr] = Field(
         default_factory=lambda: [DEVELOPMENT_KEY],
         description="Fernet keys sealing sensitive parameters for dispatch (first seals; "
-        "dispatch needs the same list). Generate with `wagate keys new`.",
+        "dispatch needs the same list). New key: python -c "
+        "'from shared.sealing import new_key; print(new_key())'.",
     )
     stop_words: list[str] = Field(default_factory=lambda: sorted(DEFAULT_STOP_WORDS))
     start_words: list[str] = Field(default_factory=lambda: sorted(DEFAULT_START_WORDS))
