@@ -176,7 +176,8 @@ def kafka_errors(doc: Doc, docs: list[Doc]) -> Iterator[str]:
     if doc.get("kind") != "Kafka":
         return
     name = doc["metadata"]["name"]
-    listeners = {item["port"]: item for item in doc["spec"]["kafka"].get("listeners", [])}
+    kafka = (doc.get("spec") or {}).get("kafka") or {}
+    listeners = {item.get("port"): item for item in kafka.get("listeners") or []}
     scram = any(
         (d.get("spec") or {}).get("authentication", {}).get("type") == "scram-sha-512"
         for d in docs
@@ -197,7 +198,7 @@ def kafka_errors(doc: Doc, docs: list[Doc]) -> Iterator[str]:
             ):
                 yield (
                     f"{where} authenticates with SCRAM-SHA-512 over TLS, but listener "
-                    f"{listener['name']} (port {port}) is not tls with scram-sha-512"
+                    f"{listener.get('name')} (port {port}) is not tls with scram-sha-512"
                 )
 
 

@@ -56,227 +56,222 @@ def test_real_overlays_pass(tools: None) -> None:
     assert "3 jobs' settings: no errors" in result.stdout
 
 
+# prod combines every component but the sandbox, the example Kafka, CloudNativePG and the
+# Gateway API route, so it shows each break of those it has
+BROKEN_PROD = [
+    pytest.param(
+        "base/ingest.yaml",
+        "terminationGracePeriodSeconds: 40",
+        "terminationGracePeriod: 40",
+        "terminationGracePeriod",
+        id="unknown-field-in-deployment",
+    ),
+    pytest.param(
+        "components/kafka-users/users.yaml",
+        "patternType: prefix",
+        "patternType: prefixed",
+        "kafkauser-kafka.strimzi.io-v1.json",
+        id="crd-enum",
+    ),
+    pytest.param(
+        "base/dispatch.yaml",
+        "DISPATCH_KAFKA__CLIENT_ID:",
+        "DISPATCH_KAFKA_CLIENT_ID:",
+        "DISPATCH_KAFKA_CLIENT_ID is no setting",
+        id="config-key-typo",
+    ),
+    pytest.param(
+        "base/templates.yaml",
+        "            - name: TEMPLATES_API_KEYS\n"
+        "              valueFrom:\n"
+        "                secretKeyRef:\n"
+        "                  name: wagate-templates-api\n"
+        "                  key: api-keys\n",
+        "",
+        # the site component names the Secret of every credential, so the render stops
+        "env.[name=TEMPLATES_API_KEYS].valueFrom.secretKeyRef.name",
+        id="credential-left-at-its-default",
+    ),
+    pytest.param(
+        "components/kafka-users/users.yaml",
+        "name: wagate.consent.v1",
+        "name: wagate.consents.v1",
+        "ACL on topic wagate.consents.v1, which no KafkaTopic declares",
+        id="acl-on-unknown-topic",
+    ),
+    pytest.param(
+        "base/policy.yaml",
+        "readOnlyRootFilesystem: true",
+        "readOnlyRootFilesystem: false",
+        "readOnlyRootFilesystem must be true",
+        id="writable-root",
+    ),
+    pytest.param(
+        "components/monitoring/prometheus-rules.yaml",
+        "wagate_dispatch_retries_total",
+        "wagate_dispatch_no_such_metric_total",
+        "wagate_dispatch_no_such_metric_total, which no service exports",
+        id="alert-on-unknown-metric",
+    ),
+    pytest.param(
+        "components/monitoring/grafana-dashboard.json",
+        "sum by (outcome) (rate(",
+        "sum by (outcome (rate(",
+        "unbalanced brackets",
+        id="dashboard-query-typo",
+    ),
+    pytest.param(
+        "components/kafka-topics/topics.yaml",
+        "partitions: 12",
+        "partitions: 24",
+        "run `make deploy-topics`",
+        id="topics-edited-by-hand",
+    ),
+    pytest.param(
+        "overlays/prod/site.yaml",
+        "TEMPLATES_API_SECRET: wagate-templates-api",
+        "TEMPLATES_API_SECRET: wagate-templates",
+        "reads key api-keys of Secret wagate-templates, but Strimzi's User Operator "
+        "(KafkaUser wagate-templates) writes that Secret",
+        id="secret-named-like-a-kafka-user",
+    ),
+    pytest.param(
+        "overlays/prod/site.yaml",
+        "META_SECRET: wagate-meta",
+        "META_SECRET: wagate-cluster-ca-cert",
+        "reads key app-secrets of Secret wagate-cluster-ca-cert, but Strimzi (Kafka wagate)",
+        id="secret-named-like-the-cluster-ca",
+    ),
+    pytest.param(
+        "overlays/prod/site.yaml",
+        '  DEFAULT_WABA_ID: "102290129340398"\n',
+        "",
+        "fieldPath `data.DEFAULT_WABA_ID` is missing for replacement source",
+        id="site-value-missing",
+    ),
+    pytest.param(
+        "overlays/prod/site.yaml",
+        "KAFKA_BOOTSTRAP: wagate-kafka-bootstrap:9093",
+        'KAFKA_BOOTSTRAP: ""',
+        "site value KAFKA_BOOTSTRAP is empty",
+        id="site-value-empty",
+    ),
+    pytest.param(
+        "overlays/prod/site.yaml",
+        "INGRESS_CLASS: nginx",
+        'INGRESS_CLASS: "<site: INGRESS_CLASS>"',
+        "site value INGRESS_CLASS is still a placeholder",
+        id="site-value-placeholder",
+    ),
+    pytest.param(
+        "overlays/prod/kustomization.yaml",
+        "  - ../../components/site\n",
+        "",
+        "still holds <site: DEFAULT_WABA_ID>: list ../../components/site",
+        id="site-component-left-out",
+    ),
+    pytest.param(
+        "overlays/prod/site.yaml",
+        '    config.kubernetes.io/local-config: "true"\n',
+        "",
+        'annotate it config.kubernetes.io/local-config: "true"',
+        id="site-values-would-be-applied",
+    ),
+    pytest.param(
+        "base/migrations.yaml",
+        'command: ["python", "-m", "services.dispatch", "migrate"]',
+        'command: ["python", "-m", "services.dispatch", "migrations"]',
+        "Job/dispatch-migrate: container dispatch: command must be python -m <service> migrate",
+        id="migration-job-command",
+    ),
+    pytest.param(
+        "base/migrations.yaml",
+        "                  name: wagate-postgres\n                  key: uri\n",
+        "                  name: wagate-postgres\n                  key: uri\n"
+        "            - name: INGEST_APP_SECRETS\n              value: '[\"x\"]'\n",
+        "INGEST_APP_SECRETS is no setting a migration reads",
+        id="migration-job-gets-another-secret",
+    ),
+    pytest.param(
+        "base/migrations.yaml",
+        "            allowPrivilegeEscalation: false",
+        "            allowPrivilegeEscalation: true",
+        "Job/ingest-migrate: container ingest: allowPrivilegeEscalation must be false",
+        id="migration-job-unhardened",
+    ),
+]
+# self-hosted renders the example Kafka, the CloudNativePG cluster and the HTTPRoute
+BROKEN_SELF_HOSTED = [
+    pytest.param(
+        "components/strimzi-kafka/kafka.yaml",
+        "          type: scram-sha-512",
+        "          type: scram-sha-256",
+        "kafka-kafka.strimzi.io-v1.json",
+        id="kafka-listener-authentication",
+    ),
+    pytest.param(
+        "components/strimzi-kafka/kafka.yaml",
+        "    - broker\n",
+        "    - brokers\n",
+        "kafkanodepool-kafka.strimzi.io-v1.json",
+        id="node-pool-role",
+    ),
+    pytest.param(
+        "overlays/self-hosted/site.yaml",
+        "KAFKA_BOOTSTRAP: wagate-kafka-bootstrap:9093",
+        "KAFKA_BOOTSTRAP: wagate-kafka-bootstrap:9092",
+        "connects to port 9092, where no listener of wagate is",
+        id="bootstrap-without-a-listener",
+    ),
+    pytest.param(
+        "components/strimzi-kafka/kafka.yaml",
+        "        tls: true\n",
+        "        tls: false\n",
+        "listener tls (port 9093) is not tls with scram-sha-512",
+        id="listener-without-tls",
+    ),
+    pytest.param(
+        "overlays/self-hosted/site.yaml",
+        "KAFKA_BOOTSTRAP: wagate-kafka-bootstrap:9093",
+        "KAFKA_BOOTSTRAP: kafka-kafka-bootstrap:9093",
+        "not this cluster's wagate-kafka-bootstrap",
+        id="bootstrap-of-another-cluster",
+    ),
+    pytest.param(
+        "components/gateway-api/httproute.yaml",
+        "type: Exact",
+        "type: Exactly",
+        "httproute-gateway.networking.k8s.io-v1.json",
+        id="httproute-path-type",
+    ),
+    pytest.param(
+        "overlays/self-hosted/site.yaml",
+        "WEBHOOK_HOST: wagate.example.com",
+        "WEBHOOK_HOST: https://wagate.example.com",
+        "httproute-gateway.networking.k8s.io-v1.json",
+        id="httproute-hostname",
+    ),
+    pytest.param(
+        "overlays/self-hosted/site.yaml",
+        "SEALING_SECRET: wagate-sealing",
+        "SEALING_SECRET: wagate-db-superuser",
+        "reads key keys of Secret wagate-db-superuser, but CloudNativePG (Cluster wagate-db)",
+        id="secret-named-like-a-cloudnative-pg-one",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("file", "old", "new", "message"),
+    ("overlay", "file", "old", "new", "message"),
     [
-        pytest.param(
-            "base/ingest.yaml",
-            "terminationGracePeriodSeconds: 40",
-            "terminationGracePeriod: 40",
-            "terminationGracePeriod",
-            id="unknown-field-in-deployment",
-        ),
-        pytest.param(
-            "components/kafka-users/users.yaml",
-            "patternType: prefix",
-            "patternType: prefixed",
-            "kafkauser-kafka.strimzi.io-v1.json",
-            id="crd-enum",
-        ),
-        pytest.param(
-            "base/dispatch.yaml",
-            "DISPATCH_KAFKA__CLIENT_ID:",
-            "DISPATCH_KAFKA_CLIENT_ID:",
-            "DISPATCH_KAFKA_CLIENT_ID is no setting",
-            id="config-key-typo",
-        ),
-        pytest.param(
-            "base/templates.yaml",
-            "            - name: TEMPLATES_API_KEYS\n"
-            "              valueFrom:\n"
-            "                secretKeyRef:\n"
-            "                  name: wagate-templates-api\n"
-            "                  key: api-keys\n",
-            "",
-            # the site component names the Secret of every credential, so the render stops
-            "env.[name=TEMPLATES_API_KEYS].valueFrom.secretKeyRef.name",
-            id="credential-left-at-its-default",
-        ),
-        pytest.param(
-            "components/kafka-users/users.yaml",
-            "name: wagate.consent.v1",
-            "name: wagate.consents.v1",
-            "ACL on topic wagate.consents.v1, which no KafkaTopic declares",
-            id="acl-on-unknown-topic",
-        ),
-        pytest.param(
-            "base/policy.yaml",
-            "readOnlyRootFilesystem: true",
-            "readOnlyRootFilesystem: false",
-            "readOnlyRootFilesystem must be true",
-            id="writable-root",
-        ),
-        pytest.param(
-            "components/monitoring/prometheus-rules.yaml",
-            "wagate_dispatch_retries_total",
-            "wagate_dispatch_no_such_metric_total",
-            "wagate_dispatch_no_such_metric_total, which no service exports",
-            id="alert-on-unknown-metric",
-        ),
-        pytest.param(
-            "components/monitoring/grafana-dashboard.json",
-            "sum by (outcome) (rate(",
-            "sum by (outcome (rate(",
-            "unbalanced brackets",
-            id="dashboard-query-typo",
-        ),
-        pytest.param(
-            "components/kafka-topics/topics.yaml",
-            "partitions: 12",
-            "partitions: 24",
-            "run `make deploy-topics`",
-            id="topics-edited-by-hand",
-        ),
-        pytest.param(
-            "overlays/prod/site.yaml",
-            "TEMPLATES_API_SECRET: wagate-templates-api",
-            "TEMPLATES_API_SECRET: wagate-templates",
-            "reads key api-keys of Secret wagate-templates, but Strimzi's User Operator "
-            "(KafkaUser wagate-templates) writes that Secret",
-            id="secret-named-like-a-kafka-user",
-        ),
-        pytest.param(
-            "overlays/prod/site.yaml",
-            "META_SECRET: wagate-meta",
-            "META_SECRET: wagate-cluster-ca-cert",
-            "reads key app-secrets of Secret wagate-cluster-ca-cert, but Strimzi (Kafka wagate)",
-            id="secret-named-like-the-cluster-ca",
-        ),
-        pytest.param(
-            "overlays/prod/site.yaml",
-            '  DEFAULT_WABA_ID: "102290129340398"\n',
-            "",
-            "fieldPath `data.DEFAULT_WABA_ID` is missing for replacement source",
-            id="site-value-missing",
-        ),
-        pytest.param(
-            "overlays/prod/site.yaml",
-            "KAFKA_BOOTSTRAP: wagate-kafka-bootstrap:9093",
-            'KAFKA_BOOTSTRAP: ""',
-            "site value KAFKA_BOOTSTRAP is empty",
-            id="site-value-empty",
-        ),
-        pytest.param(
-            "overlays/prod/site.yaml",
-            "INGRESS_CLASS: nginx",
-            'INGRESS_CLASS: "<site: INGRESS_CLASS>"',
-            "site value INGRESS_CLASS is still a placeholder",
-            id="site-value-placeholder",
-        ),
-        pytest.param(
-            "overlays/prod/kustomization.yaml",
-            "  - ../../components/site\n",
-            "",
-            "still holds <site: DEFAULT_WABA_ID>: list ../../components/site",
-            id="site-component-left-out",
-        ),
-        pytest.param(
-            "overlays/prod/site.yaml",
-            '    config.kubernetes.io/local-config: "true"\n',
-            "",
-            'annotate it config.kubernetes.io/local-config: "true"',
-            id="site-values-would-be-applied",
-        ),
-        pytest.param(
-            "base/migrations.yaml",
-            'command: ["python", "-m", "services.dispatch", "migrate"]',
-            'command: ["python", "-m", "services.dispatch", "migrations"]',
-            "Job/dispatch-migrate: container dispatch: command must be python -m <service> migrate",
-            id="migration-job-command",
-        ),
-        pytest.param(
-            "base/migrations.yaml",
-            "                  name: wagate-postgres\n                  key: uri\n",
-            "                  name: wagate-postgres\n                  key: uri\n"
-            "            - name: INGEST_APP_SECRETS\n              value: '[\"x\"]'\n",
-            "INGEST_APP_SECRETS is no setting a migration reads",
-            id="migration-job-gets-another-secret",
-        ),
-        pytest.param(
-            "base/migrations.yaml",
-            "            allowPrivilegeEscalation: false",
-            "            allowPrivilegeEscalation: true",
-            "Job/ingest-migrate: container ingest: allowPrivilegeEscalation must be false",
-            id="migration-job-unhardened",
-        ),
+        *[pytest.param("prod", *case.values, id=case.id) for case in BROKEN_PROD],
+        *[pytest.param("self-hosted", *case.values, id=case.id) for case in BROKEN_SELF_HOSTED],
     ],
 )
 def test_broken_manifest_fails(
-    tools: None, tmp_path: Path, file: str, old: str, new: str, message: str
+    tools: None, tmp_path: Path, overlay: str, file: str, old: str, new: str, message: str
 ) -> None:
-    # prod combines every component but the sandbox and CloudNativePG, so it shows each break
-    result = deploy_check(broken_copy(tmp_path, file, old, new), overlays="prod")
-    assert result.returncode != 0, result.stdout
-    assert message in result.stderr, result.stderr
-    assert "deploy-check: FAILED" in result.stderr
-
-
-@pytest.mark.parametrize(
-    ("file", "old", "new", "message"),
-    [
-        pytest.param(
-            "components/strimzi-kafka/kafka.yaml",
-            "          type: scram-sha-512",
-            "          type: scram-sha-256",
-            "kafka-kafka.strimzi.io-v1.json",
-            id="kafka-listener-authentication",
-        ),
-        pytest.param(
-            "components/strimzi-kafka/kafka.yaml",
-            "    - broker\n",
-            "    - brokers\n",
-            "kafkanodepool-kafka.strimzi.io-v1.json",
-            id="node-pool-role",
-        ),
-        pytest.param(
-            "overlays/self-hosted/site.yaml",
-            "KAFKA_BOOTSTRAP: wagate-kafka-bootstrap:9093",
-            "KAFKA_BOOTSTRAP: wagate-kafka-bootstrap:9092",
-            "connects to port 9092, where no listener of wagate is",
-            id="bootstrap-without-a-listener",
-        ),
-        pytest.param(
-            "components/strimzi-kafka/kafka.yaml",
-            "        tls: true\n",
-            "        tls: false\n",
-            "listener tls (port 9093) is not tls with scram-sha-512",
-            id="listener-without-tls",
-        ),
-        pytest.param(
-            "overlays/self-hosted/site.yaml",
-            "KAFKA_BOOTSTRAP: wagate-kafka-bootstrap:9093",
-            "KAFKA_BOOTSTRAP: kafka-kafka-bootstrap:9093",
-            "not this cluster's wagate-kafka-bootstrap",
-            id="bootstrap-of-another-cluster",
-        ),
-        pytest.param(
-            "components/gateway-api/httproute.yaml",
-            "type: Exact",
-            "type: Exactly",
-            "httproute-gateway.networking.k8s.io-v1.json",
-            id="httproute-path-type",
-        ),
-        pytest.param(
-            "overlays/self-hosted/site.yaml",
-            "WEBHOOK_HOST: wagate.example.com",
-            "WEBHOOK_HOST: https://wagate.example.com",
-            "httproute-gateway.networking.k8s.io-v1.json",
-            id="httproute-hostname",
-        ),
-        pytest.param(
-            "overlays/self-hosted/site.yaml",
-            "SEALING_SECRET: wagate-sealing",
-            "SEALING_SECRET: wagate-db-superuser",
-            "reads key keys of Secret wagate-db-superuser, but CloudNativePG (Cluster wagate-db)",
-            id="secret-named-like-a-cloudnative-pg-one",
-        ),
-    ],
-)
-def test_broken_self_hosted_fails(
-    tools: None, tmp_path: Path, file: str, old: str, new: str, message: str
-) -> None:
-    # self-hosted renders the example Kafka, the CloudNativePG cluster and the HTTPRoute
-    result = deploy_check(broken_copy(tmp_path, file, old, new), overlays="self-hosted")
+    result = deploy_check(broken_copy(tmp_path, file, old, new), overlays=overlay)
     assert result.returncode != 0, result.stdout
     assert message in result.stderr, result.stderr
     assert "deploy-check: FAILED" in result.stderr
