@@ -39,9 +39,11 @@ class AttemptResult:
     delay_s: float = 0.0
     kind: Pace | None = None
     answered: bool = True  # Meta answered (the credentials were not refused)
+    requested: bool = True  # a request went to Meta (a probe of a held number needs one)
 
 
 DONE = AttemptResult("done")
+UNSENT = AttemptResult("done", requested=False)  # ended or handed back with no request
 
 
 class Work(Protocol):
@@ -198,7 +200,9 @@ class NumberSender:
     def _apply(self, item: Queued, result: AttemptResult, now: float) -> None:
         if self.circuit.state is CircuitState.HALF_OPEN and result.action != "hold":
             self._probing = False
-            if result.answered:
+            if not result.requested:
+                pass  # nothing reached Meta: the next intent probes
+            elif result.answered:
                 self.circuit.succeeded()
                 self._metrics.circuit.labels(self.phone_number_id).set(0)
             else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from services.policy import caps, consent, rules, tiers, windows
+from services.policy import caps, consent, rules, template_check, tiers, windows
 from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, ConsentState
 from services.policy.deferrals import Deferrals
 from services.policy.metrics import PolicyMetrics
@@ -21,7 +21,7 @@ from shared.events.envelope import deterministic_id
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.keys import conversation_key
 from shared.events.preferences import UserPreferenceChanged
-from shared.events.template_states import TemplateStateChanged
+from shared.events.template_states import TemplateStateChanged, state_key
 from shared.events.webhooks import InboundMessageReceived
 from shared.events.windows import WindowChanged
 
@@ -169,6 +169,10 @@ class PolicyHandlers:
             await self.reroute_intent(key, raw)
             return
         decision_id = deterministic_id("decision", intent.intent_id)
+        if intent.redecision is not None:  # handed back by dispatch: a decision of its own
+            decision_id = deterministic_id(
+                "decision", intent.intent_id, "redecision", str(intent.redecision.count)
+            )
         if released:
             release_at = self.deferrals.take(key, intent.intent_id)
             if release_at is None:
@@ -181,6 +185,7 @@ class PolicyHandlers:
             marketing=_load(self.tables.marketing, key, caps.MarketingLog),
             templates=self._template,
             reach=self._reach(key, partition, now),
+            reached_at=_time(self.tables.reach.get(key)),
         )
         verdict = rules.decide(intent, facts, now, self.config)
         if verdict.outcome == "approved":
@@ -201,6 +206,9 @@ class PolicyHandlers:
             window=verdict.window,
             pricing=verdict.pricing,
             valid_until=verdict.valid_until,
+            resubmit=self.sealer.seal({"intent": raw.decode()})
+            if verdict.outcome == "approved"
+            else None,
         )
         self.metrics.decided(verdict.outcome, verdict.reasons)
         log.info(
@@ -221,20 +229,30 @@ class PolicyHandlers:
             if values and verdict.outcome == "approved":
                 sealed = self.sealer.seal(values)
         if intent.fallback_template is not None:
-            components, _ = sealing.redact(intent.fallback_template.components, check)
+            # never sent from here (a fallback goes only as a decision of its own), so its
+            # values are shown redacted by its own template's category, and kept nowhere else
+            own = rules.is_sensitive(
+                self._category_of(intent.phone_number_id, intent.fallback_template)
+            )
+            components, _ = sealing.redact(intent.fallback_template.components, own)
             changes["fallback_template"] = intent.fallback_template.model_copy(
                 update={"components": components}
             )
         return intent.model_copy(update=changes), sealed
 
+    def _category_of(self, phone_number_id: str, content: TemplateContent) -> str:
+        """The template's category as the table knows it; unknown counts as AUTHENTICATION,
+        so every body and button value of a template policy cannot place stays redacted."""
+        waba = self.config.waba_for(phone_number_id)
+        language = template_check.normalize_language(content.language)
+        state = self._template(state_key(waba, content.name, language))
+        return state.category if state is not None else "AUTHENTICATION"
+
     def _reach(self, key: str, partition: int, now: datetime) -> tiers.Reach:
-        last = self.tables.reach.get(key)
         return tiers.Reach(
             share=tiers.share(self.config.messaging_limit, self.config.partitions, partition),
             used=tiers.used(self.tables.limits.get(_limits_key(partition)) or {}, now),
-            counted_recently=tiers.counted_recently(
-                datetime.fromisoformat(last) if last else None, now
-            ),
+            counted_recently=tiers.counted_recently(_time(self.tables.reach.get(key)), now),
         )
 
     def _count_reach(self, key: str, partition: int, now: datetime) -> None:
@@ -256,6 +274,10 @@ class PolicyHandlers:
 def _limits_key(partition: int) -> str:
     """The `limits` table's key: the counts of one conversation partition."""
     return f"partition:{partition}"
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 M = TypeVar("M", WindowState, ConsentState, caps.MarketingLog, TemplateStateChanged)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.policy import template_check
+from services.policy import approval, template_check
 from services.policy.caps import Caps, MarketingLog, blocked_until
 from services.policy.consent import ConsentState
 from services.policy.quiet import QuietHours, quiet_until, zones_for
@@ -29,6 +29,7 @@ class PolicyConfig:
     quiet_hours: QuietHours | None = None  # for marketing, in the customer's time zone
     messaging_limit: int | None = None  # unique customers reached per 24 h; None: unlimited
     partitions: int = 12  # the intents topic's, among which the limit is shared
+    approval_lifetime: timedelta = approval.DEFAULT_LIFETIME  # how long a template approval holds
 
     def waba_for(self, phone_number_id: str) -> str:
         return self.waba_ids.get(phone_number_id, self.default_waba_id)
@@ -43,6 +44,7 @@ class Facts:
     marketing: MarketingLog | None = None
     templates: template_check.Lookup = lambda _key: None
     reach: Reach = field(default_factory=lambda: Reach(share=None, used=0, counted_recently=False))
+    reached_at: datetime | None = None  # when the customer was last counted toward the limit
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,12 @@ def _free_form(
     config: PolicyConfig,
     snap: WindowSnapshot,
 ) -> Verdict:
-    usable_until = snap.expires_at - config.window_safety_margin if snap.expires_at else None
+    meta_closed = approval.window_refused(intent)  # Meta's word (131047) beats what we saw
+    if meta_closed:
+        facts, snap = replace(facts, window=None), snap.model_copy(update={"is_open": False})
+    usable_until = None
+    if snap.expires_at is not None and not meta_closed:
+        usable_until = snap.expires_at - config.window_safety_margin
     if usable_until is None or now >= usable_until:
         if intent.fallback_template is not None:
             verdict = _template(intent, intent.fallback_template, facts, now, config, snap)
@@ -107,7 +114,7 @@ def _free_form(
         return Verdict(
             "rejected",
             [Reason.WINDOW_CLOSED],
-            f"{_closed_detail(snap, now)}; outside it only approved templates may be sent",
+            f"{_closed_detail(intent, snap, now)}; outside it only approved templates may be sent",
             snap,
         )
     marketing = intent.category == "marketing"
@@ -115,7 +122,9 @@ def _free_form(
         refused = _marketing_refusal(intent.to, facts, now, config, need_opt_in=False, snap=snap)
         if refused is not None:
             return refused
-    valid_until = min(usable_until, intent.not_after) if intent.not_after else usable_until
+    valid_until = approval.earliest(
+        usable_until, intent.not_after, *_marketing_edges(intent.to, now, config, marketing)
+    )
     return Verdict(
         "approved",
         [],
@@ -165,13 +174,21 @@ def _template(
         )
     send = intent.model_copy(update={"content": checked.content, "fallback_template": None})
     pricing = _template_pricing(category, facts.window, now)
+    counted = initiated and facts.reach.share is not None
+    reached_at = facts.reached_at if facts.reach.counted_recently else None
+    valid_until = approval.earliest(
+        now + config.approval_lifetime,
+        intent.not_after,
+        *_marketing_edges(intent.to, now, config, marketing),
+        approval.reach_edge(now, reached_at) if counted else None,
+    )
     return Verdict(
         "approved",
         [],
         checked.detail,
         snap,
         pricing=pricing,
-        valid_until=intent.not_after,
+        valid_until=valid_until,
         send=send,
         marketing=marketing,
         category=category,
@@ -239,6 +256,18 @@ def _marketing_refusal(
     return None
 
 
+def _marketing_edges(
+    to: str, now: datetime, config: PolicyConfig, marketing: bool
+) -> tuple[datetime | None, datetime | None]:
+    """What ends a marketing approval early: the next quiet hours, the cap's rolling edge."""
+    if not marketing:
+        return None, None
+    zones = zones_for(normalize_wa_id(to))
+    return approval.next_quiet_start(zones, now, config.quiet_hours), approval.cap_edge(
+        now, config.caps
+    )
+
+
 def _free_pricing(window: WindowState | None, now: datetime) -> str:
     if window is not None and window.in_free_entry_point(now):
         return "free_entry_point"
@@ -257,7 +286,9 @@ def _with(verdict: Verdict, *, reasons: list[str], detail: str) -> Verdict:
     return replace(verdict, reasons=reasons, detail=detail)
 
 
-def _closed_detail(snap: WindowSnapshot, now: datetime) -> str:
+def _closed_detail(intent: OutboundIntentSubmitted, snap: WindowSnapshot, now: datetime) -> str:
+    if approval.window_refused(intent):
+        return "Meta refused the free-form message as outside the customer service window"
     if snap.expires_at is None:
         return "no customer message opened a 24-hour window"
     if now >= snap.expires_at:

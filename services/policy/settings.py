@@ -28,6 +28,12 @@ class PolicySettings(BaseSettings):
     window_safety_margin_s: int = Field(
         default=60, ge=0, description="Free-form sends stop this long before the window closes."
     )
+    approval_lifetime_s: int = Field(
+        default=900,
+        ge=1,
+        description="How long a template approval holds; dispatch hands an intent not sent by "
+        "then back to policy for a fresh decision.",
+    )
     window_expiring_lead_s: int = Field(
         default=3600, ge=0, description="Announce `expiring` this long before a window closes."
     )
@@ -73,4 +79,5 @@ class PolicySettings(BaseSettings):
             quiet_hours=QuietHours.parse(self.quiet_hours) if self.quiet_hours else None,
             messaging_limit=self.messaging_limit or None,
             partitions=INTENTS.partitions,
+            approval_lifetime=timedelta(seconds=self.approval_lifetime_s),
         )

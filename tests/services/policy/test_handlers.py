@@ -14,7 +14,12 @@ from services.policy.tables import TABLES, Tables
 from shared import codec
 from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
-from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
+from shared.events.intents import (
+    OutboundIntentSubmitted,
+    Redecision,
+    TemplateContent,
+    TextContent,
+)
 from shared.events.keys import conversation_key
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.template_states import ButtonParameter, ParameterSpec, TemplateStateChanged
@@ -310,3 +315,69 @@ async def test_authentication_codes_never_appear_in_clear_in_the_decision() -> N
     assert decision.outcome == "approved" and decision.sealed
     values = Sealer([DEVELOPMENT_KEY]).unseal(decision.sealed)
     assert sorted(values.values()) == ["739201", "739201"]
+
+
+def _otp_state(waba: str) -> TemplateStateChanged:
+    return TemplateStateChanged(
+        waba_id=waba, name="login_code", language="en_US", category="AUTHENTICATION",
+        status="APPROVED", parameters=ParameterSpec(body_count=1),
+    )  # fmt: skip
+
+
+def _code(name: str = "login_code") -> TemplateContent:
+    body = {"type": "body", "parameters": [{"type": "text", "text": "739201"}]}
+    return TemplateContent(name=name, language="en_US", components=[body])
+
+
+async def test_a_fallbacks_one_time_code_is_sealed_never_in_clear_and_the_intent_kept_whole() -> (
+    None
+):
+    waba = "102290129340398"
+    otp = _otp_state(waba)
+    h = Harness(PolicyConfig(default_waba_id=waba), templates={otp.key: otp.model_dump()})
+    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1"))
+    intent = OutboundIntentSubmitted(
+        intent_id="i-1", phone_number_id=PNID, to=CUSTOMER, content=TextContent(body="hi"),
+        fallback_template=_code(),
+    )  # fmt: skip
+    raw = codec.encode(intent)
+    await h.handlers.on_intent(intent, KEY.encode(), raw)
+    [(_, value)] = h.emitted("decision")
+    assert b"739201" not in value  # not marked sensitive: redacted by its own category
+    decision = codec.decode(PolicyDecisionMade, value)
+    assert decision.outcome == "approved" and decision.intent.content == intent.content
+    assert decision.resubmit is not None and decision.valid_until is not None
+    assert Sealer([DEVELOPMENT_KEY]).unseal(decision.resubmit) == {"intent": raw.decode()}
+
+
+async def test_an_unknown_fallback_template_keeps_its_values_redacted() -> None:
+    h = Harness()
+    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1"))
+    intent = OutboundIntentSubmitted(
+        intent_id="i-1", phone_number_id=PNID, to=CUSTOMER, content=TextContent(body="hi"),
+        fallback_template=_code("nobody_knows"),
+    )  # fmt: skip
+    await h.handlers.on_intent(intent, KEY.encode(), codec.encode(intent))
+    [(_, value)] = h.emitted("decision")
+    assert b"739201" not in value
+
+
+async def test_a_hand_back_after_131047_is_decided_afresh_as_its_sealed_fallback() -> None:
+    waba = "102290129340398"
+    otp = _otp_state(waba)
+    h = Harness(PolicyConfig(default_waba_id=waba), templates={otp.key: otp.model_dump()})
+    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1"))  # policy still sees a window
+    first = OutboundIntentSubmitted(
+        intent_id="i-1", phone_number_id=PNID, to=CUSTOMER, content=TextContent(body="hi"),
+        fallback_template=_code(),
+    )  # fmt: skip
+    await h.handlers.on_intent(first, KEY.encode(), codec.encode(first))
+    back = first.model_copy(update={"redecision": Redecision(count=1, reason="131047")})
+    await h.handlers.on_intent(back, KEY.encode(), codec.encode(back))
+    original, fresh = h.decisions()
+    assert fresh.event_id != original.event_id
+    assert fresh.outcome == "approved" and fresh.reasons == ["FALLBACK_TEMPLATE"]
+    assert fresh.intent.content.type == "template" and fresh.intent.redecision is not None
+    assert fresh.sealed is not None
+    assert Sealer([DEVELOPMENT_KEY]).unseal(fresh.sealed) == {"0.0.text": "739201"}
+    assert b"739201" not in h.emitted("decision")[1][1]
