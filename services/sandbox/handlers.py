@@ -36,6 +36,7 @@ from services.sandbox.world import SentMessage, World
 from shared import logs
 from shared.events.common import MetaError
 from shared.events.keys import normalize_wa_id
+from shared.events.message_types import FREE_FORM
 from shared.metrics import new_registry
 from shared.settings import GRAPH_API_VERSION
 
@@ -147,7 +148,7 @@ class Sandbox:
         category = template.category if template is not None else None
         key = customer.key
         late = self._delivery_error(kind, category, phone_number_id, key, now)
-        injected = late is None and self.board.refuses_window(kind in sends.FREE_FORM)
+        injected = late is None and self.board.refuses_window(kind in FREE_FORM)
         if injected:
             late = codes.re_engagement()
             self.metrics.faults.labels("reengage").inc()
