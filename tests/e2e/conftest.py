@@ -123,15 +123,21 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
 
 
 @pytest.fixture
+def system_env() -> dict[str, str]:
+    """Settings a test module gives its services beyond the defaults (override it there)."""
+    return {}
+
+
+@pytest.fixture
 async def system(
-    kafka_settings: KafkaSettings, fresh_database: str, tmp_path: Path
+    kafka_settings: KafkaSettings, fresh_database: str, tmp_path: Path, system_env: dict[str, str]
 ) -> AsyncIterator[System]:
     run_id = uuid.uuid4().hex[:8]
     system = System(
         kafka_settings, fresh_database, {s: free_port() for s in SERVICES}, tmp_path / "logs"
     )
     system.logs.mkdir()
-    system.env = _env(system, run_id, tmp_path)
+    system.env = {**_env(system, run_id, tmp_path), **system_env}
     try:
         for svc in SERVICES:
             system.start(svc)

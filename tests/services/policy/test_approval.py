@@ -11,6 +11,7 @@ from services.policy.caps import Caps
 from services.policy.consent import ConsentState, Opinion
 from services.policy.quiet import QuietHours
 from services.policy.rules import Facts, PolicyConfig, decide
+from services.policy.settings import PolicySettings
 from services.policy.tiers import Reach
 from services.policy.windows import WindowState
 from shared.events.intents import (
@@ -194,3 +195,10 @@ def test_a_fallback_is_checked_with_the_rules_of_a_template(
     verdict = decide(intent, facts, NOW, CONFIG)
     assert (verdict.outcome, verdict.reasons) == ("rejected", [reason])
     assert verdict.valid_until is None
+
+
+def test_a_template_approval_holds_fifteen_minutes_unless_configured() -> None:
+    assert PolicySettings().policy_config().approval_lifetime == timedelta(minutes=15)
+    assert PolicyConfig().approval_lifetime == timedelta(minutes=15)
+    custom = PolicySettings(approval_lifetime_s=60).policy_config()
+    assert custom.approval_lifetime == timedelta(minutes=1)
