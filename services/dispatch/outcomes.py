@@ -39,11 +39,11 @@ def advance(current: LedgerState, status: str) -> LedgerState | None:
     """The intent's new state after Meta's `status`, or None when it changes nothing. The
     order is the contract's (`shared.events.delivery.may_follow`): forward only, `delivered`
     never turns `failed`, and a real status beats wagate's own `not sent` guess. An intent
-    still queued or being sent takes any real status (an earlier send did reach Meta); one
-    handed back to policy takes none (the send it replaced is superseded)."""
+    queued, being sent or handed back to policy takes any real status: an earlier send did
+    reach Meta (the statuses of a send a re-decision replaced are dropped before this)."""
     if status not in REAL:
         return None
-    if current in (LedgerState.QUEUED, LedgerState.SENDING):
+    if current in (LedgerState.QUEUED, LedgerState.SENDING, LedgerState.REDECIDING):
         return LedgerState(status)
     said = REPORTED_AS.get(current)
     if said is None:

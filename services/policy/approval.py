@@ -15,7 +15,7 @@ then. An approval holds until the earliest of:
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.policy.caps import DAY, WEEK, Caps
@@ -39,23 +39,22 @@ def next_quiet_start(
     """When quiet hours next begin in any of the customer's zones (the first of them)."""
     if quiet is None:
         return None
-    starts: list[datetime] = []
-    for name in zones:
-        try:
-            zone = ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-        local = now.astimezone(zone)
-        for day in (local.date(), local.date() + timedelta(days=1)):
-            start = _at(day, quiet, zone)
-            if start > now:
-                starts.append(start)
-                break
+    known = [zone for zone in map(_zone, zones) if zone is not None]
+    starts = [_next_start(now, zone, quiet) for zone in known]
     return min(starts) if starts else None
 
 
-def _at(day: date, quiet: QuietHours, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, quiet.start, tzinfo=zone)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _next_start(now: datetime, zone: ZoneInfo, quiet: QuietHours) -> datetime:
+    today = now.astimezone(zone).date()
+    start = datetime.combine(today, quiet.start, tzinfo=zone)
+    return start if start > now else datetime.combine(today + DAY, quiet.start, tzinfo=zone)
 
 
 def cap_edge(now: datetime, caps: Caps) -> datetime | None:

@@ -16,14 +16,13 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from shared import codec
 from shared.client import WagateClient
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
-from shared.messaging import partitions_of
 from shared.topics import DECISIONS, DELIVERY
 from tests.conftest import ROOT
 from tests.e2e.conftest import System
@@ -129,20 +128,20 @@ async def sandbox(system: System, method: str, path: str, body: Any = None) -> A
 
 async def records(system: System, topic_name: str) -> list[bytes]:
     """Every record on one of the system's topics, raw."""
-    topic = system.kafka.topic(topic_name)
-    consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka.bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(
+        system.kafka.topic(topic_name),
+        bootstrap_servers=system.kafka.bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
     await consumer.start()
+    out: list[bytes] = []
     try:
-        consumer.assign(
-            [TopicPartition(topic, p) for p in await partitions_of(system.kafka, topic)]
-        )
-        await consumer.seek_to_beginning()
-        out: list[bytes] = []
-        while batches := await consumer.getmany(timeout_ms=2000):
+        while batches := await consumer.getmany(timeout_ms=3000):
             out += [r.value for rs in batches.values() for r in rs if r.value is not None]
-        return out
     finally:
         await consumer.stop()
+    return out
 
 
 def _reply(intent_id: str, to: str, fallback: TemplateContent) -> OutboundIntentSubmitted:

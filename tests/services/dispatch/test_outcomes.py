@@ -225,8 +225,8 @@ def test_a_real_status_wins_over_wagates_own_not_sent_guess(status: str) -> None
 
 
 @pytest.mark.parametrize("status", ["sent", "delivered", "read", "failed"])
-def test_an_intent_waiting_for_policy_takes_no_status(status: str) -> None:
-    assert advance(LedgerState.REDECIDING, status) is None
+def test_a_real_status_of_an_earlier_send_wins_over_a_hand_back(status: str) -> None:
+    assert advance(LedgerState.REDECIDING, status) == status
 
 
 def test_out_of_order_statuses_settle_on_the_furthest_one() -> None:

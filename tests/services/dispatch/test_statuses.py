@@ -214,3 +214,11 @@ async def test_a_real_delivery_after_wagates_not_sent_guess_is_published() -> No
     assert parts.published.states("i-1") == ["sent", "delivered"]
     row = await parts.ledger.get("i-1")
     assert row is not None and row.wamid == "wamid.LATE" and row.state == "delivered"
+
+
+async def test_a_real_status_of_a_send_not_superseded_wins_over_a_hand_back() -> None:
+    parts = _parts()
+    await _accepted(parts.ledger, wamid=None)  # no answer: the outcome is unknown
+    await parts.ledger.record("i-1", LedgerState.REDECIDING)  # lapsed and handed back since
+    await parts.statuses.on_status(reported("i-1", "wamid.LATE", "delivered"), None)
+    assert parts.published.states("i-1") == ["delivered"]  # it did reach the customer
