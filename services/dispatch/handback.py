@@ -55,10 +55,11 @@ class HandBack:
         end_as: LedgerState,
         errors: Sequence[MetaError] = (),
         supersede: str | None = None,
+        unsent: bool = False,
     ) -> LedgerRow | None:
         """Hand the intent (now in `row.state`) back to policy, or end it as `end_as` when it
         cannot go back (no sealed intent, or handed back `limit` times already); None when the
-        intent moved meanwhile."""
+        intent moved meanwhile. `unsent`: the attempt just counted sent nothing (refunded)."""
         count = count_of(row) + 1
         original = self._original(decision)
         if original is None or count > self.limit:
@@ -77,6 +78,7 @@ class HandBack:
             redecision=redecision.model_dump_json(),
             supersede=supersede,
             next_attempt_at=self.clock(),
+            refund_attempt=unsent,
         )
         moved = await self.ledger.record(
             row.intent_id, LedgerState.REDECIDING, expect=row.state, change=change

@@ -152,7 +152,7 @@ class Dispatcher:
         plan = attempts.before_send(decision, self.clock())
         if plan.hand_back:
             await self.handback.hand_back(
-                decision, row, plan.reason, plan.detail, end_as=LedgerState.EXPIRED
+                decision, row, plan.reason, plan.detail, end_as=LedgerState.EXPIRED, unsent=True
             )
             return UNSENT
         if plan.intent is None:

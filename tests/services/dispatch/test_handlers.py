@@ -298,6 +298,8 @@ async def test_an_approval_that_lapsed_in_the_queue_is_decided_again_never_sent(
     assert parts.api.sent == []
     [back] = _handed_back(parts)
     assert back.redecision is not None and back.redecision.reason == "APPROVAL_EXPIRED"
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.attempts == 0  # nothing was sent: no attempt counted
 
 
 async def test_an_approval_already_lapsed_on_arrival_is_queued_then_handed_back() -> None:
