@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import structlog
 from mode.utils.logging import get_logger as mode_logger
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared import logs
 from shared.settings import LogSettings
@@ -122,6 +124,22 @@ def test_an_uncaught_exception_is_one_json_line(stream: io.StringIO) -> None:
     assert "RuntimeError: sender crashed" in line["exception"]
 
 
+def test_a_line_written_inside_a_span_names_its_trace_and_span(
+    stream: io.StringIO, spans: InMemorySpanExporter
+) -> None:
+    tracer = trace.get_tracer("tests")
+    with tracer.start_as_current_span("decisions process") as span:
+        logs.get("shared.messaging").warning("retrying", backoff_s=0.2)
+        logging.getLogger("aiokafka").warning("commit failed")
+    logs.get("shared.messaging").warning("outside")
+    inside_ours, inside_library, outside = _lines(stream)
+    context = span.get_span_context()
+    for line in (inside_ours, inside_library):
+        assert line["trace_id"] == f"{context.trace_id:032x}"
+        assert line["span_id"] == f"{context.span_id:016x}"
+    assert "trace_id" not in outside and "span_id" not in outside
+
+
 def test_on_a_terminal_lines_are_for_people(stream: io.StringIO) -> None:
     out = io.StringIO()
     logs.configure(LogSettings(json_format=False), "dispatch", stream=out)
@@ -130,3 +148,10 @@ def test_on_a_terminal_lines_are_for_people(stream: io.StringIO) -> None:
     with pytest.raises(json.JSONDecodeError):
         json.loads(out.getvalue())
 
+
+def test_a_trace_sampled_out_leaves_no_ids_that_lead_nowhere(stream: io.StringIO) -> None:
+    unsampled = trace.SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=trace.TraceFlags(0))
+    with trace.use_span(trace.NonRecordingSpan(unsampled)):
+        logs.get("shared.messaging").warning("retrying")
+    [line] = _lines(stream)
+    assert "trace_id" not in line and "span_id" not in line
