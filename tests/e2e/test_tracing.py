@@ -179,6 +179,11 @@ async def test_one_intent_is_one_trace_across_the_services(system: System) -> No
     updates = named(spans, "dispatch", f"{prefix}wagate.delivery.v1 send")
     assert {parent(u)["name"] for u in updates} <= {"send", "status"}
 
+    key = decided["attributes"]["messaging.kafka.message.key"]
+    assert key == f"{PHONE_NUMBER_ID}:{CUSTOMER[:2]}***{CUSTOMER[-2:]}"
+    assert [s for s in named(spans, "dispatch", "INSERT") if parent(s) is dispatch_in]
+    assert CUSTOMER not in json.dumps(spans)  # not in a key, a URL, nor a statement's parameters
+
     records = await _delivery_records(system, intent_id)
     assert [codec.decode(DeliveryUpdated, r.value).state for r in records] == states
     for record in records:

@@ -22,6 +22,7 @@ from services.sandbox.world import World
 from shared import http
 from shared.events.envelope import utcnow
 from shared.metrics import REVISION_VARIABLE, build, new_registry
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -92,3 +93,10 @@ def test_each_registry_is_its_own() -> None:
 def build_labels() -> dict[str, str]:
     version, revision = build()
     return {"version": version, "revision": revision, "python": platform.python_version()}
+
+
+def test_the_image_takes_the_revision_from_its_build_argument() -> None:
+    runtime_stage = (ROOT / "Dockerfile").read_text().rsplit("\nFROM ", 1)[1]
+    lines = runtime_stage.splitlines()
+    assert f"ARG {REVISION_VARIABLE}=unknown" in lines
+    assert f"ENV {REVISION_VARIABLE}=${{{REVISION_VARIABLE}}}" in lines

@@ -29,7 +29,7 @@ tracer = trace.get_tracer("tests")
 
 def test_tracing_is_off_by_default_and_then_installs_nothing() -> None:
     settings = TracingSettings()
-    assert not settings.enabled
+    assert not settings.enabled and settings.sample_ratio == 1.0
     provider_before = trace.get_tracer_provider()
     assert telemetry.setup(settings, "dispatch") is None
     assert trace.get_tracer_provider() is provider_before
