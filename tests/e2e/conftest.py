@@ -57,6 +57,17 @@ class System:
         self.start(service)
         await _wait_ready(self, service, time.monotonic() + 240)
 
+    async def customer_writes(self, phone_number_id: str, customer: str, text: str) -> None:
+        """A customer's message through the sandbox, seen by policy (its window opens)."""
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"{self.url('sandbox')}/sandbox/customer-messages",
+                json={"phone_number_id": phone_number_id, "from": customer, "text": text},
+            ) as resp,
+        ):
+            assert resp.status == 200
+
     def log_tail(self, service: str, lines: int = 40) -> str:
         text = (self.logs / f"{service}.log").read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 
@@ -70,18 +69,6 @@ async def _delivery_records(system: System, intent_id: str) -> list[ConsumerReco
         await reader.stop()
 
 
-async def _open_window(system: System) -> None:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"{system.url('sandbox')}/sandbox/customer-messages",
-            json={"phone_number_id": PHONE_NUMBER_ID, "from": CUSTOMER, "text": "Any news?"},
-        ) as resp,
-    ):
-        assert resp.status == 200
-    await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", 1)
-
-
 async def _send_with_business_trace(
     system: System, trace_id: int, span_id: int
 ) -> tuple[str, list[str]]:
@@ -120,7 +107,8 @@ def _hex(value: int, width: int) -> str:
 
 async def test_one_intent_is_one_trace_across_the_services(system: System) -> None:
     assert system.spans is not None
-    await _open_window(system)
+    await system.customer_writes(PHONE_NUMBER_ID, CUSTOMER, "Any news?")
+    await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", 1)
     trace_id, business_span = random.getrandbits(128), random.getrandbits(64)
     intent_id, states = await _send_with_business_trace(system, trace_id, business_span)
     assert states[0] == "accepted" and states[-1] == "delivered", states

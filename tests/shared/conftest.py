@@ -4,17 +4,14 @@ every other test runs as with tracing off."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import Link, SpanKind
-from opentelemetry.util.types import Attributes
 
 from shared.telemetry import KeptRoots
 
@@ -27,21 +24,10 @@ class _Switch(Sampler, SpanProcessor):
         self.exporter: InMemorySpanExporter | None = None
         self._sampler = ParentBased(KeptRoots(1.0))
 
-    def should_sample(
-        self,
-        parent_context: Context | None,
-        trace_id: int,
-        name: str,
-        kind: SpanKind | None = None,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        trace_state: Any = None,
-    ) -> SamplingResult:
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
         if self.exporter is None:
             return SamplingResult(Decision.DROP)
-        return self._sampler.should_sample(
-            parent_context, trace_id, name, kind, attributes, links, trace_state
-        )
+        return self._sampler.should_sample(*args, **kwargs)
 
     def get_description(self) -> str:
         return "tests"

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -37,6 +38,28 @@ def instrumented(spans: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
         telemetry.uninstrument()
 
 
+@dataclass(frozen=True)
+class Wired:
+    topic: str
+    publisher: Publisher
+    consumer: AIOKafkaConsumer
+
+
+@pytest.fixture
+async def wired(kafka_settings: KafkaSettings) -> AsyncIterator[Wired]:
+    """A publisher and a group consumer of the delivery topic, both started."""
+    topic = kafka_settings.topic(DELIVERY.name)
+    producer = make_producer(kafka_settings, "test")
+    await producer.start()
+    consumer = make_consumer(kafka_settings, f"test-{uuid.uuid4().hex[:8]}", [topic])
+    await consumer.start()
+    try:
+        yield Wired(topic, Publisher(producer, kafka_settings), consumer)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
 def _update(intent_id: str) -> DeliveryUpdated:
     return DeliveryUpdated(intent_id=intent_id, phone_number_id="1", to="2", state="sent")
 
@@ -48,14 +71,9 @@ def _traceparent(record: ConsumerRecord[Any, Any]) -> tuple[int, int]:
 
 
 async def test_one_trace_from_a_publish_through_the_loop_and_the_handlers_own_publish(
-    kafka_settings: KafkaSettings, instrumented: InMemorySpanExporter
+    wired: Wired, instrumented: InMemorySpanExporter
 ) -> None:
-    topic = kafka_settings.topic(DELIVERY.name)
-    producer = make_producer(kafka_settings, "test")
-    await producer.start()
-    publisher = Publisher(producer, kafka_settings)
-    consumer = make_consumer(kafka_settings, f"test-{uuid.uuid4().hex[:8]}", [topic])
-    await consumer.start()
+    topic, publisher = wired.topic, wired.publisher
     seen: dict[str, ConsumerRecord[Any, Any]] = {}
     done = asyncio.Event()
 
@@ -67,20 +85,15 @@ async def test_one_trace_from_a_publish_through_the_loop_and_the_handlers_own_pu
             done.set()
 
     loop = ConsumeLoop(
-        consumer,
+        wired.consumer,
         "g",
         {topic: Subscription(DELIVERY, DeliveryUpdated, handler)},
         publisher,
         ConsumerMetrics.create(new_registry(), "test"),
     )
-    try:
-        with trace.get_tracer("tests").start_as_current_span("business") as business:
-            await publisher.publish(DELIVERY, _update("first"), KEY, [("wagate-x", b"1")])
-        running = asyncio.create_task(loop.run_until(done))
-        await asyncio.wait_for(running, 60)
-    finally:
-        await consumer.stop()
-        await producer.stop()
+    with trace.get_tracer("tests").start_as_current_span("business") as business:
+        await publisher.publish(DELIVERY, _update("first"), KEY, [("wagate-x", b"1")])
+    await asyncio.wait_for(loop.run_until(done), 60)
 
     finished = instrumented.get_finished_spans()
     sends = [s for s in finished if s.name == f"{topic} send"]
@@ -107,21 +120,12 @@ async def test_one_trace_from_a_publish_through_the_loop_and_the_handlers_own_pu
 
 
 async def test_without_the_instrumentation_nothing_is_added_to_the_headers(
-    kafka_settings: KafkaSettings, spans: InMemorySpanExporter
+    wired: Wired, spans: InMemorySpanExporter
 ) -> None:
-    topic = kafka_settings.topic(DELIVERY.name)
-    producer = make_producer(kafka_settings, "test")
-    await producer.start()
-    consumer = make_consumer(kafka_settings, f"test-{uuid.uuid4().hex[:8]}", [topic])
-    await consumer.start()
-    try:
-        with trace.get_tracer("tests").start_as_current_span("business"):
-            await Publisher(producer, kafka_settings).publish(DELIVERY, _update("x"), KEY)
-        async with asyncio.timeout(30):
-            while not (batches := await consumer.getmany(timeout_ms=500)):
-                pass
-    finally:
-        await consumer.stop()
-        await producer.stop()
+    with trace.get_tracer("tests").start_as_current_span("business"):
+        await wired.publisher.publish(DELIVERY, _update("x"), KEY)
+    async with asyncio.timeout(30):
+        while not (batches := await wired.consumer.getmany(timeout_ms=500)):
+            pass
     [record] = [r for rs in batches.values() for r in rs]
     assert not record.headers
