@@ -19,7 +19,7 @@ from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     SimpleSpanProcessor,
@@ -41,6 +41,7 @@ from shared.metrics import build
 from shared.settings import TracingSettings
 
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+_URL_ATTRIBUTES = ("http.target", "http.url", "url.full", "url.query")
 _KEY_ATTRIBUTE = "messaging.kafka.message.key"
 
 
@@ -68,6 +69,7 @@ def tracer_provider(settings: TracingSettings, service: str) -> TracerProvider:
     provider = TracerProvider(
         resource=resource, sampler=ParentBased(KeptRoots(settings.sample_ratio))
     )
+    provider.add_span_processor(QueryValuesHidden())
     if settings.otlp_endpoint:
         exporter = OTLPSpanExporter(
             endpoint=traces_url(settings.otlp_endpoint),
@@ -158,6 +160,26 @@ async def mask_key(span: Span, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     span.set_attribute(
         _KEY_ATTRIBUTE, f"{head}:{mask_digits(tail)}" if colon else mask_digits(text)
     )
+
+
+class QueryValuesHidden(SpanProcessor):
+    """HTTP spans show the URL as requested, query string included (Meta's handshake sends the
+    verify token in one): keep each parameter's name, never its value. Done as each span
+    starts, when the instrumentations have set the URL, so no exporter ever sees a value."""
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        attributes = getattr(span, "attributes", None) or {}
+        for key in _URL_ATTRIBUTES:
+            value = attributes.get(key)
+            if isinstance(value, str) and (key == "url.query" or "?" in value):
+                span.set_attribute(key, hide_query_values(value, whole=key == "url.query"))
+
+
+def hide_query_values(url: str, *, whole: bool = False) -> str:
+    """`url` with each query parameter's value replaced by `*` (`whole`: `url` is the query)."""
+    head, mark, query = ("", "", url) if whole else url.partition("?")
+    names = [part.split("=", 1)[0] for part in query.split("#", 1)[0].split("&") if part]
+    return head + mark + "&".join(f"{name}=*" for name in names)
 
 
 class SpanFile(SpanExporter):
