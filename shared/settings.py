@@ -67,3 +67,32 @@ class CloudApiSettings(Group):
     def root(self) -> str:
         """The versioned base URL requests are made under."""
         return f"{self.base_url.rstrip('/')}/{self.version}"
+
+
+class TracingSettings(Group):
+    """Where finished spans go. Neither set (the default): no tracer, no instrumentation, nothing
+    recorded or sent; trace context is then not forwarded either."""
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP base URL of a collector, e.g. http://otel-collector:4318 "
+        "(spans are posted to its /v1/traces).",
+    )
+    otlp_headers: dict[str, SecretStr] = Field(
+        default_factory=dict, description="Headers for the collector, e.g. an API key."
+    )
+    otlp_timeout_s: float = Field(default=10.0, gt=0)
+    sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces kept; a trace begun upstream keeps its parent's choice.",
+    )
+    file: str | None = Field(
+        default=None,
+        description="Also write every finished span here as one JSON line (tests, local runs).",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.otlp_endpoint or self.file)

@@ -26,7 +26,7 @@ from services.dispatch.retry import RetryPolicy
 from services.dispatch.sender import DONE, AttemptResult, Scheduler, queued
 from services.dispatch.statuses import Statuses
 from services.dispatch.transitions import Transitions
-from shared import codec, logs
+from shared import codec, logs, tracing
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
@@ -51,7 +51,7 @@ class Decisions:
         self, decision: PolicyDecisionMade, record: ConsumerRecord[bytes, bytes]
     ) -> None:
         intent = decision.intent
-        body = codec.encode(decision).decode()
+        body = tracing.stamp(codec.encode(decision).decode())  # a status continues its trace
         new = NewIntent(
             intent.intent_id, intent.phone_number_id, intent.to, intent.metadata,
             LedgerState.QUEUED, body, intent.priority, intent.not_after,
@@ -107,7 +107,11 @@ class Dispatcher:
         row = await self.ledger.start_attempt(item.intent_id)
         if row is None or row.decision is None:
             return DONE  # another replica took it, or a status settled it
-        decision = codec.decode(PolicyDecisionMade, row.decision.encode())
+        with tracing.resumed(row.decision, "send", intent_id=row.intent_id):
+            return await self._attempt(row, row.decision)
+
+    async def _attempt(self, row: LedgerRow, body: str) -> AttemptResult:
+        decision = codec.decode(PolicyDecisionMade, body.encode())
         plan = attempts.before_send(decision, self.clock())
         if plan.intent is None:
             await self._end(decision, row, LedgerState.EXPIRED, [plan.reason], plan.detail)
@@ -196,9 +200,8 @@ class Dispatcher:
                 fallback = attempts.with_fallback(sent)
                 # A template needs no open window: the approval's valid_until no longer applies.
                 switched = decision.model_copy(update={"intent": fallback, "valid_until": None})
-                await self._requeue(
-                    row, Change(error=error, decision=codec.encode(switched).decode())
-                )
+                body = tracing.stamp(codec.encode(switched).decode())
+                await self._requeue(row, Change(error=error, decision=body))
                 return AttemptResult("requeue")
             case "exhausted":
                 await self.reporter.dead_letter(decision, row, f"retries exhausted: {verdict.code}")

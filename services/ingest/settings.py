@@ -5,7 +5,13 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
+from shared.settings import (
+    HttpSettings,
+    KafkaSettings,
+    LogSettings,
+    PostgresSettings,
+    TracingSettings,
+)
 
 
 class IngestSettings(BaseSettings):
@@ -15,6 +21,7 @@ class IngestSettings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
     log: LogSettings = LogSettings()
+    tracing: TracingSettings = TracingSettings()
     app_secrets: list[SecretStr] = Field(
         default_factory=lambda: [SecretStr("sandbox-app-secret")],
         description="App secrets accepted for X-Hub-Signature-256 (several during rotation).",

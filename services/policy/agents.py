@@ -12,7 +12,7 @@ import faust
 
 from services.policy.deferrals import RELEASED_HEADER
 from services.policy.handlers import PolicyHandlers
-from shared import codec, deadletters, logs
+from shared import codec, deadletters, logs, tracing
 from shared.errors import DecodeError
 from shared.events.consent import ConsentChanged
 from shared.events.envelope import Event
@@ -88,7 +88,9 @@ def consumer(
             except DecodeError as exc:
                 await dead_letter(event, exc)
                 continue
-            await handle(value, event)
+            msg = event.message
+            with tracing.processing(msg.topic, msg.partition, msg.offset, event.headers):
+                await handle(value, event)
 
     return agent
 

@@ -50,7 +50,13 @@ def run(settings: PolicySettings) -> None:
         asyncio.run(runtime.started("Kafka", create_topics(settings)))
     except StartupError as exc:
         runtime.exit_unavailable(SERVICE, exc)
-    worker = faust.Worker(create_app(settings), loglevel=settings.log.level.lower(), quiet=True)
+    worker = faust.Worker(
+        create_app(settings),
+        loglevel=settings.log.level.lower(),
+        quiet=True,
+        override_logging=False,  # keep `logs.configure`'s handler: faust's lines as JSON too
+    )
+    worker.spinner = None  # its terminal spinner writes control codes into the log
     worker.execute_from_commandline()
 
 

@@ -13,7 +13,7 @@ from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS
 from services.policy.quiet import QuietHours
 from services.policy.rules import PolicyConfig
 from shared.sealing import DEVELOPMENT_KEY
-from shared.settings import HttpSettings, KafkaSettings, LogSettings
+from shared.settings import HttpSettings, KafkaSettings, LogSettings, TracingSettings
 from shared.topics import INTENTS
 
 
@@ -23,6 +23,7 @@ class PolicySettings(BaseSettings):
     http: HttpSettings = HttpSettings(port=8083)
     kafka: KafkaSettings = KafkaSettings()
     log: LogSettings = LogSettings()
+    tracing: TracingSettings = TracingSettings()
     app_id: str = Field(default="wagate-policy", description="Consumer group and table prefix.")
     data_dir: Path = Path(".local/policy")
     window_safety_margin_s: int = Field(
