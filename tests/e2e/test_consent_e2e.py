@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from examples.order_notifications import shipped
 from shared import deadletters
 from shared.client import WagateClient
 from shared.events.consent import ConsentChanged
@@ -38,27 +39,10 @@ WAGATE = str(Path(sys.executable).parent / "wagate")
 
 
 def shipping_update(order: str) -> TemplateContent:
-    return TemplateContent(
-        name="shipping_update",
-        language="en_US",
-        components=[
-            {"type": "header", "parameters": [{"type": "text", "text": order}]},
-            {
-                "type": "body",
-                "parameters": [
-                    {"type": "text", "text": "Ana"},
-                    {"type": "text", "text": order},
-                    {"type": "text", "text": "in 3 days"},
-                ],
-            },
-            {
-                "type": "button",
-                "sub_type": "url",
-                "index": "0",
-                "parameters": [{"type": "text", "text": order}],
-            },
-        ],
-    )
+    """The starter template `shipping_update` as the worked example fills it."""
+    template = shipped(SHOP, "1", order, "Ana").fallback_template
+    assert template is not None
+    return template
 
 
 LOYALTY = TemplateContent(

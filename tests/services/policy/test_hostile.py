@@ -6,8 +6,6 @@ withheld); every consent record is kept or dead-lettered with a reason; nothing 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +19,7 @@ from shared.events.consent import ConsentChanged
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
 from shared.events.keys import conversation_key
 from shared.events.template_states import ButtonParameter, ParameterSpec, TemplateStateChanged
-from tests.services.policy.test_agents import Message, Record
+from tests.services.policy.test_agents import Message, Record, Stream
 from tests.services.policy.test_handlers import Harness
 
 WABA = "102290129340398"
@@ -36,15 +34,6 @@ OTP = TemplateStateChanged(
     status="APPROVED",
     parameters=ParameterSpec(body_count=1, buttons=(ButtonParameter(index=0, sub_type="url"),)),
 )
-
-
-@dataclass
-class Stream:
-    records: list[Record]
-
-    async def events(self) -> AsyncIterator[Record]:
-        for record in self.records:
-            yield record
 
 
 def harness() -> Harness:
