@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from cli import (
+    consent_cmd,
     replay_cmd,
     sandbox_cmd,
     send_cmd,
@@ -45,3 +46,4 @@ main.add_command(topics_cmd.topics)
 main.add_command(replay_cmd.replay)
 main.add_command(window_cmd.window)
 main.add_command(templates_cmd.templates)
+main.add_command(consent_cmd.consent)

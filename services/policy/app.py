@@ -110,8 +110,6 @@ def create_app(settings: PolicySettings) -> faust.App:
         release_intent=release,
         clock=utcnow,
         sealer=Sealer(settings.sealing_keys),
-        stop_words=frozenset(w.casefold() for w in settings.stop_words),
-        start_words=frozenset(w.casefold() for w in settings.start_words),
     )
     add_agents(app, topics, handlers, settings.app_id)
     lead = timedelta(seconds=settings.window_expiring_lead_s)
