@@ -26,6 +26,8 @@ from shared.events.windows import WindowChanged
 
 BSUID = re.compile(r"^[A-Z]{2}\.(?:ENT\.)?[0-9A-Za-z]{1,128}$")
 SHOWN_MAX = 64 * 1024  # characters of a dead letter's value kept for display
+# policy's expected prices that say the template is no AUTHENTICATION one
+CODELESS_PRICING = frozenset({"marketing", "utility", "service", "free_service"})
 
 
 @dataclass(frozen=True)
@@ -165,10 +167,12 @@ def _intent_row(batch: Batch, event: OutboundIntentSubmitted, body: Any) -> None
 
 
 def decision(batch: Batch, event: PolicyDecisionMade) -> None:
-    """A decision, with the intent policy saw (already redacted by policy; `sealed` is never
-    kept). The intent is also recorded under its own event id, so an intent whose record
-    the console missed is still found."""
-    shown = masking.scrub(event.intent.model_dump(mode="json"), unknown_category=False)
+    """A decision, with the intent policy saw (redacted by policy, which knows the template's
+    category; `sealed` is never kept). Unless the expected price names a category that
+    carries no one-time code, the console redacts every code-bearing parameter as well. The
+    intent is also recorded under its own event id, so one the console missed is found."""
+    unknown = event.pricing not in CODELESS_PRICING
+    shown = masking.scrub(event.intent.model_dump(mode="json"), unknown_category=unknown)
     _intent_row(batch, event.intent, shown)
     window = event.window.model_dump(mode="json") if event.window else None
     batch.add(

@@ -64,7 +64,11 @@ def otp(intent_id: str = "otp-1") -> OutboundIntentSubmitted:
 
 
 def decided(
-    intent: OutboundIntentSubmitted, outcome: str, reasons: list[str], seconds: float
+    intent: OutboundIntentSubmitted,
+    outcome: str,
+    reasons: list[str],
+    seconds: float,
+    pricing: str = "free_service",
 ) -> PolicyDecisionMade:
     return PolicyDecisionMade(
         intent=intent,
@@ -74,7 +78,7 @@ def decided(
         window=WindowSnapshot()
         if reasons
         else WindowSnapshot(last_customer_message_at=at(0), expires_at=at(86400), is_open=True),
-        pricing="free_service" if not reasons else None,
+        pricing=pricing if not reasons else None,
         sealed="gAAAAAB-sealed-token-never-stored",
         occurred_at=at(seconds),
     )
@@ -178,12 +182,16 @@ def story() -> list[Event]:
 
 
 def dead_intent_record(
-    topic: str, intent: OutboundIntentSubmitted, offset: int = 7, source: str | None = None
+    topic: str,
+    intent: OutboundIntentSubmitted,
+    offset: int = 7,
+    source: str | None = None,
+    partition: int = 0,
 ) -> RawRecord:
     """An intent some consumer gave up on, as it sits on the dead-letter topic."""
     return RawRecord(
         topic=topic,
-        partition=0,
+        partition=partition,
         offset=offset,
         timestamp_ms=int(at(40).timestamp() * 1000),
         key=f"{NUMBER}:{CUSTOMER}".encode(),
