@@ -15,7 +15,8 @@ from prometheus_client import CollectorRegistry
 
 from services.console import live, pages
 from services.console import web as console_web
-from services.console.handlers import ReadModel, Redriver, Retention, SandboxCustomer
+from services.console.access import Token
+from services.console.handlers import ReadModel, Redriver, Retention, SandboxCustomer, TokenFile
 from services.console.metrics import ConsoleMetrics
 from services.console.queries import Queries
 from services.console.settings import ConsoleSettings
@@ -53,6 +54,7 @@ def topic_models(kafka: KafkaSettings) -> dict[str, type[Event] | None]:
 
 def build_web(
     settings: ConsoleSettings,
+    tokens: Callable[[], tuple[Token, ...]],
     console: pages.Console,
     metrics: ConsoleMetrics,
     readiness: http.Readiness,
@@ -60,7 +62,7 @@ def build_web(
 ) -> web.Application:
     app = http.base_app(readiness, registry)
     guard = console_web.Access(
-        settings.token_list(),
+        tokens,
         settings.trusted(),
         settings.session_max_age_s,
         settings.cookie_secure,
@@ -99,7 +101,13 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
             SandboxCustomer(session, settings.sandbox_url) if settings.sandbox_url else None,
             utcnow,
         )
-        app = build_web(settings, console, metrics, readiness, registry)
+        tokens = (
+            TokenFile(Path(settings.tokens_file)).current
+            if settings.tokens_file
+            else settings.token_list
+        )
+        tokens()  # a token file that cannot be read stops the start here
+        app = build_web(settings, tokens, console, metrics, readiness, registry)
         url = await stack.enter_async_context(http.serving(app, settings.http, "console"))
         log.info("console ready", url=url)
         retention = Retention(store, metrics, utcnow, settings.retention_days)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
@@ -21,12 +23,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 
 from services.console import projection
+from services.console.access import Token
 from services.console.errors import DeadLetterGone, SandboxUnavailable
 from services.console.metrics import ConsoleMetrics
 from services.console.projection import Batch, RawRecord
+from services.console.settings import parse_tokens
 from services.console.store import ReadModelStore
 from shared import codec, deadletters, logs
-from shared.errors import DecodeError, RetryableError
+from shared.errors import DecodeError, RetryableError, StartupError
 from shared.events.envelope import Event
 from shared.messaging import make_reader
 from shared.settings import KafkaSettings
@@ -192,6 +196,37 @@ class Redriver:
             raise DeadLetterGone(f"{topic}:{partition}:{offset} could not be read") from exc
         finally:
             await reader.stop()
+
+
+@dataclass
+class TokenFile:
+    """The accepted tokens from a file (a mounted Secret), read again when it changes; a
+    file that turns unreadable or invalid keeps the last good tokens (and says so)."""
+
+    path: Path
+    check_every_s: float = 5.0
+    clock: Callable[[], float] = time.monotonic
+    _tokens: tuple[Token, ...] = ()
+    _stamp: tuple[float, int] | None = None
+    _checked: float = float("-inf")
+
+    def current(self) -> tuple[Token, ...]:
+        now = self.clock()
+        if now - self._checked < self.check_every_s:
+            return self._tokens
+        self._checked = now
+        try:
+            stat = self.path.stat()
+            stamp = (stat.st_mtime, stat.st_size)
+            if stamp != self._stamp:
+                self._tokens = parse_tokens(self.path.read_text())
+                self._stamp = stamp
+                log.info("tokens read", path=str(self.path), count=len(self._tokens))
+        except (OSError, ValueError) as exc:
+            if self._stamp is None:
+                raise StartupError(f"the token file {self.path} cannot be used: {exc}") from exc
+            log.warning("token file unusable; keeping the last tokens", reason=str(exc))
+        return self._tokens
 
 
 @dataclass

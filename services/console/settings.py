@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.console.access import Role, Token, TrustedHeader
@@ -28,6 +28,14 @@ class TokenSetting(BaseModel):
         return self
 
 
+TOKEN_LIST = TypeAdapter(list[TokenSetting])
+
+
+def parse_tokens(text: str) -> tuple[Token, ...]:
+    """Tokens from JSON text (a list of `{"name", "token", "role"}`); raises ValueError."""
+    return tuple(Token(t.name, t.token, t.role) for t in TOKEN_LIST.validate_json(text))
+
+
 class ConsoleSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONSOLE_", env_nested_delimiter="__", frozen=True)
 
@@ -41,6 +49,11 @@ class ConsoleSettings(BaseSettings):
             TokenSetting(name="dev", token=SecretStr(DEVELOPMENT_TOKEN), role=Role.OPERATOR)
         ],
         description="Accepted tokens with their roles; the default is for local use only.",
+    )
+    tokens_file: str | None = Field(
+        default=None,
+        description="A JSON file of tokens (a mounted Secret) used instead of `tokens`, read "
+        "again whenever it changes, so tokens rotate without a restart.",
     )
     trusted_user_header: str | None = Field(
         default=None,
@@ -70,7 +83,7 @@ class ConsoleSettings(BaseSettings):
     def _header_needs_key(self) -> ConsoleSettings:
         if self.trusted_user_header and self.session_key is None:
             raise ValueError("trusted_user_header needs session_key (it signs CSRF tokens)")
-        if not self.tokens and not self.trusted_user_header:
+        if not self.tokens and not self.trusted_user_header and not self.tokens_file:
             raise ValueError("no way in: set tokens or trusted_user_header")
         return self
 

@@ -40,19 +40,23 @@ class Access:
 
     def __init__(
         self,
-        tokens: tuple[Token, ...],
+        tokens: Callable[[], tuple[Token, ...]],
         trusted: TrustedHeader | None,
         max_age_s: float,
         cookie_secure: bool,
         metrics: ConsoleMetrics,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.tokens = tokens
+        self._tokens = tokens
         self.trusted = trusted
         self.max_age_s = max_age_s
         self.cookie_secure = cookie_secure
         self.metrics = metrics
         self.clock = clock
+
+    @property
+    def tokens(self) -> tuple[Token, ...]:
+        return self._tokens()
 
     def who(self, request: web.Request) -> Principal | None:
         return (

@@ -7,9 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
 
+from services.console import pages
+from services.console.handlers import SandboxCustomer
 from tests.services.console import facts
-from tests.services.console.conftest import OPERATOR, VIEWER, Console
+from tests.services.console.conftest import OPERATOR, VIEWER, Console, console_on
 
 pytestmark = pytest.mark.postgres
 
@@ -117,10 +121,11 @@ async def test_a_viewer_may_not_redrive_and_every_action_needs_the_csrf_token(
     auth = {"Authorization": f"Bearer {VIEWER}"}
     _, page = await console.get("/deadletters/wagate.deadletter.v1/0/7", token=VIEWER)
     assert 'id="redrive"' not in page
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page)
     token = csrf.group(1) if csrf else ""
     async with console.client.post(path, data={"csrf": token}, headers=auth) as resp:
-        assert resp.status == 403  # the viewer's own token, but not the role
+        assert resp.status == 403  # the viewer's own CSRF token, but not the role
+        assert "may not redrive" in await resp.text()
     auth = {"Authorization": f"Bearer {OPERATOR}"}
     async with console.client.post(path, data={}, headers=auth) as resp:
         assert resp.status == 403 and "CSRF" in await resp.text()
@@ -159,3 +164,51 @@ async def _event(resp: object) -> str:
         elif line == "" and lines:
             return "\n".join(lines)
     raise AssertionError("the stream ended")
+
+
+async def test_the_chat_writes_as_the_customer_and_shows_both_sides(pool: object) -> None:
+    """The sandbox's control API is a local stand-in here that records what it is given."""
+    written: list[dict[str, str]] = []
+
+    async def customer_message(request: web.Request) -> web.Response:
+        written.append(await request.json())
+        return web.json_response({"id": "wamid.SBX1"})
+
+    sandbox_app = web.Application()
+    sandbox_app.router.add_post("/_sandbox/customer-messages", customer_message)
+    sandbox = TestServer(sandbox_app)
+    await sandbox.start_server()
+    console, _ = await console_on(pool)  # type: ignore[arg-type]
+    try:
+        await console.store.write(facts.batch_of(facts.story()))
+        async with ClientSession() as session:
+            app_console = console.client.app[pages.CONSOLE]  # type: ignore[index]
+            app_console.sandbox = SandboxCustomer(session, str(sandbox.make_url("/")))
+            customer_id = await console.queries.customer_id(facts.CUSTOMER)
+            path = f"/customers/{customer_id}/chat/{facts.NUMBER}"
+            status, page = await console.get(path)
+            assert status == 200
+            assert "Is my order shipped?" in page and "Yes, it left this morning." in page
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert csrf is not None
+            auth = {"Authorization": f"Bearer {OPERATOR}"}
+            form = {"csrf": csrf.group(1), "text": "And when will it arrive?"}
+            async with console.client.post(
+                path, data=form, headers=auth, allow_redirects=False
+            ) as resp:
+                assert resp.status == 303
+            _, page = await console.get(path, token=VIEWER)
+            assert 'id="chat-send"' not in page
+            own = re.search(r'name="csrf-token" content="([^"]+)"', page)
+            assert own is not None
+            viewer = {"Authorization": f"Bearer {VIEWER}"}
+            form = {"csrf": own.group(1), "text": "not allowed"}
+            async with console.client.post(path, data=form, headers=viewer) as resp:
+                assert resp.status == 403 and "may not write as customer" in await resp.text()
+    finally:
+        await console.client.close()
+        await sandbox.close()
+    assert written == [
+        {"phone_number_id": facts.NUMBER, "text": "And when will it arrive?",
+         "from": facts.CUSTOMER}
+    ]  # fmt: skip
