@@ -143,6 +143,11 @@ def customer_of(identifier: str) -> tuple[str, str]:
     return normalize_wa_id(value), "phone"
 
 
+def _row(table: Table, event: Event, **values: Any) -> Row:
+    """A table's row: each column from `values`, else the event's field of that name."""
+    return tuple(values[c] if c in values else getattr(event, c) for c in table.columns)
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
@@ -185,32 +190,20 @@ def decision(batch: Batch, event: PolicyDecisionMade) -> None:
 
 
 def delivery(batch: Batch, event: DeliveryUpdated) -> None:
+    errors = _json([e.model_dump(mode="json") for e in event.errors])
+    pricing = _json(event.pricing) if event.pricing is not None else None
     customer = batch.saw(event.to, event.occurred_at)
     batch.add(
-        DELIVERIES,
-        (event.event_id, event.intent_id, event.phone_number_id, customer, event.state,
-         event.wamid, list(event.reasons), event.detail,
-         _json([e.model_dump(mode="json") for e in event.errors]),
-         _json(event.pricing) if event.pricing is not None else None, event.occurred_at),
-    )  # fmt: skip
+        DELIVERIES, _row(DELIVERIES, event, customer=customer, errors=errors, pricing=pricing)
+    )
 
 
 def window(batch: Batch, event: WindowChanged) -> None:
-    customer = batch.saw(event.wa_id, event.occurred_at)
-    batch.add(
-        WINDOWS,
-        (event.event_id, event.phone_number_id, customer, event.change,
-         event.last_customer_message_at, event.expires_at, event.occurred_at),
-    )  # fmt: skip
+    batch.add(WINDOWS, _row(WINDOWS, event, customer=batch.saw(event.wa_id, event.occurred_at)))
 
 
 def consent(batch: Batch, event: ConsentChanged) -> None:
-    customer = batch.saw(event.customer, event.occurred_at)
-    batch.add(
-        CONSENT,
-        (event.event_id, event.phone_number_id, customer, event.category, event.opted_in,
-         event.source, event.intent_id, event.occurred_at),
-    )  # fmt: skip
+    batch.add(CONSENT, _row(CONSENT, event, customer=batch.saw(event.customer, event.occurred_at)))
 
 
 def preference(batch: Batch, event: UserPreferenceChanged) -> None:
@@ -228,29 +221,15 @@ def inbound(batch: Batch, event: InboundMessageReceived) -> None:
     customer = batch.saw(event.wa_id, event.occurred_at)
     if event.contact_name:
         batch.sightings.append(Sighting(customer, event.contact_name, "name", event.occurred_at))
-    batch.add(
-        INBOUND,
-        (event.event_id, event.phone_number_id, event.waba_id, event.display_phone_number,
-         customer, event.message_id, event.message_type, event.text, event.contact_name,
-         event.timestamp, event.occurred_at),
-    )  # fmt: skip
+    batch.add(INBOUND, _row(INBOUND, event, customer=customer, sent_at=event.timestamp))
 
 
 def template_state(batch: Batch, event: TemplateStateChanged) -> None:
-    batch.add(
-        TEMPLATE_STATES,
-        (event.event_id, event.waba_id, event.name, event.language, event.category,
-         event.status, event.quality, event.rejected_reason, event.correct_category,
-         event.version, event.occurred_at),
-    )  # fmt: skip
+    batch.add(TEMPLATE_STATES, _row(TEMPLATE_STATES, event))
 
 
 def account_update(batch: Batch, event: AccountUpdateReported) -> None:
-    batch.add(
-        ACCOUNT_UPDATES,
-        (event.event_id, event.waba_id, event.field, event.event, event.display_phone_number,
-         _json(event.details), event.reported_at, event.occurred_at),
-    )  # fmt: skip
+    batch.add(ACCOUNT_UPDATES, _row(ACCOUNT_UPDATES, event, details=_json(event.details)))
 
 
 PROJECTIONS: dict[type[Event], Any] = {

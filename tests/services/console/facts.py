@@ -153,24 +153,18 @@ def story() -> list[Event]:
             reasons=["WINDOW_CLOSED"],
             errors=[MetaError(code=131047, title="Re-engagement message")],
         ),
-        TemplateStateChanged(
-            waba_id=WABA,
-            name="shipping_update",
-            language="en_US",
-            category="UTILITY",
-            status="PENDING",
-            version=1,
-            occurred_at=at(-100),
-        ),
-        TemplateStateChanged(
-            waba_id=WABA,
-            name="shipping_update",
-            language="en_US",
-            category="UTILITY",
-            status="APPROVED",
-            quality="GREEN",
-            version=2,
-            occurred_at=at(-99),
+        *(
+            TemplateStateChanged(
+                waba_id=WABA,
+                name="shipping_update",
+                language="en_US",
+                category="UTILITY",
+                status=status,
+                quality=quality,
+                version=version,
+                occurred_at=at(version - 101),
+            )
+            for version, status, quality in ((1, "PENDING", None), (2, "APPROVED", "GREEN"))
         ),
         AccountUpdateReported(
             field="business_capability_update",
