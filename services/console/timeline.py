@@ -9,44 +9,48 @@ from datetime import datetime
 from typing import Any
 
 from shared.events.delivery import TERMINAL_STATES
-from shared.events.reasons import Reason
 from shared.meta_errors import CODES, PERMISSION_RANGE
 
 Row = Mapping[str, Any]
 
-REASON_WORDS: dict[Reason, str] = {
-    Reason.WINDOW_CLOSED: "The customer service window was closed (no message from the customer "
+# Keyed by the code as events carry it: every `Reason` has its sentence (a test holds it), and
+# codes not (or no longer) in the enum keep theirs for the events retention still holds.
+REASON_WORDS: dict[str, str] = {
+    "WINDOW_CLOSED": "The customer service window was closed (no message from the customer "
     "in the last 24 hours, less the safety margin), and outside it only an approved template "
     "may be sent.",
-    Reason.EXPIRED: "The intent's not_after time had passed when policy decided, so it was "
-    "not sent.",
-    Reason.FALLBACK_TEMPLATE: "The window was closed, so the intent's fallback template was "
+    "EXPIRED": "The intent's not_after time had passed when policy decided, so it was not sent.",
+    "FALLBACK_TEMPLATE": "The window was closed, so the intent's fallback template was "
     "approved or sent instead of its free-form message.",
-    Reason.OPTED_OUT: "The customer opted out of this category of messages from this business.",
-    Reason.MARKETING_NO_OPT_IN: "Marketing needs a recorded opt-in from the customer, and none "
+    "OPTED_OUT": "The customer opted out of this category of messages from this business.",
+    "MARKETING_NO_OPT_IN": "Marketing needs a recorded opt-in from the customer, and none "
     "is on record.",
-    Reason.MARKETING_OPTED_OUT: "The customer stopped marketing messages (a consent event, "
+    "NO_OPT_IN": "A template of this category needs the customer's recorded opt-in, and none "
+    "is on record for this business.",
+    "INTERNAL_ERROR": "Policy could not decide this intent (a fault of its own); the intent "
+    "is on the dead-letter topic for an operator to look at and redrive.",
+    "MARKETING_OPTED_OUT": "The customer stopped marketing messages (a consent event, "
     "Meta's user_preferences, a STOP-style keyword or a 131050 refusal).",
-    Reason.MARKETING_FREQUENCY_CAP: "The customer already got as many marketing messages as "
+    "MARKETING_FREQUENCY_CAP": "The customer already got as many marketing messages as "
     "the cap allows in a rolling day or week.",
-    Reason.QUIET_HOURS: "It was quiet hours for the customer: the intent waits and is decided "
+    "QUIET_HOURS": "It was quiet hours for the customer: the intent waits and is decided "
     "again when they end.",
-    Reason.MESSAGING_LIMIT: "The business reached its messaging limit (unique customers reached "
+    "MESSAGING_LIMIT": "The business reached its messaging limit (unique customers reached "
     "outside a window in a rolling 24 hours).",
-    Reason.TEMPLATE_UNKNOWN: "No template of that name exists in the requested language or in "
+    "TEMPLATE_UNKNOWN": "No template of that name exists in the requested language or in "
     "any language of its fallback chain.",
-    Reason.TEMPLATE_PAUSED: "Meta paused the template for its quality; it cannot be sent until "
+    "TEMPLATE_PAUSED": "Meta paused the template for its quality; it cannot be sent until "
     "it is unpaused.",
-    Reason.TEMPLATE_NOT_APPROVED: "The template is not approved in the requested language "
+    "TEMPLATE_NOT_APPROVED": "The template is not approved in the requested language "
     "(pending, rejected, disabled or deleted).",
-    Reason.TEMPLATE_PARAMETERS_MISMATCH: "The intent's parameters do not fit the template "
+    "TEMPLATE_PARAMETERS_MISMATCH": "The intent's parameters do not fit the template "
     "(their count or names, the header's media, or the buttons that need a value).",
-    Reason.NOT_AFTER_PASSED: "Dispatch could not send before the intent's not_after time, so it "
+    "NOT_AFTER_PASSED": "Dispatch could not send before the intent's not_after time, so it "
     "gave up on it.",
-    Reason.RETRIES_EXHAUSTED: "Every retry of the send failed, so dispatch gave up on it.",
-    Reason.NOT_SENT: "The Cloud API's answer to the send was never known and no status "
+    "RETRIES_EXHAUSTED": "Every retry of the send failed, so dispatch gave up on it.",
+    "NOT_SENT": "The Cloud API's answer to the send was never known and no status "
     "confirmed it, so the message counts as not sent.",
-    Reason.SEALED_PARAMETERS_UNREADABLE: "The sealed sensitive parameters could not be opened "
+    "SEALED_PARAMETERS_UNREADABLE": "The sealed sensitive parameters could not be opened "
     "with dispatch's keys, so the message could not be built.",
 }
 
@@ -73,8 +77,8 @@ def state_words(state: str) -> str:
 
 def reason_words(code: str) -> str:
     """One sentence saying what a reason code (wagate's, or Meta's error code) means."""
-    if code in Reason.__members__:
-        return REASON_WORDS[Reason(code)]
+    if code in REASON_WORDS:
+        return REASON_WORDS[code]
     if code.isdigit():
         number = int(code)
         meaning = CODES.get(number)

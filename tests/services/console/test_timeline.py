@@ -18,9 +18,9 @@ T = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 @pytest.mark.parametrize("reason", list(Reason))
 def test_every_reason_has_one_sentence_of_its_own(reason: Reason) -> None:
     words = timeline.reason_words(reason.value)
-    assert words == timeline.REASON_WORDS[reason]
+    assert words == timeline.REASON_WORDS[reason.value]
     assert words.endswith(".") and words[0].isupper() and len(words) > 30
-    others = {w for r, w in timeline.REASON_WORDS.items() if r is not reason}
+    others = {w for r, w in timeline.REASON_WORDS.items() if r != reason.value}
     assert words not in others
 
 
@@ -88,4 +88,4 @@ def test_entries_come_in_the_order_they_happened_with_reasons_in_words() -> None
     )
     assert [e.kind for e in steps] == ["submitted", "decision", "delivery"]
     assert [r.code for r in steps[2].reasons] == ["WINDOW_CLOSED", "131047"]
-    assert steps[1].reasons[0].words == timeline.REASON_WORDS[Reason.WINDOW_CLOSED]
+    assert steps[1].reasons[0].words == timeline.REASON_WORDS[Reason.WINDOW_CLOSED.value]
