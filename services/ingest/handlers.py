@@ -86,7 +86,6 @@ class WebhookIntake:
         self._secrets = [s.get_secret_value() for s in settings.app_secrets]
         self._verify_token = settings.verify_token.get_secret_value()
         self._timeout_s = settings.publish_timeout_s
-        self.max_body_bytes = settings.max_body_bytes
         self._max_events = settings.max_events_per_webhook
         self._future_skew = timedelta(seconds=settings.future_skew_s)
         self._publisher = publisher
@@ -102,9 +101,6 @@ class WebhookIntake:
         ):
             return Reply(200, challenge)
         return Reply(403, "verification failed")
-
-    def too_large(self) -> Reply:
-        return self._done("too_large", Reply(413, "body too large"))
 
     async def receive(self, body: bytes, signature: str | None, received_at: datetime) -> Reply:
         failure = signature_failure(body, signature, self._secrets)

@@ -63,8 +63,8 @@ class IngestMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.webhooks = Counter(
             "wagate_ingest_webhooks_total",
-            "Webhook POSTs by outcome (accepted, duplicate, bad_signature, not_json, too_large,"
-            " unavailable, busy).",
+            "Webhook POSTs by outcome (accepted, duplicate, bad_signature, not_json, unavailable,"
+            " busy); bodies too large or too slow are counted by wagate_http_refused_total.",
             ["outcome"],
             registry=registry,
         )

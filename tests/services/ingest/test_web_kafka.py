@@ -136,7 +136,7 @@ async def test_requests_that_are_refused(
     assert 'wagate_ingest_signature_failures_total{reason="missing"} 1.0' in metrics
     assert 'wagate_ingest_signature_failures_total{reason="mismatch"} 1.0' in metrics
     assert 'wagate_ingest_webhooks_total{outcome="not_json"} 2.0' in metrics
-    assert 'wagate_ingest_webhooks_total{outcome="too_large"} 1.0' in metrics
+    assert 'wagate_ingest_http_refused_total{reason="too_large"} 1.0' in metrics
     assert await read_all(kafka_settings, WEBHOOKS_RAW) == []
 
 
