@@ -5,7 +5,7 @@ abusive clients from holding it (header and body read time, connections open at 
 aiohttp bounds header sizes and idle keep-alive time but not the time a client takes to send
 its headers or body, nor how many connections it holds, so `ConnectionGuard` does that: it
 sits between the listening socket and aiohttp's protocol, and one middleware tells it when a
-request's headers are complete and reads the body under a deadline.
+request's headers are complete and gives the body a deadline.
 """
 
 from __future__ import annotations
@@ -153,35 +153,44 @@ class ConnectionGuard:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """The request's headers are in: stop their clock, read the body in time, answer."""
+        """The request's headers are in: stop their clock, refuse a body declared too large,
+        and answer 408 if the body has not fully arrived `body_timeout_s` after the headers."""
         conn = self._open.get(request.transport) if request.transport is not None else None
         if conn is not None:
             conn.busy = True
             conn.stop_clock()
         try:
-            refusal = await self._read_body(request, conn)
-            return refusal if refusal is not None else await handler(request)
+            return await self._answer(request, handler, conn)
         finally:
             if conn is not None:
                 conn.busy = False
                 conn.since = asyncio.get_running_loop().time()
 
-    async def _read_body(
-        self, request: web.Request, conn: _Connection | None
-    ) -> web.Response | None:
-        """None once the whole body is read (aiohttp keeps it: the handler's `read()` returns
-        it), else the refusal; a refused connection's further bytes start no new request."""
-        if not request.body_exists:
-            return None
+    async def _answer(
+        self, request: web.Request, handler: Handler, conn: _Connection | None
+    ) -> web.StreamResponse:
         declared = request.content_length
+        if declared is not None and declared > request.client_max_size:
+            self._refused(conn, "too_large")
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=request.client_max_size, actual_size=declared
+            )
+        task = asyncio.current_task()
+        late: list[bool] = []
+
+        def body_late() -> None:
+            # The whole body is in once aiohttp's parser fed its end; the handler may still be
+            # busy with it, which is not the client's slowness.
+            if not request.content.is_eof() and task is not None:
+                late.append(True)
+                task.cancel()
+
+        timer = asyncio.get_running_loop().call_later(self._settings.body_timeout_s, body_late)
         try:
-            if declared is not None and declared > request.client_max_size:
-                raise web.HTTPRequestEntityTooLarge(
-                    max_size=request.client_max_size, actual_size=declared
-                )
-            async with asyncio.timeout(self._settings.body_timeout_s):
-                await request.read()
-        except TimeoutError:
+            return await handler(request)
+        except asyncio.CancelledError:
+            if not late or task is None or task.uncancel() > 0:
+                raise
             self._refused(conn, "body_timeout")
             slow = web.Response(status=408, text="request body too slow")
             slow.force_close()
@@ -189,7 +198,8 @@ class ConnectionGuard:
         except web.HTTPRequestEntityTooLarge:
             self._refused(conn, "too_large")
             raise
-        return None
+        finally:
+            timer.cancel()
 
     def _refused(self, conn: _Connection | None, reason: str) -> None:
         self.refused.labels(reason).inc()

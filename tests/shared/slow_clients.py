@@ -84,9 +84,11 @@ def slow_headers(port: int, interval: float = 0.05, steps: int = 400) -> SlowCli
     return SlowClient(port, b"", head, interval, steps)
 
 
-def slow_body(port: int, interval: float = 0.05, steps: int = 400) -> SlowClient:
+def slow_body(
+    port: int, interval: float = 0.05, steps: int = 400, path: bytes = b"/webhook"
+) -> SlowClient:
     """Complete headers at once, then a declared body a byte at a time."""
-    head = REQUEST_HEAD + b"Content-Length: 5000\r\n\r\n"
+    head = REQUEST_HEAD.replace(b"/webhook", path) + b"Content-Length: 5000\r\n\r\n"
     return SlowClient(port, head, b"{" + b" " * 4999, interval, steps)
 
 

@@ -60,7 +60,15 @@ async def served(max_body: int = 1024, **limits: Any) -> AsyncIterator[Served]:
         await state.release.wait()
         return web.Response(text="done")
 
+    async def work(request: web.Request) -> web.Response:
+        if not request.can_read_body:
+            return web.Response(status=400, text="no body")
+        body = await request.read()
+        await asyncio.sleep(0.8)  # e.g. waiting for Kafka, longer than the body's deadline
+        return web.Response(text=str(len(body)))
+
     app.router.add_post("/echo", echo)
+    app.router.add_post("/work", work)
     app.router.add_get("/wait", wait)
     settings = HttpSettings(port=port, **limits)
     async with http.serving(app, settings, "test") as url:
@@ -126,7 +134,7 @@ async def test_the_next_request_on_a_kept_alive_connection_has_its_own_header_cl
 
 async def test_a_body_not_received_in_time_is_408() -> None:
     async with served(max_body=10_000, body_timeout_s=0.5) as s:
-        slow = slow_body(s.port, interval=0.05, steps=200)
+        slow = slow_body(s.port, interval=0.05, steps=200, path=b"/echo")
         started = time.monotonic()
         await slow.run()
 
@@ -187,6 +195,16 @@ async def test_when_every_connection_is_being_answered_a_newcomer_gets_503() -> 
     assert newcomer.answer.startswith(b"HTTP/1.1 503 Service Unavailable")
     assert b"Retry-After: 1" in newcomer.answer
     assert s.refused("no_room") == 1
+
+
+async def test_the_body_deadline_is_for_receiving_it_not_for_the_work_after() -> None:
+    async with (
+        served(body_timeout_s=0.3) as s,
+        aiohttp.ClientSession() as session,
+        session.post(f"{s.url}/work", data=b"0123456789") as resp,
+    ):
+        assert (resp.status, await resp.text()) == (200, "10")
+    assert s.refused("body_timeout") == 0
 
 
 def test_limits_have_sensible_defaults_and_refuse_nonsense() -> None:
