@@ -5,6 +5,7 @@ well-behaved request is answered all along."""
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +19,7 @@ from prometheus_client import CollectorRegistry
 from shared import http
 from shared.metrics import new_registry
 from shared.settings import HttpSettings
-from tests.conftest import free_port
+from tests.conftest import ROOT, free_port
 from tests.shared.slow_clients import (
     REQUEST_HEAD,
     SlowClient,
@@ -168,9 +169,22 @@ async def test_a_body_too_large_is_413_declared_or_chunked() -> None:
     assert s.refused("too_large") == 2
 
 
+async def test_an_idle_kept_alive_connection_is_closed() -> None:
+    async with served(keepalive_timeout_s=0.3, header_timeout_s=30) as s:
+        reader, writer = await asyncio.open_connection("127.0.0.1", s.port)
+        writer.write(REQUEST_HEAD.replace(b"/webhook", b"/echo") + b"Content-Length: 2\r\n\r\nxy")
+        started = time.monotonic()
+        answer = await read_answer(reader, 5.0)
+        writer.close()
+
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert reader.at_eof() and time.monotonic() - started < 2.0
+
+
 async def test_past_the_ceiling_the_longest_waiting_connection_makes_room() -> None:
     async with served(max_connections=10, header_timeout_s=30) as s:
-        slow = [slow_headers(s.port, interval=0.05, steps=100) for _ in range(30)]
+        slow = [slow_headers(s.port, interval=0.05, steps=100) for _ in range(15)]
+        slow += [idle(s.port, 5.0) for _ in range(15)]
         async with holding(slow):
             await asyncio.sleep(0.5)
             status, text, seconds = await _post(s.url, b"{}")
@@ -207,6 +221,32 @@ async def test_the_body_deadline_is_for_receiving_it_not_for_the_work_after() ->
     assert s.refused("body_timeout") == 0
 
 
+async def test_bodies_default_to_one_mebibyte_and_headers_keep_aiohttps_limit() -> None:
+    registry = new_registry()
+    app = http.base_app(http.Readiness({"ok": True}), registry)
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(text=str(len(await request.read())))
+
+    app.router.add_post("/echo", echo)
+    port = free_port()
+    async with (
+        http.serving(app, HttpSettings(port=port), "test") as url,
+        aiohttp.ClientSession() as session,
+    ):
+        async with session.post(f"{url}/echo", data=io.BytesIO(b"x" * 1024**2)) as resp:
+            fits = resp.status
+        async with session.post(f"{url}/echo", data=io.BytesIO(b"x" * (1024**2 + 1))) as resp:
+            over = resp.status
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n")
+        big_header = await read_answer(reader, 3.0)
+        writer.close()
+
+    assert (fits, over) == (200, 413)
+    assert big_header[9:10] == b"4", big_header[:40]
+
+
 def test_limits_have_sensible_defaults_and_refuse_nonsense() -> None:
     limits = HttpSettings()
     assert (limits.header_timeout_s, limits.body_timeout_s, limits.keepalive_timeout_s) == (
@@ -219,3 +259,9 @@ def test_limits_have_sensible_defaults_and_refuse_nonsense() -> None:
         HttpSettings(max_connections=0)
     with pytest.raises(ValueError, match="header_timeout_s"):
         HttpSettings(header_timeout_s=0)
+
+
+@pytest.mark.parametrize("service", ["ingest", "templates", "dispatch", "sandbox"])
+def test_every_service_with_a_port_serves_under_these_limits(service: str) -> None:
+    source = (ROOT / "services" / service / "app.py").read_text()
+    assert "http.serving(" in source and "web.AppRunner" not in source

@@ -680,6 +680,7 @@ UNREADABLE_CHANGES = [
     {"value": {}},
     {"field": "messages\r\nX-Injected: 1", "value": {}},
     {"field": "messages", "value": {"metadata": "x", "messages": []}},
+    {"field": "messages", "value": {"messaging_product": "instagram", "metadata": METADATA}},
     {"field": "messages", "value": {"messages": [_text_message()]}},
     {"field": "messages", "value": {"metadata": {"phone_number_id": ""}, "messages": []}},
     {"field": "messages", "value": {"metadata": METADATA, "messages": "many"}},
@@ -692,8 +693,9 @@ FRAGMENTS = [
     UNREADABLE_CHANGES[3]["value"],
     UNREADABLE_CHANGES[4]["value"],
     UNREADABLE_CHANGES[5]["value"],
+    UNREADABLE_CHANGES[6]["value"],
     "many",
-    UNREADABLE_CHANGES[7],
+    UNREADABLE_CHANGES[8],
 ]
 
 
