@@ -8,8 +8,9 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.logs import mask_phone
 
@@ -18,6 +19,7 @@ _REASON_MAX = 300
 _IDENTIFIER = re.compile(r"[\x21-\x7e]{1,256}")  # printable ASCII, no space or control
 _GRAPH_ID = re.compile(r"[0-9]{1,32}")
 _SECONDS = re.compile(r"[0-9]{1,12}")
+T = TypeVar("T")
 
 
 class Malformed(ValueError):
@@ -93,26 +95,24 @@ def string(raw: object, where: str) -> str | None:
 
 def identifier(raw: object, where: str) -> str:
     """An opaque id such as a wamid: printable ASCII without spaces, at most 256 characters."""
-    value = text(raw, where)
-    if not _IDENTIFIER.fullmatch(value):
-        raise Malformed(f"`{where}` is not a well-formed identifier")
-    return value
-
-
-def optional_identifier(raw: object, where: str) -> str | None:
-    return None if raw is None else identifier(raw, where)
+    return _matching(raw, where, _IDENTIFIER, "a well-formed identifier")
 
 
 def graph_id(raw: object, where: str) -> str:
     """A Graph API object id (WABA, business number, template): digits only."""
+    return _matching(raw, where, _GRAPH_ID, "a Graph id (digits)")
+
+
+def optional(read: Callable[[object, str], T], raw: object, where: str) -> T | None:
+    """`read(raw, where)`, or None when Meta left the value out."""
+    return None if raw is None else read(raw, where)
+
+
+def _matching(raw: object, where: str, shape: re.Pattern[str], what: str) -> str:
     value = text(raw, where)
-    if not _GRAPH_ID.fullmatch(value):
-        raise Malformed(f"`{where}` is not a Graph id (digits)")
+    if not shape.fullmatch(value):
+        raise Malformed(f"`{where}` is not {what}")
     return value
-
-
-def optional_graph_id(raw: object, where: str) -> str | None:
-    return None if raw is None else graph_id(raw, where)
 
 
 def timestamp(raw: object, where: str = "timestamp") -> datetime:

@@ -138,7 +138,7 @@ def inbound(msg: object, origin: Origin, names: Mapping[str, str]) -> Emit:
         **origin.received(at),
         message_type=kind,
         text=content.get("body") if kind == "text" else None,
-        context_message_id=coerce.optional_identifier(context.get("id"), "context.id"),
+        context_message_id=coerce.optional(coerce.identifier, context.get("id"), "context.id"),
         context=context or None,
         referral=_optional_object(item, "referral"),
         content=content,

@@ -183,7 +183,7 @@ def _entries(payload: object) -> list[object]:
 def _entry(out: Normalized, raw: object, path: str, delivery: Delivery) -> None:
     try:
         entry = coerce.an_object(raw, "")
-        waba_id = coerce.optional_graph_id(entry.get("id"), "id")
+        waba_id = coerce.optional(coerce.graph_id, entry.get("id"), "id")
         reported_at = coerce.optional_timestamp(entry.get("time"), "time")
         changes = coerce.elements(entry.get("changes"), "changes")
     except coerce.FRAGMENT_ERRORS as exc:

@@ -14,10 +14,16 @@ from typing import Any
 import aiohttp
 import pytest
 
-from shared.topics import INBOUND_MESSAGES, STATUSES, WEBHOOKS_RAW, WEBHOOKS_UNPARSED
+from shared.topics import (
+    INBOUND_MESSAGES,
+    STATUSES,
+    WEBHOOKS_RAW,
+    WEBHOOKS_UNPARSED,
+    TopicSpec,
+)
 from shared.webhook_signature import HEADER, sign
 from tests.e2e.conftest import System
-from tests.services.ingest.topics import read_all
+from tests.services.ingest.topics import read_all, records_eventually
 from tests.shared.slow_clients import holding, slow_body, slow_headers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -64,14 +70,8 @@ async def _post(session: aiohttp.ClientSession, url: str, body: bytes) -> tuple[
         return resp.status, time.monotonic() - started
 
 
-async def _eventually(system: System, spec: Any, count: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        records = await read_all(system.kafka, spec)
-        if len(records) >= count:
-            return records
-        await asyncio.sleep(0.3)
-    pytest.fail(f"{spec.name} never had {count} records:\n{system.log_tail('ingest')}")
+async def _eventually(system: System, spec: TopicSpec, count: int) -> list[dict[str, Any]]:
+    return await records_eventually(system.kafka, spec, count, lambda: system.log_tail("ingest"))
 
 
 async def test_hostile_bodies_never_get_a_5xx_and_every_item_goes_where_it_belongs(

@@ -5,6 +5,7 @@ carries no NUL; reasons say what kind of refusal they are and keep phone numbers
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -34,41 +35,38 @@ def test_a_required_value_is_a_non_empty_string_or_integer(raw: object) -> None:
         coerce.text(raw, "id")
 
 
+IDENTIFIER, GRAPH_ID = coerce.identifier, coerce.graph_id
+
+
 @pytest.mark.parametrize(
-    ("raw", "ok"),
+    ("read", "raw", "ok"),
     [
-        ("wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=", True),
-        ("wamid.two-hours-ago", True),
-        (1689556908129832, True),
-        ("x" * 256, True),
-        ("x" * 257, False),
-        ("wamid.a b", False),
-        ("wamid.a\r\nSet-Cookie: x", False),
-        ("wamid.\x00", False),
-        ("wamid.é", False),
-        ("", False),
-        (True, False),
+        (IDENTIFIER, "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=", True),
+        (IDENTIFIER, "wamid.two-hours-ago", True),
+        (IDENTIFIER, 1689556908129832, True),
+        (IDENTIFIER, "x" * 256, True),
+        (IDENTIFIER, "x" * 257, False),
+        (IDENTIFIER, "wamid.a b", False),
+        (IDENTIFIER, "wamid.a\r\nSet-Cookie: x", False),
+        (IDENTIFIER, "wamid.\x00", False),
+        (IDENTIFIER, "wamid.é", False),
+        (IDENTIFIER, "", False),
+        (IDENTIFIER, True, False),
+        (GRAPH_ID, "106540352242922", True),
+        (GRAPH_ID, 102290129340398, True),
+        (GRAPH_ID, "10654O352242922", False),
+        (GRAPH_ID, "-1", False),
+        (GRAPH_ID, "1" * 33, False),
+        (GRAPH_ID, "1.5", False),
     ],
 )
-def test_an_identifier_is_printable_ascii_without_spaces(raw: object, ok: bool) -> None:
+def test_identifiers_and_graph_ids_have_meta_s_shapes(read: Any, raw: object, ok: bool) -> None:
     if ok:
-        assert coerce.identifier(raw, "id") == str(raw)
+        assert read(raw, "id") == str(raw)
+        assert coerce.optional(read, None, "id") is None
     else:
-        with pytest.raises(Malformed, match="`id`"):
-            coerce.identifier(raw, "id")
-
-
-@pytest.mark.parametrize(
-    ("raw", "ok"),
-    [("106540352242922", True), (102290129340398, True), ("10654O352242922", False),
-     ("-1", False), ("1" * 33, False), ("1.5", False)],
-)  # fmt: skip
-def test_a_graph_id_is_digits(raw: object, ok: bool) -> None:
-    if ok:
-        assert coerce.graph_id(raw, "metadata.phone_number_id") == str(raw)
-    else:
-        with pytest.raises(Malformed, match="is not a Graph id"):
-            coerce.graph_id(raw, "metadata.phone_number_id")
+        with pytest.raises(Malformed, match=r"`id` is (not|empty)"):
+            read(raw, "id")
 
 
 def test_timestamps_are_epoch_seconds_in_utc() -> None:
