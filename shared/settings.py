@@ -49,8 +49,30 @@ class LogSettings(Group):
 
 
 class HttpSettings(Group):
+    """Where a service listens, and what one client may hold of it (see docs/doors.md)."""
+
     host: str = "127.0.0.1"
     port: int = 8080
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="From a connection's opening, or the first byte of its next request, to the "
+        "end of the request's headers; past it the connection is answered 408 and closed.",
+    )
+    body_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="To receive a request's whole body once its headers are in; past it 408.",
+    )
+    keepalive_timeout_s: float = Field(
+        default=15.0, gt=0, description="How long an idle keep-alive connection is kept open."
+    )
+    max_connections: int = Field(
+        default=1024,
+        gt=0,
+        description="Connections open at once. Past it, the one waiting longest for its request "
+        "is closed to make room; when every one is being answered, the newcomer gets 503.",
+    )
 
 
 class CloudApiSettings(Group):

@@ -50,7 +50,8 @@ def renormalize(journal: WebhookReceived) -> list[Emit] | None:
     parsed = parse_body(journal.body.encode())
     if isinstance(parsed, str):
         return None
-    return normalize(parsed.payload, journal.event_id).to_publish(journal.event_id)
+    normalized = normalize(parsed.payload, journal.event_id, journal.received_at)
+    return normalized.to_publish(journal.event_id)
 
 
 async def replay(
