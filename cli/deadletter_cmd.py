@@ -82,8 +82,8 @@ async def _records(
 async def _read_letters(settings: KafkaSettings, since: datetime | None) -> list[DeadLetter]:
     topic = settings.topic(DEAD_LETTERS.name)
     consumer = make_reader(settings)
-    await consumer.start()
     try:
+        await consumer.start()
         tps = [TopicPartition(topic, p) for p in await partitions_of(settings, topic)]
         consumer.assign(tps)
         starts = await consumer.beginning_offsets(tps)
@@ -103,8 +103,8 @@ async def _read_letters(settings: KafkaSettings, since: datetime | None) -> list
 async def _read_letter(settings: KafkaSettings, partition: int, offset: int) -> DeadLetter:
     topic = settings.topic(DEAD_LETTERS.name)
     consumer = make_reader(settings)
-    await consumer.start()
     try:
+        await consumer.start()
         if partition not in await partitions_of(settings, topic):
             raise RedriveRefused(f"{topic} has no partition {partition}")
         tp = TopicPartition(topic, partition)
@@ -139,8 +139,8 @@ async def _search(
             by_topic[with_target].append(letter)
     out: dict[str, Search] = {}
     consumer = make_reader(settings)
-    await consumer.start()
     try:
+        await consumer.start()
         for topic, group in by_topic.items():
             try:
                 out.update(await _search_topic(settings, consumer, topic, group))
@@ -300,8 +300,8 @@ async def _redrive_one(
     if options["dry_run"]:
         return {**row, "redriven": False, "dry_run": True, "partition": partition}
     producer = make_producer(settings, "redrive")
-    await producer.start()
     try:
+        await producer.start()
         sent = await producer.send_and_wait(
             topic,
             letter.value,

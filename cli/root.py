@@ -4,6 +4,7 @@ every command."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
@@ -16,6 +17,7 @@ from cli.output import set_mode
 from shared.client import ENV_PREFIX
 
 F = TypeVar("F", bound=Callable[..., Any])
+QUIET_LOGGERS = ("aiokafka", "kafka", "aiohttp")
 LEGACY_ENV = {"KAFKA_BOOTSTRAP": "BOOTSTRAP", "WAGATE_TOPIC_PREFIX": "TOPIC_PREFIX"}
 """Older variable names still read, below their WAGATE_KAFKA__ names."""
 
@@ -73,6 +75,19 @@ class WagateGroup(click.Group):
         if problem:
             raise click.UsageError(problem, ctx=ctx)
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command with the libraries' own log lines silenced: the command says
+        what went wrong in one line of its own."""
+        quiet = [logging.getLogger(name) for name in QUIET_LOGGERS]
+        levels = [logger.level for logger in quiet]
+        for logger in quiet:
+            logger.setLevel(logging.CRITICAL)
+        try:
+            return super().invoke(ctx)
+        finally:
+            for logger, level in zip(quiet, levels, strict=True):
+                logger.setLevel(level)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         _with_json_flag(cmd)

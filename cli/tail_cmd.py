@@ -119,8 +119,8 @@ async def _tail(
     shown: Shown,
 ) -> None:
     consumer = make_reader(settings)
-    await consumer.start()
     try:
+        await consumer.start()
         try:
             tps = [TopicPartition(topic, p) for p in await partitions_of(settings, topic)]
         except LookupError as exc:
