@@ -4,6 +4,7 @@ only the distributions the wheel declares (and theirs), taken from this environm
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import venv
@@ -61,12 +62,17 @@ def _link_distributions(names: set[str], into: Path) -> None:
 
 @pytest.fixture(scope="session")
 def client_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built from a copy (a build leaves files beside its sources)."""
     out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source") / "python"
+    shutil.copytree(
+        CLIENT, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+    )
     subprocess.run(
         [
             sys.executable,
             *("-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"),
-            *("--wheel-dir", str(out), str(CLIENT)),
+            *("--wheel-dir", str(out), str(source)),
         ],
         check=True,
         capture_output=True,
