@@ -107,7 +107,9 @@ class Config:
         }
         for name, value in merged.items():
             if "\x00" in value or not value.isprintable():
-                raise click.UsageError(f"{name} holds a control character")
+                raise click.UsageError(
+                    f"{name} holds a control character or bytes that are not UTF-8"
+                )
         try:
             settings = kafka_settings_from(merged, client_id=CLIENT_ID, **self.flags)
         except ValueError as exc:

@@ -17,6 +17,11 @@ import click
 FILE_MAX = 4 * 1024 * 1024  # bytes of a JSON, YAML or profile file the CLI reads
 _HOST_PORT = re.compile(r"(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?")
 _TOPIC_CHARS = re.compile(r"[A-Za-z0-9._-]*")
+_DATE = r"\d{4}-\d{2}-\d{2}|\d{8}|\d{4}-?W\d{2}(?:-?\d)?"
+_TIME = r"\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d{1,9})?)?)?"
+_OFFSET = r"Z|[+-]\d{2}(?::?\d{2}(?::?\d{2}(?:\.\d{1,6})?)?)?"
+_ISO_8601 = re.compile(rf"(?:{_DATE})(?:[T ](?:{_TIME})(?:{_OFFSET})?)?", re.ASCII)
+"""The shapes of ISO 8601 the CLI takes (Python's own parser also takes trailing junk)."""
 
 
 def pairs(items: tuple[str, ...], metavar: str, option: str) -> dict[str, str]:
@@ -70,6 +75,8 @@ def parse_instant(value: str) -> datetime:
     """An ISO 8601 instant in UTC: with its offset when it has one (`Z`, `+02:00`), read as
     UTC when it has none; a date alone is its midnight UTC."""
     try:
+        if not _ISO_8601.fullmatch(value.strip()):
+            raise ValueError("not ISO 8601")
         parsed = datetime.fromisoformat(value.strip())
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=UTC)

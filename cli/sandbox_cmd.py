@@ -283,9 +283,11 @@ def faults(url: str, settings: tuple[str, ...], seed: int | None, clear: bool) -
     if not settings and seed is None and not clear:
         show(_call("GET", f"{url}/_sandbox/faults", None))
         return
+    changes = fault_settings(settings)
     current: dict[str, Any] = {} if clear else _call("GET", f"{url}/_sandbox/faults", None)
-    for name, value in fault_settings(settings).items():
-        current[name] = value
+    if not isinstance(current, dict):
+        raise click.ClickException(f"the sandbox answered no faults object: {current!r:.200}")
+    current.update(changes)
     if seed is not None:
         current["seed"] = seed
     show(_call("PUT", f"{url}/_sandbox/faults", current))

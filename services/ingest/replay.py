@@ -71,9 +71,9 @@ async def replay(
     """Re-normalise every journaled webhook received in [since, until) and publish the events."""
     summary = ReplaySummary()
     producer = None if dry_run else make_producer(settings, "replay")
-    if producer is not None:
-        await producer.start()
     try:
+        if producer is not None:
+            await producer.start()
         publisher = Publisher(producer, settings) if producer is not None else None
         pending: list[Emit] = []
         async for record in _journal(settings, since, until, progress):
@@ -116,8 +116,8 @@ async def _journal(
     """The raw topic's records from `since` (by record time) until `until` or its end."""
     topic = settings.topic(WEBHOOKS_RAW.name)
     consumer = make_reader(settings)
-    await consumer.start()
     try:
+        await consumer.start()
         tps = [TopicPartition(topic, p) for p in await partitions_of(settings, topic)]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
