@@ -3,6 +3,8 @@ output; `cli.root`) and the command groups, one a module. Exit codes: `cli.outpu
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cli import (
@@ -21,23 +23,9 @@ from cli import (
 @click.group(cls=root.WagateGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @root.options
 @click.pass_context
-def main(
-    ctx: click.Context,
-    bootstrap: str | None,
-    topic_prefix: str | None,
-    profile: str | None,
-    as_json: bool,
-    as_table: bool,
-) -> None:
+def main(ctx: click.Context, /, **options: Any) -> None:
     """wagate: a WhatsApp Business messaging gateway on Kafka."""
-    root.setup(
-        ctx,
-        bootstrap=bootstrap,
-        topic_prefix=topic_prefix,
-        profile=profile,
-        as_json=as_json,
-        as_table=as_table,
-    )
+    root.setup(ctx, **options)
 
 
 main.add_command(send_cmd.send)
