@@ -5,23 +5,20 @@ back on its source topic with its key and headers, never twice without saying so
 from __future__ import annotations
 
 import getpass
-from collections import defaultdict
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from cli import redrive
+from cli import letters, redrive
 from cli.config import pass_kafka
-from cli.output import EXIT_FAILED, Progress, run_async, show, show_rows
+from cli.output import EXIT_FAILED, run_async, show, show_rows
 from cli.params import Instant
-from cli.redrive import DeadLetter, RedriveRefused, Search
+from cli.redrive import RedriveRefused, Search
 from cli.tail_cmd import decoded, headers_of, resolve
-from shared.messaging import make_producer, make_reader, partitions_of
+from shared.messaging import make_producer
 from shared.settings import KafkaSettings
-from shared.topics import BY_NAME, DEAD_LETTERS
 
 T = TypeVar("T")
 COLUMNS = ("id", "written_at", "source_topic", "consumer_group", "reason", "state")
@@ -42,173 +39,13 @@ def _operator() -> str:
         return "unknown"
 
 
-def _letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
-    return DeadLetter(
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        timestamp_ms=record.timestamp,
-        key=record.key,
-        value=record.value,
-        headers=tuple(record.headers or ()),
-    )
-
-
-async def _records(
-    consumer: AIOKafkaConsumer,
-    ranges: dict[TopicPartition, tuple[int, int]],
-    bar: Progress | None = None,
-) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
-    """Every record in [start, end) of each partition (offsets may have gaps)."""
-    total = sum(max(0, end - start) for start, end in ranges.values())
-    done = 0
-    open_tps = {tp for tp, (start, end) in ranges.items() if start < end}
-    for tp in open_tps:
-        consumer.seek(tp, ranges[tp][0])
-    while open_tps:
-        batches = await consumer.getmany(*open_tps, timeout_ms=1000)
-        for tp, records in batches.items():
-            for record in records:
-                if record.offset < ranges[tp][1]:
-                    yield record
-            done += len(records)
-            if bar is not None:
-                bar.at(done, total)
-        for tp in list(open_tps):
-            if await consumer.position(tp) >= ranges[tp][1]:
-                open_tps.discard(tp)
-
-
-async def _read_letters(settings: KafkaSettings, since: datetime | None) -> list[DeadLetter]:
-    topic = settings.topic(DEAD_LETTERS.name)
-    consumer = make_reader(settings)
-    try:
-        await consumer.start()
-        tps = [TopicPartition(topic, p) for p in await partitions_of(settings, topic)]
-        consumer.assign(tps)
-        starts = await consumer.beginning_offsets(tps)
-        ends = await consumer.end_offsets(tps)
-        if since is not None:
-            found = await consumer.offsets_for_times(
-                {tp: int(since.timestamp() * 1000) for tp in tps}
-            )
-            starts = {tp: (found[tp].offset if found.get(tp) else ends[tp]) for tp in tps}
-        with Progress("dead letters") as bar:
-            ranges = {tp: (starts[tp], ends[tp]) for tp in tps}
-            return [_letter(r) async for r in _records(consumer, ranges, bar)]
-    finally:
-        await consumer.stop()
-
-
-async def _read_letter(settings: KafkaSettings, partition: int, offset: int) -> DeadLetter:
-    topic = settings.topic(DEAD_LETTERS.name)
-    consumer = make_reader(settings)
-    try:
-        await consumer.start()
-        if partition not in await partitions_of(settings, topic):
-            raise RedriveRefused(f"{topic} has no partition {partition}")
-        tp = TopicPartition(topic, partition)
-        consumer.assign([tp])
-        first = (await consumer.beginning_offsets([tp]))[tp]
-        end = (await consumer.end_offsets([tp]))[tp]
-        if not first <= offset < end:
-            raise RedriveRefused(
-                f"no dead letter {partition}:{offset} (it holds {first}..{end - 1})"
-            )
-        async for record in _records(consumer, {tp: (offset, offset + 1)}):
-            return _letter(record)
-        raise RedriveRefused(f"no dead letter {partition}:{offset} (compacted or a marker)")
-    finally:
-        await consumer.stop()
-
-
-def _compacted(settings: KafkaSettings, topic: str) -> bool:
-    """Whether compaction may delete records of `topic` (unknown topics: assume it may)."""
-    spec = BY_NAME.get(topic.removeprefix(settings.topic_prefix))
-    return spec is None or spec.compacted
-
-
-async def _search(
-    settings: KafkaSettings, letters: Sequence[DeadLetter], override: str | None
-) -> dict[str, Search]:
-    """For each letter, what its target partitions hold of it (see `cli.redrive.Search`)."""
-    by_topic: dict[str, list[DeadLetter]] = defaultdict(list)
-    for letter in letters:
-        with_target = _target_or_none(letter, override)
-        if with_target is not None:
-            by_topic[with_target].append(letter)
-    out: dict[str, Search] = {}
-    consumer = make_reader(settings)
-    try:
-        await consumer.start()
-        for topic, group in by_topic.items():
-            try:
-                out.update(await _search_topic(settings, consumer, topic, group))
-            except LookupError:  # the target topic does not exist: nothing can be told
-                continue
-    finally:
-        await consumer.stop()
-    return out
-
-
-def _target_or_none(letter: DeadLetter, override: str | None) -> str | None:
-    try:
-        return redrive.target(letter, override)[0]
-    except RedriveRefused:
-        return None
-
-
-async def _search_topic(
-    settings: KafkaSettings,
-    consumer: AIOKafkaConsumer,
-    topic: str,
-    letters: Sequence[DeadLetter],
-) -> dict[str, Search]:
-    tps = [TopicPartition(topic, p) for p in await partitions_of(settings, topic)]
-    consumer.assign(tps)
-    beginnings = await consumer.beginning_offsets(tps)
-    ends = await consumer.end_offsets(tps)
-    retained: dict[str, bool] = {}
-    starts = dict(ends)
-    for letter in letters:
-        since = max(0, letter.timestamp_ms - redrive.SLACK_MS)
-        found = await consumer.offsets_for_times({tp: since for tp in tps})
-        offsets = {tp: (found[tp].offset if found.get(tp) else None) for tp in tps}
-        retained[letter.ref] = all(
-            redrive.retained_since(beginnings[tp], offsets[tp], ends[tp]) for tp in tps
-        )
-        for tp in tps:
-            starts[tp] = min(starts[tp], ends[tp] if offsets[tp] is None else offsets[tp])
-    copies: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    replaced: set[str] = set()
-    by_key = {letter.key: letter for letter in letters if letter.key is not None}
-    compacted = _compacted(settings, topic)
-    ranges = {tp: (starts[tp], ends[tp]) for tp in tps}
-    with Progress(f"searching {topic}") as bar:
-        async for record in _records(consumer, ranges, bar):
-            names = [v for k, v in record.headers or () if k == redrive.REDRIVE_OF]
-            for name in names:
-                copies[name.decode(errors="replace")].append((record.partition, record.offset))
-            same = by_key.get(record.key) if compacted and not names else None
-            if same is not None and record.timestamp >= same.timestamp_ms:
-                replaced.add(same.ref)
-    return {
-        letter.ref: Search(
-            copies=tuple(copies.get(letter.ref, ())),
-            retained=retained[letter.ref],
-            replaced=letter.ref in replaced,
-        )
-        for letter in letters
-    }
-
-
 async def _listed(
     settings: KafkaSettings, since: datetime | None, with_state: bool
 ) -> list[dict[str, Any]]:
-    letters = await _read_letters(settings, since)
-    found = await _search(settings, letters, None) if with_state else {}
+    read = await letters.read_letters(settings, since)
+    found = await letters.search(settings, read, None) if with_state else {}
     rows = []
-    for letter in letters:
+    for letter in read:
         row: dict[str, Any] = letter.summary()
         search = found.get(letter.ref)
         row["state"] = search.state if search else ("unknown" if with_state else None)
@@ -260,8 +97,8 @@ def _letter_id(_: click.Context, param: click.Parameter, value: Any) -> Any:
 
 
 async def _shown(settings: KafkaSettings, partition: int, offset: int) -> dict[str, Any]:
-    letter = await _read_letter(settings, partition, offset)
-    search = (await _search(settings, [letter], None)).get(letter.ref)
+    letter = await letters.read_letter(settings, partition, offset)
+    search = (await letters.search(settings, [letter], None)).get(letter.ref)
     return {
         **letter.summary(),
         "state": search.state if search else "unknown",
@@ -282,9 +119,9 @@ def show_letter(settings: KafkaSettings, letter_id: tuple[int, int]) -> None:
 async def _redrive_one(
     settings: KafkaSettings, letter_id: tuple[int, int], options: dict[str, Any]
 ) -> dict[str, Any]:
-    letter = await _read_letter(settings, *letter_id)
+    letter = await letters.read_letter(settings, *letter_id)
     topic, partition = redrive.target(letter, options["to"])
-    search = (await _search(settings, [letter], options["to"])).get(letter.ref)
+    search = (await letters.search(settings, [letter], options["to"])).get(letter.ref)
     if search is None:
         raise RedriveRefused(f"topic {topic} does not exist")
     why = redrive.refusal(letter, search, options["again"])
@@ -312,7 +149,7 @@ async def _redrive_one(
     finally:
         await producer.stop()
     row.update(redriven=True, partition=sent.partition, offset=sent.offset)
-    after = (await _search(settings, [letter], options["to"])).get(letter.ref, Search())
+    after = (await letters.search(settings, [letter], options["to"])).get(letter.ref, Search())
     earlier = redrive.earlier_copies(after, (sent.partition, sent.offset))
     if earlier and not options["again"]:
         row["error"] = f"another redrive of {letter.id} landed first at " + ", ".join(
