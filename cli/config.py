@@ -128,8 +128,24 @@ def _cafile_problem(settings: KafkaSettings) -> str | None:
     return None
 
 
+class Unusable:
+    """Kafka settings that cannot work, as `ctx.obj` for commands taking them with
+    `click.pass_obj`: the first use raises the usage error that says why."""
+
+    def __init__(self, error: click.UsageError) -> None:
+        self._error = error
+
+    def __getattr__(self, name: str) -> Any:
+        raise self._error
+
+
 def store(ctx: click.Context, config: Config) -> None:
+    """Keep the configuration for the commands; `ctx.obj` is the Kafka settings."""
     ctx.meta[CONFIG_KEY] = config
+    try:
+        ctx.obj = config.kafka()
+    except click.UsageError as exc:
+        ctx.obj = Unusable(exc)
 
 
 def kafka_settings(ctx: click.Context) -> KafkaSettings:

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from cli import root
 from cli.config import Config, default_map, parse_profile
 from cli.main import main
 from cli.root import environment
@@ -192,3 +193,17 @@ def test_a_profile_others_can_read_with_a_password_gets_a_warning(tmp_path: Path
     os.chmod(profile, 0o600)
     result = CliRunner().invoke(main, ["--profile", str(profile), "topics", "list"])
     assert "others may read it" not in result.stderr
+
+
+def test_commands_taking_the_kafka_settings_as_their_object_get_them() -> None:
+    ctx = click.Context(main)
+    options = {"profile": None, "as_json": False, "as_table": False}
+    root.setup(ctx, bootstrap="kafka-1:9093", topic_prefix="staging.", **options)
+    assert (ctx.obj.bootstrap, ctx.obj.topic("wagate.intents.v1")) == (
+        "kafka-1:9093",
+        "staging.wagate.intents.v1",
+    )
+    broken = click.Context(main)
+    root.setup(broken, bootstrap="kafka-1:9093", topic_prefix="a/b", **options)
+    with pytest.raises(click.UsageError, match="topic prefix"):
+        broken.obj.topic("wagate.intents.v1")

@@ -84,7 +84,7 @@ def _valid(path: tuple[str, ...], param: click.Parameter, template: Path) -> str
     if isinstance(param.type, click.Choice):
         return str(param.type.choices[0])
     if param.name == "file":
-        return str(template)
+        return str(template.with_name("consent.jsonl") if path[0] == "consent" else template)
     return PLACEHOLDERS.get(str(param.name), "1")
 
 
@@ -155,8 +155,18 @@ def check(result: Result) -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A template file; beside it, a consent file (for `consent import`)."""
     path = tmp_path_factory.mktemp("t") / "t.json"
     path.write_text(json.dumps({"name": "x", "language": "en_US", "components": []}))
+    consent = {
+        "phone_number_id": "106540352242922",
+        "customer": "16505551234",
+        "category": "marketing",
+        "opted_in": True,
+        "at": "2026-01-01T00:00:00+00:00",
+        "source": "crm",
+    }
+    path.with_name("consent.jsonl").write_text(json.dumps(consent) + "\n")
     return path
 
 
