@@ -59,9 +59,11 @@ lint: $(BIN)/.installed ## ruff format check, ruff, mypy strict, the contract up
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m shared.schemas --check
+	$(BIN)/python clients/python/generate.py --check
 
 schemas: $(BIN)/.installed ## Regenerate docs/schemas and docs/asyncapi.yaml from the event models
 	$(BIN)/python -m shared.schemas
+	$(BIN)/python clients/python/generate.py
 
 format: $(BIN)/.installed ## Format the code
 	$(BIN)/ruff format .
