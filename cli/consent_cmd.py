@@ -179,8 +179,8 @@ def prepare(rows: list[Row], now: datetime) -> tuple[list[tuple[ConsentChanged, 
 
 async def produce(settings: KafkaSettings, events: list[tuple[ConsentChanged, str]]) -> None:
     producer = make_producer(settings, "consent-import")
-    await producer.start()
     try:
+        await producer.start()  # inside: a broker that never answers still closes the client
         publisher = Publisher(producer, settings)
         for start in range(0, len(events), BATCH):
             batch = events[start : start + BATCH]
