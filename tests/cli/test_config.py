@@ -170,6 +170,7 @@ def test_a_profile_names_the_services_and_the_environment_wins(tmp_path: Path) -
     profile = tmp_path / "p.env"
     profile.write_text(
         "WAGATE_TEMPLATES_URL=http://127.0.0.1:1\nWAGATE_SANDBOX_URL=http://127.0.0.1:2\n"
+        "WAGATE_POLICY_URL=http://127.0.0.1:4\n"
     )
     runner = CliRunner()
     result = runner.invoke(main, ["--profile", str(profile), "templates", "list"])
@@ -182,6 +183,9 @@ def test_a_profile_names_the_services_and_the_environment_wins(tmp_path: Path) -
     assert result.exit_code == 69 and "127.0.0.1:3" in result.stderr
     result = runner.invoke(main, ["--profile", str(profile), "sandbox", "messages"])
     assert result.exit_code == 69 and "127.0.0.1:2" in result.stderr
+    result = runner.invoke(main, ["--profile", str(profile), "window", "1", "2"])
+    assert result.exit_code == 69 and "127.0.0.1:4" in result.stderr
+    assert default_map({"WAGATE_TEMPLATES_API_KEY": "k"}) == {"templates": {"api_key": "k"}}
 
 
 def test_a_profile_others_can_read_with_a_password_gets_a_warning(tmp_path: Path) -> None:
