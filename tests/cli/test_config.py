@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from cli import root
 from cli.config import Config, default_map, parse_profile
 from cli.main import main
-from cli.root import environment
+from cli.root import environment, older_names
 from shared.messaging import connection_options
 
 SCRAM_TLS = """
@@ -105,15 +105,22 @@ def test_scram_over_tls_settings_become_the_kafka_clients_options(tmp_path: Path
 
 def test_flags_win_over_the_environment_which_wins_over_the_profile() -> None:
     profile = {"WAGATE_KAFKA__BOOTSTRAP": "p:1", "WAGATE_KAFKA__TOPIC_PREFIX": "p."}
-    env = environment({"KAFKA_BOOTSTRAP": "old:1", "WAGATE_KAFKA__TOPIC_PREFIX": "e."})
-    assert env == {"WAGATE_KAFKA__BOOTSTRAP": "old:1", "WAGATE_KAFKA__TOPIC_PREFIX": "e."}
-    assert Config(profile, env).kafka().bootstrap == "old:1"
+    env = environment({"WAGATE_KAFKA__TOPIC_PREFIX": "e.", "PATH": "/bin"})
+    assert env == {"WAGATE_KAFKA__TOPIC_PREFIX": "e."}
     assert Config(profile, env).kafka().topic_prefix == "e."
-    assert Config(profile, {}).kafka().bootstrap == "p:1"
+    assert Config(profile, env).kafka().bootstrap == "p:1"
     flagged = Config(profile, env, {"bootstrap": "f:1", "topic_prefix": "f."}).kafka()
     assert (flagged.bootstrap, flagged.topic_prefix) == ("f:1", "f.")
-    newer = environment({"KAFKA_BOOTSTRAP": "old:1", "WAGATE_KAFKA__BOOTSTRAP": "new:1"})
-    assert Config({}, newer).kafka().bootstrap == "new:1"
+
+
+def test_the_older_names_fill_in_below_the_profile() -> None:
+    old = older_names({"KAFKA_BOOTSTRAP": "old:1", "WAGATE_TOPIC_PREFIX": "o."})
+    assert old == {"WAGATE_KAFKA__BOOTSTRAP": "old:1", "WAGATE_KAFKA__TOPIC_PREFIX": "o."}
+    assert Config({}, {}, fallback=old).kafka().bootstrap == "old:1"
+    # a KAFKA_BOOTSTRAP left in the shell does not send a profile's commands elsewhere
+    assert Config({"WAGATE_KAFKA__BOOTSTRAP": "p:1"}, {}, fallback=old).kafka().bootstrap == "p:1"
+    newer = {"WAGATE_KAFKA__BOOTSTRAP": "new:1"}
+    assert Config({}, newer, fallback=old).kafka().bootstrap == "new:1"
 
 
 @pytest.mark.parametrize(
