@@ -1,5 +1,6 @@
 """Where the `wagate` command finds its servers: flags, then the environment, then a profile
-file (`--profile FILE` or `WAGATE_PROFILE`), then the defaults.
+file (`--profile FILE` or `WAGATE_PROFILE`), then the older variable names (`KAFKA_BOOTSTRAP`,
+`WAGATE_TOPIC_PREFIX`), then the defaults.
 
 Kafka settings use the names the services use under the CLI's prefix (`WAGATE_KAFKA__BOOTSTRAP`,
 `__SECURITY_PROTOCOL`, `__SASL_MECHANISM`, `__SASL_USERNAME`, `__SASL_PASSWORD`,
@@ -98,10 +99,14 @@ class Config:
     profile: Mapping[str, str] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict)
     flags: Mapping[str, str] = field(default_factory=dict)
+    fallback: Mapping[str, str] = field(default_factory=dict)
+    """Values from the older variable names (`KAFKA_BOOTSTRAP`), below everything else."""
 
     def kafka(self) -> KafkaSettings:
-        """The Kafka settings: flags over environment over profile; a bad value exits 2."""
+        """The Kafka settings: flags over environment over profile over the older names; a
+        bad value exits 2."""
         merged = {
+            **self.fallback,
             **{k: v for k, v in self.profile.items() if k.startswith(ENV_PREFIX)},
             **{k: v for k, v in self.environ.items() if k.startswith(ENV_PREFIX)},
         }

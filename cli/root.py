@@ -19,7 +19,8 @@ from shared.client import ENV_PREFIX
 F = TypeVar("F", bound=Callable[..., Any])
 QUIET_LOGGERS = ("aiokafka", "kafka", "aiohttp")
 LEGACY_ENV = {"KAFKA_BOOTSTRAP": "BOOTSTRAP", "WAGATE_TOPIC_PREFIX": "TOPIC_PREFIX"}
-"""Older variable names still read, below their WAGATE_KAFKA__ names."""
+"""Older, generic variable names still read: below the WAGATE_KAFKA__ names and the profile,
+so a `KAFKA_BOOTSTRAP` left in a shell never sends a profile's commands to another cluster."""
 
 
 def version() -> str:
@@ -128,12 +129,15 @@ def options(fn: F) -> F:
 
 
 def environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The WAGATE_KAFKA__ variables of `environ`, the older names filling what they leave."""
-    out = {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)}
-    for old, name in LEGACY_ENV.items():
-        if old in environ:
-            out.setdefault(f"{ENV_PREFIX}{name}", environ[old])
-    return out
+    """The WAGATE_KAFKA__ variables of `environ`."""
+    return {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)}
+
+
+def older_names(environ: Mapping[str, str]) -> dict[str, str]:
+    """The older variables of `environ` (LEGACY_ENV), under their WAGATE_KAFKA__ names."""
+    return {
+        f"{ENV_PREFIX}{name}": environ[old] for old, name in LEGACY_ENV.items() if old in environ
+    }
 
 
 def setup(
@@ -157,6 +161,7 @@ def setup(
         config.Config(
             profile=loaded,
             environ=environment(os.environ),
+            fallback=older_names(os.environ),
             flags={k: v for k, v in flags.items() if v is not None},
         ),
     )

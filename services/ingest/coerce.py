@@ -94,7 +94,10 @@ def string(raw: object, where: str) -> str | None:
 
 
 def identifier(raw: object, where: str) -> str:
-    """An opaque id such as a wamid: printable ASCII without spaces, at most 256 characters."""
+    """An opaque id such as a wamid, a string of printable ASCII without spaces, at most 256
+    characters (Meta never sends one as a number)."""
+    if not isinstance(raw, str):
+        raise Malformed(f"`{where}` is not a string")
     return _matching(raw, where, _IDENTIFIER, "a well-formed identifier")
 
 

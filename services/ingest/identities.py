@@ -104,9 +104,9 @@ def checked_bsuids(item: Mapping[str, Any], fields: Fields, where: str) -> list[
 
 
 def _phone(raw: object, where: str) -> str:
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
+    if not isinstance(raw, str):  # Meta spells phones as strings of digits, never numbers
         raise Malformed(f"`{where}` is not a string")
-    value = str(raw)
+    value = raw
     if PHONE.fullmatch(value):
         return value
     if bsuid_problem(value, parent=True) is None:

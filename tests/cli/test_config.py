@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from cli import root
 from cli.config import Config, default_map, parse_profile
 from cli.main import main
-from cli.root import environment
+from cli.root import environment, older_names
 from shared.messaging import connection_options
 
 SCRAM_TLS = """
@@ -105,15 +105,22 @@ def test_scram_over_tls_settings_become_the_kafka_clients_options(tmp_path: Path
 
 def test_flags_win_over_the_environment_which_wins_over_the_profile() -> None:
     profile = {"WAGATE_KAFKA__BOOTSTRAP": "p:1", "WAGATE_KAFKA__TOPIC_PREFIX": "p."}
-    env = environment({"KAFKA_BOOTSTRAP": "old:1", "WAGATE_KAFKA__TOPIC_PREFIX": "e."})
-    assert env == {"WAGATE_KAFKA__BOOTSTRAP": "old:1", "WAGATE_KAFKA__TOPIC_PREFIX": "e."}
-    assert Config(profile, env).kafka().bootstrap == "old:1"
+    env = environment({"WAGATE_KAFKA__TOPIC_PREFIX": "e.", "PATH": "/bin"})
+    assert env == {"WAGATE_KAFKA__TOPIC_PREFIX": "e."}
     assert Config(profile, env).kafka().topic_prefix == "e."
-    assert Config(profile, {}).kafka().bootstrap == "p:1"
+    assert Config(profile, env).kafka().bootstrap == "p:1"
     flagged = Config(profile, env, {"bootstrap": "f:1", "topic_prefix": "f."}).kafka()
     assert (flagged.bootstrap, flagged.topic_prefix) == ("f:1", "f.")
-    newer = environment({"KAFKA_BOOTSTRAP": "old:1", "WAGATE_KAFKA__BOOTSTRAP": "new:1"})
-    assert Config({}, newer).kafka().bootstrap == "new:1"
+
+
+def test_the_older_names_fill_in_below_the_profile() -> None:
+    old = older_names({"KAFKA_BOOTSTRAP": "old:1", "WAGATE_TOPIC_PREFIX": "o."})
+    assert old == {"WAGATE_KAFKA__BOOTSTRAP": "old:1", "WAGATE_KAFKA__TOPIC_PREFIX": "o."}
+    assert Config({}, {}, fallback=old).kafka().bootstrap == "old:1"
+    # a KAFKA_BOOTSTRAP left in the shell does not send a profile's commands elsewhere
+    assert Config({"WAGATE_KAFKA__BOOTSTRAP": "p:1"}, {}, fallback=old).kafka().bootstrap == "p:1"
+    newer = {"WAGATE_KAFKA__BOOTSTRAP": "new:1"}
+    assert Config({}, newer, fallback=old).kafka().bootstrap == "new:1"
 
 
 @pytest.mark.parametrize(
@@ -170,6 +177,7 @@ def test_a_profile_names_the_services_and_the_environment_wins(tmp_path: Path) -
     profile = tmp_path / "p.env"
     profile.write_text(
         "WAGATE_TEMPLATES_URL=http://127.0.0.1:1\nWAGATE_SANDBOX_URL=http://127.0.0.1:2\n"
+        "WAGATE_POLICY_URL=http://127.0.0.1:4\n"
     )
     runner = CliRunner()
     result = runner.invoke(main, ["--profile", str(profile), "templates", "list"])
@@ -182,6 +190,9 @@ def test_a_profile_names_the_services_and_the_environment_wins(tmp_path: Path) -
     assert result.exit_code == 69 and "127.0.0.1:3" in result.stderr
     result = runner.invoke(main, ["--profile", str(profile), "sandbox", "messages"])
     assert result.exit_code == 69 and "127.0.0.1:2" in result.stderr
+    result = runner.invoke(main, ["--profile", str(profile), "window", "1", "2"])
+    assert result.exit_code == 69 and "127.0.0.1:4" in result.stderr
+    assert default_map({"WAGATE_TEMPLATES_API_KEY": "k"}) == {"templates": {"api_key": "k"}}
 
 
 def test_a_profile_others_can_read_with_a_password_gets_a_warning(tmp_path: Path) -> None:

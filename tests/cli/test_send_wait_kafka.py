@@ -106,6 +106,7 @@ async def test_each_update_is_printed_as_it_arrives(
         (["accepted", "failed"], 1),  # failed at Meta
         (["expired"], 1),
         (["held"], 4),  # no outcome within --wait
+        (["accepted", "unknown"], 4),
         ([], 4),
     ],
 )

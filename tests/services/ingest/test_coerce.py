@@ -43,7 +43,7 @@ IDENTIFIER, GRAPH_ID = coerce.identifier, coerce.graph_id
     [
         (IDENTIFIER, "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=", True),
         (IDENTIFIER, "wamid.two-hours-ago", True),
-        (IDENTIFIER, 1689556908129832, True),
+        (IDENTIFIER, 1689556908129832, False),
         (IDENTIFIER, "x" * 256, True),
         (IDENTIFIER, "x" * 257, False),
         (IDENTIFIER, "wamid.a b", False),

@@ -47,7 +47,6 @@ def test_bsuid_problems(value: object, parent: bool, problem: str | None) -> Non
     ("item", "phone"),
     [
         ({"from": "16505551234"}, "16505551234"),
-        ({"from": 16505551234}, "16505551234"),
         ({"from": "16505551234", "from_user_id": BSUID}, "16505551234"),
         ({"from": "16505551234", "from_user_id": BSUID, "from_parent_user_id": PARENT},
          "16505551234"),
@@ -69,6 +68,7 @@ def test_a_sender_with_a_phone_is_typed_by_it(item: dict[str, Any], phone: str) 
         ({"from": "1650555123412345"}, Malformed, "`from` is neither a phone number"),
         ({"from": "16505551234\r\nX: y"}, Malformed, "`from` is neither a phone number"),
         ({"from": True}, Malformed, "`from` is not a string"),
+        ({"from": 16505551234}, Malformed, "`from` is not a string"),
         ({"from": "16505551234", "from_user_id": "US.1\r\n2"}, Malformed,
          "`from_user_id` carries a control character"),
         ({"from_user_id": "US." + "9" * 129}, Malformed,
