@@ -42,7 +42,7 @@ def shipping_update(order: str) -> TemplateContent:
     """The starter template `shipping_update` as the worked example fills it."""
     template = shipped(SHOP, "1", order, "Ana").fallback_template
     assert template is not None
-    return template
+    return TemplateContent.model_validate(template.model_dump())  # the client's model, as ours
 
 
 LOYALTY = TemplateContent(

@@ -27,7 +27,7 @@ from examples.order_notifications import shipped
 from shared import codec, deadletters
 from shared.client import WagateClient
 from shared.events.consent import ConsentChanged
-from shared.events.intents import OutboundIntentSubmitted, TextContent
+from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
 from shared.events.keys import conversation_key
 from shared.messaging import Publisher, make_producer
 from shared.topics import CONSENT, DEAD_LETTERS, INTENTS
@@ -110,7 +110,7 @@ async def _walkthrough(system: System) -> dict[str, str]:
             intent_id=f"e2e-{uuid.uuid4()}",
             phone_number_id=PHONE_NUMBER_ID,
             to=OUTSIDE,
-            content=template,
+            content=TemplateContent.model_validate(template.model_dump()),
             metadata={"order_id": "A-1042"},
         ),
     }
