@@ -1,13 +1,14 @@
-"""`python -m services.dispatch`: settings -> logging -> run."""
+"""`python -m services.dispatch`: settings -> logging and tracing -> run."""
 
 from services.dispatch.app import run
 from services.dispatch.settings import DispatchSettings
-from shared import logs, runtime
+from shared import logs, runtime, telemetry
 
 
 def main() -> None:
     settings = DispatchSettings()
     logs.configure(settings.log, "dispatch")
+    telemetry.setup(settings.tracing, "dispatch")
     runtime.serve("dispatch", lambda stop: run(settings, stop))
 
 

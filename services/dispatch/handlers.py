@@ -27,7 +27,7 @@ from services.dispatch.retry import RetryPolicy
 from services.dispatch.sender import DONE, UNSENT, AttemptResult, Scheduler, queued
 from services.dispatch.statuses import Statuses
 from services.dispatch.transitions import Transitions
-from shared import codec, logs
+from shared import codec, logs, tracing
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
@@ -52,7 +52,7 @@ class Decisions:
         self, decision: PolicyDecisionMade, record: ConsumerRecord[bytes, bytes]
     ) -> None:
         intent = decision.intent
-        body = codec.encode(decision).decode()
+        body = tracing.stamp(codec.encode(decision).decode())  # a status continues its trace
         new = NewIntent(
             intent.intent_id, intent.phone_number_id, intent.to, intent.metadata,
             LedgerState.QUEUED, body, intent.priority, intent.not_after,
@@ -148,7 +148,11 @@ class Dispatcher:
         row = await self.ledger.start_attempt(item.intent_id)
         if row is None or row.decision is None:
             return DONE  # another replica took it, or a status settled it
-        decision = codec.decode(PolicyDecisionMade, row.decision.encode())
+        with tracing.resumed(row.decision, "send", intent_id=row.intent_id):
+            return await self._attempt(row, row.decision)
+
+    async def _attempt(self, row: LedgerRow, body: str) -> AttemptResult:
+        decision = codec.decode(PolicyDecisionMade, body.encode())
         plan = attempts.before_send(decision, self.clock())
         if plan.hand_back:
             await self.handback.hand_back(

@@ -23,7 +23,7 @@ from services.dispatch.ledger import LedgerRow
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.rates import PairGate, TokenBucket
 from services.dispatch.settings import DispatchSettings
-from shared import logs
+from shared import logs, tracing
 from shared.errors import RetryableError
 from shared.meta_errors import Pace
 
@@ -259,7 +259,9 @@ class Senders:
                 phone_number_id, self._settings, self._work, self._backpressure, self._metrics
             )
             self._senders[phone_number_id] = sender
-            task = asyncio.create_task(sender.run(), name=f"sender-{phone_number_id}")
+            task = asyncio.create_task(
+                sender.run(), name=f"sender-{phone_number_id}", context=tracing.untraced()
+            )
             task.add_done_callback(self._done)
             self._tasks[phone_number_id] = task
         return sender

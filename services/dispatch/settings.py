@@ -16,6 +16,7 @@ from shared.settings import (
     KafkaSettings,
     LogSettings,
     PostgresSettings,
+    TracingSettings,
 )
 
 
@@ -127,6 +128,7 @@ class DispatchSettings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
     log: LogSettings = LogSettings()
+    tracing: TracingSettings = TracingSettings()
     cloud_api: DispatchCloudApi = DispatchCloudApi()
     rates: RateSettings = RateSettings()
     retry: RetrySettings = RetrySettings()

@@ -17,7 +17,7 @@ from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Report, Reporter
 from services.dispatch.transitions import Transitions
-from shared import codec, logs
+from shared import codec, logs, tracing
 from shared.errors import RetryableError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.webhooks import MessageStatusReported
@@ -69,8 +69,9 @@ class Statuses:
                 row = await self.ledger.by_wamid(status.message_id)
             if row is None:
                 return False
-            if await self._apply(status, row):
-                return True
+            with tracing.resumed(row.decision, "status", intent_id=row.intent_id):
+                if await self._apply(status, row):
+                    return True
         raise StatusRaced("the intent kept changing while applying a status")
 
     async def _apply(self, status: MessageStatusReported, row: LedgerRow) -> bool:

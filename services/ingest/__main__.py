@@ -1,13 +1,14 @@
-"""`python -m services.ingest`: settings -> logging -> run."""
+"""`python -m services.ingest`: settings -> logging and tracing -> run."""
 
 from services.ingest.app import run
 from services.ingest.settings import IngestSettings
-from shared import logs, runtime
+from shared import logs, runtime, telemetry
 
 
 def main() -> None:
     settings = IngestSettings()
     logs.configure(settings.log, "ingest")
+    telemetry.setup(settings.tracing, "ingest")
     runtime.serve("ingest", lambda stop: run(settings, stop))
 
 

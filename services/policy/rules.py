@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.policy import approval, template_check
+from services.policy import approval, consent, template_check
 from services.policy.caps import Caps, MarketingLog, blocked_until
-from services.policy.consent import ConsentState
+from services.policy.consent import ConsentRules, ConsentState
 from services.policy.quiet import QuietHours, quiet_until, zones_for
 from services.policy.tiers import Reach
 from services.policy.windows import WindowState
@@ -30,6 +30,8 @@ class PolicyConfig:
     messaging_limit: int | None = None  # unique customers reached per 24 h; None: unlimited
     partitions: int = 12  # the intents topic's, among which the limit is shared
     approval_lifetime: timedelta = approval.DEFAULT_LIFETIME  # how long a template approval holds
+    consent: ConsentRules = field(default_factory=ConsentRules)
+    clock_skew: timedelta = timedelta(seconds=120)  # how far Meta's clock may run ahead of ours
 
     def waba_for(self, phone_number_id: str) -> str:
         return self.waba_ids.get(phone_number_id, self.default_waba_id)
@@ -40,9 +42,10 @@ class Facts:
     """The state loaded for one conversation, and a view of the template table."""
 
     window: WindowState | None = None
-    consent: ConsentState | None = None
+    consent: ConsentState | None = None  # the customer's, with the business of the number
     marketing: MarketingLog | None = None
     templates: template_check.Lookup = lambda _key: None
+    template_languages: template_check.Languages = lambda _waba, _name: ()
     reach: Reach = field(default_factory=lambda: Reach(share=None, used=0, counted_recently=False))
     reached_at: datetime | None = None  # when the customer was last counted toward the limit
 
@@ -78,10 +81,6 @@ def decide(
     if intent.not_after is not None and now >= intent.not_after:
         return Verdict(
             "rejected", [Reason.EXPIRED], f"not_after {intent.not_after.isoformat()} passed", snap
-        )
-    if facts.consent is not None and facts.consent.opted_out_of_all():
-        return Verdict(
-            "rejected", [Reason.OPTED_OUT], "the customer opted out of all messages", snap
         )
     if isinstance(intent.content, TemplateContent):
         return _template(intent, intent.content, facts, now, config, snap)
@@ -145,7 +144,7 @@ def _template(
     snap: WindowSnapshot,
 ) -> Verdict:
     checked = template_check.resolve(
-        content, config.waba_for(intent.phone_number_id), facts.templates
+        content, config.waba_for(intent.phone_number_id), facts.templates, facts.template_languages
     )
     if checked.reason is not None or checked.state is None or checked.content is None:
         category = checked.state.category.upper() if checked.state else None
@@ -158,6 +157,10 @@ def _template(
         )
     category = checked.state.category.upper()
     marketing = category == "MARKETING"
+    if not marketing:
+        refused = _consent_refusal(category, facts, config, snap, business_initiated=True)
+        if refused is not None:
+            return refused
     if marketing:
         refused = _marketing_refusal(intent.to, facts, now, config, need_opt_in=True, snap=snap)
         if refused is not None:
@@ -218,22 +221,9 @@ def _marketing_refusal(
     need_opt_in: bool,
     snap: WindowSnapshot,
 ) -> Verdict | None:
-    consent = facts.consent
-    opinion = consent.marketing if consent else None
-    if opinion is not None and not opinion.opted_in:
-        return Verdict(
-            "rejected",
-            [Reason.MARKETING_OPTED_OUT],
-            f"the customer stopped marketing ({opinion.source})",
-            snap,
-        )
-    if need_opt_in and opinion is None:
-        return Verdict(
-            "rejected",
-            [Reason.MARKETING_NO_OPT_IN],
-            "no marketing opt-in is recorded for this customer",
-            snap,
-        )
+    refused = _consent_refusal("MARKETING", facts, config, snap, business_initiated=need_opt_in)
+    if refused is not None:
+        return refused
     until = blocked_until(facts.marketing, now, config.caps)
     if until is not None:
         return Verdict(
@@ -266,6 +256,24 @@ def _marketing_edges(
     return approval.next_quiet_start(zones, now, config.quiet_hours), approval.cap_edge(
         now, config.caps
     )
+
+
+def _consent_refusal(
+    category: str,
+    facts: Facts,
+    config: PolicyConfig,
+    snap: WindowSnapshot,
+    *,
+    business_initiated: bool,
+) -> Verdict | None:
+    """A stop or an opt-out covering the category, or, for a business-initiated template of a
+    category that needs one, no recorded opt-in (free-form replies inside the window need
+    none)."""
+    needs_opt_in = business_initiated and category.lower() in config.consent.opt_in_required
+    refused = consent.refusal(facts.consent, category, needs_opt_in=needs_opt_in)
+    if refused is None:
+        return None
+    return Verdict("rejected", [refused.reason], refused.detail, snap, category=category)
 
 
 def _free_pricing(window: WindowState | None, now: datetime) -> str:

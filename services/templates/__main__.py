@@ -1,13 +1,14 @@
-"""`python -m services.templates`: settings -> logging -> run."""
+"""`python -m services.templates`: settings -> logging and tracing -> run."""
 
 from services.templates.app import run
 from services.templates.settings import TemplatesSettings
-from shared import logs, runtime
+from shared import logs, runtime, telemetry
 
 
 def main() -> None:
     settings = TemplatesSettings()
     logs.configure(settings.log, "templates")
+    telemetry.setup(settings.tracing, "templates")
     runtime.serve("templates", lambda stop: run(settings, stop))
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from shared.events.envelope import Event, Model
+from shared.events.message_types import MediaType
 
 Priority = Literal["reply", "notification", "marketing"]
 FreeFormCategory = Literal["service", "utility", "marketing"]
@@ -22,7 +23,7 @@ CAPTIONED_MEDIA = frozenset({"image", "video", "document"})
 
 
 class MediaContent(Model):
-    type: Literal["image", "video", "audio", "document", "sticker"]
+    type: MediaType
     id: str | None = None
     link: str | None = None
     caption: str | None = Field(default=None, max_length=1024)

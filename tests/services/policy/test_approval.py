@@ -8,7 +8,7 @@ import pytest
 
 from services.policy import approval
 from services.policy.caps import Caps
-from services.policy.consent import ConsentState, Opinion
+from services.policy.consent import ConsentState
 from services.policy.quiet import QuietHours
 from services.policy.rules import Facts, PolicyConfig, decide
 from services.policy.settings import PolicySettings
@@ -21,6 +21,7 @@ from shared.events.intents import (
     TextContent,
 )
 from shared.events.template_states import ParameterSpec, TemplateStateChanged, state_key
+from tests.services.policy.opted_in import OPTED_IN
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 04:00 in California, 21:00 in Tokyo
 NIGHT = QuietHours(time(21), time(8))
@@ -96,7 +97,6 @@ WABA = "w"
 CONFIG = PolicyConfig(default_waba_id=WABA, approval_lifetime=timedelta(minutes=15))
 UTILITY = TemplateContent(name="order_update", language="en_US")
 PROMO = TemplateContent(name="spring_sale", language="en_US")
-OPTED_IN = ConsentState(marketing=Opinion(opted_in=True, at=NOW - timedelta(days=3), source="t"))
 
 
 def _state(name: str, category: str, status: str = "APPROVED") -> TemplateStateChanged:
@@ -184,7 +184,7 @@ def test_after_metas_131047_policy_decides_the_fallback_whatever_window_it_saw()
     ("state", "consent", "reason"),
     [
         (_state("order_update", "UTILITY", "PAUSED"), OPTED_IN, "TEMPLATE_PAUSED"),
-        (_state("order_update", "MARKETING"), None, "MARKETING_NO_OPT_IN"),
+        (_state("order_update", "MARKETING"), None, "NO_OPT_IN"),
     ],
 )
 def test_a_fallback_is_checked_with_the_rules_of_a_template(
