@@ -49,8 +49,30 @@ class LogSettings(Group):
 
 
 class HttpSettings(Group):
+    """Where a service listens, and what one client may hold of it (see docs/doors.md)."""
+
     host: str = "127.0.0.1"
     port: int = 8080
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="From a connection's opening, or the first byte of its next request, to the "
+        "end of the request's headers; past it the connection is answered 408 and closed.",
+    )
+    body_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="To receive a request's whole body once its headers are in; past it 408.",
+    )
+    keepalive_timeout_s: float = Field(
+        default=15.0, gt=0, description="How long an idle keep-alive connection is kept open."
+    )
+    max_connections: int = Field(
+        default=1024,
+        gt=0,
+        description="Connections open at once. Past it, the one waiting longest for its request "
+        "is closed to make room; when every one is being answered, the newcomer gets 503.",
+    )
 
 
 class CloudApiSettings(Group):
@@ -67,3 +89,32 @@ class CloudApiSettings(Group):
     def root(self) -> str:
         """The versioned base URL requests are made under."""
         return f"{self.base_url.rstrip('/')}/{self.version}"
+
+
+class TracingSettings(Group):
+    """Where finished spans go. Neither set (the default): no tracer, no instrumentation, nothing
+    recorded or sent; trace context is then not forwarded either."""
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP base URL of a collector, e.g. http://otel-collector:4318 "
+        "(spans are posted to its /v1/traces).",
+    )
+    otlp_headers: dict[str, SecretStr] = Field(
+        default_factory=dict, description="Headers for the collector, e.g. an API key."
+    )
+    otlp_timeout_s: float = Field(default=10.0, gt=0)
+    sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces kept; a trace begun upstream keeps its parent's choice.",
+    )
+    file: str | None = Field(
+        default=None,
+        description="Also write every finished span here as one JSON line (tests, local runs).",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.otlp_endpoint or self.file)

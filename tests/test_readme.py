@@ -20,7 +20,7 @@ from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
 DEPLOY = (ROOT / "deploy/README.md").read_text()
-SERVICES = ("ingest", "policy", "dispatch", "templates")
+SERVICES = ("ingest", "policy", "dispatch", "templates", "console")
 
 
 def section(text: str, heading: str) -> str:
@@ -50,11 +50,12 @@ def nodes_and_edges() -> tuple[dict[str, str], set[tuple[str, str]]]:
 
 
 def acl() -> dict[str, set[tuple[str, str]]]:
-    """service -> {(topic, "Read"|"Write")} from its KafkaUser's literal topic ACLs."""
+    """service -> {(topic, "Read"|"Write")} from the literal topic ACLs of the KafkaUser
+    labelled with it (the console's user is not named after it: see users.yaml)."""
     users = (ROOT / "deploy/k8s/components/kafka-users/users.yaml").read_text()
     allowed: dict[str, set[tuple[str, str]]] = {}
     for user in yaml.safe_load_all(users):
-        service = user["metadata"]["name"].removeprefix("wagate-")
+        service = user["metadata"]["labels"]["app.kubernetes.io/name"]
         for rule in user["spec"]["authorization"]["acls"]:
             resource = rule["resource"]
             if resource["type"] == "topic" and resource.get("patternType") == "literal":

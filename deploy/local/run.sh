@@ -53,6 +53,7 @@ wagate is starting:
   policy      http://127.0.0.1:8083
   dispatch    http://127.0.0.1:8084
   sandbox     http://127.0.0.1:8090   (the local Cloud API)
+  console     http://127.0.0.1:8085   (sign in with the token wagate-console-dev)
 every service: /healthz /readyz /metrics.   Stop: Ctrl-C here, or 'make stop'.
 
 INFO

@@ -1,8 +1,8 @@
-"""`python -m services.dispatch`: settings -> logging -> run; `migrate` applies its migrations."""
+"""`python -m services.dispatch`: settings -> logs, tracing -> run; or `migrate` its database."""
 
 from services.dispatch.app import MIGRATIONS, run
 from services.dispatch.settings import DispatchSettings
-from shared import logs, migrate, runtime
+from shared import logs, migrate, runtime, telemetry
 
 
 def main() -> None:
@@ -11,6 +11,7 @@ def main() -> None:
         return
     settings = DispatchSettings()
     logs.configure(settings.log, "dispatch")
+    telemetry.setup(settings.tracing, "dispatch")
     runtime.serve("dispatch", lambda stop: run(settings, stop))
 
 

@@ -1,8 +1,8 @@
-"""`python -m services.ingest`: settings -> logging -> run; `migrate` applies its migrations."""
+"""`python -m services.ingest`: settings -> logs, tracing -> run; or `migrate` its database."""
 
 from services.ingest.app import MIGRATIONS, run
 from services.ingest.settings import IngestSettings
-from shared import logs, migrate, runtime
+from shared import logs, migrate, runtime, telemetry
 
 
 def main() -> None:
@@ -11,6 +11,7 @@ def main() -> None:
         return
     settings = IngestSettings()
     logs.configure(settings.log, "ingest")
+    telemetry.setup(settings.tracing, "ingest")
     runtime.serve("ingest", lambda stop: run(settings, stop))
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
+from shared.settings import (
+    HttpSettings,
+    KafkaSettings,
+    LogSettings,
+    PostgresSettings,
+    TracingSettings,
+)
 
 
 class IngestSettings(BaseSettings):
@@ -15,6 +21,7 @@ class IngestSettings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
     log: LogSettings = LogSettings()
+    tracing: TracingSettings = TracingSettings()
     app_secrets: list[SecretStr] = Field(
         default_factory=lambda: [SecretStr("sandbox-app-secret")],
         description="App secrets accepted for X-Hub-Signature-256 (several during rotation).",
@@ -23,6 +30,12 @@ class IngestSettings(BaseSettings):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     max_events_per_webhook: int = Field(
         default=5000, gt=0, description="Past this, a body is kept only in the journal."
+    )
+    future_skew_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="A message or status timestamp later than the webhook's receive time plus "
+        "this is flagged `timestamp_in_future` (clocks drift; no one writes from the future).",
     )
     publish_timeout_s: float = Field(
         default=10.0, gt=0, description="Longest wait for Kafka before answering Meta 503."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,16 +36,35 @@ class Parsed:
     text: str
 
 
+class _NotStandard(ValueError):
+    """A number standard JSON cannot hold: `NaN`, `Infinity`, or one too large for a double."""
+
+
+def _constant(literal: str) -> float:
+    raise _NotStandard(f"body has the non-standard JSON literal {literal}")
+
+
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _NotStandard("body has a number too large to hold")
+    return value
+
+
 def parse_body(body: bytes) -> Parsed | str:
-    """The body as a JSON object, or why it is not one (the reply's text for a 400)."""
+    """The body as a standard JSON object, or why it is not one (the reply's text for a 400).
+    Python's parser takes `NaN` and `Infinity` and turns `1e999` into infinity: refused here,
+    since no event could carry them as Meta sent them."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return "body is not UTF-8"
     try:
-        payload = json.loads(text)
+        payload = json.loads(text, parse_constant=_constant, parse_float=_finite)
     except RecursionError:
         return "body is nested too deeply"
+    except _NotStandard as exc:
+        return str(exc)
     except ValueError:  # JSONDecodeError, and integers beyond Python's digit limit
         return "body is not JSON"
     if not isinstance(payload, dict):

@@ -1,13 +1,14 @@
-"""`python -m services.policy`: settings -> logging -> run."""
+"""`python -m services.policy`: settings -> logging and tracing -> run."""
 
 from services.policy.app import run
 from services.policy.settings import PolicySettings
-from shared import logs
+from shared import logs, telemetry
 
 
 def main() -> None:
     settings = PolicySettings()
     logs.configure(settings.log, "policy")
+    telemetry.setup(settings.tracing, "policy")
     run(settings)
 
 

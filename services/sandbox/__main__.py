@@ -1,13 +1,14 @@
-"""`python -m services.sandbox`: settings -> logging -> run."""
+"""`python -m services.sandbox`: settings -> logging and tracing -> run."""
 
 from services.sandbox.app import run
 from services.sandbox.settings import SandboxSettings
-from shared import logs, runtime
+from shared import logs, runtime, telemetry
 
 
 def main() -> None:
     settings = SandboxSettings()
     logs.configure(settings.log, "sandbox")
+    telemetry.setup(settings.tracing, "sandbox")
     runtime.serve("sandbox", lambda stop: run(settings, stop))
 
 

@@ -6,7 +6,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.sandbox.faults import Faults
-from shared.settings import HttpSettings, LogSettings
+from shared.settings import HttpSettings, LogSettings, TracingSettings
 
 
 class SandboxSettings(BaseSettings):
@@ -14,6 +14,7 @@ class SandboxSettings(BaseSettings):
 
     http: HttpSettings = HttpSettings(port=8090)
     log: LogSettings = LogSettings()
+    tracing: TracingSettings = TracingSettings()
     access_tokens: list[SecretStr] = Field(default_factory=lambda: [SecretStr("sandbox-token")])
     app_secret: SecretStr = SecretStr("sandbox-app-secret")
     webhook_url: str = Field(

@@ -1,8 +1,8 @@
-"""`python -m services.templates`: settings -> logging -> run; `migrate` applies its migrations."""
+"""`python -m services.templates`: settings -> logs, tracing -> run; or `migrate` its database."""
 
 from services.templates.app import MIGRATIONS, run
 from services.templates.settings import TemplatesSettings
-from shared import logs, migrate, runtime
+from shared import logs, migrate, runtime, telemetry
 
 
 def main() -> None:
@@ -11,6 +11,7 @@ def main() -> None:
         return
     settings = TemplatesSettings()
     logs.configure(settings.log, "templates")
+    telemetry.setup(settings.tracing, "templates")
     runtime.serve("templates", lambda stop: run(settings, stop))
 
 

@@ -11,6 +11,7 @@ from shared.settings import (
     KafkaSettings,
     LogSettings,
     PostgresSettings,
+    TracingSettings,
 )
 
 
@@ -29,6 +30,7 @@ class TemplatesSettings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
     log: LogSettings = LogSettings()
+    tracing: TracingSettings = TracingSettings()
     cloud_api: TemplatesCloudApi = TemplatesCloudApi()
     api_keys: list[SecretStr] = Field(
         default_factory=lambda: [SecretStr("wagate-dev-key")],

@@ -53,7 +53,7 @@ def test_real_overlays_pass(tools: None) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     for overlay in OVERLAYS:
         assert f"{overlay}: " in result.stdout, result.stdout
-    assert "3 jobs' settings: no errors" in result.stdout
+    assert "4 jobs' settings: no errors" in result.stdout
 
 
 # prod combines every component but the sandbox, the example Kafka, CloudNativePG and the
@@ -134,6 +134,22 @@ BROKEN_PROD = [
         "reads key api-keys of Secret wagate-templates, but Strimzi's User Operator "
         "(KafkaUser wagate-templates) writes that Secret",
         id="secret-named-like-a-kafka-user",
+    ),
+    pytest.param(
+        "overlays/prod/site.yaml",
+        "CONSOLE_SECRET: wagate-console",
+        "CONSOLE_SECRET: wagate-console-kafka",
+        "reads key tokens.json of Secret wagate-console-kafka, but Strimzi's User Operator "
+        "(KafkaUser wagate-console-kafka) writes that Secret",
+        id="console-tokens-in-the-console-kafka-users-secret",
+    ),
+    pytest.param(
+        "components/kafka-users/users.yaml",
+        "  name: wagate-console-kafka\n",
+        "  name: wagate-console\n",
+        "reads key tokens.json of Secret wagate-console, but Strimzi's User Operator "
+        "(KafkaUser wagate-console) writes that Secret",
+        id="console-kafka-user-named-like-its-tokens-secret",
     ),
     pytest.param(
         "overlays/prod/site.yaml",

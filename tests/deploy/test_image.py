@@ -1,12 +1,19 @@
 """The image installs from requirements.lock, which pins (with hashes) every dependency that
 pyproject.toml declares at a version it allows, and carries wagate itself with its `wagate`
-command; its build context holds what that install reads; LICENSE is the one pyproject names."""
+command and the client package; its build context holds what that install reads, and a wheel
+built from what the Dockerfile copies holds every package and page the services import;
+LICENSE is the one pyproject names; the image exposes every service's port."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 from packaging.markers import default_environment
@@ -93,20 +100,86 @@ def test_the_image_installs_the_lock_then_wagate_with_its_command() -> None:
     assert PYPROJECT["project"]["scripts"]["wagate"] == "cli.main:main"
 
 
+def packages() -> dict[str, str]:
+    """Each package pattern of pyproject.toml -> the folder it is found in (its `where`)."""
+    find = PYPROJECT["tool"]["setuptools"]["packages"]["find"]
+    found: dict[str, str] = {}
+    for name in sorted({p.rstrip("*").rstrip(".") for p in find["include"]}):
+        homes = [w for w in find["where"] if (ROOT / w / name).is_dir()]
+        assert len(homes) == 1, f"{name} is in {homes or 'none'} of {find['where']}"
+        found[name] = str(Path(homes[0]) / name) if homes[0] != "." else name
+    return found
+
+
+def copied() -> list[str]:
+    """The paths the build stage copies from the build context."""
+    paths: list[str] = []
+    for line in re.findall(r"^COPY (?!--from)(.+)$", DOCKERFILE, re.M):
+        sources = line.split()[:-1]
+        paths += [p.removeprefix("./").rstrip("/") for p in sources]
+    return paths
+
+
 def test_the_build_context_holds_what_the_install_reads() -> None:
     admitted = {
         line.removeprefix("!").rstrip("/")
         for line in (ROOT / ".dockerignore").read_text().splitlines()
         if line.startswith("!")
     }
-    packages = {
-        p.rstrip("*") for p in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]
-    }
     needed = {"requirements.lock", "pyproject.toml", PYPROJECT["project"]["readme"], "LICENSE"}
-    assert needed | packages <= admitted
-    for path in needed | packages:
+    needed |= set(packages().values())
+    assert "clients/python/src/wagate_client" in needed
+    for path in needed:
         assert (ROOT / path).exists(), path
-        assert re.search(rf"^COPY .*\b{re.escape(path)}\b", DOCKERFILE, re.M), path
+        assert any(path == a or path.startswith(f"{a}/") for a in admitted), path
+        assert any(path == c or path.startswith(f"{c}/") for c in copied()), path
+
+
+def test_the_image_exposes_every_service_port() -> None:
+    exposed = {int(p) for p in re.findall(r"^EXPOSE (.+)$", DOCKERFILE, re.M)[0].split()}
+    ports = {
+        int(port)
+        for path in ROOT.glob("services/*/settings.py")
+        for port in re.findall(r"HttpSettings\(port=(\d+)\)", path.read_text())
+    }
+    assert 8085 in ports
+    assert ports <= exposed
+
+
+PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation")
+
+
+@pytest.mark.timeout(300)
+def test_a_wheel_of_what_the_image_copies_holds_every_package(tmp_path: Path) -> None:
+    """Built offline from exactly the paths the Dockerfile copies, as its `pip install .` does."""
+    context = tmp_path / "context"
+    for path in copied():
+        source = ROOT / path
+        if source.is_dir():
+            shutil.copytree(source, context / path, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (context / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, context / path)
+    subprocess.run(
+        [*PIP_WHEEL, str(context), "-w", str(tmp_path / "dist")],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    (wheel,) = (tmp_path / "dist").glob("wagate-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    tops = {n.split("/")[0] for n in names if "/" in n and ".dist-info" not in n}
+    assert tops == {"shared", "services", "cli", "wagate_client"}
+    assert "wagate_client/events/intents.py" in names
+    wanted = [
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "services").rglob("*")
+        if p.suffix in (".sql", ".html", ".css", ".js", ".py") and "__pycache__" not in p.parts
+    ]
+    assert "services/console/migrations/0001_read_model.sql" in wanted
+    assert not [p for p in wanted if p not in names]
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "wagate = cli.main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_license_is_the_apache_license_pyproject_names() -> None:

@@ -21,7 +21,13 @@ from tests.deploy.conftest import K8S, ROOT, TOOLS
 from tests.deploy.test_deploy_check import OVERLAYS
 
 Doc = dict[str, Any]
-CREATED_SECRETS = ("META_SECRET", "POSTGRES_SECRET", "TEMPLATES_API_SECRET", "SEALING_SECRET")
+CREATED_SECRETS = (
+    "META_SECRET",
+    "POSTGRES_SECRET",
+    "TEMPLATES_API_SECRET",
+    "SEALING_SECRET",
+    "CONSOLE_SECRET",
+)
 MIGRATING = sorted(p.parent.name for p in (ROOT / "services").glob("*/migrations"))
 
 
@@ -86,13 +92,21 @@ def test_site_values_reach_every_manifest(tools: None, overlay: str) -> None:
     assert policy["data"]["POLICY_DEFAULT_WABA_ID"] == values["DEFAULT_WABA_ID"]
     assert json.loads(policy["data"]["POLICY_WABA_IDS"]) == json.loads(values["WABA_IDS"])
     generated = {d["metadata"]["name"] for d in of_kind(docs, "Secret")}
+    named = {values[key] for key in CREATED_SECRETS}
     for workload in [*of_kind(docs, "Deployment"), *of_kind(docs, "Job")]:
         for item in env_of(workload):
             ref = (item.get("valueFrom") or {}).get("secretKeyRef")
             if ref and ref["key"] in ("uri", "app-secrets", "api-keys", "keys", "access-token"):
-                named = {values[key] for key in CREATED_SECRETS}
                 # dev's secrets are generated, their names suffixed with a hash
                 assert ref["name"] in named or ref["name"] in generated, (workload, ref)
+    (console,) = [d for d in of_kind(docs, "Deployment") if d["metadata"]["name"] == "console"]
+    (tokens,) = [v for v in console["spec"]["template"]["spec"]["volumes"] if v["name"] == "tokens"]
+    name = tokens["secret"]["secretName"]
+    assert name in named or (name in generated and name.startswith(values["CONSOLE_SECRET"]))
+    (config,) = [d for d in of_kind(docs, "ConfigMap") if d["metadata"]["name"] == "console-config"]
+    assert config["data"]["CONSOLE_TOKENS_FILE"].endswith(
+        "/" + tokens["secret"]["items"][0]["path"]
+    )
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

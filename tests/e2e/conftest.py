@@ -31,6 +31,7 @@ class System:
     logs: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    spans: Path | None = None  # with the `traced` mark: each service's spans, <service>.jsonl
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -55,6 +56,17 @@ class System:
         self.kill(service)
         self.start(service)
         await _wait_ready(self, service, time.monotonic() + 240)
+
+    async def customer_writes(self, phone_number_id: str, customer: str, text: str) -> None:
+        """A customer's message through the sandbox, seen by policy (its window opens)."""
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"{self.url('sandbox')}/sandbox/customer-messages",
+                json={"phone_number_id": phone_number_id, "from": customer, "text": text},
+            ) as resp,
+        ):
+            assert resp.status == 200
 
     def log_tail(self, service: str, lines: int = 40) -> str:
         text = (self.logs / f"{service}.log").read_text(errors="replace").splitlines()
@@ -123,8 +135,18 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
 
 
 @pytest.fixture
+def system_env() -> dict[str, str]:
+    """Settings a test module gives its services beyond the defaults (override it there)."""
+    return {}
+
+
+@pytest.fixture
 async def system(
-    kafka_settings: KafkaSettings, fresh_database: str, tmp_path: Path
+    kafka_settings: KafkaSettings,
+    fresh_database: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    system_env: dict[str, str],
 ) -> AsyncIterator[System]:
     run_id = uuid.uuid4().hex[:8]
     system = System(
@@ -132,6 +154,12 @@ async def system(
     )
     system.logs.mkdir()
     system.env = _env(system, run_id, tmp_path)
+    if request.node.get_closest_marker("traced"):
+        system.spans = tmp_path / "spans"
+        system.spans.mkdir()
+        for svc in SERVICES:
+            system.env[f"{svc.upper()}_TRACING__FILE"] = str(system.spans / f"{svc}.jsonl")
+    system.env.update(system_env)
     try:
         for svc in SERVICES:
             system.start(svc)

@@ -7,12 +7,17 @@ import contextlib
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 
 from examples.order_notifications import notify, shipped
 from shared.client import WagateClient
+from shared.events.consent import ConsentChanged
+from shared.events.keys import conversation_key
+from shared.messaging import Publisher, make_producer
+from shared.topics import CONSENT
 from tests.conftest import ROOT
 from tests.e2e.conftest import System
 from tests.e2e.test_walkthrough import PHONE_NUMBER_ID, _wait_metric
@@ -86,24 +91,40 @@ async def _approved_starter_template(system: System, name: str) -> None:
                 await asyncio.sleep(0.5)
 
 
+async def _opted_in(system: System, customer: str) -> None:
+    opt_in = ConsentChanged(
+        customer=customer,
+        phone_number_id=PHONE_NUMBER_ID,
+        category="utility",
+        opted_in=True,
+        occurred_at=datetime.now(UTC) - timedelta(days=1),
+        source="order form",
+    )
+    producer = make_producer(system.kafka, "shop")
+    await producer.start()
+    try:
+        await Publisher(producer, system.kafka).publish(
+            CONSENT, opt_in, key=conversation_key(PHONE_NUMBER_ID, customer)
+        )
+    finally:
+        await producer.stop()
+    await _wait_metric(
+        system, "policy", 'wagate_policy_consent_updated_total{source="business"}', 1
+    )
+
+
 async def test_the_example_notifies_free_form_in_the_window_and_by_template_outside(
     system: System,
 ) -> None:
     await _approved_starter_template(system, "shipping_update")
     await asyncio.sleep(3)  # the approved state reaches policy through its topic
     inside, outside = "16505550811", "16505550822"
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"{system.url('sandbox')}/sandbox/customer-messages",
-            json={"phone_number_id": PHONE_NUMBER_ID, "from": inside, "text": "Any news?"},
-        ) as resp,
-    ):
-        assert resp.status == 200
+    await system.customer_writes(PHONE_NUMBER_ID, inside, "Any news?")
     await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", 1)
 
     free_form = shipped(PHONE_NUMBER_ID, inside, "A-1", "Ana")
     by_template = shipped(PHONE_NUMBER_ID, outside, "A-2", "Bo")
+    await _opted_in(system, outside)  # a template goes only to a customer who opted in
     assert await notify(system.kafka, free_form) == "delivered"
     assert await notify(system.kafka, by_template) == "delivered"
 

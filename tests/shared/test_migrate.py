@@ -14,7 +14,8 @@ from shared import migrate
 from shared.runtime import EXIT_UNAVAILABLE
 from tests.conftest import ROOT
 
-MIGRATING = ("ingest", "dispatch", "templates")
+# every service with migrations (the console's included)
+MIGRATING = tuple(sorted(p.parent.name for p in (ROOT / "services").glob("*/migrations")))
 UNREACHABLE = "postgresql://wagate:wagate@127.0.0.1:1/none"
 
 
@@ -33,6 +34,10 @@ def run_service(service: str, *args: str, env: dict[str, str]) -> subprocess.Com
 
 def migrations_of(service: str) -> list[str]:
     return sorted(p.stem for p in (ROOT / "services" / service / "migrations").glob("*.sql"))
+
+
+def test_every_service_with_migrations_is_checked() -> None:
+    assert set(MIGRATING) == {"console", "dispatch", "ingest", "templates"}
 
 
 @pytest.mark.parametrize(
