@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -249,20 +248,7 @@ def project(batch: Batch, event: Event) -> None:
     PROJECTIONS[type(event)](batch, event)
 
 
-@dataclass(frozen=True)
-class RawRecord:
-    """A dead-letter record as read from Kafka (its value may be anything)."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
-def dead_letter(batch: Batch, record: RawRecord) -> None:
+def dead_letter(batch: Batch, record: deadletters.DeadLetter) -> None:
     """A dead letter's position, headers and a displayable value: sealed values dropped and,
     the record's template category being unknown, every parameter that may hold a code."""
     headers = [[k, v.decode(errors="replace")] for k, v in record.headers or ()]
