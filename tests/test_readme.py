@@ -123,3 +123,12 @@ def test_the_starter_templates_are_where_the_readme_says(path: str) -> None:
     assert f"`{path}/`" in README
     assert sorted(p.name for p in (ROOT / path).glob("*.json")), path
     assert (ROOT / "examples/templates").resolve() == (ROOT / "services/templates/starter")
+
+
+def test_ci_runs_the_readme_test_command_and_the_steps_the_readme_names() -> None:
+    ci = (ROOT / ".ci/run").read_text()
+    called = re.findall(r"^make ([a-z-]+)", ci, re.M)
+    (named,) = re.findall(r"`\.ci/run` \(([^)]*)\)", README)
+    assert re.findall(r"`make ([a-z-]+)`", named) == called
+    commands = re.findall(r"^make ([a-z-]+) ", section(README, "# wagate"), re.M)
+    assert "test" in commands and "test" in called
