@@ -31,7 +31,7 @@ infra-up: setup ## Start the local Kafka broker and PostgreSQL
 infra-down: ## Stop the local Kafka broker and PostgreSQL
 	deploy/local/infra.sh down
 
-run: setup ## Run the whole system: Kafka, PostgreSQL, the five services (Ctrl-C stops all)
+run: setup ## Run the whole system: Kafka, PostgreSQL, the six services (Ctrl-C stops all)
 	deploy/local/run.sh
 
 stop: ## Stop everything `make run` or the tests started
