@@ -22,7 +22,7 @@ from services.dispatch.backpressure import Backpressure, Pausable, RebalanceList
 from services.dispatch.cloudapi import CloudApi, MessagesApi
 from services.dispatch.handback import HandBack
 from services.dispatch.handlers import Decisions, Dispatcher
-from services.dispatch.ledger import Ledger
+from services.dispatch.ledger import Ledger, LedgerRow
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
@@ -65,6 +65,16 @@ class Dispatch:
     backpressure: Backpressure
     metrics: DispatchMetrics
     subscriptions: dict[str, Subscription[Any]]
+    ledger: Ledger
+    clock: Callable[[], datetime]
+
+    async def resend(self, intent_id: str, requested_by: str) -> LedgerRow | None:
+        """Send once more, when asked, an intent whose send may have reached Meta (the ledger
+        records who asked); None when the intent is in no state a resend applies to."""
+        row = await self.ledger.resend(intent_id, requested_by)
+        if row is not None:
+            self.senders.submit(row, self.clock())
+        return row
 
 
 def build(
@@ -109,7 +119,7 @@ def build(
     }
     return Dispatch(
         decisions, statuses, dispatcher, senders, settler, reporter, backpressure, metrics,
-        subscriptions,
+        subscriptions, ledger, clock,
     )  # fmt: skip
 
 
@@ -146,6 +156,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         readiness.set("kafka", True)
         app = http.base_app(readiness, registry)
         app.router.add_get("/numbers", _numbers(settings))
+        app.router.add_post("/intents/{intent_id}/resend", resend_handler(dispatch))
         await stack.enter_async_context(http.serving(app, settings.http, "dispatch"))
         loop = ConsumeLoop(
             consumer,
@@ -189,3 +200,28 @@ def _numbers(settings: DispatchSettings) -> Callable[[web.Request], Awaitable[we
         return web.json_response({"numbers": settings.registry_view()})
 
     return numbers
+
+
+def resend_handler(dispatch: Dispatch) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """`POST /intents/{id}/resend` with `{"requested_by": "..."}`: 202 with the intent queued
+    again, 404 when dispatch has no such intent, 409 when it is in a state no resend fits."""
+
+    async def resend(request: web.Request) -> web.Response:
+        intent_id = request.match_info["intent_id"]
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        by = body.get("requested_by") if isinstance(body, dict) else None
+        if not isinstance(by, str) or not by.strip():
+            return web.json_response({"error": "requested_by (who asks) is required"}, status=400)
+        row = await dispatch.resend(intent_id, by.strip())
+        if row is not None:
+            return web.json_response({"intent_id": intent_id, "state": row.state}, status=202)
+        known = await dispatch.ledger.get(intent_id)
+        if known is None:
+            return web.json_response({"error": f"no intent {intent_id}"}, status=404)
+        why = f"intent {intent_id} is {known.state}: only an unknown outcome may be resent"
+        return web.json_response({"error": why, "state": known.state}, status=409)
+
+    return resend
