@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from shared.messaging import (
 )
 from shared.metrics import ConsumerMetrics, new_registry
 from shared.sealing import Sealer
+from shared.supervise import Supervisor, kafka_probe, postgres_probe, watch_reach
 from shared.topics import ALL_TOPICS, DECISIONS, STATUSES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -87,6 +89,7 @@ def build(
     consumer: Pausable,
     registry: CollectorRegistry,
     jitter: Callable[[], float] = random.random,
+    supervisor: Supervisor | None = None,
 ) -> Dispatch:
     """Wire dispatch over these adapters; nothing runs until a sender or the settler is used."""
     metrics = DispatchMetrics(registry)
@@ -103,7 +106,7 @@ def build(
         ledger, api, transitions, reporter, statuses, metrics, clock, policy, jitter,
         sealer=sealer, handback=handback,
     )  # fmt: skip
-    senders = Senders(settings, dispatcher, backpressure, metrics, clock)
+    senders = Senders(settings, dispatcher, backpressure, metrics, clock, supervisor)
     decisions = Decisions(ledger, transitions, senders, backpressure, clock)
     settler = Settler(
         ledger, transitions, reporter, senders, metrics, settings, policy, clock, handback
@@ -127,6 +130,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
     settings = settings.with_registry()
     registry = new_registry()
     readiness = http.Readiness({"postgres": False, "kafka": False})
+    supervisor = Supervisor("dispatch", registry, readiness)
     kafka = settings.kafka
     async with AsyncExitStack() as stack:
         pool = await db.create_pool(settings.postgres)
@@ -145,8 +149,10 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         dispatch = build(
             settings, ledger=ledger, api=CloudApi(session, settings.cloud_api),
             publisher=publisher, clock=utcnow, consumer=consumer, registry=registry,
+            supervisor=supervisor,
         )  # fmt: skip
         senders = dispatch.senders
+        stack.push_async_callback(supervisor.close)
         stack.push_async_callback(senders.close)  # after the consumer stopped: finish sends
         await _restore(ledger, senders)
         listener = RebalanceListener(dispatch.backpressure)
@@ -165,7 +171,10 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
             publisher,
             ConsumerMetrics.create(registry, "dispatch"),
         )
-        await _until_stopped(loop, dispatch.settler, senders, stop)
+        probes = {"postgres": postgres_probe(pool), "kafka": kafka_probe(producer.client)}
+        supervisor.spawn("reach", partial(watch_reach, readiness, probes))
+        await _until_stopped(loop, dispatch.settler, senders, stop, supervisor)
+    supervisor.check()
 
 
 async def _restore(ledger: Ledger, senders: Senders) -> None:
@@ -175,15 +184,21 @@ async def _restore(ledger: Ledger, senders: Senders) -> None:
 
 
 async def _until_stopped(
-    loop: ConsumeLoop, settler: Settler, senders: Senders, stop: asyncio.Event
+    loop: ConsumeLoop,
+    settler: Settler,
+    senders: Senders,
+    stop: asyncio.Event,
+    supervisor: Supervisor,
 ) -> None:
-    """Run until SIGTERM or a sender crash; a crash is re-raised once everything stopped."""
+    """Run until SIGTERM, a sender crash or a loop that gave up (the supervisor restarts the
+    settler and the senders until then); a crash is re-raised once everything stopped."""
     halt = asyncio.Event()
     watchers = [
         asyncio.create_task(stop.wait()),
         asyncio.create_task(senders.failed.wait()),
+        asyncio.create_task(supervisor.gave_up.wait()),
     ]
-    settling = asyncio.create_task(settler.run(halt))
+    settling = supervisor.spawn("settler", partial(settler.run, halt))
     consuming = asyncio.create_task(loop.run_until(halt))
     await asyncio.wait([*watchers, consuming], return_when=asyncio.FIRST_COMPLETED)
     halt.set()

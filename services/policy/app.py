@@ -18,13 +18,14 @@ from services.policy.metrics import PolicyMetrics
 from services.policy.settings import PolicySettings
 from services.policy.tables import TABLES, Tables, TableSpec, changelog_topics
 from services.policy.web import add_routes
-from shared import runtime
-from shared.errors import StartupError
+from shared import http, runtime
+from shared.errors import LoopsGaveUp, StartupError
 from shared.events.envelope import utcnow
 from shared.messaging import connection_options, ensure_topics
 from shared.metrics import new_registry
 from shared.sealing import Sealer
 from shared.settings import KafkaSettings
+from shared.supervise import Supervisor
 from shared.topics import (
     ALL_TOPICS,
     CONSENT,
@@ -114,13 +115,22 @@ def create_app(settings: PolicySettings) -> faust.App:
     add_agents(app, topics, handlers, settings.app_id)
     lead = timedelta(seconds=settings.window_expiring_lead_s)
 
-    async def announce_windows() -> None:
+    supervisor = Supervisor(SERVICE, registry, http.Readiness({"timers": True}))
+
+    async def scan() -> None:
         await handlers.announce_due(lead, closed_within=timedelta(hours=1))
         await handlers.deferrals.release_due(utcnow())
 
+    async def announce_windows() -> None:
+        """A failing scan is counted and tried again next tick; one failing every tick for
+        too long crashes the worker, which exits non-zero."""
+        await supervisor.step("window-timer", scan)
+        if supervisor.gave_up.is_set():
+            await app.crash(LoopsGaveUp(supervisor.reason))
+
     app.timer(interval=settings.window_scan_interval_s, name="announce_windows")(announce_windows)
 
-    add_routes(app, registry, handlers)
+    add_routes(app, registry, handlers, supervisor.readiness)
     return app
 
 
