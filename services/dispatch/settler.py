@@ -98,14 +98,11 @@ class Settler:
         await self.ledger.forget_statuses(now - timedelta(seconds=settle.early_status_keep_s))
 
     async def _unconfirmed(self, row: LedgerRow, now: datetime) -> None:
+        """An unknown send past the wait: said unconfirmed, never resent, unless the intent
+        opted into a resend (queued again while it may, else counted not sent)."""
         decision = _decision(row)
         if not decision.intent.resend_when_unknown:
-            moved = await self.transitions.move(
-                decision, row.intent_id, LedgerState.UNCONFIRMED, expect=LedgerState.UNKNOWN,
-                report=UNCONFIRMED,
-            )  # fmt: skip
-            if moved is not None:
-                self.metrics.settled.labels("unknown_to_unconfirmed").inc()
+            await self._end_unknown(decision, row, LedgerState.UNCONFIRMED, UNCONFIRMED)
             return
         if may_resend_unconfirmed(decision.intent, row.attempts, now, self.policy):
             moved = await self.ledger.record(
@@ -116,12 +113,17 @@ class Settler:
                 self.metrics.settled.labels("unknown_to_queued").inc()
                 self.scheduler.submit(moved, now)
             return
+        await self._end_unknown(decision, row, LedgerState.NOT_SENT, NOT_SENT)
+
+    async def _end_unknown(
+        self, decision: PolicyDecisionMade, row: LedgerRow, state: LedgerState, report: Report
+    ) -> None:
         moved = await self.transitions.move(
-            decision, row.intent_id, LedgerState.NOT_SENT, expect=LedgerState.UNKNOWN,
-            report=NOT_SENT,
-        )  # fmt: skip
+            decision, row.intent_id, state, expect=LedgerState.UNKNOWN, report=report
+        )
         if moved is not None:
-            self.metrics.settled.labels("unknown_to_failed").inc()
+            label = "failed" if state is LedgerState.NOT_SENT else state.value
+            self.metrics.settled.labels(f"unknown_to_{label}").inc()
 
     async def _redecide_again(self, row: LedgerRow, now: datetime, before: datetime) -> None:
         """A hand-back whose decision never came (a deferred one waits till its release)."""
