@@ -1,14 +1,22 @@
 """The sandbox's world survives a restart: saved atomically, read back whole (templates and
-customers), and a missing or damaged snapshot starts an empty world instead of failing."""
+customers), across a stop and a start of the service too, and a missing or damaged snapshot
+starts an empty world instead of failing."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.sandbox import persistence
+import aiohttp
+
+from services.sandbox import app, persistence
 from services.sandbox.rules.template_model import Template
+from services.sandbox.settings import SandboxSettings
 from services.sandbox.world import World
+from tests.conftest import free_port
+from tests.services.sandbox.conftest import CUSTOMER, PNID, WABA, new_template
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -49,3 +57,49 @@ def test_no_snapshot_or_a_damaged_one_starts_empty(tmp_path: Path) -> None:
     assert persistence.load(damaged).templates == {}
     persistence.save({"not": "a world"}, damaged)  # type: ignore[arg-type]
     assert persistence.load(damaged).templates == {}
+
+
+async def _running(settings: SandboxSettings, stop: asyncio.Event) -> asyncio.Task[None]:
+    task = asyncio.create_task(app.run(settings, stop))
+    url = f"http://127.0.0.1:{settings.http.port}"
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"{url}/readyz") as resp:
+                    if resp.status == 200:
+                        return task
+            await asyncio.sleep(0.05)
+    raise AssertionError("the sandbox did not start")
+
+
+async def test_a_restarted_sandbox_still_has_its_templates_and_customers(tmp_path: Path) -> None:
+    port = free_port()
+    settings = SandboxSettings.model_validate(
+        {"http": {"port": port}, "webhook_url": "", "state_file": tmp_path / "world.pickle",
+         "review_delay_s": 0},
+    )  # fmt: skip
+    url, auth = f"http://127.0.0.1:{port}", {"Authorization": "Bearer sandbox-token"}
+    stop = asyncio.Event()
+    first = await _running(settings, stop)
+    async with aiohttp.ClientSession(headers=auth) as session:
+        async with session.post(
+            f"{url}/v24.0/{WABA}/message_templates", json=new_template("kept", "Still here.")
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+        body = {"phone_number_id": PNID, "from": CUSTOMER, "text": "Hi"}
+        async with session.post(f"{url}/_sandbox/customer-messages", json=body) as resp:
+            assert resp.status == 200
+    stop.set()
+    await first  # make stop
+    stop = asyncio.Event()
+    second = await _running(settings, stop)  # make run
+    try:
+        async with aiohttp.ClientSession(headers=auth) as session:
+            async with session.get(f"{url}/v24.0/{WABA}/message_templates") as resp:
+                names = [t["name"] for t in (await resp.json())["data"]]
+            async with session.get(f"{url}/_sandbox/customers/{CUSTOMER}") as resp:
+                assert resp.status == 200
+    finally:
+        stop.set()
+        await second
+    assert names == ["kept"]
