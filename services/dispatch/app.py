@@ -51,6 +51,7 @@ from shared.supervise import Supervisor, kafka_probe, postgres_probe, watch_reac
 from shared.topics import ALL_TOPICS, DECISIONS, STATUSES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+REQUESTER_MAX = 200  # characters of who asked for a resend, as the ledger records it
 
 
 @dataclass(frozen=True)
@@ -228,8 +229,9 @@ def resend_handler(dispatch: Dispatch) -> Callable[[web.Request], Awaitable[web.
         except ValueError:
             body = None
         by = body.get("requested_by") if isinstance(body, dict) else None
-        if not isinstance(by, str) or not by.strip():
-            return web.json_response({"error": "requested_by (who asks) is required"}, status=400)
+        if not isinstance(by, str) or not by.strip() or len(by) > REQUESTER_MAX:
+            why = f"requested_by (who asks, at most {REQUESTER_MAX} characters) is required"
+            return web.json_response({"error": why}, status=400)
         row = await dispatch.resend(intent_id, by.strip())
         if row is not None:
             return web.json_response({"intent_id": intent_id, "state": row.state}, status=202)

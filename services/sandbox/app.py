@@ -22,7 +22,6 @@ from services.sandbox.web import add_graph_routes
 from services.sandbox.web_common import DESK, SANDBOX, SENDER
 from services.sandbox.web_control import add_control_routes
 from services.sandbox.webhook_sender import WebhookSender
-from services.sandbox.world import World
 from shared import http
 from shared.events.envelope import utcnow
 from shared.metrics import new_registry
@@ -61,7 +60,9 @@ async def run(settings: SandboxSettings, stop: asyncio.Event) -> None:
             metrics,
         )
         state = settings.state_file
-        world = persistence.load(state) if state is not None else World()
+        kept = persistence.load(state) if state is not None else persistence.Snapshot()
+        world = kept.world
+        sender.restore(kept.webhooks)
         sandbox = Sandbox(
             settings, world, sender, utcnow, Ids(settings.seed), board=board, metrics=metrics
         )
@@ -71,8 +72,12 @@ async def run(settings: SandboxSettings, stop: asyncio.Event) -> None:
         stack.push_async_callback(supervisor.close)
         supervisor.spawn("webhooks", sender.run)
         if state is not None:
-            stack.callback(persistence.save, world, state)  # on the way out, once more
-            supervisor.spawn("state", partial(persistence.save_every, world, state,
+
+            def take() -> persistence.Snapshot:
+                return persistence.Snapshot(world, sender.undelivered())
+
+            stack.callback(lambda: persistence.save(take(), state))  # on the way out, once more
+            supervisor.spawn("state", partial(persistence.save_every, take, state,
                                               settings.state_save_s))  # fmt: skip
         app = build_app(sandbox, sender, readiness, registry)
         await stack.enter_async_context(http.serving(app, settings.http, "sandbox"))

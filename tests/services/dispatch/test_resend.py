@@ -54,6 +54,8 @@ async def test_an_unknown_intent_or_a_missing_asker_is_refused(
 ) -> None:
     missing = await _wagate(dispatch_url, "resend", "nobody")
     assert missing.exit_code == 1 and "no intent nobody" in missing.output
+    long = await _wagate(dispatch_url, "resend", "nobody", "--by", "x" * 201)
+    assert long.exit_code == 2 and "requested_by" in long.output
     assert shell.ledger.resends == []
 
 
