@@ -28,8 +28,3 @@ class DecodeError(PermanentError):
 
 class StartupError(WagateError):
     """A dependency (broker, database) cannot be reached when a service starts."""
-
-
-class LoopsGaveUp(WagateError):
-    """A background loop kept failing (`shared.supervise`): the service stops, not ready, and
-    exits non-zero so that whatever supervises the process starts it again."""

@@ -13,7 +13,8 @@ from typing import NoReturn
 from aiokafka.errors import KafkaConnectionError
 
 from shared import logs
-from shared.errors import LoopsGaveUp, StartupError
+from shared.errors import StartupError
+from shared.supervise import LoopsGaveUp
 
 __all__ = ["EXIT_UNAVAILABLE", "StartupError", "exit_unavailable", "serve", "started"]
 

@@ -21,11 +21,16 @@ from aiokafka.client import AIOKafkaClient
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from shared import logs
-from shared.errors import LoopsGaveUp
+from shared.errors import WagateError
 from shared.http import Readiness
 
 log = logs.get(__name__)
 Loop = Callable[[], Awaitable[None]]
+
+
+class LoopsGaveUp(WagateError):
+    """A background loop kept failing: the service stops, not ready, and exits non-zero so
+    that whatever supervises the process starts it again."""
 
 
 @dataclass(frozen=True)

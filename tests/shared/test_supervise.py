@@ -9,10 +9,9 @@ import asyncio
 import pytest
 
 from shared import runtime
-from shared.errors import LoopsGaveUp
 from shared.http import Readiness
 from shared.metrics import new_registry
-from shared.supervise import Backoff, Health, Supervisor, watch_reach
+from shared.supervise import Backoff, Health, LoopsGaveUp, Supervisor, watch_reach
 
 FAST = Backoff(base_s=0.01, cap_s=0.02, max_failures=3, healthy_s=10.0)
 
