@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export WAGATE_LOCAL ?= $(CURDIR)/.local
 PYTEST_ARGS ?=
 
-.PHONY: help setup run stop test test-unit test-integration test-e2e lint format schemas bench clean infra-up infra-down
+.PHONY: help setup run stop test test-unit test-integration test-e2e lint format schemas bench chaos clean infra-up infra-down
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -72,6 +72,13 @@ format: $(BIN)/.installed ## Format the code
 bench: setup ## Benchmarks that print their figures
 	deploy/local/infra.sh up
 	$(BIN)/python -m bench
+
+chaos: setup ## The large chaos run: thousands of intents, ingest, policy and dispatch SIGKILLed twice each; one table
+	deploy/local/infra.sh up
+	WAGATE_CHAOS_INTENTS=$${WAGATE_CHAOS_INTENTS:-3000} WAGATE_CHAOS_CUSTOMERS=$${WAGATE_CHAOS_CUSTOMERS:-300} \
+	WAGATE_CHAOS_KILLS=$${WAGATE_CHAOS_KILLS:-ingest,policy,dispatch,ingest,policy,dispatch} \
+	WAGATE_CHAOS_TIMEOUT_S=$${WAGATE_CHAOS_TIMEOUT_S:-3600} \
+	$(BIN)/pytest tests/chaos -s -q -p no:cacheprovider
 
 deploy-tools: $(BIN)/.installed ## Install what the manifest checks need (kustomize, validators), once
 	deploy/k8s/tools.sh

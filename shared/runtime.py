@@ -1,5 +1,6 @@
 """Process lifecycle: run a service until SIGTERM/SIGINT, and turn an unreachable broker or
-database at start into one clear log line and a non-zero exit."""
+database at start, or a background loop that kept failing, into one clear log line and a
+non-zero exit."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from aiokafka.errors import KafkaConnectionError
 
 from shared import logs
 from shared.errors import StartupError
+from shared.supervise import LoopsGaveUp
 
 __all__ = ["EXIT_UNAVAILABLE", "StartupError", "exit_unavailable", "serve", "started"]
 
 log = logs.get(__name__)
 EXIT_UNAVAILABLE = 69  # sysexits EX_UNAVAILABLE
+EXIT_SOFTWARE = 70  # sysexits EX_SOFTWARE: a background loop kept failing
 
 
 def serve(name: str, main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
@@ -38,6 +41,9 @@ def serve(name: str, main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         exit_unavailable(name, exc, "Kafka is unreachable")
     except (ConnectionRefusedError, TimeoutError) as exc:
         exit_unavailable(name, exc, "a dependency is unreachable")
+    except LoopsGaveUp as exc:
+        log.error("stopped: a background loop kept failing", service=name, reason=str(exc))
+        sys.exit(EXIT_SOFTWARE)
     log.info("stopped", service=name)
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole system in the foreground: Kafka, PostgreSQL, topics, and the five services
-# under honcho. Ctrl-C (or `run.sh stop` from another terminal) stops all of it.
+# Runs the whole system in the foreground: Kafka, PostgreSQL, topics, and the services under
+# honcho, each started again when it crashes (restarting.sh says so). Ctrl-C (or `run.sh stop`
+# from another terminal) stops all of it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -19,7 +20,8 @@ stop_all() {
     fi
     rm -f "$PIDFILE"
   fi
-  # services started by a run whose supervisor died
+  # services started by a run whose supervisor died (their restart wrappers first)
+  pkill -TERM -f "deploy/local/restarting\.sh " 2>/dev/null || true
   pkill -TERM -f "$BIN/python -m services\." 2>/dev/null || true
   pkill -TERM -f "python -m services\.(sandbox|ingest|templates|policy|dispatch)$" 2>/dev/null || true
   "$ROOT/deploy/local/infra.sh" down
@@ -39,6 +41,8 @@ fi
 "$ROOT/deploy/local/infra.sh" up
 export PATH=$BIN:$PATH PYTHONUNBUFFERED=1
 export POLICY_DATA_DIR=$LOCAL/policy
+# the sandbox keeps its world (templates, customers) here across make stop + make run
+export SANDBOX_STATE_FILE=${SANDBOX_STATE_FILE:-$LOCAL/sandbox/world.pickle}
 # the starter templates, created in the sandbox's account at start
 export TEMPLATES_SEED_WABA_ID=${TEMPLATES_SEED_WABA_ID:-100000000000001}
 "$BIN/wagate" topics create

@@ -50,6 +50,8 @@ REASON_WORDS: dict[str, str] = {
     "RETRIES_EXHAUSTED": "Every retry of the send failed, so dispatch gave up on it.",
     "NOT_SENT": "The Cloud API's answer to the send was never known and no status "
     "confirmed it, so the message counts as not sent.",
+    "OUTCOME_UNCONFIRMED": "No answer and no status confirmed the send in time; it may have "
+    "reached the customer, so it is not sent again unless someone asks for a resend.",
     "SEALED_PARAMETERS_UNREADABLE": "The sealed sensitive parameters could not be opened "
     "with dispatch's keys, so the message could not be built.",
     "APPROVAL_EXPIRED": "Policy's approval ran out (its valid_until passed) before the send, "

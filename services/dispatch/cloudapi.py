@@ -29,7 +29,8 @@ class MessagesApi(Protocol):
 
 class CloudApi:
     """`send` returns Meta's answer; it raises aiohttp.ClientError or TimeoutError when the
-    request may have left but no answer came (the outcome is unknown)."""
+    request may have left but no answer came, or a 2xx answer says no wamid (`UnreadableAnswer`):
+    the outcome is unknown."""
 
     def __init__(self, session: aiohttp.ClientSession, settings: DispatchCloudApi) -> None:
         self._session = session
@@ -58,13 +59,29 @@ class CloudApi:
             )
 
 
+class UnreadableAnswer(aiohttp.ClientError):
+    """Meta answered 2xx without a wamid wagate can read: it may have accepted the message,
+    so the outcome is unknown (never a failure, never a resend); a status settles it."""
+
+
+def _wamid(body: Any) -> str | None:
+    """The wamid of a send's 2xx answer (`{"messages": [{"id": ...}]}`), if it is there."""
+    messages = body.get("messages") if isinstance(body, dict) else None
+    first = messages[0] if isinstance(messages, list) and messages else None
+    wamid = first.get("id") if isinstance(first, dict) else None
+    return wamid if isinstance(wamid, str) and wamid else None
+
+
 def _parse(status: int, text: str) -> SendOutcome:
     try:
         body: Any = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         body = None
-    if status == 200 and isinstance(body, dict) and body.get("messages"):
-        return SendOutcome(status, wamid=str(body["messages"][0]["id"]))
+    if 200 <= status < 300:
+        wamid = _wamid(body)
+        if wamid is None:
+            raise UnreadableAnswer(f"HTTP {status} without a wamid: {text[:200]!r}")
+        return SendOutcome(status, wamid=wamid)
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
         data = err.get("error_data")

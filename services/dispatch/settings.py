@@ -85,8 +85,9 @@ class SettleSettings(BaseModel):
 
     unknown_wait_s: float = Field(
         default=600.0,
-        description="After this long without a status an unknown send counts "
-        "as not sent (retried while not_after allows, else failed).",
+        description="After this long without a status an unknown send is reported "
+        "`unknown` again with reason OUTCOME_UNCONFIRMED (never resent on its own; an intent "
+        "with resend_when_unknown is sent again while not_after allows, else failed).",
     )
     interval_s: float = 5.0
     sending_grace_s: float = Field(

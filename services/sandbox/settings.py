@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -32,6 +34,12 @@ class SandboxSettings(BaseSettings):
         default=None, ge=0, description="Customers read each message after this; unset: never."
     )
     webhook_retry_max_s: float = Field(default=30.0, gt=0)
+    state_file: Path | None = Field(
+        default=None,
+        description="Where the world (templates, customers...) is kept across restarts; "
+        "unset: in memory only.",
+    )
+    state_save_s: float = Field(default=2.0, gt=0, description="How often the world is saved.")
     review_delay_s: float = Field(default=1.0, ge=0, description="PENDING until the review.")
     pause_durations_s: list[float] = Field(
         default_factory=lambda: [3 * 3600.0, 6 * 3600.0],

@@ -109,6 +109,12 @@ class OutboundIntentSubmitted(Event):
     reply_to: str | None = Field(default=None, description="wamid to quote as context.")
     metadata: dict[str, str] = Field(default_factory=dict)
     redecision: Redecision | None = None
+    resend_when_unknown: bool = Field(
+        default=False,
+        description="Content for which a duplicate is harmless: when no answer and no status "
+        "confirmed the send after the settle wait, send it again (while not_after and the "
+        "attempts allow). By default such a send stays `unknown` and is never sent twice.",
+    )
 
     @property
     def is_template(self) -> bool:

@@ -87,7 +87,7 @@ async def test_syncing_several_accounts_shows_a_bar(service: Service) -> None:
 
     assert code == 0, screen
     answers = [json.loads(line) for line in out.splitlines()]
-    assert [set(a) >= {"added", "changed", "removed"} for a in answers] == [True, True]
+    assert [set(a) >= {"added", "changed", "missing"} for a in answers] == [True, True]
     assert re.search(r"accounts\s+\[#+\]\s+2/2", screen), screen
 
 

@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 def test_make_run_starts_the_console_and_prints_its_address_and_token() -> None:
     settings = ConsoleSettings()
     procfile = (ROOT / "deploy/local/Procfile").read_text().splitlines()
-    assert "console: exec python -m services.console" in procfile
+    assert "console: exec deploy/local/restarting.sh console python -m services.console" in procfile
     banner = (ROOT / "deploy/local/run.sh").read_text()
     address = f"http://127.0.0.1:{settings.http.port}"
     assert f"console     {address}" in banner and DEVELOPMENT_TOKEN in banner
