@@ -173,14 +173,15 @@ class PolicyHandlers:
                 return  # released before: decided then
             decision_id = deterministic_id("decision", intent.intent_id, "released", release_at)
         now = self.clock()
+        reached_at = _time(self.tables.reach.get(key))  # read once: the count and its edge
         facts = rules.Facts(
             window=self.window(key),
             consent=self.consent.view(intent.phone_number_id, intent.to),
             marketing=_load(self.tables.marketing, key, caps.MarketingLog),
             templates=self._template,
             template_languages=self.template_index.languages,
-            reach=self._reach(key, partition, now),
-            reached_at=_time(self.tables.reach.get(key)),
+            reach=self._reach(reached_at, partition, now),
+            reached_at=reached_at,
         )
         verdict = rules.decide(intent, facts, now, self.config)
         if verdict.outcome == "approved":
@@ -259,11 +260,11 @@ class PolicyHandlers:
         state = self._template(state_key(waba, content.name, language))
         return state.category if state is not None else "AUTHENTICATION"
 
-    def _reach(self, key: str, partition: int, now: datetime) -> tiers.Reach:
+    def _reach(self, reached_at: datetime | None, partition: int, now: datetime) -> tiers.Reach:
         return tiers.Reach(
             share=tiers.share(self.config.messaging_limit, self.config.partitions, partition),
             used=tiers.used(self.tables.limits.get(_limits_key(partition)) or {}, now),
-            counted_recently=tiers.counted_recently(_time(self.tables.reach.get(key)), now),
+            counted_recently=tiers.counted_recently(reached_at, now),
         )
 
     def _count_reach(self, key: str, partition: int, now: datetime) -> None:
