@@ -41,3 +41,25 @@ show_log_tail() {
     echo "----" >&2
   fi
 }
+
+# The environment of a local run (`make run`): development mode, which accepts the services'
+# public development secrets, and this machine's own sealing keys (the source holds none),
+# made once with the project's Python into LOCAL/secrets.env (mode 600; delete it to renew).
+development_env() {  # local python
+  local file=$1/secrets.env key
+  if [[ ! -s $file ]]; then
+    key=$("$2" -m shared.sealing) || die "cannot make a sealing key with $2"
+    mkdir -p "$1"
+    (
+      umask 077
+      printf '%s\n' "# wagate's local secrets, made once by deploy/local/run.sh; delete to renew" \
+        "POLICY_SEALING_KEYS='[\"$key\"]'" "DISPATCH_SEALING_KEYS='[\"$key\"]'" >"$file.new"
+    )
+    mv "$file.new" "$file"
+  fi
+  set -a
+  # shellcheck source=/dev/null
+  source "$file"
+  set +a
+  export WAGATE_DEVELOPMENT=true
+}

@@ -7,6 +7,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LOCAL=${WAGATE_LOCAL:-$ROOT/.local}
 PIDFILE=$LOCAL/run/wagate-run.pid
 BIN=$ROOT/.venv/bin
+PROG=run.sh
+# shellcheck source=deploy/local/lib.sh
+source "$ROOT/deploy/local/lib.sh"
 
 stop_all() {
   if [[ -f $PIDFILE ]]; then
@@ -39,6 +42,8 @@ fi
 "$ROOT/deploy/local/infra.sh" up
 export PATH=$BIN:$PATH PYTHONUNBUFFERED=1
 export POLICY_DATA_DIR=$LOCAL/policy
+# development mode and this machine's sealing keys (LOCAL/secrets.env, made once)
+development_env "$LOCAL" "$BIN/python"
 # the starter templates, created in the sandbox's account at start
 export TEMPLATES_SEED_WABA_ID=${TEMPLATES_SEED_WABA_ID:-100000000000001}
 "$BIN/wagate" topics create

@@ -2,12 +2,11 @@
 
 from services.dispatch.app import run
 from services.dispatch.settings import DispatchSettings
-from shared import logs, runtime
+from shared import runtime
 
 
 def main() -> None:
-    settings = DispatchSettings()
-    logs.configure(settings.log, "dispatch")
+    settings = runtime.configured("dispatch", DispatchSettings)
     runtime.serve("dispatch", lambda stop: run(settings, stop))
 
 

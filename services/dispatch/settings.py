@@ -5,17 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from services.dispatch.retry import RetryPolicy
 from shared.errors import StartupError
-from shared.sealing import DEVELOPMENT_KEY
+from shared.sealing import SealingKeys
 from shared.settings import (
     CloudApiSettings,
     HttpSettings,
     KafkaSettings,
-    LogSettings,
     PostgresSettings,
+    ServiceSettings,
 )
 
 
@@ -113,15 +113,15 @@ class PhoneNumber(BaseModel):
     )
 
 
-class DispatchSettings(BaseSettings):
+class DispatchSettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_", env_nested_delimiter="__", frozen=True
     )
+    required_secrets = ("sealing_keys",)
 
     http: HttpSettings = HttpSettings(port=8084)
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
-    log: LogSettings = LogSettings()
     cloud_api: DispatchCloudApi = DispatchCloudApi()
     rates: RateSettings = RateSettings()
     retry: RetrySettings = RetrySettings()
@@ -131,10 +131,10 @@ class DispatchSettings(BaseSettings):
     backlog_high: int = Field(default=2000, description="Pause a partition at this backlog.")
     backlog_low: int = Field(default=1000, description="Resume it at this backlog.")
     group: str = Field(default="wagate-dispatch", description="Kafka consumer group.")
-    sealing_keys: list[SecretStr] = Field(
-        default_factory=lambda: [DEVELOPMENT_KEY],
+    sealing_keys: SealingKeys = Field(
+        default_factory=list,
         description="Fernet keys opening the sensitive parameters policy sealed (the same list "
-        "as policy's sealing_keys; any of them opens).",
+        "as policy's sealing_keys; any of them opens). No default.",
     )
     numbers: dict[str, PhoneNumber] = Field(
         default_factory=dict,

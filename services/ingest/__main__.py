@@ -2,12 +2,11 @@
 
 from services.ingest.app import run
 from services.ingest.settings import IngestSettings
-from shared import logs, runtime
+from shared import runtime
 
 
 def main() -> None:
-    settings = IngestSettings()
-    logs.configure(settings.log, "ingest")
+    settings = runtime.configured("ingest", IngestSettings)
     runtime.serve("ingest", lambda stop: run(settings, stop))
 
 

@@ -41,9 +41,7 @@ class PolicyHandlers:
     emit_window: Emit
     release_intent: Emit
     clock: Callable[[], datetime]
-    sealer: sealing.Sealer = field(
-        default_factory=lambda: sealing.Sealer([sealing.DEVELOPMENT_KEY])
-    )
+    sealer: sealing.Sealer
     stop_words: frozenset[str] = DEFAULT_STOP_WORDS
     start_words: frozenset[str] = DEFAULT_START_WORDS
     _announced: set[str] = field(default_factory=set)

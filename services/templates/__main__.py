@@ -2,12 +2,11 @@
 
 from services.templates.app import run
 from services.templates.settings import TemplatesSettings
-from shared import logs, runtime
+from shared import runtime
 
 
 def main() -> None:
-    settings = TemplatesSettings()
-    logs.configure(settings.log, "templates")
+    settings = runtime.configured("templates", TemplatesSettings)
     runtime.serve("templates", lambda stop: run(settings, stop))
 
 

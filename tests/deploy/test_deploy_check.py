@@ -13,6 +13,7 @@ from types import ModuleType
 
 import pytest
 
+from shared.settings import DEVELOPMENT_MODE
 from shared.topics import ALL_TOPICS
 from tests.conftest import unavailable
 
@@ -97,6 +98,31 @@ def test_real_overlays_pass(tools: None) -> None:
             id="credential-left-at-its-default",
         ),
         pytest.param(
+            "base/dispatch.yaml",
+            "            - name: DISPATCH_SEALING_KEYS\n"
+            "              valueFrom:\n"
+            "                secretKeyRef:\n"
+            "                  name: wagate-sealing\n"
+            "                  key: keys\n",
+            "",
+            "DISPATCH_SEALING_KEYS is a secret with no default: set it from a Secret",
+            id="required-secret-missing",
+        ),
+        pytest.param(
+            "base/ingest.yaml",
+            "  INGEST_LOG__LEVEL: INFO\n",
+            '  INGEST_LOG__LEVEL: INFO\n  WAGATE_DEVELOPMENT: "true"\n',
+            "WAGATE_DEVELOPMENT is set: development mode accepts the public development secrets",
+            id="development-mode-in-a-configmap",
+        ),
+        pytest.param(
+            "base/templates.yaml",
+            "          env:\n",
+            '          env:\n            - name: WAGATE_DEVELOPMENT\n              value: "1"\n',
+            "WAGATE_DEVELOPMENT is set",
+            id="development-mode-in-a-container",
+        ),
+        pytest.param(
             "components/kafka-users/users.yaml",
             "name: wagate.consent.v1",
             "name: wagate.consents.v1",
@@ -141,6 +167,26 @@ def test_broken_manifest_fails(
     assert result.returncode != 0, result.stdout
     assert message in result.stderr, result.stderr
     assert "deploy-check: FAILED" in result.stderr
+
+
+def test_a_rendered_secret_holding_a_public_default_fails(tools: None, tmp_path: Path) -> None:
+    copy = broken_copy(
+        tmp_path,
+        "overlays/dev/kustomization.yaml",
+        "access-token=dev-access-token",
+        "access-token=sandbox-token",
+    )
+    result = deploy_check(copy, overlays="dev")
+    assert result.returncode != 0, result.stdout
+    refused = "the service would refuse to start: {} has its public development default"
+    assert refused.format("DISPATCH_CLOUD_API__ACCESS_TOKEN") in result.stderr, result.stderr
+    assert refused.format("TEMPLATES_CLOUD_API__ACCESS_TOKEN") in result.stderr
+
+
+def test_no_manifest_sets_the_development_mode() -> None:
+    manifests = [p for p in K8S.rglob("*") if p.suffix in {".yaml", ".yml", ".json"}]
+    assert manifests
+    assert not [p for p in manifests if DEVELOPMENT_MODE in p.read_text()]
 
 
 def test_generated_topics_match_registry() -> None:

@@ -4,6 +4,7 @@ on free ports and topics of their own."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -17,8 +18,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from shared.settings import KafkaSettings
-from tests.conftest import ROOT, free_port
+from shared.settings import DEVELOPMENT_MODE, KafkaSettings
+from tests.conftest import ROOT, SEALING_KEY, free_port
 
 SERVICES = ("sandbox", "ingest", "templates", "policy", "dispatch")
 
@@ -67,7 +68,12 @@ def _env(system: System, run_id: str, tmp: Path) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("INGEST_", "POLICY_", "DISPATCH_", "TEMPLATES_", "SANDBOX_"))
     }
-    env = {**base, "PYTHONUNBUFFERED": "1"}
+    # development mode: the public development secrets are accepted; the sealing keys are
+    # the tests' own, since the source has none
+    env = {**base, "PYTHONUNBUFFERED": "1", DEVELOPMENT_MODE: "true"}
+    env["POLICY_SEALING_KEYS"] = env["DISPATCH_SEALING_KEYS"] = json.dumps(
+        [SEALING_KEY.get_secret_value()]
+    )
     for svc in SERVICES:
         prefix = svc.upper()
         env[f"{prefix}_HTTP__PORT"] = str(system.ports[svc])

@@ -32,6 +32,7 @@ from shared.events.intents import OutboundIntentSubmitted, TextContent
 from shared.events.webhooks import MessageStatusReported
 from shared.metrics import new_registry
 from shared.settings import PostgresSettings
+from tests.conftest import SEALING_KEY
 from tests.services.dispatch.fake_cloudapi import FakeCloudApi
 from tests.services.dispatch.fakes import (
     FakeClock,
@@ -160,6 +161,7 @@ RIG_SETTINGS: dict[str, Any] = {
     "backlog_high": 3,
     "backlog_low": 1,
     "group": "test",
+    "sealing_keys": [SEALING_KEY],
 }
 
 

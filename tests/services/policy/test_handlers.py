@@ -21,7 +21,8 @@ from shared.events.template_states import ButtonParameter, ParameterSpec, Templa
 from shared.events.webhooks import InboundMessageReceived
 from shared.events.windows import WindowChanged
 from shared.metrics import new_registry
-from shared.sealing import DEVELOPMENT_KEY, Sealer
+from shared.sealing import Sealer
+from tests.conftest import SEALING_KEY
 from tests.services.policy.night import CONFIG, NIGHT_IN_CA, OPTED_IN, US, marketing
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -52,6 +53,7 @@ class Harness:
             emit_window=self._emitter("window"),
             release_intent=self._emitter("release"),
             clock=lambda: self.now,
+            sealer=Sealer([SEALING_KEY]),
         )
 
     def _emitter(self, name: str) -> Any:
@@ -308,5 +310,5 @@ async def test_authentication_codes_never_appear_in_clear_in_the_decision() -> N
     assert len(emitted) == 1 and b"739201" not in emitted[0]
     decision = codec.decode(PolicyDecisionMade, emitted[0])
     assert decision.outcome == "approved" and decision.sealed
-    values = Sealer([DEVELOPMENT_KEY]).unseal(decision.sealed)
+    values = Sealer([SEALING_KEY]).unseal(decision.sealed)
     assert sorted(values.values()) == ["739201", "739201"]
