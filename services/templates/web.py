@@ -36,6 +36,7 @@ REGISTRY = web.AppKey("templates_registry", Registry)
 API_KEYS = web.AppKey("templates_api_keys", tuple)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_PAGE = 500
+MAX_OFFSET = 10**9
 
 
 def add_routes(app: web.Application, registry: Registry, api_keys: Sequence[SecretStr]) -> None:
@@ -169,6 +170,8 @@ async def _list(request: web.Request) -> web.Response:
         offset = max(0, int(request.query.get("offset", "0")))
     except ValueError:
         return _problem(400, "INVALID_QUERY", "limit and offset are whole numbers")
+    if offset > MAX_OFFSET:  # PostgreSQL's OFFSET is a 64-bit integer
+        return _problem(400, "INVALID_QUERY", f"offset is at most {MAX_OFFSET}")
     rows = await request.app[REGISTRY].store.find(filters, limit, offset)
     return web.json_response({"templates": [r.as_api() for r in rows]})
 

@@ -271,6 +271,12 @@ async def test_a_header_with_a_control_character_is_refused_before_the_api(
     assert await _snapshot(fresh_database) == before
 
 
+@pytest.mark.parametrize("query", ["offset=9223372036854775808", "offset=1000000001", "limit=x"])
+async def test_a_page_past_what_postgresql_counts_is_a_400(service: Service, query: str) -> None:
+    status, answer = await service.call("GET", f"/v1/templates?{query}")
+    assert status == 400 and answer["error"]["code"] == "INVALID_QUERY", answer
+
+
 async def test_unknown_keys_are_not_kept(service: Service) -> None:
     status, created = await service.call(
         "POST", "/v1/templates", {**shipping(), "owner": "mallory", INJECTED: "1"}
