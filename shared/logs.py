@@ -30,6 +30,13 @@ def configure(settings: LogSettings, service: str) -> None:
     )
     structlog.contextvars.bind_contextvars(service=service)
     logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr)
+    for name in QUIET_BELOW_INFO:
+        logging.getLogger(name).setLevel(max(level, logging.INFO))
+
+
+QUIET_BELOW_INFO = ("aiokafka", "kafka", "faust", "mode", "aiohttp", "asyncpg")
+"""Libraries whose debug lines dump whole records (keys with customers' numbers, bodies with
+one-time codes): they never log below INFO, whatever the service's level."""
 
 
 def get(name: str) -> structlog.typing.FilteringBoundLogger:

@@ -130,14 +130,22 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
 
 @pytest.fixture
 async def system(
-    kafka_settings: KafkaSettings, fresh_database: str, tmp_path: Path
+    request: pytest.FixtureRequest,
+    kafka_settings: KafkaSettings,
+    fresh_database: str,
+    tmp_path: Path,
 ) -> AsyncIterator[System]:
+    """The five services; a test may ask for more settings with
+    `@pytest.mark.parametrize("system", [{"LOG__LEVEL": "DEBUG"}], indirect=True)`
+    (each given to every service, under its prefix)."""
     run_id = uuid.uuid4().hex[:8]
     system = System(
         kafka_settings, fresh_database, {s: free_port() for s in SERVICES}, tmp_path / "logs"
     )
     system.logs.mkdir()
     system.env = _env(system, run_id, tmp_path)
+    for name, value in getattr(request, "param", {}).items():
+        system.env.update({f"{svc.upper()}_{name}": value for svc in SERVICES})
     try:
         for svc in SERVICES:
             system.start(svc)
