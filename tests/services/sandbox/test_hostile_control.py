@@ -22,6 +22,7 @@ from yarl import URL
 from tests.services.sandbox.conftest import (
     CUSTOMER,
     PNID,
+    TOKEN,
     Stack,
     StackFactory,
     approved_template,
@@ -281,3 +282,35 @@ async def test_a_message_no_customer_could_send_adds_no_customer(
     assert _snapshot(stack, outbox) == before
     status, _ = await stack.call("GET", "/_sandbox/customers/16505550123")
     assert status == 404
+
+
+async def test_a_refused_message_draws_no_id(make_stack: StackFactory) -> None:
+    refused_first, alone = await make_stack(seed=7), await make_stack(seed=7)
+    bad = {"phone_number_id": PNID, "from": CUSTOMER, "type": "image"}
+    assert (await refused_first.call("POST", "/_sandbox/customer-messages", bad))[0] == 400
+    assert await customer_writes(refused_first) == await customer_writes(alone)
+
+
+async def test_a_method_a_route_does_not_take_is_a_405_that_says_why(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    status, answer = await stack.call("DELETE", "/_sandbox/customers")
+    assert status == 405 and answer["error"] == "Method Not Allowed"
+    status, answer = await stack.call("GET", "/_sandbox/no-such-thing")
+    assert status == 404 and answer["error"] == "Not Found"
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [(b'{"to": 1, "n": NaN}', 400), (b"[1]", 400), (b'{"a": "' + b"x" * 1024**2 + b'"}', 413)],
+)
+async def test_the_cloud_api_side_reads_bodies_as_strictly_and_answers_as_meta(
+    make_stack: StackFactory, raw: bytes, status: int
+) -> None:
+    stack = await make_stack()
+    async with stack.client.post(
+        f"/v24.0/{PNID}/messages", data=io.BytesIO(raw), headers=TOKEN
+    ) as resp:
+        answer = await resp.json()
+    assert resp.status == status and answer["error"]["code"] == 100, answer

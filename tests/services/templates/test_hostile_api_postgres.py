@@ -277,11 +277,22 @@ async def test_a_page_past_what_postgresql_counts_is_a_400(service: Service, que
     assert status == 400 and answer["error"]["code"] == "INVALID_QUERY", answer
 
 
-async def test_unknown_keys_are_not_kept(service: Service) -> None:
+async def test_unknown_keys_are_not_kept(service: Service, fresh_database: str) -> None:
     status, created = await service.call(
         "POST", "/v1/templates", {**shipping(), "owner": "mallory", INJECTED: "1"}
     )
     assert status == 201 and "owner" not in created and INJECTED not in created
+    assert "mallory" not in repr(await _snapshot(fresh_database))
+
+
+async def test_a_method_or_path_no_route_takes_is_a_problem(service: Service) -> None:
+    headers = {"Authorization": f"Bearer {KEY}"}
+    async with service.client.put("/v1/templates", headers=headers) as resp:
+        answer = await resp.json()
+    assert resp.status == 405 and answer["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert "GET" in resp.headers["Allow"]
+    async with service.client.get("/v1/no-such-thing", headers=headers) as resp:
+        assert resp.status == 404 and (await resp.json())["error"]["code"] == "NOT_FOUND"
 
 
 async def test_any_listed_api_key_is_accepted_so_keys_rotate(service: Service) -> None:
