@@ -57,6 +57,16 @@ class System:
         self.start(service)
         await _wait_ready(self, service, time.monotonic() + 240)
 
+    async def customer_writes(self, phone_number_id: str, wa_id: str, text: str) -> str:
+        """A customer writes to the business number (through the sandbox); its wamid."""
+        message = {"phone_number_id": phone_number_id, "from": wa_id, "text": text}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{self.url('sandbox')}/sandbox/customer-messages", json=message) as resp,
+        ):
+            assert resp.status == 200, await resp.text()
+            return str((await resp.json())["id"])
+
     def log_tail(self, service: str, lines: int = 40) -> str:
         text = (self.logs / f"{service}.log").read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])

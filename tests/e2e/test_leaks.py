@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -89,14 +88,7 @@ def _passcode(code: str) -> TemplateContent:
 async def _walkthrough(system: System, code: str, sensitive: str) -> None:
     for name in ("shipping_update", "one_time_passcode"):
         await _approved_starter_template(system, name)
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"{system.url('sandbox')}/sandbox/customer-messages",
-            json={"phone_number_id": PHONE_NUMBER_ID, "from": CUSTOMER, "text": "Shipped?"},
-        ) as resp,
-    ):
-        assert resp.status == 200
+    await system.customer_writes(PHONE_NUMBER_ID, CUSTOMER, "Is my order shipped?")
     await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", 1)
     await _wait_metric(system, "policy", "wagate_policy_template_states_total", 4)
     await asyncio.sleep(3)  # both approved states reach policy through their topic

@@ -92,14 +92,7 @@ async def test_the_example_notifies_free_form_in_the_window_and_by_template_outs
     await _approved_starter_template(system, "shipping_update")
     await asyncio.sleep(3)  # the approved state reaches policy through its topic
     inside, outside = "16505550811", "16505550822"
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"{system.url('sandbox')}/sandbox/customer-messages",
-            json={"phone_number_id": PHONE_NUMBER_ID, "from": inside, "text": "Any news?"},
-        ) as resp,
-    ):
-        assert resp.status == 200
+    await system.customer_writes(PHONE_NUMBER_ID, inside, "Any news?")
     await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", 1)
 
     free_form = shipped(PHONE_NUMBER_ID, inside, "A-1", "Ana")
