@@ -17,6 +17,9 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 # Stage 2: the runtime: the virtualenv and the source, no build tools, a non-root user.
 FROM ${PYTHON_IMAGE}
+# The source revision, shown by every service's wagate_build_info metric.
+ARG WAGATE_REVISION=unknown
+ENV WAGATE_REVISION=${WAGATE_REVISION}
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1

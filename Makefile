@@ -39,6 +39,7 @@ stop: ## Stop everything `make run` or the tests started
 
 test: setup deploy-tools ## All tests: unit, integration (real Kafka and PostgreSQL), end-to-end, manifests
 	deploy/local/infra.sh up
+	deploy/local/browser.sh install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: setup ## Unit tests only (no servers)
@@ -50,6 +51,7 @@ test-integration: setup ## Integration tests against real Kafka and PostgreSQL
 
 test-e2e: setup ## End-to-end tests of the wired system
 	deploy/local/infra.sh up
+	deploy/local/browser.sh install
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed ## ruff format check, ruff, mypy strict, the contract up to date
@@ -57,9 +59,11 @@ lint: $(BIN)/.installed ## ruff format check, ruff, mypy strict, the contract up
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m shared.schemas --check
+	$(BIN)/python clients/python/generate.py --check
 
 schemas: $(BIN)/.installed ## Regenerate docs/schemas and docs/asyncapi.yaml from the event models
 	$(BIN)/python -m shared.schemas
+	$(BIN)/python clients/python/generate.py
 
 format: $(BIN)/.installed ## Format the code
 	$(BIN)/ruff format .

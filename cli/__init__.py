@@ -1,8 +1,12 @@
-"""The `wagate` command line: send intents, tail topics, drive the sandbox, manage topics and
-templates, replay the webhook journal, show a customer service window.
+"""The `wagate` command line: send intents, tail topics, list and redrive dead letters, drive
+the sandbox, manage topics and templates, replay the webhook journal, show a customer service
+window.
 
-`main.py` assembles the command groups, one module each (`<group>_cmd.py`); `output.py` holds
-what every command prints and how it exits (JSON lines, the 69 of an unreachable server),
-`params.py` the option values they parse alike. The commands talk to Kafka through `shared`
-and to the services over HTTP; only `replay` runs a service's own code (`services.ingest`).
+`main.py` assembles the command groups, one module each (`<group>_cmd.py`); `root.py` holds
+the options every command shares, `config.py` where the servers are (flags, environment,
+profile), `output.py` what every command prints and how it exits (tables or JSON lines, the
+exit codes), `params.py` the option values they parse alike; `redrive.py` (pure) and
+`letters.py` (Kafka) serve `deadletter`, `follow.py` serves `send --wait`. The commands talk to
+Kafka through `shared` and to the services over HTTP; only `replay` runs a service's own code
+(`services.ingest`).
 """

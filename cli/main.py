@@ -1,13 +1,17 @@
-"""Entry point of the `wagate` command: the Kafka options every command shares, and the
-command groups, one a module. Exit codes: 0 ok, 1 failed outcome, 2 usage, 69 a server is
-unreachable."""
+"""Entry point of the `wagate` command: the root options every command shares (Kafka, profile,
+output; `cli.root`) and the command groups, one a module. Exit codes: `cli.output`."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
 from cli import (
+    consent_cmd,
+    deadletter_cmd,
     replay_cmd,
+    root,
     sandbox_cmd,
     send_cmd,
     tail_cmd,
@@ -15,27 +19,14 @@ from cli import (
     topics_cmd,
     window_cmd,
 )
-from shared.settings import KafkaSettings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--bootstrap",
-    envvar="KAFKA_BOOTSTRAP",
-    default="localhost:9092",
-    show_default=True,
-    help="Kafka bootstrap servers (env KAFKA_BOOTSTRAP).",
-)
-@click.option(
-    "--topic-prefix",
-    envvar="WAGATE_TOPIC_PREFIX",
-    default="",
-    help="Prefix of every topic name (env WAGATE_TOPIC_PREFIX).",
-)
+@click.group(cls=root.WagateGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@root.options
 @click.pass_context
-def main(ctx: click.Context, bootstrap: str, topic_prefix: str) -> None:
+def main(ctx: click.Context, /, **options: Any) -> None:
     """wagate: a WhatsApp Business messaging gateway on Kafka."""
-    ctx.obj = KafkaSettings(bootstrap=bootstrap, topic_prefix=topic_prefix, client_id="wagate-cli")
+    root.setup(ctx, **options)
 
 
 main.add_command(send_cmd.send)
@@ -45,3 +36,5 @@ main.add_command(topics_cmd.topics)
 main.add_command(replay_cmd.replay)
 main.add_command(window_cmd.window)
 main.add_command(templates_cmd.templates)
+main.add_command(consent_cmd.consent)
+main.add_command(deadletter_cmd.deadletter)

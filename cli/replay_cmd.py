@@ -6,38 +6,37 @@ from datetime import UTC, datetime
 
 import click
 
-from cli.output import echo_json, run_async
+from cli.config import pass_kafka
+from cli.output import Progress, run_async, show
+from cli.params import Instant
 from services.ingest.replay import replay as run_replay
 from shared.settings import KafkaSettings
 
 
-def parse_instant(value: str) -> datetime:
-    """An ISO 8601 instant; without an offset it is taken as UTC."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not an ISO 8601 time: {value!r}") from exc
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 @click.command()
-@click.option("--since", required=True, help="Start (ISO 8601, UTC unless an offset is given).")
-@click.option("--until", default=None, help="End, exclusive (default: now).")
+@click.option(
+    "--since",
+    required=True,
+    type=Instant(),
+    help="Start (ISO 8601, UTC unless an offset is given).",
+)
+@click.option("--until", type=Instant(), default=None, help="End, exclusive (default: now).")
 @click.option("--dry-run", is_flag=True, help="Count what would be published, publish nothing.")
-@click.pass_obj
-def replay(settings: KafkaSettings, since: str, until: str | None, dry_run: bool) -> None:
+@pass_kafka
+def replay(settings: KafkaSettings, since: datetime, until: datetime | None, dry_run: bool) -> None:
     """Re-normalise journaled webhooks received in [SINCE, UNTIL) and publish their events.
 
-    Events keep their deterministic ids, so consumers drop the ones they already have.
+    Events keep their deterministic ids, so consumers drop the ones they already have. A
+    progress bar on stderr follows the journal on a terminal.
     """
-    start = parse_instant(since)
-    end = parse_instant(until) if until else datetime.now(UTC)
-    if end <= start:
+    end = until or datetime.now(UTC)
+    if end <= since:
         raise click.BadParameter("--until must be after --since")
-    summary = run_async(run_replay(settings, start, end, dry_run=dry_run))
-    echo_json(
+    with Progress("journal") as bar:
+        summary = run_async(run_replay(settings, since, end, dry_run=dry_run, progress=bar.at))
+    show(
         {
-            "since": start.isoformat(),
+            "since": since.isoformat(),
             "until": end.isoformat(),
             "dry_run": dry_run,
             **summary.as_dict(),

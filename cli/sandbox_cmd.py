@@ -3,6 +3,7 @@ templates, numbers and portfolios, faults) and inspect what it saw."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 from urllib.parse import quote
@@ -10,8 +11,8 @@ from urllib.parse import quote
 import aiohttp
 import click
 
-from cli.output import echo_json, run_http
-from cli.params import json_value
+from cli.output import echo_json, run_http, show
+from cli.params import Number, Url, json_value, pairs
 from services.sandbox.rules.identity import LOOKS_SCOPED
 from shared.events import message_types
 
@@ -20,6 +21,7 @@ from shared.events import message_types
 @click.option(
     "--url",
     envvar="WAGATE_SANDBOX_URL",
+    type=Url(),
     default="http://127.0.0.1:8090",
     show_default=True,
     help="The sandbox's base URL (env WAGATE_SANDBOX_URL).",
@@ -47,7 +49,9 @@ def sandbox(ctx: click.Context, url: str) -> None:
 )
 @click.option("--context", "context_id", help="The business message (wamid) this answers.")
 @click.option("--referral", help="Click-to-WhatsApp referral object as JSON.")
-@click.option("--ago", type=float, help="Written this many seconds ago (past timestamp).")
+@click.option(
+    "--ago", type=Number(), help="Written this many seconds ago (negative: in the future)."
+)
 @click.option("--name", help="The profile name (default: the customer's, else Sandbox Customer).")
 @click.pass_obj
 def customer_message(
@@ -80,7 +84,7 @@ def customer_message(
         body["referral"] = json_value(referral, "--referral")
     if ago is not None:
         body["timestamp"] = int(time.time() - ago)
-    echo_json(_call("POST", f"{url}/_sandbox/customer-messages", body))
+    show(_call("POST", f"{url}/_sandbox/customer-messages", body))
 
 
 def _sender(wa_id: str | None, user_id: str | None) -> dict[str, str]:
@@ -95,7 +99,7 @@ def _sender(wa_id: str | None, user_id: str | None) -> dict[str, str]:
 @click.pass_obj
 def read(url: str, wamid: str) -> None:
     """The customer reads a message the business sent (a `read` status follows)."""
-    echo_json(_call("POST", f"{url}/_sandbox/customer-reads", {"wamid": wamid}))
+    show(_call("POST", f"{url}/_sandbox/customer-reads", {"wamid": wamid}))
 
 
 @sandbox.command("marketing")
@@ -111,7 +115,7 @@ def marketing(
     named = _sender(wa_id, user_id)
     field = "wa_id" if "from" in named else "user_id"
     body = {"phone_number_id": phone_number_id, "value": value, field: next(iter(named.values()))}
-    echo_json(_call("POST", f"{url}/_sandbox/user-preferences", body))
+    show(_call("POST", f"{url}/_sandbox/user-preferences", body))
 
 
 @sandbox.command("reachable")
@@ -122,7 +126,7 @@ def reachable(url: str, customer: str, unreachable: bool) -> None:
     """Whether a customer (a phone or a BSUID) can receive messages at all."""
     field = "user_id" if LOOKS_SCOPED.match(customer) else "wa_id"
     body = {field: customer, "reachable": not unreachable}
-    echo_json(_call("POST", f"{url}/_sandbox/reachability", body))
+    show(_call("POST", f"{url}/_sandbox/reachability", body))
 
 
 @sandbox.group("customer")
@@ -165,7 +169,7 @@ def customer_add(
         "country": country,
     }
     body = {k: v for k, v in given.items() if v is not None}
-    echo_json(_call("POST", f"{url}/_sandbox/customers", body))
+    show(_call("POST", f"{url}/_sandbox/customers", body))
 
 
 @customer.command("show")
@@ -173,14 +177,14 @@ def customer_add(
 @click.pass_obj
 def customer_show(url: str, identifier: str) -> None:
     """One customer, by phone or BSUID, with its BSUID in every portfolio."""
-    echo_json(_call("GET", f"{url}/_sandbox/customers/{quote(identifier, safe='')}", None))
+    show(_call("GET", f"{url}/_sandbox/customers/{quote(identifier, safe='')}", None))
 
 
 @customer.command("list")
 @click.pass_obj
 def customer_list(url: str) -> None:
     """Every customer the sandbox knows."""
-    echo_json(_call("GET", f"{url}/_sandbox/customers", None))
+    show(_call("GET", f"{url}/_sandbox/customers", None))
 
 
 @customer.command("change-number")
@@ -208,7 +212,7 @@ def customer_change_number(
         body["to"] = new_phone
     if numbers:
         body["phone_number_ids"] = list(numbers)
-    echo_json(_call("POST", f"{url}/_sandbox/number-changes", body))
+    show(_call("POST", f"{url}/_sandbox/number-changes", body))
 
 
 @sandbox.command("portfolio")
@@ -219,17 +223,17 @@ def customer_change_number(
 def portfolio(url: str, portfolio_id: str, numbers: tuple[str, ...], linked: bool) -> None:
     """Put business numbers in another business portfolio: BSUIDs differ per portfolio."""
     body = {"portfolio_id": portfolio_id, "phone_number_ids": list(numbers), "linked": linked}
-    echo_json(_call("POST", f"{url}/_sandbox/portfolios", body))
+    show(_call("POST", f"{url}/_sandbox/portfolios", body))
 
 
 @sandbox.command("throughput")
 @click.option("--number", "phone_number_id", required=True, help="Business phone number id.")
-@click.option("--mps", type=float, required=True, help="Messages per second allowed.")
+@click.option("--mps", type=Number(minimum=0), required=True, help="Messages per second allowed.")
 @click.pass_obj
 def throughput(url: str, phone_number_id: str, mps: float) -> None:
     """Set a number's throughput; sends above it get 130429."""
     body = {"phone_number_id": phone_number_id, "mps": mps}
-    echo_json(_call("POST", f"{url}/_sandbox/throughput", body))
+    show(_call("POST", f"{url}/_sandbox/throughput", body))
 
 
 @sandbox.command("messages")
@@ -237,8 +241,8 @@ def throughput(url: str, phone_number_id: str, mps: float) -> None:
 @click.pass_obj
 def messages(url: str, phone_number_id: str | None) -> None:
     """What each number sent and received."""
-    query = f"?phone_number_id={phone_number_id}" if phone_number_id else ""
-    echo_json(_call("GET", f"{url}/_sandbox/messages{query}", None))
+    query = f"?phone_number_id={quote(phone_number_id, safe='')}" if phone_number_id else ""
+    show(_call("GET", f"{url}/_sandbox/messages{query}", None))
 
 
 @sandbox.command("violations")
@@ -247,15 +251,24 @@ def messages(url: str, phone_number_id: str | None) -> None:
 def violations(url: str, code: int | None) -> None:
     """Every request the sandbox refused for breaking one of Meta's rules."""
     query = f"?code={code}" if code is not None else ""
-    echo_json(_call("GET", f"{url}/sandbox/violations{query}", None))
+    show(_call("GET", f"{url}/sandbox/violations{query}", None))
 
 
 @sandbox.command("webhooks")
-@click.option("--last", type=int, default=20, show_default=True, help="How many, newest last.")
+@click.option(
+    "--last",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="How many, newest last.",
+)
 @click.pass_obj
 def webhooks(url: str, last: int) -> None:
     """The last webhooks the sandbox sent (one JSON body a line)."""
-    kept = _call("GET", f"{url}/_sandbox/webhooks", None)["webhooks"]
+    answer = _call("GET", f"{url}/_sandbox/webhooks", None)
+    kept = answer.get("webhooks") if isinstance(answer, dict) else None
+    if not isinstance(kept, list):
+        raise click.ClickException(f"the sandbox answered no webhook list: {answer!r:.200}")
     for payload in kept[-last:] if last > 0 else []:
         echo_json(payload)
 
@@ -268,17 +281,16 @@ def webhooks(url: str, last: int) -> None:
 def faults(url: str, settings: tuple[str, ...], seed: int | None, clear: bool) -> None:
     """Show or change the injected faults (rates in [0, 1])."""
     if not settings and seed is None and not clear:
-        echo_json(_call("GET", f"{url}/_sandbox/faults", None))
+        show(_call("GET", f"{url}/_sandbox/faults", None))
         return
+    changes = fault_settings(settings)
     current: dict[str, Any] = {} if clear else _call("GET", f"{url}/_sandbox/faults", None)
-    for item in settings:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
-        current[name.strip()] = float(value) if "." in value or "e" in value else int(value)
+    if not isinstance(current, dict):
+        raise click.ClickException(f"the sandbox answered no faults object: {current!r:.200}")
+    current.update(changes)
     if seed is not None:
         current["seed"] = seed
-    echo_json(_call("PUT", f"{url}/_sandbox/faults", current))
+    show(_call("PUT", f"{url}/_sandbox/faults", current))
 
 
 @sandbox.command("reset")
@@ -286,7 +298,7 @@ def faults(url: str, settings: tuple[str, ...], seed: int | None, clear: bool) -
 @click.pass_obj
 def reset(url: str, seed: int | None) -> None:
     """Forget every message, template, window and violation."""
-    echo_json(_call("POST", f"{url}/_sandbox/reset", {"seed": seed}))
+    show(_call("POST", f"{url}/_sandbox/reset", {"seed": seed}))
 
 
 @sandbox.group("template")
@@ -298,7 +310,7 @@ def template() -> None:
 @click.pass_obj
 def template_list(url: str) -> None:
     """Every template, whatever its status."""
-    echo_json(_call("GET", f"{url}/_sandbox/templates", None))
+    show(_call("GET", f"{url}/_sandbox/templates", None))
 
 
 def _template_action(name: str, help_text: str) -> None:
@@ -306,7 +318,7 @@ def _template_action(name: str, help_text: str) -> None:
     @click.argument("template_id")
     @click.pass_obj
     def action(url: str, template_id: str) -> None:
-        echo_json(_call("POST", f"{url}/_sandbox/templates/{template_id}/{name}", {}))
+        show(_call("POST", f"{url}/_sandbox/templates/{quote(template_id, safe='')}/{name}", {}))
 
 
 _template_action("review", "Decide a PENDING template now.")
@@ -323,7 +335,7 @@ _template_action("disable", "Disable a template for good.")
 def template_category(url: str, template_id: str, category: str, notice: bool) -> None:
     """Re-categorise a template."""
     body = {"category": category, "notice": notice}
-    echo_json(_call("POST", f"{url}/_sandbox/templates/{template_id}/category", body))
+    show(_call("POST", f"{url}/_sandbox/templates/{quote(template_id, safe='')}/category", body))
 
 
 @template.command("pacing")
@@ -333,7 +345,7 @@ def template_category(url: str, template_id: str, category: str, notice: bool) -
 def template_pacing(url: str, template_id: str, off: bool) -> None:
     """Pace a template: its messages are held, then released or dropped (132015)."""
     body = {"paced": not off}
-    echo_json(_call("POST", f"{url}/_sandbox/templates/{template_id}/pacing", body))
+    show(_call("POST", f"{url}/_sandbox/templates/{quote(template_id, safe='')}/pacing", body))
 
 
 @template.command("quality")
@@ -342,7 +354,28 @@ def template_pacing(url: str, template_id: str, off: bool) -> None:
 @click.pass_obj
 def template_quality(url: str, template_id: str, score: str) -> None:
     """Change a template's quality score."""
-    echo_json(_call("POST", f"{url}/_sandbox/templates/{template_id}/quality", {"score": score}))
+    show(
+        _call(
+            "POST",
+            f"{url}/_sandbox/templates/{quote(template_id, safe='')}/quality",
+            {"score": score},
+        )
+    )
+
+
+def fault_settings(items: tuple[str, ...]) -> dict[str, int | float]:
+    """`--set NAME=VALUE` pairs with finite numbers as values (whole numbers stay whole)."""
+    out: dict[str, int | float] = {}
+    for name, value in pairs(items, "NAME=VALUE", "--set").items():
+        try:
+            number: int | float = int(value)
+        except ValueError:
+            try:
+                number = Number().convert(value, None, None)
+            except click.BadParameter as exc:
+                raise click.BadParameter(f"{name}: {exc.message}", param_hint="--set") from exc
+        out[name.strip()] = number
+    return out
 
 
 def _call(method: str, url: str, body: dict[str, Any] | None) -> Any:
@@ -354,7 +387,11 @@ async def _request(method: str, url: str, body: dict[str, Any] | None) -> Any:
         aiohttp.ClientSession() as session,
         session.request(method, url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as resp,
     ):
-        payload = await resp.json(content_type=None)
+        raw = await resp.read()
+        try:
+            payload = json.loads(raw)
+        except ValueError as exc:
+            raise click.ClickException(f"sandbox answered {resp.status} with no JSON") from exc
         if resp.status >= 400:
             raise click.ClickException(f"sandbox answered {resp.status}: {payload}")
         return payload

@@ -1,23 +1,24 @@
-"""`wagate send ...`: produce an outbound intent of any type and optionally wait for its fate.
+"""`wagate send ...`: produce an outbound intent of any type and optionally follow its fate,
+printing each delivery update as it arrives.
 
-Exit codes: 0 sent (or produced, without --wait), 1 rejected/failed/expired or no outcome in
-time, 2 bad usage, 69 Kafka unreachable.
+Exit codes (`cli.output`): 0 produced (with --wait: the Cloud API took it), 1 failed at Meta
+or expired, 2 bad usage, 3 refused by policy, 4 no outcome within --wait, 69 Kafka unreachable.
 """
 
 from __future__ import annotations
 
-import json
+import re
 import sys
 from collections.abc import Callable
-from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
 
-from cli.output import EXIT_FAILED, echo_json, run_async
-from cli.params import pairs
+from cli.config import pass_kafka
+from cli.follow import outcome, print_intent, print_update
+from cli.output import EXIT_CODES, EXIT_OK, as_json, run_async
+from cli.params import Instant, Seconds, json_arg, pairs
 from shared.client import WagateClient
 from shared.events import message_types
 from shared.events.delivery import DeliveryUpdated
@@ -36,7 +37,8 @@ from shared.events.intents import (
 from shared.settings import KafkaSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
-FAILED = ("rejected", "failed", "expired")
+_PARAMETER_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_BUTTON_INDEX = re.compile(r"[0-9]{1,2}")
 
 
 def common(fn: F) -> F:
@@ -59,7 +61,11 @@ def common(fn: F) -> F:
         ),
         click.option("--reply-to", default=None, help="wamid to quote."),
         click.option(
-            "--not-after", type=click.DateTime(), default=None, help="Give up after this UTC time."
+            "--not-after",
+            type=Instant(),
+            default=None,
+            help="Give up after this time (ISO 8601, e.g. 2026-03-05T18:00:00+01:00; UTC when "
+            "it has no offset).",
         ),
         click.option(
             "--meta",
@@ -71,10 +77,12 @@ def common(fn: F) -> F:
         click.option(
             "--wait",
             "wait_s",
-            type=float,
+            type=Seconds(),
             default=0,
-            show_default=True,
-            help="Seconds to wait for the outcome, printing every delivery update.",
+            is_flag=False,
+            flag_value=60.0,
+            help="Follow the intent for this many seconds (60 when no value is given), "
+            "printing each delivery update as it arrives, until its outcome.",
         ),
     ]
     for option in reversed(options):
@@ -83,8 +91,7 @@ def common(fn: F) -> F:
 
 
 def submit(settings: KafkaSettings, content: Callable[[], MessageContent], **opts: Any) -> None:
-    """Build the intent (usage errors exit 2), produce it, print its id and updates."""
-    not_after: datetime | None = opts["not_after"]
+    """Build the intent (usage errors exit 2), produce it, print its id and its updates."""
     try:
         intent = OutboundIntentSubmitted(
             intent_id=opts["intent_id"] or new_id(),
@@ -94,23 +101,18 @@ def submit(settings: KafkaSettings, content: Callable[[], MessageContent], **opt
             priority=opts["priority"],
             category=opts["category"],
             reply_to=opts["reply_to"],
-            not_after=not_after.astimezone() if not_after else None,
+            not_after=opts["not_after"],
             metadata=pairs(opts["metadata"], "KEY=VALUE", "--meta"),
             producer="wagate-cli",
         )
     except ValidationError as exc:
         raise click.UsageError(_first_error(exc)) from exc
     wait_s: float = opts["wait_s"]
-    updates = run_async(_send(settings, intent, wait_s))
-    echo_json({"intent_id": intent.intent_id})
-    for update in updates:
-        echo_json(
-            update.model_dump(
-                mode="json", include={"intent_id", "state", "wamid", "reasons", "detail", "errors"}
-            )
-        )
-    if wait_s and (not updates or updates[-1].state in FAILED):
-        sys.exit(EXIT_FAILED)
+    last = run_async(_send(settings, intent, wait_s))
+    code = outcome(last) if wait_s else EXIT_OK
+    if code != EXIT_OK and not as_json():
+        click.echo(f"exit {code}: {EXIT_CODES[code]}", err=True)
+    sys.exit(code)
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -121,21 +123,21 @@ def _first_error(exc: ValidationError) -> str:
 
 async def _send(
     settings: KafkaSettings, intent: OutboundIntentSubmitted, wait_s: float
-) -> list[DeliveryUpdated]:
+) -> DeliveryUpdated | None:
+    """Produce, print the intent id once Kafka has it, then each update as it arrives."""
+    last = None
     async with WagateClient(settings, "wagate-cli") as client:
-        if wait_s > 0:
-            return await client.send_and_wait(intent, wait_s)
-        await client.send(intent)
-        return []
-
-
-def _json_arg(value: str) -> Any:
-    """Inline JSON, or @path to a JSON file."""
-    try:
-        text = Path(value[1:]).read_text() if value.startswith("@") else value
-        return json.loads(text)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise click.BadParameter(f"not JSON (inline or @file): {exc}") from exc
+        if not wait_s:
+            await client.send(intent)
+            print_intent(intent.intent_id)
+            return None
+        async with client.follow([intent.intent_id]) as updates:
+            await client.send(intent)
+            print_intent(intent.intent_id)
+            async for update in updates.until_terminal(wait_s):
+                print_update(update)
+                last = update
+    return last
 
 
 @click.group()
@@ -147,7 +149,7 @@ def send() -> None:
 @common
 @click.option("--body", required=True, help="The message text (at most 4096 characters).")
 @click.option("--preview-url", is_flag=True, help="Render a preview of the first URL.")
-@click.pass_obj
+@pass_kafka
 def send_text(settings: KafkaSettings, /, body: str, preview_url: bool, **opts: Any) -> None:
     """A free-form text (allowed only inside the customer service window)."""
     submit(settings, lambda: TextContent(body=body, preview_url=preview_url), **opts)
@@ -165,7 +167,7 @@ def send_text(settings: KafkaSettings, /, body: str, preview_url: bool, **opts: 
 @click.option("--link", default=None, help="An HTTPS link to the media.")
 @click.option("--caption", default=None, help="Image, video and document only.")
 @click.option("--filename", default=None, help="Document only.")
-@click.pass_obj
+@pass_kafka
 def send_media(
     settings: KafkaSettings,
     /,
@@ -196,7 +198,7 @@ def send_media(
 @click.option("--longitude", type=float, required=True)
 @click.option("--name", default=None)
 @click.option("--address", default=None)
-@click.pass_obj
+@pass_kafka
 def send_location(
     settings: KafkaSettings,
     /,
@@ -218,7 +220,7 @@ def send_location(
 @common
 @click.option("--message-id", required=True, help="The wamid reacted to.")
 @click.option("--emoji", default="", help="The emoji (empty removes the reaction).")
-@click.pass_obj
+@pass_kafka
 def send_reaction(settings: KafkaSettings, /, message_id: str, emoji: str, **opts: Any) -> None:
     """A reaction to a customer's message."""
     submit(settings, lambda: ReactionContent(message_id=message_id, emoji=emoji), **opts)
@@ -227,19 +229,19 @@ def send_reaction(settings: KafkaSettings, /, message_id: str, emoji: str, **opt
 @send.command("interactive")
 @common
 @click.option("--json", "payload", required=True, help="The `interactive` object: JSON or @file.")
-@click.pass_obj
+@pass_kafka
 def send_interactive(settings: KafkaSettings, /, payload: str, **opts: Any) -> None:
     """Reply buttons, a list or a call-to-action URL (Meta's `interactive` object)."""
-    submit(settings, lambda: InteractiveContent(interactive=_json_arg(payload)), **opts)
+    submit(settings, lambda: InteractiveContent(interactive=json_arg(payload, "--json")), **opts)
 
 
 @send.command("contacts")
 @common
 @click.option("--json", "payload", required=True, help="The `contacts` array: JSON or @file.")
-@click.pass_obj
+@pass_kafka
 def send_contacts(settings: KafkaSettings, /, payload: str, **opts: Any) -> None:
     """One or more contact cards (Meta's `contacts` array)."""
-    submit(settings, lambda: ContactsContent(contacts=_json_arg(payload)), **opts)
+    submit(settings, lambda: ContactsContent(contacts=json_arg(payload, "--json")), **opts)
 
 
 @send.command("template")
@@ -273,7 +275,7 @@ def send_contacts(settings: KafkaSettings, /, payload: str, **opts: Any) -> None
     help="The variable part of a URL button (repeatable).",
 )
 @click.option("--components", default=None, help="All components as JSON or @file instead.")
-@click.pass_obj
+@pass_kafka
 def send_template(
     settings: KafkaSettings,
     /,
@@ -291,7 +293,7 @@ def send_template(
 
     def content() -> TemplateContent:
         built = (
-            _json_arg(components)
+            json_arg(components, "--components")
             if components is not None
             else template_components(
                 params, secret_params, header_media, url_params, header_param=header_param
@@ -328,7 +330,7 @@ def template_components(
         out.append({"type": "body", "parameters": body})
     for item in url_params:
         index, sep, value = item.partition("=")
-        if not sep or not index.isdigit():
+        if not sep or not _BUTTON_INDEX.fullmatch(index):
             raise click.BadParameter(
                 f"{item!r} is not INDEX=VALUE", param_hint="--button-url-param"
             )
@@ -345,6 +347,6 @@ def template_components(
 
 def _text_param(value: str) -> dict[str, Any]:
     name, sep, text = value.partition("=")
-    if sep and name.isidentifier() and name.islower():
+    if sep and _PARAMETER_NAME.fullmatch(name):
         return {"type": "text", "parameter_name": name, "text": text}
     return {"type": "text", "text": value}

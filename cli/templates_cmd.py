@@ -4,8 +4,8 @@ service's HTTP API (click, aiohttp and PyYAML: none of the service's own code)."
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -13,17 +13,38 @@ import aiohttp
 import click
 import yaml
 
-from cli.output import EXIT_FAILED, echo_json, unavailable
-from cli.params import json_value
+from cli.output import EXIT_FAILED, Progress, unavailable
+from cli.output import show as print_answer
+from cli.params import Token, Url, json_value, read_text
 from shared.runtime import EXIT_UNAVAILABLE
+
+COLUMNS = ("waba_id", "name", "language", "category", "status", "quality", "version")
+"""What `templates list` shows a person (--json has every field)."""
 
 
 def load_file(path: str) -> Any:
-    """A template (or a list of them) from a .json, .yaml or .yml file."""
-    text = Path(path).read_text(encoding="utf-8")
-    if path.endswith((".yaml", ".yml")):
-        return yaml.safe_load(text)
-    return json_value(text, path)
+    """A template (or a list of them) from a .json, .yaml or .yml file; a file that cannot
+    be read or parsed is a usage error."""
+    text = read_text(path, "template file")
+    if not path.endswith((".yaml", ".yml")):
+        return json_value(text, path)
+    try:
+        loaded = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise click.BadParameter(f"{path} is not YAML: {exc}") from exc
+    try:  # YAML dates and the like: refuse what JSON cannot carry
+        json.dumps(loaded, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise click.BadParameter(f"{path} holds a value JSON cannot carry: {exc}") from exc
+    return loaded
+
+
+def objects(loaded: Any, what: str) -> list[dict[str, Any]]:
+    """One template object or a list of them, as a list; anything else is a usage error."""
+    items = loaded if isinstance(loaded, list) else [loaded]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise click.BadParameter(f"{what} must hold a template object or a list of them")
+    return items
 
 
 class Api:
@@ -31,10 +52,17 @@ class Api:
         self.url = url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {api_key}"}
 
-    def call(self, method: str, path: str, body: Any = None, **query: str | None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        columns: tuple[str, ...] | None = None,
+        **query: str | None,
+    ) -> Any:
         """Perform the request, print the answer; exit 1 on a refusal, 69 when unreachable."""
         status, answer = asyncio.run(self._call(method, path, body, query))
-        echo_json(answer, ensure_ascii=False)
+        print_answer(answer, columns=columns, ensure_ascii=False)
         if status >= 500:
             sys.exit(EXIT_UNAVAILABLE)
         if status >= 400:
@@ -52,9 +80,14 @@ class Api:
                     method, self.url + path, json=body, params=params, headers=self.headers
                 ) as resp,
             ):
-                return resp.status, await resp.json(content_type=None)
-        except aiohttp.ClientError as exc:
+                raw = await resp.read()
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             unavailable(f"the templates service is unreachable: {exc}")
+        try:
+            return resp.status, json.loads(raw)
+        except ValueError:
+            text = raw.decode("utf-8", errors="replace")[:500]
+            return resp.status, {"error": {"code": "NOT_JSON", "status": resp.status, "body": text}}
 
 
 def _path(*parts: str) -> str:
@@ -65,6 +98,7 @@ def _path(*parts: str) -> str:
 @click.option(
     "--url",
     envvar="WAGATE_TEMPLATES_URL",
+    type=Url(),
     default="http://127.0.0.1:8082",
     show_default=True,
     help="The templates service (env WAGATE_TEMPLATES_URL).",
@@ -72,6 +106,7 @@ def _path(*parts: str) -> str:
 @click.option(
     "--api-key",
     envvar="WAGATE_TEMPLATES_API_KEY",
+    type=Token(),
     default="wagate-dev-key",
     help="Bearer API key (env WAGATE_TEMPLATES_API_KEY).",
 )
@@ -87,9 +122,11 @@ def templates(ctx: click.Context, url: str, api_key: str) -> None:
 @click.pass_obj
 def create(api: Api, file: str, waba_id: str) -> None:
     """Create and submit the template(s) in FILE (.json or .yaml; one or a list)."""
-    loaded = load_file(file)
-    for body in loaded if isinstance(loaded, list) else [loaded]:
-        api.call("POST", "/v1/templates", {**body, "waba_id": waba_id})
+    bodies = objects(load_file(file), file)
+    with Progress("templates", len(bodies) if len(bodies) > 1 else 0) as bar:
+        for body in bodies:
+            api.call("POST", "/v1/templates", {**body, "waba_id": waba_id})
+            bar.advance()
 
 
 @templates.command()
@@ -98,7 +135,7 @@ def create(api: Api, file: str, waba_id: str) -> None:
 def validate(api: Api, file: str) -> None:
     """Check the template in FILE against Meta's rules without storing it."""
     answer = api.call("POST", "/v1/templates/validate", load_file(file))
-    if not answer.get("valid"):
+    if not isinstance(answer, dict) or not answer.get("valid"):
         sys.exit(EXIT_FAILED)
 
 
@@ -111,7 +148,7 @@ def validate(api: Api, file: str) -> None:
 @click.pass_obj
 def list_(api: Api, /, **filters: str | None) -> None:
     """List templates, filtered."""
-    api.call("GET", "/v1/templates", **filters)
+    api.call("GET", "/v1/templates", columns=COLUMNS, **filters)
 
 
 @templates.command()
@@ -149,11 +186,15 @@ def preview(api: Api, waba_id: str, name: str, language: str, params: str) -> No
 
 
 @templates.command()
-@click.argument("waba_id")
+@click.argument("waba_ids", metavar="WABA_ID...", nargs=-1, required=True)
 @click.pass_obj
-def sync(api: Api, waba_id: str) -> None:
-    """Read every template of the account back from the Cloud API."""
-    api.call("POST", f"/v1/sync/{_path(waba_id)}")
+def sync(api: Api, waba_ids: tuple[str, ...]) -> None:
+    """Read every template of each account back from the Cloud API (one answer per account,
+    a progress bar on stderr when there are several)."""
+    with Progress("accounts", len(waba_ids) if len(waba_ids) > 1 else 0) as bar:
+        for waba_id in waba_ids:
+            api.call("POST", f"/v1/sync/{_path(waba_id)}")
+            bar.advance()
 
 
 @templates.command()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import click
 
-from cli.output import EXIT_FAILED, echo_json, run_http
+from cli.output import EXIT_FAILED, run_http, show
+from cli.params import Url
 
 
 @click.command()
@@ -17,6 +19,7 @@ from cli.output import EXIT_FAILED, echo_json, run_http
 @click.option(
     "--policy-url",
     envvar="WAGATE_POLICY_URL",
+    type=Url(),
     default="http://127.0.0.1:8083",
     show_default=True,
     help="Policy's base URL (env WAGATE_POLICY_URL).",
@@ -25,12 +28,13 @@ from cli.output import EXIT_FAILED, echo_json, run_http
 def window(phone_number_id: str, wa_id: str, policy_url: str, with_consent: bool) -> None:
     """Show the window between a business number and a customer (exit 1 when closed)."""
     base = policy_url.rstrip("/")
-    paths = {"window": f"/windows/{phone_number_id}/{wa_id}"}
+    where = f"{quote(phone_number_id, safe='')}/{quote(wa_id, safe='')}"
+    paths = {"window": f"/windows/{where}"}
     if with_consent:
-        paths["consent"] = f"/consent/{phone_number_id}/{wa_id}"
+        paths["consent"] = f"/consent/{where}"
     result = run_http(_get(base, paths), "policy", base)
-    echo_json(result if with_consent else result["window"])
-    if not result["window"].get("is_open"):
+    show(result if with_consent else result["window"])
+    if not isinstance(result["window"], dict) or not result["window"].get("is_open"):
         sys.exit(EXIT_FAILED)
 
 
@@ -41,5 +45,8 @@ async def _get(base: str, paths: dict[str, str]) -> dict[str, Any]:
             async with session.get(base + path) as resp:
                 if resp.status != 200:
                     raise click.ClickException(f"policy answered {resp.status} for {path}")
-                out[name] = await resp.json()
+                try:
+                    out[name] = await resp.json(content_type=None)
+                except ValueError as exc:
+                    raise click.ClickException(f"policy answered {path} with no JSON") from exc
     return out

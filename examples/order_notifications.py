@@ -18,12 +18,12 @@ import uuid
 
 from aiokafka import AIOKafkaConsumer
 
-from shared import codec
-from shared.client import WagateClient
-from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
-from shared.events.webhooks import InboundMessageReceived
-from shared.settings import KafkaSettings
-from shared.topics import INBOUND_MESSAGES
+from wagate_client import codec
+from wagate_client.client import WagateClient
+from wagate_client.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
+from wagate_client.events.webhooks import InboundMessageReceived
+from wagate_client.settings import KafkaSettings
+from wagate_client.topics import INBOUND_MESSAGES
 
 
 def shipped(phone_number_id: str, to: str, order: str, name: str) -> OutboundIntentSubmitted:

@@ -9,4 +9,6 @@ nothing here imports a service or the CLI.
 - `settings.py` (settings groups, the Graph API version), `db.py` (pool, migrations,
   reachability), `runtime.py`, `http.py`, `logs.py`, `metrics.py`, `errors.py` (the error roots),
   `sealing.py`, `webhook_signature.py`, `schemas.py`, `client.py` (the Python client).
+- `tracing.py` (trace context across the hops), `telemetry.py` (installing tracing: provider,
+  exporters, instrumentations).
 """

@@ -1,28 +1,44 @@
 """aiohttp plumbing shared by every service: health, readiness and metrics routes, a site
-started and stopped inside the service's exit stack, and the strict reading of a JSON body and
-of path and query values that every API door applies before a handler looks at them."""
+started and stopped inside the service's exit stack, under limits that keep slow and abusive
+clients from holding it (header and body read time, connections open at once), and the reading
+of a request's JSON body under `shared.strict_json`'s rules.
+
+aiohttp bounds header sizes and idle keep-alive time but not the time a client takes to send
+its headers or body, nor how many connections it holds, so `ConnectionGuard` does that: it
+sits between the listening socket and aiohttp's protocol, and one middleware tells it when a
+request's headers are complete and gives the body a deadline.
+"""
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import AsyncIterator, Iterable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+)
 
 from shared import logs
-from shared.errors import PermanentError
 from shared.settings import HttpSettings
+from shared.strict_json import BadInput, parse_object
 
 log = logs.get(__name__)
-MAX_DEPTH = 32
-"""How deep a JSON body may nest: what wagate's APIs take nests under 10 levels."""
-_CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
-_SHOWN_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")  # keys an error message repeats as they are
+_LINGER_S = 1.0  # aiohttp drains an unread body for 10 s by default: a slow client would stay
+_HEADERS_TIMED_OUT = (
+    b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+)
+_NO_ROOM = (
+    b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
 
 
 @dataclass
@@ -41,6 +57,7 @@ class Readiness:
 
 READINESS = web.AppKey("readiness", Readiness)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def _healthz(_: web.Request) -> web.Response:
@@ -70,32 +87,9 @@ def base_app(
     return app
 
 
-@asynccontextmanager
-async def serving(app: web.Application, settings: HttpSettings, name: str) -> AsyncIterator[str]:
-    """Serve `app` until the block exits; yields the URL it listens on."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    url = f"http://{settings.host}:{settings.port}"
-    log.info("listening", part=name, url=url)
-    try:
-        yield url
-    finally:
-        await runner.cleanup()
-
-
-class BadInput(PermanentError):
-    """A request refused before any handler looks at it: `status` 400 or 413, and why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 async def json_object(request: web.Request, *, plain_text: bool = True) -> dict[str, Any]:
-    """The request's body as a JSON object, read strictly (see `parse_object`); raises
-    BadInput 413 past the application's `client_max_size`."""
+    """The request's body as a JSON object, read strictly (`strict_json.parse_object`);
+    raises BadInput 413 past the application's `client_max_size`."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
@@ -103,72 +97,213 @@ async def json_object(request: web.Request, *, plain_text: bool = True) -> dict[
     return parse_object(raw, plain_text=plain_text)
 
 
-def parse_object(raw: bytes, *, plain_text: bool = True) -> dict[str, Any]:
-    """`raw` as a JSON object, or BadInput 400 saying why not: not UTF-8, not JSON (NaN and
-    Infinity are not), a number too long to read, deeper than MAX_DEPTH, not an object, or
-    (with `plain_text`) a string or key holding a NUL or an unpaired surrogate, which no
-    database column or UTF-8 consumer can keep."""
+@dataclass(eq=False)
+class _Connection:
+    """One client connection: since when it waits for a request, and whether one is answered."""
+
+    transport: asyncio.BaseTransport
+    since: float
+    busy: bool = False
+    refused: bool = False  # its request was refused: what it still sends is no new request
+    timer: asyncio.TimerHandle | None = None
+
+    def stop_clock(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
+class ConnectionGuard:
+    """Bounds what clients hold of one listening socket: a connection has `header_timeout_s`
+    to finish its request's headers, a request `body_timeout_s` for its body, and at most
+    `max_connections` are open at once, room being made by closing the connection that has
+    waited longest without a request (a slow-loris fills the room, it cannot keep it)."""
+
+    def __init__(self, settings: HttpSettings, registry: CollectorRegistry, service: str) -> None:
+        self._settings = settings
+        self._open: dict[asyncio.BaseTransport, _Connection] = {}
+        self.refused = Counter(
+            f"wagate_{service}_http_refused_total",
+            "HTTP connections and requests refused by the server's limits, by reason"
+            " (header_timeout, body_timeout, too_large, no_room).",
+            ["reason"],
+            registry=registry,
+        )
+        self._gauge = Gauge(
+            f"wagate_{service}_http_open_connections",
+            "HTTP connections open now.",
+            registry=registry,
+        )
+
+    def protocols(self, make: Callable[[], asyncio.Protocol]) -> Callable[[], asyncio.Protocol]:
+        """A protocol factory for `loop.create_server`: `make()`'s protocols, watched."""
+        return lambda: _Watched(make(), self)
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._open)
+
+    def opened(self, transport: asyncio.BaseTransport) -> None:
+        conn = _Connection(transport, asyncio.get_running_loop().time())
+        self._open[transport] = conn
+        self._gauge.set(len(self._open))
+        self._start_clock(conn)
+        if len(self._open) > self._settings.max_connections:
+            self._make_room(conn)
+
+    def heard(self, transport: asyncio.BaseTransport) -> None:
+        """Bytes came: on an idle keep-alive connection they start a request's header clock."""
+        conn = self._open.get(transport)
+        if conn is not None and not (conn.busy or conn.refused) and conn.timer is None:
+            conn.since = asyncio.get_running_loop().time()
+            self._start_clock(conn)
+
+    def closed(self, transport: asyncio.BaseTransport) -> None:
+        conn = self._open.pop(transport, None)
+        if conn is not None:
+            conn.stop_clock()
+        self._gauge.set(len(self._open))
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The request's headers are in: stop their clock, refuse a body declared too large,
+        and answer 408 if the body has not fully arrived `body_timeout_s` after the headers."""
+        conn = self._open.get(request.transport) if request.transport is not None else None
+        if conn is not None:
+            conn.busy = True
+            conn.stop_clock()
+        try:
+            return await self._answer(request, handler, conn)
+        finally:
+            if conn is not None:
+                conn.busy = False
+                conn.since = asyncio.get_running_loop().time()
+
+    async def _answer(
+        self, request: web.Request, handler: Handler, conn: _Connection | None
+    ) -> web.StreamResponse:
+        declared = request.content_length
+        if declared is not None and declared > request.client_max_size:
+            self._refused(conn, "too_large")
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=request.client_max_size, actual_size=declared
+            )
+        task = asyncio.current_task()
+        late: list[bool] = []
+
+        def body_late() -> None:
+            # The whole body is in once aiohttp's parser fed its end; the handler may still be
+            # busy with it, which is not the client's slowness.
+            if not request.content.is_eof() and task is not None:
+                late.append(True)
+                task.cancel()
+
+        timer = asyncio.get_running_loop().call_later(self._settings.body_timeout_s, body_late)
+        try:
+            return await handler(request)
+        except asyncio.CancelledError:
+            if not late or task is None or task.uncancel() > 0:
+                raise
+            self._refused(conn, "body_timeout")
+            slow = web.Response(status=408, text="request body too slow")
+            slow.force_close()
+            return slow
+        except web.HTTPRequestEntityTooLarge:
+            self._refused(conn, "too_large")
+            raise
+        finally:
+            timer.cancel()
+
+    def _refused(self, conn: _Connection | None, reason: str) -> None:
+        self.refused.labels(reason).inc()
+        if conn is not None:
+            conn.refused = True
+
+    def _start_clock(self, conn: _Connection) -> None:
+        loop = asyncio.get_running_loop()
+        conn.timer = loop.call_later(self._settings.header_timeout_s, self._headers_late, conn)
+
+    def _headers_late(self, conn: _Connection) -> None:
+        conn.timer = None
+        if not conn.busy and conn.transport in self._open:
+            self._close(conn, _HEADERS_TIMED_OUT, "header_timeout")
+
+    def _make_room(self, newcomer: _Connection) -> None:
+        idle = [c for c in self._open.values() if not c.busy and c is not newcomer]
+        if not idle:
+            self._close(newcomer, _NO_ROOM, "no_room")
+            return
+        oldest = min(idle, key=lambda c: c.since)
+        # A connection mid-headers is told why; an idle keep-alive one is simply closed.
+        self._close(oldest, _HEADERS_TIMED_OUT if oldest.timer else b"", "no_room")
+
+    def _close(self, conn: _Connection, answer: bytes, reason: str) -> None:
+        conn.stop_clock()
+        transport = conn.transport
+        self._open.pop(transport, None)  # closing: no longer holds a place
+        self._gauge.set(len(self._open))
+        if answer and isinstance(transport, asyncio.WriteTransport):
+            transport.write(answer)
+        transport.close()
+        self.refused.labels(reason).inc()
+
+
+class _Watched(asyncio.Protocol):
+    """aiohttp's protocol for one connection, with the guard told of its life."""
+
+    def __init__(self, inner: asyncio.Protocol, guard: ConnectionGuard) -> None:
+        self._inner = inner
+        self._guard = guard
+        self._transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+        self._inner.connection_made(transport)
+        self._guard.opened(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self._transport is not None:
+            self._guard.heard(self._transport)
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._transport is not None:
+            self._guard.closed(self._transport)
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+
+@asynccontextmanager
+async def serving(app: web.Application, settings: HttpSettings, name: str) -> AsyncIterator[str]:
+    """Serve `app` under `settings`' limits until the block exits; yields the URL it listens on."""
+    guard = ConnectionGuard(settings, app[REGISTRY], name)
+    app.middlewares.append(guard.middleware)
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        keepalive_timeout=settings.keepalive_timeout_s,
+        lingering_time=_LINGER_S,
+    )
+    await runner.setup()
+    server = runner.server
+    assert server is not None  # set by setup()
+    loop = asyncio.get_running_loop()
+    listener = await loop.create_server(
+        guard.protocols(server), settings.host, settings.port, reuse_address=True
+    )
+    url = f"http://{settings.host}:{settings.port}"
+    log.info("listening", part=name, url=url)
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadInput(400, f"the body is not UTF-8 (byte {exc.start})") from exc
-    try:
-        value = json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise BadInput(400, f"the body is not JSON: {exc}") from exc
-    except ValueError as exc:  # a non-standard constant, or a number of over 4300 digits
-        raise BadInput(400, f"the body is not standard JSON: {exc}") from exc
-    except RecursionError as exc:
-        raise BadInput(400, f"the body nests deeper than {MAX_DEPTH} levels") from exc
-    if not isinstance(value, dict):
-        raise BadInput(400, "the body must be a JSON object")
-    problem = _unfit(value, plain_text)
-    if problem is not None:
-        raise BadInput(400, problem)
-    return value
-
-
-def unsafe_value(values: Iterable[tuple[str, str]]) -> str | None:
-    """The name of the first (name, value) whose value holds a control character (CR, LF,
-    NUL...) or an unpaired surrogate: no identifier, name or filter wagate knows has one."""
-    for name, value in values:
-        if not _CONTROL.isdisjoint(value) or not _encodes(value):
-            return name
-    return None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _unfit(value: object, plain_text: bool) -> str | None:
-    """Why a parsed body is refused (the first problem, with its path), or None."""
-    stack: list[tuple[object, str, int]] = [(value, "$", 0)]
-    while stack:
-        item, path, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return f"{path} nests deeper than {MAX_DEPTH} levels"
-        if isinstance(item, dict):
-            for key, child in item.items():
-                if plain_text and not _plain(key):
-                    return f"a key in {path} holds a NUL or an unpaired surrogate"
-                stack.append(
-                    (child, f"{path}.{key if _SHOWN_KEY.fullmatch(key) else '?'}", depth + 1)
-                )
-        elif isinstance(item, list):
-            stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
-        elif plain_text and isinstance(item, str) and not _plain(item):
-            return f"{path} holds a NUL or an unpaired surrogate"
-    return None
-
-
-def _plain(text: str) -> bool:
-    return "\x00" not in text and _encodes(text)
+        yield url
+    finally:
+        listener.close()
+        await runner.cleanup()
+        await listener.wait_closed()

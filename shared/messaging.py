@@ -1,5 +1,6 @@
 """Kafka plumbing: the producer (acks=all, idempotent), topic creation, and the consume loop
-with manual commits, retry by seeking back, and dead letters with reason headers."""
+with manual commits, retry by seeking back, and dead letters with reason headers; each record is
+handled inside a span continuing the trace context its headers carry."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
+from opentelemetry.trace import Span, StatusCode
 
-from shared import codec, deadletters, logs
+from shared import codec, deadletters, logs, tracing
 from shared.errors import WagateError
 from shared.events.envelope import Event
 from shared.metrics import ConsumerMetrics
@@ -148,7 +150,9 @@ class EventPublisher(Protocol):
 
 
 class Publisher:
-    """Encodes events and produces them; `publish` returns once Kafka acknowledged (acks=all)."""
+    """Encodes events and produces them; `publish` returns once Kafka acknowledged (acks=all).
+    With tracing on, the aiokafka instrumentation (`telemetry.instrument`) puts the current
+    trace context in every record's headers, these and faust's alike."""
 
     def __init__(self, producer: AIOKafkaProducer, settings: KafkaSettings) -> None:
         self._producer = producer
@@ -252,6 +256,11 @@ class ConsumeLoop:
             await self.consumer.commit({tp: next_offset})
 
     async def _handle_one(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        where = (record.topic, record.partition, record.offset)
+        with tracing.processing(*where, record.headers, self.group) as span:
+            return await self._handle_traced(record, span)
+
+    async def _handle_traced(self, record: ConsumerRecord[bytes, bytes], span: Span) -> bool:
         sub = self.subscriptions[record.topic]
         bound = log.bind(topic=record.topic, partition=record.partition, offset=record.offset)
         try:
@@ -261,6 +270,7 @@ class ConsumeLoop:
         except WagateError as exc:
             if exc.retryable:
                 return await self._back_off(sub.spec.name, bound, exc)
+            span.set_status(StatusCode.ERROR, f"dead-lettered: {type(exc).__name__}")
             bound.warning("dead-lettered", reason=str(exc), error=type(exc).__name__)
             self.metrics.dead_lettered.labels(sub.spec.name, type(exc).__name__).inc()
             await self.publisher.dead_letter(record, self.group, f"{type(exc).__name__}: {exc}")

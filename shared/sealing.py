@@ -106,6 +106,18 @@ def restore(components: Components, values: dict[str, str]) -> Components:
     return restored
 
 
+def values_of(components: Components) -> list[Any]:
+    """Every parameter value in the components (under `VALUE_KEYS`)."""
+    return [
+        param[key]
+        for component in components
+        for param in component.get("parameters") or []
+        if isinstance(param, dict)
+        for key in VALUE_KEYS
+        if key in param
+    ]
+
+
 def marked(_component: dict[str, Any], parameter: dict[str, Any]) -> bool:
     """The client's own marker: `{"type": "text", "text": "...", "sensitive": true}`."""
     return parameter.get("sensitive") is True

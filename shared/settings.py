@@ -51,8 +51,30 @@ class LogSettings(Group):
 
 
 class HttpSettings(Group):
+    """Where a service listens, and what one client may hold of it (see docs/doors.md)."""
+
     host: str = "127.0.0.1"
     port: int = 8080
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="From a connection's opening, or the first byte of its next request, to the "
+        "end of the request's headers; past it the connection is answered 408 and closed.",
+    )
+    body_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="To receive a request's whole body once its headers are in; past it 408.",
+    )
+    keepalive_timeout_s: float = Field(
+        default=15.0, gt=0, description="How long an idle keep-alive connection is kept open."
+    )
+    max_connections: int = Field(
+        default=1024,
+        gt=0,
+        description="Connections open at once. Past it, the one waiting longest for its request "
+        "is closed to make room; when every one is being answered, the newcomer gets 503.",
+    )
 
 
 class CloudApiSettings(Group):
@@ -72,14 +94,43 @@ class CloudApiSettings(Group):
         return f"{self.base_url.rstrip('/')}/{self.version}"
 
 
+class TracingSettings(Group):
+    """Where finished spans go. Neither set (the default): no tracer, no instrumentation, nothing
+    recorded or sent; trace context is then not forwarded either."""
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP base URL of a collector, e.g. http://otel-collector:4318 "
+        "(spans are posted to its /v1/traces).",
+    )
+    otlp_headers: dict[str, SecretStr] = Field(
+        default_factory=dict, description="Headers for the collector, e.g. an API key."
+    )
+    otlp_timeout_s: float = Field(default=10.0, gt=0)
+    sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces kept; a trace begun upstream keeps its parent's choice.",
+    )
+    file: str | None = Field(
+        default=None,
+        description="Also write every finished span here as one JSON line (tests, local runs).",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.otlp_endpoint or self.file)
+
+
 DEVELOPMENT_MODE = "WAGATE_DEVELOPMENT"
 """The one variable that lets a process start with the public development secrets (`make run`
 and the tests set it; a deployment never does)."""
 
 
 class ServiceSettings(BaseSettings):
-    """What every service's settings share: logging, the development mode, and the secrets
-    check a service runs before it starts."""
+    """What every service's settings share: logging, tracing, the development mode, and the
+    secrets check a service runs before it starts."""
 
     # hide_input_in_errors: a refused value may be a secret, and errors end up in logs
     model_config = SettingsConfigDict(
@@ -89,6 +140,7 @@ class ServiceSettings(BaseSettings):
     """Secret settings with no default at all: the service never starts without them."""
 
     log: LogSettings = LogSettings()
+    tracing: TracingSettings = TracingSettings()
     development: bool = Field(
         default=False,
         validation_alias=DEVELOPMENT_MODE,
@@ -108,11 +160,25 @@ class ServiceSettings(BaseSettings):
             public = {s.get_secret_value() for _, s in _secrets_in(_defaults(type(self)), prefix)}
             held = {
                 name
-                for name, s in _secrets_in(dict(self), prefix)
+                for name, s in _secrets_in(self.in_effect(), prefix)
                 if s.get_secret_value() in public
             }
             refused += [f"{name} has its public development default" for name in sorted(held)]
         return refused
+
+    def public_settings(self) -> list[str]:
+        """The secret settings in effect whose default is a public development value: a
+        deployment gives each from a Secret (deploy-check), so none is left in the source."""
+        prefix = self.model_config.get("env_prefix", "")
+        effect = self.in_effect()
+        defaults = {k: v for k, v in _defaults(type(self)).items() if k in effect}
+        public = {name for name, s in _secrets_in(defaults, prefix) if s.get_secret_value()}
+        return sorted(public & {name for name, _ in _secrets_in(effect, prefix)})
+
+    def in_effect(self) -> dict[str, object]:
+        """The settings this process acts on, by field: a service leaves out one that another
+        replaces (a file of tokens instead of the tokens' own setting, say)."""
+        return dict(self)
 
 
 def _defaults(cls: type[BaseModel]) -> dict[str, object]:
@@ -137,6 +203,6 @@ def _secrets(value: object, name: str) -> Iterator[tuple[str, SecretStr]]:
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from _secrets(item, f"{name}__{key}")
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, list | tuple):  # a list is set as one value: its name covers all
         for item in value:
-            yield from _secrets(item, name)
+            yield from ((name, secret) for _, secret in _secrets(item, name))

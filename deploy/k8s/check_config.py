@@ -56,10 +56,10 @@ def env_names(model: type[BaseModel], prefix: str) -> Iterator[str]:
 
 
 def must_set(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str]]:
-    """Settings a cluster must give: (name, 'secret') for a credential with a development
-    default, (name, 'required') for a secret with no default (both must come from a Secret),
-    (name, 'value') for a default that points at this machine (127.0.0.1 or localhost), which
-    is wrong in a pod."""
+    """Settings a cluster must give: (name, 'required') for a secret with no default (it must
+    come from a Secret), (name, 'value') for a default that points at this machine (127.0.0.1
+    or localhost), which is wrong in a pod. Credentials with a development default are the
+    built settings' `public_settings()` (see `deployment_errors`)."""
     required = getattr(model, "required_secrets", ())
     for name, field in model.model_fields.items():
         key = f"{prefix}{name.upper()}"
@@ -71,8 +71,7 @@ def must_set(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str]]:
         if name in required:
             yield key, "required"
         elif "SecretStr" in str(kind):
-            if default:
-                yield key, "secret"
+            continue
         elif any(host in str(default) for host in ("127.0.0.1", "localhost")):
             yield key, "value"
 
@@ -138,9 +137,7 @@ def name_errors(
     for key in sorted(set(env) - known - {DEVELOPMENT_MODE}):
         yield f"{key} is no setting of services/{prefix.rstrip('_').lower()}/settings.py"
     for key, how in must_set(cls, prefix):
-        if how == "secret" and key not in from_secrets:
-            yield f"{key} is a credential with a development default: set it from a Secret"
-        elif how == "required" and key not in from_secrets:
+        if how == "required" and key not in from_secrets:
             yield f"{key} is a secret with no default: set it from a Secret"
         elif how == "value" and key not in env:
             yield f"{key} defaults to this machine (localhost): set it in the ConfigMap"
@@ -165,6 +162,9 @@ def deployment_errors(
         except ValidationError as exc:
             yield f"the environment does not build {cls.__name__}: {exc}"
             continue
+        for key in settings.public_settings():
+            if key not in from_secrets:
+                yield f"{key} is a credential with a development default: set it from a Secret"
         for refusal in settings.refusals():
             yield f"the service would refuse to start: {refusal}"
         ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}

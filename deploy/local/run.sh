@@ -42,8 +42,9 @@ fi
 "$ROOT/deploy/local/infra.sh" up
 export PATH=$BIN:$PATH PYTHONUNBUFFERED=1
 export POLICY_DATA_DIR=$LOCAL/policy
-# development mode and this machine's sealing keys (LOCAL/secrets.env, made once)
+# development mode, this machine's sealing keys and console token (LOCAL/secrets.env, made once)
 development_env "$LOCAL" "$BIN/python"
+CONSOLE_TOKEN=$(console_token "$BIN/python")
 # the starter templates, created in the sandbox's account at start
 export TEMPLATES_SEED_WABA_ID=${TEMPLATES_SEED_WABA_ID:-100000000000001}
 "$BIN/wagate" topics create
@@ -58,6 +59,7 @@ wagate is starting:
   policy      http://127.0.0.1:8083
   dispatch    http://127.0.0.1:8084
   sandbox     http://127.0.0.1:8090   (the local Cloud API)
+  console     http://127.0.0.1:8085   (sign in with the token $CONSOLE_TOKEN)
 every service: /healthz /readyz /metrics.   Stop: Ctrl-C here, or 'make stop'.
 
 INFO

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from services.dispatch.backpressure import Backpressure, Pausable, RebalanceListener
 from services.dispatch.cloudapi import CloudApi, MessagesApi
+from services.dispatch.handback import HandBack
 from services.dispatch.handlers import Decisions, Dispatcher
 from services.dispatch.ledger import Ledger
 from services.dispatch.metrics import DispatchMetrics
@@ -85,14 +86,18 @@ def build(
     reporter = Reporter(ledger, publisher, metrics, settings.group)
     transitions = Transitions(ledger, reporter)
     policy = settings.retry.policy()
-    statuses = Statuses(ledger, transitions, reporter, metrics)
+    sealer = Sealer(settings.sealing_keys)
+    handback = HandBack(ledger, transitions, publisher, sealer, settings.redecisions_max, clock)
+    statuses = Statuses(ledger, transitions, reporter, metrics, handback)
     dispatcher = Dispatcher(
         ledger, api, transitions, reporter, statuses, metrics, clock, policy, jitter,
-        sealer=Sealer(settings.sealing_keys),
+        sealer=sealer, handback=handback,
     )  # fmt: skip
     senders = Senders(settings, dispatcher, backpressure, metrics, clock)
     decisions = Decisions(ledger, transitions, senders, backpressure, clock)
-    settler = Settler(ledger, transitions, reporter, senders, metrics, settings, policy, clock)
+    settler = Settler(
+        ledger, transitions, reporter, senders, metrics, settings, policy, clock, handback
+    )
     kafka = settings.kafka
     subscriptions: dict[str, Subscription[Any]] = {
         kafka.topic(DECISIONS.name): Subscription(

@@ -1,8 +1,10 @@
-"""Pure decisions around one send attempt: whether a queued intent may still go (and as
-what), and what the Cloud API's answer means for it next."""
+"""Pure decisions around one send attempt: whether a queued intent may still go as approved,
+and what the Cloud API's answer means for it next. Dispatch never picks an alternative itself:
+when the approval lapsed or Meta says the window is closed, policy decides again."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -21,36 +23,31 @@ class BeforeSend:
     intent: OutboundIntentSubmitted | None  # what to send; None: do not send
     reason: str = ""
     detail: str = ""
-
-
-def with_fallback(intent: OutboundIntentSubmitted) -> OutboundIntentSubmitted | None:
-    """The intent as its fallback template, or None when it has none."""
-    if intent.fallback_template is None or intent.is_template:
-        return None
-    return intent.model_copy(
-        update={"content": intent.fallback_template, "fallback_template": None, "reply_to": None}
-    )
+    hand_back: bool = False  # not sent: policy decides it again with the state of now
 
 
 def before_send(decision: PolicyDecisionMade, now: datetime) -> BeforeSend:
-    """Send as approved, switch to the fallback template when the window's approval lapsed,
-    or end the intent when its time is up."""
+    """Send exactly what policy approved while its approval holds; once `valid_until` has
+    passed (or an approval carries none), policy decides again; once `not_after` has passed,
+    the intent ends."""
     intent = decision.intent
     if intent.not_after is not None and now >= intent.not_after:
         return BeforeSend(
             None, Reason.NOT_AFTER_PASSED, "the intent's not_after passed before sending"
         )
-    if not intent.is_template and approval_expired(decision.valid_until, now):
-        fallback = with_fallback(intent)
-        if fallback is not None:
-            return BeforeSend(fallback, Reason.FALLBACK_TEMPLATE)
-        return BeforeSend(
-            None, Reason.WINDOW_CLOSED, "the customer service window closed before sending"
-        )
+    if decision.valid_until is None or approval_expired(decision.valid_until, now):
+        until = decision.valid_until.isoformat() if decision.valid_until else "none"
+        detail = f"the approval held until {until}; not sent by then"
+        return BeforeSend(None, Reason.APPROVAL_EXPIRED, detail, hand_back=True)
     return BeforeSend(intent)
 
 
-Action = Literal["accepted", "retry", "hold", "fallback", "fail", "exhausted"]
+def refused_window(errors: Sequence[MetaError]) -> MetaError | None:
+    """Meta's 131047 among the errors (the window is closed at Meta's end), if there."""
+    return next((e for e in errors if meaning(e.code).action is SenderAction.REENGAGE), None)
+
+
+Action = Literal["accepted", "retry", "hold", "redecide", "fail", "exhausted"]
 
 
 @dataclass(frozen=True)
@@ -85,9 +82,14 @@ def after_answer(
         at = next_attempt_at(kind, attempt, now, intent.not_after, jitter, policy)
         return AfterAnswer("retry" if at else "exhausted", code, at, kind)
     action = meaning(error.code).action if error is not None else SenderAction.FAIL
-    if action is SenderAction.REENGAGE and with_fallback(intent) is not None:
-        return AfterAnswer("fallback", code)
+    if action is SenderAction.REENGAGE and has_fallback(intent):
+        return AfterAnswer("redecide", code)
     return AfterAnswer("fail", code, opt_out=action is SenderAction.FEED_CONSENT)
+
+
+def has_fallback(intent: OutboundIntentSubmitted) -> bool:
+    """A free-form intent naming a template for policy to decide when the window is closed."""
+    return intent.fallback_template is not None and not intent.is_template
 
 
 def stops_marketing(error: MetaError) -> bool:

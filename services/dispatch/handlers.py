@@ -18,20 +18,21 @@ from services.dispatch import attempts, payloads
 from services.dispatch.attempts import AfterAnswer
 from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import MessagesApi
+from services.dispatch.handback import WINDOW_REFUSED, HandBack, count_of
 from services.dispatch.lanes import Queued
 from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState, NewIntent
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Report, Reporter
 from services.dispatch.retry import RetryPolicy
-from services.dispatch.sender import DONE, AttemptResult, Scheduler, queued
+from services.dispatch.sender import DONE, UNSENT, AttemptResult, Scheduler, queued
 from services.dispatch.statuses import Statuses
 from services.dispatch.transitions import Transitions
-from shared import codec, logs
+from shared import codec, logs, tracing
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.reasons import Reason
-from shared.sealing import Sealer, SealError, restore
+from shared.sealing import REDACTED, Sealer, SealError, restore, values_of
 
 log = logs.get(__name__)
 
@@ -51,11 +52,13 @@ class Decisions:
         self, decision: PolicyDecisionMade, record: ConsumerRecord[bytes, bytes]
     ) -> None:
         intent = decision.intent
-        body = codec.encode(decision).decode()
+        body = tracing.stamp(codec.encode(decision).decode())  # a status continues its trace
         new = NewIntent(
             intent.intent_id, intent.phone_number_id, intent.to, intent.metadata,
             LedgerState.QUEUED, body, intent.priority, intent.not_after,
         )  # fmt: skip
+        if intent.redecision is not None and await self._redecided(decision, record):
+            return
         if decision.outcome == "deferred":
             return  # policy holds it and decides again at its release time
         if decision.outcome != "approved":
@@ -65,7 +68,7 @@ class Decisions:
             )
             return
         plan = attempts.before_send(decision, self.clock())
-        if plan.intent is None:
+        if plan.intent is None and not plan.hand_back:
             lapsed = Report(reasons=[plan.reason], detail=plan.detail)
             await self.transitions.claim(decision, replace(new, state=LedgerState.EXPIRED), lapsed)
             return
@@ -73,9 +76,46 @@ class Decisions:
         if row.state != LedgerState.QUEUED:
             log.info("intent already handled", intent_id=intent.intent_id, state=row.state)
             return
+        self._queue(row, record)
+
+    def _queue(self, row: LedgerRow, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Hand a queued intent to its sender (which checks the approval before sending)."""
         source = TopicPartition(record.topic, record.partition)
         self.backpressure.admitted(source)
         self.scheduler.submit(row, row.next_attempt_at or self.clock(), source)
+
+    async def _redecided(
+        self, decision: PolicyDecisionMade, record: ConsumerRecord[bytes, bytes]
+    ) -> bool:
+        """Policy's fresh decision on an intent dispatch handed back: it replaces the one the
+        intent waited with. False when dispatch has no such intent (then it is decided as
+        any other)."""
+        intent = decision.intent
+        assert intent.redecision is not None
+        row = await self.ledger.get(intent.intent_id)
+        if row is None:
+            return False
+        if row.state != LedgerState.REDECIDING or count_of(row) != intent.redecision.count:
+            log.info("a re-decision not waited for", intent_id=intent.intent_id, state=row.state)
+            return True
+        waiting = LedgerState.REDECIDING
+        if decision.outcome == "deferred":  # policy releases it later: wait till then
+            later = Change(next_attempt_at=decision.valid_until or self.clock())
+            await self.ledger.record(intent.intent_id, waiting, expect=waiting, change=later)
+        elif decision.outcome != "approved":
+            refused = Report(reasons=decision.reasons, detail=decision.detail)
+            await self.transitions.move(
+                decision, intent.intent_id, LedgerState.REJECTED, expect=waiting, report=refused
+            )
+        else:
+            body = codec.encode(decision).decode()
+            change = Change(decision=body, next_attempt_at=self.clock())
+            moved = await self.ledger.record(
+                intent.intent_id, LedgerState.QUEUED, expect=waiting, change=change
+            )
+            if moved is not None:
+                self._queue(moved, record)
+        return True
 
 
 @dataclass(frozen=True)
@@ -92,6 +132,7 @@ class Dispatcher:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     jitter: Callable[[], float] = random.random
     sealer: Sealer | None = None
+    handback: HandBack = field(kw_only=True)
 
     async def reload(self, phone_number_id: str, limit: int) -> list[tuple[Queued, float]]:
         """A number's queued intents from the ledger (a held number reopens, or its backlog
@@ -107,17 +148,26 @@ class Dispatcher:
         row = await self.ledger.start_attempt(item.intent_id)
         if row is None or row.decision is None:
             return DONE  # another replica took it, or a status settled it
-        decision = codec.decode(PolicyDecisionMade, row.decision.encode())
+        with tracing.resumed(row.decision, "send", intent_id=row.intent_id):
+            return await self._attempt(row, row.decision)
+
+    async def _attempt(self, row: LedgerRow, body: str) -> AttemptResult:
+        decision = codec.decode(PolicyDecisionMade, body.encode())
         plan = attempts.before_send(decision, self.clock())
+        if plan.hand_back:
+            await self.handback.hand_back(
+                decision, row, plan.reason, plan.detail, end_as=LedgerState.EXPIRED, unsent=True
+            )
+            return UNSENT
         if plan.intent is None:
             await self._end(decision, row, LedgerState.EXPIRED, [plan.reason], plan.detail)
-            return DONE
+            return UNSENT
         try:
             intent = self._unsealed(decision, plan.intent)
         except SealError as exc:
             unreadable = [Reason.SEALED_PARAMETERS_UNREADABLE]
             await self._end(decision, row, LedgerState.FAILED, unreadable, str(exc))
-            return DONE
+            return UNSENT
         started = time.monotonic()
         try:
             answer = await self.api.send(row.phone_number_id, payloads.build(intent))
@@ -145,15 +195,15 @@ class Dispatcher:
         """The intent with the sensitive values policy sealed put back, just for the request
         (the ledger and every event keep them redacted)."""
         content = intent.content
-        if (
-            decision.sealed is None
-            or self.sealer is None
-            or not isinstance(content, TemplateContent)
-            or content != decision.intent.content  # a fallback has values of its own
-        ):
+        if not isinstance(content, TemplateContent):
             return intent
-        values = self.sealer.unseal(decision.sealed)
-        restored = content.model_copy(update={"components": restore(content.components, values)})
+        values: dict[str, str] = {}
+        if decision.sealed is not None and self.sealer is not None:
+            values = self.sealer.unseal(decision.sealed)
+        components = restore(content.components, values)
+        if any(str(value) == REDACTED for value in values_of(components)):
+            raise SealError("a redacted value has no sealed value to put back")
+        restored = content.model_copy(update={"components": components})
         return intent.model_copy(update={"content": restored})
 
     async def _after(
@@ -192,14 +242,12 @@ class Dispatcher:
                 )
                 await self.reporter.update(decision, row, LedgerState.HELD, held)
                 return AttemptResult("hold")
-            case "fallback":
-                fallback = attempts.with_fallback(sent)
-                # A template needs no open window: the approval's valid_until no longer applies.
-                switched = decision.model_copy(update={"intent": fallback, "valid_until": None})
-                await self._requeue(
-                    row, Change(error=error, decision=codec.encode(switched).decode())
-                )
-                return AttemptResult("requeue")
+            case "redecide":  # the window is closed at Meta's end: policy decides again
+                await self.handback.hand_back(
+                    decision, row, verdict.code, WINDOW_REFUSED, end_as=LedgerState.FAILED,
+                    errors=errors,
+                )  # fmt: skip
+                return DONE
             case "exhausted":
                 await self.reporter.dead_letter(decision, row, f"retries exhausted: {verdict.code}")
                 await self._end(

@@ -30,10 +30,16 @@ class LedgerState(StrEnum):
     REJECTED = "rejected"  # policy refused it: recorded, never queued
     EXPIRED = "expired"  # its time ran out before it could be sent
     HELD = "held"  # never stored: reported while its number is held (the row stays queued)
+    REDECIDING = "redeciding"  # handed back to policy; waits for its fresh decision
+    NOT_SENT = "not_sent"  # reported `failed`: wagate's guess, which a real status overrides
 
 
-INTERNAL = frozenset({LedgerState.QUEUED, LedgerState.SENDING})
+INTERNAL = frozenset({LedgerState.QUEUED, LedgerState.SENDING, LedgerState.REDECIDING})
 """The states business systems never hear of (no delivery update says them)."""
+REPORTED_AS: dict[LedgerState, str] = {
+    state: state.value for state in LedgerState if state not in INTERNAL
+} | {LedgerState.NOT_SENT: "failed"}
+"""The delivery state (`shared.events.delivery.DeliveryState`) each other state is reported as."""
 
 
 @dataclass(frozen=True)
@@ -51,19 +57,24 @@ class LedgerRow:
     state_since: datetime | None = None
     reported: str | None = None  # the last state whose delivery update Kafka acknowledged
     decision: str | None = None  # the decision (JSON) it is sent by
+    redecision: str | None = None  # the last hand-back to policy (`Redecision`, JSON)
+    superseded: tuple[str, ...] = ()  # wamids of sends a re-decision replaced
 
 
 @dataclass(frozen=True)
 class Change:
-    """What a move writes beside the state: a wamid, error or decision given replaces the kept
-    one (None keeps it); the next attempt's time is always replaced; `refund_attempt` takes
-    back the attempt counted."""
+    """What a move writes beside the state: a wamid, error, decision or redecision given
+    replaces the kept one (None keeps it); the next attempt's time is always replaced;
+    `refund_attempt` takes back the attempt counted; `supersede` adds a wamid to those
+    whose statuses are ignored."""
 
     wamid: str | None = None
     error: dict[str, Any] | None = None
     next_attempt_at: datetime | None = None
     decision: str | None = None
     refund_attempt: bool = False
+    redecision: str | None = None
+    supersede: str | None = None  # a wamid whose statuses no longer apply to the intent
 
 
 STATE_ONLY = Change()

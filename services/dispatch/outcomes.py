@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
-from services.dispatch.ledger import LedgerState
+from services.dispatch.ledger import REPORTED_AS, LedgerState
 from shared.events.common import MetaError
+from shared.events.delivery import REAL, may_follow
 from shared.meta_errors import SenderAction, meaning_of
 
 
@@ -34,40 +35,18 @@ def approval_expired(valid_until: datetime | None, now: datetime) -> bool:
     return valid_until is not None and now >= valid_until
 
 
-# The order in which Meta's statuses progress; a status never moves an intent backwards.
-_RANK: dict[str, int] = {
-    LedgerState.QUEUED: 0,
-    LedgerState.SENDING: 0,
-    LedgerState.UNKNOWN: 1,
-    LedgerState.ACCEPTED: 2,
-    LedgerState.SENT: 3,
-    LedgerState.DELIVERED: 4,
-    LedgerState.PLAYED: 5,
-    LedgerState.READ: 5,
-    LedgerState.FAILED: 6,
-}
-NO_FURTHER_STATUS = frozenset(
-    {
-        LedgerState.REJECTED,
-        LedgerState.EXPIRED,
-        LedgerState.FAILED,
-        LedgerState.READ,
-        LedgerState.PLAYED,
-    }
-)
-"""The states no status of Meta's moves an intent out of. Not the contract's
-`shared.events.delivery.TERMINAL_STATES` (the outcomes a business may treat as final): that
-one counts `delivered` as final and not `played`, while here a `delivered` intent still goes
-on to `read` or `played`."""
-
-
-def advance(current: str, status: str) -> LedgerState | None:
-    """The intent's new state after `status`, or None when it changes nothing."""
-    if current in NO_FURTHER_STATUS or current == status:
+def advance(current: LedgerState, status: str) -> LedgerState | None:
+    """The intent's new state after Meta's `status`, or None when it changes nothing. The
+    order is the contract's (`shared.events.delivery.may_follow`): forward only, `delivered`
+    never turns `failed`, and a real status beats wagate's own `not sent` guess. An intent
+    queued, being sent or handed back to policy takes any real status: an earlier send did
+    reach Meta (the statuses of a send a re-decision replaced are dropped before this)."""
+    if status not in REAL:
         return None
-    if status == LedgerState.FAILED:
-        return LedgerState.FAILED
-    rank = _RANK.get(status)
-    if rank is None:
+    if current in (LedgerState.QUEUED, LedgerState.SENDING, LedgerState.REDECIDING):
+        return LedgerState(status)
+    said = REPORTED_AS.get(current)
+    if said is None:
         return None
-    return LedgerState(status) if rank > _RANK.get(current, 0) else None
+    guessed = current is LedgerState.NOT_SENT
+    return LedgerState(status) if may_follow(said, status, guessed=guessed) else None

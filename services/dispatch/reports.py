@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from services.dispatch.ledger import Ledger, LedgerRow, LedgerState
+from services.dispatch.ledger import REPORTED_AS, Ledger, LedgerRow, LedgerState
 from services.dispatch.metrics import DispatchMetrics
 from shared import deadletters
 from shared.events.common import MetaError
@@ -20,7 +20,7 @@ from shared.messaging import EventPublisher
 from shared.topics import CONSENT, DEAD_LETTERS, DELIVERY
 
 PRODUCER = "dispatch"
-# the ledger states that business systems hear of (queued and sending stay internal)
+# the delivery states, as a ledger state is reported (`ledger.REPORTED_AS`)
 _STATES: dict[str, DeliveryState] = {s: s for s in get_args(DeliveryState)}
 
 
@@ -39,6 +39,14 @@ class Report:
 PLAIN = Report()
 
 
+def update_id(intent_id: str, state: LedgerState, wamid: str | None) -> str:
+    """One event id per intent and state; `accepted` once per wamid, since a fallback that
+    policy approved after Meta's 131047 is accepted again, with its own wamid."""
+    if state is LedgerState.ACCEPTED and wamid:
+        return deterministic_id("delivery", intent_id, state, wamid)
+    return deterministic_id("delivery", intent_id, state)
+
+
 def _caused(cause: Event, event_id: str) -> dict[str, Any]:
     return dict(cause.caused(event_id=event_id))
 
@@ -55,19 +63,21 @@ class Reporter:
     ) -> None:
         """Publish the intent's new state (one event id per intent and state); the ledger
         remembers it was published. Internal states (queued, sending) are not reported."""
-        known = _STATES.get(state)
+        said = REPORTED_AS.get(state)
+        known = _STATES.get(said) if said is not None else None
         if known is None:
             return
         if report.dead_letter is not None:
             await self.dead_letter(cause, row, report.dead_letter)
+        wamid = report.wamid or row.wamid
         update = DeliveryUpdated(
-            **_caused(cause, deterministic_id("delivery", row.intent_id, state)),
+            **_caused(cause, update_id(row.intent_id, state, wamid)),
             producer=PRODUCER,
             intent_id=row.intent_id,
             phone_number_id=row.phone_number_id,
             to=row.recipient,
             state=known,
-            wamid=report.wamid or row.wamid,
+            wamid=wamid,
             reasons=list(report.reasons),
             detail=report.detail,
             errors=list(report.errors),

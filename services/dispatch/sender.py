@@ -23,7 +23,7 @@ from services.dispatch.ledger import LedgerRow
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.rates import PairGate, TokenBucket
 from services.dispatch.settings import DispatchSettings
-from shared import logs
+from shared import logs, tracing
 from shared.errors import RetryableError
 from shared.meta_errors import Pace
 
@@ -39,9 +39,11 @@ class AttemptResult:
     delay_s: float = 0.0
     kind: Pace | None = None
     answered: bool = True  # Meta answered (the credentials were not refused)
+    requested: bool = True  # a request went to Meta (a probe of a held number needs one)
 
 
 DONE = AttemptResult("done")
+UNSENT = AttemptResult("done", requested=False)  # ended or handed back with no request
 
 
 class Work(Protocol):
@@ -198,7 +200,9 @@ class NumberSender:
     def _apply(self, item: Queued, result: AttemptResult, now: float) -> None:
         if self.circuit.state is CircuitState.HALF_OPEN and result.action != "hold":
             self._probing = False
-            if result.answered:
+            if not result.requested:
+                pass  # nothing reached Meta: the next intent probes
+            elif result.answered:
                 self.circuit.succeeded()
                 self._metrics.circuit.labels(self.phone_number_id).set(0)
             else:
@@ -255,7 +259,9 @@ class Senders:
                 phone_number_id, self._settings, self._work, self._backpressure, self._metrics
             )
             self._senders[phone_number_id] = sender
-            task = asyncio.create_task(sender.run(), name=f"sender-{phone_number_id}")
+            task = asyncio.create_task(
+                sender.run(), name=f"sender-{phone_number_id}", context=tracing.untraced()
+            )
             task.add_done_callback(self._done)
             self._tasks[phone_number_id] = task
         return sender

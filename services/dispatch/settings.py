@@ -98,6 +98,11 @@ class SettleSettings(BaseModel):
         default=60.0, description="Intents queued this long are handed to their sender again."
     )
     early_status_keep_s: float = 86_400.0
+    redecide_wait_s: float = Field(
+        default=60.0,
+        description="An intent handed back to policy with no fresh decision after this long is "
+        "handed back again.",
+    )
 
 
 class PhoneNumber(BaseModel):
@@ -131,6 +136,12 @@ class DispatchSettings(ServiceSettings):
     backlog_high: int = Field(default=2000, description="Pause a partition at this backlog.")
     backlog_low: int = Field(default=1000, description="Resume it at this backlog.")
     group: str = Field(default="wagate-dispatch", description="Kafka consumer group.")
+    redecisions_max: int = Field(
+        default=3,
+        ge=0,
+        description="How often one intent may be handed back to policy for a fresh decision "
+        "(its approval lapsed, or Meta refused the window); then it ends with a reason.",
+    )
     sealing_keys: SealingKeys = Field(
         default_factory=list,
         description="Fernet keys opening the sensitive parameters policy sealed (the same list "

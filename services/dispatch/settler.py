@@ -2,9 +2,10 @@
 
 A send left in `sending` past its timeouts (the process died mid-request) becomes `unknown`;
 an `unknown` send with no status after the configured wait counts as not sent (queued again
-while the intent's time allows, else failed and dead-lettered); intents queued for long are
-handed to their sender again; updates never confirmed published are published again (same
-event ids); old unmatched statuses are forgotten.
+while the intent's time allows, else `not_sent`, reported failed, and dead-lettered: a real
+status that comes later still wins); intents queued for long are handed to their sender again;
+a hand-back to policy whose decision never came is published again; updates never confirmed
+published are published again (same event ids); old unmatched statuses are forgotten.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.dispatch.attempts import may_resend_unconfirmed
+from services.dispatch.handback import HandBack
 from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Report, Reporter
@@ -46,6 +48,7 @@ class Settler:
     settings: DispatchSettings
     policy: RetryPolicy
     clock: Callable[[], datetime]
+    handback: HandBack
 
     @property
     def sending_grace(self) -> timedelta:
@@ -79,6 +82,9 @@ class Settler:
         for row in await self.ledger.stale(LedgerState.QUEUED, requeue):
             # A safety net: the sender already holding it ignores it; a held number drops it.
             self.scheduler.submit(row, row.next_attempt_at or now)
+        redecide = now - timedelta(seconds=settle.redecide_wait_s)
+        for row in await self.ledger.stale(LedgerState.REDECIDING, redecide):
+            await self._redecide_again(row, now, redecide)
         for row in await self.ledger.unreported(now - timedelta(seconds=settle.report_grace_s)):
             await self.reporter.update(_decision(row), row, row.state)
         await self.ledger.forget_statuses(now - timedelta(seconds=settle.early_status_keep_s))
@@ -95,10 +101,23 @@ class Settler:
                 self.scheduler.submit(moved, now)
             return
         moved = await self.transitions.move(
-            decision, row.intent_id, LedgerState.FAILED, expect=LedgerState.UNKNOWN, report=NOT_SENT
-        )
+            decision, row.intent_id, LedgerState.NOT_SENT, expect=LedgerState.UNKNOWN,
+            report=NOT_SENT,
+        )  # fmt: skip
         if moved is not None:
             self.metrics.settled.labels("unknown_to_failed").inc()
+
+    async def _redecide_again(self, row: LedgerRow, now: datetime, before: datetime) -> None:
+        """A hand-back whose decision never came (a deferred one waits till its release)."""
+        if row.next_attempt_at is not None and row.next_attempt_at > before:
+            return
+        again = await self.ledger.record(
+            row.intent_id, LedgerState.REDECIDING, expect=LedgerState.REDECIDING,
+            change=Change(next_attempt_at=now),
+        )  # fmt: skip
+        if again is not None:
+            await self.handback.again(again)
+            self.metrics.settled.labels("redecision_again").inc()
 
 
 def _decision(row: LedgerRow) -> PolicyDecisionMade:

@@ -1,6 +1,8 @@
 """Meta's statuses -> the ledger -> delivery updates. A status finds its intent by the callback
 data wagate sent, else by wamid; one that finds none yet (its wamid is not recorded) is kept
-and applied once the send's answer records it. A status only ever moves an intent forward."""
+and applied once the send's answer records it. A status only ever moves an intent forward
+(`outcomes.advance`). Meta's 131047 in a `failed` status of a free-form intent naming a
+fallback hands it back to policy (`handback`), and that send's later statuses are ignored."""
 
 from __future__ import annotations
 
@@ -10,16 +12,20 @@ from aiokafka import ConsumerRecord
 
 from services.dispatch import attempts, outcomes
 from services.dispatch.errors import StatusRaced
+from services.dispatch.handback import WINDOW_REFUSED, HandBack
 from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Report, Reporter
 from services.dispatch.transitions import Transitions
-from shared import codec, logs
+from shared import codec, logs, tracing
 from shared.errors import RetryableError
+from shared.events.decisions import PolicyDecisionMade
 from shared.events.webhooks import MessageStatusReported
 
 log = logs.get(__name__)
 STATUS_TRIES = 5
+# Meta's 131047 in a failed status hands the intent back while nothing else reached the customer
+HANDED_BACK_FROM = frozenset({LedgerState.SENDING, LedgerState.UNKNOWN, LedgerState.ACCEPTED})
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class Statuses:
     transitions: Transitions
     reporter: Reporter
     metrics: DispatchMetrics
+    handback: HandBack
 
     async def on_status(
         self, status: MessageStatusReported, _: ConsumerRecord[bytes, bytes]
@@ -62,13 +69,25 @@ class Statuses:
                 row = await self.ledger.by_wamid(status.message_id)
             if row is None:
                 return False
-            if await self._apply(status, row):
-                return True
+            with tracing.resumed(row.decision, "status", intent_id=row.intent_id):
+                if await self._apply(status, row):
+                    return True
         raise StatusRaced("the intent kept changing while applying a status")
 
     async def _apply(self, status: MessageStatusReported, row: LedgerRow) -> bool:
         """Move the intent forward by the status; False when the intent changed meanwhile."""
         wamid = status.message_id
+        if wamid in row.superseded:
+            return True  # a send that policy's fresh decision replaced: it says nothing now
+        refused = attempts.refused_window(status.errors) if status.status == "failed" else None
+        if refused is not None and row.state in HANDED_BACK_FROM and row.decision is not None:
+            decision = codec.decode(PolicyDecisionMade, row.decision.encode())
+            if attempts.has_fallback(decision.intent):
+                moved = await self.handback.hand_back(
+                    decision, row, str(refused.code), WINDOW_REFUSED,
+                    end_as=LedgerState.FAILED, errors=status.errors, supersede=wamid,
+                )  # fmt: skip
+                return moved is not None
         if row.wamid is not None and row.wamid != wamid:
             self.metrics.duplicates.inc()
             log.warning("a second wamid for one intent", intent_id=row.intent_id)

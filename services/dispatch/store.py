@@ -27,7 +27,8 @@ from services.dispatch.ledger import (
 )
 from shared.db import reachable
 
-_COLUMNS = [f.name for f in fields(LedgerRow) if f.name not in ("state", "metadata")]
+_OWN = ("state", "metadata", "superseded")
+_COLUMNS = [f.name for f in fields(LedgerRow) if f.name not in _OWN]
 
 
 def _row(record: asyncpg.Record) -> LedgerRow:
@@ -35,6 +36,7 @@ def _row(record: asyncpg.Record) -> LedgerRow:
         **{name: record[name] for name in _COLUMNS},
         state=LedgerState(record["state"]),
         metadata=json.loads(record["metadata"]),
+        superseded=tuple(record["superseded"]),
     )
 
 
@@ -114,6 +116,9 @@ class PostgresLedger:
                    last_error = COALESCE($5::jsonb, last_error),
                    next_attempt_at = $6, decision = COALESCE($7::jsonb, decision),
                    attempts = attempts - CASE WHEN $8 THEN 1 ELSE 0 END,
+                   redecision = COALESCE($9::jsonb, redecision),
+                   superseded = CASE WHEN $10::text IS NULL THEN superseded
+                                     ELSE array_append(superseded, $10::text) END,
                    state_since = CASE WHEN state = $2 THEN state_since ELSE now() END,
                    updated_at = now()
              WHERE intent_id = $1 AND ($3::text IS NULL OR state = $3)
@@ -127,6 +132,8 @@ class PostgresLedger:
             change.next_attempt_at,
             change.decision,
             change.refund_attempt,
+            change.redecision,
+            change.supersede,
         )
 
     async def mark_reported(self, intent_id: str, state: LedgerState) -> None:

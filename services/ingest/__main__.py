@@ -1,12 +1,13 @@
-"""`python -m services.ingest`: settings -> logging -> run."""
+"""`python -m services.ingest`: settings -> logging and tracing -> run."""
 
 from services.ingest.app import run
 from services.ingest.settings import IngestSettings
-from shared import runtime
+from shared import runtime, telemetry
 
 
 def main() -> None:
     settings = runtime.configured("ingest", IngestSettings)
+    telemetry.setup(settings.tracing, "ingest")
     runtime.serve("ingest", lambda stop: run(settings, stop))
 
 

@@ -26,6 +26,7 @@ ACCOUNT_FIELDS = frozenset(
 
 def account_update(change: Change) -> Emit:
     value = change.value
+    coerce.clean(value, "value")
     waba = change.waba()
     event_name = coerce.optional_text(value.get("event") or value.get("decision"), "event")
     natural = coerce.fingerprint(change.field, change.reported_at, value)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.ingest import coerce
@@ -17,14 +17,17 @@ Emit = tuple[TopicSpec, Event, str]
 
 @dataclass(frozen=True)
 class Change:
-    """One `changes[]` item: its field and value, its entry's WABA id and time, and the id of
-    the webhook it came in (every event's correlation id)."""
+    """One `changes[]` item: its field and value, its entry's WABA id and time, the id of the
+    webhook it came in (every event's correlation id), when that webhook was received and how
+    far past that a timestamp may be before it is flagged as in the future."""
 
     field: str
     value: dict[str, Any]
     waba_id: str | None
     reported_at: datetime | None
     correlation_id: str
+    received_at: datetime | None = None
+    future_skew: timedelta = timedelta(0)
 
     def waba(self) -> str:
         """The entry's WABA id, which the events of WABA-level fields require."""

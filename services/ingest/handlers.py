@@ -8,13 +8,13 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from aiokafka.errors import KafkaError
 
 from services.ingest.changes import PRODUCER, Emit
-from services.ingest.metrics import IngestMetrics, event_label
+from services.ingest.metrics import IngestMetrics, event_label, reason_label
 from services.ingest.normalize import bounded, normalize
 from services.ingest.settings import IngestSettings
 from services.ingest.store import Claim
@@ -86,8 +86,8 @@ class WebhookIntake:
         self._secrets = [s.get_secret_value() for s in settings.app_secrets]
         self._verify_token = settings.verify_token.get_secret_value()
         self._timeout_s = settings.publish_timeout_s
-        self.max_body_bytes = settings.max_body_bytes
         self._max_events = settings.max_events_per_webhook
+        self._future_skew = timedelta(seconds=settings.future_skew_s)
         self._publisher = publisher
         self._dedupe = dedupe
         self._metrics = metrics
@@ -102,9 +102,6 @@ class WebhookIntake:
             return Reply(200, challenge)
         return Reply(403, "verification failed")
 
-    def too_large(self) -> Reply:
-        return self._done("too_large", Reply(413, "body too large"))
-
     async def receive(self, body: bytes, signature: str | None, received_at: datetime) -> Reply:
         failure = signature_failure(body, signature, self._secrets)
         if failure is not None:
@@ -115,8 +112,9 @@ class WebhookIntake:
             return self._done("not_json", Reply(400, parsed))
         journal = journal_of(parsed, body, signature, received_at)
         correlation = journal[1].event_id
-        normalized = normalize(parsed.payload, correlation).to_publish(correlation)
-        events = bounded(normalized, self._max_events, correlation)
+        normalized = normalize(parsed.payload, correlation, received_at, self._future_skew)
+        self._count_repeats(normalized.repeated)
+        events = bounded(normalized.to_publish(correlation), self._max_events, correlation)
         try:
             claim = await self._dedupe.claim([e.event_id for _, e, _ in [journal, *events]])
         except RetryableError as exc:
@@ -167,10 +165,19 @@ class WebhookIntake:
                 continue
             self._metrics.events.labels(spec.name, event_label(event)).inc()
             if isinstance(event, WebhookFragmentUnparsed):
-                self._metrics.unparsed.labels(event_label(event)).inc()
+                self._metrics.unparsed.labels(event_label(event), reason_label(event)).inc()
                 log.info("unparsed webhook fragment", field=event.field, reason=event.reason)
+            if getattr(event, "timestamp_in_future", False):
+                self._metrics.future_timestamps.labels(spec.name).inc()
+                log.warning("timestamp later than receive time", topic=spec.name)
         if fresh:
             log.info("webhook published", events=len(fresh), duplicates=len(events) - len(fresh))
+
+    def _count_repeats(self, repeated: list[Emit]) -> None:
+        for spec, _, _ in repeated:
+            self._metrics.repeated.labels(spec.name).inc()
+        if repeated:
+            log.info("items repeated within one webhook published once", repeats=len(repeated))
 
     def _done(self, outcome: str, reply: Reply) -> Reply:
         self._metrics.webhooks.labels(outcome).inc()

@@ -1,22 +1,28 @@
 """Pure builders for the `messages` field: inbound messages, statuses, value-level errors and
-`user_preferences`. Each returns one (topic, event, key); a malformed item raises, and the
-caller keeps it as an unparsed fragment without losing its neighbours."""
+`user_preferences`. Each returns one (topic, event, key) only when every field the event carries
+is what Meta sent; otherwise it raises, and the caller keeps the item whole as an unparsed
+fragment without losing its neighbours."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from services.ingest import coerce
+from services.ingest import coerce, identities
 from services.ingest.changes import PRODUCER, Change, Emit
+from services.ingest.coerce import Malformed, NotTypedYet
+from services.ingest.contents import content_of
 from shared.events.account import WebhookErrorReported
 from shared.events.common import MetaError
 from shared.events.envelope import deterministic_id
-from shared.events.keys import conversation_key, normalize_wa_id
+from shared.events.keys import conversation_key
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
 from shared.topics import INBOUND_MESSAGES, STATUSES, USER_PREFERENCES, WEBHOOK_ERRORS
+
+PRODUCT = "whatsapp"
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,8 @@ class Origin:
     display_phone_number: str | None
     correlation_id: str
     reported_at: datetime | None = None
+    received_at: datetime | None = None
+    future_skew: timedelta = timedelta(0)
 
     def envelope(self, **changes: object) -> dict[str, object]:
         """The fields every event of this change carries: the webhook it came in, its producer,
@@ -40,102 +48,151 @@ class Origin:
             **changes,
         }
 
+    def received(self, at: datetime) -> dict[str, object]:
+        """When the webhook came, and whether `at` is later than that plus the allowed skew."""
+        late = self.received_at is not None and at > self.received_at + self.future_skew
+        return {"received_at": self.received_at, "timestamp_in_future": late}
+
 
 def origin_of(change: Change) -> Origin:
-    meta = coerce.obj(change.value.get("metadata"), "metadata")
+    """The business number of a change value: without `metadata.phone_number_id` no item of it
+    can say which number it is about."""
+    value = change.value
+    product = value.get("messaging_product")
+    if product is not None and product != PRODUCT:
+        raise Malformed(f"`messaging_product` is {str(product)[:30]!r}, not {PRODUCT}")
+    meta = coerce.obj(value.get("metadata"), "metadata")
+    coerce.clean(meta, "metadata")
+    if meta.get("phone_number_id") is None:
+        raise Malformed("`metadata.phone_number_id` is missing: no business number")
     return Origin(
         waba_id=change.waba_id,
-        phone_number_id=coerce.optional_text(meta.get("phone_number_id"), "phone_number_id") or "",
+        phone_number_id=coerce.graph_id(meta.get("phone_number_id"), "metadata.phone_number_id"),
         display_phone_number=coerce.optional_text(
-            meta.get("display_phone_number"), "display_phone_number"
+            meta.get("display_phone_number"), "metadata.display_phone_number"
         ),
         correlation_id=change.correlation_id,
         reported_at=change.reported_at,
+        received_at=change.received_at,
+        future_skew=change.future_skew,
     )
 
 
-def contact_names(value: dict[str, Any]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for contact in coerce.dicts(value.get("contacts"), "contacts"):
-        name = coerce.obj(contact.get("profile"), "profile").get("name")
-        if isinstance(contact.get("wa_id"), str) and isinstance(name, str):
-            names[contact["wa_id"]] = name
-    return names
+def contact_name(contact: object) -> tuple[str, str] | None:
+    """(phone, profile name) of one `contacts[]` item, None when it names no phone or no name;
+    a malformed contact raises."""
+    item = _item(contact)
+    wa_id = identities.optional_phone(item, identities.CONTACT)
+    profile = coerce.obj(item.get("profile"), "profile")
+    name = coerce.string(profile.get("name"), "profile.name")
+    coerce.string(profile.get("username"), "profile.username")
+    return (wa_id, name) if wa_id is not None and name is not None else None
+
+
+def meta_error(raw: object, where: str = "") -> MetaError:
+    """One error object (§1.6) with an integer `code` and string texts, as Meta sends them."""
+    err = coerce.an_object(raw, where)
+    code = err.get("code")
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise Malformed(f"`{coerce.at(where, 'code')}` is not an integer")
+    for name in ("title", "message", "href"):
+        coerce.string(err.get(name), coerce.at(where, name))
+    data = coerce.obj(err.get("error_data"), coerce.at(where, "error_data"))
+    coerce.string(data.get("details"), coerce.at(where, "error_data.details"))
+    return MetaError.from_payload(err)
 
 
 def _errors(raw: object) -> list[MetaError]:
-    return [MetaError.from_payload(e) for e in coerce.dicts(raw, "errors")]
+    return [meta_error(e, f"errors[{i}]") for i, e in enumerate(coerce.elements(raw, "errors"))]
 
 
-def _content(msg: dict[str, Any], kind: str) -> dict[str, Any]:
-    """The type's own object; a list (e.g. `contacts`) is wrapped under the type's name."""
-    own = msg.get(kind)
-    if own is None:
-        return {}
-    return own if isinstance(own, dict) else {kind: own}
+def _item(raw: object) -> dict[str, Any]:
+    """An array element as an object free of NUL and non-finite numbers."""
+    item = coerce.an_object(raw, "")
+    coerce.clean(item, "")
+    return item
 
 
-def inbound(msg: dict[str, Any], origin: Origin, names: dict[str, str]) -> Emit:
-    kind = coerce.text(msg.get("type"), "type")
-    wa_id = normalize_wa_id(coerce.text(msg.get("from"), "from"))
-    wamid = coerce.text(msg.get("id"), "id")
-    context = coerce.obj(msg.get("context"), "context")
-    body = coerce.obj(msg.get("text"), "text").get("body") if kind == "text" else None
+def _optional_object(raw: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    return coerce.obj(raw.get(name), name) or None
+
+
+def inbound(msg: object, origin: Origin, names: Mapping[str, str]) -> Emit:
+    item = _item(msg)
+    if item.get("group_id") is not None:
+        raise NotTypedYet("a group message (`group_id`): groups are not typed yet")
+    wa_id = identities.phone_of(item, identities.SENDER)
+    kind = coerce.identifier(item.get("type"), "type")
+    wamid = coerce.identifier(item.get("id"), "id")
+    at = coerce.timestamp(item.get("timestamp"))
+    content = content_of(item, kind)
+    context = coerce.obj(item.get("context"), "context")
+    coerce.string(context.get("from"), "context.from")
     event = InboundMessageReceived(
         event_id=deterministic_id("inbound", wamid),
         **origin.envelope(display_phone_number=origin.display_phone_number),
         wa_id=wa_id,
         contact_name=names.get(wa_id),
         message_id=wamid,
-        timestamp=coerce.timestamp(msg.get("timestamp")),
+        timestamp=at,
+        **origin.received(at),
         message_type=kind,
-        text=body,
-        context_message_id=coerce.optional_text(context.get("id"), "context.id"),
+        text=content.get("body") if kind == "text" else None,
+        context_message_id=coerce.optional(coerce.identifier, context.get("id"), "context.id"),
         context=context or None,
-        referral=coerce.obj(msg.get("referral"), "referral") or None,
-        content=_content(msg, kind),
-        errors=_errors(msg.get("errors")),
+        referral=_optional_object(item, "referral"),
+        content=content,
+        errors=_errors(item.get("errors")),
     )
     return INBOUND_MESSAGES, event, conversation_key(origin.phone_number_id, wa_id)
 
 
-def status(st: dict[str, Any], origin: Origin) -> Emit:
-    wamid = coerce.text(st.get("id"), "id")
-    value = coerce.text(st.get("status"), "status")
-    recipient = coerce.text(st.get("recipient_id"), "recipient_id")
+def status(st: object, origin: Origin) -> Emit:
+    item = _item(st)
+    if item.get("recipient_type") == "group":
+        raise NotTypedYet("a status of a group message: groups are not typed yet")
+    recipient = identities.phone_of(item, identities.RECIPIENT)
+    wamid = coerce.identifier(item.get("id"), "id")
+    value = coerce.identifier(item.get("status"), "status")
+    at = coerce.timestamp(item.get("timestamp"))
     event = MessageStatusReported(
         event_id=deterministic_id("status", wamid, value),
         **origin.envelope(),
         message_id=wamid,
         status=value,
-        timestamp=coerce.timestamp(st.get("timestamp")),
+        timestamp=at,
+        **origin.received(at),
         recipient_id=recipient,
-        biz_opaque_callback_data=st.get("biz_opaque_callback_data"),
-        conversation=st.get("conversation"),
-        pricing=st.get("pricing"),
-        errors=_errors(st.get("errors")),
+        biz_opaque_callback_data=coerce.string(
+            item.get("biz_opaque_callback_data"), "biz_opaque_callback_data"
+        ),
+        conversation=_optional_object(item, "conversation"),
+        pricing=_optional_object(item, "pricing"),
+        errors=_errors(item.get("errors")),
     )
     return STATUSES, event, conversation_key(origin.phone_number_id, recipient)
 
 
-def value_error(raw: dict[str, Any], origin: Origin, position: int) -> Emit:
+def value_error(raw: object, origin: Origin, position: int) -> Emit:
     """An error for the whole business number; Meta gives it no id, so its content is its key."""
-    error = MetaError.from_payload(raw)
-    natural = coerce.fingerprint(origin.phone_number_id, origin.reported_at, position, raw)
+    item = _item(raw)
+    error = meta_error(item)
+    natural = coerce.fingerprint(origin.phone_number_id, origin.reported_at, position, item)
     event = WebhookErrorReported(
         event_id=deterministic_id("webhook-error", origin.correlation_id, natural),
-        **origin.envelope(phone_number_id=origin.phone_number_id or None),
+        **origin.envelope(),
         error=error,
         reported_at=origin.reported_at,
     )
-    return WEBHOOK_ERRORS, event, origin.phone_number_id or origin.waba_id or ""
+    return WEBHOOK_ERRORS, event, origin.phone_number_id
 
 
-def preference(raw: dict[str, Any], origin: Origin) -> Emit:
-    wa_id = normalize_wa_id(coerce.text(raw.get("wa_id"), "wa_id"))
-    category = coerce.text(raw.get("category"), "category")
-    value = coerce.text(raw.get("value"), "value")
-    at = coerce.timestamp(raw.get("timestamp"))
+def preference(raw: object, origin: Origin) -> Emit:
+    item = _item(raw)
+    wa_id = identities.phone_of(item, identities.CONTACT)
+    category = coerce.identifier(item.get("category"), "category")
+    value = coerce.identifier(item.get("value"), "value")
+    at = coerce.timestamp(item.get("timestamp"))
     event = UserPreferenceChanged(
         event_id=deterministic_id(
             "preference", origin.phone_number_id, wa_id, category, value, str(int(at.timestamp()))
@@ -144,7 +201,7 @@ def preference(raw: dict[str, Any], origin: Origin) -> Emit:
         wa_id=wa_id,
         category=category,
         value=value,
-        detail=coerce.optional_text(raw.get("detail"), "detail"),
+        detail=coerce.string(item.get("detail"), "detail"),
         timestamp=at,
     )
     return USER_PREFERENCES, event, conversation_key(origin.phone_number_id, wa_id)

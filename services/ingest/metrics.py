@@ -20,9 +20,12 @@ KNOWN_FIELDS = (
     | TEMPLATE_FIELDS
     | {
         "messages", "user_preferences", "history", "smb_app_state_sync", "smb_message_echoes",
-        "automatic_events", "<payload>",
+        "automatic_events", "<payload>", "<entry>", "<change>",
     }
 )  # fmt: skip
+
+
+REASON_KINDS = frozenset({"malformed", "not_typed_yet", "too_many"})
 
 
 def _bounded(value: str, known: frozenset[str]) -> str:
@@ -49,12 +52,19 @@ def event_label(event: Event) -> str:
     return "other"
 
 
+def reason_label(event: WebhookFragmentUnparsed) -> str:
+    """Why a fragment was not typed, in a word: the reason's first words (`malformed`,
+    `not typed yet`, `too many`), bounded."""
+    kind = event.reason.split(":", 1)[0].replace(" ", "_")
+    return kind if kind in REASON_KINDS else "other"
+
+
 class IngestMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.webhooks = Counter(
             "wagate_ingest_webhooks_total",
-            "Webhook POSTs by outcome (accepted, duplicate, bad_signature, not_json, too_large,"
-            " unavailable, busy).",
+            "Webhook POSTs by outcome (accepted, duplicate, bad_signature, not_json, unavailable,"
+            " busy); bodies too large or too slow are counted by wagate_http_refused_total.",
             ["outcome"],
             registry=registry,
         )
@@ -78,8 +88,22 @@ class IngestMetrics:
         )
         self.unparsed = Counter(
             "wagate_ingest_unparsed_total",
-            "Webhook fragments not understood, by field.",
-            ["field"],
+            "Webhook fragments not typed, by field and reason (malformed, not_typed_yet,"
+            " too_many).",
+            ["field", "reason"],
+            registry=registry,
+        )
+        self.repeated = Counter(
+            "wagate_ingest_repeated_items_total",
+            "Items repeated within one webhook body, published once.",
+            ["topic"],
+            registry=registry,
+        )
+        self.future_timestamps = Counter(
+            "wagate_ingest_future_timestamps_total",
+            "Events published with timestamp_in_future: a timestamp later than the receive"
+            " time plus the allowed skew.",
+            ["topic"],
             registry=registry,
         )
         self.journal_lag = Histogram(

@@ -1,24 +1,28 @@
 """Pure translation of a verified Meta webhook payload into wagate events.
 
-Every entry, change and item is read on its own: a malformed or unknown part becomes an
-`Unparsed` fragment (published as `WebhookFragmentUnparsed`) and never hides its neighbours.
-Event ids derive from Meta's natural keys (wamid, wamid+status, template id+event+time, ...),
-so a redelivered webhook yields the same ids and its copies can be dropped.
+Every element of `entry[]`, `changes[]` and of each array of a change value is judged on its
+own: a part that cannot be typed becomes an `Unparsed` fragment, kept whole with a reason that
+says where it was and why (published as `WebhookFragmentUnparsed`), and never hides its
+neighbours. Event ids derive from Meta's natural keys (wamid, wamid+status, template
+id+event+time, ...), so a redelivered webhook yields the same ids; within one body an id is
+published once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from services.ingest import coerce
 from services.ingest.account_updates import ACCOUNT_FIELDS, account_update
 from services.ingest.changes import PRODUCER, Change, Emit
+from services.ingest.coerce import Malformed, NotTypedYet
 from services.ingest.messages import (
-    contact_names,
+    Origin,
+    contact_name,
     inbound,
     origin_of,
     preference,
@@ -30,15 +34,22 @@ from shared.events.envelope import deterministic_id
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.topics import WEBHOOKS_UNPARSED
 
-__all__ = ["Normalized", "Unparsed", "bounded", "normalize"]
+__all__ = ["DEFAULT_FUTURE_SKEW", "Normalized", "Unparsed", "bounded", "normalize"]
 WHOLE_PAYLOAD = "<payload>"
+ENTRY = "<entry>"
+CHANGE = "<change>"
 MESSAGE_FIELDS = frozenset({"messages", "user_preferences"})
 OBJECT = "whatsapp_business_account"
+DEFAULT_FUTURE_SKEW = timedelta(minutes=5)
 # The fields whose change is one event, and the builder of that event.
 BUILDERS: dict[str, Callable[[Change], Emit]] = {
     **dict.fromkeys(TEMPLATE_FIELDS, template_update),
     **dict.fromkeys(ACCOUNT_FIELDS, account_update),
 }
+ITEM_ARRAYS = ("messages", "statuses", "errors", "user_preferences")
+"""The arrays of a `messages` value whose every element is one event."""
+CONTEXT_KEYS = frozenset({"messaging_product", "metadata", "contacts"})
+"""The other parts of such a value: what its items share."""
 
 
 @dataclass(frozen=True)
@@ -49,22 +60,52 @@ class Unparsed:
     waba_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a part sits in the body: its change's field, its path and its entry's WABA."""
+
+    field: str
+    path: str
+    waba_id: str | None = None
+
+    def inside(self, name: str) -> Place:
+        return Place(self.field, coerce.at(self.path, name), self.waba_id)
+
+
 @dataclass
 class Normalized:
     events: list[Emit] = field(default_factory=list)
     unparsed: list[Unparsed] = field(default_factory=list)
+    repeated: list[Emit] = field(default_factory=list)
+    _seen: dict[str, tuple[str, str, object]] = field(default_factory=dict, repr=False)
 
-    def keep(
-        self, where: str, item: object, waba_id: str | None, build: Callable[[], Emit]
-    ) -> None:
-        """Add `build()`'s event, or keep `item` unparsed when it cannot be read."""
+    def reject(self, place: Place, exc: BaseException, fragment: object) -> None:
+        """Keep `fragment` whole as unparsed, with why and where."""
+        reason = coerce.reason(exc, place.path)
+        self.unparsed.append(Unparsed(place.field, reason, fragment, place.waba_id))
+
+    def keep(self, place: Place, item: object, build: Callable[[], Emit]) -> None:
+        """Add `build()`'s event, or keep `item` unparsed when it cannot be typed. An event id
+        already built from this body is published once: a repeat of the same item is dropped,
+        another item with the same id is unparsed."""
         try:
-            self.events.append(build())
+            emit = build()
         except coerce.FRAGMENT_ERRORS as exc:
-            self.unparsed.append(Unparsed(where, coerce.reason(exc), item, waba_id))
+            self.reject(place, exc, item)
+            return
+        spec, event, key = emit
+        earlier = self._seen.get(event.event_id)
+        if earlier is None:
+            self._seen[event.event_id] = (spec.name, key, item)
+            self.events.append(emit)
+        elif earlier == (spec.name, key, item):
+            self.repeated.append(emit)
+        else:
+            clash = Malformed("has the event id of an earlier item of this body, not its content")
+            self.reject(place, clash, item)
 
     def to_publish(self, correlation_id: str) -> list[Emit]:
-        """The typed events, then one `WebhookFragmentUnparsed` per fragment not understood."""
+        """The typed events, then one `WebhookFragmentUnparsed` per fragment not typed."""
         kept = [
             (
                 WEBHOOKS_UNPARSED,
@@ -95,76 +136,138 @@ def bounded(emits: list[Emit], limit: int, correlation_id: str) -> list[Emit]:
         correlation_id=correlation_id,
         producer=PRODUCER,
         field=WHOLE_PAYLOAD,
-        reason=f"{len(emits)} events, more than {limit}: kept only in the journal",
+        reason=f"too many: {len(emits)} events, more than {limit}: kept only in the journal",
         fragment=None,
         webhook_event_id=correlation_id,
     )
     return [(WEBHOOKS_UNPARSED, flood, "")]
 
 
-def normalize(payload: object, correlation_id: str) -> Normalized:
+@dataclass(frozen=True)
+class Delivery:
+    """The webhook a payload came in: its id, when it was received, the allowed clock skew."""
+
+    correlation_id: str
+    received_at: datetime | None
+    future_skew: timedelta
+
+
+def normalize(
+    payload: object,
+    correlation_id: str,
+    received_at: datetime | None = None,
+    future_skew: timedelta = DEFAULT_FUTURE_SKEW,
+) -> Normalized:
+    """Every event `payload` holds; `received_at` (when given) flags timestamps later than it
+    plus `future_skew`."""
     out = Normalized()
+    delivery = Delivery(correlation_id, received_at, future_skew)
     try:
-        changes = list(_changes(payload))
+        entries = _entries(payload)
     except coerce.FRAGMENT_ERRORS as exc:
-        out.unparsed.append(Unparsed(WHOLE_PAYLOAD, coerce.reason(exc), payload))
+        out.reject(Place(WHOLE_PAYLOAD, ""), exc, payload)
         return out
-    for waba_id, reported_at, change in changes:
-        _change(out, waba_id, reported_at, change, correlation_id)
+    for i, entry in enumerate(entries):
+        _entry(out, entry, f"entry[{i}]", delivery)
     return out
 
 
-def _changes(payload: object) -> Iterator[tuple[str | None, datetime | None, Any]]:
-    body = coerce.obj(payload, "payload")
+def _entries(payload: object) -> list[object]:
+    body = coerce.an_object(payload, "payload")
     kind = body.get("object")
     if kind is not None and kind != OBJECT:
-        raise ValueError(f"`object` is {str(kind)[:50]!r}, not {OBJECT}")
-    for entry in coerce.dicts(body.get("entry"), "entry"):
-        waba_id = coerce.optional_text(entry.get("id"), "entry.id")
-        reported_at = coerce.optional_timestamp(entry.get("time"), "entry.time")
-        for change in coerce.dicts(entry.get("changes"), "changes"):
-            yield waba_id, reported_at, change
+        raise Malformed(f"`object` is {str(kind)[:50]!r}, not {OBJECT}")
+    return coerce.elements(body.get("entry"), "entry")
+
+
+def _entry(out: Normalized, raw: object, path: str, delivery: Delivery) -> None:
+    try:
+        entry = coerce.an_object(raw, "")
+        waba_id = coerce.optional(coerce.graph_id, entry.get("id"), "id")
+        reported_at = coerce.optional_timestamp(entry.get("time"), "time")
+        changes = coerce.elements(entry.get("changes"), "changes")
+    except coerce.FRAGMENT_ERRORS as exc:
+        out.reject(Place(ENTRY, path), exc, raw)
+        return
+    for j, change in enumerate(changes):
+        place = Place(CHANGE, f"{path}.changes[{j}]", waba_id)
+        _change(out, place, change, reported_at, delivery)
 
 
 def _change(
-    out: Normalized,
-    waba_id: str | None,
-    reported_at: datetime | None,
-    raw: dict[str, Any],
-    correlation_id: str,
+    out: Normalized, place: Place, raw: object, reported_at: datetime | None, delivery: Delivery
 ) -> None:
-    kind = raw.get("field")
-    value = raw.get("value")
-    name = kind if isinstance(kind, str) else WHOLE_PAYLOAD
-    if not isinstance(kind, str) or not isinstance(value, dict):
-        out.unparsed.append(Unparsed(name, "change without a field name or value", raw, waba_id))
+    kind = raw.get("field") if isinstance(raw, dict) else None
+    try:
+        name = coerce.identifier(kind, "field")
+        value = coerce.an_object(raw.get("value") if isinstance(raw, dict) else None, "value")
+    except coerce.FRAGMENT_ERRORS as exc:
+        out.reject(place, exc, raw)
         return
-    change = Change(kind, value, waba_id, reported_at, correlation_id)
-    if kind in MESSAGE_FIELDS:
-        _messages(out, change)
-    elif (build := BUILDERS.get(kind)) is not None:
-        out.keep(kind, raw, waba_id, partial(build, change))
+    place = Place(name, place.path, place.waba_id)
+    change = Change(
+        name,
+        value,
+        place.waba_id,
+        reported_at,
+        delivery.correlation_id,
+        delivery.received_at,
+        delivery.future_skew,
+    )
+    if name in MESSAGE_FIELDS:
+        _messages(out, change, place.inside("value"))
+    elif (build := BUILDERS.get(name)) is not None:
+        out.keep(place, raw, partial(build, change))
     else:
-        out.unparsed.append(Unparsed(kind, "field not understood", raw, waba_id))
+        out.reject(place, NotTypedYet(f"field `{name}` is not one ingest types"), raw)
 
 
-def _messages(out: Normalized, change: Change) -> None:
-    kind, value, waba_id = change.field, change.value, change.waba_id
+def _messages(out: Normalized, change: Change, place: Place) -> None:
+    value = change.value
     try:
         origin = origin_of(change)
-        names = contact_names(value)
-        arrays = {
-            name: coerce.dicts(value.get(name), name)
-            for name in ("messages", "statuses", "errors", "user_preferences")
-        }
     except coerce.FRAGMENT_ERRORS as exc:
-        out.unparsed.append(Unparsed(kind, coerce.reason(exc), value, waba_id))
+        out.reject(place, exc, value)
         return
-    for msg in arrays["messages"]:
-        out.keep(kind, msg, waba_id, partial(inbound, msg, origin, names))
-    for st in arrays["statuses"]:
-        out.keep(kind, st, waba_id, partial(status, st, origin))
-    for i, err in enumerate(arrays["errors"]):
-        out.keep(kind, err, waba_id, partial(value_error, err, origin, i))
-    for pref in arrays["user_preferences"]:
-        out.keep(kind, pref, waba_id, partial(preference, pref, origin))
+    builders = _item_builders(origin, _contact_names(out, value.get("contacts"), place))
+    for name in ITEM_ARRAYS:
+        try:
+            items = coerce.elements(value.get(name), name)
+        except coerce.FRAGMENT_ERRORS as exc:
+            out.reject(place, exc, value.get(name))
+            continue
+        for k, item in enumerate(items):
+            out.keep(place.inside(f"{name}[{k}]"), item, partial(builders[name], item, k))
+    for other in sorted(value.keys() - set(ITEM_ARRAYS) - CONTEXT_KEYS):
+        if value[other] is not None:
+            why = NotTypedYet(f"`{str(other)[:40]}` is not a part of this field ingest types")
+            out.reject(place, why, value[other])
+
+
+def _item_builders(origin: Origin, names: Mapping[str, str]) -> dict[str, Callable[..., Emit]]:
+    """The builder of each item array's elements, for one change value."""
+    return {
+        "messages": lambda item, _: inbound(item, origin, names),
+        "statuses": lambda item, _: status(item, origin),
+        "errors": lambda item, position: value_error(item, origin, position),
+        "user_preferences": lambda item, _: preference(item, origin),
+    }
+
+
+def _contact_names(out: Normalized, raw: object, place: Place) -> dict[str, str]:
+    """The profile names of `contacts[]` by phone; a malformed contact, or one naming a phone
+    again with another name, is kept unparsed and names no message."""
+    names: dict[str, str] = {}
+    try:
+        contacts = coerce.elements(raw, "contacts")
+    except coerce.FRAGMENT_ERRORS as exc:
+        out.reject(place, exc, raw)
+        return names
+    for i, contact in enumerate(contacts):
+        try:
+            named = contact_name(contact)
+            if named is not None and names.setdefault(*named) != named[1]:
+                raise Malformed("names a phone of an earlier contact with another profile name")
+        except coerce.FRAGMENT_ERRORS as exc:
+            out.reject(place.inside(f"contacts[{i}]"), exc, contact)
+    return names

@@ -9,7 +9,7 @@ on purpose: replay exists to publish again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -50,21 +50,34 @@ def renormalize(journal: WebhookReceived) -> list[Emit] | None:
     parsed = parse_body(journal.body.encode())
     if isinstance(parsed, str):
         return None
-    return normalize(parsed.payload, journal.event_id).to_publish(journal.event_id)
+    normalized = normalize(parsed.payload, journal.event_id, journal.received_at)
+    return normalized.to_publish(journal.event_id)
+
+
+Progress = Callable[[int, int], None]
+"""Told (records read, records in range at most) as the journal is read."""
+
+
+def _quiet(_done: int, _total: int) -> None:
+    return None
 
 
 async def replay(
-    settings: KafkaSettings, since: datetime, until: datetime, dry_run: bool = False
+    settings: KafkaSettings,
+    since: datetime,
+    until: datetime,
+    dry_run: bool = False,
+    progress: Progress = _quiet,
 ) -> ReplaySummary:
     """Re-normalise every journaled webhook received in [since, until) and publish the events."""
     summary = ReplaySummary()
     producer = None if dry_run else make_producer(settings, "replay")
-    if producer is not None:
-        await producer.start()
     try:
+        if producer is not None:
+            await producer.start()
         publisher = Publisher(producer, settings) if producer is not None else None
         pending: list[Emit] = []
-        async for record in _journal(settings, since, until):
+        async for record in _journal(settings, since, until, progress):
             emits = _events_of(record, since, until, summary)
             pending.extend(emits)
             if publisher is not None and len(pending) >= _BATCH:
@@ -99,13 +112,13 @@ def _events_of(
 
 
 async def _journal(
-    settings: KafkaSettings, since: datetime, until: datetime
+    settings: KafkaSettings, since: datetime, until: datetime, progress: Progress
 ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
     """The raw topic's records from `since` (by record time) until `until` or its end."""
     topic = settings.topic(WEBHOOKS_RAW.name)
     consumer = make_reader(settings)
-    await consumer.start()
     try:
+        await consumer.start()
         tps = [TopicPartition(topic, p) for p in await partitions_of(settings, topic)]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
@@ -113,12 +126,15 @@ async def _journal(
             {tp: int(since.timestamp() * 1000) - _CLOCK_SLACK_MS for tp in tps}
         )
         open_tps: set[TopicPartition] = set()
+        total = done = 0
         for tp in tps:
             found = starts.get(tp)
             if found is not None and found.offset < ends[tp]:
                 consumer.seek(tp, found.offset)
                 open_tps.add(tp)
+                total += ends[tp] - found.offset
         stop_ms = int(until.timestamp() * 1000) + _CLOCK_SLACK_MS
+        progress(done, total)
         while open_tps:
             batches = await consumer.getmany(*open_tps, timeout_ms=500)
             for tp, records in batches.items():
@@ -127,6 +143,8 @@ async def _journal(
                         open_tps.discard(tp)
                         break
                     yield record
+                    done += 1
+                    progress(done, total)
                     if record.offset + 1 >= ends[tp]:
                         open_tps.discard(tp)
                         break

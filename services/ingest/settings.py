@@ -23,6 +23,12 @@ class IngestSettings(ServiceSettings):
     max_events_per_webhook: int = Field(
         default=5000, gt=0, description="Past this, a body is kept only in the journal."
     )
+    future_skew_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="A message or status timestamp later than the webhook's receive time plus "
+        "this is flagged `timestamp_in_future` (clocks drift; no one writes from the future).",
+    )
     publish_timeout_s: float = Field(
         default=10.0, gt=0, description="Longest wait for Kafka before answering Meta 503."
     )

@@ -43,9 +43,10 @@ def _upper(raw: object, where: str) -> str | None:
 
 def template_update(change: Change) -> Emit:
     value = change.value
+    coerce.clean(value, "value")
     kind = kind_of(change.field, value)
     waba = change.waba()
-    template_id = coerce.text(value.get("message_template_id"), "message_template_id")
+    template_id = coerce.graph_id(value.get("message_template_id"), "message_template_id")
     common: dict[str, Any] = {
         "event": _upper(value.get("event"), "event"),
         "reason": coerce.optional_text(value.get("reason"), "reason"),

@@ -1,12 +1,13 @@
-"""`python -m services.policy`: settings -> logging -> run."""
+"""`python -m services.policy`: settings -> logging and tracing -> run."""
 
 from services.policy.app import run
 from services.policy.settings import PolicySettings
-from shared import runtime
+from shared import runtime, telemetry
 
 
 def main() -> None:
     settings = runtime.configured("policy", PolicySettings)
+    telemetry.setup(settings.tracing, "policy")
     run(settings)
 
 

@@ -1,19 +1,24 @@
 """Policy's faust agents: each reads one topic, decodes its records and hands every event to
-the handlers; a record that is not a valid event of its topic goes to the dead-letter topic,
-with the shared dead-letter headers, and the agent goes on."""
+the handlers. A record that is not a valid event of its topic, or that its handler cannot use
+or fails on, goes to the dead-letter topic with the shared dead-letter headers, and the agent
+goes on: one hostile record never stops its partition. An intent whose decision failed also
+ends rejected with INTERNAL_ERROR, so nothing vanishes."""
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import faust
 
 from services.policy.deferrals import RELEASED_HEADER
+from services.policy.errors import DecisionFailed
 from services.policy.handlers import PolicyHandlers
-from shared import codec, deadletters, logs
-from shared.errors import DecodeError
+from shared import codec, deadletters, logs, tracing
+from shared.errors import PermanentError
 from shared.events.consent import ConsentChanged
 from shared.events.envelope import Event
 from shared.events.intents import OutboundIntentSubmitted
@@ -24,7 +29,7 @@ from shared.events.webhooks import InboundMessageReceived
 log = logs.get(__name__)
 E = TypeVar("E", bound=Event)
 Handle = Callable[[E, Any], Awaitable[None]]  # (the decoded event, the faust event it came in)
-DeadLetter = Callable[[Any, DecodeError], Awaitable[None]]
+DeadLetter = Callable[[Any, str], Awaitable[None]]  # (the faust event, why)
 
 
 @dataclass(frozen=True)
@@ -44,29 +49,28 @@ class Topics:
 def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: str) -> None:
     """One agent per topic policy reads; `group` names the consumer in dead-letter headers."""
 
-    async def dead_letter(event: Any, error: DecodeError) -> None:
-        await send_dead_letter(topics.dead_letters, event, error, group)
-
     def consume(topic: faust.TopicT, model: type[E], name: str, handle: Handle[E]) -> None:
+        async def dead_letter(event: Any, reason: str) -> None:
+            handlers.metrics.dead_letters.labels(name).inc()
+            await send_dead_letter(topics.dead_letters, event, reason, group)
+
         app.agent(topic, name=name)(consumer(model, handle, dead_letter))
 
     async def decide(intent: OutboundIntentSubmitted, event: Any) -> None:
-        await handlers.on_intent(
-            intent,
-            event.key,
-            event.value,
-            released=released(event.headers),
-            partition=event.message.partition,
-        )
+        await decided(handlers, intent, event)
 
-    async def inbound(message: InboundMessageReceived, _: Any) -> None:
-        await handlers.on_inbound(message)
+    async def inbound(message: InboundMessageReceived, event: Any) -> None:
+        await handlers.on_inbound(message, event.message.partition)
+
+    async def consent(change: ConsentChanged, event: Any) -> None:
+        handlers.on_consent(change, event.message.partition)
+
+    async def preference(change: UserPreferenceChanged, event: Any) -> None:
+        handlers.on_preference(change, event.message.partition)
 
     consume(topics.inbound, InboundMessageReceived, "track_windows", inbound)
-    consume(topics.consent, ConsentChanged, "track_consent", sync(handlers.on_consent))
-    consume(
-        topics.preferences, UserPreferenceChanged, "track_preferences", sync(handlers.on_preference)
-    )
+    consume(topics.consent, ConsentChanged, "track_consent", consent)
+    consume(topics.preferences, UserPreferenceChanged, "track_preferences", preference)
     consume(
         topics.template_states,
         TemplateStateChanged,
@@ -76,38 +80,73 @@ def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: 
     consume(topics.intents, OutboundIntentSubmitted, "decide_intents", decide)
 
 
+async def decided(handlers: PolicyHandlers, intent: OutboundIntentSubmitted, event: Any) -> None:
+    """Decide one intent; when that fails, the intent ends rejected (INTERNAL_ERROR) and
+    DecisionFailed sends its record to the dead-letter topic."""
+    try:
+        await handlers.on_intent(
+            intent,
+            event.key,
+            event.value,
+            released=released(event.headers),
+            partition=event.message.partition,
+        )
+    except Exception as exc:  # whatever went wrong, the intent must end visibly
+        reason = failure(exc)
+        log.error("deciding an intent failed", intent_id=intent.intent_id, reason=reason)
+        await handlers.on_intent_failed(intent, reason)
+        raise DecisionFailed(f"deciding the intent failed: {reason}") from exc
+
+
 def consumer(
     model: type[E], handle: Handle[E], dead_letter: DeadLetter
 ) -> Callable[[Any], Awaitable[None]]:
-    """The body of an agent: decode each record of the stream as `model`, then handle it."""
+    """The body of an agent: decode each record of the stream as `model`, then handle it; a
+    record that fails either way is dead-lettered with the reason and the stream goes on."""
 
     async def agent(stream: Any) -> None:
         async for event in stream.events():
-            try:
-                value = codec.decode(model, event.value)
-            except DecodeError as exc:
-                await dead_letter(event, exc)
-                continue
-            await handle(value, event)
+            await one(event)
+
+    async def one(event: Any) -> None:
+        msg = event.message
+        try:
+            with tracing.processing(msg.topic, msg.partition, msg.offset, event.headers):
+                await handle(codec.decode(model, event.value), event)
+        except PermanentError as exc:
+            await dead_letter(event, str(exc))
+        except Exception as exc:  # a bug met on one record must not stop its partition
+            reason = failure(exc)
+            log.error("handling a record failed", topic=event.message.topic, reason=reason)
+            await dead_letter(event, f"handling the record failed: {reason}")
 
     return agent
 
 
-async def send_dead_letter(topic: faust.TopicT, event: Any, error: DecodeError, group: str) -> None:
+def failure(exc: BaseException) -> str:
+    """What failed and where, without the exception's message (it may quote a value the
+    intent carries, a one-time code say)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    return f"{type(exc).__name__} in {last.name} ({Path(last.filename).name}:{last.lineno})"
+
+
+async def send_dead_letter(
+    topic: faust.TopicT, event: Any, error: BaseException | str, group: str
+) -> None:
     """The record, unchanged, on the dead-letter topic, with why and where it came from."""
     msg = event.message
+    reason = str(error)
     log.warning(
-        "dead-lettered",
-        topic=msg.topic,
-        partition=msg.partition,
-        offset=msg.offset,
-        reason=str(error),
+        "dead-lettered", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason
     )
     await topic.send(
         key=event.key,
         value=event.value,
         headers=deadletters.headers(
-            str(error), group, topic=msg.topic, partition=msg.partition, offset=msg.offset
+            reason, group, topic=msg.topic, partition=msg.partition, offset=msg.offset
         ),
     )
 

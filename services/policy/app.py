@@ -50,7 +50,13 @@ def run(settings: PolicySettings) -> None:
         asyncio.run(runtime.started("Kafka", create_topics(settings)))
     except StartupError as exc:
         runtime.exit_unavailable(SERVICE, exc)
-    worker = faust.Worker(create_app(settings), loglevel=settings.log.level.lower(), quiet=True)
+    worker = faust.Worker(
+        create_app(settings),
+        loglevel=settings.log.level.lower(),
+        quiet=True,
+        override_logging=False,  # keep `logs.configure`'s handler: faust's lines as JSON too
+    )
+    worker.spinner = None  # its terminal spinner writes control codes into the log
     worker.execute_from_commandline()
 
 
@@ -104,8 +110,6 @@ def create_app(settings: PolicySettings) -> faust.App:
         release_intent=release,
         clock=utcnow,
         sealer=Sealer(settings.sealing_keys),
-        stop_words=frozenset(w.casefold() for w in settings.stop_words),
-        start_words=frozenset(w.casefold() for w in settings.start_words),
     )
     add_agents(app, topics, handlers, settings.app_id)
     lead = timedelta(seconds=settings.window_expiring_lead_s)

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from services.policy import caps, consent, rules, tiers, windows
-from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, ConsentState
+from services.policy import caps, consent, rules, template_check, tiers, windows
+from services.policy.consent_records import ConsentRecords, note_future
 from services.policy.deferrals import Deferrals
 from services.policy.metrics import PolicyMetrics
 from services.policy.tables import Tables
+from services.policy.template_index import TemplateIndex
 from services.policy.windows import WindowState
 from shared import codec, logs, sealing
 from shared.events.consent import ConsentChanged
@@ -21,7 +22,8 @@ from shared.events.envelope import deterministic_id
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.keys import conversation_key
 from shared.events.preferences import UserPreferenceChanged
-from shared.events.template_states import TemplateStateChanged
+from shared.events.reasons import Reason
+from shared.events.template_states import TemplateStateChanged, state_key
 from shared.events.webhooks import InboundMessageReceived
 from shared.events.windows import WindowChanged
 
@@ -42,19 +44,18 @@ class PolicyHandlers:
     release_intent: Emit
     clock: Callable[[], datetime]
     sealer: sealing.Sealer
-    stop_words: frozenset[str] = DEFAULT_STOP_WORDS
-    start_words: frozenset[str] = DEFAULT_START_WORDS
     _announced: set[str] = field(default_factory=set)
     deferrals: Deferrals = field(init=False)
+    consent: ConsentRecords = field(init=False)
+    template_index: TemplateIndex = field(init=False)
 
     def __post_init__(self) -> None:
         self.deferrals = Deferrals(self.tables.deferred, self.release_intent)
+        self.consent = ConsentRecords(self.tables.consent, self.config, self.metrics, self.clock)
+        self.template_index = TemplateIndex(self.tables.templates)
 
     def window(self, key: str) -> WindowState | None:
         return _load(self.tables.windows, key, WindowState)
-
-    def consent_of(self, key: str) -> ConsentState | None:
-        return _load(self.tables.consent, key, ConsentState)
 
     def window_view(self, phone_number_id: str, wa_id: str) -> dict[str, Any]:
         """The window as `GET /windows/...` shows it (this worker's partitions)."""
@@ -70,27 +71,30 @@ class PolicyHandlers:
         }
 
     def consent_view(self, phone_number_id: str, wa_id: str) -> dict[str, Any]:
-        state = self.consent_of(conversation_key(phone_number_id, wa_id)) or ConsentState()
+        """The customer's consent with the business of this number, as `GET /consent/...`
+        shows it: the facts, and whether a template of each category may go now."""
+        state = self.consent.view(phone_number_id, wa_id)
+        stance = consent.stance(state, self.config.consent)
         return {
             **state.model_dump(mode="json"),
-            "marketing_allowed": state.marketing_allowed(),
-            "opted_out_of_all": state.opted_out_of_all(),
+            "templates": stance,
+            "marketing_allowed": stance[consent.MARKETING]["allowed"],
         }
 
-    async def on_inbound(self, message: InboundMessageReceived) -> None:
+    async def on_inbound(self, message: InboundMessageReceived, partition: int = 0) -> None:
         key = conversation_key(message.phone_number_id, message.wa_id)
+        now = self.clock()
+        at = windows.seen_at(message, now, self.config.clock_skew)
+        if at != message.timestamp:
+            note_future(self.metrics, "window", message.event_id, message.timestamp, at)
         before = self.window(key)
-        updated = windows.observe(before, message)
+        updated = windows.observe(before, message, at)
         if updated is not None:
             self.tables.windows[key] = updated.model_dump(mode="json")
             self.metrics.windows_updated.inc()
-            if windows.opened(before, updated, self.clock()):
+            if windows.opened(before, updated, now):
                 await self._announce(key, message.phone_number_id, message.wa_id, updated, "opened")
-        if message.message_type in ("text", "button"):
-            word = message.text or str(message.content.get("text") or "")
-            opted_in = consent.keyword(word, self.stop_words, self.start_words)
-            if opted_in is not None:
-                self._consent(key, consent.MARKETING, opted_in, message.timestamp, "keyword")
+        self.consent.on_reply(message, at, partition)
 
     async def announce_due(self, lead: timedelta, closed_within: timedelta) -> int:
         """Announce the windows of this worker's partitions that are expiring or closed;
@@ -125,15 +129,11 @@ class PolicyHandlers:
         self.metrics.window_changes.labels(change).inc()
         return 1
 
-    def on_consent(self, change: ConsentChanged) -> None:
-        key = conversation_key(change.phone_number_id, change.customer)
-        self._consent(key, change.category, change.opted_in, change.occurred_at, change.source)
+    def on_consent(self, change: ConsentChanged, partition: int = 0) -> None:
+        self.consent.on_consent(change, partition)
 
-    def on_preference(self, change: UserPreferenceChanged) -> None:
-        opted_in = consent.preference(change.value)
-        if opted_in is not None:
-            key = conversation_key(change.phone_number_id, change.wa_id)
-            self._consent(key, change.category, opted_in, change.timestamp, "user_preferences")
+    def on_preference(self, change: UserPreferenceChanged, partition: int = 0) -> None:
+        self.consent.on_preference(change, partition)
 
     def on_template_state(self, state: TemplateStateChanged) -> None:
         known = self.tables.templates.get(state.key)
@@ -141,12 +141,6 @@ class PolicyHandlers:
             return
         self.tables.templates[state.key] = state.model_dump(mode="json")
         self.metrics.templates_updated.inc()
-
-    def _consent(self, key: str, category: str, opted_in: bool, at: datetime, source: str) -> None:
-        updated = consent.record(self.consent_of(key), category, opted_in, at, source)
-        if updated is not None:
-            self.tables.consent[key] = updated.model_dump(mode="json")
-            self.metrics.consent_updated.labels(source.split(":")[0]).inc()
 
     def _template(self, key: str) -> TemplateStateChanged | None:
         return _load(self.tables.templates, key, TemplateStateChanged)
@@ -167,6 +161,10 @@ class PolicyHandlers:
             await self.reroute_intent(key, raw)
             return
         decision_id = deterministic_id("decision", intent.intent_id)
+        if intent.redecision is not None:  # handed back by dispatch: a decision of its own
+            decision_id = deterministic_id(
+                "decision", intent.intent_id, "redecision", str(intent.redecision.count)
+            )
         if released:
             release_at = self.deferrals.take(key, intent.intent_id)
             if release_at is None:
@@ -175,10 +173,12 @@ class PolicyHandlers:
         now = self.clock()
         facts = rules.Facts(
             window=self.window(key),
-            consent=self.consent_of(key),
+            consent=self.consent.view(intent.phone_number_id, intent.to),
             marketing=_load(self.tables.marketing, key, caps.MarketingLog),
             templates=self._template,
+            template_languages=self.template_index.languages,
             reach=self._reach(key, partition, now),
+            reached_at=_time(self.tables.reach.get(key)),
         )
         verdict = rules.decide(intent, facts, now, self.config)
         if verdict.outcome == "approved":
@@ -199,11 +199,30 @@ class PolicyHandlers:
             window=verdict.window,
             pricing=verdict.pricing,
             valid_until=verdict.valid_until,
+            resubmit=self.sealer.seal({"intent": raw.decode()})
+            if verdict.outcome == "approved"
+            else None,
         )
         self.metrics.decided(verdict.outcome, verdict.reasons)
         log.info(
             "decided", intent_id=intent.intent_id, outcome=verdict.outcome, reasons=verdict.reasons
         )
+        await self.emit_decision(key, codec.encode(decision))
+
+    async def on_intent_failed(self, intent: OutboundIntentSubmitted, reason: str) -> None:
+        """Deciding the intent failed: it ends rejected with INTERNAL_ERROR (its record goes to
+        the dead-letter topic). Its template parameters are withheld, never shown in clear."""
+        key = conversation_key(intent.phone_number_id, intent.to)
+        decision = PolicyDecisionMade(
+            **intent.caused(event_id=deterministic_id("decision", intent.intent_id, "failed")),
+            producer=PRODUCER,
+            intent=_withheld(intent),
+            outcome="rejected",
+            reasons=[Reason.INTERNAL_ERROR],
+            detail=f"policy could not decide this intent ({reason}); the intent is on the "
+            "dead-letter topic",
+        )
+        self.metrics.decided(decision.outcome, decision.reasons)
         await self.emit_decision(key, codec.encode(decision))
 
     def _redacted(
@@ -219,20 +238,30 @@ class PolicyHandlers:
             if values and verdict.outcome == "approved":
                 sealed = self.sealer.seal(values)
         if intent.fallback_template is not None:
-            components, _ = sealing.redact(intent.fallback_template.components, check)
+            # never sent from here (a fallback goes only as a decision of its own), so its
+            # values are shown redacted by its own template's category, and kept nowhere else
+            own = rules.is_sensitive(
+                self._category_of(intent.phone_number_id, intent.fallback_template)
+            )
+            components, _ = sealing.redact(intent.fallback_template.components, own)
             changes["fallback_template"] = intent.fallback_template.model_copy(
                 update={"components": components}
             )
         return intent.model_copy(update=changes), sealed
 
+    def _category_of(self, phone_number_id: str, content: TemplateContent) -> str:
+        """The template's category as the table knows it; unknown counts as AUTHENTICATION,
+        so every body and button value of a template policy cannot place stays redacted."""
+        waba = self.config.waba_for(phone_number_id)
+        language = template_check.normalize_language(content.language)
+        state = self._template(state_key(waba, content.name, language))
+        return state.category if state is not None else "AUTHENTICATION"
+
     def _reach(self, key: str, partition: int, now: datetime) -> tiers.Reach:
-        last = self.tables.reach.get(key)
         return tiers.Reach(
             share=tiers.share(self.config.messaging_limit, self.config.partitions, partition),
             used=tiers.used(self.tables.limits.get(_limits_key(partition)) or {}, now),
-            counted_recently=tiers.counted_recently(
-                datetime.fromisoformat(last) if last else None, now
-            ),
+            counted_recently=tiers.counted_recently(_time(self.tables.reach.get(key)), now),
         )
 
     def _count_reach(self, key: str, partition: int, now: datetime) -> None:
@@ -251,12 +280,27 @@ class PolicyHandlers:
                 self.tables.windows[key] = opened.model_dump(mode="json")
 
 
+def _withheld(intent: OutboundIntentSubmitted) -> OutboundIntentSubmitted:
+    changes: dict[str, Any] = {}
+    if isinstance(intent.content, TemplateContent):
+        changes["content"] = intent.content.model_copy(update={"components": []})
+    if intent.fallback_template is not None:
+        changes["fallback_template"] = intent.fallback_template.model_copy(
+            update={"components": []}
+        )
+    return intent.model_copy(update=changes)
+
+
 def _limits_key(partition: int) -> str:
     """The `limits` table's key: the counts of one conversation partition."""
     return f"partition:{partition}"
 
 
-M = TypeVar("M", WindowState, ConsentState, caps.MarketingLog, TemplateStateChanged)
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+M = TypeVar("M", WindowState, caps.MarketingLog, TemplateStateChanged)
 
 
 def _load(table: Mapping[str, Any], key: str, model: type[M]) -> M | None:

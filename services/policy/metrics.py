@@ -1,4 +1,5 @@
-"""Policy's metrics: decisions by outcome and reason, and the tables' updates."""
+"""Policy's metrics: decisions by outcome and reason, the tables' updates, times later than
+their receipt, and the records dead-lettered."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class PolicyMetrics:
         )
         self.consent_updated = Counter(
             "wagate_policy_consent_updated_total",
-            "Consent changes recorded, by source.",
+            "Consent facts recorded, by source: business, send_error, user_preferences, "
+            "keyword, quick_reply.",
             ["source"],
             registry=registry,
         )
@@ -35,6 +37,19 @@ class PolicyMetrics:
             "wagate_policy_window_changes_total",
             "Window changes announced.",
             ["change"],
+            registry=registry,
+        )
+        self.future_timestamps = Counter(
+            "wagate_policy_future_timestamps_total",
+            "Times later than their receipt plus the allowed skew (a window-opening message, a "
+            "consent fact), counted as the receipt.",
+            ["fact"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "wagate_policy_dead_letters_total",
+            "Records an agent could not use, put on the dead-letter topic, by agent.",
+            ["agent"],
             registry=registry,
         )
         self.rerouted = Counter(

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.policy import template_check
+from services.policy import approval, consent, template_check
 from services.policy.caps import Caps, MarketingLog, blocked_until
-from services.policy.consent import ConsentState
+from services.policy.consent import ConsentRules, ConsentState
 from services.policy.quiet import QuietHours, quiet_until, zones_for
 from services.policy.tiers import Reach
 from services.policy.windows import WindowState
@@ -29,6 +29,9 @@ class PolicyConfig:
     quiet_hours: QuietHours | None = None  # for marketing, in the customer's time zone
     messaging_limit: int | None = None  # unique customers reached per 24 h; None: unlimited
     partitions: int = 12  # the intents topic's, among which the limit is shared
+    approval_lifetime: timedelta = approval.DEFAULT_LIFETIME  # how long a template approval holds
+    consent: ConsentRules = field(default_factory=ConsentRules)
+    clock_skew: timedelta = timedelta(seconds=120)  # how far Meta's clock may run ahead of ours
 
     def waba_for(self, phone_number_id: str) -> str:
         return self.waba_ids.get(phone_number_id, self.default_waba_id)
@@ -39,10 +42,12 @@ class Facts:
     """The state loaded for one conversation, and a view of the template table."""
 
     window: WindowState | None = None
-    consent: ConsentState | None = None
+    consent: ConsentState | None = None  # the customer's, with the business of the number
     marketing: MarketingLog | None = None
     templates: template_check.Lookup = lambda _key: None
+    template_languages: template_check.Languages = lambda _waba, _name: ()
     reach: Reach = field(default_factory=lambda: Reach(share=None, used=0, counted_recently=False))
+    reached_at: datetime | None = None  # when the customer was last counted toward the limit
 
 
 @dataclass(frozen=True)
@@ -77,10 +82,6 @@ def decide(
         return Verdict(
             "rejected", [Reason.EXPIRED], f"not_after {intent.not_after.isoformat()} passed", snap
         )
-    if facts.consent is not None and facts.consent.opted_out_of_all():
-        return Verdict(
-            "rejected", [Reason.OPTED_OUT], "the customer opted out of all messages", snap
-        )
     if isinstance(intent.content, TemplateContent):
         return _template(intent, intent.content, facts, now, config, snap)
     return _free_form(intent, facts, now, config, snap)
@@ -93,7 +94,12 @@ def _free_form(
     config: PolicyConfig,
     snap: WindowSnapshot,
 ) -> Verdict:
-    usable_until = snap.expires_at - config.window_safety_margin if snap.expires_at else None
+    meta_closed = approval.window_refused(intent)  # Meta's word (131047) beats what we saw
+    if meta_closed:
+        facts, snap = replace(facts, window=None), snap.model_copy(update={"is_open": False})
+    usable_until = None
+    if snap.expires_at is not None and not meta_closed:
+        usable_until = snap.expires_at - config.window_safety_margin
     if usable_until is None or now >= usable_until:
         if intent.fallback_template is not None:
             verdict = _template(intent, intent.fallback_template, facts, now, config, snap)
@@ -107,7 +113,7 @@ def _free_form(
         return Verdict(
             "rejected",
             [Reason.WINDOW_CLOSED],
-            f"{_closed_detail(snap, now)}; outside it only approved templates may be sent",
+            f"{_closed_detail(intent, snap, now)}; outside it only approved templates may be sent",
             snap,
         )
     marketing = intent.category == "marketing"
@@ -115,7 +121,9 @@ def _free_form(
         refused = _marketing_refusal(intent.to, facts, now, config, need_opt_in=False, snap=snap)
         if refused is not None:
             return refused
-    valid_until = min(usable_until, intent.not_after) if intent.not_after else usable_until
+    valid_until = approval.earliest(
+        usable_until, intent.not_after, *_marketing_edges(intent.to, now, config, marketing)
+    )
     return Verdict(
         "approved",
         [],
@@ -136,7 +144,7 @@ def _template(
     snap: WindowSnapshot,
 ) -> Verdict:
     checked = template_check.resolve(
-        content, config.waba_for(intent.phone_number_id), facts.templates
+        content, config.waba_for(intent.phone_number_id), facts.templates, facts.template_languages
     )
     if checked.reason is not None or checked.state is None or checked.content is None:
         category = checked.state.category.upper() if checked.state else None
@@ -149,6 +157,10 @@ def _template(
         )
     category = checked.state.category.upper()
     marketing = category == "MARKETING"
+    if not marketing:
+        refused = _consent_refusal(category, facts, config, snap, business_initiated=True)
+        if refused is not None:
+            return refused
     if marketing:
         refused = _marketing_refusal(intent.to, facts, now, config, need_opt_in=True, snap=snap)
         if refused is not None:
@@ -165,13 +177,21 @@ def _template(
         )
     send = intent.model_copy(update={"content": checked.content, "fallback_template": None})
     pricing = _template_pricing(category, facts.window, now)
+    counted = initiated and facts.reach.share is not None
+    reached_at = facts.reached_at if facts.reach.counted_recently else None
+    valid_until = approval.earliest(
+        now + config.approval_lifetime,
+        intent.not_after,
+        *_marketing_edges(intent.to, now, config, marketing),
+        approval.reach_edge(now, reached_at) if counted else None,
+    )
     return Verdict(
         "approved",
         [],
         checked.detail,
         snap,
         pricing=pricing,
-        valid_until=intent.not_after,
+        valid_until=valid_until,
         send=send,
         marketing=marketing,
         category=category,
@@ -201,22 +221,9 @@ def _marketing_refusal(
     need_opt_in: bool,
     snap: WindowSnapshot,
 ) -> Verdict | None:
-    consent = facts.consent
-    opinion = consent.marketing if consent else None
-    if opinion is not None and not opinion.opted_in:
-        return Verdict(
-            "rejected",
-            [Reason.MARKETING_OPTED_OUT],
-            f"the customer stopped marketing ({opinion.source})",
-            snap,
-        )
-    if need_opt_in and opinion is None:
-        return Verdict(
-            "rejected",
-            [Reason.MARKETING_NO_OPT_IN],
-            "no marketing opt-in is recorded for this customer",
-            snap,
-        )
+    refused = _consent_refusal("MARKETING", facts, config, snap, business_initiated=need_opt_in)
+    if refused is not None:
+        return refused
     until = blocked_until(facts.marketing, now, config.caps)
     if until is not None:
         return Verdict(
@@ -239,6 +246,36 @@ def _marketing_refusal(
     return None
 
 
+def _marketing_edges(
+    to: str, now: datetime, config: PolicyConfig, marketing: bool
+) -> tuple[datetime | None, datetime | None]:
+    """What ends a marketing approval early: the next quiet hours, the cap's rolling edge."""
+    if not marketing:
+        return None, None
+    zones = zones_for(normalize_wa_id(to))
+    return approval.next_quiet_start(zones, now, config.quiet_hours), approval.cap_edge(
+        now, config.caps
+    )
+
+
+def _consent_refusal(
+    category: str,
+    facts: Facts,
+    config: PolicyConfig,
+    snap: WindowSnapshot,
+    *,
+    business_initiated: bool,
+) -> Verdict | None:
+    """A stop or an opt-out covering the category, or, for a business-initiated template of a
+    category that needs one, no recorded opt-in (free-form replies inside the window need
+    none)."""
+    needs_opt_in = business_initiated and category.lower() in config.consent.opt_in_required
+    refused = consent.refusal(facts.consent, category, needs_opt_in=needs_opt_in)
+    if refused is None:
+        return None
+    return Verdict("rejected", [refused.reason], refused.detail, snap, category=category)
+
+
 def _free_pricing(window: WindowState | None, now: datetime) -> str:
     if window is not None and window.in_free_entry_point(now):
         return "free_entry_point"
@@ -257,7 +294,9 @@ def _with(verdict: Verdict, *, reasons: list[str], detail: str) -> Verdict:
     return replace(verdict, reasons=reasons, detail=detail)
 
 
-def _closed_detail(snap: WindowSnapshot, now: datetime) -> str:
+def _closed_detail(intent: OutboundIntentSubmitted, snap: WindowSnapshot, now: datetime) -> str:
+    if approval.window_refused(intent):
+        return "Meta refused the free-form message as outside the customer service window"
     if snap.expires_at is None:
         return "no customer message opened a 24-hour window"
     if now >= snap.expires_at:

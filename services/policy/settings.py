@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.policy import consent
 from services.policy.caps import Caps
-from services.policy.consent import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS
+from services.policy.consent import (
+    DEFAULT_OPT_OUT_REPLIES,
+    DEFAULT_START_WORDS,
+    DEFAULT_STOP_WORDS,
+    ConsentRules,
+)
 from services.policy.quiet import QuietHours
 from services.policy.rules import PolicyConfig
 from shared.sealing import SealingKeys
 from shared.settings import HttpSettings, KafkaSettings, ServiceSettings
 from shared.topics import INTENTS
+
+TemplateCategory = Literal["marketing", "utility", "authentication"]
+OPT_IN_REQUIRED: tuple[TemplateCategory, ...] = ("marketing", "utility", "authentication")
 
 
 class PolicySettings(ServiceSettings):
@@ -27,6 +37,18 @@ class PolicySettings(ServiceSettings):
     data_dir: Path = Path(".local/policy")
     window_safety_margin_s: int = Field(
         default=60, ge=0, description="Free-form sends stop this long before the window closes."
+    )
+    approval_lifetime_s: int = Field(
+        default=900,
+        ge=1,
+        description="How long a template approval holds; dispatch hands an intent not sent by "
+        "then back to policy for a fresh decision.",
+    )
+    clock_skew_s: int = Field(
+        default=120,
+        ge=0,
+        description="How far a customer message's or consent fact's time may lie after its "
+        "receipt; a later one counts as the receipt (logged and counted).",
     )
     window_expiring_lead_s: int = Field(
         default=3600, ge=0, description="Announce `expiring` this long before a window closes."
@@ -45,6 +67,21 @@ class PolicySettings(ServiceSettings):
     default_waba_id: str = Field(
         default="100000000000001", description="The WABA of numbers not listed in waba_ids."
     )
+    consent_scope: Literal["waba", "portfolio"] = Field(
+        default="waba",
+        description="Consent belongs to the business: its WABA, or its business portfolio "
+        "(every WABA of the portfolio shares it). Windows stay per business number.",
+    )
+    portfolio_ids: dict[str, str] = Field(
+        default_factory=dict, description="WABA id -> its business portfolio id."
+    )
+    default_portfolio_id: str = Field(
+        default="200000000000001", description="The portfolio of WABAs not in portfolio_ids."
+    )
+    opt_in_required: list[TemplateCategory] = Field(
+        default_factory=lambda: list(OPT_IN_REQUIRED),
+        description="Template categories sent only to customers with a recorded opt-in.",
+    )
     quiet_hours: str | None = Field(
         default=None,
         description="Local START-END (e.g. 21:00-08:00) when marketing waits, in the customer's "
@@ -61,8 +98,21 @@ class PolicySettings(ServiceSettings):
         description="Fernet keys sealing sensitive parameters for dispatch (the first seals; "
         "dispatch needs the same list). No default: `python -m shared.sealing` makes one.",
     )
-    stop_words: list[str] = Field(default_factory=lambda: sorted(DEFAULT_STOP_WORDS))
-    start_words: list[str] = Field(default_factory=lambda: sorted(DEFAULT_START_WORDS))
+    stop_words: list[str] = Field(
+        default_factory=lambda: sorted(DEFAULT_STOP_WORDS),
+        description="A customer message that is one of these stops every business-initiated "
+        "message.",
+    )
+    start_words: list[str] = Field(
+        default_factory=lambda: sorted(DEFAULT_START_WORDS),
+        description="A customer message that is one of these lifts the stops the customer made "
+        "in the chat (it never opts in).",
+    )
+    opt_out_replies: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_OPT_OUT_REPLIES),
+        description="Quick-reply payloads and labels (or the same words typed) that stop one "
+        "category: payload or label -> marketing | utility | authentication | all.",
+    )
 
     def policy_config(self) -> PolicyConfig:
         return PolicyConfig(
@@ -73,4 +123,19 @@ class PolicySettings(ServiceSettings):
             quiet_hours=QuietHours.parse(self.quiet_hours) if self.quiet_hours else None,
             messaging_limit=self.messaging_limit or None,
             partitions=INTENTS.partitions,
+            approval_lifetime=timedelta(seconds=self.approval_lifetime_s),
+            consent=self.consent_rules(),
+            clock_skew=timedelta(seconds=self.clock_skew_s),
+        )
+
+    def consent_rules(self) -> ConsentRules:
+        words = consent.normalize_word
+        return ConsentRules(
+            stop_words=frozenset(words(w) for w in self.stop_words),
+            start_words=frozenset(words(w) for w in self.start_words),
+            opt_out_replies={words(k): v for k, v in self.opt_out_replies.items()},
+            opt_in_required=frozenset(self.opt_in_required),
+            scope=self.consent_scope,
+            portfolio_ids=dict(self.portfolio_ids),
+            default_portfolio_id=self.default_portfolio_id,
         )

@@ -37,7 +37,13 @@ class TableSpec:
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("windows", INTENTS, CONVERSATION, "the customer service window (WindowState)"),
-    TableSpec("consent", INTENTS, CONVERSATION, "consent per category (ConsentState)"),
+    TableSpec(
+        "consent",
+        INTENTS,
+        "scope|wa_id|partition (before: phone_number_id:wa_id)",
+        "consent facts of a customer with a business (ConsentState)",
+        everywhere=True,
+    ),
     TableSpec("marketing", INTENTS, CONVERSATION, "marketing approvals of the week (MarketingLog)"),
     TableSpec(
         "templates",
@@ -74,7 +80,7 @@ class Tables:
     """The tables as the handlers use them, one field per entry of `TABLES`."""
 
     windows: MutableMapping[str, Any]
-    consent: MutableMapping[str, Any]
+    consent: MutableMapping[str, Any]  # global: consent belongs to the business, not a number
     marketing: MutableMapping[str, Any]
     templates: MutableMapping[str, Any]  # global: every worker holds every template
     deferred: MutableMapping[str, Any]

@@ -37,24 +37,46 @@ class WindowState(Model):
         return self.free_entry_until is not None and now < self.free_entry_until
 
 
-def observe(state: WindowState | None, message: InboundMessageReceived) -> WindowState | None:
-    """The window after `message`; None when the message changes nothing.
+def seen_at(message: InboundMessageReceived, now: datetime, skew: timedelta) -> datetime:
+    """When the customer wrote, as far as we can know: Meta's timestamp, unless it lies later
+    than the time ingest received the message (`occurred_at`, never later than `now`) plus
+    `skew`; then the receive time. A corrupted clock or a value in milliseconds never opens a
+    window beyond what we saw."""
+    return bounded(message.timestamp, min(message.occurred_at, now), skew)
 
-    Meta's own timestamp decides, and the latest wins even when events arrive out of order.
-    A click-to-WhatsApp referral starts a free entry point offer, taken up by a business reply.
-    The types of NOT_OPENING_WINDOW change nothing: Meta does not document reactions as opening
-    a window (decided conservatively), and system, revoke and edit are not customer content.
+
+def bounded(at: datetime, received: datetime, skew: timedelta) -> datetime:
+    """`at`, or `received` when `at` lies more than `skew` after it."""
+    return received if at > received + skew else at
+
+
+def observe(
+    state: WindowState | None, message: InboundMessageReceived, at: datetime | None = None
+) -> WindowState | None:
+    """The window after `message`, written at `at` (default: Meta's timestamp; see `seen_at`);
+    None when the message changes nothing.
+
+    The latest message wins even when events arrive out of order. A click-to-WhatsApp referral
+    starts a free entry point offer, taken up by a business reply (a later referral, a new
+    offer). The types of NOT_OPENING_WINDOW change nothing: Meta does not document reactions as
+    opening a window (decided conservatively), and system, revoke and edit are not customer
+    content.
     """
     if message.message_type in NOT_OPENING_WINDOW:
         return None
+    when = message.timestamp if at is None else at
     current = state or WindowState()
+    referral_at = current.referral_at
+    if message.referral and (referral_at is None or when > referral_at):
+        referral_at = when
     last = current.last_customer_message_at
-    if last is not None and message.timestamp <= last:
-        return None
-    referral_at = message.timestamp if message.referral else current.referral_at
+    if last is not None and when <= last:
+        if referral_at == current.referral_at:
+            return None
+        return current.model_copy(update={"referral_at": referral_at})
     return current.model_copy(
         update={
-            "last_customer_message_at": message.timestamp,
+            "last_customer_message_at": when,
             "last_message_id": message.message_id,
             "referral_at": referral_at,
         }
@@ -62,11 +84,16 @@ def observe(state: WindowState | None, message: InboundMessageReceived) -> Windo
 
 
 def business_replied(state: WindowState, now: datetime) -> WindowState | None:
-    """A reply approved at `now`: within 24 h of a referral it opens 72 h of free messages."""
-    if state.referral_at is None or state.free_entry_until is not None:
+    """A reply approved at `now`: within 24 h of a referral it opens 72 h of free messages
+    (rules §3.3). An open free entry point runs to its end; a referral after the last one
+    started offers a new one."""
+    if state.referral_at is None or state.in_free_entry_point(now):
         return None
     if now >= state.referral_at + FEP_REPLY_WITHIN:
         return None
+    started = state.free_entry_until - FEP_LENGTH if state.free_entry_until else None
+    if started is not None and started >= state.referral_at:
+        return None  # this referral's offer was taken up already
     return state.model_copy(update={"free_entry_until": now + FEP_LENGTH})
 
 

@@ -22,6 +22,13 @@ class Faults(BaseModel):
     throttle_rate: float = Field(default=0.0, ge=0, le=1)
     throttle_burst: int = Field(default=5, ge=1, description="Sends throttled once a burst starts.")
     timeout_s: float = Field(default=15.0, ge=0)
+    reengage_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Free-form sends accepted, then failed with 131047 in a status, as when "
+        "Meta's clock has closed a window the sender still saw open (not a violation).",
+    )
     webhook_duplicate_rate: float = Field(default=0.0, ge=0, le=1)
     webhook_reorder_rate: float = Field(default=0.0, ge=0, le=1)
     webhook_delay_rate: float = Field(default=0.0, ge=0, le=1)
@@ -95,6 +102,11 @@ class FaultBoard:
             else:
                 self._throttled_left = self.faults.throttle_burst - 1
         return fault
+
+    def refuses_window(self, free_form: bool) -> bool:
+        """Whether this accepted free-form send fails later with 131047 (`reengage_rate`)."""
+        rate = self.faults.reengage_rate
+        return free_form and rate > 0 and self._api.random() < rate
 
     def next_webhook_plan(self) -> WebhookPlan:
         return webhook_plan(self._webhooks, self.faults)

@@ -36,6 +36,7 @@ from services.sandbox.world import SentMessage, World
 from shared import logs
 from shared.events.common import MetaError
 from shared.events.keys import normalize_wa_id
+from shared.events.message_types import FREE_FORM
 from shared.metrics import new_registry
 from shared.settings import GRAPH_API_VERSION
 
@@ -147,6 +148,10 @@ class Sandbox:
         category = template.category if template is not None else None
         key = customer.key
         late = self._delivery_error(kind, category, phone_number_id, key, now)
+        injected = late is None and self.board.refuses_window(kind in FREE_FORM)
+        if injected:
+            late = codes.re_engagement()
+            self.metrics.faults.labels("reengage").inc()
         wamid = self.ids.wamid()
         callback = payload.get("biz_opaque_callback_data")
         cost, conversation = self._billing(version, category, phone_number_id, key, now)
@@ -165,12 +170,13 @@ class Sandbox:
             held_template_id=template.id if template is not None and template.paced else None,
             customer=key,
             by_phone=address.by == "phone",
+            message=payload.get(kind) if isinstance(payload.get(kind), dict) else None,
         )
         self.metrics.sends.labels("accepted").inc()
         portfolio = self.world.portfolio_of(phone_number_id, self.settings.portfolio_id)
         if late is None and address.by == "phone":
             self.world.messaged_phone(portfolio, customer, now)
-        if late is not None and late.code != codes.UNDELIVERABLE:  # the customer's doing
+        if late is not None and late.code != codes.UNDELIVERABLE and not injected:
             self._violate(now, (phone_number_id, address.value), late, wamid)
         self.tasks.spawn(self._lifecycle(wamid, late))
         message: dict[str, str] = {"id": wamid}

@@ -14,7 +14,7 @@ from services.sandbox.catalogue import TemplateDesk
 from services.sandbox.handlers import Sandbox
 from services.sandbox.rules import codes, webhook_envelopes
 from services.sandbox.webhook_sender import WebhookSender
-from shared import http
+from shared import http, strict_json
 from shared.events.common import MetaError
 
 SANDBOX = web.AppKey("sandbox", Sandbox)
@@ -30,11 +30,11 @@ def meta_error(error: MetaError, status: int = 400) -> web.Response:
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object, read strictly (`shared.http.parse_object`; a NUL in a text
+    """The request's JSON object, read strictly (`shared.strict_json.parse_object`; a NUL in a text
     is the Cloud API's to judge); anything else is refused with Meta's 100."""
     try:
         return await http.json_object(request, plain_text=False)
-    except http.BadInput as exc:
+    except strict_json.BadInput as exc:
         body = webhook_envelopes.error_body(codes.invalid_parameter(str(exc)), TRACE_ID)
         raise Refused(exc.status, body) from exc
 
@@ -45,7 +45,7 @@ async def control_body(request: web.Request) -> dict[str, Any]:
     with 400 (413 past the size limit) otherwise."""
     try:
         return await http.json_object(request)
-    except http.BadInput as exc:
+    except strict_json.BadInput as exc:
         raise Refused(exc.status, {"error": str(exc)}) from exc
 
 

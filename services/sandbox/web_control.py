@@ -27,7 +27,7 @@ from services.sandbox.faults import Faults
 from services.sandbox.handlers import Sandbox
 from services.sandbox.rules.template_model import Template
 from services.sandbox.web_common import DESK, SANDBOX, SENDER, Handler, control_body
-from shared import http
+from shared import strict_json
 from shared.events.keys import normalize_wa_id
 
 CONTROL_PREFIXES = ("/_sandbox/", "/sandbox/")
@@ -44,7 +44,7 @@ async def control_guard(request: web.Request, handler: Handler) -> web.StreamRes
     if not request.path.startswith(CONTROL_PREFIXES):
         return await handler(request)
     for values in (request.match_info.items(), request.query.items()):
-        name = http.unsafe_value(values)
+        name = strict_json.unsafe_value(values)
         if name is not None:
             return _bad(f"{name} holds a control character")
     try:

@@ -49,6 +49,8 @@ class SentMessage:
     customer: str | None = None
     """The key of the customer it went to (`recipient` is the phone or BSUID as addressed)."""
     by_phone: bool = True
+    message: dict[str, Any] | None = None
+    """The message object as received (`template`, `text`...), what the customer gets."""
 
 
 @dataclass(frozen=True)

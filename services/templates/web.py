@@ -29,7 +29,7 @@ from services.templates.rules import validation
 from services.templates.rules.issues import Verdict
 from services.templates.rules.render import render
 from services.templates.store import FILTERS
-from shared import http, logs
+from shared import http, logs, strict_json
 
 log = logs.get(__name__)
 REGISTRY = web.AppKey("templates_registry", Registry)
@@ -84,7 +84,7 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return refused
     try:
         return await handler(request)
-    except http.BadInput as exc:
+    except strict_json.BadInput as exc:
         code = "TOO_LARGE" if exc.status == 413 else "INVALID_JSON"
         return _problem(exc.status, code, str(exc))
     except web.HTTPException as exc:  # aiohttp's own (unknown path, method): a problem too
@@ -114,13 +114,13 @@ def _refused_at_the_door(request: web.Request) -> web.Response | None:
         response = _problem(401, "UNAUTHORIZED", "a valid API key is required (Bearer)")
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
-    name = http.unsafe_value(request.match_info.items())
+    name = strict_json.unsafe_value(request.match_info.items())
     if name is not None:
         return _problem(400, "INVALID_PATH", f"{name} holds a control character")
     if "waba_id" in request.match_info and not _is_waba_id(request.match_info["waba_id"]):
         # it becomes part of the Cloud API's URL path: digits only, never `/` or `..`
         return _problem(400, "INVALID_PATH", "waba_id is digits (0-9)")
-    if http.unsafe_value(request.query.items()) is not None:
+    if strict_json.unsafe_value(request.query.items()) is not None:
         return _problem(400, "INVALID_QUERY", "a query value holds a control character")
     return None
 

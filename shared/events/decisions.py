@@ -35,4 +35,9 @@ class PolicyDecisionMade(Event):
         description="Sensitive parameter values, encrypted for dispatch; the intent itself "
         "shows them as [redacted].",
     )
+    resubmit: str | None = Field(
+        default=None,
+        description="On approvals: the intent exactly as submitted, sealed, so dispatch can "
+        "hand it back to policy for a fresh decision when the approval no longer holds.",
+    )
     policy_version: str = Field(default="1", description="The rule set that decided.")

@@ -23,6 +23,28 @@ DeliveryState = Literal[
 ]
 TERMINAL_STATES: frozenset[str] = frozenset({"rejected", "delivered", "read", "failed", "expired"})
 
+# The order of one intent's updates, said once (dispatch's ledger follows it too).
+PENDING: frozenset[str] = frozenset({"held", "unknown", "accepted"})
+"""Nothing has reached the customer yet: the intent may still be re-decided by policy, so any
+state may follow (a second `accepted`, with the fallback's wamid, after Meta's 131047)."""
+ON_ITS_WAY: dict[str, frozenset[str]] = {
+    "sent": frozenset({"delivered", "read", "played", "failed"}),
+    "delivered": frozenset({"read", "played"}),
+}
+"""What may follow a state Meta reported: forward only; `delivered` never turns `failed`."""
+REAL: frozenset[str] = frozenset({"sent", "delivered", "read", "played", "failed"})
+"""Meta's own statuses: after a guessed `failed` (reason `NOT_SENT`) any of them wins."""
+
+
+def may_follow(current: str, new: str, *, guessed: bool = False) -> bool:
+    """Whether an update saying `new` may follow one saying `current` for the same intent;
+    `guessed`: `current` is wagate's own verdict (`failed` with `NOT_SENT`), not Meta's."""
+    if current in PENDING:
+        return new != current or new == "accepted"
+    if current == "failed" and guessed:
+        return new in REAL
+    return new in ON_ITS_WAY.get(current, frozenset())
+
 
 class DeliveryUpdated(Event):
     """An intent moved to a new delivery state."""

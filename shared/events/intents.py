@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from shared.events.envelope import Event, Model
+from shared.events.message_types import MediaType
 
 Priority = Literal["reply", "notification", "marketing"]
 FreeFormCategory = Literal["service", "utility", "marketing"]
@@ -22,7 +23,7 @@ CAPTIONED_MEDIA = frozenset({"image", "video", "document"})
 
 
 class MediaContent(Model):
-    type: Literal["image", "video", "audio", "document", "sticker"]
+    type: MediaType
     id: str | None = None
     link: str | None = None
     caption: str | None = Field(default=None, max_length=1024)
@@ -82,6 +83,16 @@ MessageContent = Annotated[
 ]
 
 
+class Redecision(Model):
+    """Set by dispatch alone when it hands an intent back to policy for a fresh decision: the
+    approval it held no longer holds (`APPROVAL_EXPIRED`), or Meta refused the free-form
+    message because the window is closed (`131047`). Business systems leave it unset."""
+
+    count: int = Field(ge=1, description="How many times this intent has been handed back.")
+    reason: str = Field(min_length=1)
+    detail: str = ""
+
+
 class OutboundIntentSubmitted(Event):
     """A business system asks wagate to send one message to one customer."""
 
@@ -97,6 +108,7 @@ class OutboundIntentSubmitted(Event):
     category: FreeFormCategory | None = None
     reply_to: str | None = Field(default=None, description="wamid to quote as context.")
     metadata: dict[str, str] = Field(default_factory=dict)
+    redecision: Redecision | None = None
 
     @property
     def is_template(self) -> bool:

@@ -6,7 +6,10 @@ Adding a type is one line here (plus its content model or its normaliser where i
 
 from __future__ import annotations
 
-MEDIA = frozenset({"image", "video", "audio", "document", "sticker"})
+from typing import Literal, get_args
+
+MediaType = Literal["image", "video", "audio", "document", "sticker"]
+MEDIA: frozenset[str] = frozenset(get_args(MediaType))
 """Media a business sends and a customer writes alike, by media id or link."""
 
 FREE_FORM = frozenset({*MEDIA, "text", "location", "contacts", "interactive", "reaction"})

@@ -29,6 +29,14 @@ class InboundMessageReceived(Event):
     contact_name: str | None = None
     message_id: str = Field(description="Meta's wamid of the inbound message.")
     timestamp: AwareDatetime = Field(description="When Meta says the customer sent it.")
+    received_at: AwareDatetime | None = Field(
+        default=None, description="When ingest received the webhook that carried it."
+    )
+    timestamp_in_future: bool = Field(
+        default=False,
+        description="`timestamp` is later than `received_at` plus ingest's allowed clock skew: "
+        "a sending time no one can have had yet.",
+    )
     message_type: str
     text: str | None = None
     context_message_id: str | None = None
@@ -51,6 +59,13 @@ class MessageStatusReported(Event):
     message_id: str = Field(description="The wamid the status is about.")
     status: StatusValue
     timestamp: datetime
+    received_at: AwareDatetime | None = Field(
+        default=None, description="When ingest received the webhook that carried it."
+    )
+    timestamp_in_future: bool = Field(
+        default=False,
+        description="`timestamp` is later than `received_at` plus ingest's allowed clock skew.",
+    )
     recipient_id: str
     biz_opaque_callback_data: str | None = None
     conversation: dict[str, Any] | None = None

@@ -123,6 +123,20 @@ def test_real_overlays_pass(tools: None) -> None:
             id="development-mode-in-a-container",
         ),
         pytest.param(
+            "base/console.yaml",
+            '  CONSOLE_TOKENS: "[]"\n  CONSOLE_TOKENS_FILE: /etc/wagate/console/tokens.json\n',
+            "",
+            "CONSOLE_TOKENS is a credential with a development default: set it from a Secret",
+            id="console-left-with-its-development-token",
+        ),
+        pytest.param(
+            "base/console.yaml",
+            '  CONSOLE_TOKENS: "[]"\n  CONSOLE_TOKENS_FILE: /etc/wagate/console/tokens.json\n',
+            """  CONSOLE_TOKENS: '[{"name": "ana", "token": "own-console-token-0123"}]'\n""",
+            "CONSOLE_TOKENS is a credential with a development default: set it from a Secret",
+            id="console-token-in-a-configmap",
+        ),
+        pytest.param(
             "components/kafka-users/users.yaml",
             "name: wagate.consent.v1",
             "name: wagate.consents.v1",

@@ -13,12 +13,17 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from shared.events.consent import ConsentChanged
+from shared.events.keys import conversation_key
+from shared.messaging import Publisher, make_producer
 from shared.settings import DEVELOPMENT_MODE, KafkaSettings
+from shared.topics import CONSENT
 from tests.conftest import ROOT, SEALING_KEY, free_port
 
 SERVICES = ("sandbox", "ingest", "templates", "policy", "dispatch")
@@ -32,6 +37,7 @@ class System:
     logs: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    spans: Path | None = None  # with the `traced` mark: each service's spans, <service>.jsonl
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -67,6 +73,28 @@ class System:
             assert resp.status == 200, await resp.text()
             return str((await resp.json())["id"])
 
+    async def opted_in(self, phone_number_id: str, *given: tuple[str, str]) -> None:
+        """The business records each (customer, category) opt-in, a day old, on the consent
+        topic (every template category needs one by default)."""
+        producer = make_producer(self.kafka, "e2e")
+        await producer.start()
+        try:
+            publisher = Publisher(producer, self.kafka)
+            for customer, category in given:
+                opt_in = ConsentChanged(
+                    customer=customer,
+                    phone_number_id=phone_number_id,
+                    category=category,
+                    opted_in=True,
+                    source="crm:signup-form",
+                    occurred_at=datetime.now(UTC) - timedelta(days=1),
+                )
+                await publisher.publish(
+                    CONSENT, opt_in, conversation_key(phone_number_id, customer)
+                )
+        finally:
+            await producer.stop()
+
     def log_tail(self, service: str, lines: int = 40) -> str:
         text = (self.logs / f"{service}.log").read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
@@ -76,7 +104,9 @@ def _env(system: System, run_id: str, tmp: Path) -> dict[str, str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("INGEST_", "POLICY_", "DISPATCH_", "TEMPLATES_", "SANDBOX_"))
+        if not k.startswith(
+            ("INGEST_", "POLICY_", "DISPATCH_", "TEMPLATES_", "SANDBOX_", "CONSOLE_")
+        )
     }
     # development mode: the public development secrets are accepted; the sealing keys are
     # the tests' own, since the source has none
@@ -139,23 +169,32 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
 
 
 @pytest.fixture
+def system_env() -> dict[str, str]:
+    """Settings a test module gives its services beyond the defaults (override it there)."""
+    return {}
+
+
+@pytest.fixture
 async def system(
-    request: pytest.FixtureRequest,
     kafka_settings: KafkaSettings,
     fresh_database: str,
     tmp_path: Path,
+    request: pytest.FixtureRequest,
+    system_env: dict[str, str],
 ) -> AsyncIterator[System]:
-    """The five services; a test may ask for more settings with
-    `@pytest.mark.parametrize("system", [{"LOG__LEVEL": "DEBUG"}], indirect=True)`
-    (each given to every service, under its prefix)."""
+    """The five services; a test module asks for more settings by overriding `system_env`."""
     run_id = uuid.uuid4().hex[:8]
     system = System(
         kafka_settings, fresh_database, {s: free_port() for s in SERVICES}, tmp_path / "logs"
     )
     system.logs.mkdir()
     system.env = _env(system, run_id, tmp_path)
-    for name, value in getattr(request, "param", {}).items():
-        system.env.update({f"{svc.upper()}_{name}": value for svc in SERVICES})
+    if request.node.get_closest_marker("traced"):
+        system.spans = tmp_path / "spans"
+        system.spans.mkdir()
+        for svc in SERVICES:
+            system.env[f"{svc.upper()}_TRACING__FILE"] = str(system.spans / f"{svc}.jsonl")
+    system.env.update(system_env)
     try:
         for svc in SERVICES:
             system.start(svc)

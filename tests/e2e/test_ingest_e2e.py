@@ -18,10 +18,9 @@ from shared.topics import (
     USER_PREFERENCES,
     WEBHOOKS_RAW,
     WEBHOOKS_UNPARSED,
-    TopicSpec,
 )
 from tests.e2e.conftest import System
-from tests.services.ingest.topics import read_all
+from tests.services.ingest.topics import read_all, records_eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -91,16 +90,6 @@ async def test_sandbox_webhooks_become_events_on_their_topics(system: System) ->
     assert CUSTOMER not in (system.logs / "ingest.log").read_text()
 
 
-async def _wait_for(system: System, spec: TopicSpec, count: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        records = await read_all(system.kafka, spec)
-        if len(records) >= count:
-            return records
-        await asyncio.sleep(0.3)
-    pytest.fail(f"{spec.name} never had {count} records:\n{system.log_tail('ingest')}")
-
-
 async def test_template_webhooks_become_template_updates(system: System) -> None:
     sandbox, waba = system.url("sandbox"), "100000000000001"
     template = {
@@ -122,7 +111,9 @@ async def test_template_webhooks_become_template_updates(system: System) -> None
             session, f"{sandbox}/_sandbox/templates/{created['id']}/quality", {"score": "YELLOW"}
         )
 
-    updates = await _wait_for(system, TEMPLATE_UPDATES, 2)
+    updates = await records_eventually(
+        system.kafka, TEMPLATE_UPDATES, 2, lambda: system.log_tail("ingest")
+    )
 
     assert {u["_key"] for u in updates} == {f"{waba}:{created['id']}"}
     assert {(u["kind"], u["event"], u["new_quality_score"]) for u in updates} >= {

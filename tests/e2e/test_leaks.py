@@ -1,7 +1,8 @@
 """What never appears: after the README's whole walkthrough (a customer writes, a reply in the
-window, a refusal outside it, a template with a parameter marked sensitive, a one-time code),
-no service's log, no record of any of the test's topics and no row of any table of its database
-holds an access token, app secret, verify token, API key, sealing key, one-time code or
+window, a refusal outside it, a template with a parameter marked sensitive, a one-time code,
+the console opened with an operator's token and searched for a customer), no service's log,
+no record of any of the test's topics and no row of any table of its database holds an access
+token, app secret, verify token, API key, console token, sealing key, one-time code or
 sensitive value in clear; and the logs show customers' phone numbers only masked. The one
 exception is the business system's own intent on wagate.intents.v1, which is how the code
 enters wagate (docs/contract.md: sensitive values are kept out of everything downstream)."""
@@ -14,17 +15,21 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from services.console.settings import DEVELOPMENT_TOKEN
 from shared.client import WagateClient
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
 from shared.messaging import partitions_of
 from shared.topics import INTENTS
 from tests.conftest import SEALING_KEY
-from tests.e2e.conftest import System
+from tests.e2e.conftest import SERVICES, System
+from tests.e2e.test_console_e2e import OPERATOR, _start_console
+from tests.e2e.test_fallbacks_e2e import passcode
 from tests.e2e.test_walkthrough import PHONE_NUMBER_ID, _wait_metric
 from tests.e2e.test_worked_example import _approved_starter_template
 
@@ -36,8 +41,15 @@ DEVELOPMENT_SECRETS = {
     "app secret": "sandbox-app-secret",
     "verify token": "wagate-verify-token",
     "templates API key": "wagate-dev-key",
+    "console development token": DEVELOPMENT_TOKEN,
     "database password": "wagate:wagate@",
 }
+
+
+@pytest.fixture
+def system_env() -> dict[str, str]:
+    """Every service at DEBUG, where libraries would dump whole records."""
+    return {f"{svc.upper()}_LOG__LEVEL": "DEBUG" for svc in (*SERVICES, "console")}
 
 
 def _intent(to: str, content: TextContent | TemplateContent) -> OutboundIntentSubmitted:
@@ -70,24 +82,13 @@ def _shipping(sensitive: str) -> TemplateContent:
 
 def _passcode(code: str) -> TemplateContent:
     """The README's one_time_passcode: the code in the body and as the button's suffix."""
-    return TemplateContent(
-        name="one_time_passcode",
-        language="en_US",
-        components=[
-            {"type": "body", "parameters": [{"type": "text", "text": code}]},
-            {
-                "type": "button",
-                "sub_type": "url",
-                "index": "0",
-                "parameters": [{"type": "text", "text": code}],
-            },
-        ],
-    )
+    return TemplateContent(name="one_time_passcode", language="en_US", components=passcode(code))
 
 
 async def _walkthrough(system: System, code: str, sensitive: str) -> None:
     for name in ("shipping_update", "one_time_passcode"):
         await _approved_starter_template(system, name)
+    await system.opted_in(PHONE_NUMBER_ID, (TEMPLATED, "utility"), (CODED, "authentication"))
     await system.customer_writes(PHONE_NUMBER_ID, CUSTOMER, "Is my order shipped?")
     await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", 1)
     await _wait_metric(system, "policy", "wagate_policy_template_states_total", 4)
@@ -103,6 +104,16 @@ async def _walkthrough(system: System, code: str, sensitive: str) -> None:
             updates = await client.send_and_wait(_intent(to, content), timeout_s=90)
             logs = "\n".join(f"--- {s}\n{system.log_tail(s, 15)}" for s in ("policy", "dispatch"))
             assert updates[-1].state == expected, f"{step}: {updates}\n{logs}"
+    await _operator_looks(system, await _start_console(system))
+
+
+async def _operator_looks(system: System, console: str) -> None:
+    """An operator opens the console with a token and searches for the customer."""
+    headers = {"Authorization": f"Bearer {OPERATOR}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        for path in ("/", f"/search?q={CUSTOMER}", "/deadletters"):
+            async with session.get(f"{console}{path}") as resp:
+                assert resp.status == 200, (path, resp.status, system.log_tail("console"))
 
 
 async def _topic_records(system: System) -> list[tuple[str, str]]:
@@ -177,7 +188,7 @@ def _around(text: str, value: str) -> str:
 
 def _service_logs(system: System) -> dict[str, str]:
     logs = {p.stem: p.read_text(errors="replace") for p in Path(system.logs).glob("*.log")}
-    assert set(logs) == {"sandbox", "ingest", "templates", "policy", "dispatch"}, set(logs)
+    assert set(logs) == {*SERVICES, "console"}, set(logs)
     return logs
 
 
@@ -185,7 +196,6 @@ def _phones_in_clear(text: str) -> list[str]:
     return [p for p in PHONES if re.search(rf"(?<!\d){p}(?!\d)", text)]
 
 
-@pytest.mark.parametrize("system", [{"LOG__LEVEL": "DEBUG"}], indirect=True)
 async def test_no_secret_code_sensitive_value_or_phone_number_is_ever_in_clear(
     system: System,
 ) -> None:
@@ -195,6 +205,7 @@ async def test_no_secret_code_sensitive_value_or_phone_number_is_ever_in_clear(
     secrets = {
         **DEVELOPMENT_SECRETS,
         "sealing key": SEALING_KEY.get_secret_value(),
+        "console token": OPERATOR,
         "one-time code": code,
         "sensitive value": sensitive,
     }

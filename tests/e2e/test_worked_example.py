@@ -7,12 +7,17 @@ import contextlib
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 
 from examples.order_notifications import notify, shipped
 from shared.client import WagateClient
+from shared.events.consent import ConsentChanged
+from shared.events.keys import conversation_key
+from shared.messaging import Publisher, make_producer
+from shared.topics import CONSENT
 from tests.conftest import ROOT
 from tests.e2e.conftest import System
 from tests.e2e.test_walkthrough import PHONE_NUMBER_ID, _wait_metric
@@ -86,6 +91,28 @@ async def _approved_starter_template(system: System, name: str) -> None:
                 await asyncio.sleep(0.5)
 
 
+async def _opted_in(system: System, customer: str) -> None:
+    opt_in = ConsentChanged(
+        customer=customer,
+        phone_number_id=PHONE_NUMBER_ID,
+        category="utility",
+        opted_in=True,
+        occurred_at=datetime.now(UTC) - timedelta(days=1),
+        source="order form",
+    )
+    producer = make_producer(system.kafka, "shop")
+    await producer.start()
+    try:
+        await Publisher(producer, system.kafka).publish(
+            CONSENT, opt_in, key=conversation_key(PHONE_NUMBER_ID, customer)
+        )
+    finally:
+        await producer.stop()
+    await _wait_metric(
+        system, "policy", 'wagate_policy_consent_updated_total{source="business"}', 1
+    )
+
+
 async def test_the_example_notifies_free_form_in_the_window_and_by_template_outside(
     system: System,
 ) -> None:
@@ -97,6 +124,7 @@ async def test_the_example_notifies_free_form_in_the_window_and_by_template_outs
 
     free_form = shipped(PHONE_NUMBER_ID, inside, "A-1", "Ana")
     by_template = shipped(PHONE_NUMBER_ID, outside, "A-2", "Bo")
+    await _opted_in(system, outside)  # a template goes only to a customer who opted in
     assert await notify(system.kafka, free_form) == "delivered"
     assert await notify(system.kafka, by_template) == "delivered"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from shared.http import MAX_DEPTH
+from shared.strict_json import MAX_DEPTH
 
 INJECTED = "X-Injected"
 """A header name hostile text tries to smuggle in; it must never come back as a header."""

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from services.console.settings import DEVELOPMENT_TOKEN, ConsoleSettings, TokenSetting
 from services.dispatch.settings import DispatchSettings, PhoneNumber
 from services.ingest.settings import IngestSettings
 from services.policy.settings import PolicySettings
@@ -70,6 +71,17 @@ SERVICES: dict[str, tuple[type[ServiceSettings], list[str], dict[str, Any]]] = {
         ],
         {"access_tokens": [SecretStr("own-token")], "app_secret": SecretStr("own-secret")},
     ),
+    "console": (
+        ConsoleSettings,
+        [
+            "CONSOLE_POSTGRES__URL has its public development default",
+            "CONSOLE_TOKENS has its public development default",
+        ],
+        {
+            "tokens": [TokenSetting(name="ana", token=SecretStr("own-console-token-0123"))],
+            "postgres": OWN_DATABASE,
+        },
+    ),
 }
 NAMES = list(SERVICES)
 
@@ -124,6 +136,22 @@ def test_a_public_default_kept_beside_a_new_secret_during_rotation_is_refused() 
     ]
 
 
+def test_the_console_development_token_kept_beside_an_own_one_is_refused() -> None:
+    own = TokenSetting(name="ana", token=SecretStr("own-console-token-0123"))
+    public = TokenSetting(name="dev", token=SecretStr(DEVELOPMENT_TOKEN))
+    settings = _settings("console", False, postgres=OWN_DATABASE, tokens=[own, public])
+    assert settings.refusals() == ["CONSOLE_TOKENS has its public development default"]
+
+
+def test_a_console_reading_its_tokens_from_a_file_is_not_held_to_the_unused_setting() -> None:
+    settings = _settings("console", False, postgres=OWN_DATABASE, tokens_file="/run/tokens.json")
+    assert settings.refusals() == [] and settings.public_settings() == ["CONSOLE_POSTGRES__URL"]
+    assert _settings("console", False, postgres=OWN_DATABASE).public_settings() == [
+        "CONSOLE_POSTGRES__URL",
+        "CONSOLE_TOKENS",
+    ]
+
+
 def test_a_number_given_the_sandbox_token_is_refused() -> None:
     numbers = {"106540352242922": PhoneNumber(access_token=SecretStr("sandbox-token"))}
     values = dict(SERVICES["dispatch"][2], numbers=numbers)
@@ -172,7 +200,8 @@ def test_a_service_with_default_secrets_exits_78_naming_every_one(service: str) 
     assert line["service"] == service and line["level"] == "error"
     assert line["settings"] == SERVICES[service][1]
     assert DEVELOPMENT_MODE in line["hint"]
-    for public in ("sandbox-token", "sandbox-app-secret", "wagate-dev-key", "postgresql://"):
+    publics = ("sandbox-token", "sandbox-app-secret", "wagate-dev-key", DEVELOPMENT_TOKEN)
+    for public in (*publics, "postgresql://"):
         assert public not in result.stderr + result.stdout
 
 
@@ -224,3 +253,31 @@ def test_in_development_mode_the_defaults_start() -> None:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
+
+
+def _real_app_section() -> tuple[str, str]:
+    """The README's "real Meta app" steps, and its rotation table."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Using a real Meta app instead of the sandbox", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    steps, rotation = section.split("Rotating each secret:", 1)
+    return steps, rotation
+
+
+def _named(name: str, prefix: str, text: str) -> bool:
+    """`name` is in `text`, in full or as `*_<rest>` (the same setting of every service)."""
+    rest = name.removeprefix(prefix)
+    return f"`{name}" in text or f"`*_{rest}" in text
+
+
+# the sandbox is never deployed with a real app ("Do not run the sandbox")
+@pytest.mark.parametrize("service", [s for s in NAMES if s != "sandbox"])
+def test_the_readme_names_every_secret_and_how_to_rotate_it(service: str) -> None:
+    cls = SERVICES[service][0]
+    prefix = cls.model_config.get("env_prefix", "")
+    settings = _settings(service, development=True)
+    secrets = [*settings.public_settings(), *(f"{prefix}{n.upper()}" for n in cls.required_secrets)]
+    assert secrets
+    steps, rotation = _real_app_section()
+    assert [s for s in secrets if not _named(s, prefix, steps)] == []
+    assert [s for s in secrets if not _named(s, prefix, rotation)] == []

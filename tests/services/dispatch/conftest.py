@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from services.dispatch.app import MIGRATIONS, Dispatch, build
 from services.dispatch.cloudapi import CloudApi
+from services.dispatch.handback import HandBack
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
@@ -25,12 +27,13 @@ from services.dispatch.settings import DispatchSettings
 from services.dispatch.settler import Settler
 from services.dispatch.store import PostgresLedger
 from services.dispatch.transitions import Transitions
-from shared import db
+from shared import codec, db
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
 from shared.events.intents import OutboundIntentSubmitted, TextContent
 from shared.events.webhooks import MessageStatusReported
 from shared.metrics import new_registry
+from shared.sealing import Sealer
 from shared.settings import PostgresSettings
 from tests.conftest import SEALING_KEY
 from tests.services.dispatch.fake_cloudapi import FakeCloudApi
@@ -109,6 +112,7 @@ class Reporting:
     metrics: DispatchMetrics
     reporter: Reporter
     transitions: Transitions
+    handback: HandBack
 
     @classmethod
     def make(cls, ledger: InMemoryLedger | None = None) -> Reporting:
@@ -117,9 +121,9 @@ class Reporting:
         published, registry = RecordingPublisher(), new_registry()
         metrics = DispatchMetrics(registry)
         reporter = Reporter(ledger, published, metrics, "g")
-        return cls(
-            clock, ledger, published, registry, metrics, reporter, Transitions(ledger, reporter)
-        )
+        transitions = Transitions(ledger, reporter)
+        handback = HandBack(ledger, transitions, published, SEALER, 3, clock)
+        return cls(clock, ledger, published, registry, metrics, reporter, transitions, handback)
 
     def sample(self, name: str, **labels: str) -> float | None:
         return self.registry.get_sample_value(name, labels)
@@ -135,11 +139,17 @@ def reported(
     )  # fmt: skip
 
 
+SEALER = Sealer([SEALING_KEY])
+
+
 def approved(
     intent_id: str, number: str = "pn-1", to: str = "16505551234", **fields: Any
 ) -> PolicyDecisionMade:
-    valid_until = fields.pop("valid_until", None)
+    """An approval as policy makes it: valid for a day unless told, the intent as submitted
+    sealed for a hand-back (`submitted` overrides what was submitted)."""
+    valid_until = fields.pop("valid_until", utcnow() + timedelta(days=1))
     sealed = fields.pop("sealed", None)
+    submitted = fields.pop("submitted", None)
     intent = OutboundIntentSubmitted(
         intent_id=intent_id,
         phone_number_id=number,
@@ -147,9 +157,11 @@ def approved(
         content=fields.pop("content", TextContent(body="hello")),
         **fields,
     )
+    raw = codec.encode(submitted or intent).decode()
     return PolicyDecisionMade(
-        intent=intent, outcome="approved", valid_until=valid_until, sealed=sealed
-    )
+        intent=intent, outcome="approved", valid_until=valid_until, sealed=sealed,
+        resubmit=SEALER.seal({"intent": raw}),
+    )  # fmt: skip
 
 
 RIG_SETTINGS: dict[str, Any] = {

@@ -122,6 +122,9 @@ class InMemoryLedger:
             next_attempt_at=change.next_attempt_at,
             decision=row.decision if change.decision is None else change.decision,
             attempts=row.attempts - (1 if change.refund_attempt else 0),
+            redecision=row.redecision if change.redecision is None else change.redecision,
+            superseded=row.superseded
+            + ((change.supersede,) if change.supersede is not None else ()),
             state_since=row.state_since if row.state == state else now,
         )
         self.rows[intent_id] = moved

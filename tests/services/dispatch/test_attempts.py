@@ -9,8 +9,9 @@ import pytest
 from services.dispatch.attempts import (
     after_answer,
     before_send,
+    has_fallback,
     may_resend_unconfirmed,
-    with_fallback,
+    refused_window,
 )
 from services.dispatch.retry import RetryPolicy
 from shared.events.common import MetaError
@@ -45,47 +46,63 @@ LATER, EARLIER = NOW + timedelta(minutes=1), NOW - timedelta(seconds=1)
 
 
 @pytest.mark.parametrize(
-    ("intent", "valid_until", "sends", "reason"),
+    ("intent", "valid_until", "sends", "reason", "hand_back"),
     [
-        pytest.param(_intent(), None, "text", "", id="no-limits"),
-        pytest.param(_intent(), LATER, "text", "", id="window-open"),
-        pytest.param(_intent(), EARLIER, None, "WINDOW_CLOSED", id="window-closed"),
+        pytest.param(_intent(), LATER, "text", "", False, id="approval-holds"),
+        pytest.param(_intent(), None, None, "APPROVAL_EXPIRED", True, id="no-valid-until"),
+        pytest.param(_intent(), EARLIER, None, "APPROVAL_EXPIRED", True, id="lapsed"),
+        pytest.param(_intent(), NOW, None, "APPROVAL_EXPIRED", True, id="exactly-lapsed"),
         pytest.param(
-            _intent(fallback=True),
-            EARLIER,
-            "template",
-            "FALLBACK_TEMPLATE",
-            id="window-closed-fallback",
+            _intent(fallback=True), EARLIER, None, "APPROVAL_EXPIRED", True,
+            id="lapsed-with-fallback-goes-back-to-policy",
         ),
-        pytest.param(_intent(fallback=True), LATER, "text", "", id="fallback-unused"),
+        pytest.param(_intent(fallback=True), LATER, "text", "", False, id="fallback-unused"),
         pytest.param(
-            _intent(template=True), EARLIER, "template", "", id="template-needs-no-window"
+            _intent(template=True), EARLIER, None, "APPROVAL_EXPIRED", True,
+            id="a-template-approval-lapses-too",
         ),
-        pytest.param(_intent(not_after=EARLIER), None, None, "NOT_AFTER_PASSED", id="too-late"),
-        pytest.param(_intent(not_after=NOW), None, None, "NOT_AFTER_PASSED", id="exactly-late"),
-        pytest.param(_intent(not_after=LATER), LATER, "text", "", id="in-time"),
         pytest.param(
-            _intent(fallback=True, not_after=EARLIER),
-            EARLIER,
-            None,
-            "NOT_AFTER_PASSED",
-            id="too-late-beats-fallback",
+            _intent(template=True), LATER, "template", "", False, id="template-in-time"
+        ),
+        pytest.param(
+            _intent(not_after=EARLIER), LATER, None, "NOT_AFTER_PASSED", False, id="too-late"
+        ),
+        pytest.param(
+            _intent(not_after=NOW), LATER, None, "NOT_AFTER_PASSED", False, id="exactly-late"
+        ),
+        pytest.param(_intent(not_after=LATER), LATER, "text", "", False, id="in-time"),
+        pytest.param(
+            _intent(fallback=True, not_after=EARLIER), EARLIER, None, "NOT_AFTER_PASSED", False,
+            id="too-late-beats-a-hand-back",
         ),
     ],
-)
+)  # fmt: skip
 def test_before_send(
-    intent: OutboundIntentSubmitted, valid_until: datetime | None, sends: str | None, reason: str
+    intent: OutboundIntentSubmitted,
+    valid_until: datetime | None,
+    sends: str | None,
+    reason: str,
+    hand_back: bool,
 ) -> None:
     plan = before_send(_decision(intent, valid_until), NOW)
     assert (plan.intent.content.type if plan.intent else None) == sends
     assert plan.reason == reason
+    assert plan.hand_back is hand_back
+    if plan.intent is not None:  # exactly as approved, never dispatch's own alternative
+        assert plan.intent == intent
 
 
-def test_the_fallback_drops_the_quote_and_a_template_has_no_fallback() -> None:
-    switched = with_fallback(_intent(fallback=True))
-    assert switched is not None and switched.content == FALLBACK and switched.reply_to is None
-    assert with_fallback(_intent()) is None
-    assert with_fallback(_intent(template=True, fallback=True)) is None
+def test_only_a_free_form_intent_naming_a_template_has_a_fallback_for_policy() -> None:
+    assert has_fallback(_intent(fallback=True))
+    assert not has_fallback(_intent())
+    assert not has_fallback(_intent(template=True, fallback=True))
+
+
+def test_131047_among_the_errors_is_the_window_refused() -> None:
+    found = refused_window([MetaError(code=131026), MetaError(code=131047)])
+    assert found is not None and found.code == 131047
+    assert refused_window([MetaError(code=131026)]) is None
+    assert refused_window([]) is None
 
 
 def _answer(
@@ -162,8 +179,8 @@ S = timedelta(seconds=1)
             131047,
             1,
             _intent(fallback=True),
-            ("fallback", "131047", None, False, None),
-            id="window-fallback",
+            ("redecide", "131047", None, False, None),
+            id="window-fallback-goes-back-to-policy",
         ),
         pytest.param(400, 132001, 1, None, ("fail", "132001", None, False, None), id="template"),
         pytest.param(403, 368, 1, None, ("fail", "368", None, False, None), id="blocked"),

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 
 from shared import codec
+from shared.events.common import MetaError
 from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
-from shared.events.intents import TemplateContent
+from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.sealing import Sealer
 from tests.conftest import SEALING_KEY
 from tests.services.dispatch.conftest import Rig, approved, reported
@@ -78,28 +79,61 @@ async def test_a_marketing_opt_out_is_reported_to_policy(rig: Rig) -> None:
     )  # fmt: skip
 
 
-async def test_a_closed_window_switches_to_the_fallback_template(rig: Rig) -> None:
+def _handed_back(rig: Rig, intent_id: str) -> list[OutboundIntentSubmitted]:
+    return [
+        e
+        for e in rig.published.on("wagate.intents.v1")
+        if isinstance(e, OutboundIntentSubmitted) and e.intent_id == intent_id
+    ]
+
+
+async def test_a_lapsed_approval_goes_back_to_policy_and_its_fresh_decision_is_sent(
+    rig: Rig,
+) -> None:
     past = utcnow() - timedelta(seconds=1)
     fallback = TemplateContent(name="order_update", language="en_US")
     await rig.decide(approved("fb", valid_until=past, fallback_template=fallback))
-    await rig.decide(approved("nofb", valid_until=past))
+    await rig.wait_for(lambda: len(_handed_back(rig, "fb")) == 1)
+    assert rig.api.seen["fb"] == 0 and rig.states("fb") == []
+    row = await rig.ledger.get("fb")
+    assert row is not None and row.state == "redeciding"
+    [back] = _handed_back(rig, "fb")
+    await rig.decide(approved("fb", content=fallback, redecision=back.redecision))
     await rig.wait_for(lambda: rig.states("fb") == ["accepted"])
-    assert rig.states("nofb") == ["expired"]
-    assert rig.published.updates("nofb")[0].reasons == ["WINDOW_CLOSED"]
-    assert rig.api.seen["nofb"] == 0
+    assert rig.api.seen["fb"] == 1
 
 
-async def test_re_engagement_error_resends_as_the_fallback_template(rig: Rig) -> None:
+async def test_re_engagement_error_hands_the_intent_back_and_its_statuses_stop_counting(
+    rig: Rig,
+) -> None:
     rig.api.fail("late", ("error", 131047, 400))
     fallback = TemplateContent(name="order_update", language="en_US")
     window_end = utcnow() + timedelta(minutes=1)  # policy saw it open; Meta saw it closed
     await rig.decide(approved("late", fallback_template=fallback, valid_until=window_end))
+    await rig.wait_for(lambda: len(_handed_back(rig, "late")) == 1)
+    [back] = _handed_back(rig, "late")
+    assert back.redecision is not None and back.redecision.reason == "131047"
+    await rig.decide(approved("late", content=fallback, redecision=back.redecision))
     await rig.wait_for(lambda: rig.states("late") == ["accepted"])
     assert rig.api.seen["late"] == 2 and rig.api.accepted["late"] == 1
     row = await rig.ledger.get("late")
-    assert row is not None and row.decision is not None
-    switched = codec.decode(PolicyDecisionMade, row.decision.encode())
-    assert switched.intent.content == fallback and switched.valid_until is None
+    assert row is not None and row.decision is not None and row.redecision is not None
+    sent = codec.decode(PolicyDecisionMade, row.decision.encode())
+    assert sent.intent.content == fallback
+
+
+async def test_a_failed_131047_status_supersedes_the_send_in_the_ledger(rig: Rig) -> None:
+    fallback = TemplateContent(name="order_update", language="en_US")
+    await rig.decide(approved("async", fallback_template=fallback))
+    await rig.wait_for(lambda: rig.states("async") == ["accepted"])
+    row = await rig.ledger.get("async")
+    assert row is not None and row.wamid is not None
+    refused = [MetaError(code=131047)]
+    await rig.status(reported("async", row.wamid, "failed", errors=refused))
+    row = await rig.ledger.get("async")
+    assert row is not None and row.state == "redeciding" and row.superseded == (row.wamid,)
+    await rig.status(reported("async", row.wamid, "delivered"))
+    assert rig.states("async") == ["accepted"] and len(_handed_back(rig, "async")) == 1
 
 
 async def test_a_timeout_is_unknown_and_the_status_webhook_settles_it(rig: Rig) -> None:

@@ -14,13 +14,13 @@ from services.dispatch.cloudapi import SendOutcome
 from services.dispatch.handlers import Decisions, Dispatcher
 from services.dispatch.ledger import Change, LedgerState
 from services.dispatch.retry import RetryPolicy
-from services.dispatch.sender import DONE, AttemptResult, queued
+from services.dispatch.sender import DONE, UNSENT, AttemptResult, queued
 from services.dispatch.statuses import Statuses
 from shared import codec
 from shared.events.common import MetaError
 from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
-from shared.events.intents import TemplateContent
+from shared.events.intents import OutboundIntentSubmitted, Redecision, TemplateContent
 from shared.meta_errors import NO_RESPONSE, Pace
 from shared.sealing import Sealer
 from tests.conftest import SEALING_KEY
@@ -66,11 +66,11 @@ def _parts() -> Parts:
         base.reporter,
         base.metrics,
     )
-    statuses = Statuses(ledger, transitions, reporter, metrics)
+    statuses = Statuses(ledger, transitions, reporter, metrics, base.handback)
     backpressure = Backpressure(FakeConsumer(), 10, 5, metrics.paused)
     dispatcher = Dispatcher(
         ledger, api, transitions, reporter, statuses, metrics, base.clock, POLICY, lambda: 0.5,
-        Sealer([SEALING_KEY]),
+        Sealer([SEALING_KEY]), handback=base.handback,
     )  # fmt: skip
     decisions = Decisions(ledger, transitions, scheduler, backpressure, base.clock)
     return Parts(
@@ -204,20 +204,139 @@ async def test_refused_credentials_hold_the_intent_without_counting_the_attempt(
     assert update.state == "held" and update.reasons == ["190"] and update.errors[0].code == 190
 
 
-async def test_a_closed_window_at_meta_resends_as_the_fallback_template() -> None:
+def _handed_back(parts: Parts) -> list[OutboundIntentSubmitted]:
+    return [
+        e for e in parts.published.on("wagate.intents.v1") if isinstance(e, OutboundIntentSubmitted)
+    ]
+
+
+async def test_a_closed_window_at_meta_goes_back_to_policy_never_to_dispatchs_own_fallback() -> (
+    None
+):
     parts = _parts()
     parts.api.script("i-1", _error(131047))
     window = parts.clock.now + timedelta(minutes=5)
-    result = await parts.decide_and_attempt(
-        approved("i-1", fallback_template=FALLBACK, valid_until=window)
-    )
-    assert result == AttemptResult("requeue") and parts.published.events == []
+    decision = approved("i-1", fallback_template=FALLBACK, valid_until=window)
+    result = await parts.decide_and_attempt(decision)
+    assert result == DONE and [p["type"] for _, p in parts.api.sent] == ["text"]
     row = await parts.ledger.get("i-1")
-    assert row is not None and row.state == "queued" and row.decision is not None
-    switched = codec.decode(PolicyDecisionMade, row.decision.encode())
-    assert switched.intent.content == FALLBACK and switched.valid_until is None
+    assert (
+        row is not None
+        and row.state == "redeciding"
+        and row.decision == codec.encode(decision).decode()
+    )
+    [back] = _handed_back(parts)
+    assert back.redecision is not None and (back.redecision.count, back.redecision.reason) == (
+        1,
+        "131047",
+    )
+    assert back.content == decision.intent.content and back.fallback_template == FALLBACK
+    assert parts.published.events[0][2] == "pn-1:16505551234"  # the conversation's key
+    assert parts.published.updates("i-1") == []  # nothing to tell until policy decides
+
+
+async def test_a_fresh_decision_replaces_the_one_handed_back_and_is_sent_as_approved() -> None:
+    parts = _parts()
+    parts.api.script("i-1", _error(131047))
+    await parts.decide_and_attempt(approved("i-1", fallback_template=FALLBACK))
+    [back] = _handed_back(parts)
+    fresh = approved("i-1", content=FALLBACK, redecision=back.redecision)
+    await parts.decisions.on_decision(fresh, RECORD)
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.state == "queued"
     assert await parts.dispatcher.attempt(queued(row)) == DONE
-    assert parts.api.sent[-1][1]["type"] == "template"
+    assert [p["type"] for _, p in parts.api.sent] == ["text", "template"]
+    assert parts.published.states("i-1") == ["accepted"]
+    await parts.decisions.on_decision(fresh, RECORD)  # redelivered: changes nothing
+    assert len(parts.api.sent) == 2
+
+
+async def test_a_fresh_refusal_ends_the_intent_with_policys_reasons() -> None:
+    parts = _parts()
+    parts.api.script("i-1", _error(131047))
+    await parts.decide_and_attempt(approved("i-1", fallback_template=FALLBACK))
+    [back] = _handed_back(parts)
+    refusal = PolicyDecisionMade(
+        intent=back, outcome="rejected", reasons=["TEMPLATE_PAUSED"], detail="paused"
+    )
+    stale = refusal.model_copy(
+        update={"intent": back.model_copy(update={"redecision": Redecision(count=7, reason="x")})}
+    )
+    await parts.decisions.on_decision(stale, RECORD)  # not the hand-back it waits for
+    assert parts.published.updates("i-1") == []
+    await parts.decisions.on_decision(refusal, RECORD)
+    [update] = parts.published.updates("i-1")
+    assert (update.state, update.reasons, update.detail) == (
+        "rejected",
+        ["TEMPLATE_PAUSED"],
+        "paused",
+    )
+    assert len(parts.api.sent) == 1
+
+
+async def test_a_deferred_fresh_decision_waits_till_its_release() -> None:
+    parts = _parts()
+    await parts.decide_and_attempt(
+        approved("i-1", valid_until=parts.clock.now - timedelta(seconds=1))
+    )
+    [back] = _handed_back(parts)
+    release = parts.clock.now + timedelta(hours=8)
+    deferred = PolicyDecisionMade(intent=back, outcome="deferred", valid_until=release)
+    await parts.decisions.on_decision(deferred, RECORD)
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.state == "redeciding" and row.next_attempt_at == release
+    assert parts.published.updates("i-1") == [] and parts.api.sent == []
+
+
+async def test_an_approval_that_lapsed_in_the_queue_is_decided_again_never_sent() -> None:
+    parts = _parts()
+    decision = approved("i-1", valid_until=parts.clock.now + timedelta(seconds=10))
+    await parts.decisions.on_decision(decision, RECORD)
+    parts.clock.advance(3 * 24 * 3600)  # held for days
+    row = await parts.ledger.get("i-1")
+    assert row is not None
+    assert await parts.dispatcher.attempt(queued(row)) == UNSENT
+    assert parts.api.sent == []
+    [back] = _handed_back(parts)
+    assert back.redecision is not None and back.redecision.reason == "APPROVAL_EXPIRED"
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.attempts == 0  # nothing was sent: no attempt counted
+
+
+async def test_an_approval_already_lapsed_on_arrival_is_queued_then_handed_back() -> None:
+    parts = _parts()
+    await parts.decide_and_attempt(approved("i-1", valid_until=parts.clock.now))
+    assert parts.api.sent == [] and len(_handed_back(parts)) == 1
+
+
+async def test_hand_backs_are_bounded_then_the_intent_expires_with_a_reason() -> None:
+    parts = _parts()
+    lapsed = parts.clock.now - timedelta(seconds=1)
+    decision = approved("i-1", valid_until=lapsed)
+    for _ in range(3):
+        await parts.decide_and_attempt(decision) if not _handed_back(parts) else None
+        row = await parts.ledger.get("i-1")
+        assert row is not None and row.state == "redeciding"
+        back = _handed_back(parts)[-1]
+        await parts.decisions.on_decision(
+            approved("i-1", valid_until=lapsed, redecision=back.redecision), RECORD
+        )
+        row = await parts.ledger.get("i-1")
+        assert row is not None and row.state == "queued"
+        await parts.dispatcher.attempt(queued(row))
+    [update] = parts.published.updates("i-1")
+    assert update.state == "expired"
+    assert update.reasons == ["APPROVAL_EXPIRED", "REDECISIONS_EXHAUSTED"]
+    assert len(_handed_back(parts)) == 3 and parts.api.sent == []
+
+
+async def test_an_approval_with_no_sealed_intent_cannot_go_back_and_expires() -> None:
+    parts = _parts()
+    decision = approved("i-1", valid_until=parts.clock.now).model_copy(update={"resubmit": None})
+    await parts.decide_and_attempt(decision)
+    [update] = parts.published.updates("i-1")
+    assert update.state == "expired" and update.reasons == ["APPROVAL_EXPIRED"]
+    assert "no intent to hand back" in update.detail and _handed_back(parts) == []
 
 
 async def test_a_closed_window_without_a_fallback_fails_with_metas_code() -> None:
@@ -284,7 +403,7 @@ async def test_an_intent_whose_time_ran_out_in_the_queue_expires_unsent() -> Non
     parts.clock.advance(11)
     row = await parts.ledger.get("i-1")
     assert row is not None
-    assert await parts.dispatcher.attempt(queued(row)) == DONE
+    assert await parts.dispatcher.attempt(queued(row)) == UNSENT
     assert parts.published.states("i-1") == ["expired"] and parts.api.sent == []
 
 
@@ -302,3 +421,16 @@ async def test_a_numbers_queue_is_read_back_with_each_intents_delay() -> None:
     assert [(q.intent_id, q.source, delay) for q, delay in items] == [
         ("now", None, 0.0), ("later", None, 30.0),
     ]  # fmt: skip
+
+
+async def test_no_sensitive_marker_reaches_meta_and_no_redacted_value_is_ever_sent() -> None:
+    parts = _parts()
+    await parts.decide_and_attempt(approved("marked", content=_otp("483920")))
+    await parts.decide_and_attempt(approved("hollow", content=_otp("[redacted]")))
+    [(_, payload)] = parts.api.sent
+    assert payload["template"]["components"][0]["parameters"][0] == {
+        "type": "text",
+        "text": "483920",
+    }
+    [update] = parts.published.updates("hollow")
+    assert update.state == "failed" and update.reasons == ["SEALED_PARAMETERS_UNREADABLE"]

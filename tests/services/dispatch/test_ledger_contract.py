@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -255,3 +256,18 @@ async def test_a_lost_ledger_is_a_retryable_error(ledger: Ledger) -> None:
         await ledger.get("i-9")
     with pytest.raises(LedgerUnavailable):
         await ledger.claim(_new("i-10"))
+
+
+async def test_a_hand_back_is_kept_and_superseded_wamids_add_up(ledger: Ledger) -> None:
+    await ledger.claim(_new("i-1"))
+    first = Change(
+        wamid="wamid.A", redecision='{"count": 1, "reason": "131047"}', supersede="wamid.A"
+    )
+    row = await ledger.record("i-1", LedgerState.REDECIDING, change=first)
+    assert row is not None and row.superseded == ("wamid.A",) and row.wamid == "wamid.A"
+    assert row.redecision is not None and json.loads(row.redecision)["count"] == 1
+    row = await ledger.record("i-1", LedgerState.QUEUED, change=Change(supersede="wamid.B"))
+    assert row is not None and row.superseded == ("wamid.A", "wamid.B")
+    assert row.redecision is not None  # kept when not given
+    again = await ledger.get("i-1")
+    assert again is not None and again.superseded == ("wamid.A", "wamid.B")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.dispatch.ledger import LedgerState
 from services.dispatch.outcomes import (
     Classification,
     advance,
@@ -165,7 +166,6 @@ def test_approval_expired(valid_until: datetime | None, now: datetime, expired: 
     ("current", "status", "expected"),
     [
         ("sending", "sent", "sent"),
-        ("retry", "sent", "sent"),
         ("unknown", "sent", "sent"),
         ("accepted", "sent", "sent"),
         ("sent", "delivered", "delivered"),
@@ -189,14 +189,15 @@ def test_a_later_status_moves_the_intent_forward(current: str, status: str, expe
         ("delivered", "accepted"),
         ("accepted", "unknown"),
         ("sent", "sending"),
-        ("sent", "retry"),
+        ("delivered", "failed"),
+        ("not_sent", "accepted"),
     ],
 )
 def test_an_earlier_status_never_moves_the_intent_back(current: str, status: str) -> None:
     assert advance(current, status) is None
 
 
-@pytest.mark.parametrize("current", ["sending", "retry", "unknown", "accepted", "sent"])
+@pytest.mark.parametrize("current", ["queued", "sending", "unknown", "accepted", "sent"])
 def test_failed_ends_a_pending_intent(current: str) -> None:
     assert advance(current, "failed") == "failed"
 
@@ -216,6 +217,16 @@ def test_an_unknown_status_is_ignored(current: str, status: str) -> None:
 @pytest.mark.parametrize("state", ["accepted", "sent", "delivered", "unknown"])
 def test_a_duplicate_status_changes_nothing(state: str) -> None:
     assert advance(state, state) is None
+
+
+@pytest.mark.parametrize("status", ["sent", "delivered", "read", "failed"])
+def test_a_real_status_wins_over_wagates_own_not_sent_guess(status: str) -> None:
+    assert advance(LedgerState.NOT_SENT, status) == status
+
+
+@pytest.mark.parametrize("status", ["sent", "delivered", "read", "failed"])
+def test_a_real_status_of_an_earlier_send_wins_over_a_hand_back(status: str) -> None:
+    assert advance(LedgerState.REDECIDING, status) == status
 
 
 def test_out_of_order_statuses_settle_on_the_furthest_one() -> None:

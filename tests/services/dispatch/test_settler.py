@@ -12,6 +12,8 @@ from services.dispatch.ledger import LedgerState, NewIntent
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.settler import Settler
 from shared import codec
+from shared.events.decisions import PolicyDecisionMade
+from shared.events.intents import OutboundIntentSubmitted
 from tests.services.dispatch.conftest import Reporting, approved
 from tests.services.dispatch.fakes import (
     RecordingScheduler,
@@ -58,7 +60,7 @@ def _parts() -> Parts:
     base, scheduler = Reporting.make(), RecordingScheduler()
     settler = Settler(
         base.ledger, base.transitions, base.reporter, scheduler, base.metrics, SETTINGS,
-        SETTINGS.retry.policy(), base.clock,
+        SETTINGS.retry.policy(), base.clock, base.handback,
     )  # fmt: skip
     return Parts(**vars(base), scheduler=scheduler, settler=settler)
 
@@ -103,6 +105,30 @@ async def test_an_unknown_send_out_of_attempts_fails_as_not_sent_and_is_dead_let
         b"outcome unknown, counted as not sent"
     ] * 2
     assert parts.scheduler.submitted == [] and parts.settled("unknown_to_failed") == 2
+    row = await parts.ledger.get("spent")
+    assert row is not None and row.state == "not_sent"  # a guess: a real status still wins
+
+
+async def test_a_hand_back_whose_decision_never_came_is_published_again() -> None:
+    parts = _parts()
+    await parts.intent("i-1", LedgerState.SENDING)
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.decision is not None
+    decision = codec.decode(PolicyDecisionMade, row.decision.encode())
+    await parts.handback.hand_back(
+        decision, row, "APPROVAL_EXPIRED", "lapsed", end_as=LedgerState.EXPIRED
+    )
+    parts.clock.advance(30)
+    await parts.settler.settle_once()
+    assert len(parts.published.on("wagate.intents.v1")) == 1  # not yet: it may still come
+    parts.clock.advance(31)
+    await parts.settler.settle_once()
+    first, again = parts.published.on("wagate.intents.v1")
+    assert isinstance(first, OutboundIntentSubmitted) and isinstance(again, OutboundIntentSubmitted)
+    assert (first.event_id, first.redecision) == (again.event_id, again.redecision)
+    assert parts.settled("redecision_again") == 1
+    await parts.settler.settle_once()  # once per wait, not once per pass
+    assert len(parts.published.on("wagate.intents.v1")) == 2
 
 
 async def test_intents_queued_for_long_go_back_to_their_sender() -> None:

@@ -11,9 +11,13 @@ import pytest
 from services.dispatch.errors import StatusRaced
 from services.dispatch.ledger import Change, LedgerRow, LedgerState, NewIntent
 from services.dispatch.statuses import STATUS_TRIES, Statuses
+from shared import codec
 from shared.events.common import MetaError
-from tests.services.dispatch.conftest import Reporting, reported
+from shared.events.intents import OutboundIntentSubmitted, TemplateContent
+from tests.services.dispatch.conftest import Reporting, approved, reported
 from tests.services.dispatch.fakes import InMemoryLedger
+
+FALLBACK = TemplateContent(name="order_update", language="en_US")
 
 
 @dataclass
@@ -23,7 +27,7 @@ class Parts(Reporting):
 
 def _parts(ledger: InMemoryLedger | None = None) -> Parts:
     base = Reporting.make(ledger)
-    statuses = Statuses(base.ledger, base.transitions, base.reporter, base.metrics)
+    statuses = Statuses(base.ledger, base.transitions, base.reporter, base.metrics, base.handback)
     return Parts(**vars(base), statuses=statuses)
 
 
@@ -141,3 +145,80 @@ async def test_an_intent_that_keeps_changing_is_retried_by_the_consume_loop() ->
     with pytest.raises(StatusRaced):
         await parts.statuses.on_status(reported("i-1", "wamid.A", "delivered"), None)
     assert parts.published.events == [] and STATUS_TRIES > 1
+
+
+async def _free_form_accepted(parts: Parts, **fields: Any) -> None:
+    decision = codec.encode(approved("i-1", **fields)).decode()
+    new = NewIntent("i-1", "pn-1", "16505551234", {}, LedgerState.QUEUED, decision)
+    await parts.ledger.claim(new)
+    await parts.ledger.start_attempt("i-1")
+    await parts.ledger.record(
+        "i-1", LedgerState.ACCEPTED, expect=LedgerState.SENDING, change=Change(wamid="wamid.A")
+    )
+
+
+REFUSED = [MetaError(code=131047, title="Re-engagement message")]
+
+
+async def test_131047_in_a_failed_status_hands_a_free_form_intent_with_a_fallback_to_policy() -> (
+    None
+):
+    parts = _parts()
+    await _free_form_accepted(parts, fallback_template=FALLBACK)
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "failed", errors=REFUSED), None)
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.state == "redeciding" and row.superseded == ("wamid.A",)
+    [back] = [e for e in parts.published.on("wagate.intents.v1")]
+    assert isinstance(back, OutboundIntentSubmitted) and back.redecision is not None
+    assert back.redecision.reason == "131047" and back.fallback_template == FALLBACK
+    assert parts.published.updates("i-1") == []
+    # the refused send's later (duplicated, reordered) statuses say nothing any more
+    for state in ("failed", "sent", "delivered"):
+        await parts.statuses.on_status(reported("i-1", "wamid.A", state, errors=REFUSED), None)
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.state == "redeciding" and parts.published.updates("i-1") == []
+
+
+async def test_131047_in_a_failed_status_without_a_fallback_fails_with_metas_code() -> None:
+    parts = _parts()
+    await _free_form_accepted(parts)
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "failed", errors=REFUSED), None)
+    [update] = parts.published.updates("i-1")
+    assert (update.state, update.reasons) == ("failed", ["131047"])
+    assert parts.published.on("wagate.intents.v1") == []
+
+
+async def test_131047_after_the_message_was_sent_is_a_plain_failure() -> None:
+    parts = _parts()
+    await _free_form_accepted(parts, fallback_template=FALLBACK)
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "sent"), None)
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "failed", errors=REFUSED), None)
+    assert parts.published.states("i-1") == ["sent", "failed"]
+    assert parts.published.on("wagate.intents.v1") == []
+
+
+async def test_a_delivered_intent_never_turns_failed() -> None:
+    parts = _parts()
+    await _accepted(parts.ledger)
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "delivered"), None)
+    await parts.statuses.on_status(reported("i-1", "wamid.A", "failed", errors=REFUSED), None)
+    assert parts.published.states("i-1") == ["delivered"]
+
+
+async def test_a_real_delivery_after_wagates_not_sent_guess_is_published() -> None:
+    parts = _parts()
+    await _accepted(parts.ledger, wamid=None)
+    await parts.ledger.record("i-1", LedgerState.NOT_SENT)  # the settler's guess
+    await parts.statuses.on_status(reported("i-1", "wamid.LATE", "sent"), None)
+    await parts.statuses.on_status(reported("i-1", "wamid.LATE", "delivered"), None)
+    assert parts.published.states("i-1") == ["sent", "delivered"]
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.wamid == "wamid.LATE" and row.state == "delivered"
+
+
+async def test_a_real_status_of_a_send_not_superseded_wins_over_a_hand_back() -> None:
+    parts = _parts()
+    await _accepted(parts.ledger, wamid=None)  # no answer: the outcome is unknown
+    await parts.ledger.record("i-1", LedgerState.REDECIDING)  # lapsed and handed back since
+    await parts.statuses.on_status(reported("i-1", "wamid.LATE", "delivered"), None)
+    assert parts.published.states("i-1") == ["delivered"]  # it did reach the customer

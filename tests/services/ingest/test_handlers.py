@@ -114,15 +114,76 @@ async def test_a_bad_signature_is_401_and_nothing_is_kept(
     assert h.metric("wagate_ingest_webhooks_total", outcome="bad_signature") == 1
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[]"])
-async def test_a_signed_body_that_is_not_a_json_object_is_400(body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("body", "reply"),
+    [
+        (b"{not json", "the body is not JSON"),
+        (b"\xff\xfe", "the body is not UTF-8 (byte 0)"),
+        (b"[]", "the body must be a JSON object"),
+        (b'{"entry": ' + b"[" * 40 + b"]" * 40 + b"}", "nests deeper than 32 levels"),
+        (b'{"a": "\\ud800"}', "$.a holds an unpaired surrogate"),
+        (b'{"a": NaN}', "the body has the non-standard JSON literal NaN"),
+        (b'{"a": [1, Infinity]}', "the body has the non-standard JSON literal Infinity"),
+        (b'{"a": -Infinity}', "the body has the non-standard JSON literal -Infinity"),
+        (b'{"a": 1e400}', "the body has a number too large to hold (1e400)"),
+    ],
+)
+async def test_a_signed_body_that_is_not_a_standard_json_object_is_400(
+    body: bytes, reply: str
+) -> None:
     h = Harness()
 
-    status, _ = await h.post(body)
+    status, text = await h.post(body)
+
+    assert status == 400 and reply in text
+    assert h.sink.published == []
+    assert h.dedupe.states == {}
+    assert h.metric("wagate_ingest_webhooks_total", outcome="not_json") == 1
+
+
+async def test_a_nan_location_in_a_real_body_refuses_the_whole_body() -> None:
+    h = Harness()
+    valid = json.loads(_body())
+    nan = {"latitude": float("nan"), "longitude": 1.0}
+    location = {"from": "16505551234", "id": "wamid.loc", "timestamp": "1749416383",
+                "type": "location", "location": nan}  # fmt: skip
+    valid["entry"][0]["changes"][0]["value"]["messages"].append(location)
+
+    status, _ = await h.post(json.dumps(valid).encode())  # Python writes NaN
 
     assert status == 400
     assert h.sink.published == []
-    assert h.metric("wagate_ingest_webhooks_total", outcome="not_json") == 1
+
+
+async def test_a_future_timestamp_is_flagged_counted_and_still_published() -> None:
+    h = Harness(future_skew_s=60)
+    payload = json.loads(_body(messages=2, statuses=0))
+    messages = payload["entry"][0]["changes"][0]["value"]["messages"]
+    messages[1]["timestamp"] = str(int(NOW.timestamp()) + 61)
+
+    assert await h.post(json.dumps(payload).encode()) == (200, "ok")
+
+    inbound = [e for t, e, _ in h.sink.published if t == INBOUND_MESSAGES.name]
+    assert [(e.timestamp_in_future, e.received_at) for e in inbound] == [  # type: ignore[attr-defined]
+        (False, NOW),
+        (True, NOW),
+    ]
+    assert h.metric("wagate_ingest_future_timestamps_total", topic=INBOUND_MESSAGES.name) == 1
+
+
+async def test_an_item_twice_in_one_body_is_published_and_claimed_once() -> None:
+    h = Harness()
+    payload = json.loads(_body(messages=1, statuses=1))
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["messages"] *= 2
+    value["statuses"] *= 3
+
+    assert await h.post(json.dumps(payload).encode()) == (200, "ok")
+
+    assert h.sink.topics() == [WEBHOOKS_RAW.name, INBOUND_MESSAGES.name, STATUSES.name]
+    assert len(h.dedupe.states) == 3
+    assert h.metric("wagate_ingest_repeated_items_total", topic=STATUSES.name) == 2
+    assert h.metric("wagate_ingest_repeated_items_total", topic=INBOUND_MESSAGES.name) == 1
 
 
 async def test_a_redelivered_webhook_yields_its_events_once() -> None:
@@ -193,7 +254,24 @@ async def test_unparsed_fragments_are_published_and_counted() -> None:
     assert await h.post(_body(extra=[odd])) == (200, "ok")
 
     assert h.sink.topics()[-1] == WEBHOOKS_UNPARSED.name
-    assert h.metric("wagate_ingest_unparsed_total", field="history") == 1
+    assert h.metric("wagate_ingest_unparsed_total", field="history", reason="not_typed_yet") == 1
+
+
+async def test_a_malformed_item_is_counted_as_malformed() -> None:
+    h = Harness()
+    payload = json.loads(_body(messages=1, statuses=1))
+    payload["entry"][0]["changes"][0]["value"]["statuses"].append(42)
+
+    assert await h.post(json.dumps(payload).encode()) == (200, "ok")
+
+    (unparsed,) = [e for t, e, _ in h.sink.published if t == WEBHOOKS_UNPARSED.name]
+    assert isinstance(unparsed, WebhookFragmentUnparsed)
+    assert (unparsed.fragment, unparsed.reason) == (
+        42,
+        "malformed: entry[0].changes[0].value.statuses[1]: not an object",
+    )
+    assert h.metric("wagate_ingest_unparsed_total", field="messages", reason="malformed") == 1
+    assert h.sink.topics().count(STATUSES.name) == 1
 
 
 async def test_a_flood_of_updates_is_kept_in_the_journal_with_one_unparsed_event() -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.ingest.metrics import event_label
+from services.ingest.metrics import event_label, reason_label
 from shared.events.account import AccountUpdateReported
 from shared.events.envelope import Event
 from shared.events.message_types import INBOUND
@@ -77,3 +77,21 @@ def test_every_inbound_type_is_its_own_label(kind: str) -> None:
 )
 def test_labels_are_bounded(event: Event, label: str) -> None:
     assert event_label(event) == label
+
+
+@pytest.mark.parametrize(
+    ("reason", "label"),
+    [
+        ("malformed: entry[0]: not an object", "malformed"),
+        (
+            "not typed yet: entry[0].changes[0]: field `history` is not one ingest types",
+            "not_typed_yet",
+        ),
+        ("too many: 6000 events, more than 5000: kept only in the journal", "too_many"),
+        ("attacker: chosen text", "other"),
+        ("", "other"),
+    ],
+)
+def test_reason_labels_are_the_kind_of_refusal(reason: str, label: str) -> None:
+    event = WebhookFragmentUnparsed(field="messages", reason=reason, fragment=None)
+    assert reason_label(event) == label

@@ -641,11 +641,8 @@ def test_value_level_errors_are_reported_for_the_business_number() -> None:
     ("payload", "reason"),
     [
         ({"object": "page", "entry": []}, "page"),
-        ({"entry": "everything"}, "entry"),
-        ({"entry": [1, 2]}, "entry"),
-        ({"entry": [{"id": WABA, "changes": {"field": "messages"}}]}, "changes"),
-        ({"entry": [{"id": WABA, "time": "soon", "changes": []}]}, "soon"),
-        ([1, 2, 3], "payload"),
+        ({"entry": "everything"}, "`entry` is not a list"),
+        ([1, 2, 3], "`payload` is not an object"),
     ],
 )
 def test_unreadable_payload_shapes_are_kept_whole(payload: Any, reason: str) -> None:
@@ -653,20 +650,59 @@ def test_unreadable_payload_shapes_are_kept_whole(payload: Any, reason: str) -> 
 
     assert out.events == []
     assert [(u.field, u.fragment) for u in out.unparsed] == [("<payload>", payload)]
-    assert reason in out.unparsed[0].reason
+    assert out.unparsed[0].reason == f"malformed: {reason}" or reason in out.unparsed[0].reason
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("entry", "reason"),
     [
-        {"field": "messages", "value": "text"},
-        {"value": {}},
-        {"field": "messages", "value": {"metadata": "x", "messages": []}},
-        {"field": "messages", "value": {"metadata": METADATA, "messages": "many"}},
-        {"field": "message_template_status_update", "value": {"event": "APPROVED"}},
+        (1, "not an object"),
+        ({"id": WABA, "changes": {"field": "messages"}}, "`changes` is not a list"),
+        ({"id": WABA, "time": "soon", "changes": []}, "`time` is not epoch seconds: 'soon'"),
+        ({"id": "WABA\r\n", "changes": []}, "`id` is not a Graph id (digits)"),
     ],
 )
-def test_unreadable_changes_become_unparsed_events(change: dict[str, Any]) -> None:
+def test_an_unreadable_entry_is_kept_whole_and_its_neighbours_are_read(
+    entry: Any, reason: str
+) -> None:
+    payload = _payload(entry, _entry(_messages_change(messages=[_text_message()])))
+
+    out = normalize(payload, "corr")
+
+    assert [e.message_id for _, e, _ in out.events] == [TEXT_WAMID]
+    assert [(u.field, u.fragment, u.reason) for u in out.unparsed] == [
+        ("<entry>", entry, f"malformed: entry[0]: {reason}")
+    ]
+
+
+UNREADABLE_CHANGES = [
+    {"field": "messages", "value": "text"},
+    {"value": {}},
+    {"field": "messages\r\nX-Injected: 1", "value": {}},
+    {"field": "messages", "value": {"metadata": "x", "messages": []}},
+    {"field": "messages", "value": {"messaging_product": "instagram", "metadata": METADATA}},
+    {"field": "messages", "value": {"messages": [_text_message()]}},
+    {"field": "messages", "value": {"metadata": {"phone_number_id": ""}, "messages": []}},
+    {"field": "messages", "value": {"metadata": METADATA, "messages": "many"}},
+    {"field": "message_template_status_update", "value": {"event": "APPROVED"}},
+]
+FRAGMENTS = [
+    UNREADABLE_CHANGES[0],
+    UNREADABLE_CHANGES[1],
+    UNREADABLE_CHANGES[2],
+    UNREADABLE_CHANGES[3]["value"],
+    UNREADABLE_CHANGES[4]["value"],
+    UNREADABLE_CHANGES[5]["value"],
+    UNREADABLE_CHANGES[6]["value"],
+    "many",
+    UNREADABLE_CHANGES[8],
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"), list(zip(UNREADABLE_CHANGES, FRAGMENTS, strict=True))
+)
+def test_unreadable_changes_become_unparsed_events(change: dict[str, Any], fragment: Any) -> None:
     payload = {"entry": [{"id": WABA, "changes": [change]}]}
 
     out = normalize(payload, "corr")
@@ -678,13 +714,14 @@ def test_unreadable_changes_become_unparsed_events(change: dict[str, Any]) -> No
     assert (topic, key) == (WEBHOOKS_UNPARSED, WABA)
     assert isinstance(event, WebhookFragmentUnparsed)
     assert event.webhook_event_id == "corr"
-    assert event.fragment in (change, change["value"])
+    assert event.fragment == fragment
+    assert event.reason.startswith("malformed: entry[0].changes[0]")
     assert normalize(payload, "corr").to_publish("corr")[0][1].event_id == event.event_id
 
 
 def test_reasons_never_carry_a_phone_number_in_clear() -> None:
-    msg = {"from": CUSTOMER, "id": "wamid.x", "timestamp": "1", "type": "text",
-           "text": {"body": "hi"}, "errors": [{"code": CUSTOMER + "x"}]}  # fmt: skip
+    msg = {"from": CUSTOMER, "id": "wamid.x", "timestamp": CUSTOMER + "x", "type": "text",
+           "text": {"body": "hi"}}  # fmt: skip
     value = {"metadata": METADATA, "messages": [msg]}
 
     (unparsed,) = normalize(webhook("messages", value), "corr").unparsed

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.messaging import partitions_of
@@ -44,3 +47,17 @@ async def read_all(settings: KafkaSettings, spec: TopicSpec) -> list[dict[str, A
         return records
     finally:
         await consumer.stop()
+
+
+async def records_eventually(
+    settings: KafkaSettings, spec: TopicSpec, count: int, explain: Callable[[], str]
+) -> list[dict[str, Any]]:
+    """`spec`'s records once there are at least `count` (within a minute), else fail the test
+    with `explain()` (a service's log, say)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        records = await read_all(settings, spec)
+        if len(records) >= count:
+            return records
+        await asyncio.sleep(0.3)
+    pytest.fail(f"{spec.name} never had {count} records:\n{explain()}")

@@ -14,7 +14,7 @@ NIGHT = QuietHours(time(21), time(8))
 US = "16505551234"  # America/Los_Angeles (UTC-8 in March before DST)
 CONFIG = PolicyConfig(quiet_hours=NIGHT)
 NIGHT_IN_CA = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
-OPTED_IN = ConsentState(marketing=Opinion(opted_in=True, at=NIGHT_IN_CA, source="t"))
+OPTED_IN = ConsentState(business={"marketing": Opinion(opted_in=True, at=NIGHT_IN_CA, source="t")})
 
 
 def marketing() -> OutboundIntentSubmitted:

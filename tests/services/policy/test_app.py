@@ -47,6 +47,7 @@ def test_the_app_creates_the_tables_of_the_list(tmp_path: Path) -> None:
     listed = [(t.name, t.partitions) for t in changelog_topics(settings.app_id)]
     assert made == listed
     assert isinstance(app.tables["templates"], faust.GlobalTable)
+    assert isinstance(app.tables["consent"], faust.GlobalTable)  # consent is the business's
 
 
 def test_brokers_and_credentials_come_from_the_kafka_settings(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.policy import tiers
+from services.policy.consent import ConsentRules
 from services.policy.handlers import PolicyHandlers
 from services.policy.metrics import NO_REASON, PolicyMetrics
 from services.policy.rules import PolicyConfig
@@ -14,16 +15,20 @@ from services.policy.tables import TABLES, Tables
 from shared import codec
 from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
-from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
+from shared.events.intents import (
+    OutboundIntentSubmitted,
+    Redecision,
+    TemplateContent,
+    TextContent,
+)
 from shared.events.keys import conversation_key
-from shared.events.preferences import UserPreferenceChanged
 from shared.events.template_states import ButtonParameter, ParameterSpec, TemplateStateChanged
 from shared.events.webhooks import InboundMessageReceived
 from shared.events.windows import WindowChanged
 from shared.metrics import new_registry
 from shared.sealing import Sealer
 from tests.conftest import SEALING_KEY
-from tests.services.policy.night import CONFIG, NIGHT_IN_CA, OPTED_IN, US, marketing
+from tests.services.policy.night import CONFIG, NIGHT_IN_CA, US, marketing
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -75,6 +80,17 @@ class Harness:
         return self.registry.get_sample_value(name, labels) or 0.0
 
 
+def _opt_in(pnid: str, customer: str, at: datetime, category: str = "all") -> ConsentChanged:
+    return ConsentChanged(
+        phone_number_id=pnid,
+        customer=customer,
+        category=category,
+        opted_in=True,
+        occurred_at=at,
+        source="signup form",
+    )
+
+
 def _inbound(at: datetime, wamid: str, text: str = "hi") -> InboundMessageReceived:
     return InboundMessageReceived(
         phone_number_id=PNID,
@@ -123,51 +139,6 @@ async def test_the_window_view_shows_the_table_entry() -> None:
     assert view["free_entry_point"] is False and view["free_entry_until"] is None
     assert h.handlers.window_view(PNID, "16505550000")["is_open"] is False
     assert h.metric("wagate_policy_windows_updated_total") == 1
-
-
-# consent
-
-
-async def test_a_stop_keyword_stops_marketing_and_start_resumes_it() -> None:
-    h = Harness()
-    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1", text=" STOP! "))
-    assert h.handlers.consent_view(PNID, CUSTOMER)["marketing_allowed"] is False
-    assert h.handlers.consent_view(PNID, CUSTOMER)["marketing"]["source"] == "keyword"
-    await h.handlers.on_inbound(_inbound(NOW, "wamid.2", text="start"))
-    assert h.handlers.consent_view(PNID, CUSTOMER)["marketing_allowed"] is True
-    assert h.metric("wagate_policy_consent_updated_total", source="keyword") == 2
-
-
-def test_consent_and_preferences_are_recorded_latest_first() -> None:
-    h = Harness()
-    h.handlers.on_consent(
-        ConsentChanged(
-            phone_number_id=PNID,
-            customer=CUSTOMER,
-            category="marketing",
-            opted_in=True,
-            occurred_at=NOW - H,
-            source="crm:signup",
-        )
-    )
-    assert h.handlers.consent_view(PNID, CUSTOMER)["marketing_allowed"] is True
-
-    def stop(at: datetime) -> UserPreferenceChanged:
-        return UserPreferenceChanged(
-            phone_number_id=PNID,
-            wa_id=CUSTOMER,
-            category="marketing_messages",
-            value="stop",
-            timestamp=at,
-        )
-
-    h.handlers.on_preference(stop(NOW - 2 * H))  # older than the opt-in: changes nothing
-    assert h.handlers.consent_view(PNID, CUSTOMER)["marketing_allowed"] is True
-    h.handlers.on_preference(stop(NOW))
-    view = h.handlers.consent_view(PNID, CUSTOMER)
-    assert view["marketing_allowed"] is False and view["marketing"]["source"] == "user_preferences"
-    assert h.metric("wagate_policy_consent_updated_total", source="crm") == 1
-    assert h.metric("wagate_policy_consent_updated_total", source="user_preferences") == 1
 
 
 # templates
@@ -232,9 +203,9 @@ async def test_a_deferred_intent_is_released_once_and_decided_again() -> None:
         CONFIG,
         now=NIGHT_IN_CA,
         windows={key: {"last_customer_message_at": "2026-03-02T05:00:00Z"}},
-        consent={key: OPTED_IN.model_dump(mode="json")},
     )
     handlers = h.handlers
+    handlers.on_consent(_opt_in("1", US, NIGHT_IN_CA - H, "marketing"))
     raw = codec.encode(marketing())
     await handlers.on_intent(marketing(), key.encode(), raw)
     assert [d.outcome for d in h.decisions()] == ["deferred"]
@@ -257,7 +228,12 @@ async def test_the_handler_counts_each_new_customer_once_and_stops_at_the_share(
     at = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
     state = _template(1)
     h = Harness(
-        PolicyConfig(default_waba_id="w", messaging_limit=2, partitions=1),
+        PolicyConfig(
+            default_waba_id="w",
+            messaging_limit=2,
+            partitions=1,
+            consent=ConsentRules(opt_in_required=frozenset()),
+        ),
         now=at,
         templates={state.key: state.model_dump()},
     )
@@ -290,6 +266,7 @@ async def test_authentication_codes_never_appear_in_clear_in_the_decision() -> N
     h = Harness(
         PolicyConfig(default_waba_id=waba), templates={otp.key: otp.model_dump(mode="json")}
     )
+    h.handlers.on_consent(_opt_in(PNID, "16505551234", NOW - H))
     components = [
         {"type": "body", "parameters": [{"type": "text", "text": "739201"}]},
         {
@@ -312,3 +289,70 @@ async def test_authentication_codes_never_appear_in_clear_in_the_decision() -> N
     assert decision.outcome == "approved" and decision.sealed
     values = Sealer([SEALING_KEY]).unseal(decision.sealed)
     assert sorted(values.values()) == ["739201", "739201"]
+
+
+def _otp_state(waba: str) -> TemplateStateChanged:
+    return TemplateStateChanged(
+        waba_id=waba, name="login_code", language="en_US", category="AUTHENTICATION",
+        status="APPROVED", parameters=ParameterSpec(body_count=1),
+    )  # fmt: skip
+
+
+def _code(name: str = "login_code") -> TemplateContent:
+    body = {"type": "body", "parameters": [{"type": "text", "text": "739201"}]}
+    return TemplateContent(name=name, language="en_US", components=[body])
+
+
+async def test_a_fallbacks_one_time_code_is_sealed_never_in_clear_and_the_intent_kept_whole() -> (
+    None
+):
+    waba = "102290129340398"
+    otp = _otp_state(waba)
+    h = Harness(PolicyConfig(default_waba_id=waba), templates={otp.key: otp.model_dump()})
+    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1"))
+    intent = OutboundIntentSubmitted(
+        intent_id="i-1", phone_number_id=PNID, to=CUSTOMER, content=TextContent(body="hi"),
+        fallback_template=_code(),
+    )  # fmt: skip
+    raw = codec.encode(intent)
+    await h.handlers.on_intent(intent, KEY.encode(), raw)
+    [(_, value)] = h.emitted("decision")
+    assert b"739201" not in value  # not marked sensitive: redacted by its own category
+    decision = codec.decode(PolicyDecisionMade, value)
+    assert decision.outcome == "approved" and decision.intent.content == intent.content
+    assert decision.resubmit is not None and decision.valid_until is not None
+    assert Sealer([SEALING_KEY]).unseal(decision.resubmit) == {"intent": raw.decode()}
+
+
+async def test_an_unknown_fallback_template_keeps_its_values_redacted() -> None:
+    h = Harness()
+    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1"))
+    intent = OutboundIntentSubmitted(
+        intent_id="i-1", phone_number_id=PNID, to=CUSTOMER, content=TextContent(body="hi"),
+        fallback_template=_code("nobody_knows"),
+    )  # fmt: skip
+    await h.handlers.on_intent(intent, KEY.encode(), codec.encode(intent))
+    [(_, value)] = h.emitted("decision")
+    assert b"739201" not in value
+
+
+async def test_a_hand_back_after_131047_is_decided_afresh_as_its_sealed_fallback() -> None:
+    waba = "102290129340398"
+    otp = _otp_state(waba)
+    h = Harness(PolicyConfig(default_waba_id=waba), templates={otp.key: otp.model_dump()})
+    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1"))  # policy still sees a window
+    h.handlers.on_consent(_opt_in(PNID, CUSTOMER, NOW - H))
+    first = OutboundIntentSubmitted(
+        intent_id="i-1", phone_number_id=PNID, to=CUSTOMER, content=TextContent(body="hi"),
+        fallback_template=_code(),
+    )  # fmt: skip
+    await h.handlers.on_intent(first, KEY.encode(), codec.encode(first))
+    back = first.model_copy(update={"redecision": Redecision(count=1, reason="131047")})
+    await h.handlers.on_intent(back, KEY.encode(), codec.encode(back))
+    original, fresh = h.decisions()
+    assert fresh.event_id != original.event_id
+    assert fresh.outcome == "approved" and fresh.reasons == ["FALLBACK_TEMPLATE"]
+    assert fresh.intent.content.type == "template" and fresh.intent.redecision is not None
+    assert fresh.sealed is not None
+    assert Sealer([SEALING_KEY]).unseal(fresh.sealed) == {"0.0.text": "739201"}
+    assert b"739201" not in h.emitted("decision")[1][1]

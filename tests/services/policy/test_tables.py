@@ -13,11 +13,13 @@ def test_the_handlers_see_every_table_of_the_list() -> None:
     assert [f.name for f in fields(Tables)] == [spec.name for spec in TABLES]
 
 
-def test_conversation_tables_follow_the_intents_and_templates_are_global() -> None:
+def test_conversation_tables_follow_the_intents_and_templates_and_consent_are_global() -> None:
     by_name = {spec.name: spec for spec in TABLES}
     assert by_name["templates"].everywhere and by_name["templates"].partitions == 6
     assert by_name["templates"].partitioned_like is TEMPLATE_STATES
-    for name in ("windows", "consent", "marketing", "deferred", "reach", "limits"):
+    # consent belongs to the business, not a number: every worker reads every record
+    assert by_name["consent"].everywhere and by_name["consent"].partitions == INTENTS.partitions
+    for name in ("windows", "marketing", "deferred", "reach", "limits"):
         assert not by_name[name].everywhere
         assert by_name[name].partitions == INTENTS.partitions
 

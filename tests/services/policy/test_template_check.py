@@ -15,6 +15,7 @@ from services.policy.rules import Facts, PolicyConfig, decide
 from services.policy.windows import WindowState
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
 from shared.events.template_states import ButtonParameter, ParameterSpec, TemplateStateChanged
+from tests.services.policy.opted_in import OPTED_IN
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 WABA = "102290129340398"
@@ -78,19 +79,23 @@ def _intent(
     ],
 )
 def test_only_approved_templates_are_sent(status: str, outcome: str, reason: str | None) -> None:
-    verdict = decide(_intent(), Facts(templates=_lookup(_state(status=status))), NOW, CONFIG)
+    verdict = decide(
+        _intent(), Facts(consent=OPTED_IN, templates=_lookup(_state(status=status))), NOW, CONFIG
+    )
     assert verdict.outcome == outcome
     assert verdict.reasons == ([reason] if reason else [])
 
 
 def test_an_unknown_template_or_language_is_rejected() -> None:
-    facts = Facts(templates=_lookup(_state(language="es")))
+    facts = Facts(consent=OPTED_IN, templates=_lookup(_state(language="es")))
     verdict = decide(_intent(language="en_US"), facts, NOW, CONFIG)
     assert verdict.reasons == ["TEMPLATE_UNKNOWN"]
 
 
 def test_both_language_spellings_find_the_template() -> None:
-    verdict = decide(_intent(language="en-US"), Facts(templates=_lookup(_state())), NOW, CONFIG)
+    verdict = decide(
+        _intent(language="en-US"), Facts(consent=OPTED_IN, templates=_lookup(_state())), NOW, CONFIG
+    )
     assert verdict.outcome == "approved"
     assert verdict.send is not None
     assert verdict.send.content.language == "en_US"  # type: ignore[union-attr]
@@ -128,7 +133,9 @@ def test_the_fallback_chain_is_tried_in_order(
         _state(language=lang, status=st, fallback=chain if lang == "pt_BR" else ())
         for lang, st in states
     ]
-    verdict = decide(_intent(language="pt_BR"), Facts(templates=_lookup(*table)), NOW, CONFIG)
+    verdict = decide(
+        _intent(language="pt_BR"), Facts(consent=OPTED_IN, templates=_lookup(*table)), NOW, CONFIG
+    )
     if reason is None:
         assert verdict.outcome == "approved"
         assert verdict.send is not None
@@ -188,7 +195,10 @@ def test_parameters_must_match_the_spec(
     spec: ParameterSpec, components: list[dict[str, Any]], ok: bool
 ) -> None:
     verdict = decide(
-        _intent(components=components), Facts(templates=_lookup(_state(spec=spec))), NOW, CONFIG
+        _intent(components=components),
+        Facts(consent=OPTED_IN, templates=_lookup(_state(spec=spec))),
+        NOW,
+        CONFIG,
     )
     assert verdict.outcome == ("approved" if ok else "rejected")
     if not ok:
@@ -198,17 +208,22 @@ def test_parameters_must_match_the_spec(
 def test_an_authentication_template_must_carry_the_code() -> None:
     state = _state(name="otp", category="AUTHENTICATION", spec=ParameterSpec(body_count=0))
     verdict = decide(
-        _intent(name="otp", components=[]), Facts(templates=_lookup(state)), NOW, CONFIG
+        _intent(name="otp", components=[]),
+        Facts(consent=OPTED_IN, templates=_lookup(state)),
+        NOW,
+        CONFIG,
     )
     assert verdict.reasons == ["TEMPLATE_PARAMETERS_MISMATCH"]
     assert "one-time code" in verdict.detail
 
 
 def _consent(opted_in: bool | None, everything: bool | None = None) -> ConsentState:
-    return ConsentState(
-        marketing=None if opted_in is None else Opinion(opted_in=opted_in, at=NOW, source="t"),
-        everything=None if everything is None else Opinion(opted_in=everything, at=NOW, source="t"),
-    )
+    business = {}
+    if opted_in is not None:
+        business["marketing"] = Opinion(opted_in=opted_in, at=NOW, source="t")
+    if everything is not None:
+        business["all"] = Opinion(opted_in=everything, at=NOW + timedelta(seconds=1), source="t")
+    return ConsentState(business=business)
 
 
 MARKETING = _state(name="spring_sale", category="MARKETING", spec=ParameterSpec(body_count=0))
@@ -217,7 +232,7 @@ MARKETING = _state(name="spring_sale", category="MARKETING", spec=ParameterSpec(
 @pytest.mark.parametrize(
     ("consent", "log", "outcome", "reason"),
     [
-        pytest.param(None, None, "rejected", "MARKETING_NO_OPT_IN", id="no-consent"),
+        pytest.param(None, None, "rejected", "NO_OPT_IN", id="no-consent"),
         pytest.param(_consent(True), None, "approved", None, id="opted-in"),
         pytest.param(_consent(False), None, "rejected", "MARKETING_OPTED_OUT", id="opted-out"),
         pytest.param(
@@ -284,7 +299,7 @@ def test_a_closed_window_falls_back_to_the_named_template() -> None:
             name="order_shipped", language="en_US", components=_body("Ana", "#42")
         ),
     )
-    verdict = decide(intent, Facts(templates=_lookup(_state())), NOW, CONFIG)
+    verdict = decide(intent, Facts(consent=OPTED_IN, templates=_lookup(_state())), NOW, CONFIG)
     assert verdict.outcome == "approved"
     assert verdict.reasons == ["FALLBACK_TEMPLATE"]
     assert verdict.send is not None and verdict.send.content.type == "template"
@@ -310,6 +325,8 @@ def test_a_closed_window_falls_back_to_the_named_template() -> None:
 )
 def test_expected_pricing(category: str, window: WindowState | None, pricing: str) -> None:
     state = _state(category=category)
-    verdict = decide(_intent(), Facts(window=window, templates=_lookup(state)), NOW, CONFIG)
+    verdict = decide(
+        _intent(), Facts(window=window, consent=OPTED_IN, templates=_lookup(state)), NOW, CONFIG
+    )
     assert verdict.outcome == "approved"
     assert verdict.pricing == pricing

@@ -13,6 +13,7 @@ from services.policy.tiers import Reach
 from services.policy.windows import WindowState
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.template_states import ParameterSpec, TemplateStateChanged
+from tests.services.policy.opted_in import OPTED_IN
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -81,7 +82,7 @@ CONFIG = PolicyConfig(default_waba_id="w")
 def test_the_limit_applies_to_templates_outside_a_window(
     reach: Reach, window: WindowState | None, outcome: str
 ) -> None:
-    facts = Facts(window=window, templates={STATE.key: STATE}.get, reach=reach)
+    facts = Facts(window=window, consent=OPTED_IN, templates={STATE.key: STATE}.get, reach=reach)
     verdict = decide(INTENT, facts, NOW, CONFIG)
     assert verdict.outcome == outcome
     if outcome == "rejected":

@@ -217,3 +217,88 @@ def test_a_later_message_without_referral_keeps_the_referral() -> None:
     later = windows.observe(state, _from_customer(NOW - H))
     assert later is not None and later.referral_at == NOW - 3 * H
     assert WindowState().free_entry_until is None
+
+
+def _replied(state: WindowState | None, at: datetime) -> WindowState:
+    assert state is not None
+    return windows.business_replied(state, at) or state
+
+
+@pytest.mark.parametrize(
+    ("steps", "free_until"),
+    [
+        pytest.param(
+            [("ad", -100), ("reply", -99), ("ad", -10), ("reply", -9)],
+            -9 + 72,
+            id="a-second-referral-after-the-first-free-entry-point-ended-opens-another",
+        ),
+        pytest.param(
+            [("ad", -30), ("reply", -29), ("ad", -10), ("reply", -9)],
+            -29 + 72,
+            id="an-open-free-entry-point-runs-to-its-end",
+        ),
+        pytest.param(
+            [("ad", -80), ("reply", -79), ("ad", -10), ("reply", -8), ("reply", 0)],
+            0 + 72,
+            id="the-second-offer-is-taken-up-after-the-first-ended-within-its-day",
+        ),
+        pytest.param(
+            [("ad", -30), ("reply", -29), ("ad", -10), ("reply", 15)],
+            -29 + 72,
+            id="a-reply-more-than-a-day-after-the-second-referral-opens-nothing",
+        ),
+        pytest.param(
+            [("ad", -100), ("reply", -99), ("text", -10), ("reply", -9)],
+            -99 + 72,
+            id="a-message-without-referral-offers-nothing-new",
+        ),
+    ],
+)
+def test_each_click_to_whatsapp_referral_offers_a_free_entry_point(
+    steps: list[tuple[str, int]], free_until: int
+) -> None:
+    state: WindowState | None = None
+    for step, hours in steps:
+        at = NOW + hours * H
+        if step == "reply":
+            state = _replied(state, at)
+        else:
+            state = windows.observe(state, _from_customer(at, referral=step == "ad")) or state
+    assert state is not None and state.free_entry_until == NOW + free_until * H
+
+
+def test_a_late_referral_older_than_the_last_message_still_counts() -> None:
+    state = windows.observe(None, _from_customer(NOW - H))
+    late = windows.observe(state, _from_customer(NOW - 2 * H, referral=True))
+    assert late is not None
+    assert late.referral_at == NOW - 2 * H and late.last_customer_message_at == NOW - H
+    assert windows.observe(late, _from_customer(NOW - 3 * H, referral=True)) is None
+
+
+SKEW = timedelta(seconds=120)
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "occurred_at", "now", "seen"),
+    [
+        pytest.param(NOW - H, NOW, NOW, NOW - H, id="in-the-past-stands"),
+        pytest.param(NOW + SKEW, NOW, NOW, NOW + SKEW, id="inside-the-skew-stands"),
+        pytest.param(NOW + SKEW + timedelta(seconds=1), NOW, NOW, NOW, id="beyond-the-skew"),
+        pytest.param(datetime(9999, 1, 1, tzinfo=UTC), NOW, NOW + H, NOW, id="centuries-ahead"),
+        pytest.param(
+            datetime(2999, 1, 1, tzinfo=UTC),
+            datetime(2999, 1, 1, tzinfo=UTC),
+            NOW,
+            NOW,
+            id="a-receipt-in-the-future-is-bounded-by-now",
+        ),
+        pytest.param(NOW + 2 * H, NOW + H, NOW + 3 * H, NOW + H, id="processed-late"),
+    ],
+)
+def test_a_window_opens_no_later_than_the_message_was_received(
+    timestamp: datetime, occurred_at: datetime, now: datetime, seen: datetime
+) -> None:
+    message = _from_customer(timestamp).model_copy(update={"occurred_at": occurred_at})
+    assert windows.seen_at(message, now, SKEW) == seen
+    state = windows.observe(None, message, windows.seen_at(message, now, SKEW))
+    assert state is not None and state.last_customer_message_at == seen

@@ -534,3 +534,37 @@ async def test_a_paced_template_holds_messages_then_releases_or_drops_them(
     _, traffic = await stack.call("GET", "/_sandbox/messages")
     assert [m["error"] for m in traffic["sent"]] == [None, 132015, None]
     assert await violations_of(stack) == []
+
+
+async def test_the_reengage_fault_fails_free_form_later_with_131047_without_a_violation(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    await customer_writes(stack)  # the window is open: Meta's clock says otherwise
+    assert (await stack.call("PUT", "/_sandbox/faults", {"reengage_rate": 1}))[0] == 200
+    status, body = await stack.send(text_message())
+    assert status == 200 and body["messages"][0]["id"]
+    await stack.settle()
+    statuses = stack.receiver.statuses()
+    assert [s["status"] for s in statuses] == ["failed"]
+    assert statuses[0]["errors"][0]["code"] == 131047
+    assert await violations_of(stack) == []
+    _, traffic = await stack.call("GET", "/_sandbox/messages")
+    [sent] = traffic["sent"]
+    assert sent["error"] == 131047 and sent["message"] == text_message()["text"]
+
+
+async def test_the_reengage_fault_leaves_templates_alone_and_the_message_is_recorded(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    await approved_template(stack, "order_update", "Your order has shipped.")
+    assert (await stack.call("PUT", "/_sandbox/faults", {"reengage_rate": 1}))[0] == 200
+    send = template_send("order_update")
+    status, _ = await stack.send(send)
+    assert status == 200
+    await stack.settle()
+    assert [s["status"] for s in stack.receiver.statuses()] == ["sent", "delivered"]
+    _, traffic = await stack.call("GET", "/_sandbox/messages")
+    [sent] = traffic["sent"]
+    assert sent["error"] is None and sent["message"] == send["template"]

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from services.templates.openapi import DOCUMENT
-from shared.http import MAX_DEPTH
+from shared.strict_json import MAX_DEPTH
 from tests.services.templates.builders import body
 from tests.services.templates.conftest import BODY_ROUTES, KEY, WABA, Service, shipping
 from tests.services.templates.openapi_check import assert_documented
