@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from shared.errors import PermanentError
+from shared.events.plain import MAX_DEPTH, encodes, unfit
 
-MAX_DEPTH = 32
-"""How deep a JSON body may nest: Meta's payloads and wagate's APIs nest under 10 levels."""
 _CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
-_SHOWN_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")  # keys an error message repeats as they are
 
 
 class BadInput(PermanentError):
@@ -54,7 +51,7 @@ def parse_object(raw: bytes, *, plain_text: bool = True) -> dict[str, Any]:
         raise BadInput(400, f"the body nests deeper than {MAX_DEPTH} levels") from exc
     if not isinstance(value, dict):
         raise BadInput(400, "the body must be a JSON object")
-    problem = _unfit(value, plain_text)
+    problem = unfit(value, plain_text)
     if problem is not None:
         raise BadInput(400, problem)
     return value
@@ -64,7 +61,7 @@ def unsafe_value(values: Iterable[tuple[str, str]]) -> str | None:
     """The name of the first (name, value) whose value holds a control character (CR, LF,
     NUL...) or an unpaired surrogate: no identifier, name or filter wagate knows has one."""
     for name, value in values:
-        if not _CONTROL.isdisjoint(value) or not _encodes(value):
+        if not _CONTROL.isdisjoint(value) or not encodes(value):
             return name
     return None
 
@@ -78,38 +75,3 @@ def _finite(literal: str) -> float:
     if not math.isfinite(value):
         raise _NotStandard(f"the body has a number too large to hold ({literal[:32]})")
     return value
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _unfit(value: object, plain_text: bool) -> str | None:
-    """Why a parsed body is refused (the first problem, with its path), or None."""
-    fit = _plain if plain_text else _encodes
-    what = "a NUL or an unpaired surrogate" if plain_text else "an unpaired surrogate"
-    stack: list[tuple[object, str, int]] = [(value, "$", 0)]
-    while stack:
-        item, path, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return f"{path} nests deeper than {MAX_DEPTH} levels"
-        if isinstance(item, dict):
-            for key, child in item.items():
-                if not fit(key):
-                    return f"a key in {path} holds {what}"
-                stack.append(
-                    (child, f"{path}.{key if _SHOWN_KEY.fullmatch(key) else '?'}", depth + 1)
-                )
-        elif isinstance(item, list):
-            stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
-        elif isinstance(item, str) and not fit(item):
-            return f"{path} holds {what}"
-    return None
-
-
-def _plain(text: str) -> bool:
-    return "\x00" not in text and _encodes(text)
