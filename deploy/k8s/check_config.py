@@ -82,7 +82,7 @@ def must_set(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str]]:
 
 
 def environment(
-    container: Doc, config_maps: dict[str, Doc], secrets: dict[str, Doc]
+    container: Doc, config_maps: dict[str, Doc], secrets: dict[str, Doc] | None = None
 ) -> tuple[dict[str, str], set[str], list[str]]:
     """The container's environment (values of Secrets the overlay renders, such as dev's, and
     placeholders for Secrets made out of band), the names from Secrets, errors."""
@@ -102,7 +102,7 @@ def environment(
             ref = (item.get("valueFrom") or {}).get("secretKeyRef")
             if ref:
                 from_secrets.add(item["name"])
-            rendered = secret_value(secrets.get(ref["name"]) if ref else None, ref)
+            rendered = secret_value((secrets or {}).get(ref["name"]) if ref else None, ref)
             suffix = next((s for s in SECRET_PLACEHOLDER if item["name"].endswith(s)), None)
             placeholder = SECRET_PLACEHOLDER[suffix] if suffix else "placeholder"
             env[item["name"]] = placeholder if rendered is None else rendered
@@ -149,7 +149,7 @@ def name_errors(
 
 
 def deployment_errors(
-    doc: Doc, config_maps: dict[str, Doc], secrets: dict[str, Doc]
+    doc: Doc, config_maps: dict[str, Doc], secrets: dict[str, Doc] | None = None
 ) -> Iterator[str]:
     for container in doc["spec"]["template"]["spec"]["containers"]:
         command = container.get("command") or []
@@ -190,7 +190,9 @@ def credentials_with_defaults(model: type[BaseModel], prefix: str) -> Iterator[s
             yield key
 
 
-def job_errors(doc: Doc, config_maps: dict[str, Doc], secrets: dict[str, Doc]) -> Iterator[str]:
+def job_errors(
+    doc: Doc, config_maps: dict[str, Doc], secrets: dict[str, Doc] | None = None
+) -> Iterator[str]:
     for container in doc["spec"]["template"]["spec"]["containers"]:
         command = container.get("command") or []
         module = command[2] if len(command) == 4 else ""
