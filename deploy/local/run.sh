@@ -8,6 +8,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LOCAL=${WAGATE_LOCAL:-$ROOT/.local}
 PIDFILE=$LOCAL/run/wagate-run.pid
 BIN=$ROOT/.venv/bin
+PROG=run.sh
+# shellcheck source=deploy/local/lib.sh
+source "$ROOT/deploy/local/lib.sh"
 
 stop_all() {
   if [[ -f $PIDFILE ]]; then
@@ -43,6 +46,9 @@ export PATH=$BIN:$PATH PYTHONUNBUFFERED=1
 export POLICY_DATA_DIR=$LOCAL/policy
 # the sandbox keeps its world (templates, customers) here across make stop + make run
 export SANDBOX_STATE_FILE=${SANDBOX_STATE_FILE:-$LOCAL/sandbox/world.pickle}
+# development mode, this machine's sealing keys and console token (LOCAL/secrets.env, made once)
+development_env "$LOCAL" "$BIN/python"
+CONSOLE_TOKEN=$(console_token "$BIN/python")
 # the starter templates, created in the sandbox's account at start
 export TEMPLATES_SEED_WABA_ID=${TEMPLATES_SEED_WABA_ID:-100000000000001}
 "$BIN/wagate" topics create
@@ -57,7 +63,7 @@ wagate is starting:
   policy      http://127.0.0.1:8083
   dispatch    http://127.0.0.1:8084
   sandbox     http://127.0.0.1:8090   (the local Cloud API)
-  console     http://127.0.0.1:8085   (sign in with the token wagate-console-dev)
+  console     http://127.0.0.1:8085   (sign in with the token $CONSOLE_TOKEN)
 every service: /healthz /readyz /metrics.   Stop: Ctrl-C here, or 'make stop'.
 
 INFO

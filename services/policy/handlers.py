@@ -43,9 +43,7 @@ class PolicyHandlers:
     emit_window: Emit
     release_intent: Emit
     clock: Callable[[], datetime]
-    sealer: sealing.Sealer = field(
-        default_factory=lambda: sealing.Sealer([sealing.DEVELOPMENT_KEY])
-    )
+    sealer: sealing.Sealer
     _announced: set[str] = field(default_factory=set)
     deferrals: Deferrals = field(init=False)
     consent: ConsentRecords = field(init=False)

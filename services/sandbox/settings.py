@@ -5,18 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from services.sandbox.faults import Faults
-from shared.settings import HttpSettings, LogSettings, TracingSettings
+from shared.settings import HttpSettings, ServiceSettings
 
 
-class SandboxSettings(BaseSettings):
+class SandboxSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SANDBOX_", env_nested_delimiter="__", frozen=True)
 
     http: HttpSettings = HttpSettings(port=8090)
-    log: LogSettings = LogSettings()
-    tracing: TracingSettings = TracingSettings()
     access_tokens: list[SecretStr] = Field(default_factory=lambda: [SecretStr("sandbox-token")])
     app_secret: SecretStr = SecretStr("sandbox-app-secret")
     webhook_url: str = Field(

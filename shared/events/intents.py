@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from shared.events import plain
 from shared.events.envelope import Event, Model
 from shared.events.message_types import MediaType
 
@@ -95,6 +96,11 @@ class Redecision(Model):
 
 class OutboundIntentSubmitted(Event):
     """A business system asks wagate to send one message to one customer."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data: Any) -> Any:
+        return plain.plain_event(data)
 
     intent_id: str = Field(
         min_length=1, max_length=128, description="The client's idempotency key."

@@ -14,6 +14,7 @@ from types import ModuleType
 
 import pytest
 
+from shared.settings import DEVELOPMENT_MODE
 from shared.topics import ALL_TOPICS
 from tests.deploy.conftest import K8S, TOOLS
 
@@ -215,6 +216,34 @@ BROKEN_PROD = [
         "Job/ingest-migrate: container ingest: allowPrivilegeEscalation must be false",
         id="migration-job-unhardened",
     ),
+    pytest.param(
+        "base/ingest.yaml",
+        "  INGEST_LOG__LEVEL: INFO\n",
+        '  INGEST_LOG__LEVEL: INFO\n  WAGATE_DEVELOPMENT: "true"\n',
+        "WAGATE_DEVELOPMENT is set: development mode accepts the public development secrets",
+        id="development-mode-in-a-configmap",
+    ),
+    pytest.param(
+        "base/templates.yaml",
+        "          env:\n",
+        '          env:\n            - name: WAGATE_DEVELOPMENT\n              value: "1"\n',
+        "WAGATE_DEVELOPMENT is set",
+        id="development-mode-in-a-container",
+    ),
+    pytest.param(
+        "base/console.yaml",
+        '  CONSOLE_TOKENS: "[]"\n  CONSOLE_TOKENS_FILE: /etc/wagate/console/tokens.json\n',
+        "",
+        "CONSOLE_TOKENS is a credential with a development default: set it from a Secret",
+        id="console-left-with-its-development-token",
+    ),
+    pytest.param(
+        "base/console.yaml",
+        '  CONSOLE_TOKENS: "[]"\n  CONSOLE_TOKENS_FILE: /etc/wagate/console/tokens.json\n',
+        """  CONSOLE_TOKENS: '[{"name": "ana", "token": "own-console-token-0123"}]'\n""",
+        "CONSOLE_TOKENS is a credential with a development default: set it from a Secret",
+        id="console-token-in-a-configmap",
+    ),
 ]
 # self-hosted renders the example Kafka, the CloudNativePG cluster and the HTTPRoute
 BROKEN_SELF_HOSTED = [
@@ -291,6 +320,26 @@ def test_broken_manifest_fails(
     assert result.returncode != 0, result.stdout
     assert message in result.stderr, result.stderr
     assert "deploy-check: FAILED" in result.stderr
+
+
+def test_a_rendered_secret_holding_a_public_default_fails(tools: None, tmp_path: Path) -> None:
+    copy = broken_copy(
+        tmp_path,
+        "overlays/dev/kustomization.yaml",
+        "access-token=dev-access-token",
+        "access-token=sandbox-token",
+    )
+    result = deploy_check(copy, overlays="dev")
+    assert result.returncode != 0, result.stdout
+    refused = "the service would refuse to start: {} has its public development default"
+    assert refused.format("DISPATCH_CLOUD_API__ACCESS_TOKEN") in result.stderr, result.stderr
+    assert refused.format("TEMPLATES_CLOUD_API__ACCESS_TOKEN") in result.stderr
+
+
+def test_no_manifest_sets_the_development_mode() -> None:
+    manifests = [p for p in K8S.rglob("*") if p.suffix in {".yaml", ".yml", ".json"}]
+    assert manifests
+    assert not [p for p in manifests if DEVELOPMENT_MODE in p.read_text()]
 
 
 def test_generated_topics_match_registry() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -29,7 +30,7 @@ from shared.events.webhooks import MessageStatusReported
 from shared.messaging import Publisher, make_producer
 from shared.settings import KafkaSettings
 from shared.topics import DECISIONS, DELIVERY, STATUSES
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, SEALING_KEY, free_port
 from tests.services.dispatch.conftest import approved
 from tests.services.dispatch.fake_cloudapi import FakeCloudApi
 
@@ -100,6 +101,8 @@ def _dispatch(
         "DISPATCH_SETTLE__UNKNOWN_WAIT_S": "10",  # long enough for statuses that lag
         "DISPATCH_SETTLE__REPORT_GRACE_S": "2",
         "DISPATCH_LOG__JSON_FORMAT": "true",
+        "DISPATCH_SEALING_KEYS": json.dumps([SEALING_KEY.get_secret_value()]),
+        "WAGATE_DEVELOPMENT": "true",
     }
     with log.open("ab") as out:
         return subprocess.Popen(

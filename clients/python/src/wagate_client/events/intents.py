@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from wagate_client.events import plain
 from wagate_client.events.envelope import Event, Model
 from wagate_client.events.message_types import MediaType
 
@@ -96,6 +97,11 @@ class Redecision(Model):
 
 class OutboundIntentSubmitted(Event):
     """A business system asks wagate to send one message to one customer."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data: Any) -> Any:
+        return plain.plain_event(data)
 
     intent_id: str = Field(
         min_length=1, max_length=128, description="The client's idempotency key."
