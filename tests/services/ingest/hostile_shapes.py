@@ -140,11 +140,11 @@ def _nul(item: dict[str, Any]) -> dict[str, Any]:
 
 
 MESSAGE_DEFECTS = [
-    lambda m: Hostile(_set(m, **{"from": None, "from_user_id": None}), "`from` is missing"),
     lambda m: Hostile(
-        _set(m, **{"from": None, "from_user_id": BSUID}), "only by BSUID", "not typed yet"
+        _set(m, **{"from": None, "from_user_id": None}), "`from` and `from_user_id` are both"
     ),
-    lambda m: Hostile(_set(m, **{"from": BSUID}), "holds a BSUID", "not typed yet"),
+    lambda m: Hostile(_set(m, **{"from": BSUID}), "`from` holds a BSUID"),
+    lambda m: Hostile(_set(m, from_user_id="16505551234"), "`from_user_id` is not a BSUID"),
     lambda m: Hostile(_set(m, group_id="120363"), "a group message", "not typed yet"),
     lambda m: Hostile(_set(m, **{"from": "+" + m["from"]}), "neither a phone number"),
     lambda m: Hostile(_set(m, from_user_id="US.1\r\nSet-Cookie: a"), "control character"),
@@ -164,9 +164,8 @@ MESSAGE_DEFECTS = [
 ]
 STATUS_DEFECTS = [
     lambda s: Hostile(_set(s, recipient_id=None, recipient_user_id=None),
-                      "`recipient_id` is missing"),
-    lambda s: Hostile(_set(s, recipient_id=None, recipient_user_id=BSUID), "only by BSUID",
-                      "not typed yet"),
+                      "`recipient_id` and `recipient_user_id` are both missing"),
+    lambda s: Hostile(_set(s, recipient_user_id="US.1\n"), "control character"),
     lambda s: Hostile(_set(s, recipient_type="group"), "group message", "not typed yet"),
     lambda s: Hostile(_set(s, status=s["status"] + "\r\n"), "`status` is not a well-formed"),
     lambda s: Hostile(_set(s, pricing={"category": "utility\x00"}), "carries a NUL character"),
