@@ -157,9 +157,18 @@ def impossible_recipient(intent: OutboundIntentSubmitted) -> str | None:
         number = phonenumbers.parse(f"+{digits}")
     except phonenumbers.NumberParseException:
         return f"`to` is no phone number ({len(digits)} digits, no country code)"
-    if not phonenumbers.is_possible_number(number):
+    if not phonenumbers.is_possible_number(number) and not _mexican_mobile(number):
         return f"`to` is no possible number in its country (+{number.country_code})"
     return None
+
+
+def _mexican_mobile(number: phonenumbers.PhoneNumber) -> bool:
+    """`52 1` + ten digits: how WhatsApp still spells Mexican mobiles (`wa_id`s read `521...`),
+    though Mexico's plan dropped the `1` in 2019."""
+    national = str(number.national_number)
+    if number.country_code != 52 or len(national) != 11 or not national.startswith("1"):
+        return False
+    return phonenumbers.is_possible_number(phonenumbers.parse(f"+52{national[1:]}"))
 
 
 def address_for(
