@@ -92,6 +92,29 @@ class CustomerIdentity(Model):
         return self.identifiers[0]
 
 
+class NamesCustomer:
+    """For events with `wa_id`, `user_id` and `parent_user_id` fields (and maybe `username`):
+    the customer they name, checked by `_named` (an event must name someone)."""
+
+    @property
+    def identity(self) -> CustomerIdentity:
+        """Every identifier Meta gave for the customer."""
+        return CustomerIdentity(
+            wa_id=getattr(self, "wa_id", None),
+            user_id=getattr(self, "user_id", None),
+            parent_user_id=getattr(self, "parent_user_id", None),
+            username=getattr(self, "username", None),
+        )
+
+    @property
+    def customer(self) -> str:
+        """The identifier the event is keyed by: the phone when given, else the BSUID."""
+        return self.identity.primary
+
+    def _named(self) -> None:
+        self.identity  # noqa: B018 - raises when the event names no customer
+
+
 IdentityChange = Literal["user_changed_number", "user_changed_user_id", "send_response"]
 
 

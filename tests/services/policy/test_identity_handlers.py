@@ -92,6 +92,15 @@ async def decide(h: Harness, intent: OutboundIntentSubmitted, key: str) -> Polic
     return decisions[-1]
 
 
+Who = CustomerIdentity
+
+
+def changed(kind: str, previous: Who, current: Who) -> CustomerIdentityChanged:
+    return CustomerIdentityChanged(
+        phone_number_id=PNID, change=kind, previous=previous, current=current, timestamp=NOW
+    )
+
+
 def opt_in(customer: str) -> ConsentChanged:
     return ConsentChanged(
         phone_number_id=PNID,
@@ -158,12 +167,10 @@ async def test_a_number_change_moves_the_window_and_frees_the_old_number() -> No
     h = harness()
     await h.handlers.on_inbound(inbound("wamid.1", wa_id=PHONE, user_id=BSUID))
     h.handlers.on_identity(
-        CustomerIdentityChanged(
-            phone_number_id=PNID,
-            change="user_changed_number",
-            previous=CustomerIdentity(wa_id=PHONE, user_id=BSUID),
-            current=CustomerIdentity(wa_id=NEW_PHONE, user_id=NEW_BSUID),
-            timestamp=NOW,
+        changed(
+            "user_changed_number",
+            Who(wa_id=PHONE, user_id=BSUID),
+            Who(wa_id=NEW_PHONE, user_id=NEW_BSUID),
         )
     )
 
@@ -178,13 +185,7 @@ async def test_a_bsuid_change_moves_a_customer_known_only_by_bsuid() -> None:
     h = harness()
     await h.handlers.on_inbound(inbound("wamid.1", user_id=BSUID))
     h.handlers.on_identity(
-        CustomerIdentityChanged(
-            phone_number_id=PNID,
-            change="user_changed_user_id",
-            previous=CustomerIdentity(user_id=BSUID),
-            current=CustomerIdentity(user_id=NEW_BSUID),
-            timestamp=NOW,
-        )
+        changed("user_changed_user_id", Who(user_id=BSUID), Who(user_id=NEW_BSUID))
     )
 
     decision = await decide(h, text_to(recipient=NEW_BSUID), conversation_key(PNID, NEW_BSUID))
@@ -199,15 +200,7 @@ async def test_a_wa_id_differing_from_the_number_on_file_is_linked_only_when_met
     guessed = await decide(h, text_to(to=on_file), conversation_key(PNID, on_file))
     assert guessed.reasons == ["WINDOW_CLOSED"]  # no digit guessing
 
-    h.handlers.on_identity(
-        CustomerIdentityChanged(
-            phone_number_id=PNID,
-            change="send_response",
-            previous=CustomerIdentity(wa_id=on_file),
-            current=CustomerIdentity(wa_id=PHONE),
-            timestamp=NOW,
-        )
-    )
+    h.handlers.on_identity(changed("send_response", Who(wa_id=on_file), Who(wa_id=PHONE)))
     await h.handlers.on_intent(
         text_to(to=on_file, intent_id="i-2"), f"{PNID}:{on_file}".encode(), b"r"
     )
@@ -267,13 +260,7 @@ async def test_nothing_is_linked_across_portfolios() -> None:
     assert h.handlers.customers.canonical(PNID, BSUID) == PHONE
     assert h.handlers.customers.canonical(OTHER_PNID, BSUID) == BSUID
     h.handlers.on_identity(
-        CustomerIdentityChanged(
-            phone_number_id=PNID,
-            change="user_changed_user_id",
-            previous=CustomerIdentity(user_id=BSUID),
-            current=CustomerIdentity(user_id=NEW_BSUID),
-            timestamp=NOW,
-        )
+        changed("user_changed_user_id", Who(user_id=BSUID), Who(user_id=NEW_BSUID))
     )
     assert h.handlers.customers.canonical(OTHER_PNID, BSUID) == BSUID
     assert conversation_key(OTHER_PNID, BSUID) in h.tables.windows

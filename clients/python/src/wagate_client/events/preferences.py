@@ -7,10 +7,10 @@ from __future__ import annotations
 from pydantic import AwareDatetime, Field, model_validator
 
 from wagate_client.events.envelope import Event
-from wagate_client.events.identity import Bsuid, CustomerIdentity, ParentBsuid, WaId
+from wagate_client.events.identity import Bsuid, NamesCustomer, ParentBsuid, WaId
 
 
-class UserPreferenceChanged(Event):
+class UserPreferenceChanged(Event, NamesCustomer):
     """A customer asked to stop or resume a category of messages (`value`: stop | resume)."""
 
     waba_id: str | None = None
@@ -24,17 +24,6 @@ class UserPreferenceChanged(Event):
     timestamp: AwareDatetime
 
     @model_validator(mode="after")
-    def _named(self) -> UserPreferenceChanged:
-        self.identity  # noqa: B018 - raises when the preference names no customer
+    def _names_someone(self) -> UserPreferenceChanged:
+        self._named()
         return self
-
-    @property
-    def identity(self) -> CustomerIdentity:
-        return CustomerIdentity(
-            wa_id=self.wa_id, user_id=self.user_id, parent_user_id=self.parent_user_id
-        )
-
-    @property
-    def customer(self) -> str:
-        """The identifier the event is keyed by: the phone when given, else the BSUID."""
-        return self.identity.primary

@@ -16,6 +16,7 @@ from wagate_client.events.identity import (
     AnyBsuid,
     Bsuid,
     CustomerIdentity,
+    NamesCustomer,
     ParentBsuid,
     Username,
     WaId,
@@ -30,7 +31,7 @@ class WebhookReceived(Event):
     signature: str | None = None
 
 
-class InboundMessageReceived(Event):
+class InboundMessageReceived(Event, NamesCustomer):
     """A customer sent the business a message (any type)."""
 
     waba_id: str | None = None
@@ -72,24 +73,9 @@ class InboundMessageReceived(Event):
     errors: list[MetaError] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _named(self) -> InboundMessageReceived:
-        self.identity  # noqa: B018 - raises when the message names no customer
+    def _names_someone(self) -> InboundMessageReceived:
+        self._named()
         return self
-
-    @property
-    def identity(self) -> CustomerIdentity:
-        """Every identifier Meta gave for the sender."""
-        return CustomerIdentity(
-            wa_id=self.wa_id,
-            user_id=self.user_id,
-            parent_user_id=self.parent_user_id,
-            username=self.username,
-        )
-
-    @property
-    def customer(self) -> str:
-        """The sender's identifier the event is keyed by: the phone when given, else the BSUID."""
-        return self.identity.primary
 
 
 StatusValue = Literal["sent", "delivered", "read", "played", "failed"] | str
