@@ -13,6 +13,7 @@ from typing import Any
 from services.ingest import coerce, identities
 from services.ingest.changes import PRODUCER, Change, Emit
 from services.ingest.coerce import Malformed, NotTypedYet
+from services.ingest.contacts import Contact, sender_contact
 from services.ingest.contents import content_of
 from shared.events.account import WebhookErrorReported
 from shared.events.common import MetaError
@@ -85,55 +86,6 @@ def origin_of(change: Change) -> Origin:
     )
 
 
-@dataclass(frozen=True)
-class Contact:
-    """One `contacts[]` item: the identifiers it gives and the profile name."""
-
-    identity: CustomerIdentity
-    name: str | None
-
-    def names(self, who: CustomerIdentity) -> bool:
-        """Whether this contact is about the customer `who` names (same BSUID or same phone)."""
-        mine, theirs = self.identity, who
-        if mine.user_id is not None and theirs.user_id is not None:
-            return mine.user_id == theirs.user_id
-        return mine.wa_id is not None and mine.wa_id == theirs.wa_id
-
-
-def contact_of(contact: object) -> Contact | None:
-    """The identifiers and profile name of one `contacts[]` item, None when it names no
-    customer; a malformed contact raises."""
-    item = _item(contact)
-    profile = coerce.obj(item.get("profile"), "profile")
-    name = coerce.string(profile.get("name"), "profile.name")
-    username = _username(profile.get("username"))
-    found = identities.optional_identity(item, identities.CONTACT, username=username)
-    return None if found is None else Contact(found, name)
-
-
-def sender_contact(who: CustomerIdentity, contacts: Sequence[Contact]) -> Contact | None:
-    """The contact about the sender `who`: the one with the same BSUID or phone, else the only
-    contact of the change (Meta describes the sender there, its `wa_id` may differ from
-    `from` in Brazil and Mexico)."""
-    for contact in contacts:
-        if contact.names(who):
-            return contact
-    if len(contacts) == 1:
-        only = contacts[0].identity
-        if only.wa_id is not None and (only.user_id is None or who.user_id is None):
-            return contacts[0]
-    return None
-
-
-def _username(raw: object) -> str | None:
-    value = coerce.string(raw, "profile.username")
-    if value is None or value == "":
-        return None
-    if len(value) > 64 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        raise Malformed("`profile.username` is longer than 64 characters or carries a control")
-    return value
-
-
 def meta_error(raw: object, where: str = "") -> MetaError:
     """One error object (§1.6) with an integer `code` and string texts, as Meta sends them."""
     err = coerce.an_object(raw, where)
@@ -151,19 +103,12 @@ def _errors(raw: object) -> list[MetaError]:
     return [meta_error(e, f"errors[{i}]") for i, e in enumerate(coerce.elements(raw, "errors"))]
 
 
-def _item(raw: object) -> dict[str, Any]:
-    """An array element as an object free of NUL and non-finite numbers."""
-    item = coerce.an_object(raw, "")
-    coerce.clean(item, "")
-    return item
-
-
 def _optional_object(raw: Mapping[str, Any], name: str) -> dict[str, Any] | None:
     return coerce.obj(raw.get(name), name) or None
 
 
 def inbound(msg: object, origin: Origin, contacts: Sequence[Contact]) -> Emit:
-    item = _item(msg)
+    item = coerce.clean_item(msg)
     if item.get("group_id") is not None:
         raise NotTypedYet("a group message (`group_id`): groups are not typed yet")
     sender = identities.identity_of(item, identities.SENDER)
@@ -243,7 +188,7 @@ def identity_change(
 
 
 def status(st: object, origin: Origin) -> Emit:
-    item = _item(st)
+    item = coerce.clean_item(st)
     if item.get("recipient_type") == "group":
         raise NotTypedYet("a status of a group message: groups are not typed yet")
     recipient = identities.identity_of(item, identities.RECIPIENT)
@@ -272,7 +217,7 @@ def status(st: object, origin: Origin) -> Emit:
 
 def value_error(raw: object, origin: Origin, position: int) -> Emit:
     """An error for the whole business number; Meta gives it no id, so its content is its key."""
-    item = _item(raw)
+    item = coerce.clean_item(raw)
     error = meta_error(item)
     natural = coerce.fingerprint(origin.phone_number_id, origin.reported_at, position, item)
     event = WebhookErrorReported(
@@ -285,7 +230,7 @@ def value_error(raw: object, origin: Origin, position: int) -> Emit:
 
 
 def preference(raw: object, origin: Origin) -> Emit:
-    item = _item(raw)
+    item = coerce.clean_item(raw)
     who = identities.identity_of(item, identities.CONTACT)
     category = coerce.identifier(item.get("category"), "category")
     value = coerce.identifier(item.get("value"), "value")

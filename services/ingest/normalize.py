@@ -20,10 +20,9 @@ from services.ingest import coerce
 from services.ingest.account_updates import ACCOUNT_FIELDS, account_update
 from services.ingest.changes import PRODUCER, Change, Emit
 from services.ingest.coerce import Malformed, NotTypedYet
+from services.ingest.contacts import Contact, contact_of
 from services.ingest.messages import (
-    Contact,
     Origin,
-    contact_of,
     inbound,
     origin_of,
     preference,

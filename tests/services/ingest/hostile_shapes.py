@@ -211,9 +211,9 @@ def states(event: Event, item: object, pnid: str = PNID) -> bool:
 
 def _inbound_states(event: InboundMessageReceived, item: dict[str, Any], pnid: str) -> bool:
     kind = item["type"]
-    who = (pnid, item["id"], str(item["from"]))
+    who = (pnid, item["id"], item.get("from") or None, item.get("from_user_id") or None)
     return (
-        (event.phone_number_id, event.message_id, event.wa_id) == who
+        (event.phone_number_id, event.message_id, event.wa_id, event.user_id) == who
         and (event.message_type, event.timestamp) == (kind, _at(item["timestamp"]))
         and event.content == _content(item)
         and event.text == (item["text"]["body"] if kind == "text" else None)
@@ -225,10 +225,11 @@ def _inbound_states(event: InboundMessageReceived, item: dict[str, Any], pnid: s
 
 def _status_states(event: MessageStatusReported, item: dict[str, Any], pnid: str) -> bool:
     which = (pnid, item["id"], item["status"])
-    when = (str(item["recipient_id"]), _at(item["timestamp"]))
+    who = (item.get("recipient_id") or None, item.get("recipient_user_id") or None)
     return (
         (event.phone_number_id, event.message_id, event.status) == which
-        and (event.recipient_id, event.timestamp) == when
+        and (event.recipient_id, event.recipient_user_id) == who
+        and event.timestamp == _at(item["timestamp"])
         and event.biz_opaque_callback_data == item.get("biz_opaque_callback_data")
         and event.pricing == (item.get("pricing") or None)
         and event.conversation == (item.get("conversation") or None)

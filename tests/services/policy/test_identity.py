@@ -182,3 +182,15 @@ def test_the_address_dispatch_uses(
     address: dict[str, str], phone: str | None, category: str | None, expected: Address | None
 ) -> None:
     assert identity.address_for(_intent(**address), phone, category) == expected
+
+
+def test_a_redelivered_number_change_changes_nothing_more() -> None:
+    table: dict[str, Any] = {}
+    learned(table, P, PHONE, BSUID)
+    for _ in range(2):
+        out = identity.change(table, P, [PHONE, BSUID], [OTHER_PHONE, NEW_BSUID])
+        identity.apply(table, out.writes)
+    assert identity.resolve(table, P, NEW_BSUID) == OTHER_PHONE
+    assert identity.members(table, P, OTHER_PHONE) == [OTHER_PHONE, NEW_BSUID]
+    assert identity.canonical_of(table, P, PHONE) is None
+    assert identity.learn(table, P, [OTHER_PHONE, NEW_BSUID]).writes == {}
