@@ -37,6 +37,10 @@ REASON_WORDS: dict[str, str] = {
     "again when they end.",
     "MESSAGING_LIMIT": "The business reached its messaging limit (unique customers reached "
     "outside a window in a rolling 24 hours).",
+    "INVALID_RECIPIENT": "The intent's `to` is no phone number that can exist (or holds a "
+    "BSUID, which goes in `recipient`), so nothing was sent.",
+    "BSUID_AUTHENTICATION": "Authentication templates need the customer's phone, and this "
+    "customer is known only by their business-scoped user id (Meta refuses it: 131062).",
     "TEMPLATE_UNKNOWN": "No template of that name exists in the requested language or in "
     "any language of its fallback chain.",
     "TEMPLATE_PAUSED": "Meta paused the template for its quality; it cannot be sent until "

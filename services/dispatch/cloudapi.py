@@ -19,6 +19,7 @@ class SendOutcome:
     wamid: str | None = None
     error: MetaError | None = None
     request_left: bool = True  # False when the request surely never reached Meta
+    contacts: tuple[dict[str, str], ...] = ()  # Meta's `contacts[]`: input, wa_id, user_id
 
 
 class MessagesApi(Protocol):
@@ -81,7 +82,7 @@ def _parse(status: int, text: str) -> SendOutcome:
         wamid = _wamid(body)
         if wamid is None:
             raise UnreadableAnswer(f"HTTP {status} without a wamid: {text[:200]!r}")
-        return SendOutcome(status, wamid=wamid)
+        return SendOutcome(status, wamid=wamid, contacts=_contacts(body.get("contacts")))
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
         data = err.get("error_data")
@@ -95,3 +96,15 @@ def _parse(status: int, text: str) -> SendOutcome:
             ),
         )
     return SendOutcome(status)
+
+
+def _contacts(raw: Any) -> tuple[dict[str, str], ...]:
+    """The answer's `contacts[]` as string fields only (anything else is left out)."""
+    if not isinstance(raw, list):
+        return ()
+    fields = ("input", "wa_id", "user_id", "parent_user_id")
+    return tuple(
+        {k: v for k, v in item.items() if k in fields and isinstance(v, str) and v}
+        for item in raw
+        if isinstance(item, dict)
+    )

@@ -36,8 +36,10 @@ from shared.topics import (
     CONVERSATION_PARTITIONS,
     DEAD_LETTERS,
     DECISIONS,
+    IDENTITIES,
     INBOUND_MESSAGES,
     INTENTS,
+    STATUSES,
     TEMPLATE_STATES,
     USER_PREFERENCES,
     WINDOWS,
@@ -163,6 +165,8 @@ def _topics(app: faust.App, kafka: KafkaSettings) -> Topics:
         decisions=raw(DECISIONS),
         dead_letters=raw(DEAD_LETTERS),
         windows=raw(WINDOWS),
+        statuses=raw(STATUSES),
+        identities=raw(IDENTITIES),
     )
 
 

@@ -154,7 +154,8 @@ def _check_invariants(payload: Any, out: Normalized) -> None:
     names = _contact_pairs(payload)
     for event in typed:
         if isinstance(event, InboundMessageReceived) and event.contact_name is not None:
-            assert (event.wa_id, event.contact_name) in names
+            # the sender's own contact, or the only one, whose `wa_id` the event then keeps
+            assert (event.contact_wa_id or event.wa_id, event.contact_name) in names
     for name, item, pnid in _items(payload):
         told = any(states(e, item, pnid) for e in typed)
         kept = any(contains(f, item) for f in fragments)

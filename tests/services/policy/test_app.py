@@ -28,6 +28,8 @@ def test_the_app_reads_each_topic_with_one_agent(tmp_path: Path) -> None:
         "track_consent": "x.wagate.consent.v1",
         "track_preferences": "x.wagate.user.preferences.v1",
         "track_templates": "x.wagate.template.states.v1",
+        "track_statuses": "x.wagate.statuses.v1",
+        "track_identities": "x.wagate.identities.v1",
         "decide_intents": "x.wagate.intents.v1",
     }
     assert list(app.web.views) == [
