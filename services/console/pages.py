@@ -25,6 +25,7 @@ from shared import logs
 from shared.deadletters import RedriveRefused
 
 log = logs.get(__name__)
+ONCE = "The console redrives a dead letter once; `wagate deadletter redrive --again` repeats it."
 
 
 @dataclass
@@ -188,13 +189,21 @@ async def redrive(request: web.Request) -> web.StreamResponse:
     if console.redriver is None:
         return see_other(f"{here}?m=redrive+is+not+available+here")
     try:
-        target = await console.redriver.redrive(topic, partition, offset, who.name)
-    except (RedriveRefused, DeadLetterGone) as exc:
+        done = await console.redriver.redrive(topic, partition, offset, who.name)
+    except RedriveRefused as exc:
+        reason = f"Not redriven: {exc}. {ONCE}"
+        return render(request, "problem.html", 409, reason=reason, back=here)
+    except DeadLetterGone as exc:
         return render(request, "problem.html", 409, reason=str(exc), back=here)
     except KafkaError as exc:
         log.warning("redrive failed", reason=str(exc))
         return render(request, "problem.html", 503, reason=str(exc), back=here)
-    return see_other(f"{here}?m=redriven+to+{target}")
+    said = f"redriven to {done.topic} at {done.partition}:{done.offset}"
+    if done.earlier:
+        said += "; another redrive landed first at " + ", ".join(
+            f"{p}:{o}" for p, o in done.earlier
+        )
+    return see_other(f"{here}?m={quote(said)}")
 
 
 async def chat_page(request: web.Request) -> web.StreamResponse:
