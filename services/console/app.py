@@ -35,6 +35,7 @@ from shared.topics import (
     DEAD_LETTERS,
     DECISIONS,
     DELIVERY,
+    IDENTITIES,
     INBOUND_MESSAGES,
     INTENTS,
     TEMPLATE_STATES,
@@ -44,7 +45,7 @@ from shared.topics import (
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ = (INTENTS, DECISIONS, DELIVERY, WINDOWS, CONSENT, USER_PREFERENCES, INBOUND_MESSAGES,
-        TEMPLATE_STATES, ACCOUNT_UPDATES, DEAD_LETTERS)  # fmt: skip
+        IDENTITIES, TEMPLATE_STATES, ACCOUNT_UPDATES, DEAD_LETTERS)  # fmt: skip
 log = logs.get(__name__)
 
 

@@ -39,6 +39,15 @@ _FIRST_OF_EACH = """
     ) recent ORDER BY intent_id, occurred_at"""
 
 
+# every identifier linked to the seeds, through any number of links (never through a name)
+_LINKED = """
+    WITH RECURSIVE linked(identifier) AS (
+        SELECT unnest($1::text[])
+        UNION
+        SELECT i.identifier FROM console_identities i JOIN linked l ON i.customer = l.identifier
+         WHERE i.kind NOT IN ('name', 'username')
+    ) SELECT identifier FROM linked LIMIT 1000"""
+
 _INTENT_FACTS = {
     "intents": "SELECT * FROM console_intents",
     "decisions": "SELECT * FROM console_decisions",
@@ -77,23 +86,35 @@ class Queries:
     async def recent(self) -> list[Row]:
         return await self._summaries("true")
 
+    async def linked(self, *seeds: str) -> list[str]:
+        """Every identifier of the customer(s) the seeds name: phones, BSUIDs and parent
+        BSUIDs linked by an inbound message or an identity change, however many links away."""
+        rows = await self._fetch(_LINKED, list(seeds))
+        return sorted({r["identifier"] for r in rows if r["identifier"]})
+
     async def search(self, query: str) -> tuple[list[Row], list[Row]]:
-        """Intents whose id, business number, customer or a metadata value is `query`, and
-        the customers it names (by any identifier)."""
-        customer, _ = customer_of(query)
+        """Intents whose id, business number, customer (by any of its identifiers) or a
+        metadata value is `query`, and the customer it names (by any identifier or name):
+        one entry per customer, its phone's when it has one."""
+        names = await self.linked(query, customer_of(query)[0])
         intents = await self._summaries(
-            "intent_id = $1 OR phone_number_id = $1 OR customer = $2"
+            "intent_id = $1 OR phone_number_id = $1 OR customer = ANY($2::text[])"
             " OR metadata_values @> ARRAY[$1]::text[]",
             query,
-            customer,
+            names,
         )
         customers = await self._fetch(
+            "SELECT id, customer FROM console_customers WHERE customer = ANY($1::text[])"
+            " ORDER BY customer !~ '^[0-9]+$', id LIMIT 1",
+            names,
+        )
+        customers += await self._fetch(
             "SELECT DISTINCT c.id, c.customer FROM console_identities i"
             " JOIN console_customers c ON c.customer = i.customer"
-            " WHERE i.identifier = $1 OR i.identifier = $2 OR lower(i.identifier) = lower($1)"
-            " ORDER BY c.id LIMIT 50",
+            " WHERE i.kind IN ('name', 'username') AND lower(i.identifier) = lower($1)"
+            " AND NOT c.customer = ANY($2::text[]) ORDER BY c.id LIMIT 50",
             query,
-            customer,
+            names,
         )
         return intents, customers
 
@@ -131,24 +152,29 @@ class Queries:
         )
 
     async def customer(self, customer_id: int, now: datetime) -> dict[str, Any] | None:
+        """A customer's facts under every identifier linked to it."""
         head = await self._one("SELECT * FROM console_customers WHERE id = $1", customer_id)
         if head is None:
             return None
-        key = head["customer"]
+        names = await self.linked(head["customer"])
         day, week = now - timedelta(days=1), now - timedelta(days=7)
         usage = await self._one(
             "SELECT count(*) FILTER (WHERE occurred_at >= $2) AS day,"
             " count(*) FILTER (WHERE occurred_at >= $3) AS week FROM console_decisions"
-            " WHERE customer = $1 AND outcome = 'approved' AND pricing = 'marketing'",
-            key,
+            " WHERE customer = ANY($1::text[]) AND outcome = 'approved'"
+            " AND pricing = 'marketing'",
+            names,
             day,
             week,
         )
         return {
             "customer": head,
             "identities": await self._fetch(
-                "SELECT * FROM console_identities WHERE customer = $1 ORDER BY kind, first_seen",
-                key,
+                "SELECT identifier, min(kind) AS kind, min(first_seen) AS first_seen,"
+                " max(last_seen) AS last_seen, min(source) AS source FROM console_identities"
+                " WHERE customer = ANY($1::text[]) GROUP BY identifier"
+                " ORDER BY min(kind), min(first_seen)",
+                names,
             ),
             "windows": await self._fetch(
                 "SELECT DISTINCT ON (w.phone_number_id) w.*, m.message_type AS opened_by,"
@@ -156,23 +182,24 @@ class Queries:
                 " LEFT JOIN console_inbound m ON m.customer = w.customer"
                 " AND m.phone_number_id = w.phone_number_id"
                 " AND m.sent_at = w.last_customer_message_at"
-                " WHERE w.customer = $1 ORDER BY w.phone_number_id, w.occurred_at DESC",
-                key,
+                " WHERE w.customer = ANY($1::text[])"
+                " ORDER BY w.phone_number_id, w.occurred_at DESC",
+                names,
             ),
             "consent": await self._fetch(
-                "SELECT * FROM console_consent WHERE customer = $1"
+                "SELECT * FROM console_consent WHERE customer = ANY($1::text[])"
                 " ORDER BY category, phone_number_id, occurred_at",
-                key,
+                names,
             ),
             "marketing": usage or {"day": 0, "week": 0},
-            "intents": await self._summaries("customer = $1", key),
+            "intents": await self._summaries("customer = ANY($1::text[])", names),
             "numbers": [
                 r["phone_number_id"]
                 for r in await self._fetch(
-                    "SELECT DISTINCT phone_number_id FROM console_intents WHERE customer = $1"
-                    " UNION SELECT DISTINCT phone_number_id FROM console_inbound"
-                    " WHERE customer = $1 ORDER BY 1",
-                    key,
+                    "SELECT DISTINCT phone_number_id FROM console_intents"
+                    " WHERE customer = ANY($1::text[]) UNION SELECT DISTINCT phone_number_id"
+                    " FROM console_inbound WHERE customer = ANY($1::text[]) ORDER BY 1",
+                    names,
                 )
             ],
         }

@@ -17,11 +17,12 @@ STORE = "console read model"
 
 _CUSTOMERS = "INSERT INTO console_customers (customer) VALUES ($1) ON CONFLICT DO NOTHING"
 _IDENTITIES = """
-    INSERT INTO console_identities (customer, identifier, kind, first_seen, last_seen)
-    VALUES ($1, $2, $3, $4, $5)
+    INSERT INTO console_identities (customer, identifier, kind, first_seen, last_seen, source)
+    VALUES ($1, $2, $3, $4, $5, $6)
     ON CONFLICT (customer, identifier) DO UPDATE
        SET first_seen = LEAST(console_identities.first_seen, EXCLUDED.first_seen),
-           last_seen = GREATEST(console_identities.last_seen, EXCLUDED.last_seen)"""
+           last_seen = GREATEST(console_identities.last_seen, EXCLUDED.last_seen),
+           source = COALESCE(console_identities.source, EXCLUDED.source)"""
 
 
 def insert_sql(table: Table) -> str:
