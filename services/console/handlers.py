@@ -37,6 +37,7 @@ from shared.messaging import make_reader
 from shared.settings import KafkaSettings
 
 log = logs.get(__name__)
+TOKEN_FILE_MAX = 1024 * 1024  # bytes: a list of tokens is far smaller
 Records = Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
 
@@ -218,8 +219,10 @@ class TokenFile:
         try:
             stat = self.path.stat()
             stamp = (stat.st_mtime, stat.st_size)
+            if stat.st_size > TOKEN_FILE_MAX:
+                raise ValueError(f"it is larger than {TOKEN_FILE_MAX} bytes")
             if stamp != self._stamp:
-                self._tokens = parse_tokens(self.path.read_text())
+                self._tokens = parse_tokens(self.path.read_text(encoding="utf-8"))
                 self._stamp = stamp
                 log.info("tokens read", path=str(self.path), count=len(self._tokens))
         except (OSError, ValueError) as exc:
