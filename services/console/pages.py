@@ -13,7 +13,7 @@ from urllib.parse import quote
 from aiohttp import web
 from aiokafka.errors import KafkaError
 
-from services.console import customers, numbers, timeline
+from services.console import customers, numbers, template_effects, timeline
 from services.console.access import Action
 from services.console.errors import DeadLetterGone, SandboxUnavailable
 from services.console.handlers import Redriver, SandboxCustomer
@@ -147,9 +147,11 @@ async def template_page(request: web.Request) -> web.StreamResponse:
     facts = await _console(request).queries.template(m["waba_id"], m["name"], m["language"])
     if not facts["history"]:
         return _not_found(request, f"no template {m['name']} ({m['language']})")
+    affected = template_effects.affected(facts["history"], facts["outcomes"])
     return render(
         request, "template.html", 200, **facts, waba_id=m["waba_id"], name=m["name"],
-        language=m["language"], explain=timeline.explain,
+        language=m["language"], explain=timeline.explain, affected=affected,
+        per_change=template_effects.per_change(affected),
     )  # fmt: skip
 
 

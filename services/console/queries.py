@@ -12,6 +12,7 @@ import asyncpg
 from services.console.errors import StoreUnavailable
 from services.console.projection import customer_of
 from services.console.store import STORE
+from services.console.template_effects import TEMPLATE_REASONS
 from shared.db import reachable
 
 Row = dict[str, Any]
@@ -215,6 +216,9 @@ class Queries:
         )
 
     async def template(self, waba_id: str, name: str, language: str) -> dict[str, list[Row]]:
+        """A template-language's history, the intents that named it, and their decisions and
+        updates that cite a template reason (`template_effects` tells which change caused
+        each)."""
         return {
             "history": await self._fetch(
                 "SELECT * FROM console_template_states WHERE waba_id = $1 AND name = $2"
@@ -226,6 +230,7 @@ class Queries:
             "intents": await self._summaries(
                 "template_name = $1 AND template_language = $2", name, language
             ),
+            "outcomes": await self._fetch(_TEMPLATE_OUTCOMES, name, language, self.page_size * 4),
         }
 
     async def template_keys(self, name: str, language: str) -> list[Row]:
@@ -295,6 +300,21 @@ _NUMBERS = """
            (SELECT count(*) FROM console_deliveries d WHERE d.phone_number_id = n.phone_number_id
                AND d.state = 'failed' AND d.occurred_at >= $1) AS failed_24h
       FROM numbers n ORDER BY n.phone_number_id"""
+
+_TEMPLATE_OUTCOMES = f"""
+    WITH named AS (
+        SELECT DISTINCT intent_id FROM console_intents
+         WHERE template_name = $1 AND template_language = $2
+    ), why AS (SELECT ARRAY[{", ".join(f"'{r}'" for r in sorted(TEMPLATE_REASONS))}]::text[] AS r)
+    SELECT * FROM (
+        SELECT 'decision' AS kind, p.intent_id, p.outcome, p.reasons, p.occurred_at
+          FROM console_decisions p, why WHERE p.intent_id IN (SELECT intent_id FROM named)
+           AND p.reasons && why.r
+        UNION ALL
+        SELECT 'delivery', d.intent_id, d.state, d.reasons, d.occurred_at
+          FROM console_deliveries d, why WHERE d.intent_id IN (SELECT intent_id FROM named)
+           AND d.reasons && why.r
+    ) o ORDER BY occurred_at DESC LIMIT $3"""  # noqa: S608 - built from constants
 
 _CHAT = """
     SELECT * FROM (
