@@ -157,10 +157,16 @@ async def template_page(request: web.Request) -> web.StreamResponse:
 
 async def numbers_page(request: web.Request) -> web.StreamResponse:
     console = _console(request)
-    facts = await console.queries.numbers(console.clock())
+    now = console.clock()
+    facts = await console.queries.numbers(now)
+    accounts = numbers.facts(facts["accounts"], now)
+    rows = [
+        {**n, "facts": numbers.of_number(accounts, n["display_phone_number"], n["waba_id"])}
+        for n in facts["numbers"]
+    ]
     return render(
-        request, "numbers.html", numbers=facts["numbers"],
-        accounts=numbers.facts(facts["accounts"]), explain=timeline.explain,
+        request, "numbers.html", numbers=rows, accounts=accounts, explain=timeline.explain,
+        usage=numbers.usage_words,
     )  # fmt: skip
 
 

@@ -246,9 +246,9 @@ class Queries:
         return {
             "numbers": await self._fetch(_NUMBERS, since),
             "accounts": await self._fetch(
-                "SELECT DISTINCT ON (waba_id, field, display_phone_number) *"
+                "SELECT DISTINCT ON (waba_id, field, event, display_phone_number) *"
                 " FROM console_account_updates"
-                " ORDER BY waba_id, field, display_phone_number, occurred_at DESC"
+                " ORDER BY waba_id, field, event, display_phone_number, occurred_at DESC"
             ),
         }
 
