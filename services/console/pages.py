@@ -46,16 +46,16 @@ def add_routes(app: web.Application, console: Console) -> None:
     r.add_get("/", home)
     r.add_get("/search", search)
     r.add_get("/intents/{intent_id}", intent_page)
-    r.add_get("/customers/{customer_id:\\d+}", customer_page)
-    r.add_get("/customers/{customer_id:\\d+}/chat/{number}", chat_page)
-    r.add_post("/customers/{customer_id:\\d+}/chat/{number}", chat_write)
+    r.add_get("/customers/{customer_id:\\d{1,18}}", customer_page)
+    r.add_get("/customers/{customer_id:\\d{1,18}}/chat/{number}", chat_page)
+    r.add_post("/customers/{customer_id:\\d{1,18}}/chat/{number}", chat_write)
     r.add_post("/chat", chat_start)
     r.add_get("/templates", templates_page)
     r.add_get("/templates/{waba_id}/{name}/{language}", template_page)
     r.add_get("/numbers", numbers_page)
     r.add_get("/deadletters", dead_letters_page)
-    r.add_get("/deadletters/{topic}/{partition:\\d+}/{offset:\\d+}", dead_letter_page)
-    r.add_post("/deadletters/{topic}/{partition:\\d+}/{offset:\\d+}/redrive", redrive)
+    r.add_get("/deadletters/{topic}/{partition:\\d{1,9}}/{offset:\\d{1,18}}", dead_letter_page)
+    r.add_post("/deadletters/{topic}/{partition:\\d{1,9}}/{offset:\\d{1,18}}/redrive", redrive)
 
 
 def _console(request: web.Request) -> Console:
