@@ -10,7 +10,8 @@ from typing import Any
 import asyncpg
 
 from services.console.errors import StoreUnavailable
-from services.console.projection import TABLES, Batch, Table
+from services.console.projection import Batch
+from services.console.tables import TABLES, Table
 from shared.db import reachable
 
 STORE = "console read model"

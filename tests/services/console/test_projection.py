@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from services.console import projection
+from services.console import projection, tables
 from services.console.projection import Batch, customer_of
 from shared import deadletters
 from tests.services.console import facts
@@ -29,7 +29,7 @@ def test_a_customer_by_any_identifier(identifier: str, customer: str, kind: str)
 
 def test_every_table_gets_rows_of_its_own_width() -> None:
     batch = facts.batch_of(facts.story())
-    for table in projection.TABLES:
+    for table in tables.TABLES:
         for row in batch.rows.get(table.name, []):
             assert len(row) == len(table.columns)
     assert {t for t in batch.rows} >= {"console_intents", "console_decisions",
