@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any, Literal
 import click
 
 from cli.output import Progress, echo_json, run_async
+from shared import strict_json
 from shared.events.consent import ConsentChanged
 from shared.events.envelope import deterministic_id
 from shared.events.keys import normalize_wa_id
@@ -73,11 +73,11 @@ def _jsonl(text: str) -> list[Row]:
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise BadRow(line, f"not JSON: {exc.msg}") from exc
-        if not isinstance(value, dict):
-            raise BadRow(line, "not a JSON object")
+            value = strict_json.parse_object(
+                raw.encode("utf-8", errors="surrogatepass"), what="the row"
+            )
+        except strict_json.BadInput as exc:
+            raise BadRow(line, str(exc)) from exc
         rows.append(Row(line, value))
     return rows
 

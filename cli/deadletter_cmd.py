@@ -7,6 +7,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Coroutine
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import click
@@ -17,7 +18,7 @@ from cli.output import EXIT_FAILED, run_async, show, show_rows
 from cli.params import Instant
 from cli.tail_cmd import decoded, headers_of, resolve
 from shared import deadletters
-from shared.deadletters import RedriveRefused, Search
+from shared.deadletters import RedriveRefused
 from shared.messaging import make_producer
 from shared.settings import KafkaSettings
 
@@ -121,36 +122,26 @@ async def _redrive_one(
     settings: KafkaSettings, letter_id: tuple[int, int], options: dict[str, Any]
 ) -> dict[str, Any]:
     letter = await letters.read_letter(settings, *letter_id)
-    topic, partition = deadletters.redrive_target(settings, letter, options["to"])
-    search = (await letters.search(settings, [letter], options["to"])).get(letter.ref)
-    if search is None:
-        raise RedriveRefused(f"topic {topic} does not exist")
-    why = deadletters.refusal(letter, search, options["again"])
-    if why:
-        raise RedriveRefused(why)
+    search = partial(letters.search, settings)
     at = datetime.now(UTC)
-    row: dict[str, Any] = {
-        "id": letter.id,
-        "topic": topic,
-        "by": options["by"],
-        "at": at.isoformat(),
-    }
+    row: dict[str, Any] = {"id": letter.id, "by": options["by"], "at": at.isoformat()}
     if options["dry_run"]:
-        return {**row, "redriven": False, "dry_run": True, "partition": partition}
+        topic, partition = await deadletters.check(
+            settings, letter, search, options["to"], options["again"]
+        )
+        return {**row, "topic": topic, "redriven": False, "dry_run": True, "partition": partition}
     producer = make_producer(settings, "redrive")
     try:
         await producer.start()
-        _, sent = await deadletters.redrive(
-            producer, settings, letter, options["by"], at, options["to"]
+        done = await deadletters.redrive_once(
+            producer, settings, letter, options["by"], at, search, options["to"], options["again"]
         )
     finally:
         await producer.stop()
-    row.update(redriven=True, partition=sent.partition, offset=sent.offset)
-    after = (await letters.search(settings, [letter], options["to"])).get(letter.ref, Search())
-    earlier = deadletters.earlier_copies(after, (sent.partition, sent.offset))
-    if earlier and not options["again"]:
+    row.update(redriven=True, topic=done.topic, partition=done.partition, offset=done.offset)
+    if done.earlier:
         row["error"] = f"another redrive of {letter.id} landed first at " + ", ".join(
-            f"{p}:{o}" for p, o in earlier
+            f"{p}:{o}" for p, o in done.earlier
         )
     return row
 

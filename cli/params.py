@@ -4,7 +4,6 @@ is a usage error (exit 2) naming the option, never a traceback."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import UTC, datetime
@@ -13,6 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+
+from shared import strict_json
 
 FILE_MAX = 4 * 1024 * 1024  # bytes of a JSON, YAML or profile file the CLI reads
 _HOST_PORT = re.compile(r"(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?")
@@ -35,18 +36,14 @@ def pairs(items: tuple[str, ...], metavar: str, option: str) -> dict[str, str]:
     return out
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def json_value(text: str, what: str) -> Any:
-    """`text` parsed as strict JSON (no NaN or Infinity); `what` names it in the error."""
+    """`text` read as every door of wagate reads JSON (`shared.strict_json.parse_value`: no
+    NaN or Infinity, finite numbers, at most MAX_DEPTH levels, no NUL or unpaired surrogate);
+    `what` names it in the error."""
     try:
-        return json.loads(text, parse_constant=_no_constant)
-    except RecursionError as exc:
-        raise click.BadParameter(f"{what} is nested too deeply") from exc
-    except ValueError as exc:  # JSONDecodeError is a ValueError
-        raise click.BadParameter(f"{what} is not JSON: {exc}") from exc
+        return strict_json.parse_value(text.encode("utf-8", errors="surrogatepass"), what=what)
+    except strict_json.BadInput as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 def read_text(path: str, what: str) -> str:

@@ -8,13 +8,14 @@ which dead letter it is, who redrove it and when. Those headers are the only rec
 redrive that every reader shares: before redriving, the CLI searches the source partition for
 a record naming the same dead letter, and when the partition may no longer hold one (retention
 deleted records since the dead letter, or compaction may have replaced it) the redrive is
-refused unless asked again (`Search`, `refusal`). The rules are pure; reading and producing
-are the callers'.
+refused unless asked again (`Search`, `refusal`). `redrive_once` is that whole redrive, the
+CLI's and the console's: check, produce, and look again for a copy that landed first. The rules
+are pure; the Kafka search is given to it (`shared.letter_search.search`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol
@@ -300,3 +301,54 @@ def earlier_copies(search: Search, produced: tuple[int, int]) -> Sequence[tuple[
     same time as this one."""
     partition, offset = produced
     return [c for c in search.copies if c[0] == partition and c[1] < offset]
+
+
+Searcher = Callable[[Sequence[DeadLetter], str | None], Awaitable[dict[str, Search]]]
+"""What a target topic holds of each letter (by `ref`), as `shared.letter_search.search`."""
+
+
+@dataclass(frozen=True)
+class Redriven:
+    topic: str
+    partition: int
+    offset: int
+    earlier: tuple[tuple[int, int], ...] = ()
+    """Copies that landed before this one: another redrive ran at the same time."""
+
+
+async def check(
+    settings: KafkaSettings,
+    letter: DeadLetter,
+    search: Searcher,
+    override: str | None = None,
+    again: bool = False,
+) -> tuple[str, int | None]:
+    """The target of a redrive that may go ahead now; RedriveRefused saying why not (no
+    target, a target topic that does not exist, or `refusal`)."""
+    topic, partition = redrive_target(settings, letter, override)
+    found = (await search([letter], override)).get(letter.ref)
+    if found is None:
+        raise RedriveRefused(f"topic {topic} does not exist")
+    why = refusal(letter, found, again)
+    if why:
+        raise RedriveRefused(why)
+    return topic, partition
+
+
+async def redrive_once(
+    producer: Producer,
+    settings: KafkaSettings,
+    letter: DeadLetter,
+    by: str,
+    at: datetime,
+    search: Searcher,
+    override: str | None = None,
+    again: bool = False,
+) -> Redriven:
+    """`check`, then `redrive`, then search again: a copy that landed before this one (two
+    redrives at once) is named in `earlier` unless `again` asked for a repeat."""
+    await check(settings, letter, search, override, again)
+    topic, sent = await redrive(producer, settings, letter, by, at, override)
+    after = (await search([letter], override)).get(letter.ref, Search())
+    earlier = () if again else tuple(earlier_copies(after, (sent.partition, sent.offset)))
+    return Redriven(topic, sent.partition, sent.offset, earlier)

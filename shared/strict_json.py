@@ -28,32 +28,39 @@ class _NotStandard(ValueError):
     """A number standard JSON cannot hold: `NaN`, `Infinity`, or one too large for a double."""
 
 
-def parse_object(raw: bytes, *, plain_text: bool = True) -> dict[str, Any]:
-    """`raw` as a JSON object, or BadInput 400 saying why not: not UTF-8, not JSON, a
-    non-standard literal (`NaN`, `Infinity`: Python's parser takes them) or a number too large
-    for a double (`1e999` would become infinity), an integer too long to read, deeper than
-    MAX_DEPTH, not an object, a string or key with an unpaired surrogate (no UTF-8 consumer can
-    keep it), or (with `plain_text`) with a NUL, which no PostgreSQL text column keeps. Without
-    `plain_text` a NUL is left for the door to judge item by item (ingest, the Cloud API)."""
+def parse_object(raw: bytes, *, plain_text: bool = True, what: str = "the body") -> dict[str, Any]:
+    """`raw` as a JSON object (`parse_value`), or BadInput 400 saying why not."""
+    value = parse_value(raw, plain_text=plain_text, what=what)
+    if not isinstance(value, dict):
+        raise BadInput(400, f"{what} must be a JSON object")
+    return value
+
+
+def parse_value(raw: bytes, *, plain_text: bool = True, what: str = "the body") -> Any:
+    """`raw` as a JSON value, or BadInput 400 saying why not (`what` names it): not UTF-8,
+    not JSON, a non-standard literal (`NaN`, `Infinity`: Python's parser takes them) or a
+    number too large for a double (`1e999` would become infinity), an integer too long to
+    read, deeper than MAX_DEPTH, a string or key with an unpaired surrogate (no UTF-8 consumer
+    can keep it), or (with `plain_text`) with a NUL, which no PostgreSQL text column keeps.
+    Without `plain_text` a NUL is left for the door to judge item by item (ingest, the Cloud
+    API)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadInput(400, f"the body is not UTF-8 (byte {exc.start})") from exc
+        raise BadInput(400, f"{what} is not UTF-8 (byte {exc.start})") from exc
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except _NotStandard as exc:
-        raise BadInput(400, str(exc)) from exc
+        raise BadInput(400, f"{what} {exc}") from exc
     except json.JSONDecodeError as exc:
-        raise BadInput(400, f"the body is not JSON: {exc}") from exc
+        raise BadInput(400, f"{what} is not JSON: {exc}") from exc
     except ValueError as exc:  # an integer of over 4300 digits
-        raise BadInput(400, f"the body is not standard JSON: {exc}") from exc
+        raise BadInput(400, f"{what} is not standard JSON: {exc}") from exc
     except RecursionError as exc:
-        raise BadInput(400, f"the body nests deeper than {MAX_DEPTH} levels") from exc
-    if not isinstance(value, dict):
-        raise BadInput(400, "the body must be a JSON object")
+        raise BadInput(400, f"{what} nests deeper than {MAX_DEPTH} levels") from exc
     problem = unfit(value, plain_text)
     if problem is not None:
-        raise BadInput(400, problem)
+        raise BadInput(400, f"{what}: {problem}" if what != "the body" else problem)
     return value
 
 
@@ -67,11 +74,11 @@ def unsafe_value(values: Iterable[tuple[str, str]]) -> str | None:
 
 
 def _refuse_constant(literal: str) -> Any:
-    raise _NotStandard(f"the body has the non-standard JSON literal {literal}")
+    raise _NotStandard(f"has the non-standard JSON literal {literal}")
 
 
 def _finite(literal: str) -> float:
     value = float(literal)
     if not math.isfinite(value):
-        raise _NotStandard(f"the body has a number too large to hold ({literal[:32]})")
+        raise _NotStandard(f"has a number too large to hold ({literal[:32]})")
     return value

@@ -148,6 +148,7 @@ def csrf_ok(principal: Principal, given: str) -> bool:
 
 def safe_next(target: str) -> str:
     """Where to go after logging in: a path of this site only (never another host)."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    plain = target.isprintable() and target.isascii() and " " not in target
+    if plain and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"

@@ -35,6 +35,7 @@ from shared.topics import (
     DEAD_LETTERS,
     DECISIONS,
     DELIVERY,
+    IDENTITIES,
     INBOUND_MESSAGES,
     INTENTS,
     TEMPLATE_STATES,
@@ -44,7 +45,7 @@ from shared.topics import (
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ = (INTENTS, DECISIONS, DELIVERY, WINDOWS, CONSENT, USER_PREFERENCES, INBOUND_MESSAGES,
-        TEMPLATE_STATES, ACCOUNT_UPDATES, DEAD_LETTERS)  # fmt: skip
+        IDENTITIES, TEMPLATE_STATES, ACCOUNT_UPDATES, DEAD_LETTERS)  # fmt: skip
 log = logs.get(__name__)
 
 
@@ -75,7 +76,22 @@ def build_web(
     return app
 
 
-async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
+def token_source(settings: ConsoleSettings) -> Callable[[], tuple[Token, ...]]:
+    """Where the accepted tokens come from, read once now: a token file that cannot be used
+    raises StartupError naming the problem (never a token)."""
+    if not settings.tokens_file:
+        return settings.token_list
+    source = TokenFile(Path(settings.tokens_file))
+    source.current()
+    return source.current
+
+
+async def run(
+    settings: ConsoleSettings,
+    stop: asyncio.Event,
+    tokens: Callable[[], tuple[Token, ...]] | None = None,
+) -> None:
+    tokens = tokens or token_source(settings)
     registry = new_registry()
     metrics = ConsoleMetrics(registry)
     readiness = http.Readiness({"postgres": False, "kafka": False})
@@ -102,12 +118,6 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
             SandboxCustomer(session, settings.sandbox_url) if settings.sandbox_url else None,
             utcnow,
         )
-        tokens = (
-            TokenFile(Path(settings.tokens_file)).current
-            if settings.tokens_file
-            else settings.token_list
-        )
-        tokens()  # a token file that cannot be read stops the start here
         app = build_web(settings, tokens, console, metrics, readiness, registry)
         url = await stack.enter_async_context(http.serving(app, settings.http, "console"))
         log.info("console ready", url=url)

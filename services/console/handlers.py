@@ -13,8 +13,9 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,13 +30,14 @@ from services.console.metrics import ConsoleMetrics
 from services.console.projection import Batch
 from services.console.settings import parse_tokens
 from services.console.store import ReadModelStore
-from shared import codec, deadletters, logs
+from shared import codec, deadletters, letter_search, logs
 from shared.errors import DecodeError, RetryableError, StartupError
 from shared.events.envelope import Event
 from shared.messaging import make_reader
 from shared.settings import KafkaSettings
 
 log = logs.get(__name__)
+TOKEN_FILE_MAX = 1024 * 1024  # bytes: a list of tokens is far smaller
 Records = Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
 
@@ -149,23 +151,31 @@ class Redriver:
     store: ReadModelStore
     metrics: ConsoleMetrics
     read_timeout_s: float = 10.0
+    _one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def redrive(self, topic: str, partition: int, offset: int, by: str) -> str:
-        """Redrive one dead letter as the CLI does (`shared.deadletters.redrive`: its source
-        topic and partition, its own headers, and which letter, who and when); returns the
-        topic it went back to."""
-        letter = deadletters.DeadLetter.of(await self.fetch(topic, partition, offset))
-        try:
-            target, _ = await deadletters.redrive(
-                self.producer, self.kafka, letter, by, datetime.now(UTC)
-            )
-        except deadletters.RedriveRefused:
-            self.metrics.redrives.labels("refused").inc()
-            raise
-        await self.store.redriven(topic, partition, offset, by)
+    async def redrive(
+        self, topic: str, partition: int, offset: int, by: str
+    ) -> deadletters.Redriven:
+        """Redrive one dead letter once, as the CLI does (`shared.deadletters.redrive_once`:
+        refused when a copy of it is already on its source topic, or when that cannot be
+        told; its source topic and partition, its own headers, and which letter, who and
+        when). One redrive runs at a time here, so a double submit finds the first copy."""
+        async with self._one_at_a_time:
+            letter = deadletters.DeadLetter.of(await self.fetch(topic, partition, offset))
+            search = partial(letter_search.search, self.kafka)
+            try:
+                done = await deadletters.redrive_once(
+                    self.producer, self.kafka, letter, by, datetime.now(UTC), search
+                )
+            except deadletters.RedriveRefused:
+                self.metrics.redrives.labels("refused").inc()
+                raise
+            await self.store.redriven(topic, partition, offset, by)
         self.metrics.redrives.labels("redriven").inc()
-        log.info("redriven", topic=topic, partition=partition, offset=offset, to=target, by=by)
-        return target
+        log.info("redriven", topic=topic, partition=partition, offset=offset, to=done.topic, by=by)
+        if done.earlier:
+            log.warning("another redrive landed first", letter=letter.ref, at=done.earlier)
+        return done
 
     async def fetch(self, topic: str, partition: int, offset: int) -> ConsumerRecord[Any, Any]:
         reader = make_reader(self.kafka)
@@ -209,8 +219,10 @@ class TokenFile:
         try:
             stat = self.path.stat()
             stamp = (stat.st_mtime, stat.st_size)
+            if stat.st_size > TOKEN_FILE_MAX:
+                raise ValueError(f"it is larger than {TOKEN_FILE_MAX} bytes")
             if stamp != self._stamp:
-                self._tokens = parse_tokens(self.path.read_text())
+                self._tokens = parse_tokens(self.path.read_text(encoding="utf-8"))
                 self._stamp = stamp
                 log.info("tokens read", path=str(self.path), count=len(self._tokens))
         except (OSError, ValueError) as exc:

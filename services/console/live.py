@@ -39,7 +39,7 @@ def add_routes(app: web.Application, live: LiveViews) -> None:
     app[LIVE] = live
     app.on_shutdown.append(live.close)
     app.router.add_get("/intents/{intent_id}/live", intent_live)
-    app.router.add_get("/customers/{customer_id:\\d+}/chat/{number}/live", chat_live)
+    app.router.add_get("/customers/{customer_id:\\d{1,18}}/chat/{number}/live", chat_live)
 
 
 def _event(html: str) -> bytes:

@@ -57,7 +57,7 @@ class ConsoleMetrics:
         )
         self.refused = Counter(
             "wagate_console_requests_refused_total",
-            "Requests refused, by why (unauthenticated, forbidden, csrf).",
+            "Requests refused, by why (unauthenticated, forbidden, csrf, bad_input).",
             ["why"],
             registry=registry,
         )

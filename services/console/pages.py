@@ -13,7 +13,7 @@ from urllib.parse import quote
 from aiohttp import web
 from aiokafka.errors import KafkaError
 
-from services.console import customers, numbers, timeline
+from services.console import customers, numbers, template_effects, timeline
 from services.console.access import Action
 from services.console.errors import DeadLetterGone, SandboxUnavailable
 from services.console.handlers import Redriver, SandboxCustomer
@@ -25,6 +25,7 @@ from shared import logs
 from shared.deadletters import RedriveRefused
 
 log = logs.get(__name__)
+ONCE = "The console redrives a dead letter once; `wagate deadletter redrive --again` repeats it."
 
 
 @dataclass
@@ -45,16 +46,16 @@ def add_routes(app: web.Application, console: Console) -> None:
     r.add_get("/", home)
     r.add_get("/search", search)
     r.add_get("/intents/{intent_id}", intent_page)
-    r.add_get("/customers/{customer_id:\\d+}", customer_page)
-    r.add_get("/customers/{customer_id:\\d+}/chat/{number}", chat_page)
-    r.add_post("/customers/{customer_id:\\d+}/chat/{number}", chat_write)
+    r.add_get("/customers/{customer_id:\\d{1,18}}", customer_page)
+    r.add_get("/customers/{customer_id:\\d{1,18}}/chat/{number}", chat_page)
+    r.add_post("/customers/{customer_id:\\d{1,18}}/chat/{number}", chat_write)
     r.add_post("/chat", chat_start)
     r.add_get("/templates", templates_page)
     r.add_get("/templates/{waba_id}/{name}/{language}", template_page)
     r.add_get("/numbers", numbers_page)
     r.add_get("/deadletters", dead_letters_page)
-    r.add_get("/deadletters/{topic}/{partition:\\d+}/{offset:\\d+}", dead_letter_page)
-    r.add_post("/deadletters/{topic}/{partition:\\d+}/{offset:\\d+}/redrive", redrive)
+    r.add_get("/deadletters/{topic}/{partition:\\d{1,9}}/{offset:\\d{1,18}}", dead_letter_page)
+    r.add_post("/deadletters/{topic}/{partition:\\d{1,9}}/{offset:\\d{1,18}}/redrive", redrive)
 
 
 def _console(request: web.Request) -> Console:
@@ -146,18 +147,26 @@ async def template_page(request: web.Request) -> web.StreamResponse:
     facts = await _console(request).queries.template(m["waba_id"], m["name"], m["language"])
     if not facts["history"]:
         return _not_found(request, f"no template {m['name']} ({m['language']})")
+    affected = template_effects.affected(facts["history"], facts["outcomes"])
     return render(
         request, "template.html", 200, **facts, waba_id=m["waba_id"], name=m["name"],
-        language=m["language"], explain=timeline.explain,
+        language=m["language"], explain=timeline.explain, affected=affected,
+        per_change=template_effects.per_change(affected),
     )  # fmt: skip
 
 
 async def numbers_page(request: web.Request) -> web.StreamResponse:
     console = _console(request)
-    facts = await console.queries.numbers(console.clock())
+    now = console.clock()
+    facts = await console.queries.numbers(now)
+    accounts = numbers.facts(facts["accounts"], now)
+    rows = [
+        {**n, "facts": numbers.of_number(accounts, n["display_phone_number"], n["waba_id"])}
+        for n in facts["numbers"]
+    ]
     return render(
-        request, "numbers.html", numbers=facts["numbers"],
-        accounts=numbers.facts(facts["accounts"]), explain=timeline.explain,
+        request, "numbers.html", numbers=rows, accounts=accounts, explain=timeline.explain,
+        usage=numbers.usage_words,
     )  # fmt: skip
 
 
@@ -188,13 +197,21 @@ async def redrive(request: web.Request) -> web.StreamResponse:
     if console.redriver is None:
         return see_other(f"{here}?m=redrive+is+not+available+here")
     try:
-        target = await console.redriver.redrive(topic, partition, offset, who.name)
-    except (RedriveRefused, DeadLetterGone) as exc:
+        done = await console.redriver.redrive(topic, partition, offset, who.name)
+    except RedriveRefused as exc:
+        reason = f"Not redriven: {exc}. {ONCE}"
+        return render(request, "problem.html", 409, reason=reason, back=here)
+    except DeadLetterGone as exc:
         return render(request, "problem.html", 409, reason=str(exc), back=here)
     except KafkaError as exc:
         log.warning("redrive failed", reason=str(exc))
         return render(request, "problem.html", 503, reason=str(exc), back=here)
-    return see_other(f"{here}?m=redriven+to+{target}")
+    said = f"redriven to {done.topic} at {done.partition}:{done.offset}"
+    if done.earlier:
+        said += "; another redrive landed first at " + ", ".join(
+            f"{p}:{o}" for p, o in done.earlier
+        )
+    return see_other(f"{here}?m={quote(said)}")
 
 
 async def chat_page(request: web.Request) -> web.StreamResponse:

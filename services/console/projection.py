@@ -10,12 +10,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.console import masking
+from services.console.tables import (
+    ACCOUNT_UPDATES,
+    CONSENT,
+    DEAD_LETTERS,
+    DECISIONS,
+    DELIVERIES,
+    INBOUND,
+    INTENTS,
+    TEMPLATE_STATES,
+    WINDOWS,
+    Table,
+)
 from shared import deadletters
 from shared.events.account import AccountUpdateReported
 from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event
+from shared.events.identity import CustomerIdentity, CustomerIdentityChanged
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.keys import normalize_wa_id
 from shared.events.preferences import UserPreferenceChanged
@@ -29,79 +42,19 @@ SHOWN_MAX = 64 * 1024  # characters of a dead letter's value kept for display
 CODELESS_PRICING = frozenset({"marketing", "utility", "service", "free_service"})
 
 
-@dataclass(frozen=True)
-class Table:
-    name: str
-    columns: tuple[str, ...]
-    json: frozenset[str] = frozenset()  # columns given as JSON text (jsonb)
-    conflict: tuple[str, ...] = ("event_id",)
-
-
-INTENTS = Table(
-    "console_intents",
-    ("event_id", "intent_id", "phone_number_id", "customer", "content_type", "template_name",
-     "template_language", "priority", "metadata", "metadata_values", "body", "occurred_at"),
-    json=frozenset({"metadata", "body"}),
-)  # fmt: skip
-DECISIONS = Table(
-    "console_decisions",
-    ("event_id", "intent_id", "phone_number_id", "customer", "outcome", "reasons", "detail",
-     "window_seen", "pricing", "valid_until", "policy_version", "intent", "occurred_at"),
-    json=frozenset({"window_seen", "intent"}),
-)  # fmt: skip
-DELIVERIES = Table(
-    "console_deliveries",
-    ("event_id", "intent_id", "phone_number_id", "customer", "state", "wamid", "reasons",
-     "detail", "errors", "pricing", "occurred_at"),
-    json=frozenset({"errors", "pricing"}),
-)  # fmt: skip
-WINDOWS = Table(
-    "console_windows",
-    ("event_id", "phone_number_id", "customer", "change", "last_customer_message_at",
-     "expires_at", "occurred_at"),
-)  # fmt: skip
-CONSENT = Table(
-    "console_consent",
-    ("event_id", "phone_number_id", "customer", "category", "opted_in", "source", "intent_id",
-     "occurred_at"),
-)  # fmt: skip
-INBOUND = Table(
-    "console_inbound",
-    ("event_id", "phone_number_id", "waba_id", "display_phone_number", "customer", "message_id",
-     "message_type", "text", "contact_name", "sent_at", "occurred_at"),
-)  # fmt: skip
-TEMPLATE_STATES = Table(
-    "console_template_states",
-    ("event_id", "waba_id", "name", "language", "category", "status", "quality",
-     "rejected_reason", "correct_category", "version", "occurred_at"),
-)  # fmt: skip
-ACCOUNT_UPDATES = Table(
-    "console_account_updates",
-    ("event_id", "waba_id", "field", "event", "display_phone_number", "details", "reported_at",
-     "occurred_at"),
-    json=frozenset({"details"}),
-)  # fmt: skip
-DEAD_LETTERS = Table(
-    "console_dead_letters",
-    ("topic", "partition", "offset", "record_key", "reason", "source_topic", "source_partition",
-     "source_offset", "consumer_group", "intent_id", "headers", "shown", "occurred_at"),
-    json=frozenset({"headers"}),
-    conflict=("topic", "partition", "offset"),
-)  # fmt: skip
-TABLES = (INTENTS, DECISIONS, DELIVERIES, WINDOWS, CONSENT, INBOUND, TEMPLATE_STATES,
-          ACCOUNT_UPDATES, DEAD_LETTERS)  # fmt: skip
-
 Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
 class Sighting:
-    """A customer identifier seen at a time (for the customers and identities tables)."""
+    """A customer identifier seen at a time (for the customers and identities tables), and
+    what said it names that customer (`source`: none for the identifier itself)."""
 
     customer: str
     identifier: str
     kind: str
     at: datetime
+    source: str | None = None
 
 
 @dataclass
@@ -120,13 +73,29 @@ class Batch:
             self.sightings.append(Sighting(customer, customer, kind or guessed, at))
         return customer
 
-    def identities(self) -> list[tuple[str, str, str, datetime, datetime]]:
-        """Each (customer, identifier) once, with its first and last sighting, in key order
-        (so concurrent writers take row locks in one order)."""
-        seen: dict[tuple[str, str], tuple[str, datetime, datetime]] = {}
+    def linked(self, identity: CustomerIdentity, at: datetime, source: str, *more: str) -> str:
+        """Note that every identifier of `identity` (and `more`, e.g. a previous one) names
+        one customer: each is linked to each, both ways, so any of them finds the others;
+        the username is noted as a name. Returns the customer events are keyed by."""
+        named = {customer_of(i) for i in (*identity.identifiers, *more) if customer_of(i)[0]}
+        for customer, _ in named:
+            for identifier, kind in named:
+                given = None if identifier == customer else source
+                self.sightings.append(Sighting(customer, identifier, kind, at, given))
+            if identity.username:
+                self.sightings.append(Sighting(customer, identity.username, "username", at))
+        return customer_of(identity.primary)[0]
+
+    def identities(self) -> list[tuple[str, str, str, datetime, datetime, str | None]]:
+        """Each (customer, identifier) once, with its first and last sighting and its first
+        source, in key order (so concurrent writers take row locks in one order)."""
+        seen: dict[tuple[str, str], tuple[str, datetime, datetime, str | None]] = {}
         for s in self.sightings:
-            kind, first, last = seen.get((s.customer, s.identifier), (s.kind, s.at, s.at))
-            seen[(s.customer, s.identifier)] = (kind, min(first, s.at), max(last, s.at))
+            was = seen.get((s.customer, s.identifier), (s.kind, s.at, s.at, s.source))
+            kind, first, last, source = was
+            seen[(s.customer, s.identifier)] = (
+                kind, min(first, s.at), max(last, s.at), source or s.source,
+            )  # fmt: skip
         return [(c, i, *seen[(c, i)]) for c, i in sorted(seen)]
 
     def __len__(self) -> int:
@@ -134,11 +103,11 @@ class Batch:
 
 
 def customer_of(identifier: str) -> tuple[str, str]:
-    """The customer an identifier names and its kind: a BSUID as Meta spells it, else a
-    phone number as WhatsApp ids are spelled (digits only)."""
+    """The customer an identifier names and its kind: a BSUID (or a parent BSUID) as Meta
+    spells it, else a phone number as WhatsApp ids are spelled (digits only)."""
     value = identifier.strip()
     if BSUID.match(value):
-        return value, "bsuid"
+        return value, "parent_bsuid" if ".ENT." in value else "bsuid"
     return normalize_wa_id(value), "phone"
 
 
@@ -217,10 +186,19 @@ def preference(batch: Batch, event: UserPreferenceChanged) -> None:
 
 
 def inbound(batch: Batch, event: InboundMessageReceived) -> None:
-    customer = batch.saw(event.customer, event.occurred_at)
+    """A customer's message names them by every identifier Meta gave (phone, BSUID, parent
+    BSUID, the `contacts[].wa_id` Meta reports beside `from`)."""
+    more = (event.contact_wa_id,) if event.contact_wa_id else ()
+    customer = batch.linked(event.identity, event.occurred_at, "inbound message", *more)
     if event.contact_name:
         batch.sightings.append(Sighting(customer, event.contact_name, "name", event.occurred_at))
     batch.add(INBOUND, _row(INBOUND, event, customer=customer, sent_at=event.timestamp))
+
+
+def identity_change(batch: Batch, event: CustomerIdentityChanged) -> None:
+    """Meta names a customer anew: how they were known and how they are known now are one
+    customer (the page tells which identifier came from which change)."""
+    batch.linked(event.current, event.occurred_at, event.change, *event.previous.identifiers)
 
 
 def template_state(batch: Batch, event: TemplateStateChanged) -> None:
@@ -241,6 +219,7 @@ PROJECTIONS: dict[type[Event], Any] = {
     InboundMessageReceived: inbound,
     TemplateStateChanged: template_state,
     AccountUpdateReported: account_update,
+    CustomerIdentityChanged: identity_change,
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from services.console import statements
 from services.console.errors import StoreUnavailable
 from services.console.projection import customer_of
 from services.console.store import STORE
@@ -17,26 +18,6 @@ from shared.db import reachable
 Row = dict[str, Any]
 JSON_FIELDS = ("metadata", "body", "window_seen", "intent", "errors", "pricing_json", "details",
                "headers")  # fmt: skip
-
-# an intent's summary: its first record, its customer's page, where it stands
-_SUMMARY = """
-    SELECT i.intent_id, i.phone_number_id, i.customer, i.content_type, i.template_name,
-           i.template_language, i.metadata, i.occurred_at, c.id AS customer_id,
-           d.state, d.reasons AS state_reasons, p.outcome, p.reasons
-      FROM ({found}) i
-      LEFT JOIN console_customers c ON c.customer = i.customer
-      LEFT JOIN LATERAL (
-           SELECT state, reasons FROM console_deliveries x WHERE x.intent_id = i.intent_id
-            ORDER BY x.state IN ('rejected', 'delivered', 'read', 'failed', 'expired') DESC,
-                     x.occurred_at DESC LIMIT 1) d ON true
-      LEFT JOIN LATERAL (
-           SELECT outcome, reasons FROM console_decisions y WHERE y.intent_id = i.intent_id
-            ORDER BY y.occurred_at DESC LIMIT 1) p ON true
-     ORDER BY i.occurred_at DESC"""
-_FIRST_OF_EACH = """
-    SELECT DISTINCT ON (intent_id) * FROM (
-        SELECT * FROM console_intents WHERE {where} ORDER BY occurred_at DESC LIMIT {limit}
-    ) recent ORDER BY intent_id, occurred_at"""
 
 
 _INTENT_FACTS = {
@@ -70,30 +51,42 @@ class Queries:
 
     async def _summaries(self, where: str, *args: Any) -> list[Row]:
         limit = self.page_size * 4  # a few records per intent at most, then distinct
-        found = _FIRST_OF_EACH.format(where=where, limit=limit)
-        sql = _SUMMARY.format(found=found) + f" LIMIT {self.page_size}"
+        found = statements.FIRST_OF_EACH.format(where=where, limit=limit)
+        sql = statements.SUMMARY.format(found=found) + f" LIMIT {self.page_size}"
         return await self._fetch(sql, *args)
 
     async def recent(self) -> list[Row]:
         return await self._summaries("true")
 
+    async def linked(self, *seeds: str) -> list[str]:
+        """Every identifier of the customer(s) the seeds name: phones, BSUIDs and parent
+        BSUIDs linked by an inbound message or an identity change, however many links away."""
+        rows = await self._fetch(statements.LINKED, list(seeds))
+        return sorted({r["identifier"] for r in rows if r["identifier"]})
+
     async def search(self, query: str) -> tuple[list[Row], list[Row]]:
-        """Intents whose id, business number, customer or a metadata value is `query`, and
-        the customers it names (by any identifier)."""
-        customer, _ = customer_of(query)
+        """Intents whose id, business number, customer (by any of its identifiers) or a
+        metadata value is `query`, and the customer it names (by any identifier or name):
+        one entry per customer, its phone's when it has one."""
+        names = await self.linked(query, customer_of(query)[0])
         intents = await self._summaries(
-            "intent_id = $1 OR phone_number_id = $1 OR customer = $2"
+            "intent_id = $1 OR phone_number_id = $1 OR customer = ANY($2::text[])"
             " OR metadata_values @> ARRAY[$1]::text[]",
             query,
-            customer,
+            names,
         )
         customers = await self._fetch(
+            "SELECT id, customer FROM console_customers WHERE customer = ANY($1::text[])"
+            " ORDER BY customer !~ '^[0-9]+$', id LIMIT 1",
+            names,
+        )
+        customers += await self._fetch(
             "SELECT DISTINCT c.id, c.customer FROM console_identities i"
             " JOIN console_customers c ON c.customer = i.customer"
-            " WHERE i.identifier = $1 OR i.identifier = $2 OR lower(i.identifier) = lower($1)"
-            " ORDER BY c.id LIMIT 50",
+            " WHERE i.kind IN ('name', 'username') AND lower(i.identifier) = lower($1)"
+            " AND NOT c.customer = ANY($2::text[]) ORDER BY c.id LIMIT 50",
             query,
-            customer,
+            names,
         )
         return intents, customers
 
@@ -131,24 +124,29 @@ class Queries:
         )
 
     async def customer(self, customer_id: int, now: datetime) -> dict[str, Any] | None:
+        """A customer's facts under every identifier linked to it."""
         head = await self._one("SELECT * FROM console_customers WHERE id = $1", customer_id)
         if head is None:
             return None
-        key = head["customer"]
+        names = await self.linked(head["customer"])
         day, week = now - timedelta(days=1), now - timedelta(days=7)
         usage = await self._one(
             "SELECT count(*) FILTER (WHERE occurred_at >= $2) AS day,"
             " count(*) FILTER (WHERE occurred_at >= $3) AS week FROM console_decisions"
-            " WHERE customer = $1 AND outcome = 'approved' AND pricing = 'marketing'",
-            key,
+            " WHERE customer = ANY($1::text[]) AND outcome = 'approved'"
+            " AND pricing = 'marketing'",
+            names,
             day,
             week,
         )
         return {
             "customer": head,
             "identities": await self._fetch(
-                "SELECT * FROM console_identities WHERE customer = $1 ORDER BY kind, first_seen",
-                key,
+                "SELECT identifier, min(kind) AS kind, min(first_seen) AS first_seen,"
+                " max(last_seen) AS last_seen, min(source) AS source FROM console_identities"
+                " WHERE customer = ANY($1::text[]) GROUP BY identifier"
+                " ORDER BY min(kind), min(first_seen)",
+                names,
             ),
             "windows": await self._fetch(
                 "SELECT DISTINCT ON (w.phone_number_id) w.*, m.message_type AS opened_by,"
@@ -156,23 +154,24 @@ class Queries:
                 " LEFT JOIN console_inbound m ON m.customer = w.customer"
                 " AND m.phone_number_id = w.phone_number_id"
                 " AND m.sent_at = w.last_customer_message_at"
-                " WHERE w.customer = $1 ORDER BY w.phone_number_id, w.occurred_at DESC",
-                key,
+                " WHERE w.customer = ANY($1::text[])"
+                " ORDER BY w.phone_number_id, w.occurred_at DESC",
+                names,
             ),
             "consent": await self._fetch(
-                "SELECT * FROM console_consent WHERE customer = $1"
+                "SELECT * FROM console_consent WHERE customer = ANY($1::text[])"
                 " ORDER BY category, phone_number_id, occurred_at",
-                key,
+                names,
             ),
             "marketing": usage or {"day": 0, "week": 0},
-            "intents": await self._summaries("customer = $1", key),
+            "intents": await self._summaries("customer = ANY($1::text[])", names),
             "numbers": [
                 r["phone_number_id"]
                 for r in await self._fetch(
-                    "SELECT DISTINCT phone_number_id FROM console_intents WHERE customer = $1"
-                    " UNION SELECT DISTINCT phone_number_id FROM console_inbound"
-                    " WHERE customer = $1 ORDER BY 1",
-                    key,
+                    "SELECT DISTINCT phone_number_id FROM console_intents"
+                    " WHERE customer = ANY($1::text[]) UNION SELECT DISTINCT phone_number_id"
+                    " FROM console_inbound WHERE customer = ANY($1::text[]) ORDER BY 1",
+                    names,
                 )
             ],
         }
@@ -188,6 +187,9 @@ class Queries:
         )
 
     async def template(self, waba_id: str, name: str, language: str) -> dict[str, list[Row]]:
+        """A template-language's history, the intents that named it, and their decisions and
+        updates that cite a template reason (`template_effects` tells which change caused
+        each)."""
         return {
             "history": await self._fetch(
                 "SELECT * FROM console_template_states WHERE waba_id = $1 AND name = $2"
@@ -198,6 +200,9 @@ class Queries:
             ),
             "intents": await self._summaries(
                 "template_name = $1 AND template_language = $2", name, language
+            ),
+            "outcomes": await self._fetch(
+                statements.TEMPLATE_OUTCOMES, name, language, self.page_size * 4
             ),
         }
 
@@ -212,11 +217,11 @@ class Queries:
     async def numbers(self, now: datetime) -> dict[str, list[Row]]:
         since = now - timedelta(days=1)
         return {
-            "numbers": await self._fetch(_NUMBERS, since),
+            "numbers": await self._fetch(statements.NUMBERS, since),
             "accounts": await self._fetch(
-                "SELECT DISTINCT ON (waba_id, field, display_phone_number) *"
+                "SELECT DISTINCT ON (waba_id, field, event, display_phone_number) *"
                 " FROM console_account_updates"
-                " ORDER BY waba_id, field, display_phone_number, occurred_at DESC"
+                " ORDER BY waba_id, field, event, display_phone_number, occurred_at DESC"
             ),
         }
 
@@ -237,54 +242,4 @@ class Queries:
 
     async def chat(self, customer: str, number: str) -> list[Row]:
         """What the customer wrote and what the business sent them, oldest first."""
-        return await self._fetch(_CHAT, customer, number, self.page_size)
-
-
-_NUMBERS = """
-    WITH numbers AS (
-        SELECT phone_number_id FROM console_intents
-        UNION SELECT phone_number_id FROM console_inbound
-    ), latest AS (
-        SELECT DISTINCT ON (intent_id) intent_id, phone_number_id, state, reasons, occurred_at
-          FROM console_deliveries
-         WHERE intent_id IN (SELECT intent_id FROM console_deliveries WHERE state = 'held')
-         ORDER BY intent_id, occurred_at DESC
-    )
-    SELECT n.phone_number_id,
-           (SELECT display_phone_number FROM console_inbound m
-             WHERE m.phone_number_id = n.phone_number_id AND display_phone_number IS NOT NULL
-             ORDER BY occurred_at DESC LIMIT 1) AS display_phone_number,
-           (SELECT waba_id FROM console_inbound m
-             WHERE m.phone_number_id = n.phone_number_id AND waba_id IS NOT NULL
-             ORDER BY occurred_at DESC LIMIT 1) AS waba_id,
-           (SELECT count(*) FROM latest l WHERE l.phone_number_id = n.phone_number_id
-               AND l.state = 'held') AS held,
-           (SELECT max(reasons[1]) FROM latest l WHERE l.phone_number_id = n.phone_number_id
-               AND l.state = 'held') AS held_reason,
-           (SELECT count(DISTINCT customer) FROM console_decisions p
-             WHERE p.phone_number_id = n.phone_number_id AND p.outcome = 'approved'
-               AND p.pricing NOT IN ('free_service', 'free_entry_point')
-               AND p.occurred_at >= $1) AS reached_24h,
-           (SELECT count(*) FROM console_deliveries d WHERE d.phone_number_id = n.phone_number_id
-               AND d.state = 'failed' AND d.occurred_at >= $1) AS failed_24h
-      FROM numbers n ORDER BY n.phone_number_id"""
-
-_CHAT = """
-    SELECT * FROM (
-        SELECT 'customer' AS side, m.sent_at AS at, m.message_type AS kind, m.text,
-               m.message_id AS ref, NULL::text AS state, NULL::text AS outcome,
-               NULL::text[] AS reasons
-          FROM console_inbound m WHERE m.customer = $1 AND m.phone_number_id = $2
-        UNION ALL
-        SELECT 'business', i.occurred_at, i.content_type,
-               coalesce(i.body #>> '{content,body}', i.template_name), i.intent_id,
-               (SELECT state FROM console_deliveries d WHERE d.intent_id = i.intent_id
-                 ORDER BY d.occurred_at DESC LIMIT 1),
-               (SELECT outcome FROM console_decisions p WHERE p.intent_id = i.intent_id
-                 ORDER BY p.occurred_at DESC LIMIT 1),
-               (SELECT reasons FROM console_decisions p WHERE p.intent_id = i.intent_id
-                 ORDER BY p.occurred_at DESC LIMIT 1)
-          FROM (SELECT DISTINCT ON (intent_id) * FROM console_intents
-                 WHERE customer = $1 AND phone_number_id = $2
-                 ORDER BY intent_id, occurred_at) i
-    ) chat ORDER BY at DESC LIMIT $3"""
+        return await self._fetch(statements.CHAT, customer, number, self.page_size)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, model_validator
+import json
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import SettingsConfigDict
 
 from services.console.access import Role, Token, TrustedHeader
@@ -29,12 +39,52 @@ class TokenSetting(BaseModel):
         return self
 
 
-TOKEN_LIST = TypeAdapter(list[TokenSetting])
+TOKEN_SETTING = TypeAdapter(TokenSetting)
+
+
+def _no_constant(literal: str) -> object:
+    raise ValueError(f"the non-standard JSON literal {literal}")
+
+
+def duplicated(tokens: list[TokenSetting]) -> str | None:
+    """Which entries hold the same token (by position and name, never the token), if any:
+    one token with two roles cannot be told apart."""
+    first: dict[str, int] = {}
+    for i, t in enumerate(tokens):
+        secret = t.token.get_secret_value()
+        if secret in first:
+            j = first[secret]
+            return f"entries {j} ({tokens[j].name!r}) and {i} ({t.name!r}) hold the same token"
+        first[secret] = i
+    return None
 
 
 def parse_tokens(text: str) -> tuple[Token, ...]:
-    """Tokens from JSON text (a list of `{"name", "token", "role"}`); raises ValueError."""
-    return tuple(Token(t.name, t.token, t.role) for t in TOKEN_LIST.validate_json(text))
+    """Tokens from JSON text (a non-empty list of `{"name", "token", "role"}`, each token
+    once); ValueError naming the problem and where, never a token's value."""
+    try:
+        entries = json.loads(text, parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise ValueError("it nests too deeply") from exc
+    except ValueError as exc:
+        raise ValueError(f"it is not JSON ({exc})") from exc
+    if not isinstance(entries, list):
+        raise ValueError(f"it must be a JSON list of tokens, not a {type(entries).__name__}")
+    if not entries:
+        raise ValueError("it lists no token: nobody could sign in")
+    tokens = []
+    for i, entry in enumerate(entries):
+        try:
+            tokens.append(TOKEN_SETTING.validate_python(entry))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'the entry'}: {e['msg']}" for e in exc.errors()
+            )
+            raise ValueError(f"entry {i}: {problems}") from None
+    problem = duplicated(tokens)
+    if problem:
+        raise ValueError(problem)
+    return tuple(Token(t.name, t.token, t.role) for t in tokens)
 
 
 class ConsoleSettings(ServiceSettings):
@@ -86,6 +136,9 @@ class ConsoleSettings(ServiceSettings):
             raise ValueError("trusted_user_header needs session_key (it signs CSRF tokens)")
         if not self.tokens and not self.trusted_user_header and not self.tokens_file:
             raise ValueError("no way in: set tokens or trusted_user_header")
+        problem = duplicated(self.tokens)
+        if problem:
+            raise ValueError(f"tokens: {problem}")
         return self
 
     def in_effect(self) -> dict[str, object]:

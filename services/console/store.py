@@ -10,18 +10,20 @@ from typing import Any
 import asyncpg
 
 from services.console.errors import StoreUnavailable
-from services.console.projection import TABLES, Batch, Table
+from services.console.projection import Batch
+from services.console.tables import TABLES, Table
 from shared.db import reachable
 
 STORE = "console read model"
 
 _CUSTOMERS = "INSERT INTO console_customers (customer) VALUES ($1) ON CONFLICT DO NOTHING"
 _IDENTITIES = """
-    INSERT INTO console_identities (customer, identifier, kind, first_seen, last_seen)
-    VALUES ($1, $2, $3, $4, $5)
+    INSERT INTO console_identities (customer, identifier, kind, first_seen, last_seen, source)
+    VALUES ($1, $2, $3, $4, $5, $6)
     ON CONFLICT (customer, identifier) DO UPDATE
        SET first_seen = LEAST(console_identities.first_seen, EXCLUDED.first_seen),
-           last_seen = GREATEST(console_identities.last_seen, EXCLUDED.last_seen)"""
+           last_seen = GREATEST(console_identities.last_seen, EXCLUDED.last_seen),
+           source = COALESCE(console_identities.source, EXCLUDED.source)"""
 
 
 def insert_sql(table: Table) -> str:

@@ -19,6 +19,7 @@ from aiohttp import web
 from services.console import access, masking
 from services.console.access import Action, Principal, Token, TrustedHeader
 from services.console.metrics import ConsoleMetrics
+from shared import strict_json
 
 HERE = Path(__file__).parent
 PRINCIPAL = web.RequestKey("console_principal", Principal)
@@ -27,6 +28,10 @@ LOGIN_COOKIE = "wagate_console_login"
 OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/login", "/static/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+VALUE_MAX = 1024  # characters of a path or query value: ids, numbers, a search
+FORM_VALUE_MAX = 8192  # characters of a form value (a chat message is cut at 4096)
+FREE_TEXT = frozenset({"text"})  # form fields that may hold line breaks and tabs
+_LINE_BREAKS = str.maketrans("", "", "\t\n\r")
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
@@ -134,9 +139,36 @@ def fragment(request: web.Request, template: str, **context: Any) -> str:
     return render(request, template, **context).text or ""
 
 
+def refused_value(values: list[tuple[str, str]], longest: int) -> str | None:
+    """Why one of these (name, value) is refused, or None: longer than `longest`, or holding a
+    control character (NUL, CR, LF...) or an unpaired surrogate, which no identifier, search
+    or table keeps (a FREE_TEXT field may hold tabs and line breaks)."""
+    for name, value in values:
+        if len(value) > longest:
+            return f"{name!r} is longer than {longest} characters"
+        checked = value.translate(_LINE_BREAKS) if name in FREE_TEXT else value
+        if strict_json.unsafe_value([(name, checked)]) is not None:
+            return f"{name!r} holds a control character or an unpaired surrogate"
+    return None
+
+
+async def _hostile(request: web.Request) -> str | None:
+    """Why the request's path, query or form is refused before any page reads it."""
+    values = [*request.match_info.items(), *request.query.items()]
+    problem = refused_value([(str(k), str(v)) for k, v in values], VALUE_MAX)
+    if problem is None and request.method not in SAFE_METHODS and request.can_read_body:
+        form = await request.post()
+        problem = refused_value([(k, str(v)) for k, v in form.items()], FORM_VALUE_MAX)
+    return problem
+
+
 @web.middleware
 async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     guard = request.app[ACCESS]
+    problem = await _hostile(request)
+    if problem is not None:
+        guard.metrics.refused.labels("bad_input").inc()
+        raise web.HTTPBadRequest(text=f"refused: {problem}")
     if not request.path.startswith(OPEN_PATHS):
         who = guard.who(request)
         if who is None:

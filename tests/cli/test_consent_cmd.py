@@ -84,7 +84,11 @@ def test_json_lines_are_read_with_their_line_numbers(tmp_path: Path) -> None:
     }
     text = json.dumps(good) + "\n\n" + "[1]\n"
     code, output = _run(tmp_path, "optins.jsonl", text)
-    assert code == 2 and "line 3: not a JSON object" in output
+    assert code == 2 and "line 3: the row must be a JSON object" in output
+    code, output = _run(tmp_path, "optins.jsonl", json.dumps(good)[:-1] + ', "n": NaN}\n')
+    assert code == 2 and "line 1: the row has the non-standard JSON literal NaN" in output
+    code, output = _run(tmp_path, "optins.jsonl", json.dumps({**good, "source": "a\x00b"}) + "\n")
+    assert code == 2 and "line 1: the row: $.source holds a NUL" in output
     code, output = _run(tmp_path, "optins.jsonl", json.dumps({**good, "colour": "red"}) + "\n")
     assert code == 2 and "line 1: unknown field(s) ['colour']" in output
 
@@ -94,7 +98,7 @@ def test_an_empty_file_or_one_of_another_kind_is_refused(tmp_path: Path) -> None
     code, output = _run(tmp_path, "optins.csv", "")
     assert code == 2 and "no header" in output
     code, output = _run(tmp_path, "optins.jsonl", "{not json\n")
-    assert code == 2 and "line 1: not JSON" in output
+    assert code == 2 and "line 1: the row is not JSON" in output
 
 
 def test_a_dry_run_checks_every_row_and_produces_nothing(tmp_path: Path) -> None:

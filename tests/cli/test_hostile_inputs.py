@@ -353,7 +353,7 @@ def test_template_files_that_are_not_json_or_yaml_are_usage_errors(tmp_path: Pat
     ("value", "said"),
     [
         ('[{"type": "body", "parameters": [{"type": "text", "text": "a\\u0000b"}]}]', "NUL"),
-        ('[{"type": "body", "parameters": [{"type": "text", "text": 1e999}]}]', "finite"),
+        ('[{"type": "body", "parameters": [{"type": "text", "text": 1e999}]}]', "too large"),
     ],
 )
 def test_a_json_value_no_intent_may_carry_is_a_usage_error(

@@ -82,10 +82,15 @@ def test_what_is_not_an_instant_is_a_usage_error(text: str) -> None:
     [
         ('{"a": 1}', None),
         ("[1, 2.5, null]", None),
-        ("NaN", "not a JSON number"),
-        ('{"x": Infinity}', "not a JSON number"),
-        ("{oops", "not JSON"),
-        ("[" * 100_000, "nested too deeply"),
+        ("NaN", "--json has the non-standard JSON literal NaN"),
+        ('{"x": Infinity}', "--json has the non-standard JSON literal Infinity"),
+        ("[1e999]", "--json has a number too large"),
+        ("{oops", "--json is not JSON"),
+        ("[" * 100_000, "--json nests deeper than 32 levels"),
+        ("[" * 40 + "]" * 40, "--json: .* nests deeper than 32 levels"),
+        ('["a\\u0000b"]', r"--json: \$\[0\] holds a NUL"),
+        ('["\\ud800"]', r"--json: \$\[0\] holds a NUL or an unpaired surrogate"),
+        ('["\ud800"]', "--json is not UTF-8"),
     ],
 )
 def test_json_is_strict(text: str, problem: str | None) -> None:

@@ -150,6 +150,20 @@ async def _dead_letter(system: System) -> str:
     return intent.intent_id
 
 
+async def _customer_by_bsuid(system: System) -> str:
+    """A customer who keeps their phone from businesses (a username) writes: its BSUID."""
+    sandbox = system.url("sandbox")
+    ana = {"username": "ana.r", "name": "Ana", "country": "BR"}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{sandbox}/_sandbox/customers", json=ana) as resp:
+            assert resp.status == 200, await resp.text()
+            (bsuid,) = (await resp.json())["user_ids"].values()
+        message = {"phone_number_id": PHONE_NUMBER_ID, "from_user_id": bsuid, "text": "Hi"}
+        async with session.post(f"{sandbox}/_sandbox/customer-messages", json=message) as resp:
+            assert resp.status == 200, await resp.text()
+    return str(bsuid)
+
+
 def _texts(driver: WebDriver, css: str) -> list[str]:
     """The texts of the elements `css` selects; a live view may replace them meanwhile."""
     try:
@@ -217,6 +231,18 @@ async def test_the_console_explains_the_walkthrough(system: System, browser: Web
     _wait_text(browser, "#windows", "a text message from the customer")
     _wait_text(browser, "#consent-now", "opted in")
     _wait_text(browser, "#consent-now", "crm:signup-form")
+    _wait_text(browser, "#identities", CUSTOMER)
+
+    bsuid = await _customer_by_bsuid(system)
+    deadline = time.monotonic() + 30
+    browser.get(f"{url}/search?q={bsuid}")
+    while not browser.find_elements(By.CSS_SELECTOR, "#customers a"):  # the read model lags
+        assert time.monotonic() < deadline, f"{bsuid} never found: {browser.page_source[:500]}"
+        time.sleep(0.5)
+        browser.get(f"{url}/search?q={bsuid}")
+    browser.find_element(By.CSS_SELECTOR, "#customers a").click()
+    _wait_text(browser, "#identities .identity-bsuid", bsuid)
+    _wait_text(browser, "#identities .identity-username", "ana.r")
 
     browser.get(f"{url}/deadletters")
     _wait_text(browser, "#dead-letters", "the database was down for too long")
@@ -224,6 +250,12 @@ async def test_the_console_explains_the_walkthrough(system: System, browser: Web
     browser.find_element(By.ID, "redrive").click()
     _wait_text(browser, "#notice", "redriven to")
     _wait_text(browser, "#redriven", "1 time(s), last by olga")
+    letter = browser.current_url.split("?")[0]
     browser.find_element(By.ID, "intent-link").click()
     _wait_text(browser, "#final-state", "delivered", timeout=60)
     assert redriven in browser.current_url
+
+    browser.get(letter)  # a second redrive of the same dead letter is refused
+    browser.find_element(By.ID, "redrive").click()
+    _wait_text(browser, "#problem", "already redriven")
+    _wait_text(browser, "#problem", "--again")

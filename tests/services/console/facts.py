@@ -14,6 +14,7 @@ from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade, WindowSnapshot
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event
+from shared.events.identity import CustomerIdentity, CustomerIdentityChanged
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
 from shared.events.template_states import TemplateStateChanged
 from shared.events.webhooks import InboundMessageReceived
@@ -25,6 +26,10 @@ STRANGER = "16505559876"
 WABA = "100000000000001"
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 OTP = "739201"
+BSUID = "US.13491208655302741918"
+PARENT = "US.ENT.11815799212886844830"
+NEW_PHONE = "16505550000"
+NEW_BSUID = "US.99991208655302741918"
 
 
 def at(seconds: float) -> datetime:
@@ -95,6 +100,30 @@ def updated(
         state=state,  # type: ignore[arg-type]
         occurred_at=at(seconds),
         **fields,  # type: ignore[arg-type]
+    )
+
+
+def number_changed(seconds: float = 500) -> CustomerIdentityChanged:
+    """The customer moves to a new phone: Meta names them by a new phone and BSUID."""
+    return CustomerIdentityChanged(
+        waba_id=WABA,
+        phone_number_id=NUMBER,
+        change="user_changed_number",
+        previous=CustomerIdentity(wa_id=CUSTOMER, user_id=BSUID),
+        current=CustomerIdentity(wa_id=NEW_PHONE, user_id=NEW_BSUID),
+        timestamp=at(seconds),
+        occurred_at=at(seconds),
+    )
+
+
+def by_bsuid(intent_id: str = "bsuid-1", seconds: float = 600) -> OutboundIntentSubmitted:
+    """An intent addressed to the customer's BSUID (`recipient`)."""
+    return OutboundIntentSubmitted(
+        intent_id=intent_id,
+        phone_number_id=NUMBER,
+        recipient=BSUID,
+        content=TextContent(body="Your parcel is at the door."),
+        occurred_at=at(seconds),
     )
 
 

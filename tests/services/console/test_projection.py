@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from services.console import projection
+from services.console import projection, tables
 from services.console.projection import Batch, customer_of
 from shared import deadletters
 from tests.services.console import facts
@@ -19,7 +19,7 @@ from tests.services.console import facts
         ("+1 650-555-1234", "16505551234", "phone"),
         ("16505551234", "16505551234", "phone"),
         ("US.13491208655302741918", "US.13491208655302741918", "bsuid"),
-        ("US.ENT.11815799212886844830", "US.ENT.11815799212886844830", "bsuid"),
+        ("US.ENT.11815799212886844830", "US.ENT.11815799212886844830", "parent_bsuid"),
         ("us.1349", "1349", "phone"),
     ],
 )
@@ -29,7 +29,7 @@ def test_a_customer_by_any_identifier(identifier: str, customer: str, kind: str)
 
 def test_every_table_gets_rows_of_its_own_width() -> None:
     batch = facts.batch_of(facts.story())
-    for table in projection.TABLES:
+    for table in tables.TABLES:
         for row in batch.rows.get(table.name, []):
             assert len(row) == len(table.columns)
     assert {t for t in batch.rows} >= {"console_intents", "console_decisions",
@@ -75,10 +75,48 @@ def test_identities_are_folded_once_each_in_key_order() -> None:
     batch = facts.batch_of(facts.story())
     keys = [(c, i) for c, i, *_ in batch.identities()]
     assert keys == sorted(set(keys))
-    first, last = {(c, i): (f, la) for c, i, _, f, la in batch.identities()}[
+    first, last = {(c, i): (f, la) for c, i, _, f, la, _ in batch.identities()}[
         (facts.CUSTOMER, facts.CUSTOMER)
     ]
     assert first < last
+
+
+def _links(batch: Batch) -> dict[tuple[str, str], tuple[str, str | None]]:
+    return {(c, i): (kind, source) for c, i, kind, _, _, source in batch.identities()}
+
+
+def test_an_inbound_message_links_every_identifier_meta_gave_both_ways() -> None:
+    message = facts.story()[0].model_copy(
+        update={"user_id": facts.BSUID, "parent_user_id": facts.PARENT, "username": "maria.s"}
+    )
+    links = _links(facts.batch_of([message]))
+    names = (facts.CUSTOMER, facts.BSUID, facts.PARENT)
+    for customer in names:
+        for identifier in names:
+            _, source = links[(customer, identifier)]
+            assert source == (None if customer == identifier else "inbound message")
+        assert links[(customer, "maria.s")] == ("username", None)
+    assert links[(facts.BSUID, facts.CUSTOMER)][0] == "phone"
+    assert links[(facts.CUSTOMER, facts.PARENT)][0] == "parent_bsuid"
+    assert ("maria.s", facts.CUSTOMER) not in links  # a name links no one
+
+
+def test_a_message_known_only_by_bsuid_is_its_customer() -> None:
+    message = facts.story()[0].model_copy(update={"wa_id": None, "user_id": facts.BSUID})
+    batch = facts.batch_of([message])
+    (row,) = batch.rows["console_inbound"]
+    assert row[4] == facts.BSUID
+    assert set(_links(batch)) == {(facts.BSUID, facts.BSUID), (facts.BSUID, "Maria")}
+
+
+def test_an_identity_change_links_how_the_customer_was_known_to_how_they_are() -> None:
+    batch = facts.batch_of([facts.number_changed()])
+    links = _links(batch)
+    assert links[(facts.NEW_PHONE, facts.CUSTOMER)] == ("phone", "user_changed_number")
+    assert links[(facts.CUSTOMER, facts.NEW_BSUID)] == ("bsuid", "user_changed_number")
+    assert links[(facts.BSUID, facts.NEW_PHONE)] == ("phone", "user_changed_number")
+    assert len(links) == 16
+    assert not any(batch.rows.values())  # an identity change is only links
 
 
 @pytest.mark.parametrize(

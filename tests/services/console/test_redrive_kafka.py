@@ -54,10 +54,10 @@ def test_a_dead_letter_with_nowhere_to_go_is_refused(
     ) == ("p.wagate.intents.v1", None)
 
 
-async def _redriven_by_the_console(
+async def _dead_intent(
     kafka_settings: KafkaSettings, pool: asyncpg.Pool, source: str
 ) -> tuple[str, int, int, bytes]:
-    """A dead intent from partition 4 of `source`, redriven by olga in the console:
+    """A dead intent from partition 4 of `source`, in Kafka and in the read model:
     (dead-letter topic, its partition, its offset, the intent's value)."""
     dead_topic = kafka_settings.topic(DEAD_LETTERS.name)
     value = facts.reply("redrive-1").model_dump_json().encode()
@@ -71,17 +71,36 @@ async def _redriven_by_the_console(
         meta = await producer.send_and_wait(
             dead_topic, value, key=b"106540352242922:16505551234", headers=headers
         )
-        store = ReadModelStore(pool)
-        record = facts.dead_intent_record(
-            dead_topic, facts.reply("redrive-1"), meta.offset, source, meta.partition
-        )
-        await store.write(facts.batch_of([], [record]))
-        redriver = Redriver(producer, kafka_settings, store, ConsoleMetrics(new_registry()))
-        target = await redriver.redrive(dead_topic, meta.partition, meta.offset, "olga")
     finally:
         await producer.stop()
-    assert target == source
+    record = facts.dead_intent_record(
+        dead_topic, facts.reply("redrive-1"), meta.offset, source, meta.partition
+    )
+    await ReadModelStore(pool).write(facts.batch_of([], [record]))
     return dead_topic, meta.partition, meta.offset, value
+
+
+async def _console_redrive(
+    kafka_settings: KafkaSettings, pool: asyncpg.Pool, metrics: ConsoleMetrics, *letter: Any
+) -> deadletters.Redriven:
+    producer = make_producer(kafka_settings, "test")
+    await producer.start()
+    try:
+        redriver = Redriver(producer, kafka_settings, ReadModelStore(pool), metrics)
+        return await redriver.redrive(*letter, "olga")
+    finally:
+        await producer.stop()
+
+
+async def _redriven_by_the_console(
+    kafka_settings: KafkaSettings, pool: asyncpg.Pool, source: str
+) -> tuple[str, int, int, bytes]:
+    """`_dead_intent`, redriven by olga in the console."""
+    dead_topic, partition, offset, value = await _dead_intent(kafka_settings, pool, source)
+    metrics = ConsoleMetrics(new_registry())
+    done = await _console_redrive(kafka_settings, pool, metrics, dead_topic, partition, offset)
+    assert done.topic == source and done.earlier == ()
+    return dead_topic, partition, offset, value
 
 
 async def _records_of(kafka_settings: KafkaSettings, topic: str) -> list[Any]:
@@ -147,3 +166,36 @@ async def test_the_cli_sees_the_consoles_redrive_as_its_own(
     assert again.exit_code == 1
     assert "already redriven" in again.stdout + again.stderr
     assert len(await _records_of(kafka_settings, source)) == 1
+
+
+async def test_the_console_redrives_a_dead_letter_once(
+    kafka_settings: KafkaSettings, pool: asyncpg.Pool
+) -> None:
+    source = kafka_settings.topic(INTENTS.name)
+    letter = await _redriven_by_the_console(kafka_settings, pool, source)
+    metrics = ConsoleMetrics(new_registry())
+    with pytest.raises(deadletters.RedriveRefused, match="already redriven"):
+        await _console_redrive(kafka_settings, pool, metrics, *letter[:3])
+    assert len(await _records_of(kafka_settings, source)) == 1
+    assert metrics.redrives.labels("refused")._value.get() == 1
+    row = await Queries(pool).dead_letter(*letter[:3])
+    assert row is not None and row["redrives"] == 1
+
+
+async def test_the_console_refuses_a_dead_letter_the_cli_redrove(
+    kafka_settings: KafkaSettings, pool: asyncpg.Pool
+) -> None:
+    source = kafka_settings.topic(INTENTS.name)
+    dead_topic, partition, offset, _ = await _dead_intent(kafka_settings, pool, source)
+    base = ["--bootstrap", kafka_settings.bootstrap, "--topic-prefix", kafka_settings.topic_prefix]
+    done = await asyncio.to_thread(
+        CliRunner().invoke,
+        cli_main,
+        [*base, "deadletter", "redrive", f"{partition}:{offset}", "--by", "ana"],
+    )
+    assert done.exit_code == 0, done.output
+    metrics = ConsoleMetrics(new_registry())
+    with pytest.raises(deadletters.RedriveRefused, match="already redriven"):
+        await _console_redrive(kafka_settings, pool, metrics, dead_topic, partition, offset)
+    (back,) = await _records_of(kafka_settings, source)
+    assert dict(back.headers)[deadletters.REDRIVEN_BY] == b"ana"
