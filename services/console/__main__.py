@@ -12,7 +12,7 @@ def main() -> None:
         return
     settings = runtime.configured("console", ConsoleSettings)
     telemetry.setup(settings.tracing, "console")
-    runtime.serve("console", lambda stop: run(settings, stop))
+    runtime.serve("console", lambda stop: run(settings, stop), settings.drain_s)
 
 
 if __name__ == "__main__":
