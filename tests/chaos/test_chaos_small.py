@@ -24,17 +24,14 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
-from shared.client import WagateClient
-from shared.events.intents import OutboundIntentSubmitted, TextContent
 from shared.settings import KafkaSettings
+from tests.chaos.replies import open_windows, replies, sandbox_json, submitted
 from tests.chaos.strikes import Strike, Striker, described
 from tests.chaos.tally import MUST_BE_ZERO, Tally, table
 from tests.e2e.conftest import System
 from tests.e2e.proxy import Proxy
-from tests.e2e.test_walkthrough import PHONE_NUMBER_ID, _wait_metric
 
 TIMEOUT_S = int(os.environ.get("WAGATE_CHAOS_TIMEOUT_S", 600))
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(TIMEOUT_S)]
@@ -75,7 +72,7 @@ def system_env(proxies: Proxies) -> dict[str, str]:
     return env
 
 
-def _faults(seed: int) -> dict[str, float | int]:
+def _faults(seed: int) -> dict[str, object]:
     return {
         "timeout_rate": 0.04,  # accepted, answered after the read timeout (3 s)
         "timeout_s": 5,
@@ -87,33 +84,13 @@ def _faults(seed: int) -> dict[str, float | int]:
     }
 
 
-async def _sandbox(session: aiohttp.ClientSession, method: str, url: str, **kw: object) -> object:
-    async with session.request(method, url, **kw) as resp:  # type: ignore[arg-type]
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
-
-
 async def test_nothing_lost_nothing_sent_twice_under_faults(
     system: System, proxies: Proxies
 ) -> None:
     rng = random.Random(SEED)
     sandbox = system.url("sandbox")
-    async with aiohttp.ClientSession() as session:
-        for customer in CUSTOMERS:
-            body = {"phone_number_id": PHONE_NUMBER_ID, "from": customer, "text": "hi"}
-            await _sandbox(session, "POST", f"{sandbox}/sandbox/customer-messages", json=body)
-        await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", len(CUSTOMERS))
-        await _sandbox(session, "PUT", f"{sandbox}/_sandbox/faults", json=_faults(SEED))
-    intents = [
-        OutboundIntentSubmitted(
-            intent_id=f"chaos-{SEED}-{n}",
-            phone_number_id=PHONE_NUMBER_ID,
-            to=rng.choice(CUSTOMERS),
-            content=TextContent(body=f"Update {n}"),
-            priority="reply",
-        )
-        for n in range(INTENTS)
-    ]
+    await open_windows(system, CUSTOMERS, _faults(SEED))
+    intents = replies(f"chaos-{SEED}", [rng.choice(CUSTOMERS) for _ in range(INTENTS)])
     tally = Tally([i.intent_id for i in intents])
     heard = lambda: sum(bool(tally.states.get(i)) for i in tally.intents)  # noqa: E731
     # each fault strikes once that many intents have an update, in that order
@@ -122,13 +99,7 @@ async def test_nothing_lost_nothing_sent_twice_under_faults(
     schedule.sort(key=lambda strike: strike.at)
     striker = Striker(system, proxies.kafka, proxies.database, heard, tally.done, schedule)
     started = time.monotonic()
-    async with (
-        WagateClient(system.kafka) as client,
-        client.follow(tally.intents) as stream,
-        aiohttp.ClientSession() as session,
-    ):
-        for intent in intents:
-            await client.send(intent)
+    async with submitted(system, intents) as (stream, session):
 
         async def listen() -> None:
             async for update in stream:
@@ -150,8 +121,8 @@ async def test_nothing_lost_nothing_sent_twice_under_faults(
         listening.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await listening
-        messages = await _sandbox(session, "GET", f"{sandbox}/_sandbox/messages")
-        violations = await _sandbox(session, "GET", f"{sandbox}/sandbox/violations")
+        messages = await sandbox_json(session, "GET", f"{sandbox}/_sandbox/messages")
+        violations = await sandbox_json(session, "GET", f"{sandbox}/sandbox/violations")
         async with session.get(f"{sandbox}/metrics") as resp:
             injected = _injected(await resp.text())
     assert isinstance(messages, dict) and isinstance(violations, dict)

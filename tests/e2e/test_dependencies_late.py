@@ -127,14 +127,11 @@ async def test_ingest_started_before_kafka_and_postgres_waits_then_serves(
     behind: Behind,
 ) -> None:
     system = behind.system
-    system.start("ingest")
     url = behind.url("ingest")
     async with aiohttp.ClientSession() as session:
-        await _until(
-            "ingest waiting", lambda: _waiting(session, system, "ingest", "PostgreSQL"), 60
-        )
-        status, body = await _ready(session, url)
-        assert status == 503 and body["ready"] is False
+        assert await _started_waiting(session, system, "ingest") == {
+            "kafka": False, "postgres": False
+        }  # fmt: skip
         assert await _post_webhook(session, url, _webhook("early")) == 503  # Meta redelivers
         await asyncio.sleep(2)
         assert system.processes["ingest"].poll() is None, system.log_tail("ingest")
@@ -166,14 +163,10 @@ async def test_ingest_started_before_kafka_and_postgres_waits_then_serves(
 async def test_dispatch_started_before_postgres_waits_then_gets_ready(behind: Behind) -> None:
     system = behind.system
     await behind.kafka.open()
-    system.start("dispatch")
     url = behind.url("dispatch")
     async with aiohttp.ClientSession() as session:
-        await _until(
-            "dispatch waiting", lambda: _waiting(session, system, "dispatch", "PostgreSQL"), 60
-        )
-        status, body = await _ready(session, url)
-        assert status == 503 and body["checks"] == {"postgres": False, "kafka": False}
+        checks = await _started_waiting(session, system, "dispatch")
+        assert checks == {"postgres": False, "kafka": False}
         await behind.pg.open()
         await _until("dispatch ready", lambda: _is_ready(session, url), 90)
     assert await _sigterm(system, "dispatch") == 0
@@ -214,6 +207,16 @@ async def test_sigterm_while_a_webhook_is_received_finishes_it(behind: Behind) -
     assert await _exited(system, "ingest") == 0
     journaled = [r["body"] for r in await read_all(system.kafka, WEBHOOKS_RAW)]
     assert sum("wamid.in-flight" in b for b in journaled) == 1
+
+
+async def _started_waiting(session: aiohttp.ClientSession, system: System, service: str) -> object:
+    """Start `service` with PostgreSQL closed: once it says it waits, its /readyz is 503 and
+    not ready; returns the checks it shows."""
+    system.start(service)
+    await _until(f"{service} waiting", lambda: _waiting(session, system, service, "PostgreSQL"), 60)
+    status, body = await _ready(session, system.url(service))
+    assert status == 503 and body["ready"] is False
+    return body["checks"]
 
 
 async def _waiting(session: aiohttp.ClientSession, system: System, service: str, what: str) -> bool:

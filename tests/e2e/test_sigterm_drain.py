@@ -14,11 +14,9 @@ import aiohttp
 import asyncpg
 import pytest
 
-from shared.client import WagateClient
-from shared.events.intents import OutboundIntentSubmitted, TextContent
+from tests.chaos.replies import open_windows, replies, sandbox_json, submitted
 from tests.chaos.tally import Tally
 from tests.e2e.conftest import System, _wait_ready
-from tests.e2e.test_walkthrough import PHONE_NUMBER_ID, _wait_metric
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 CUSTOMERS = [f"1650666{n:04d}" for n in range(6)]
@@ -37,39 +35,13 @@ def system_env() -> dict[str, str]:
     }
 
 
-async def _json(session: aiohttp.ClientSession, method: str, url: str, **kw: object) -> object:
-    async with session.request(method, url, **kw) as resp:  # type: ignore[arg-type]
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
-
-
 async def test_sigterm_mid_send_loses_nothing_and_sends_nothing_twice(system: System) -> None:
     sandbox = system.url("sandbox")
-    async with aiohttp.ClientSession() as session:
-        for customer in CUSTOMERS:
-            body = {"phone_number_id": PHONE_NUMBER_ID, "from": customer, "text": "hi"}
-            await _json(session, "POST", f"{sandbox}/sandbox/customer-messages", json=body)
-        await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", len(CUSTOMERS))
-        late = {"timeout_rate": 1.0, "timeout_s": ANSWER_AFTER_S, "seed": 7}
-        await _json(session, "PUT", f"{sandbox}/_sandbox/faults", json=late)
-    intents = [
-        OutboundIntentSubmitted(
-            intent_id=f"drain-{n}",
-            phone_number_id=PHONE_NUMBER_ID,
-            to=customer,
-            content=TextContent(body=f"Your order {n}"),
-            priority="reply",
-        )
-        for n, customer in enumerate(CUSTOMERS)
-    ]
+    late = {"timeout_rate": 1.0, "timeout_s": ANSWER_AFTER_S, "seed": 7}
+    await open_windows(system, CUSTOMERS, late)
+    intents = replies("drain", CUSTOMERS)
     tally = Tally([i.intent_id for i in intents])
-    async with (
-        WagateClient(system.kafka) as client,
-        client.follow(tally.intents) as stream,
-        aiohttp.ClientSession() as session,
-    ):
-        for intent in intents:
-            await client.send(intent)
+    async with submitted(system, intents) as (stream, session):
         await _until_taken(session, sandbox, len(intents))  # every send waits for its answer
         dispatch = system.processes["dispatch"]
         dispatch.send_signal(signal.SIGTERM)
@@ -80,7 +52,7 @@ async def test_sigterm_mid_send_loses_nothing_and_sends_nothing_twice(system: Sy
         assert dispatch.returncode == 0, system.log_tail("dispatch")
         assert ANSWER_AFTER_S - 1 <= took <= DRAIN_S, took  # waited for the answers, bounded
         assert await _ledger(system) == {i.intent_id: ("accepted", True) for i in intents}
-        await _json(session, "PUT", f"{sandbox}/_sandbox/faults", json={})
+        await sandbox_json(session, "PUT", f"{sandbox}/_sandbox/faults", json={})
         system.start("dispatch")
         await _wait_ready(system, "dispatch", time.monotonic() + 120)
         async with asyncio.timeout(90):
@@ -88,7 +60,7 @@ async def test_sigterm_mid_send_loses_nothing_and_sends_nothing_twice(system: Sy
                 tally.add(update)
                 if all(tally.ended(i) for i in tally.intents):
                     break
-        messages = await _json(session, "GET", f"{sandbox}/_sandbox/messages")
+        messages = await sandbox_json(session, "GET", f"{sandbox}/_sandbox/messages")
     assert isinstance(messages, dict)
     accepted = Counter(m["callback"] for m in messages["sent"] if m["callback"] in tally.states)
     figures = tally.figures(accepted, 0)
@@ -112,7 +84,7 @@ async def _until_taken(session: aiohttp.ClientSession, sandbox: str, count: int)
     """Until the sandbox has taken `count` sends (their answers still to come)."""
     async with asyncio.timeout(60):
         while True:
-            messages = await _json(session, "GET", f"{sandbox}/_sandbox/messages")
+            messages = await sandbox_json(session, "GET", f"{sandbox}/_sandbox/messages")
             assert isinstance(messages, dict)
             if len(messages["sent"]) >= count:
                 return
