@@ -158,6 +158,15 @@ class ConnectionGuard:
             conn.since = asyncio.get_running_loop().time()
             self._start_clock(conn)
 
+    async def idle(self, within_s: float) -> None:
+        """Wait (at most `within_s`) until no request is being answered: one whose body is still
+        coming must have it all, since aiohttp's shutdown stops reading every connection."""
+        deadline = asyncio.get_running_loop().time() + within_s
+        while any(c.busy for c in self._open.values()):
+            if asyncio.get_running_loop().time() >= deadline:
+                return
+            await asyncio.sleep(0.05)
+
     def closed(self, transport: asyncio.BaseTransport) -> None:
         conn = self._open.pop(transport, None)
         if conn is not None:
@@ -304,6 +313,24 @@ async def serving(app: web.Application, settings: HttpSettings, name: str) -> As
     try:
         yield url
     finally:
-        listener.close()
+        listener.close()  # no new connection; the requests being answered are finished first
+        await guard.idle(settings.body_timeout_s)
         await runner.cleanup()
         await listener.wait_closed()
+
+
+async def _not_yet(_: web.Request) -> web.Response:
+    return web.Response(
+        status=503, text="starting: waiting for a dependency", headers={"Retry-After": "1"}
+    )
+
+
+@asynccontextmanager
+async def starting(readiness: Readiness, settings: HttpSettings, name: str) -> AsyncIterator[str]:
+    """While a service waits for its broker or database: /healthz, /readyz (503, with the
+    checks still false) and 503 with Retry-After to every other request (Meta redelivers a
+    webhook answered so), until the block exits and the service's own app takes the port."""
+    app = base_app(readiness, CollectorRegistry())
+    app.router.add_route("*", "/{tail:.*}", _not_yet)
+    async with serving(app, settings, f"{name} (starting)") as url:
+        yield url

@@ -253,7 +253,16 @@ class ConsumeLoop:
             if self._stopping.is_set():
                 break
         if next_offset is not None:
-            await self.consumer.commit({tp: next_offset})
+            await self._commit(tp, next_offset)
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        """Commit; one refused (a rebalance while the process was frozen, the broker gone)
+        leaves the records to be read again, which every handler takes as a repeat."""
+        try:
+            await self.consumer.commit({tp: offset})
+        except KafkaError as exc:
+            log.warning("commit refused; the records will be read again", topic=tp.topic,
+                        partition=tp.partition, offset=offset, reason=repr(exc))  # fmt: skip
 
     async def _handle_one(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         where = (record.topic, record.partition, record.offset)

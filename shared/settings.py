@@ -141,6 +141,12 @@ class ServiceSettings(BaseSettings):
 
     log: LogSettings = LogSettings()
     tracing: TracingSettings = TracingSettings()
+    drain_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="After SIGTERM, how long the service may take to finish its work in flight "
+        "and commit before it exits anyway (what it had not committed is read again).",
+    )
     development: bool = Field(
         default=False,
         validation_alias=DEVELOPMENT_MODE,

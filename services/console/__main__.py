@@ -23,7 +23,7 @@ def main() -> None:
         log.error("cannot start: invalid settings", service="console", reason=str(exc))
         sys.exit(runtime.EXIT_CONFIG)
     telemetry.setup(settings.tracing, "console")
-    runtime.serve("console", lambda stop: run(settings, stop, tokens))
+    runtime.serve("console", lambda stop: run(settings, stop, tokens), settings.drain_s)
 
 
 if __name__ == "__main__":

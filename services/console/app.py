@@ -21,16 +21,15 @@ from services.console.metrics import ConsoleMetrics
 from services.console.queries import Queries
 from services.console.settings import ConsoleSettings
 from services.console.store import ReadModelStore
-from shared import db, http, logs, runtime
+from shared import http, logs, runtime
 from shared.errors import RetryableError
 from shared.events.envelope import Event, utcnow
-from shared.messaging import ensure_topics, make_consumer, make_producer
+from shared.messaging import make_consumer, make_producer
 from shared.metrics import new_registry
 from shared.settings import KafkaSettings
 from shared.supervise import Supervisor, kafka_probe, postgres_probe, watch_reach
 from shared.topics import (
     ACCOUNT_UPDATES,
-    ALL_TOPICS,
     CONSENT,
     DEAD_LETTERS,
     DECISIONS,
@@ -97,18 +96,15 @@ async def run(
     readiness = http.Readiness({"postgres": False, "kafka": False})
     kafka = settings.kafka
     async with AsyncExitStack() as stack:
-        pool = await db.create_pool(settings.postgres)
-        stack.push_async_callback(pool.close)
-        await db.migrate(pool, "console", MIGRATIONS)
-        readiness.set("postgres", True)
-        await runtime.started("Kafka", ensure_topics(kafka, ALL_TOPICS))
         producer = make_producer(kafka, "console")
-        await runtime.started("Kafka", producer.start())
-        stack.push_async_callback(producer.stop)
-        models = topic_models(kafka)
-        consumer = make_consumer(kafka, settings.group, models)
-        await runtime.started("Kafka", consumer.start())
-        stack.push_async_callback(consumer.stop)
+        async with http.starting(readiness, settings.http, "console"):
+            pool = await runtime.dependencies(
+                "console", settings.postgres, MIGRATIONS, kafka, producer, stack, stop, readiness
+            )
+            models = topic_models(kafka)
+            consumer = make_consumer(kafka, settings.group, models)
+            await runtime.waiting("Kafka", consumer.start, stop)
+            stack.push_async_callback(consumer.stop)
         session = await stack.enter_async_context(aiohttp.ClientSession())
         store = ReadModelStore(pool)
         console = pages.Console(

@@ -12,7 +12,7 @@ def main() -> None:
         return
     settings = runtime.configured("dispatch", DispatchSettings)
     telemetry.setup(settings.tracing, "dispatch")
-    runtime.serve("dispatch", lambda stop: run(settings, stop))
+    runtime.serve("dispatch", lambda stop: run(settings, stop), settings.drain_s)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from services.dispatch.settler import Settler
 from services.dispatch.statuses import Statuses
 from services.dispatch.store import PostgresLedger
 from services.dispatch.transitions import Transitions
-from shared import db, http, runtime
+from shared import http, runtime
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
 from shared.events.webhooks import MessageStatusReported
@@ -41,14 +41,13 @@ from shared.messaging import (
     EventPublisher,
     Publisher,
     Subscription,
-    ensure_topics,
     make_consumer,
     make_producer,
 )
 from shared.metrics import ConsumerMetrics, new_registry
 from shared.sealing import Sealer
 from shared.supervise import Supervisor, kafka_probe, postgres_probe, watch_reach
-from shared.topics import ALL_TOPICS, DECISIONS, STATUSES
+from shared.topics import DECISIONS, STATUSES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 REQUESTER_MAX = 200  # characters of who asked for a resend, as the ledger records it
@@ -134,14 +133,11 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
     supervisor = Supervisor("dispatch", registry, readiness)
     kafka = settings.kafka
     async with AsyncExitStack() as stack:
-        pool = await db.create_pool(settings.postgres)
-        stack.push_async_callback(pool.close)
-        await db.migrate(pool, "dispatch", MIGRATIONS)
-        readiness.set("postgres", True)
-        await runtime.started("Kafka", ensure_topics(kafka, ALL_TOPICS))
         producer = make_producer(kafka, "dispatch")
-        await runtime.started("Kafka", producer.start())
-        stack.push_async_callback(producer.stop)
+        async with http.starting(readiness, settings.http, "dispatch"):
+            pool = await runtime.dependencies(
+                "dispatch", settings.postgres, MIGRATIONS, kafka, producer, stack, stop, readiness
+            )
         connector = aiohttp.TCPConnector(limit=settings.cloud_api.max_connections)
         session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
         publisher = Publisher(producer, kafka)
@@ -155,10 +151,10 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         senders = dispatch.senders
         stack.push_async_callback(supervisor.close)
         stack.push_async_callback(senders.close)  # after the consumer stopped: finish sends
-        await _restore(ledger, senders)
+        await runtime.waiting("PostgreSQL", partial(_restore, ledger, senders), stop)
         listener = RebalanceListener(dispatch.backpressure)
         consumer.subscribe(list(dispatch.subscriptions), listener=listener)
-        await runtime.started("Kafka", consumer.start())
+        await runtime.waiting("Kafka", consumer.start, stop)
         stack.push_async_callback(consumer.stop)
         readiness.set("kafka", True)
         app = http.base_app(readiness, registry)

@@ -12,7 +12,7 @@ def main() -> None:
         return
     settings = runtime.configured("ingest", IngestSettings)
     telemetry.setup(settings.tracing, "ingest")
-    runtime.serve("ingest", lambda stop: run(settings, stop))
+    runtime.serve("ingest", lambda stop: run(settings, stop), settings.drain_s)
 
 
 if __name__ == "__main__":

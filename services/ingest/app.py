@@ -15,9 +15,9 @@ from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 from services.ingest.store import SeenEvents
 from services.ingest.web import INTAKE, add_routes
-from shared import db, http, logs, runtime
+from shared import http, logs, runtime
 from shared.errors import RetryableError
-from shared.messaging import Publisher, ensure_topics, make_producer
+from shared.messaging import Publisher, make_producer
 from shared.metrics import new_registry
 from shared.supervise import (
     Supervisor,
@@ -26,7 +26,6 @@ from shared.supervise import (
     until_stopped_or_gave_up,
     watch_reach,
 )
-from shared.topics import ALL_TOPICS
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 log = logs.get(__name__)
@@ -64,22 +63,22 @@ async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
     metrics = IngestMetrics(registry)
     readiness = http.Readiness({"kafka": False, "postgres": False})
     async with AsyncExitStack() as stack:
-        await runtime.started("Kafka", ensure_topics(settings.kafka, ALL_TOPICS))
-        pool = await db.create_pool(settings.postgres)
-        stack.push_async_callback(pool.close)
-        await db.migrate(pool, "ingest", MIGRATIONS)
-        readiness.set("postgres", True)
-        seen = SeenEvents(pool, settings.dedupe_lease_s)
         producer = make_journal_producer(settings)
-        await runtime.started("Kafka", producer.start())
-        stack.push_async_callback(producer.stop)
+        async with http.starting(readiness, settings.http, "ingest"):
+            pool = await runtime.dependencies(
+                "ingest", settings.postgres, MIGRATIONS, settings.kafka, producer, stack, stop,
+                readiness,
+            )  # fmt: skip
         readiness.set("kafka", True)
+        seen = SeenEvents(pool, settings.dedupe_lease_s)
         supervisor = Supervisor("ingest", registry, readiness)
         stack.push_async_callback(supervisor.close)
         supervisor.spawn("dedupe-expiry", partial(expire_forever, seen, settings, metrics))
         probes = {"postgres": postgres_probe(pool), "kafka": kafka_probe(producer.client)}
-        supervisor.spawn("reach", partial(watch_reach, readiness, probes))
-        intake = WebhookIntake(settings, Publisher(producer, settings.kafka), seen, metrics)
+        reach = partial(watch_reach, readiness, probes, settings.reach_interval_s)
+        supervisor.spawn("reach", reach)
+        publisher = Publisher(producer, settings.kafka)
+        intake = WebhookIntake(settings, publisher, seen, metrics, readiness)
         app = http.base_app(readiness, registry, client_max_size=settings.max_body_bytes)
         app[INTAKE] = intake
         add_routes(app)

@@ -24,6 +24,7 @@ from shared.errors import RetryableError
 from shared.events.envelope import deterministic_id
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import WebhookReceived
+from shared.http import Readiness
 from shared.messaging import EventPublisher
 from shared.topics import WEBHOOKS_RAW
 
@@ -82,7 +83,11 @@ class WebhookIntake:
         publisher: EventPublisher,
         dedupe: Dedupe,
         metrics: IngestMetrics,
+        readiness: Readiness | None = None,
     ) -> None:
+        # the service's checks: while `kafka` is false (the last probe or publish failed), a
+        # webhook is answered 503 at once; a failed publish makes it false until a probe passes
+        self._readiness = readiness
         self._secrets = [s.get_secret_value() for s in settings.app_secrets]
         self._verify_token = settings.verify_token.get_secret_value()
         self._timeout_s = settings.publish_timeout_s
@@ -110,6 +115,9 @@ class WebhookIntake:
         parsed = parse_body(body)
         if isinstance(parsed, str):
             return self._done("not_json", Reply(400, parsed))
+        if self._readiness is not None and self._readiness.checks.get("kafka") is False:
+            # Kafka was out of reach at the last probe or publish: no wait for a timeout
+            return self._done("unavailable", Reply(503, "temporarily unavailable"))
         journal = journal_of(parsed, body, signature, received_at)
         correlation = journal[1].event_id
         normalized = normalize(parsed.payload, correlation, received_at, self._future_skew)
@@ -135,6 +143,8 @@ class WebhookIntake:
                 await self._publisher.publish_many(fresh)
         except (KafkaError, TimeoutError) as exc:
             log.warning("kafka unavailable, asking Meta to retry", reason=str(exc) or "timeout")
+            if self._readiness is not None:
+                self._readiness.set("kafka", False)  # until the next probe reaches it again
             await self._forget(claim.mine)
             return self._done("unavailable", Reply(503, "temporarily unavailable"))
         await self._remember(claim.mine)

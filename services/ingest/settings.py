@@ -32,6 +32,12 @@ class IngestSettings(ServiceSettings):
     publish_timeout_s: float = Field(
         default=10.0, gt=0, description="Longest wait for Kafka before answering Meta 503."
     )
+    reach_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often Kafka and PostgreSQL are probed. While the last Kafka probe (or "
+        "publish) failed, webhooks are answered 503 at once, so Meta redelivers them.",
+    )
     dedupe_retention_s: float = Field(
         default=8 * 24 * 3600.0,
         gt=0,

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import faust
@@ -23,7 +24,6 @@ from services.policy.settings import PolicySettings
 from services.policy.tables import TABLES, Tables, TableSpec, changelog_topics
 from services.policy.web import add_routes
 from shared import http, logs, runtime
-from shared.errors import StartupError
 from shared.events.envelope import utcnow
 from shared.messaging import connection_options, ensure_topics
 from shared.metrics import new_registry
@@ -52,12 +52,13 @@ log = logs.get(__name__)
 
 def run(settings: PolicySettings) -> None:
     """Create every topic, the tables' changelogs included, then run the faust worker, which
-    runs its own event loop until SIGTERM. An unreachable broker at start is one log line and
-    the exit code of an unavailable dependency."""
+    runs its own event loop until SIGTERM. A broker not there yet is waited for (`/readyz`
+    answers 503 meanwhile); SIGTERM while waiting exits 0."""
     try:
-        asyncio.run(runtime.started("Kafka", create_topics(settings)))
-    except StartupError as exc:
-        runtime.exit_unavailable(SERVICE, exc)
+        asyncio.run(_topics_created(settings))
+    except runtime.Stopped:
+        log.info("stopped before it started", service=SERVICE)
+        return
     registry = new_registry()
     supervisor = Supervisor(SERVICE, registry, http.Readiness({"timers": True}))
     worker = faust.Worker(
@@ -73,6 +74,17 @@ def run(settings: PolicySettings) -> None:
         if supervisor.gave_up.is_set():  # stopped because a timer kept failing: not a clean exit
             log.error("stopped: a background loop kept failing", reason=supervisor.reason)
             sys.exit(runtime.EXIT_SOFTWARE)
+
+
+async def _topics_created(settings: PolicySettings) -> None:
+    """Wait for Kafka and create the topics, serving a not-ready /readyz meanwhile."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    readiness = http.Readiness({"kafka": False})
+    async with http.starting(readiness, settings.http, SERVICE):
+        await runtime.waiting("Kafka", partial(create_topics, settings), stop)
 
 
 async def create_topics(settings: PolicySettings) -> None:

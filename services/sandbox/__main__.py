@@ -8,7 +8,7 @@ from shared import runtime, telemetry
 def main() -> None:
     settings = runtime.configured("sandbox", SandboxSettings)
     telemetry.setup(settings.tracing, "sandbox")
-    runtime.serve("sandbox", lambda stop: run(settings, stop))
+    runtime.serve("sandbox", lambda stop: run(settings, stop), settings.drain_s)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ def main() -> None:
         return
     settings = runtime.configured("templates", TemplatesSettings)
     telemetry.setup(settings.tracing, "templates")
-    runtime.serve("templates", lambda stop: run(settings, stop))
+    runtime.serve("templates", lambda stop: run(settings, stop), settings.drain_s)
 
 
 if __name__ == "__main__":

@@ -21,20 +21,19 @@ from services.templates.metrics import TemplateMetrics
 from services.templates.settings import TemplatesSettings
 from services.templates.starter import starter_templates
 from services.templates.store import TemplateStore
-from shared import db, http, logs, runtime
+from shared import http, logs, runtime
 from shared.events.envelope import utcnow
 from shared.events.templates import TemplateUpdateReported
 from shared.messaging import (
     ConsumeLoop,
     Publisher,
     Subscription,
-    ensure_topics,
     make_consumer,
     make_producer,
 )
 from shared.metrics import ConsumerMetrics, new_registry
 from shared.supervise import Supervisor, kafka_probe, postgres_probe, watch_reach
-from shared.topics import ALL_TOPICS, TEMPLATE_UPDATES
+from shared.topics import TEMPLATE_UPDATES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 log = logs.get(__name__)
@@ -45,14 +44,12 @@ async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
     readiness = http.Readiness({"postgres": False, "kafka": False})
     kafka = settings.kafka
     async with AsyncExitStack() as stack:
-        pool = await db.create_pool(settings.postgres)
-        stack.push_async_callback(pool.close)
-        await db.migrate(pool, "templates", MIGRATIONS)
-        readiness.set("postgres", True)
-        await runtime.started("Kafka", ensure_topics(kafka, ALL_TOPICS))
         producer = make_producer(kafka, "templates")
-        await runtime.started("Kafka", producer.start())
-        stack.push_async_callback(producer.stop)
+        starting = await stack.enter_async_context(AsyncExitStack())
+        await starting.enter_async_context(http.starting(readiness, settings.http, "templates"))
+        pool = await runtime.dependencies(
+            "templates", settings.postgres, MIGRATIONS, kafka, producer, stack, stop, readiness
+        )
         publisher = Publisher(producer, kafka)
         session = await stack.enter_async_context(aiohttp.ClientSession())
         templates = Registry(
@@ -69,14 +66,18 @@ async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
             ),
         }
         consumer = make_consumer(kafka, settings.group, subscriptions)
-        await runtime.started("Kafka", consumer.start())
+        await runtime.waiting("Kafka", consumer.start, stop)
         stack.push_async_callback(consumer.stop)
         if settings.seed_waba_id:
-            seeded = await sync.seed(templates, settings.seed_waba_id, starter_templates())
+            seeding = partial(sync.seed, templates, settings.seed_waba_id, starter_templates())
+            seeded = await runtime.waiting("PostgreSQL", seeding, stop)
             log.info("starter templates created", count=seeded, waba_id=settings.seed_waba_id)
-        published = await sync.republish_all(templates)
+        published = await runtime.waiting(
+            "PostgreSQL and Kafka", partial(sync.republish_all, templates), stop
+        )
         log.info("template states published", count=published)
         readiness.set("kafka", True)
+        await starting.aclose()
         app = http.base_app(readiness, registry)
         web.add_routes(app, templates, settings.api_keys)
         await stack.enter_async_context(http.serving(app, settings.http, "templates"))

@@ -38,12 +38,20 @@ class Tally:
         """A terminal outcome, or wagate's word that the outcome cannot be known."""
         return bool(self.ended(intent_id)) or intent_id in self.unconfirmed
 
+    def doubled(self, intent_id: str) -> bool:
+        """The business heard one state of the intent twice, as two different events (a
+        redelivered event, same id, is not counted: the client drops it)."""
+        seen = [s for s in self.states.get(intent_id, []) if s in TERMINAL_STATES or s == "sent"]
+        return len(seen) != len(set(seen))
+
     def done(self) -> bool:
         return all(self.settled(i) for i in self.intents)
 
     def figures(self, accepted: Mapping[str, int], violations: int) -> dict[str, int]:
         """lost: no outcome at all; sent twice: Meta accepted it more than once; ended twice:
-        two different terminal updates; unconfirmed yet accepted: a status never applied."""
+        two different terminal updates; doubled: one state heard twice as two events (a
+        webhook doubled into the business's stream); unconfirmed yet accepted: a status that
+        never applied (a webhook event missing from the business's stream)."""
         outcomes = Counter(self.ended(i)[-1] if self.ended(i) else "unconfirmed"
                            for i in self.intents if self.settled(i))  # fmt: skip
         still_unknown = {i for i in self.unconfirmed if not self.ended(i)}
@@ -53,6 +61,7 @@ class Tally:
             "lost": sum(not self.settled(i) for i in self.intents),
             "sent twice": sum(n > 1 for n in accepted.values()),
             "ended twice": sum(len(set(self.ended(i)) & FINAL) > 1 for i in self.intents),
+            "doubled": sum(self.doubled(i) for i in self.intents),
             "unconfirmed yet accepted": len(still_unknown & set(accepted)),
             "violations": violations,
         }
@@ -65,4 +74,6 @@ def table(figures: Mapping[str, int], seed: int, extra: Iterable[tuple[str, str]
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
-MUST_BE_ZERO = ("lost", "sent twice", "ended twice", "unconfirmed yet accepted", "violations")
+MUST_BE_ZERO = (
+    "lost", "sent twice", "ended twice", "doubled", "unconfirmed yet accepted", "violations",
+)  # fmt: skip

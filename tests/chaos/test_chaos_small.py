@@ -1,13 +1,18 @@
 """The small chaos run, inside `make test`: a few hundred intents over the wired system while
-one fault of each kind strikes: dispatch SIGKILLed mid-send, the sandbox answering too late
-after accepting, dropping connections, duplicating webhooks and delaying some past dispatch's
-settle wait. Nothing is lost (every intent ends, or is said unconfirmed when its request may
-have reached Meta), nothing is sent twice (the sandbox counts accepted sends per intent), and
-no rule of Meta's is broken. The seed is printed with the table (WAGATE_CHAOS_SEED replays).
+one fault of each kind strikes (`tests.chaos.strikes`): dispatch SIGKILLed mid-send, dispatch
+SIGSTOPped past its consumer session timeout, a restart of the Kafka broker and one of
+PostgreSQL (every connection through the forwarder the services reach them by cut for a few
+seconds), and the sandbox answering too late after accepting, dropping connections,
+duplicating webhooks and delaying some past dispatch's settle wait. Nothing is lost (every
+intent ends, or is said unconfirmed when its request may have reached Meta), nothing is sent
+twice (the sandbox counts accepted sends per intent), no update is doubled, and no rule of
+Meta's is broken. The seed is printed with the table, with the recovery time of each fault
+(WAGATE_CHAOS_SEED replays).
 
-`make chaos` runs the same with more (WAGATE_CHAOS_INTENTS, WAGATE_CHAOS_CUSTOMERS) and kills
-each service named in WAGATE_CHAOS_KILLS (comma separated, a name twice kills it twice) at
-random moments from the seed."""
+`make chaos` runs the same with more (WAGATE_CHAOS_INTENTS, WAGATE_CHAOS_CUSTOMERS), kills
+each service named in WAGATE_CHAOS_KILLS (comma separated, a name twice kills it twice) and
+strikes each outage named in WAGATE_CHAOS_OUTAGES (sigstop, broker, database) at random
+moments from the seed."""
 
 from __future__ import annotations
 
@@ -17,31 +22,57 @@ import os
 import random
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
-from shared.client import WagateClient
-from shared.events.intents import OutboundIntentSubmitted, TextContent
+from shared.settings import KafkaSettings
+from tests.chaos.replies import open_windows, replies, sandbox_json, submitted
+from tests.chaos.strikes import Strike, Striker, described
 from tests.chaos.tally import MUST_BE_ZERO, Tally, table
 from tests.e2e.conftest import System
-from tests.e2e.test_walkthrough import PHONE_NUMBER_ID, _wait_metric
+from tests.e2e.proxy import Proxy
 
 TIMEOUT_S = int(os.environ.get("WAGATE_CHAOS_TIMEOUT_S", 600))
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(TIMEOUT_S)]
 SEED = int(os.environ.get("WAGATE_CHAOS_SEED") or random.SystemRandom().randrange(1, 10**9))
 CUSTOMERS = [f"1650777{n:04d}" for n in range(int(os.environ.get("WAGATE_CHAOS_CUSTOMERS", 40)))]
 INTENTS = int(os.environ.get("WAGATE_CHAOS_INTENTS", 240))
-KILLS = os.environ.get("WAGATE_CHAOS_KILLS", "dispatch").split(",")
+KILLS = [k for k in os.environ.get("WAGATE_CHAOS_KILLS", "dispatch").split(",") if k]
+OUTAGES = os.environ.get("WAGATE_CHAOS_OUTAGES", "sigstop,broker,database").split(",")
 UNKNOWN_WAIT_S = 8
+USERS = ("INGEST", "POLICY", "DISPATCH", "TEMPLATES")  # the services that reach Kafka
 
 
 @pytest.fixture
-def system_env() -> dict[str, str]:
-    return {"DISPATCH_SETTLE__UNKNOWN_WAIT_S": str(UNKNOWN_WAIT_S)}
+async def proxies(kafka_settings: KafkaSettings, fresh_database: str) -> AsyncIterator[Proxies]:
+    """The forwarders the services reach Kafka and PostgreSQL by (the test itself goes direct)."""
+    pg_address = fresh_database.split("@", 1)[1].split("/", 1)[0]
+    found = Proxies(Proxy.to(kafka_settings.bootstrap, kafka=True), Proxy.to(pg_address))
+    await found.kafka.open()
+    await found.database.open()
+    found.database_url = fresh_database.replace(pg_address, found.database.address)
+    try:
+        yield found
+    finally:
+        await found.kafka.close()
+        await found.database.close()
 
 
-def _faults(seed: int) -> dict[str, float | int]:
+class Proxies:
+    def __init__(self, kafka: Proxy, database: Proxy) -> None:
+        self.kafka, self.database, self.database_url = kafka, database, ""
+
+
+@pytest.fixture
+def system_env(proxies: Proxies) -> dict[str, str]:
+    env = {"DISPATCH_SETTLE__UNKNOWN_WAIT_S": str(UNKNOWN_WAIT_S)}
+    env.update({f"{svc}_KAFKA__BOOTSTRAP": proxies.kafka.address for svc in USERS})
+    env.update({f"{svc}_POSTGRES__URL": proxies.database_url for svc in USERS if svc != "POLICY"})
+    return env
+
+
+def _faults(seed: int) -> dict[str, object]:
     return {
         "timeout_rate": 0.04,  # accepted, answered after the read timeout (3 s)
         "timeout_s": 5,
@@ -53,57 +84,45 @@ def _faults(seed: int) -> dict[str, float | int]:
     }
 
 
-async def _sandbox(session: aiohttp.ClientSession, method: str, url: str, **kw: object) -> object:
-    async with session.request(method, url, **kw) as resp:  # type: ignore[arg-type]
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
-
-
-async def test_nothing_lost_nothing_sent_twice_under_faults(system: System) -> None:
+async def test_nothing_lost_nothing_sent_twice_under_faults(
+    system: System, proxies: Proxies
+) -> None:
     rng = random.Random(SEED)
     sandbox = system.url("sandbox")
-    async with aiohttp.ClientSession() as session:
-        for customer in CUSTOMERS:
-            body = {"phone_number_id": PHONE_NUMBER_ID, "from": customer, "text": "hi"}
-            await _sandbox(session, "POST", f"{sandbox}/sandbox/customer-messages", json=body)
-        await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", len(CUSTOMERS))
-        await _sandbox(session, "PUT", f"{sandbox}/_sandbox/faults", json=_faults(SEED))
-    intents = [
-        OutboundIntentSubmitted(
-            intent_id=f"chaos-{SEED}-{n}",
-            phone_number_id=PHONE_NUMBER_ID,
-            to=rng.choice(CUSTOMERS),
-            content=TextContent(body=f"Update {n}"),
-            priority="reply",
-        )
-        for n in range(INTENTS)
-    ]
+    await open_windows(system, CUSTOMERS, _faults(SEED))
+    intents = replies(f"chaos-{SEED}", [rng.choice(CUSTOMERS) for _ in range(INTENTS)])
     tally = Tally([i.intent_id for i in intents])
-    # (intents heard of, service): each SIGKILL comes once that many intents have an update
-    kills = sorted((rng.randrange(INTENTS // 10, INTENTS * 3 // 4), name) for name in KILLS)
-    killed: list[str] = []
+    heard = lambda: sum(bool(tally.states.get(i)) for i in tally.intents)  # noqa: E731
+    # each fault strikes once that many intents have an update, in that order
+    kinds = [*(f"kill:{k}" for k in KILLS), *(o for o in OUTAGES if o)]
+    schedule = [Strike(kind, rng.randrange(INTENTS // 10, INTENTS * 3 // 4)) for kind in kinds]
+    schedule.sort(key=lambda strike: strike.at)
+    striker = Striker(system, proxies.kafka, proxies.database, heard, tally.done, schedule)
     started = time.monotonic()
-    async with (
-        WagateClient(system.kafka) as client,
-        client.follow(tally.intents) as stream,
-        aiohttp.ClientSession() as session,
-    ):
-        for intent in intents:
-            await client.send(intent)
-        with contextlib.suppress(TimeoutError):
+    async with submitted(system, intents) as (stream, session):
+
+        async def listen() -> None:
+            async for update in stream:
+                tally.add(update)
+                striker.last_update[0] = time.monotonic()
+
+        listening = asyncio.create_task(listen())
+        striking = asyncio.create_task(striker.run())
+        try:
             async with asyncio.timeout(TIMEOUT_S - 180):
-                async for update in stream:
-                    tally.add(update)
-                    heard = sum(bool(tally.states.get(i)) for i in tally.intents)
-                    while kills and heard >= kills[0][0]:
-                        at, name = kills.pop(0)
-                        killed.append(f"{name}@{at}")
-                        await system.restart_killed(name)  # SIGKILL mid-stream, then again
-                    if tally.done():
-                        break
+                await striking
+                while not tally.done():
+                    await asyncio.sleep(0.2)
+        except TimeoutError:
+            pass
+        finally:
+            striking.cancel()
         await asyncio.sleep(UNKNOWN_WAIT_S)  # a late status, or a second ending, would show now
-        messages = await _sandbox(session, "GET", f"{sandbox}/_sandbox/messages")
-        violations = await _sandbox(session, "GET", f"{sandbox}/sandbox/violations")
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
+        messages = await sandbox_json(session, "GET", f"{sandbox}/_sandbox/messages")
+        violations = await sandbox_json(session, "GET", f"{sandbox}/sandbox/violations")
         async with session.get(f"{sandbox}/metrics") as resp:
             injected = _injected(await resp.text())
     assert isinstance(messages, dict) and isinstance(violations, dict)
@@ -113,11 +132,14 @@ async def test_nothing_lost_nothing_sent_twice_under_faults(system: System) -> N
     figures = tally.figures(accepted, int(violations["count"]))
     extra = [
         *((f"faults {kind}", f"{n:.0f}") for kind, n in sorted(injected.items())),
-        ("killed (service@intents heard)", " ".join(killed)),
+        *described(schedule),
         ("seconds", f"{time.monotonic() - started:.0f}"),
     ]
     print("\n" + table(figures, SEED, extra))
-    assert len(killed) == len(KILLS), f"not every kill happened: {killed}"
+    unrecovered = [s.kind for s in schedule if s.recovered_s is None]
+    assert not unrecovered, (
+        f"seed {SEED}: struck and never recovered, or never struck: {unrecovered}"
+    )
     assert injected.get("timeout", 0) >= 1 and injected.get("drop", 0) >= 1, injected
     assert {k: figures[k] for k in MUST_BE_ZERO} == dict.fromkeys(MUST_BE_ZERO, 0), (
         f"seed {SEED}: {figures}\n{system.log_tail('dispatch')}"

@@ -157,15 +157,21 @@ async def _wait_ready(system: System, service: str, deadline: float) -> None:
     pytest.fail(f"{service} not ready in time:\n{system.log_tail(service)}")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+async def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> dict[str, int]:
+    """SIGTERM to every service at once, their exit codes awaited without blocking the loop
+    (a test's forwarders to Kafka and PostgreSQL run in it); SIGKILL past 30 s."""
+    for proc in processes.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)  # a test may have left one stopped
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while any(p.poll() is None for p in processes.values()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    for proc in processes.values():
+        if proc.poll() is None:
             proc.kill()
             proc.wait()
-    return proc.returncode
+    return {svc: proc.returncode for svc, proc in processes.items()}
 
 
 @pytest.fixture
@@ -203,7 +209,7 @@ async def system(
             await _wait_ready(system, svc, deadline)
         yield system
     finally:
-        codes = {svc: _stop(proc) for svc, proc in system.processes.items()}
+        codes = await _stop(system.processes)
         await delete_topics(system.kafka.bootstrap, f"{system.env['POLICY_APP_ID']}-")
     bad = {svc: code for svc, code in codes.items() if code != 0}
     assert not bad, f"services did not stop cleanly: {bad}\n" + "\n".join(

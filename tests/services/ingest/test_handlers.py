@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from services.ingest.metrics import IngestMetrics
 from services.ingest.settings import IngestSettings
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import WebhookReceived
+from shared.http import Readiness
 from shared.metrics import new_registry
 from shared.topics import INBOUND_MESSAGES, STATUSES, WEBHOOKS_RAW, WEBHOOKS_UNPARSED
 from shared.webhook_signature import sign
@@ -60,11 +62,13 @@ class Harness:
         self.sink = RecordingSink()
         self.dedupe = InMemoryDedupe()
         self.registry = new_registry()
+        self.readiness = Readiness({"kafka": True, "postgres": True})
         self.intake = WebhookIntake(
             IngestSettings(app_secrets=[SecretStr(SECRET)], **settings),
             self.sink,
             self.dedupe,
             IngestMetrics(self.registry),
+            self.readiness,
         )
 
     async def post(self, body: bytes, signature: str | None = "sign") -> tuple[int, str]:
@@ -219,11 +223,28 @@ async def test_kafka_down_is_503_then_the_retry_keeps_everything() -> None:
     assert await h.post(body) == (503, "temporarily unavailable")
     assert h.sink.published == []
     assert h.dedupe.states == {}
+    assert h.readiness.checks["kafka"] is False  # until the next probe reaches Kafka
 
     h.sink.down = False
+    h.readiness.set("kafka", True)  # the probe
     assert await h.post(body) == (200, "ok")
     assert h.sink.topics() == [WEBHOOKS_RAW.name, *[INBOUND_MESSAGES.name] * 2, STATUSES.name]
     assert h.metric("wagate_ingest_webhooks_total", outcome="unavailable") == 1
+
+
+async def test_while_kafka_is_out_of_reach_a_webhook_is_503_at_once() -> None:
+    h = Harness(publish_timeout_s=30)
+    h.readiness.set("kafka", False)  # the last probe failed
+    h.sink.down = True
+
+    started = time.monotonic()
+    assert await h.post(_body(messages=1)) == (503, "temporarily unavailable")
+    assert time.monotonic() - started < 0.5  # no wait for the publish timeout
+    assert h.sink.published == [] and h.dedupe.states == {}  # nothing claimed: Meta redelivers
+    assert await h.post(_body(messages=1), signature="sha256=00") == (401, "invalid signature")
+    h.readiness.set("kafka", True)
+    h.sink.down = False
+    assert await h.post(_body(messages=1)) == (200, "ok")
 
 
 async def test_the_dedupe_store_down_is_503_and_nothing_is_published() -> None:

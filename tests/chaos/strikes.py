@@ -1,0 +1,113 @@
+"""The faults a chaos run strikes the wired system with, each at a moment from the seed, and
+the time the system takes to recover from each.
+
+- `kill:<service>`: SIGKILL, then started again (no drain, no final commit);
+- `sigstop`: dispatch frozen (SIGSTOP) past its consumer session timeout, then SIGCONT: the
+  group drops it meanwhile, and its commits after waking are refused;
+- `broker`, `database`: a restart of the Kafka broker or of PostgreSQL, modelled by cutting
+  every connection through the forwarder the services reach it by (`tests.e2e.proxy`) and
+  refusing new ones for `OUTAGE_S`: the shared servers themselves stay up.
+
+Recovery is the time from a fault's end (the process started again, woken, the forwarder
+open again) until every service answers /readyz 200 and a delivery update has been heard
+since the fault ended (or every intent has its outcome)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from tests.e2e.conftest import SERVICES, System
+from tests.e2e.proxy import Proxy
+
+SESSION_TIMEOUT_S = 10.0  # aiokafka's default session timeout of dispatch's consumer
+FROZEN_S = SESSION_TIMEOUT_S + 5.0
+OUTAGE_S = 5.0
+RECOVERY_CAP_S = 180.0
+
+
+@dataclass
+class Strike:
+    kind: str
+    at: int  # once this many intents have an update
+    lasted_s: float = 0.0
+    recovered_s: float | None = None
+
+
+@dataclass
+class Striker:
+    """Strikes its schedule in order as the intents are heard of, one fault at a time."""
+
+    system: System
+    kafka: Proxy
+    database: Proxy
+    heard: Callable[[], int]
+    done: Callable[[], bool]
+    schedule: list[Strike]
+    last_update: list[float] = field(default_factory=lambda: [0.0])
+
+    async def run(self) -> None:
+        for strike in self.schedule:
+            while self.heard() < strike.at and not self.done():
+                await asyncio.sleep(0.1)
+            started = time.monotonic()
+            await self._strike(strike.kind)
+            ended = time.monotonic()
+            strike.lasted_s = ended - started
+            strike.recovered_s = await self._recovered(ended)
+
+    async def _strike(self, kind: str) -> None:
+        if kind.startswith("kill:"):
+            await self.system.restart_killed(kind.removeprefix("kill:"))
+        elif kind == "sigstop":
+            proc = self.system.processes["dispatch"]
+            proc.send_signal(signal.SIGSTOP)
+            try:
+                await asyncio.sleep(FROZEN_S)
+            finally:
+                proc.send_signal(signal.SIGCONT)
+        elif kind in ("broker", "database"):
+            proxy = self.kafka if kind == "broker" else self.database
+            await proxy.cut()
+            try:
+                await asyncio.sleep(OUTAGE_S)
+            finally:
+                await proxy.open()
+        else:
+            raise ValueError(f"no such fault: {kind}")
+
+    async def _recovered(self, since: float) -> float | None:
+        deadline = since + RECOVERY_CAP_S
+        timeout = aiohttp.ClientTimeout(total=2)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while time.monotonic() < deadline:
+                ready = [await _ready(session, self.system.url(s)) for s in SERVICES]
+                if all(ready) and (self.last_update[0] > since or self.done()):
+                    return time.monotonic() - since
+                await asyncio.sleep(0.25)
+        return None
+
+
+async def _ready(session: aiohttp.ClientSession, url: str) -> bool:
+    try:
+        async with session.get(f"{url}/readyz") as resp:
+            return resp.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
+
+
+def described(schedule: list[Strike]) -> list[tuple[str, str]]:
+    """One table row per fault: when it struck, how long it lasted, the recovery time."""
+    return [
+        (
+            f"fault {s.kind}@{s.at}",
+            f"lasted {s.lasted_s:.1f} s, recovered in "
+            + ("never" if s.recovered_s is None else f"{s.recovered_s:.1f} s"),
+        )
+        for s in schedule
+    ]
