@@ -11,6 +11,7 @@ from typing import Any
 from services.policy import approval, consent, identity, template_check
 from services.policy.caps import Caps, MarketingLog, blocked_until
 from services.policy.consent import ConsentRules, ConsentState
+from services.policy.pricing import TEMPLATE_CATEGORIES, Category, PricingTable, shipped
 from services.policy.quiet import QuietHours, quiet_until, zones_for
 from services.policy.tiers import Reach
 from services.policy.windows import WindowState
@@ -32,6 +33,7 @@ class PolicyConfig:
     approval_lifetime: timedelta = approval.DEFAULT_LIFETIME  # how long a template approval holds
     consent: ConsentRules = field(default_factory=ConsentRules)
     clock_skew: timedelta = timedelta(seconds=120)  # how far Meta's clock may run ahead of ours
+    pricing: PricingTable = field(default_factory=shipped)  # the dated rules of expected charges
 
     def waba_for(self, phone_number_id: str) -> str:
         return self.waba_ids.get(phone_number_id, self.default_waba_id)
@@ -137,7 +139,7 @@ def _free_form(
         [],
         "inside the customer service window",
         snap,
-        pricing=_free_pricing(facts.window, now),
+        pricing=_expected("SERVICE", facts.window, now, config),
         valid_until=valid_until,
         marketing=marketing,
     )
@@ -195,7 +197,7 @@ def _template(
             category=category,
         )
     send = intent.model_copy(update={"content": checked.content, "fallback_template": None})
-    pricing = _template_pricing(category, facts.window, now)
+    pricing = _expected(_priced(category), facts.window, now, config)
     counted = initiated and facts.reach.share is not None
     reached_at = facts.reached_at if facts.reach.counted_recently else None
     valid_until = approval.earliest(
@@ -300,18 +302,19 @@ def _consent_refusal(
     return Verdict("rejected", [refused.reason], refused.detail, snap, category=category)
 
 
-def _free_pricing(window: WindowState | None, now: datetime) -> str:
-    if window is not None and window.in_free_entry_point(now):
-        return "free_entry_point"
-    return "free_service"
+def _expected(
+    category: Category, window: WindowState | None, now: datetime, config: PolicyConfig
+) -> str | None:
+    """The charge the pricing table expects at `now` (None before its first period)."""
+    csw_open = window is not None and window.is_open(now)
+    fep_open = window is not None and window.in_free_entry_point(now)
+    return config.pricing.expected(category, csw_open=csw_open, fep_open=fep_open, now=now)
 
 
-def _template_pricing(category: str, window: WindowState | None, now: datetime) -> str:
-    if window is not None and window.in_free_entry_point(now):
-        return "free_entry_point"
-    if category == "UTILITY" and window is not None and window.is_open(now):
-        return "free_service"
-    return category.lower()
+def _priced(category: str) -> Category:
+    """A template's category as the pricing table names it (an unknown one: MARKETING, the
+    dearest, so an estimate never says free when it is not)."""
+    return TEMPLATE_CATEGORIES.get(category, "MARKETING")
 
 
 def _with(verdict: Verdict, *, reasons: list[str], detail: str) -> Verdict:
