@@ -20,6 +20,7 @@ class SendOutcome:
     error: MetaError | None = None
     request_left: bool = True  # False when the request surely never reached Meta
     contacts: tuple[dict[str, str], ...] = ()  # Meta's `contacts[]`: input, wa_id, user_id
+    success: bool = False  # Meta's `{"success": true}`: the answer to a read receipt
 
 
 class MessagesApi(Protocol):
@@ -79,6 +80,8 @@ def _parse(status: int, text: str) -> SendOutcome:
     except (json.JSONDecodeError, UnicodeDecodeError):
         body = None
     if 200 <= status < 300:
+        if isinstance(body, dict) and body.get("success") is True and "messages" not in body:
+            return SendOutcome(status, success=True)
         wamid = _wamid(body)
         if wamid is None:
             raise UnreadableAnswer(f"HTTP {status} without a wamid: {text[:200]!r}")

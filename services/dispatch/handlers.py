@@ -35,6 +35,7 @@ from shared.events.reasons import Reason
 from shared.sealing import REDACTED, Sealer, SealError, restore, values_of
 
 log = logs.get(__name__)
+RECEIPT_DONE = "Meta marked the customer's message read"
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,7 @@ class Dispatcher:
         verdict = attempts.after_answer(
             answer.http_status, answer.wamid, answer.error, intent=plan.intent,
             attempt=row.attempts, now=self.clock(), jitter=self.jitter(), policy=self.policy,
+            success=answer.success,
         )  # fmt: skip
         self.metrics.sends.labels(verdict.action, verdict.code).inc()
         error = answer.error.model_dump() if answer.error else None
@@ -221,6 +223,12 @@ class Dispatcher:
     ) -> AttemptResult:
         errors = [MetaError.model_validate(error)] if error else []
         match verdict.action:
+            case "accepted" if sent.is_read_receipt:  # done: no wamid, no status follows
+                await self.transitions.move(
+                    decision, row.intent_id, LedgerState.READ, expect=LedgerState.SENDING,
+                    report=Report(detail=RECEIPT_DONE),
+                )  # fmt: skip
+                return DONE
             case "accepted":
                 await self.transitions.move(
                     decision, row.intent_id, LedgerState.ACCEPTED, expect=LedgerState.SENDING,

@@ -303,7 +303,7 @@ class PolicyHandlers:
     ) -> None:
         if verdict.marketing:
             self.tables.marketing[key] = caps.sent(facts.marketing, now).model_dump(mode="json")
-        if facts.window is not None:
+        if facts.window is not None and not verdict.receipt:
             opened = windows.business_replied(facts.window, now)
             if opened is not None:
                 self.tables.windows[key] = opened.model_dump(mode="json")

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from services.policy.windows import WindowState
 from shared.errors import StartupError
 
 SHIPPED = Path(__file__).with_name("pricing.json")
@@ -93,6 +94,19 @@ class PricingTable(Frozen):
         """What the message is expected to cost at `now`; None when no period has begun."""
         period = self.in_force(now)
         return None if period is None else period.price(category, csw_open, fep_open)
+
+    def for_message(
+        self, template_category: str | None, window: WindowState | None, now: datetime
+    ) -> str | None:
+        """The expected charge of a template of `template_category` (None: a non-template
+        message, SERVICE) sent at `now` to the conversation in `window`. A category the table
+        does not know is priced as MARKETING, the dearest: an estimate never says free wrongly."""
+        category: Category = "SERVICE"
+        if template_category is not None:
+            category = TEMPLATE_CATEGORIES.get(template_category.upper(), "MARKETING")
+        csw_open = window is not None and window.is_open(now)
+        fep_open = window is not None and window.in_free_entry_point(now)
+        return self.expected(category, csw_open=csw_open, fep_open=fep_open, now=now)
 
     def without_reported(self) -> PricingTable:
         """Only the periods Meta itself documents."""

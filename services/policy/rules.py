@@ -8,15 +8,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.policy import approval, consent, identity, template_check
+from services.policy import approval, consent, identity, receipts, template_check
 from services.policy.caps import Caps, MarketingLog, blocked_until
 from services.policy.consent import ConsentRules, ConsentState
-from services.policy.pricing import TEMPLATE_CATEGORIES, Category, PricingTable, shipped
+from services.policy.pricing import PricingTable, shipped
 from services.policy.quiet import QuietHours, quiet_until, zones_for
 from services.policy.tiers import Reach
 from services.policy.windows import WindowState
 from shared.events.decisions import Outcome, WindowSnapshot
-from shared.events.intents import OutboundIntentSubmitted, TemplateContent
+from shared.events.intents import OutboundIntentSubmitted, ReadReceiptContent, TemplateContent
 from shared.events.keys import normalize_wa_id
 from shared.events.reasons import Reason
 
@@ -65,6 +65,7 @@ class Verdict:
     marketing: bool = False  # counts against the customer's marketing cap
     category: str | None = None  # the template's category, when a template is sent
     business_initiated: bool = False  # a template outside the window: counts toward the limit
+    receipt: bool = False  # a read receipt: no reply, opens no free entry point
 
 
 def snapshot(window: WindowState | None, now: datetime) -> WindowSnapshot:
@@ -90,7 +91,35 @@ def decide(
         )
     if isinstance(intent.content, TemplateContent):
         return _template(intent, intent.content, facts, now, config, snap)
+    if isinstance(intent.content, ReadReceiptContent):
+        return _read_receipt(intent, intent.content, facts, now, config, snap)
     return _free_form(intent, facts, now, config, snap)
+
+
+def _read_receipt(
+    intent: OutboundIntentSubmitted,
+    content: ReadReceiptContent,
+    facts: Facts,
+    now: datetime,
+    config: PolicyConfig,
+    snap: WindowSnapshot,
+) -> Verdict:
+    usable_until = _usable_until(intent, snap, config)
+    closed = _closed_detail(intent, snap, now)
+    found = receipts.check(content, facts.window, usable_until, now, intent.not_after, closed)
+    if found.refusal is not None:
+        return Verdict("rejected", [found.refusal], found.detail, snap)
+    return Verdict("approved", [], found.detail, snap, valid_until=found.valid_until, receipt=True)
+
+
+def _usable_until(
+    intent: OutboundIntentSubmitted, snap: WindowSnapshot, config: PolicyConfig
+) -> datetime | None:
+    """Until when a free-form send may go: the window's end less the margin; None when Meta
+    said the window is closed (131047) or no window is known."""
+    if snap.expires_at is None or approval.window_refused(intent):
+        return None
+    return snap.expires_at - config.window_safety_margin
 
 
 def _free_form(
@@ -100,12 +129,9 @@ def _free_form(
     config: PolicyConfig,
     snap: WindowSnapshot,
 ) -> Verdict:
-    meta_closed = approval.window_refused(intent)  # Meta's word (131047) beats what we saw
-    if meta_closed:
+    if approval.window_refused(intent):  # Meta's word (131047) beats what we saw
         facts, snap = replace(facts, window=None), snap.model_copy(update={"is_open": False})
-    usable_until = None
-    if snap.expires_at is not None and not meta_closed:
-        usable_until = snap.expires_at - config.window_safety_margin
+    usable_until = _usable_until(intent, snap, config)
     if usable_until is None or now >= usable_until:
         if intent.fallback_template is not None:
             verdict = _template(intent, intent.fallback_template, facts, now, config, snap)
@@ -139,7 +165,7 @@ def _free_form(
         [],
         "inside the customer service window",
         snap,
-        pricing=_expected("SERVICE", facts.window, now, config),
+        pricing=config.pricing.for_message(None, facts.window, now),
         valid_until=valid_until,
         marketing=marketing,
     )
@@ -197,7 +223,7 @@ def _template(
             category=category,
         )
     send = intent.model_copy(update={"content": checked.content, "fallback_template": None})
-    pricing = _expected(_priced(category), facts.window, now, config)
+    pricing = config.pricing.for_message(category, facts.window, now)
     counted = initiated and facts.reach.share is not None
     reached_at = facts.reached_at if facts.reach.counted_recently else None
     valid_until = approval.earliest(
@@ -300,21 +326,6 @@ def _consent_refusal(
     if refused is None:
         return None
     return Verdict("rejected", [refused.reason], refused.detail, snap, category=category)
-
-
-def _expected(
-    category: Category, window: WindowState | None, now: datetime, config: PolicyConfig
-) -> str | None:
-    """The charge the pricing table expects at `now` (None before its first period)."""
-    csw_open = window is not None and window.is_open(now)
-    fep_open = window is not None and window.in_free_entry_point(now)
-    return config.pricing.expected(category, csw_open=csw_open, fep_open=fep_open, now=now)
-
-
-def _priced(category: str) -> Category:
-    """A template's category as the pricing table names it (an unknown one: MARKETING, the
-    dearest, so an estimate never says free when it is not)."""
-    return TEMPLATE_CATEGORIES.get(category, "MARKETING")
 
 
 def _with(verdict: Verdict, *, reasons: list[str], detail: str) -> Verdict:

@@ -23,6 +23,7 @@ from services.sandbox.rules import (
     limits,
     message_objects,
     pricing,
+    receipts,
     sends,
     template_sends,
     webhook_envelopes,
@@ -32,7 +33,7 @@ from services.sandbox.rules.template_model import Template
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.tasks import Tasks
 from services.sandbox.webhook_sender import Outbox
-from services.sandbox.world import SentMessage, World
+from services.sandbox.world import ReadReceipt, SentMessage, World
 from shared import logs
 from shared.events.common import MetaError
 from shared.events.keys import normalize_wa_id
@@ -247,13 +248,24 @@ class Sandbox:
         self, phone_number_id: str, payload: Mapping[str, Any], now: datetime
     ) -> SendResult:
         message_id = payload.get("message_id")
-        known = any(
-            m.wamid == message_id and m.phone_number_id == phone_number_id
-            for m in self.world.received
+        found = next(
+            (
+                m
+                for m in self.world.received
+                if m.wamid == message_id and m.phone_number_id == phone_number_id
+            ),
+            None,
         )
-        if not known:
-            error = codes.invalid_value(f"message_id {message_id!r} is not a received message")
+        customer = found.customer or found.sender if found is not None else ""
+        last = self.world.last_message_at(phone_number_id, customer)
+        error = receipts.check_receipt(payload, found is not None, last, now)
+        if error is not None:
+            self.metrics.sends.labels("refused").inc()
+            if error.code == codes.re_engagement.code:
+                self._violate(now, (phone_number_id, customer), error)
             return self.refuse(error)
+        typing = payload.get("typing_indicator") is not None
+        self.world.receipts.append(ReadReceipt(str(message_id), phone_number_id, typing, now))
         return SendResult(200, {"success": True})
 
     async def _lifecycle(self, wamid: str, error: MetaError | None) -> None:

@@ -478,6 +478,26 @@ async def test_mark_as_read_of_a_received_message(make_stack: StackFactory) -> N
     assert await stack.send(read) == (200, {"success": True})
     status, body = await stack.send({**read, "message_id": "wamid.unknown"})
     assert (status, body["error"]["code"]) == (400, 131009)
+    typing = {**read, "typing_indicator": {"type": "text"}}
+    assert await stack.send(typing) == (200, {"success": True})
+    _, traffic = await stack.call("GET", "/_sandbox/messages")
+    assert [(r["wamid"], r["typing_indicator"]) for r in traffic["read_receipts"]] == [
+        (inbound, False),
+        (inbound, True),
+    ]
+
+
+async def test_mark_as_read_after_the_window_closed_is_refused(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    inbound = await customer_writes(stack)
+    world = stack.sandbox.world
+    for pair in list(world.last_customer_message):
+        world.last_customer_message[pair] -= timedelta(hours=25)
+    read = {"messaging_product": "whatsapp", "status": "read", "message_id": inbound}
+    status, body = await stack.send({**read, "typing_indicator": {"type": "text"}})
+    assert (status, body["error"]["code"]) == (400, 131047)
+    assert [v.code for v in world.violations] == [131047]
+    assert world.receipts == []
 
 
 async def test_a_customer_not_on_whatsapp_fails_131026_without_a_violation(
