@@ -105,7 +105,7 @@ def build(
     statuses = Statuses(ledger, transitions, reporter, metrics, handback)
     dispatcher = Dispatcher(
         ledger, api, transitions, reporter, statuses, metrics, clock, policy, jitter,
-        sealer=sealer, handback=handback,
+        sealer=sealer, handback=handback, marketing_route=settings.marketing_route,
     )  # fmt: skip
     senders = Senders(settings, dispatcher, backpressure, metrics, clock, supervisor)
     decisions = Decisions(ledger, transitions, senders, backpressure, clock)

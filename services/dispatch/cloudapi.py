@@ -26,7 +26,12 @@ class SendOutcome:
 class MessagesApi(Protocol):
     """The Cloud API's send-message endpoint, as dispatch uses it (`CloudApi`)."""
 
-    async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome: ...
+    async def send(
+        self, phone_number_id: str, payload: dict[str, Any], endpoint: str = "messages"
+    ) -> SendOutcome:
+        """POST the payload to `/{phone_number_id}/{endpoint}` (`messages` or
+        `marketing_messages`)."""
+        ...
 
 
 class CloudApi:
@@ -46,8 +51,10 @@ class CloudApi:
         token = self._settings.tokens.get(phone_number_id, self._settings.access_token)
         return {"Authorization": f"Bearer {token.get_secret_value()}"}
 
-    async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome:
-        url = f"{self._root}/{phone_number_id}/messages"
+    async def send(
+        self, phone_number_id: str, payload: dict[str, Any], endpoint: str = "messages"
+    ) -> SendOutcome:
+        url = f"{self._root}/{phone_number_id}/{endpoint}"
         try:
             async with self._session.post(
                 url, json=payload, headers=self._headers(phone_number_id), timeout=self._timeout

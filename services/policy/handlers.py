@@ -231,6 +231,7 @@ class PolicyHandlers:
             if verdict.outcome == "approved"
             else None,
             customer_key=customer,
+            template_category=verdict.category if verdict.outcome == "approved" else None,
         )
         self.metrics.decided(verdict.outcome, verdict.reasons)
         log.info(

@@ -21,6 +21,7 @@ from services.sandbox.rules import (
     addressing,
     codes,
     limits,
+    marketing_api,
     message_objects,
     pricing,
     receipts,
@@ -90,10 +91,30 @@ class Sandbox:
         self.metrics.violations.labels(str(error.code)).inc()
         log.info("rule violated", code=error.code, wamid=wamid, phone_number_id=pair[0])
 
-    def send(
+    def send_marketing(
         self, phone_number_id: str, payload: dict[str, Any], version: str = GRAPH_API_VERSION
     ) -> SendResult:
-        """`POST /{version}/{phone_number_id}/messages`."""
+        """`POST /{version}/{phone_number_id}/marketing_messages`: MARKETING templates only."""
+        obj = payload.get("template")
+        found = (
+            template_sends.find(obj, self.world.live_templates()) if isinstance(obj, dict) else None
+        )
+        onboarded = self.settings.marketing_messages_onboarded
+        routed = marketing_api.route(payload, found.category if found else None, onboarded)
+        if isinstance(routed, MetaError):
+            self.metrics.sends.labels("refused").inc()
+            return self.refuse(routed)
+        return self.send(phone_number_id, routed.payload, version, lite=routed.lite)
+
+    def send(
+        self,
+        phone_number_id: str,
+        payload: dict[str, Any],
+        version: str = GRAPH_API_VERSION,
+        lite: bool | None = None,
+    ) -> SendResult:
+        """`POST /{version}/{phone_number_id}/messages` (`lite`: came to the Marketing Messages
+        API, which delivered it (True) or fell back to the Cloud API (False))."""
         now = self.clock()
         if payload.get("status") == "read":
             return self._mark_read(phone_number_id, payload, now)
@@ -115,7 +136,9 @@ class Sandbox:
         error = error or self._take_rate(phone_number_id, reached.key, now)
         if error is not None:
             return self._refuse_broken(now, pair, error)
-        return self._accept(phone_number_id, address, reached, payload, template, version, now)
+        return self._accept(
+            phone_number_id, address, reached, payload, template, version, now, lite
+        )
 
     def _addressed(self, kind: str, payload: dict[str, Any]) -> addressing.Address | MetaError:
         """Whom a well-formed request addresses, or why it is malformed."""
@@ -143,6 +166,7 @@ class Sandbox:
         template: Template | None,
         version: str,
         now: datetime,
+        lite: bool | None = None,
     ) -> SendResult:
         """Record an accepted send and schedule its status webhooks (or its later failure)."""
         kind = str(payload.get("type", "text"))
@@ -155,7 +179,7 @@ class Sandbox:
             self.metrics.faults.labels("reengage").inc()
         wamid = self.ids.wamid()
         callback = payload.get("biz_opaque_callback_data")
-        cost, conversation = self._billing(version, category, phone_number_id, key, now)
+        cost, conversation = self._billing(version, category, phone_number_id, key, now, lite)
         self.world.sent[wamid] = SentMessage(
             wamid,
             phone_number_id,
@@ -172,6 +196,7 @@ class Sandbox:
             customer=key,
             by_phone=address.by == "phone",
             message=payload.get(kind) if isinstance(payload.get(kind), dict) else None,
+            endpoint="messages" if lite is None else "marketing_messages",
         )
         self.metrics.sends.labels("accepted").inc()
         portfolio = self.world.portfolio_of(phone_number_id, self.settings.portfolio_id)
@@ -226,6 +251,7 @@ class Sandbox:
         phone_number_id: str,
         customer: str,
         now: datetime,
+        lite: bool | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         pair = (phone_number_id, customer)
         csw = sends.window_open(self.world.last_message_at(*pair), now)
@@ -234,7 +260,7 @@ class Sandbox:
         )
         if started is not None:
             self.world.fep_started[pair] = started
-        cost = pricing.billing(category, csw, fep)
+        cost = pricing.billing(category, csw, fep, lite=bool(lite))
         if not pricing.reports_conversation(version, fep):
             return cost, None
         origin = str(cost["category"]).replace("-", "_")

@@ -51,6 +51,8 @@ class SentMessage:
     by_phone: bool = True
     message: dict[str, Any] | None = None
     """The message object as received (`template`, `text`...), what the customer gets."""
+    endpoint: str = "messages"
+    """The endpoint that took it: `messages` or `marketing_messages`."""
 
 
 @dataclass(frozen=True)

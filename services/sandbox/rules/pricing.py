@@ -22,8 +22,11 @@ class Billing:
     conversation_origin: str | None
 
 
-def billing(template_category: str | None, csw_open: bool, fep_open: bool) -> dict[str, Any]:
-    """The `pricing` object: free inside a FEP window, non-template and in-window utility free."""
+def billing(
+    template_category: str | None, csw_open: bool, fep_open: bool, lite: bool = False
+) -> dict[str, Any]:
+    """The `pricing` object: free inside a FEP window, non-template and in-window utility free;
+    `lite`: the Marketing Messages API delivered it (category `marketing_lite`, §9.3)."""
     if fep_open:
         kind, category = "free_entry_point", "referral_conversion"
     elif template_category is None:
@@ -32,6 +35,8 @@ def billing(template_category: str | None, csw_open: bool, fep_open: bool) -> di
         kind, category = "free_customer_service", "utility"
     else:
         kind, category = "regular", template_category.lower()
+        if lite and category == "marketing":
+            category = "marketing_lite"
     return {
         "billable": kind == "regular",
         "pricing_model": "PMP",

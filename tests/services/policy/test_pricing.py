@@ -15,7 +15,11 @@ from services.policy.rules import Facts, PolicyConfig, decide
 from services.policy.settings import PolicySettings
 from services.policy.windows import WindowState
 from shared.errors import StartupError
-from shared.events.intents import OutboundIntentSubmitted, TextContent
+from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
+from shared.events.keys import conversation_key
+from shared.events.template_states import ParameterSpec, TemplateStateChanged
+from tests.services.policy.test_handlers import NOW as HARNESS_NOW
+from tests.services.policy.test_handlers import Harness, _opt_in
 
 JUL_2025 = datetime(2025, 7, 1, tzinfo=UTC)
 SEP_2026 = datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC)
@@ -213,3 +217,29 @@ def test_settings_pick_the_table_and_the_reported_periods(tmp_path: Path) -> Non
     assert plain.expected("SERVICE", csw_open=True, fep_open=False, now=OCT_2026) == "free_service"
     with pytest.raises(StartupError):
         PolicySettings(pricing_table=tmp_path / "none.json").policy_config()
+
+
+@pytest.mark.parametrize(
+    ("category", "pricing"), [("MARKETING", "marketing"), ("UTILITY", "utility")]
+)
+async def test_an_approved_template_decision_names_its_category_and_price(
+    category: str, pricing: str
+) -> None:
+    """Dispatch routes by the decision's `template_category` (MARKETING: the marketing API)."""
+    waba, pnid, customer = "w-1", "pn-1", "16505551234"
+    state = TemplateStateChanged(
+        waba_id=waba, name="flash", language="en_US", category=category, status="APPROVED",
+        parameters=ParameterSpec(body_count=0),
+    )  # fmt: skip
+    h = Harness(
+        PolicyConfig(default_waba_id=waba), templates={state.key: state.model_dump(mode="json")}
+    )
+    h.handlers.on_consent(_opt_in(pnid, customer, HARNESS_NOW - timedelta(hours=1)))
+    intent = OutboundIntentSubmitted(
+        intent_id="t-1", phone_number_id=pnid, to=customer,
+        content=TemplateContent(name="flash", language="en_US"),
+    )  # fmt: skip
+    await h.handlers.on_intent(intent, conversation_key(pnid, customer).encode(), b"")
+    [decision] = h.decisions()
+    assert (decision.outcome, decision.template_category) == ("approved", category)
+    assert decision.pricing == pricing

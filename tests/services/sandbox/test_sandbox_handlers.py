@@ -588,3 +588,35 @@ async def test_the_reengage_fault_leaves_templates_alone_and_the_message_is_reco
     _, traffic = await stack.call("GET", "/_sandbox/messages")
     [sent] = traffic["sent"]
     assert sent["error"] is None and sent["message"] == send["template"]
+
+
+async def test_the_marketing_endpoint_delivers_marketing_templates_as_marketing_lite(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    await approved_template(stack, "flash", "New arrivals in store this week.", "MARKETING")
+    await approved_template(stack, "receipt", "Your receipt is ready.")
+    path = f"/v24.0/{PNID}/marketing_messages"
+    body = {**template_send("flash"), "product_policy": "STRICT"}
+    status, answer = await stack.call("POST", path, body)
+    assert status == 200 and answer["messages"][0]["message_status"] == "accepted"
+    refused = await stack.call("POST", path, template_send("receipt"))
+    assert (refused[0], refused[1]["error"]["code"]) == (400, 131055)
+    text = {"messaging_product": "whatsapp", "to": CUSTOMER, "type": "text", "text": {"body": "x"}}
+    assert (await stack.call("POST", path, text))[1]["error"]["code"] == 100
+    await stack.settle()
+    sent = stack.sandbox.world.sent[answer["messages"][0]["id"]]
+    assert sent.endpoint == "marketing_messages"
+    assert [s["pricing"]["category"] for s in stack.receiver.statuses()] == ["marketing_lite"] * 2
+
+
+async def test_a_portfolio_not_onboarded_falls_back_or_is_refused(make_stack: StackFactory) -> None:
+    stack = await make_stack(marketing_messages_onboarded=False)
+    await approved_template(stack, "flash", "New arrivals in store this week.", "MARKETING")
+    path = f"/v24.0/{PNID}/marketing_messages"
+    strict = await stack.call("POST", path, {**template_send("flash"), "product_policy": "STRICT"})
+    assert (strict[0], strict[1]["error"]["code"]) == (400, 100)
+    status, _ = await stack.call("POST", path, template_send("flash"))
+    assert status == 200
+    await stack.settle()
+    assert [s["pricing"]["category"] for s in stack.receiver.statuses()] == ["marketing"] * 2
