@@ -11,7 +11,14 @@ from itertools import product
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from services.policy.windows import WindowState
 from shared.errors import StartupError
@@ -45,9 +52,10 @@ class PricingRule(Frozen):
 
 
 class PricingPeriod(Frozen):
-    """The rules in force from `effective_from` (00:00 UTC) until the next period's start."""
+    """The rules in force from `effective_from` (a day: from 00:00 UTC; or a time with its UTC
+    offset) until the next period's start."""
 
-    effective_from: date
+    effective_from: date | AwareDatetime
     basis: Basis
     source: str = ""
     rules: tuple[PricingRule, ...] = Field(min_length=1)
@@ -66,6 +74,8 @@ class PricingPeriod(Frozen):
 
     @property
     def starts_at(self) -> datetime:
+        if isinstance(self.effective_from, datetime):
+            return self.effective_from
         return datetime.combine(self.effective_from, time(), tzinfo=UTC)
 
     def price(self, category: Category, csw_open: bool, fep_open: bool) -> str | None:
@@ -78,15 +88,15 @@ class PricingTable(Frozen):
 
     @model_validator(mode="after")
     def _one_period_a_day(self) -> PricingTable:
-        days = [p.effective_from for p in self.periods]
-        if len(set(days)) != len(days):
-            raise ValueError("two periods start on the same day")
+        starts = [p.starts_at for p in self.periods]
+        if len(set(starts)) != len(starts):
+            raise ValueError("two periods start at the same time")
         return self
 
     def in_force(self, now: datetime) -> PricingPeriod | None:
         """The latest period begun by `now`; None before the first one."""
         begun = [p for p in self.periods if p.starts_at <= now]
-        return max(begun, key=lambda p: p.effective_from, default=None)
+        return max(begun, key=lambda p: p.starts_at, default=None)
 
     def expected(
         self, category: Category, *, csw_open: bool, fep_open: bool, now: datetime

@@ -150,7 +150,7 @@ def test_first_matching_rule_wins() -> None:
                 {"effective_from": "2025-07-01", "basis": "meta", "rules": EVERYTHING},
                 {"effective_from": "2025-07-01", "basis": "reported", "rules": EVERYTHING},
             ),
-            "same day",
+            "same time",
         ),
     ],
 )
@@ -243,3 +243,33 @@ async def test_an_approved_template_decision_names_its_category_and_price(
     [decision] = h.decisions()
     assert (decision.outcome, decision.template_category) == ("approved", category)
     assert decision.pricing == pricing
+
+
+def test_a_period_may_start_at_a_time_with_its_offset() -> None:
+    table = parse(
+        _table(
+            {"effective_from": "2027-01-01", "basis": "meta", "rules": EVERYTHING},
+            {
+                "effective_from": "2027-01-01T12:00:00+02:00",
+                "basis": "meta",
+                "rules": [{"pricing": "x"}],
+            },
+        )
+    )
+    edge = datetime(2027, 1, 1, 10, 0, tzinfo=UTC)
+    early = table.expected(
+        "SERVICE", csw_open=True, fep_open=False, now=edge - timedelta(seconds=1)
+    )
+    assert early == "marketing"
+    assert table.expected("SERVICE", csw_open=True, fep_open=False, now=edge) == "x"
+    with pytest.raises(StartupError, match="same time"):
+        parse(
+            _table(
+                {"effective_from": "2027-01-01", "basis": "meta", "rules": EVERYTHING},
+                {"effective_from": "2027-01-01T00:00:00Z", "basis": "meta", "rules": EVERYTHING},
+            )
+        )
+    with pytest.raises(StartupError):  # a time without its offset is ambiguous
+        parse(
+            _table({"effective_from": "2027-01-01T12:00:00", "basis": "meta", "rules": EVERYTHING})
+        )
