@@ -4,14 +4,11 @@ template, category and pricing type (`GET /spend`): messages priced, delivered, 
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
-from typing import Any
 
-import aiohttp
 import click
 
-from cli.output import EXIT_FAILED, EXIT_USAGE, fail, run_http, show
+from cli.output import EXIT_FAILED, EXIT_USAGE, fail, request_json, run_http, show
 from cli.params import Url
 
 COLUMNS = ("phone_number_id", "template", "category", "type", "messages", "delivered", "charged")
@@ -47,7 +44,7 @@ def spend(since: str | None, until: str | None, url: str) -> None:
     """What Meta charged, from its statuses' pricing: per number, template, category, type."""
     url = url.rstrip("/")
     query = {k: v for k, v in (("since", since), ("until", until)) if v is not None}
-    status, answer = run_http(_get(f"{url}/spend", query), "dispatch", url)
+    status, answer = run_http(request_json("GET", f"{url}/spend", query=query), "dispatch", url)
     if status != 200 or not isinstance(answer, dict):
         why = answer.get("error") if isinstance(answer, dict) else answer
         fail(f"dispatch refused ({status}): {why}", EXIT_USAGE if status == 400 else EXIT_FAILED)
@@ -60,16 +57,3 @@ def spend(since: str | None, until: str | None, url: str) -> None:
         "rows": [{c: r.get(c) for c in COLUMNS} for r in rows],
     }
     show(summary, columns=COLUMNS)
-
-
-async def _get(url: str, query: dict[str, str]) -> tuple[int, Any]:
-    timeout = aiohttp.ClientTimeout(total=10)
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(url, params=query, timeout=timeout) as resp,
-    ):
-        raw = await resp.read()
-        try:
-            return resp.status, json.loads(raw)
-        except ValueError:
-            return resp.status, raw.decode(errors="replace")[:200]

@@ -15,7 +15,6 @@ from shared.events.common import MetaError
 from shared.events.intents import ReadReceiptContent
 from tests.services.dispatch.conftest import approved
 from tests.services.dispatch.test_handlers import _parts
-from tests.services.dispatch.test_settler import _parts as settler_parts
 
 RECEIPT = ReadReceiptContent(message_id="wamid.IN1", typing_indicator=True)
 
@@ -74,16 +73,6 @@ async def test_a_receipt_whose_window_ended_is_never_sent() -> None:
     ended = parts.clock.now - timedelta(seconds=1)
     result = await parts.decide_and_attempt(approved("r-1", content=RECEIPT, valid_until=ended))
     assert result == UNSENT and parts.api.sent == []
-
-
-async def test_an_unknown_receipt_is_sent_again_as_a_repeat_only_refreshes_it() -> None:
-    parts = settler_parts()
-    await parts.intent("r-lost", LedgerState.UNKNOWN, content=RECEIPT)
-    parts.clock.advance(601)
-    await parts.settler.settle_once()
-    row = await parts.ledger.get("r-lost")
-    assert row is not None and row.state == "queued"
-    assert parts.scheduler.submitted == [("r-lost", parts.clock.now, None)]
 
 
 async def test_a_receipt_meta_refused_fails_with_metas_code() -> None:

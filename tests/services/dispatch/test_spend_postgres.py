@@ -24,18 +24,13 @@ from shared import codec, db
 from shared.events.envelope import utcnow
 from shared.events.intents import TemplateContent
 from shared.settings import PostgresSettings
-from tests.conftest import free_port
-from tests.services.dispatch.conftest import Reporting, approved, reported
+from tests.services.dispatch.conftest import Reporting, approved, reported, serving
+from tests.services.dispatch.test_charges import FREE
+from tests.services.dispatch.test_charges import PAID as UTILITY
 
 pytestmark = pytest.mark.postgres
 
-PAID = {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "marketing"}
-FREE = {
-    "billable": False,
-    "pricing_model": "PMP",
-    "type": "free_customer_service",
-    "category": "service",
-}
+PAID = {**UTILITY, "category": "marketing"}
 
 
 class Book:
@@ -129,12 +124,8 @@ async def test_spend_adds_up_per_template_and_category_within_the_period(book: B
 async def dispatch_url(book: Book) -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/spend", spend_handler(book.charges))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield url
 
 
 async def _wagate(*args: str) -> Result:
