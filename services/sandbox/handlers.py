@@ -260,7 +260,8 @@ class Sandbox:
         )
         if started is not None:
             self.world.fep_started[pair] = started
-        cost = pricing.billing(category, csw, fep, lite=bool(lite))
+        charged = self.settings.service_charged
+        cost = pricing.billing(category, csw, fep, lite=bool(lite), service_charged=charged)
         if not pricing.reports_conversation(version, fep):
             return cost, None
         origin = str(cost["category"]).replace("-", "_")

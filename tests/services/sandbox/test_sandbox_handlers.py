@@ -620,3 +620,15 @@ async def test_a_portfolio_not_onboarded_falls_back_or_is_refused(make_stack: St
     assert status == 200
     await stack.settle()
     assert [s["pricing"]["category"] for s in stack.receiver.statuses()] == ["marketing"] * 2
+
+
+async def test_service_charged_prices_an_in_window_reply_as_charged(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack(service_charged=True)
+    await customer_writes(stack)
+    status, _ = await stack.send(text_message())
+    assert status == 200
+    await stack.settle()
+    charged = {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "service"}
+    assert [s["pricing"] for s in stack.receiver.statuses()] == [charged, charged]
