@@ -67,6 +67,19 @@ def test_malformed_template_flags_are_refused(header: str | None, urls: tuple[st
         ["send", "location", "--from", "1", "--to", "2", "--latitude", "91", "--longitude", "0"],
         ["send", "interactive", "--from", "1", "--to", "2", "--json", "{oops"],
         ["send", "text", "--from", "1", "--to", "2", "--body", "x", "--meta", "novalue"],
+        ["send", "read-receipt", "--from", "1", "--to", "2", "--message-id", ""],
+        [
+            "send",
+            "read-receipt",
+            "--from",
+            "1",
+            "--to",
+            "2",
+            "--message-id",
+            "w",
+            "--reply-to",
+            "w",
+        ],
     ],
 )
 def test_invalid_intents_exit_2_before_touching_kafka(args: list[str]) -> None:
