@@ -163,10 +163,12 @@ class TimedApi:
         self.api = api
         self.seconds: list[float] = []
 
-    async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome:
+    async def send(
+        self, phone_number_id: str, payload: dict[str, Any], endpoint: str = "messages"
+    ) -> SendOutcome:
         started = time.perf_counter()
         try:
-            return await self.api.send(phone_number_id, payload)
+            return await self.api.send(phone_number_id, payload, endpoint)
         finally:
             self.seconds.append(time.perf_counter() - started)
 

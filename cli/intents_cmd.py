@@ -5,14 +5,11 @@ records who asked in its ledger; it refuses an intent in any other state."""
 from __future__ import annotations
 
 import getpass
-import json
-from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import click
 
-from cli.output import EXIT_FAILED, EXIT_USAGE, fail, run_http, show
+from cli.output import EXIT_FAILED, EXIT_USAGE, fail, request_json, run_http, show
 
 
 @click.group()
@@ -42,23 +39,11 @@ def resend(url: str, intent_id: str, requested_by: str | None) -> None:
     """Send an intent whose outcome is unknown once more (a duplicate is accepted)."""
     by = requested_by or getpass.getuser()
     target = f"{url}/intents/{quote(intent_id, safe='')}/resend"
-    status, answer = run_http(_post(target, {"requested_by": by}), "dispatch", url)
+    asked = request_json("POST", target, body={"requested_by": by})
+    status, answer = run_http(asked, "dispatch", url)
     if status == 202:
         show(answer)
         return
     why = answer.get("error") if isinstance(answer, dict) else None
     code = EXIT_USAGE if status == 400 else EXIT_FAILED
     fail(f"dispatch refused the resend ({status}): {why or answer}", code)
-
-
-async def _post(url: str, body: dict[str, Any]) -> tuple[int, Any]:
-    timeout = aiohttp.ClientTimeout(total=10)
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(url, json=body, timeout=timeout) as resp,
-    ):
-        raw = await resp.read()
-        try:
-            return resp.status, json.loads(raw)
-        except ValueError:
-            return resp.status, raw.decode(errors="replace")[:200]

@@ -15,6 +15,7 @@ from cli import (
     root,
     sandbox_cmd,
     send_cmd,
+    spend_cmd,
     tail_cmd,
     templates_cmd,
     topics_cmd,
@@ -40,3 +41,4 @@ main.add_command(templates_cmd.templates)
 main.add_command(consent_cmd.consent)
 main.add_command(deadletter_cmd.deadletter)
 main.add_command(intents_cmd.intents)
+main.add_command(spend_cmd.spend)

@@ -233,3 +233,24 @@ def run_http(coro: Coroutine[Any, Any, T], server: str, url: str) -> T:
         raise
     except (aiohttp.ClientConnectionError, TimeoutError, OSError) as exc:
         unavailable(f"{server} is unreachable at {url}: {exc}")
+
+
+async def request_json(
+    method: str,
+    url: str,
+    *,
+    body: Mapping[str, Any] | None = None,
+    query: Mapping[str, str] | None = None,
+) -> tuple[int, Any]:
+    """One HTTP request to a wagate service: its status and JSON answer (or the answer's first
+    200 characters when it is no JSON)."""
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, json=body, params=query, timeout=timeout) as resp,
+    ):
+        raw = await resp.read()
+        try:
+            return resp.status, json.loads(raw)
+        except ValueError:
+            return resp.status, raw.decode(errors="replace")[:200]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import click
@@ -31,6 +32,7 @@ from shared.events.intents import (
     MessageContent,
     OutboundIntentSubmitted,
     ReactionContent,
+    ReadReceiptContent,
     TemplateContent,
     TextContent,
 )
@@ -232,6 +234,19 @@ def send_location(
 def send_reaction(settings: KafkaSettings, /, message_id: str, emoji: str, **opts: Any) -> None:
     """A reaction to a customer's message."""
     submit(settings, lambda: ReactionContent(message_id=message_id, emoji=emoji), **opts)
+
+
+@send.command("read-receipt")
+@common
+@click.option("--message-id", required=True, help="The wamid of the customer's message.")
+@click.option("--typing", is_flag=True, help="Show a typing indicator too (until the reply).")
+@pass_kafka
+def send_read_receipt(
+    settings: KafkaSettings, /, message_id: str, typing: bool, **opts: Any
+) -> None:
+    """Mark a customer's message read (inside the window only), with a typing indicator."""
+    receipt = partial(ReadReceiptContent, message_id=message_id, typing_indicator=typing)
+    submit(settings, receipt, **opts)
 
 
 @send.command("interactive")

@@ -22,6 +22,8 @@ REASON_WORDS: dict[str, str] = {
     "EXPIRED": "The intent's not_after time had passed when policy decided, so it was not sent.",
     "FALLBACK_TEMPLATE": "The window was closed, so the intent's fallback template was "
     "approved or sent instead of its free-form message.",
+    "MESSAGE_UNKNOWN": "The read receipt named no message policy saw the customer send to "
+    "this number (among their latest 100), so it was not sent.",
     "OPTED_OUT": "The customer opted out of this category of messages from this business.",
     "MARKETING_NO_OPT_IN": "Marketing needs a recorded opt-in from the customer, and none "
     "is on record.",

@@ -20,6 +20,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from services.dispatch.backpressure import Backpressure, Pausable, RebalanceListener
+from services.dispatch.charges import ChargeBook
+from services.dispatch.charges_store import PostgresCharges
 from services.dispatch.cloudapi import CloudApi, MessagesApi
 from services.dispatch.handback import HandBack
 from services.dispatch.handlers import Decisions, Dispatcher
@@ -32,6 +34,7 @@ from services.dispatch.settler import Settler
 from services.dispatch.statuses import Statuses
 from services.dispatch.store import PostgresLedger
 from services.dispatch.transitions import Transitions
+from services.dispatch.web import spend_handler
 from shared import http, runtime
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
@@ -90,6 +93,7 @@ def build(
     registry: CollectorRegistry,
     jitter: Callable[[], float] = random.random,
     supervisor: Supervisor | None = None,
+    charges: ChargeBook | None = None,
 ) -> Dispatch:
     """Wire dispatch over these adapters; nothing runs until a sender or the settler is used."""
     metrics = DispatchMetrics(registry)
@@ -101,10 +105,10 @@ def build(
     policy = settings.retry.policy()
     sealer = Sealer(settings.sealing_keys)
     handback = HandBack(ledger, transitions, publisher, sealer, settings.redecisions_max, clock)
-    statuses = Statuses(ledger, transitions, reporter, metrics, handback)
+    statuses = Statuses(ledger, transitions, reporter, metrics, handback, charges)
     dispatcher = Dispatcher(
         ledger, api, transitions, reporter, statuses, metrics, clock, policy, jitter,
-        sealer=sealer, handback=handback,
+        sealer=sealer, handback=handback, marketing_route=settings.marketing_route,
     )  # fmt: skip
     senders = Senders(settings, dispatcher, backpressure, metrics, clock, supervisor)
     decisions = Decisions(ledger, transitions, senders, backpressure, clock)
@@ -143,10 +147,11 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         publisher = Publisher(producer, kafka)
         ledger = PostgresLedger(pool)
         consumer = make_consumer(kafka, settings.group, [])
+        charges = PostgresCharges(pool)
         dispatch = build(
             settings, ledger=ledger, api=CloudApi(session, settings.cloud_api),
             publisher=publisher, clock=utcnow, consumer=consumer, registry=registry,
-            supervisor=supervisor,
+            supervisor=supervisor, charges=charges,
         )  # fmt: skip
         senders = dispatch.senders
         stack.push_async_callback(supervisor.close)
@@ -159,6 +164,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         readiness.set("kafka", True)
         app = http.base_app(readiness, registry)
         app.router.add_get("/numbers", _numbers(settings))
+        app.router.add_get("/spend", spend_handler(charges))
         app.router.add_post("/intents/{intent_id}/resend", resend_handler(dispatch))
         await stack.enter_async_context(http.serving(app, settings.http, "dispatch"))
         loop = ConsumeLoop(

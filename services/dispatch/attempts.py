@@ -69,9 +69,11 @@ def after_answer(
     now: datetime,
     jitter: float,
     policy: RetryPolicy,
+    success: bool = False,
 ) -> AfterAnswer:
-    """What becomes of the intent after the Cloud API answered its `attempt`-th send."""
-    if wamid is not None:
+    """What becomes of the intent after the Cloud API answered its `attempt`-th send
+    (`success`: Meta's `{"success": true}`, which a read receipt gets instead of a wamid)."""
+    if wamid is not None or (success and intent.is_read_receipt):
         return AfterAnswer("accepted")
     code = str(error.code) if error is not None else f"http_{http_status}"
     verdict = classify(http_status, error)

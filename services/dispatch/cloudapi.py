@@ -20,12 +20,18 @@ class SendOutcome:
     error: MetaError | None = None
     request_left: bool = True  # False when the request surely never reached Meta
     contacts: tuple[dict[str, str], ...] = ()  # Meta's `contacts[]`: input, wa_id, user_id
+    success: bool = False  # Meta's `{"success": true}`: the answer to a read receipt
 
 
 class MessagesApi(Protocol):
     """The Cloud API's send-message endpoint, as dispatch uses it (`CloudApi`)."""
 
-    async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome: ...
+    async def send(
+        self, phone_number_id: str, payload: dict[str, Any], endpoint: str = "messages"
+    ) -> SendOutcome:
+        """POST the payload to `/{phone_number_id}/{endpoint}` (`messages` or
+        `marketing_messages`)."""
+        ...
 
 
 class CloudApi:
@@ -45,8 +51,10 @@ class CloudApi:
         token = self._settings.tokens.get(phone_number_id, self._settings.access_token)
         return {"Authorization": f"Bearer {token.get_secret_value()}"}
 
-    async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome:
-        url = f"{self._root}/{phone_number_id}/messages"
+    async def send(
+        self, phone_number_id: str, payload: dict[str, Any], endpoint: str = "messages"
+    ) -> SendOutcome:
+        url = f"{self._root}/{phone_number_id}/{endpoint}"
         try:
             async with self._session.post(
                 url, json=payload, headers=self._headers(phone_number_id), timeout=self._timeout
@@ -79,6 +87,8 @@ def _parse(status: int, text: str) -> SendOutcome:
     except (json.JSONDecodeError, UnicodeDecodeError):
         body = None
     if 200 <= status < 300:
+        if isinstance(body, dict) and body.get("success") is True and "messages" not in body:
+            return SendOutcome(status, success=True)
         wamid = _wamid(body)
         if wamid is None:
             raise UnreadableAnswer(f"HTTP {status} without a wamid: {text[:200]!r}")

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 from aiokafka import ConsumerRecord, TopicPartition
 
-from services.dispatch import attempts, payloads
+from services.dispatch import attempts, payloads, routes
 from services.dispatch.attempts import AfterAnswer
 from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import MessagesApi
@@ -25,6 +25,7 @@ from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Report, Reporter
 from services.dispatch.retry import RetryPolicy
 from services.dispatch.sender import DONE, UNSENT, AttemptResult, Scheduler, queued
+from services.dispatch.settings import MarketingRoute
 from services.dispatch.statuses import Statuses
 from services.dispatch.transitions import Transitions
 from shared import codec, logs, tracing
@@ -35,6 +36,7 @@ from shared.events.reasons import Reason
 from shared.sealing import REDACTED, Sealer, SealError, restore, values_of
 
 log = logs.get(__name__)
+RECEIPT_DONE = "Meta marked the customer's message read"
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,9 @@ class Dispatcher:
     jitter: Callable[[], float] = random.random
     sealer: Sealer | None = None
     handback: HandBack = field(kw_only=True)
+    marketing_route: Callable[[str], MarketingRoute | None] = field(
+        kw_only=True, default=lambda _number: None
+    )  # where a number's MARKETING templates go (`DispatchSettings.marketing_route`)
 
     async def reload(self, phone_number_id: str, limit: int) -> list[tuple[Queued, float]]:
         """A number's queued intents from the ledger (a held number reopens, or its backlog
@@ -169,10 +174,11 @@ class Dispatcher:
             await self._end(decision, row, LedgerState.FAILED, unreadable, str(exc))
             return UNSENT
         started = time.monotonic()
+        route = self.marketing_route(row.phone_number_id)
+        built = payloads.build(intent, decision.address)
+        path, request = routes.request(built, decision.template_category, route)
         try:
-            answer = await self.api.send(
-                row.phone_number_id, payloads.build(intent, decision.address)
-            )
+            answer = await self.api.send(row.phone_number_id, request, path)
         except (aiohttp.ClientError, TimeoutError) as exc:
             # The request may have reached Meta: never resend blindly; statuses settle it.
             self.metrics.sends.labels(LedgerState.UNKNOWN, "none").inc()
@@ -185,6 +191,7 @@ class Dispatcher:
         verdict = attempts.after_answer(
             answer.http_status, answer.wamid, answer.error, intent=plan.intent,
             attempt=row.attempts, now=self.clock(), jitter=self.jitter(), policy=self.policy,
+            success=answer.success,
         )  # fmt: skip
         self.metrics.sends.labels(verdict.action, verdict.code).inc()
         error = answer.error.model_dump() if answer.error else None
@@ -221,6 +228,12 @@ class Dispatcher:
     ) -> AttemptResult:
         errors = [MetaError.model_validate(error)] if error else []
         match verdict.action:
+            case "accepted" if sent.is_read_receipt:  # done: no wamid, no status follows
+                await self.transitions.move(
+                    decision, row.intent_id, LedgerState.READ, expect=LedgerState.SENDING,
+                    report=Report(detail=RECEIPT_DONE),
+                )  # fmt: skip
+                return DONE
             case "accepted":
                 await self.transitions.move(
                     decision, row.intent_id, LedgerState.ACCEPTED, expect=LedgerState.SENDING,

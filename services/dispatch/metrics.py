@@ -44,6 +44,13 @@ class DispatchMetrics:
             ["state"],
             registry=registry,
         )
+        self.billed = Counter(
+            "wagate_dispatch_priced_messages_total",
+            "Delivered messages by Meta's pricing, once each: business number, template "
+            "(none: no template), category and type (regular: charged).",
+            ["phone_number_id", "template", "category", "type"],
+            registry=registry,
+        )
         self.duplicates = Counter(
             "wagate_dispatch_duplicate_wamids_total",
             "Statuses showing a second wamid for one intent (a send Meta received twice).",

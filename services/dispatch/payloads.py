@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.events.decisions import Address
-from shared.events.intents import OutboundIntentSubmitted
+from shared.events.intents import OutboundIntentSubmitted, ReadReceiptContent
 
 
 def addressed(intent: OutboundIntentSubmitted, address: Address | None = None) -> Address:
@@ -20,6 +20,8 @@ def addressed(intent: OutboundIntentSubmitted, address: Address | None = None) -
 
 def build(intent: OutboundIntentSubmitted, address: Address | None = None) -> dict[str, Any]:
     content = intent.content
+    if isinstance(content, ReadReceiptContent):
+        return read_receipt(content)
     whom = addressed(intent, address)
     body: dict[str, Any] = {
         "messaging_product": "whatsapp",
@@ -43,4 +45,17 @@ def build(intent: OutboundIntentSubmitted, address: Address | None = None) -> di
             }
         case _:
             body[content.type] = content.model_dump(exclude={"type"}, exclude_none=True)
+    return body
+
+
+def read_receipt(content: ReadReceiptContent) -> dict[str, Any]:
+    """Mark the customer's message read (rules §1.5): no addressee, no type, no callback data;
+    the typing indicator when asked."""
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "status": "read",
+        "message_id": content.message_id,
+    }
+    if content.typing_indicator:
+        body["typing_indicator"] = {"type": "text"}
     return body

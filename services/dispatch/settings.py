@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -106,6 +107,28 @@ class SettleSettings(BaseModel):
     )
 
 
+class MarketingRoute(BaseModel):
+    """Meta's Marketing Messages API (`/marketing_messages`, rules §9.3) for MARKETING
+    templates, once the business portfolio signed its terms (onboarding is Meta's, per
+    portfolio). Every other message keeps `/messages`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = Field(
+        default=True,
+        description="false: this number keeps /messages (e.g. a WhatsApp Business app number).",
+    )
+    product_policy: Literal["CLOUD_API_FALLBACK", "STRICT"] = Field(
+        default="CLOUD_API_FALLBACK",
+        description="What Meta does when the portfolio is not onboarded after all: deliver "
+        "through the Cloud API (CLOUD_API_FALLBACK) or refuse (STRICT).",
+    )
+    message_activity_sharing: bool | None = Field(
+        default=None,
+        description="Share the message's activity (reads...) with Meta; unset: the WABA's.",
+    )
+
+
 class PhoneNumber(BaseModel):
     """One business phone number this deployment sends from."""
 
@@ -113,6 +136,12 @@ class PhoneNumber(BaseModel):
 
     waba_id: str | None = Field(default=None, description="The WhatsApp Business Account.")
     mps: float | None = Field(default=None, gt=0, description="Its throughput tier (80, 1000).")
+    portfolio_id: str | None = Field(
+        default=None, description="Its business portfolio (onboarding to marketing_messages)."
+    )
+    marketing_messages: MarketingRoute | None = Field(
+        default=None, description="Its own marketing route; unset: its portfolio's."
+    )
     access_token: SecretStr | None = None
     access_token_file: Path | None = Field(
         default=None, description="A file holding its token (a mounted Secret), read at start."
@@ -153,6 +182,24 @@ class DispatchSettings(ServiceSettings):
         description="The registry of business phone numbers (by phone number id): account, "
         "token and throughput of each; numbers not listed use the defaults.",
     )
+
+    marketing_messages: dict[str, MarketingRoute] = Field(
+        default_factory=dict,
+        description="Business portfolios onboarded to Meta's Marketing Messages API (by "
+        "portfolio id): their numbers send MARKETING templates to /marketing_messages.",
+    )
+    default_portfolio_id: str | None = Field(
+        default=None, description="The portfolio of numbers whose registry entry names none."
+    )
+
+    def marketing_route(self, phone_number_id: str) -> MarketingRoute | None:
+        """Where the number's MARKETING templates go: its own route, else its portfolio's;
+        None (or a route not enabled): /messages."""
+        number = self.numbers.get(phone_number_id)
+        own = number.marketing_messages if number is not None else None
+        portfolio = (number.portfolio_id if number else None) or self.default_portfolio_id
+        found = own or (self.marketing_messages.get(portfolio) if portfolio else None)
+        return found if found is not None and found.enabled else None
 
     def with_registry(self) -> DispatchSettings:
         """The settings with each registered number's token and rate in place (token files

@@ -101,7 +101,8 @@ class Settler:
         """An unknown send past the wait: said unconfirmed, never resent, unless the intent
         opted into a resend (queued again while it may, else counted not sent)."""
         decision = _decision(row)
-        if not decision.intent.resend_when_unknown:
+        intent = decision.intent  # a read receipt said twice only refreshes it: harmless
+        if not (intent.resend_when_unknown or intent.is_read_receipt):
             await self._end_unknown(decision, row, LedgerState.UNCONFIRMED, UNCONFIRMED)
             return
         if may_resend_unconfirmed(decision.intent, row.attempts, now, self.policy):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aiokafka import ConsumerRecord
 
 from services.dispatch import attempts, outcomes
+from services.dispatch.charges import ChargeBook, charge_of
 from services.dispatch.errors import StatusRaced
 from services.dispatch.handback import WINDOW_REFUSED, HandBack
 from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState
@@ -37,6 +38,7 @@ class Statuses:
     reporter: Reporter
     metrics: DispatchMetrics
     handback: HandBack
+    charges: ChargeBook | None = None  # where Meta's pricing of each wamid is kept
 
     async def on_status(
         self, status: MessageStatusReported, _: ConsumerRecord[bytes, bytes]
@@ -76,9 +78,18 @@ class Statuses:
                     return True
         raise StatusRaced("the intent kept changing while applying a status")
 
+    async def _priced(self, status: MessageStatusReported, row: LedgerRow) -> None:
+        if self.charges is None or status.pricing is None:
+            return
+        decision = codec.decode(PolicyDecisionMade, row.decision.encode()) if row.decision else None
+        charge = charge_of(status, row.intent_id, decision)
+        if charge is not None and await self.charges.record(charge):
+            self.metrics.billed.labels(*charge.labels()).inc()
+
     async def _apply(self, status: MessageStatusReported, row: LedgerRow) -> bool:
         """Move the intent forward by the status; False when the intent changed meanwhile."""
         wamid = status.message_id
+        await self._priced(status, row)  # Meta's charge stands even for a superseded send
         if wamid in row.superseded:
             return True  # a send that policy's fresh decision replaced: it says nothing now
         refused = attempts.refused_window(status.errors) if status.status == "failed" else None

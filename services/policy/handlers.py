@@ -231,6 +231,7 @@ class PolicyHandlers:
             if verdict.outcome == "approved"
             else None,
             customer_key=customer,
+            template_category=verdict.category if verdict.outcome == "approved" else None,
         )
         self.metrics.decided(verdict.outcome, verdict.reasons)
         log.info(
@@ -303,7 +304,7 @@ class PolicyHandlers:
     ) -> None:
         if verdict.marketing:
             self.tables.marketing[key] = caps.sent(facts.marketing, now).model_dump(mode="json")
-        if facts.window is not None:
+        if facts.window is not None and not verdict.receipt:
             opened = windows.business_replied(facts.window, now)
             if opened is not None:
                 self.tables.windows[key] = opened.model_dump(mode="json")

@@ -8,14 +8,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.policy import approval, consent, identity, template_check
+from services.policy import approval, consent, identity, receipts, template_check
 from services.policy.caps import Caps, MarketingLog, blocked_until
 from services.policy.consent import ConsentRules, ConsentState
+from services.policy.pricing import PricingTable, shipped
 from services.policy.quiet import QuietHours, quiet_until, zones_for
 from services.policy.tiers import Reach
 from services.policy.windows import WindowState
 from shared.events.decisions import Outcome, WindowSnapshot
-from shared.events.intents import OutboundIntentSubmitted, TemplateContent
+from shared.events.intents import OutboundIntentSubmitted, ReadReceiptContent, TemplateContent
 from shared.events.keys import normalize_wa_id
 from shared.events.reasons import Reason
 
@@ -32,6 +33,7 @@ class PolicyConfig:
     approval_lifetime: timedelta = approval.DEFAULT_LIFETIME  # how long a template approval holds
     consent: ConsentRules = field(default_factory=ConsentRules)
     clock_skew: timedelta = timedelta(seconds=120)  # how far Meta's clock may run ahead of ours
+    pricing: PricingTable = field(default_factory=shipped)  # the dated rules of expected charges
 
     def waba_for(self, phone_number_id: str) -> str:
         return self.waba_ids.get(phone_number_id, self.default_waba_id)
@@ -63,6 +65,7 @@ class Verdict:
     marketing: bool = False  # counts against the customer's marketing cap
     category: str | None = None  # the template's category, when a template is sent
     business_initiated: bool = False  # a template outside the window: counts toward the limit
+    receipt: bool = False  # a read receipt: no reply, opens no free entry point
 
 
 def snapshot(window: WindowState | None, now: datetime) -> WindowSnapshot:
@@ -88,7 +91,35 @@ def decide(
         )
     if isinstance(intent.content, TemplateContent):
         return _template(intent, intent.content, facts, now, config, snap)
+    if isinstance(intent.content, ReadReceiptContent):
+        return _read_receipt(intent, intent.content, facts, now, config, snap)
     return _free_form(intent, facts, now, config, snap)
+
+
+def _read_receipt(
+    intent: OutboundIntentSubmitted,
+    content: ReadReceiptContent,
+    facts: Facts,
+    now: datetime,
+    config: PolicyConfig,
+    snap: WindowSnapshot,
+) -> Verdict:
+    usable_until = _usable_until(intent, snap, config)
+    closed = _closed_detail(intent, snap, now)
+    found = receipts.check(content, facts.window, usable_until, now, intent.not_after, closed)
+    if found.refusal is not None:
+        return Verdict("rejected", [found.refusal], found.detail, snap)
+    return Verdict("approved", [], found.detail, snap, valid_until=found.valid_until, receipt=True)
+
+
+def _usable_until(
+    intent: OutboundIntentSubmitted, snap: WindowSnapshot, config: PolicyConfig
+) -> datetime | None:
+    """Until when a free-form send may go: the window's end less the margin; None when Meta
+    said the window is closed (131047) or no window is known."""
+    if snap.expires_at is None or approval.window_refused(intent):
+        return None
+    return snap.expires_at - config.window_safety_margin
 
 
 def _free_form(
@@ -98,12 +129,9 @@ def _free_form(
     config: PolicyConfig,
     snap: WindowSnapshot,
 ) -> Verdict:
-    meta_closed = approval.window_refused(intent)  # Meta's word (131047) beats what we saw
-    if meta_closed:
+    if approval.window_refused(intent):  # Meta's word (131047) beats what we saw
         facts, snap = replace(facts, window=None), snap.model_copy(update={"is_open": False})
-    usable_until = None
-    if snap.expires_at is not None and not meta_closed:
-        usable_until = snap.expires_at - config.window_safety_margin
+    usable_until = _usable_until(intent, snap, config)
     if usable_until is None or now >= usable_until:
         if intent.fallback_template is not None:
             verdict = _template(intent, intent.fallback_template, facts, now, config, snap)
@@ -137,7 +165,7 @@ def _free_form(
         [],
         "inside the customer service window",
         snap,
-        pricing=_free_pricing(facts.window, now),
+        pricing=config.pricing.for_message(None, facts.window, now),
         valid_until=valid_until,
         marketing=marketing,
     )
@@ -195,7 +223,7 @@ def _template(
             category=category,
         )
     send = intent.model_copy(update={"content": checked.content, "fallback_template": None})
-    pricing = _template_pricing(category, facts.window, now)
+    pricing = config.pricing.for_message(category, facts.window, now)
     counted = initiated and facts.reach.share is not None
     reached_at = facts.reached_at if facts.reach.counted_recently else None
     valid_until = approval.earliest(
@@ -298,20 +326,6 @@ def _consent_refusal(
     if refused is None:
         return None
     return Verdict("rejected", [refused.reason], refused.detail, snap, category=category)
-
-
-def _free_pricing(window: WindowState | None, now: datetime) -> str:
-    if window is not None and window.in_free_entry_point(now):
-        return "free_entry_point"
-    return "free_service"
-
-
-def _template_pricing(category: str, window: WindowState | None, now: datetime) -> str:
-    if window is not None and window.in_free_entry_point(now):
-        return "free_entry_point"
-    if category == "UTILITY" and window is not None and window.is_open(now):
-        return "free_service"
-    return category.lower()
 
 
 def _with(verdict: Verdict, *, reasons: list[str], detail: str) -> Verdict:

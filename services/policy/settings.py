@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.policy import consent
+from services.policy import consent, pricing
 from services.policy.caps import Caps
 from services.policy.consent import (
     DEFAULT_OPT_OUT_REPLIES,
@@ -93,6 +93,16 @@ class PolicySettings(ServiceSettings):
         description="The portfolio's messaging limit: unique customers "
         "reached by business-initiated messages per moving 24 h (0: unlimited).",
     )
+    pricing_table: Path | None = Field(
+        default=None,
+        description="A JSON table of dated pricing rules for the expected charge on each "
+        "decision (unset: the one shipped, services/policy/pricing.json).",
+    )
+    pricing_reported: bool = Field(
+        default=True,
+        description="Whether the table's periods known only from third parties' reports "
+        "(basis `reported`, e.g. the 2026-10-01 service charges) price decisions.",
+    )
     sealing_keys: SealingKeys = Field(
         default_factory=list,
         description="Fernet keys sealing sensitive parameters for dispatch (the first seals; "
@@ -126,6 +136,7 @@ class PolicySettings(ServiceSettings):
             approval_lifetime=timedelta(seconds=self.approval_lifetime_s),
             consent=self.consent_rules(),
             clock_skew=timedelta(seconds=self.clock_skew_s),
+            pricing=pricing.load(self.pricing_table, reported=self.pricing_reported),
         )
 
     def consent_rules(self) -> ConsentRules:

@@ -13,6 +13,7 @@ from shared.events.webhooks import InboundMessageReceived
 WINDOW = timedelta(hours=24)
 FEP_REPLY_WITHIN = timedelta(hours=24)
 FEP_LENGTH = timedelta(hours=72)
+RECENT_MESSAGES = 100  # the customer's message ids kept, for read receipts
 
 
 class WindowState(Model):
@@ -22,6 +23,7 @@ class WindowState(Model):
     last_message_id: str | None = None
     referral_at: AwareDatetime | None = None
     free_entry_until: AwareDatetime | None = None
+    recent_message_ids: tuple[str, ...] = ()  # the customer's latest messages, oldest first
 
     @property
     def expires_at(self) -> datetime | None:
@@ -69,18 +71,34 @@ def observe(
     referral_at = current.referral_at
     if message.referral and (referral_at is None or when > referral_at):
         referral_at = when
+    seen = _seen(current.recent_message_ids, message.message_id)
     last = current.last_customer_message_at
     if last is not None and when <= last:
-        if referral_at == current.referral_at:
+        if referral_at == current.referral_at and seen == current.recent_message_ids:
             return None
-        return current.model_copy(update={"referral_at": referral_at})
+        return current.model_copy(update={"referral_at": referral_at, "recent_message_ids": seen})
     return current.model_copy(
         update={
             "last_customer_message_at": when,
             "last_message_id": message.message_id,
             "referral_at": referral_at,
+            "recent_message_ids": seen,
         }
     )
+
+
+def _seen(ids: tuple[str, ...], message_id: str) -> tuple[str, ...]:
+    """The latest message ids with `message_id` among them (a redelivery changes nothing)."""
+    if message_id in ids:
+        return ids
+    return (*ids, message_id)[-RECENT_MESSAGES:]
+
+
+def sent_by_customer(state: WindowState | None, message_id: str) -> bool:
+    """Whether `message_id` is one of the customer's latest messages policy saw here."""
+    if state is None:
+        return False
+    return message_id == state.last_message_id or message_id in state.recent_message_ids
 
 
 def business_replied(state: WindowState, now: datetime) -> WindowState | None:

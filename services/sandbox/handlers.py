@@ -21,8 +21,10 @@ from services.sandbox.rules import (
     addressing,
     codes,
     limits,
+    marketing_api,
     message_objects,
     pricing,
+    receipts,
     sends,
     template_sends,
     webhook_envelopes,
@@ -32,7 +34,7 @@ from services.sandbox.rules.template_model import Template
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.tasks import Tasks
 from services.sandbox.webhook_sender import Outbox
-from services.sandbox.world import SentMessage, World
+from services.sandbox.world import ReadReceipt, SentMessage, World
 from shared import logs
 from shared.events.common import MetaError
 from shared.events.keys import normalize_wa_id
@@ -89,10 +91,30 @@ class Sandbox:
         self.metrics.violations.labels(str(error.code)).inc()
         log.info("rule violated", code=error.code, wamid=wamid, phone_number_id=pair[0])
 
-    def send(
+    def send_marketing(
         self, phone_number_id: str, payload: dict[str, Any], version: str = GRAPH_API_VERSION
     ) -> SendResult:
-        """`POST /{version}/{phone_number_id}/messages`."""
+        """`POST /{version}/{phone_number_id}/marketing_messages`: MARKETING templates only."""
+        obj = payload.get("template")
+        found = (
+            template_sends.find(obj, self.world.live_templates()) if isinstance(obj, dict) else None
+        )
+        onboarded = self.settings.marketing_messages_onboarded
+        routed = marketing_api.route(payload, found.category if found else None, onboarded)
+        if isinstance(routed, MetaError):
+            self.metrics.sends.labels("refused").inc()
+            return self.refuse(routed)
+        return self.send(phone_number_id, routed.payload, version, lite=routed.lite)
+
+    def send(
+        self,
+        phone_number_id: str,
+        payload: dict[str, Any],
+        version: str = GRAPH_API_VERSION,
+        lite: bool | None = None,
+    ) -> SendResult:
+        """`POST /{version}/{phone_number_id}/messages` (`lite`: came to the Marketing Messages
+        API, which delivered it (True) or fell back to the Cloud API (False))."""
         now = self.clock()
         if payload.get("status") == "read":
             return self._mark_read(phone_number_id, payload, now)
@@ -114,7 +136,9 @@ class Sandbox:
         error = error or self._take_rate(phone_number_id, reached.key, now)
         if error is not None:
             return self._refuse_broken(now, pair, error)
-        return self._accept(phone_number_id, address, reached, payload, template, version, now)
+        return self._accept(
+            phone_number_id, address, reached, payload, template, version, now, lite
+        )
 
     def _addressed(self, kind: str, payload: dict[str, Any]) -> addressing.Address | MetaError:
         """Whom a well-formed request addresses, or why it is malformed."""
@@ -142,6 +166,7 @@ class Sandbox:
         template: Template | None,
         version: str,
         now: datetime,
+        lite: bool | None = None,
     ) -> SendResult:
         """Record an accepted send and schedule its status webhooks (or its later failure)."""
         kind = str(payload.get("type", "text"))
@@ -154,7 +179,7 @@ class Sandbox:
             self.metrics.faults.labels("reengage").inc()
         wamid = self.ids.wamid()
         callback = payload.get("biz_opaque_callback_data")
-        cost, conversation = self._billing(version, category, phone_number_id, key, now)
+        cost, conversation = self._billing(version, category, phone_number_id, key, now, lite)
         self.world.sent[wamid] = SentMessage(
             wamid,
             phone_number_id,
@@ -171,6 +196,7 @@ class Sandbox:
             customer=key,
             by_phone=address.by == "phone",
             message=payload.get(kind) if isinstance(payload.get(kind), dict) else None,
+            endpoint="messages" if lite is None else "marketing_messages",
         )
         self.metrics.sends.labels("accepted").inc()
         portfolio = self.world.portfolio_of(phone_number_id, self.settings.portfolio_id)
@@ -225,6 +251,7 @@ class Sandbox:
         phone_number_id: str,
         customer: str,
         now: datetime,
+        lite: bool | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         pair = (phone_number_id, customer)
         csw = sends.window_open(self.world.last_message_at(*pair), now)
@@ -233,7 +260,8 @@ class Sandbox:
         )
         if started is not None:
             self.world.fep_started[pair] = started
-        cost = pricing.billing(category, csw, fep)
+        charged = self.settings.service_charged
+        cost = pricing.billing(category, csw, fep, lite=bool(lite), service_charged=charged)
         if not pricing.reports_conversation(version, fep):
             return cost, None
         origin = str(cost["category"]).replace("-", "_")
@@ -247,13 +275,24 @@ class Sandbox:
         self, phone_number_id: str, payload: Mapping[str, Any], now: datetime
     ) -> SendResult:
         message_id = payload.get("message_id")
-        known = any(
-            m.wamid == message_id and m.phone_number_id == phone_number_id
-            for m in self.world.received
+        found = next(
+            (
+                m
+                for m in self.world.received
+                if m.wamid == message_id and m.phone_number_id == phone_number_id
+            ),
+            None,
         )
-        if not known:
-            error = codes.invalid_value(f"message_id {message_id!r} is not a received message")
+        customer = found.customer or found.sender if found is not None else ""
+        last = self.world.last_message_at(phone_number_id, customer)
+        error = receipts.check_receipt(payload, found is not None, last, now)
+        if error is not None:
+            self.metrics.sends.labels("refused").inc()
+            if error.code == codes.re_engagement.code:
+                self._violate(now, (phone_number_id, customer), error)
             return self.refuse(error)
+        typing = payload.get("typing_indicator") is not None
+        self.world.receipts.append(ReadReceipt(str(message_id), phone_number_id, typing, now))
         return SendResult(200, {"success": True})
 
     async def _lifecycle(self, wamid: str, error: MetaError | None) -> None:

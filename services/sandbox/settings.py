@@ -46,6 +46,16 @@ class SandboxSettings(ServiceSettings):
     held_s: float = Field(
         default=2.0, ge=0, description="How long a paced template's message is held."
     )
+    marketing_messages_onboarded: bool = Field(
+        default=True,
+        description="Whether the portfolio is onboarded to the Marketing Messages API: false, "
+        "/marketing_messages falls back to the Cloud API (or refuses, STRICT).",
+    )
+    service_charged: bool = Field(
+        default=False,
+        description="Price statuses by the 2026-10-01 model as reported: service messages and "
+        "utility templates inside the window charged (`type` regular).",
+    )
     throughput_mps: float = Field(default=80.0, gt=0, description="Per business number.")
     pair_burst: float = Field(default=45.0, ge=1, description="Sends to one customer at once.")
     pair_interval_s: float = Field(default=6.0, gt=0, description="One more send per interval.")

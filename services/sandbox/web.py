@@ -42,6 +42,16 @@ async def _injected(request: web.Request, fault: ApiFault) -> web.Response | Non
 
 
 async def send_message(request: web.Request) -> web.Response:
+    """`/messages`; with a fault injected, maybe not as asked."""
+    return await _send(request, marketing=False)
+
+
+async def send_marketing_message(request: web.Request) -> web.Response:
+    """`/marketing_messages`: MARKETING templates, through the Marketing Messages API."""
+    return await _send(request, marketing=True)
+
+
+async def _send(request: web.Request, *, marketing: bool) -> web.Response:
     fault = request.app[SANDBOX].board.next_api_fault()
     if fault is not None:
         request.app[SANDBOX].metrics.faults.labels(fault.value).inc()
@@ -51,7 +61,8 @@ async def send_message(request: web.Request) -> web.Response:
     payload = await json_body(request)
     info = request.match_info
     sandbox = request.app[SANDBOX]
-    result = sandbox.send(info["phone_number_id"], payload, info["version"])
+    send = sandbox.send_marketing if marketing else sandbox.send
+    result = send(info["phone_number_id"], payload, info["version"])
     if fault is ApiFault.TIMEOUT:  # accepted, but the answer comes too late for most clients
         await asyncio.sleep(sandbox.board.faults.timeout_s)
     return _reply(result)
@@ -89,6 +100,7 @@ def add_graph_routes(app: web.Application) -> None:
     template = "/{version}/{template_id:[0-9]+}"
     graph: list[tuple[str, str, Handler]] = [
         ("POST", "/{version}/{phone_number_id}/messages", send_message),
+        ("POST", "/{version}/{phone_number_id}/marketing_messages", send_marketing_message),
         ("POST", templates, create_template),
         ("GET", templates, list_templates),
         ("DELETE", templates, delete_templates),

@@ -51,6 +51,8 @@ class SentMessage:
     by_phone: bool = True
     message: dict[str, Any] | None = None
     """The message object as received (`template`, `text`...), what the customer gets."""
+    endpoint: str = "messages"
+    """The endpoint that took it: `messages` or `marketing_messages`."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,17 @@ class ReceivedMessage:
     customer: str | None = None
 
 
-def as_json(record: Violation | SentMessage | ReceivedMessage) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReadReceipt:
+    """The business marked a customer's message read (with a typing indicator, if shown)."""
+
+    wamid: str
+    phone_number_id: str
+    typing_indicator: bool
+    at: datetime
+
+
+def as_json(record: Violation | SentMessage | ReceivedMessage | ReadReceipt) -> dict[str, Any]:
     """A record as the control API shows it: its fields, with times in ISO 8601."""
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(record).items()}
 
@@ -75,6 +87,7 @@ class World:
     fep_started: dict[Pair, datetime] = field(default_factory=dict)
     sent: dict[str, SentMessage] = field(default_factory=dict)
     received: list[ReceivedMessage] = field(default_factory=list)
+    receipts: list[ReadReceipt] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
     templates: dict[str, Template] = field(default_factory=dict)
     template_created: list[datetime] = field(default_factory=list)
@@ -178,7 +191,12 @@ class World:
         """What each number sent and received (all numbers when `phone_number_id` is None)."""
         sent = [m for m in self.sent.values() if phone_number_id in (None, m.phone_number_id)]
         received = [m for m in self.received if phone_number_id in (None, m.phone_number_id)]
-        return {"sent": [as_json(m) for m in sent], "received": [as_json(m) for m in received]}
+        read = [r for r in self.receipts if phone_number_id in (None, r.phone_number_id)]
+        return {
+            "sent": [as_json(m) for m in sent],
+            "received": [as_json(m) for m in received],
+            "read_receipts": [as_json(r) for r in read],
+        }
 
     def violations_json(self, code: str | None) -> list[dict[str, Any]]:
         """The violations (of one Meta code when `code` is given), as the control API lists them."""

@@ -73,6 +73,18 @@ class TemplateContent(Model):
     components: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class ReadReceiptContent(Model):
+    """Mark a message the customer sent as read (Meta marks earlier ones read with it), with a
+    typing indicator if asked: shown until the business replies or for 25 s. Not a message: it
+    needs the customer service window open, is free, and nothing is delivered to anyone."""
+
+    type: Literal["read_receipt"] = "read_receipt"
+    message_id: str = Field(
+        min_length=1, max_length=256, description="The wamid of the customer's message."
+    )
+    typing_indicator: bool = False
+
+
 MessageContent = Annotated[
     TextContent
     | MediaContent
@@ -80,7 +92,8 @@ MessageContent = Annotated[
     | ReactionContent
     | InteractiveContent
     | ContactsContent
-    | TemplateContent,
+    | TemplateContent
+    | ReadReceiptContent,
     Field(discriminator="type"),
 ]
 
@@ -140,6 +153,8 @@ class OutboundIntentSubmitted(Event):
             raise ValueError(
                 "an intent needs exactly one of `to` (a phone number) or `recipient` (a BSUID)"
             )
+        if self.is_read_receipt and (self.fallback_template is not None or self.reply_to):
+            raise ValueError("a read receipt takes neither `fallback_template` nor `reply_to`")
         return self
 
     @property
@@ -150,3 +165,7 @@ class OutboundIntentSubmitted(Event):
     @property
     def is_template(self) -> bool:
         return self.content.type == "template"
+
+    @property
+    def is_read_receipt(self) -> bool:
+        return self.content.type == "read_receipt"

@@ -295,6 +295,7 @@ def test_malformed_numbers_times_json_and_pairs_are_usage_errors(
         (["templates", "--url", "http://x:99999", "list"], "not an http(s) URL"),
         (["templates", "--api-key", "a\nb", "list"], "printable"),
         (["sandbox", "--url", "http://a b", "messages"], "not an http(s) URL"),
+        (["spend", "--dispatch-url", "dispatch:8084"], "not an http(s) URL"),
         (["window", "1", "2", "--policy-url", "file:///etc/passwd"], "not an http(s) URL"),
         (["send", "text", "--from", "1", "--to", "2", "--body", "x" * 4097], "at most 4096"),
         (

@@ -73,6 +73,19 @@ def test_malformed_template_flags_are_refused(header: str | None, urls: tuple[st
         ["send", "text", "--from", "1", "--to", "2", "--recipient", "US.1349", "--body", "x"],
         ["send", "text", "--from", "1", "--recipient", "13491208655302741918", "--body", "x"],
         ["send", "text", "--from", "1", "--recipient", "US.1\r\n", "--body", "x"],
+        ["send", "read-receipt", "--from", "1", "--to", "2", "--message-id", ""],
+        [
+            "send",
+            "read-receipt",
+            "--from",
+            "1",
+            "--to",
+            "2",
+            "--message-id",
+            "w",
+            "--reply-to",
+            "w",
+        ],
     ],
 )
 def test_invalid_intents_exit_2_before_touching_kafka(args: list[str]) -> None:

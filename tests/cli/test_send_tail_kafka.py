@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from cli.main import main
 from shared import codec
-from shared.events.intents import OutboundIntentSubmitted
+from shared.events.intents import OutboundIntentSubmitted, ReadReceiptContent
 from shared.messaging import partitions_of
 from shared.settings import KafkaSettings
 from shared.topics import INTENTS
@@ -79,6 +79,15 @@ def test_send_produces_a_keyed_intent_and_tail_prints_it(kafka_settings: KafkaSe
     )
     assert tailed.exit_code == 0, tailed.output
     assert json.loads(tailed.output.splitlines()[0])["intent_id"] == "cli-1"
+
+
+def test_send_read_receipt_produces_one(kafka_settings: KafkaSettings) -> None:
+    base = ["--bootstrap", kafka_settings.bootstrap, "--topic-prefix", kafka_settings.topic_prefix]
+    args = ["send", "read-receipt", "--from", "106540352242922", "--to", "16505551234"]
+    sent = CliRunner().invoke(main, [*base, *args, "--message-id", "wamid.IN1", "--typing"])
+    assert sent.exit_code == 0, sent.output
+    [(_, intent)] = asyncio.run(_intents(kafka_settings))
+    assert intent.content == ReadReceiptContent(message_id="wamid.IN1", typing_indicator=True)
 
 
 def test_an_unreachable_broker_exits_69() -> None:

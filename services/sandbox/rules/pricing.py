@@ -22,16 +22,29 @@ class Billing:
     conversation_origin: str | None
 
 
-def billing(template_category: str | None, csw_open: bool, fep_open: bool) -> dict[str, Any]:
-    """The `pricing` object: free inside a FEP window, non-template and in-window utility free."""
+def billing(
+    template_category: str | None,
+    csw_open: bool,
+    fep_open: bool,
+    lite: bool = False,
+    service_charged: bool = False,
+) -> dict[str, Any]:
+    """The `pricing` object: free inside a FEP window, non-template and in-window utility free;
+    `lite`: the Marketing Messages API delivered it (category `marketing_lite`, §9.3);
+    `service_charged`: the 2026-10-01 model as reported (§9.4), where service messages and
+    utility templates inside the window are charged (`regular`: a guess, Meta shows none)."""
+    free_in_window = not service_charged
     if fep_open:
         kind, category = "free_entry_point", "referral_conversion"
     elif template_category is None:
-        kind, category = "free_customer_service", "service"
-    elif template_category == "UTILITY" and csw_open:
+        kind = "free_customer_service" if free_in_window else "regular"
+        category = "service"
+    elif template_category == "UTILITY" and csw_open and free_in_window:
         kind, category = "free_customer_service", "utility"
     else:
         kind, category = "regular", template_category.lower()
+        if lite and category == "marketing":
+            category = "marketing_lite"
     return {
         "billable": kind == "regular",
         "pricing_model": "PMP",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiokafka import ConsumerRecord
 from prometheus_client import CollectorRegistry
 
@@ -35,7 +37,7 @@ from shared.events.webhooks import MessageStatusReported
 from shared.metrics import new_registry
 from shared.sealing import Sealer
 from shared.settings import PostgresSettings
-from tests.conftest import SEALING_KEY
+from tests.conftest import SEALING_KEY, free_port
 from tests.services.dispatch.fake_cloudapi import FakeCloudApi
 from tests.services.dispatch.fakes import (
     FakeClock,
@@ -226,3 +228,16 @@ async def shell(rig_settings: dict[str, Any]) -> AsyncIterator[Shell]:
     finally:
         await dispatch.senders.close()
     assert dispatch.senders.crash() is None
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` served on a free local port while inside; its base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

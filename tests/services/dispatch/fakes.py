@@ -268,13 +268,17 @@ class ScriptedApi:
 
     answers: dict[str, list[Answer]] = field(default_factory=dict)
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    endpoints: list[str] = field(default_factory=list)
 
     def script(self, callback: str, *answers: Answer) -> None:
         self.answers.setdefault(callback, []).extend(answers)
 
-    async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome:
+    async def send(
+        self, phone_number_id: str, payload: dict[str, Any], endpoint: str = "messages"
+    ) -> SendOutcome:
         callback = str(payload.get("biz_opaque_callback_data", ""))
         self.sent.append((phone_number_id, payload))
+        self.endpoints.append(endpoint)
         script = self.answers.get(callback)
         answer: Answer = script.pop(0) if script else SendOutcome(200, wamid=f"wamid.{callback}")
         if isinstance(answer, BaseException):

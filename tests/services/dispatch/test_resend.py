@@ -14,19 +14,15 @@ from click.testing import CliRunner, Result
 from cli.intents_cmd import intents
 from services.dispatch.app import resend_handler
 from tests.conftest import free_port
-from tests.services.dispatch.conftest import Shell, approved
+from tests.services.dispatch.conftest import Shell, approved, serving
 
 
 @pytest.fixture
 async def dispatch_url(shell: Shell) -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_post("/intents/{intent_id}/resend", resend_handler(shell.dispatch))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield url
 
 
 async def _wagate(url: str, *args: str) -> Result:

@@ -9,12 +9,14 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from services.dispatch.ledger import LedgerState, NewIntent
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.settler import Settler
 from shared import codec
 from shared.events.decisions import PolicyDecisionMade
-from shared.events.intents import OutboundIntentSubmitted
+from shared.events.intents import OutboundIntentSubmitted, ReadReceiptContent
 from tests.services.dispatch.conftest import Reporting, approved
 from tests.services.dispatch.fakes import (
     RecordingScheduler,
@@ -112,9 +114,19 @@ async def test_an_unknown_send_out_of_time_and_attempts_stays_unconfirmed() -> N
     assert row is not None and row.state == "unconfirmed"
 
 
-async def test_an_opted_in_unknown_send_with_time_and_attempts_left_is_queued_again() -> None:
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"resend_when_unknown": True},
+        # a read receipt said twice only refreshes it: sent again without being asked
+        {"content": ReadReceiptContent(message_id="wamid.IN1", typing_indicator=True)},
+    ],
+)
+async def test_an_opted_in_unknown_send_with_time_and_attempts_left_is_queued_again(
+    fields: dict[str, Any],
+) -> None:
     parts = _parts()
-    await parts.intent("lost", LedgerState.UNKNOWN, resend_when_unknown=True)
+    await parts.intent("lost", LedgerState.UNKNOWN, **fields)
     parts.clock.advance(601)
     await parts.settler.settle_once()
     row = await parts.ledger.get("lost")

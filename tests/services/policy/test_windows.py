@@ -92,8 +92,12 @@ def test_the_latest_meta_timestamp_wins(
 
     after = observe(before, _message("text", incoming, "wamid.incoming"))
 
-    if expected is None:
-        assert after is None
+    if expected is None:  # the window stays; the message is remembered for read receipts
+        assert after is not None
+        assert after.last_customer_message_at == last
+        assert after.last_message_id == "wamid.before"
+        assert after.recent_message_ids == ("wamid.incoming",)
+        assert observe(after, _message("text", incoming, "wamid.incoming")) is None
     else:
         assert after is not None
         assert after.last_customer_message_at == expected
@@ -272,7 +276,9 @@ def test_a_late_referral_older_than_the_last_message_still_counts() -> None:
     late = windows.observe(state, _from_customer(NOW - 2 * H, referral=True))
     assert late is not None
     assert late.referral_at == NOW - 2 * H and late.last_customer_message_at == NOW - H
-    assert windows.observe(late, _from_customer(NOW - 3 * H, referral=True)) is None
+    older = windows.observe(late, _from_customer(NOW - 3 * H, referral=True))
+    assert older is not None  # only remembered, for read receipts
+    assert (older.referral_at, older.last_customer_message_at) == (NOW - 2 * H, NOW - H)
 
 
 SKEW = timedelta(seconds=120)

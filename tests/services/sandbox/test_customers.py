@@ -83,4 +83,4 @@ async def test_customers_send_every_type_and_traffic_is_listed(make_stack: Stack
     assert [m["kind"] for m in traffic["received"]] == kinds
     assert [m["wamid"] for m in traffic["sent"]] == [wamid]
     status, none = await stack.call("GET", "/_sandbox/messages?phone_number_id=42")
-    assert none == {"sent": [], "received": []}
+    assert none == {"sent": [], "received": [], "read_receipts": []}

@@ -478,6 +478,26 @@ async def test_mark_as_read_of_a_received_message(make_stack: StackFactory) -> N
     assert await stack.send(read) == (200, {"success": True})
     status, body = await stack.send({**read, "message_id": "wamid.unknown"})
     assert (status, body["error"]["code"]) == (400, 131009)
+    typing = {**read, "typing_indicator": {"type": "text"}}
+    assert await stack.send(typing) == (200, {"success": True})
+    _, traffic = await stack.call("GET", "/_sandbox/messages")
+    assert [(r["wamid"], r["typing_indicator"]) for r in traffic["read_receipts"]] == [
+        (inbound, False),
+        (inbound, True),
+    ]
+
+
+async def test_mark_as_read_after_the_window_closed_is_refused(make_stack: StackFactory) -> None:
+    stack = await make_stack()
+    inbound = await customer_writes(stack)
+    world = stack.sandbox.world
+    for pair in list(world.last_customer_message):
+        world.last_customer_message[pair] -= timedelta(hours=25)
+    read = {"messaging_product": "whatsapp", "status": "read", "message_id": inbound}
+    status, body = await stack.send({**read, "typing_indicator": {"type": "text"}})
+    assert (status, body["error"]["code"]) == (400, 131047)
+    assert [v.code for v in world.violations] == [131047]
+    assert world.receipts == []
 
 
 async def test_a_customer_not_on_whatsapp_fails_131026_without_a_violation(
@@ -568,3 +588,47 @@ async def test_the_reengage_fault_leaves_templates_alone_and_the_message_is_reco
     _, traffic = await stack.call("GET", "/_sandbox/messages")
     [sent] = traffic["sent"]
     assert sent["error"] is None and sent["message"] == send["template"]
+
+
+async def test_the_marketing_endpoint_delivers_marketing_templates_as_marketing_lite(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    await approved_template(stack, "flash", "New arrivals in store this week.", "MARKETING")
+    await approved_template(stack, "receipt", "Your receipt is ready.")
+    path = f"/v24.0/{PNID}/marketing_messages"
+    body = {**template_send("flash"), "product_policy": "STRICT"}
+    status, answer = await stack.call("POST", path, body)
+    assert status == 200 and answer["messages"][0]["message_status"] == "accepted"
+    refused = await stack.call("POST", path, template_send("receipt"))
+    assert (refused[0], refused[1]["error"]["code"]) == (400, 131055)
+    text = {"messaging_product": "whatsapp", "to": CUSTOMER, "type": "text", "text": {"body": "x"}}
+    assert (await stack.call("POST", path, text))[1]["error"]["code"] == 100
+    await stack.settle()
+    sent = stack.sandbox.world.sent[answer["messages"][0]["id"]]
+    assert sent.endpoint == "marketing_messages"
+    assert [s["pricing"]["category"] for s in stack.receiver.statuses()] == ["marketing_lite"] * 2
+
+
+async def test_a_portfolio_not_onboarded_falls_back_or_is_refused(make_stack: StackFactory) -> None:
+    stack = await make_stack(marketing_messages_onboarded=False)
+    await approved_template(stack, "flash", "New arrivals in store this week.", "MARKETING")
+    path = f"/v24.0/{PNID}/marketing_messages"
+    strict = await stack.call("POST", path, {**template_send("flash"), "product_policy": "STRICT"})
+    assert (strict[0], strict[1]["error"]["code"]) == (400, 100)
+    status, _ = await stack.call("POST", path, template_send("flash"))
+    assert status == 200
+    await stack.settle()
+    assert [s["pricing"]["category"] for s in stack.receiver.statuses()] == ["marketing"] * 2
+
+
+async def test_service_charged_prices_an_in_window_reply_as_charged(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack(service_charged=True)
+    await customer_writes(stack)
+    status, _ = await stack.send(text_message())
+    assert status == 200
+    await stack.settle()
+    charged = {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "service"}
+    assert [s["pricing"] for s in stack.receiver.statuses()] == [charged, charged]

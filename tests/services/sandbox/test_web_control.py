@@ -23,7 +23,10 @@ async def test_reset_forgets_everything_and_a_seed_repeats_ids(make_stack: Stack
     status, _ = await first.call("POST", "/_sandbox/reset", {"seed": 7})
     assert status == 200
     assert await violations_of(first) == []
-    assert await first.call("GET", "/_sandbox/messages") == (200, {"sent": [], "received": []})
+    assert await first.call("GET", "/_sandbox/messages") == (
+        200,
+        {"sent": [], "received": [], "read_receipts": []},
+    )
     assert [await customer_writes(first) for _ in range(3)] == ids_first
 
 

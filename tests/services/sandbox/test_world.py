@@ -57,7 +57,7 @@ def test_records_are_listed_with_iso_times_and_violations_by_code() -> None:
     assert traffic["sent"][0]["accepted_at"] == T0.isoformat()
     assert traffic["sent"][0]["pricing"] == {"type": "regular"}
     assert traffic["received"][0]["at"] == T0.isoformat()
-    assert world.traffic("42") == {"sent": [], "received": []}
+    assert world.traffic("42") == {"sent": [], "received": [], "read_receipts": []}
 
 
 def test_reset_forgets_everything() -> None:

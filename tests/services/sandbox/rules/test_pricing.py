@@ -44,6 +44,29 @@ def test_billing(
 
 
 @pytest.mark.parametrize(
+    ("category", "csw", "fep", "expected"),
+    [
+        (None, True, False, {"billable": True, "type": "regular", "category": "service"}),
+        ("UTILITY", True, False, {"billable": True, "type": "regular", "category": "utility"}),
+        ("MARKETING", True, False, {"billable": True, "type": "regular", "category": "marketing"}),
+        (  # free entry points stay free
+            None, True, True,
+            {"billable": False, "type": "free_entry_point", "category": "referral_conversion"},
+        ),
+    ],
+)  # fmt: skip
+def test_billing_with_service_charged_as_reported_for_2026_10(
+    category: str | None, csw: bool, fep: bool, expected: dict[str, object]
+) -> None:
+    assert billing(category, csw, fep, service_charged=True) == {"pricing_model": "PMP", **expected}
+
+
+def test_the_marketing_messages_api_bills_marketing_lite() -> None:
+    assert billing("MARKETING", False, False, lite=True)["category"] == "marketing_lite"
+    assert billing("UTILITY", False, False, lite=True)["category"] == "utility"
+
+
+@pytest.mark.parametrize(
     ("version", "fep", "reported"),
     [
         ("v23.0", False, True),

@@ -54,6 +54,12 @@ class PolicyDecisionMade(Event):
         description="On approvals: whom dispatch addresses (a phone in `to` or a BSUID in "
         "`recipient`); unset: the intent's own `to` or `recipient`.",
     )
+    template_category: str | None = Field(
+        default=None,
+        description="On approvals of a template: its category as policy knew it (MARKETING, "
+        "UTILITY, AUTHENTICATION); dispatch routes MARKETING templates to Meta's Marketing "
+        "Messages API where it is configured.",
+    )
     customer_key: str | None = Field(
         default=None,
         description="The customer's canonical key within the business portfolio, the one "

@@ -13,6 +13,7 @@ class Reason(StrEnum):
     WINDOW_CLOSED = "WINDOW_CLOSED"
     EXPIRED = "EXPIRED"
     FALLBACK_TEMPLATE = "FALLBACK_TEMPLATE"
+    MESSAGE_UNKNOWN = "MESSAGE_UNKNOWN"  # a read receipt for no message the customer sent here
     # policy: consent, caps and limits
     OPTED_OUT = "OPTED_OUT"
     NO_OPT_IN = "NO_OPT_IN"
