@@ -69,9 +69,11 @@ format: $(BIN)/.installed ## Format the code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: setup ## Benchmarks that print their figures
+BENCH_ARGS ?=
+bench: setup ## One table from one run, every figure beside bare Kafka's (.local/bench/*.json); BENCH_ARGS=--quick
+	$(BIN)/pip install -q -e '.[dev,bench]'
 	deploy/local/infra.sh up
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 deploy-tools: $(BIN)/.installed ## Install what the manifest checks need (kustomize, validators), once
 	deploy/k8s/tools.sh
