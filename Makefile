@@ -71,7 +71,6 @@ format: $(BIN)/.installed ## Format the code
 
 BENCH_ARGS ?=
 bench: setup ## One table from one run, every figure beside bare Kafka's (.local/bench/*.json); BENCH_ARGS=--quick
-	$(BIN)/pip install -q -e '.[dev,bench]'
 	deploy/local/infra.sh up
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
