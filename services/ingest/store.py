@@ -22,14 +22,23 @@ from services.ingest.errors import DedupeUnavailable
 from shared.db import reachable
 
 _CLAIM = """
-INSERT INTO ingest_seen_events (event_id)
-SELECT unnest($1::text[])
-ON CONFLICT (event_id) DO UPDATE SET claimed_at = now()
-    WHERE NOT ingest_seen_events.done
-      AND ingest_seen_events.claimed_at < now() - make_interval(secs => $2)
-RETURNING event_id
+WITH claimed AS (
+    INSERT INTO ingest_seen_events (event_id)
+    SELECT unnest($1::text[])
+    ON CONFLICT (event_id) DO UPDATE SET claimed_at = now()
+        WHERE NOT ingest_seen_events.done
+          AND ingest_seen_events.claimed_at < now() - make_interval(secs => $2)
+    RETURNING event_id
+)
+SELECT event_id, true AS mine, false AS done FROM claimed
+UNION ALL
+SELECT event_id, false, done FROM ingest_seen_events
+ WHERE event_id = ANY($1::text[]) AND event_id NOT IN (SELECT event_id FROM claimed)
 """
-_STATE = "SELECT event_id, done FROM ingest_seen_events WHERE event_id = ANY($1::text[])"
+"""One statement, one round trip: the ids this request now owns, and the state of the others.
+The second part reads the statement's snapshot, so an id another request claimed and committed
+meanwhile is not in it: it is being published (its `done` needs a later transaction), and is
+counted busy, as a row seen with `done` false would be."""
 
 
 @dataclass(frozen=True)
@@ -50,14 +59,13 @@ class SeenEvents:
     async def claim(self, event_ids: Sequence[str]) -> Claim:
         ids = sorted(set(event_ids))  # one lock order for every request: no deadlocks
         with _reachable():
-            async with self._pool.acquire() as conn, conn.transaction():
-                mine = {r["event_id"] for r in await conn.fetch(_CLAIM, ids, self._lease_s)}
-                state = {r["event_id"]: r["done"] for r in await conn.fetch(_STATE, ids)}
-        others = [i for i in ids if i not in mine]
+            rows = await self._pool.fetch(_CLAIM, ids, self._lease_s)
+        mine = {r["event_id"] for r in rows if r["mine"]}
+        done = {r["event_id"] for r in rows if r["done"]}
         return Claim(
             mine=frozenset(mine),
-            done=frozenset(i for i in others if state.get(i)),
-            busy=frozenset(i for i in others if not state.get(i)),
+            done=frozenset(done),
+            busy=frozenset(i for i in ids if i not in mine and i not in done),
         )
 
     async def complete(self, event_ids: Sequence[str]) -> None:

@@ -117,3 +117,27 @@ async def test_an_unreachable_database_is_retryable(pool: asyncpg.Pool) -> None:
 
     with pytest.raises(RetryableError):
         await seen.claim(["a"])
+
+
+async def test_one_claim_sorts_published_in_flight_and_new_ids(seen: Dedupe) -> None:
+    await seen.claim(["published"])
+    await seen.complete(["published"])
+    await seen.claim(["in-flight"])
+    claim = await seen.claim(["new", "published", "in-flight", "new"])
+    assert claim == Claim(
+        mine=frozenset({"new"}), done=frozenset({"published"}), busy=frozenset({"in-flight"})
+    )
+
+
+async def test_a_claim_is_one_statement(fresh_database: str) -> None:
+    single = await db.create_pool(PostgresSettings(url=fresh_database, max_size=1))
+    sent: list[str] = []
+    try:
+        await db.migrate(single, "ingest", MIGRATIONS)
+        async with single.acquire() as conn:  # the pool's only connection logs what it runs
+            conn.add_query_logger(lambda query: sent.append(query.query))
+        claim = await SeenEvents(single, lease_s=60).claim(["a", "b", "c"])
+    finally:
+        await single.close()
+    assert claim.mine == {"a", "b", "c"}
+    assert len(sent) == 1, sent  # no transaction around it, no second read
