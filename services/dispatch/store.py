@@ -20,7 +20,6 @@ from typing import Any
 
 import asyncpg
 
-from services.dispatch.batches import Batch
 from services.dispatch.errors import LedgerUnavailable
 from services.dispatch.lanes import LANES
 from services.dispatch.ledger import (
@@ -32,6 +31,7 @@ from services.dispatch.ledger import (
     LedgerState,
     NewIntent,
 )
+from shared.batches import Batch
 from shared.db import reachable
 
 _OWN = ("state", "metadata", "superseded")
@@ -91,10 +91,10 @@ class PostgresLedger:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._starts = Batch(self._start_many, key=lambda intent_id: intent_id)
-        self._records = Batch(self._record_many, key=lambda call: call[0])
-        self._marks = Batch(self._mark_many, key=lambda call: call[0])
-        self._takes = Batch(self._take_many, key=lambda wamid: wamid)
+        self._starts = Batch(self._start_many, keys=lambda intent_id: (intent_id,))
+        self._records = Batch(self._record_many, keys=lambda call: (call[0],))
+        self._marks = Batch(self._mark_many, keys=lambda call: (call[0],))
+        self._takes = Batch(self._take_many, keys=lambda wamid: (wamid,))
 
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         with reachable("ledger", LedgerUnavailable):

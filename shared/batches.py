@@ -1,16 +1,16 @@
-"""Group commit for the ledger: calls made while a round trip is on its way wait for the next
-one and go together, so many concurrent sends cost one statement, not one each.
+"""Group commit for a store: calls made while a round trip is on its way wait for the next one
+and go together, so many concurrent callers cost one statement, not one each.
 
 A caller still returns only once its own write is done (a send is recorded before its request
 leaves, exactly as with one statement per call); what a batch cannot do alone it does call by
-call (`Batch` says how). A batch never holds one key twice: a second call for a key waits for
-the next batch, so each call sees the state the one before it left.
+call (`Batch` says how). A batch never holds one key twice: a later call naming a key already
+in the batch waits for the next one, so each call sees the state the one before it left.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -31,10 +31,10 @@ class _Call(Generic[Item, Result]):
 @dataclass
 class Batch(Generic[Item, Result]):
     """Calls of `run_many` (one round trip for a list of items, a result for each, in order);
-    `key` names what an item writes (two calls with one key never share a batch)."""
+    `keys` names what an item writes (two calls sharing a key never share a batch)."""
 
     run_many: Callable[[Sequence[Item]], Awaitable[Sequence[Result | BaseException]]]
-    key: Callable[[Item], Hashable]
+    keys: Callable[[Item], Collection[Hashable]]
     max_size: int = MAX_BATCH
     _waiting: list[_Call[Item, Result]] = field(default_factory=list)
     _flushing: asyncio.Task[None] | None = None
@@ -51,11 +51,11 @@ class Batch(Generic[Item, Result]):
         left: list[_Call[Item, Result]] = []
         keys: set[Hashable] = set()
         for call in self._waiting:
-            key = self.key(call.item)
-            if key in keys or len(taken) >= self.max_size:
+            named = self.keys(call.item)
+            if len(taken) >= self.max_size or not keys.isdisjoint(named):
                 left.append(call)
             else:
-                keys.add(key)
+                keys.update(named)
                 taken.append(call)
         self._waiting = left
         return taken

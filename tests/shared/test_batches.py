@@ -1,4 +1,4 @@
-"""Group commit (`batches.Batch`): the calls of one moment go as one round trip, each caller
+"""Group commit (`shared.batches.Batch`): the calls of one moment go as one round trip, each caller
 gets its own result or error, and two calls with one key never share a batch."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from services.dispatch.batches import Batch
+from shared.batches import Batch
 
 
 class Recorder:
@@ -27,7 +27,9 @@ class Recorder:
 
 
 def _batch(recorder: Recorder, max_size: int = 500) -> Batch[str, str]:
-    return Batch(recorder.run_many, key=lambda item: item.split(":")[0], max_size=max_size)
+    return Batch(
+        recorder.run_many, keys=lambda item: item.split(":")[0].split("+"), max_size=max_size
+    )
 
 
 async def test_concurrent_calls_share_one_round_trip_and_get_their_own_results() -> None:
@@ -54,6 +56,13 @@ async def test_a_key_called_twice_waits_for_the_next_batch_in_order() -> None:
     results = await asyncio.gather(batch("x:1"), batch("y:1"), batch("x:2"), batch("x:3"))
     assert results == ["X:1", "Y:1", "X:2", "X:3"]
     assert recorder.batches == [["x:1", "y:1"], ["x:2"], ["x:3"]]
+
+
+async def test_a_call_sharing_any_key_with_the_batch_waits_for_the_next() -> None:
+    recorder = Recorder()
+    batch = _batch(recorder)
+    await asyncio.gather(batch("a+b"), batch("c"), batch("b+d"), batch("e+f"))
+    assert recorder.batches == [["a+b", "c", "e+f"], ["b+d"]]
 
 
 async def test_a_batch_holds_at_most_its_size() -> None:
