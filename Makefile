@@ -69,9 +69,10 @@ format: $(BIN)/.installed ## Format the code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: setup ## Benchmarks that print their figures
+BENCH_ARGS ?=
+bench: setup ## One table from one run, every figure beside bare Kafka's (.local/bench/*.json); BENCH_ARGS=--quick
 	deploy/local/infra.sh up
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 chaos: setup ## The large chaos run: thousands of intents; ingest, policy, dispatch SIGKILLed, dispatch SIGSTOPped, broker and database restarted, twice each; one table
 	deploy/local/infra.sh up

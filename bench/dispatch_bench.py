@@ -12,21 +12,21 @@ import argparse
 import asyncio
 import os
 import resource
-import socket
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
-import asyncpg
 from aiokafka import ConsumerRecord
 from pydantic import SecretStr
 
 from bench.fake_cloudapi import serving
+from bench.system import scratch_database
 from services.dispatch.app import MIGRATIONS, build
 from services.dispatch.cloudapi import CloudApi, SendOutcome
 from services.dispatch.settings import DispatchSettings
@@ -38,6 +38,7 @@ from shared.events.intents import OutboundIntentSubmitted, TextContent
 from shared.metrics import new_registry
 from shared.settings import PostgresSettings
 from shared.topics import TopicSpec
+from tests.conftest import free_port
 
 DEFAULT_URL = "postgresql://wagate:wagate@127.0.0.1:55432/wagate"
 
@@ -64,27 +65,20 @@ class NoConsumer:
         return set()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @asynccontextmanager
 async def local_fake(limit: float | None) -> AsyncIterator[str]:
     """The fake Cloud API inside this process (no second process competing for a core)."""
-    async with serving(_free_port(), limit) as url:
+    async with serving(free_port(), limit) as url:
         yield url
 
 
 @asynccontextmanager
 async def remote_fake(limit: float | None) -> AsyncIterator[str]:
     """The fake Cloud API in a process of its own, as a remote API would be."""
-    port = _free_port()
+    port = free_port()
     args = ["-m", "bench.fake_cloudapi", str(port), *([str(limit)] if limit else [])]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, *args, stdout=asyncio.subprocess.DEVNULL
+        sys.executable, *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -107,24 +101,15 @@ async def stats(url: str) -> dict[str, int]:
         return body
 
 
-async def until_accepted(url: str, count: int) -> dict[str, int]:
+async def until_accepted(url: str, count: int, timeout_s: float = 120) -> dict[str, int]:
+    deadline = time.monotonic() + timeout_s
     while True:
         figures = await stats(url)
         if figures["accepted"] >= count:
             return figures
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the Cloud API stand-in accepted {figures} of {count} sends")
         await asyncio.sleep(0.02)
-
-
-@asynccontextmanager
-async def scratch_database(url: str) -> AsyncIterator[str]:
-    name = f"wagate_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield url.rsplit("/", 1)[0] + f"/{name}"
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @dataclass
@@ -136,8 +121,12 @@ class Result:
     p50_ms: float
     p99_ms: float
 
+    @property
+    def rate(self) -> float:
+        return self.intents / self.seconds
+
     def line(self) -> str:
-        rate = self.intents / self.seconds
+        rate = self.rate
         return (
             f"{self.name:<34} {self.intents:>6} intents {self.seconds:7.2f} s "
             f"{rate:9.1f} sends/s  send p50 {self.p50_ms:6.1f} ms p99 {self.p99_ms:6.1f} ms  "
@@ -153,7 +142,10 @@ def _decision(i: int, numbers: int) -> PolicyDecisionMade:
         content=TextContent(body="Your order has shipped."),
         priority=("reply", "notification", "marketing")[i % 3],
     )
-    return PolicyDecisionMade(intent=intent, outcome="approved")
+    # approved for an hour: past its approval, dispatch would hand the intent back to policy
+    return PolicyDecisionMade(
+        intent=intent, outcome="approved", valid_until=utcnow() + timedelta(hours=1)
+    )
 
 
 class TimedApi:
@@ -227,6 +219,12 @@ async def _run_case(
         await pool.close()
     p50, p99 = timed.quantiles_ms()
     return Result(name, intents, elapsed, figures["throttled"], p50, p99)
+
+
+async def one_number(url: str, intents: int) -> Result:
+    """Sends per second for one number with the limits lifted (the Cloud API stand-in in a
+    process of its own answers every send)."""
+    return await run_case("1 number, limits lifted", url, intents, 1, 10.0**6, None)
 
 
 async def run_all(url: str, intents: int, numbers: int, in_process: bool) -> list[Result]:

@@ -63,10 +63,20 @@ async def create_pool(settings: PostgresSettings) -> asyncpg.Pool:
             min_size=settings.min_size,
             max_size=settings.max_size,
             timeout=settings.connect_timeout_s,
+            reset=_released,
         )
     except (OSError, TimeoutError, asyncpg.CannotConnectNowError) as exc:
         raise StartupError(f"PostgreSQL is unreachable: {exc}") from exc
     return pool
+
+
+async def _released(conn: asyncpg.Connection) -> None:
+    """A connection back in the pool, without asyncpg's reset statement (a round trip on every
+    release, half of a single query's cost): wagate keeps no session state on a pooled
+    connection (no session `SET`, `LISTEN` or cursor; the migrations' advisory lock is released
+    by the code that took it), so only a transaction left open is ended."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
 
 
 def _lock_id(service: str) -> int:

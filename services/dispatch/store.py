@@ -4,11 +4,16 @@
 
 States and lanes travel as parameters: PostgreSQL plans each statement with their values, so
 the partial index of open intents still serves the queue's reads.
+
+The writes every send makes (starting the attempt, recording the answer, marking the update
+reported, taking early statuses) go by group commit (`batches.Batch`): the concurrent sends of
+a moment share one statement each.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -26,10 +31,50 @@ from services.dispatch.ledger import (
     LedgerState,
     NewIntent,
 )
+from shared.batches import Batch
 from shared.db import reachable
 
 _OWN = ("state", "metadata", "superseded")
 _COLUMNS = [f.name for f in fields(LedgerRow) if f.name not in _OWN]
+
+
+_Record = tuple[str, LedgerState, LedgerState | None, Change]
+"""A `record` call: the intent, its new state, the state expected, and what else changes."""
+
+_RECORD = """
+UPDATE dispatch_intents AS d
+   SET state = c.state, wamid = COALESCE(c.wamid, d.wamid),
+       last_error = COALESCE(c.error::jsonb, d.last_error),
+       next_attempt_at = c.next_attempt_at, decision = COALESCE(c.decision::jsonb, d.decision),
+       attempts = d.attempts - CASE WHEN c.refund THEN 1 ELSE 0 END,
+       redecision = COALESCE(c.redecision::jsonb, d.redecision),
+       superseded = CASE WHEN c.supersede IS NULL THEN d.superseded
+                         ELSE array_append(d.superseded, c.supersede) END,
+       state_since = CASE WHEN d.state = c.state THEN d.state_since ELSE now() END,
+       updated_at = now()
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+              $7::text[], $8::bool[], $9::text[], $10::text[])
+       AS c (intent_id, state, expect, wamid, error, next_attempt_at, decision, refund,
+             redecision, supersede)
+ WHERE d.intent_id = c.intent_id AND (c.expect IS NULL OR d.state = c.expect)
+RETURNING d.*
+"""
+
+
+def _record_columns(calls: Sequence[_Record]) -> list[list[Any]]:
+    """`_RECORD`'s parameters: one array per column, an element per call."""
+    return [
+        [intent_id for intent_id, _, _, _ in calls],
+        [state for _, state, _, _ in calls],
+        [expect for _, _, expect, _ in calls],
+        [c.wamid for *_, c in calls],
+        [json.dumps(c.error) if c.error is not None else None for *_, c in calls],
+        [c.next_attempt_at for *_, c in calls],
+        [c.decision for *_, c in calls],
+        [c.refund_attempt for *_, c in calls],
+        [c.redecision for *_, c in calls],
+        [c.supersede for *_, c in calls],
+    ]
 
 
 def _row(record: asyncpg.Record) -> LedgerRow:
@@ -46,6 +91,10 @@ class PostgresLedger:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._starts = Batch(self._start_many, keys=lambda intent_id: (intent_id,))
+        self._records = Batch(self._record_many, keys=lambda call: (call[0],))
+        self._marks = Batch(self._mark_many, keys=lambda call: (call[0],))
+        self._takes = Batch(self._take_many, keys=lambda wamid: (wamid,))
 
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         with reachable("ledger", LedgerUnavailable):
@@ -90,17 +139,22 @@ class PostgresLedger:
         return await self._one("SELECT * FROM dispatch_intents WHERE wamid = $1", wamid)
 
     async def start_attempt(self, intent_id: str) -> LedgerRow | None:
-        return await self._one(
+        return await self._starts(intent_id)
+
+    async def _start_many(self, intent_ids: Sequence[str]) -> list[LedgerRow | None]:
+        started = await self._rows(
             """
             UPDATE dispatch_intents
                SET state = $2, attempts = attempts + 1, state_since = now(), updated_at = now()
-             WHERE intent_id = $1 AND state = $3
+             WHERE intent_id = ANY($1::text[]) AND state = $3
             RETURNING *
             """,
-            intent_id,
+            list(intent_ids),
             LedgerState.SENDING,
             LedgerState.QUEUED,
         )
+        by_id = {row.intent_id: row for row in started}
+        return [by_id.get(intent_id) for intent_id in intent_ids]
 
     async def record(
         self,
@@ -110,32 +164,22 @@ class PostgresLedger:
         expect: LedgerState | None = None,
         change: Change = STATE_ONLY,
     ) -> LedgerRow | None:
-        return await self._one(
-            """
-            UPDATE dispatch_intents
-               SET state = $2, wamid = COALESCE($4, wamid),
-                   last_error = COALESCE($5::jsonb, last_error),
-                   next_attempt_at = $6, decision = COALESCE($7::jsonb, decision),
-                   attempts = attempts - CASE WHEN $8 THEN 1 ELSE 0 END,
-                   redecision = COALESCE($9::jsonb, redecision),
-                   superseded = CASE WHEN $10::text IS NULL THEN superseded
-                                     ELSE array_append(superseded, $10::text) END,
-                   state_since = CASE WHEN state = $2 THEN state_since ELSE now() END,
-                   updated_at = now()
-             WHERE intent_id = $1 AND ($3::text IS NULL OR state = $3)
-            RETURNING *
-            """,
-            intent_id,
-            state,
-            expect,
-            change.wamid,
-            json.dumps(change.error) if change.error is not None else None,
-            change.next_attempt_at,
-            change.decision,
-            change.refund_attempt,
-            change.redecision,
-            change.supersede,
-        )
+        return await self._records((intent_id, state, expect, change))
+
+    async def _record_many(self, calls: Sequence[_Record]) -> list[LedgerRow | Exception | None]:
+        try:
+            moved = await self._rows(_RECORD, *_record_columns(calls))
+        except asyncpg.UniqueViolationError:  # a wamid another intent has: find whose, alone
+            return [await self._record_alone(call) for call in calls]
+        by_id = {row.intent_id: row for row in moved}
+        return [by_id.get(call[0]) for call in calls]
+
+    async def _record_alone(self, call: _Record) -> LedgerRow | Exception | None:
+        try:
+            return await self._one(_RECORD, *_record_columns([call]))
+        except asyncpg.UniqueViolationError as exc:
+            refused: Exception = exc  # for that call's caller to raise
+            return refused
 
     async def resend(self, intent_id: str, requested_by: str) -> LedgerRow | None:
         return await self._one(
@@ -173,11 +217,19 @@ class PostgresLedger:
         return [dict(r) for r in rows]
 
     async def mark_reported(self, intent_id: str, state: LedgerState) -> None:
+        await self._marks((intent_id, state))
+
+    async def _mark_many(self, calls: Sequence[tuple[str, LedgerState]]) -> list[None]:
         await self._fetch(
-            "UPDATE dispatch_intents SET reported = $2 WHERE intent_id = $1 AND state = $2",
-            intent_id,
-            state,
+            """
+            UPDATE dispatch_intents AS d SET reported = c.state
+              FROM unnest($1::text[], $2::text[]) AS c (intent_id, state)
+             WHERE d.intent_id = c.intent_id AND d.state = c.state
+            """,
+            [intent_id for intent_id, _ in calls],
+            [state for _, state in calls],
         )
+        return [None] * len(calls)
 
     async def queued(
         self, phone_number_id: str | None = None, limit: int | None = None
@@ -242,10 +294,20 @@ class PostgresLedger:
         )
 
     async def take_statuses(self, wamid: str) -> list[str]:
+        return await self._takes(wamid)
+
+    async def _take_many(self, wamids: Sequence[str]) -> list[list[str]]:
         rows = await self._fetch(
-            "DELETE FROM dispatch_early_statuses WHERE wamid = $1 RETURNING event", wamid
+            """
+            DELETE FROM dispatch_early_statuses WHERE wamid = ANY($1::text[])
+            RETURNING wamid, event
+            """,
+            list(wamids),
         )
-        return [str(r["event"]) for r in rows]
+        taken: dict[str, list[str]] = {wamid: [] for wamid in wamids}
+        for r in rows:
+            taken[str(r["wamid"])].append(str(r["event"]))
+        return [taken[wamid] for wamid in wamids]
 
     async def forget_statuses(self, before: datetime) -> None:
         await self._fetch("DELETE FROM dispatch_early_statuses WHERE received_at < $1", before)

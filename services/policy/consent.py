@@ -254,12 +254,14 @@ def record(state: ConsentState | None, changes: Iterable[Change]) -> ConsentStat
 def merge(states: Iterable[ConsentState], scope: str = "") -> ConsentState:
     """One view of several records of the same customer and business (kept apart by the
     partition that wrote them): per key, the fact that `replaces` the others."""
-    merged = ConsentState(scope=scope)
+    business: dict[str, Opinion] = {}
+    customer: dict[str, Opinion] = {}
     for state in states:
-        changes: list[Change] = [(BUSINESS, k, v) for k, v in state.business.items()]
-        changes += [(CUSTOMER, k, v) for k, v in state.customer.items()]
-        merged = record(merged, changes) or merged
-    return merged
+        for kept, facts in ((business, state.business), (customer, state.customer)):
+            for key, fact in facts.items():
+                if fact.replaces(kept.get(key)):
+                    kept[key] = fact
+    return ConsentState(scope=scope, business=business, customer=customer)
 
 
 @dataclass(frozen=True)

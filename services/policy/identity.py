@@ -12,6 +12,7 @@ portfolios.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -152,7 +153,13 @@ def impossible_recipient(intent: OutboundIntentSubmitted) -> str | None:
         return "`to` holds a BSUID; address a BSUID with `recipient`"
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in to) or not _PHONE_SPELLING.fullmatch(to):
         return "`to` is not spelled as a phone number (digits, `+`, spaces, `-`, `()`, `.`)"
-    digits = normalize_wa_id(to)
+    return _no_phone(normalize_wa_id(to))
+
+
+@functools.lru_cache(maxsize=65536)
+def _no_phone(digits: str) -> str | None:
+    """Why these digits are no possible phone number, or None (kept for the customers a
+    worker decides for again and again: parsing the numbering plan is most of the check)."""
     try:
         number = phonenumbers.parse(f"+{digits}")
     except phonenumbers.NumberParseException:

@@ -77,3 +77,25 @@ async def test_services_migrating_at_once_on_a_new_database_do_not_collide(
         for pool in pools:
             await pool.close()
     assert results == [["0001_init"]] * 4
+
+
+async def test_a_released_connection_costs_no_statement_and_ends_an_open_transaction(
+    fresh_database: str,
+) -> None:
+    pool = await db.create_pool(PostgresSettings(url=fresh_database, max_size=1))  # type: ignore[arg-type]
+    sent: list[str] = []
+    try:
+        await pool.execute("CREATE TABLE t (n int)")
+        async with pool.acquire() as conn:
+            conn.add_query_logger(lambda query: sent.append(query.query))
+            await conn.execute("INSERT INTO t VALUES (1)")
+        assert sent == ["INSERT INTO t VALUES (1)"]  # and nothing on release
+        conn = await pool.acquire()
+        await conn.execute("BEGIN")
+        await conn.execute("INSERT INTO t VALUES (2)")
+        await pool.release(conn)  # left inside its transaction: rolled back
+        async with pool.acquire() as again:
+            assert not again.is_in_transaction()
+            assert await again.fetchval("SELECT array_agg(n) FROM t") == [1]
+    finally:
+        await pool.close()

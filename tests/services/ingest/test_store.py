@@ -104,8 +104,9 @@ async def test_old_keys_expire_and_recent_ones_stay(pool: asyncpg.Pool) -> None:
 async def test_concurrent_claims_of_the_same_ids_give_each_id_to_one(pool: asyncpg.Pool) -> None:
     seen = SeenEvents(pool, lease_s=60)
     ids = [f"id{i}" for i in range(50)]
+    replicas = [SeenEvents(pool, lease_s=60) for _ in range(3)]  # each its own statements
 
-    claims = await asyncio.gather(*(seen.claim(ids) for _ in range(4)))
+    claims = await asyncio.gather(*(s.claim(ids) for s in [seen, seen, *replicas]))
 
     owners = [i for c in claims for i in c.mine]
     assert sorted(owners) == sorted(ids)
@@ -117,3 +118,50 @@ async def test_an_unreachable_database_is_retryable(pool: asyncpg.Pool) -> None:
 
     with pytest.raises(RetryableError):
         await seen.claim(["a"])
+
+
+async def test_one_claim_sorts_published_in_flight_and_new_ids(seen: Dedupe) -> None:
+    await seen.claim(["published"])
+    await seen.complete(["published"])
+    await seen.claim(["in-flight"])
+    claim = await seen.claim(["new", "published", "in-flight", "new"])
+    assert claim == Claim(
+        mine=frozenset({"new"}), done=frozenset({"published"}), busy=frozenset({"in-flight"})
+    )
+
+
+async def test_a_claim_is_one_statement(fresh_database: str) -> None:
+    single = await db.create_pool(PostgresSettings(url=fresh_database, max_size=1))
+    sent: list[str] = []
+    try:
+        await db.migrate(single, "ingest", MIGRATIONS)
+        async with single.acquire() as conn:  # the pool's only connection logs what it runs
+            conn.add_query_logger(lambda query: sent.append(query.query))
+        claim = await SeenEvents(single, lease_s=60).claim(["a", "b", "c"])
+    finally:
+        await single.close()
+    assert claim.mine == {"a", "b", "c"}
+    assert len(sent) == 1, sent  # no transaction around it, no second read
+
+
+async def test_concurrent_webhooks_claim_and_complete_in_one_statement_each(
+    fresh_database: str,
+) -> None:
+    single = await db.create_pool(PostgresSettings(url=fresh_database, max_size=1))
+    sent: list[str] = []
+    try:
+        await db.migrate(single, "ingest", MIGRATIONS)
+        async with single.acquire() as conn:
+            conn.add_query_logger(lambda query: sent.append(query.query))
+        seen = SeenEvents(single, lease_s=60)
+        webhooks = [[f"w{n}-a", f"w{n}-b"] for n in range(20)]
+        claims = await asyncio.gather(*(seen.claim(ids) for ids in webhooks))
+        assert [c.mine for c in claims] == [frozenset(ids) for ids in webhooks]
+        await asyncio.gather(*(seen.complete(ids) for ids in webhooks))
+        assert len(sent) == 2, sent
+        again = await asyncio.gather(seen.claim(["w0-a", "new"]), seen.claim(["new", "w1-b"]))
+    finally:
+        await single.close()
+    # a repeated id keeps the two webhooks apart: the first takes it, the second finds it busy
+    assert again[0] == Claim(mine=frozenset({"new"}), done=frozenset({"w0-a"}))
+    assert again[1] == Claim(done=frozenset({"w1-b"}), busy=frozenset({"new"}))

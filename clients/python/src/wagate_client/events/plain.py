@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -38,6 +39,35 @@ def encodes(text: str) -> bool:
 def unfit(value: object, plain_text: bool) -> str | None:
     """Why a parsed body is refused (the first problem, with its path), or None."""
     fit = _plain if plain_text else encodes
+    if _fits(value, fit):  # the usual case, without building a path for every value
+        return None
+    return _first_problem(value, fit, plain_text)
+
+
+def _fits(value: object, fit: Callable[[str], bool]) -> bool:
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(item, BaseModel):
+            item = item.model_dump()
+        if isinstance(item, str):
+            if not fit(item):
+                return False
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not fit(key):
+                    return False
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            return False
+    return True
+
+
+def _first_problem(value: object, fit: Callable[[str], bool], plain_text: bool) -> str | None:
     what = "a NUL or an unpaired surrogate" if plain_text else "an unpaired surrogate"
     stack: list[tuple[object, str, int]] = [(value, "$", 0)]
     while stack:
@@ -63,4 +93,4 @@ def unfit(value: object, plain_text: bool) -> str | None:
 
 
 def _plain(text: str) -> bool:
-    return "\x00" not in text and encodes(text)
+    return "\x00" not in text and (text.isascii() or encodes(text))

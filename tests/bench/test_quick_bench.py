@@ -1,0 +1,49 @@
+"""`python -m bench --quick` runs every part against the real servers and prints one table with
+a row of each part, each figure beside its ratio to the bare-Kafka baseline, and writes the
+same run as JSON (figures printed, not held to targets)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.report import PARTS
+from tests.conftest import ROOT
+from tests.e2e.conftest import SERVICES
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(300)]
+
+
+def test_the_quick_bench_prints_every_part_and_writes_the_run(
+    kafka_bootstrap: str, database_url: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "KAFKA_BOOTSTRAP": kafka_bootstrap, "DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=280,
+    )  # fmt: skip
+    print(done.stdout)
+    assert done.returncode == 0, done.stderr[-4000:]
+    rows = [line.split("|")[1:-1] for line in done.stdout.splitlines() if line.startswith("| ")]
+    header, body = rows[0], rows[2:]
+    assert [c.strip() for c in header] == ["part", "what", "figure", "vs bare Kafka"]
+    assert {r[0].strip() for r in body} == set(PARTS)
+    assert all(r[3].strip() for r in body), "a figure without its ratio to the baseline"
+
+    (written,) = tmp_path.glob("*.json")
+    run = json.loads(written.read_text())
+    assert run["quick"] is True and run["notes"] == []
+    figures = run["figures"]
+    assert len(figures) == len(body)
+    assert {f["part"] for f in figures} == set(PARTS)
+    assert all(math.isfinite(f["value"]) and f["value"] > 0 for f in figures), figures
+    assert all(math.isfinite(f["ratio"]) for f in figures)
+    assert run["baseline"]["rate"] > 0
+    memory = {f["what"] for f in figures if f["part"] == "memory"}
+    assert memory == {f"{s}, {w}" for s in SERVICES for w in ("idle", "peak under load")}
