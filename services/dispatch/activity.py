@@ -12,6 +12,7 @@ from datetime import datetime
 
 from aiokafka import ConsumerRecord
 
+from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.sender import Senders
 from shared import logs
 from shared.events.signals import OutboundActivityObserved
@@ -28,6 +29,7 @@ def still_counts(sent_at: datetime, now: datetime, horizon_s: float) -> bool:
 @dataclass(frozen=True)
 class OutsideSends:
     senders: Senders
+    metrics: DispatchMetrics
     clock: Callable[[], datetime]
     horizon_s: float  # how long one message weighs on a customer's pair gate
     monotonic: Callable[[], float] = field(default=time.monotonic)
@@ -39,4 +41,5 @@ class OutsideSends:
             return
         sender = self.senders.get(activity.phone_number_id)
         sender.observe(activity.customer, self.monotonic())
+        self.metrics.outside_sends.labels(activity.source).inc()
         log.info("outside send counted", source=activity.source, message_type=activity.message_type)

@@ -116,7 +116,9 @@ def build(
     )
     kafka = settings.kafka
     rates = settings.rates
-    outside = OutsideSends(senders, clock, horizon_s=rates.pair_interval_s * rates.pair_burst)
+    outside = OutsideSends(
+        senders, metrics, clock, horizon_s=rates.pair_interval_s * rates.pair_burst
+    )
     subscriptions: dict[str, Subscription[Any]] = {
         kafka.topic(DECISIONS.name): Subscription(
             DECISIONS, PolicyDecisionMade, decisions.on_decision
