@@ -131,6 +131,7 @@ class PolicyHandlers:
         updated = threads.observe(_load(self.tables.threads, key, ThreadState), held_by, at, signal)
         if updated is not None:
             self.tables.threads[key] = updated.model_dump(mode="json")
+            self.metrics.threads_updated.labels(held_by).inc()
 
     async def _window_moved(
         self,
