@@ -5,6 +5,8 @@ the item whole as an unparsed fragment."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.ingest import coerce, identities
 from services.ingest.changes import Change, Emit
 from services.ingest.coerce import Malformed
@@ -40,33 +42,16 @@ ECHO_TO = Fields("to", "to_user_id", ())
 def call(raw: object, origin: Origin) -> Emit:
     """One `calls[]` item: a call connecting or ending."""
     item = coerce.clean_item(raw)
-    call_id = coerce.identifier(item.get("id"), "id")
     event = coerce.identifier(item.get("event"), "event").lower()
     if event not in CALL_EVENTS:
         raise Malformed(f"`event` is {event[:30]!r}, not connect or terminate")
     direction = _direction(item.get("direction"))
-    who = identities.identity_of(item, CALLER if direction == "USER_INITIATED" else CALLEE)
-    at = coerce.timestamp(item.get("timestamp"))
+    who = CALLER if direction == "USER_INITIATED" else CALLEE
     status = coerce.optional_text(item.get("status"), "status")
-    duration = _seconds(item.get("duration"))
-    reported = CallReported(
-        event_id=deterministic_id("call", call_id, event),
-        **origin.envelope(),
-        call_id=call_id,
-        wa_id=who.wa_id,
-        user_id=who.user_id,
-        parent_user_id=who.parent_user_id,
-        direction=direction,
-        event=event,  # checked against CALL_EVENTS above
-        status=status.upper() if status else None,
-        timestamp=at,
-        **origin.received(at),
-        duration_s=duration,
-        biz_opaque_callback_data=coerce.string(
-            item.get("biz_opaque_callback_data"), "biz_opaque_callback_data"
-        ),
-    )
-    return CALLS, reported, conversation_key(origin.phone_number_id, who.primary)
+    return _call(
+        item, origin, who, direction, event,  # checked against CALL_EVENTS above
+        status=status.upper() if status else None, duration_s=_seconds(item.get("duration")),
+    )  # fmt: skip
 
 
 def call_status(raw: object, origin: Origin) -> Emit:
@@ -75,12 +60,24 @@ def call_status(raw: object, origin: Origin) -> Emit:
     kind = coerce.identifier(item.get("type"), "type")
     if kind != "call":
         raise Malformed(f"a `calls` status of `type` {kind[:30]!r}, not call")
-    call_id = coerce.identifier(item.get("id"), "id")
     value = coerce.identifier(item.get("status"), "status").lower()
     event = CALL_STATUSES.get(value)
     if event is None:
         raise Malformed(f"`status` is {value[:30]!r}, not RINGING, ACCEPTED or REJECTED")
-    who = identities.identity_of(item, identities.RECIPIENT)
+    return _call(item, origin, identities.RECIPIENT, "BUSINESS_INITIATED", event)
+
+
+def _call(
+    item: dict[str, Any],
+    origin: Origin,
+    fields: Fields,
+    direction: CallDirection,
+    event: str,
+    **extra: object,
+) -> Emit:
+    """The call event of an item, its customer read from `fields`."""
+    call_id = coerce.identifier(item.get("id"), "id")
+    who = identities.identity_of(item, fields)
     at = coerce.timestamp(item.get("timestamp"))
     reported = CallReported(
         event_id=deterministic_id("call", call_id, event),
@@ -89,13 +86,14 @@ def call_status(raw: object, origin: Origin) -> Emit:
         wa_id=who.wa_id,
         user_id=who.user_id,
         parent_user_id=who.parent_user_id,
-        direction="BUSINESS_INITIATED",
+        direction=direction,
         event=event,
         timestamp=at,
         **origin.received(at),
         biz_opaque_callback_data=coerce.string(
             item.get("biz_opaque_callback_data"), "biz_opaque_callback_data"
         ),
+        **extra,
     )
     return CALLS, reported, conversation_key(origin.phone_number_id, who.primary)
 
