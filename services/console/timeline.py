@@ -43,6 +43,8 @@ REASON_WORDS: dict[str, str] = {
     "BSUID, which goes in `recipient`), so nothing was sent.",
     "BSUID_AUTHENTICATION": "Authentication templates need the customer's phone, and this "
     "customer is known only by their business-scoped user id (Meta refuses it: 131062).",
+    "THREAD_HELD_BY_AGENT": "Meta's Business Agent (or another handler) holds this customer's "
+    "conversation, and the intent did not ask to take it over (`take_control`).",
     "TEMPLATE_UNKNOWN": "No template of that name exists in the requested language or in "
     "any language of its fallback chain.",
     "TEMPLATE_PAUSED": "Meta paused the template for its quality; it cannot be sent until "

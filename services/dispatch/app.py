@@ -19,6 +19,7 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from services.dispatch.activity import OutsideSends
 from services.dispatch.backpressure import Backpressure, Pausable, RebalanceListener
 from services.dispatch.charges import ChargeBook
 from services.dispatch.charges_store import PostgresCharges
@@ -38,6 +39,7 @@ from services.dispatch.web import spend_handler
 from shared import http, runtime
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
+from shared.events.signals import OutboundActivityObserved
 from shared.events.webhooks import MessageStatusReported
 from shared.messaging import (
     ConsumeLoop,
@@ -50,7 +52,7 @@ from shared.messaging import (
 from shared.metrics import ConsumerMetrics, new_registry
 from shared.sealing import Sealer
 from shared.supervise import Supervisor, kafka_probe, postgres_probe, watch_reach
-from shared.topics import DECISIONS, STATUSES
+from shared.topics import DECISIONS, OUTBOUND_ACTIVITY, STATUSES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 REQUESTER_MAX = 200  # characters of who asked for a resend, as the ledger records it
@@ -116,12 +118,19 @@ def build(
         ledger, transitions, reporter, senders, metrics, settings, policy, clock, handback
     )
     kafka = settings.kafka
+    rates = settings.rates
+    outside = OutsideSends(
+        senders, metrics, clock, horizon_s=rates.pair_interval_s * rates.pair_burst
+    )
     subscriptions: dict[str, Subscription[Any]] = {
         kafka.topic(DECISIONS.name): Subscription(
             DECISIONS, PolicyDecisionMade, decisions.on_decision
         ),
         kafka.topic(STATUSES.name): Subscription(
             STATUSES, MessageStatusReported, statuses.on_status
+        ),
+        kafka.topic(OUTBOUND_ACTIVITY.name): Subscription(
+            OUTBOUND_ACTIVITY, OutboundActivityObserved, outside.on_activity
         ),
     }
     return Dispatch(

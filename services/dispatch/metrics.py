@@ -32,6 +32,12 @@ class DispatchMetrics:
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5),
             registry=registry,
         )
+        self.outside_sends = Counter(
+            "wagate_dispatch_outside_sends_total",
+            "Messages the number sent without dispatch, counted against its rates, by source.",
+            ["source"],
+            registry=registry,
+        )
         self.circuit = Gauge(
             "wagate_dispatch_circuit_open",
             "1 while a business number's circuit is open or probing.",

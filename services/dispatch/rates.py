@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from shared.events.keys import normalize_wa_id
+
 _EPSILON = 1e-9  # float rounding must not cost a whole interval
 
 
@@ -40,6 +42,12 @@ class TokenBucket:
         self.tokens -= 1
         return True
 
+    def spend(self, now: float) -> None:
+        """A message sent by someone else on the number (an echo) took a token: it may leave
+        the bucket in debt, at most one burst deep, which the next sends wait out."""
+        self._refill(now)
+        self.tokens = max(self.tokens - 1, -self.burst)
+
     def block(self, now: float, seconds: float) -> None:
         """Meta said slow down: no token for `seconds`, and the saved-up burst is gone."""
         self._refill(now)
@@ -56,7 +64,8 @@ class PairGate:
         self._max = max_tracked
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 
-    def _bucket(self, recipient: str) -> TokenBucket:
+    def _bucket(self, customer: str) -> TokenBucket:
+        recipient = normalize_wa_id(customer) or customer  # `+1 650…` and `1650…`: one customer
         bucket = self._buckets.get(recipient)
         if bucket is None:
             bucket = self._buckets[recipient] = TokenBucket(self._rate, self._burst)
@@ -74,3 +83,6 @@ class PairGate:
 
     def block(self, recipient: str, now: float, seconds: float) -> None:
         self._bucket(recipient).block(now, seconds)
+
+    def spend(self, recipient: str, now: float) -> None:
+        self._bucket(recipient).spend(now)

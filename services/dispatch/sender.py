@@ -110,6 +110,12 @@ class NumberSender:
             self._backpressure.released(item.source)  # already queued here
         self._wake.set()
 
+    def observe(self, recipient: str, now: float) -> None:
+        """A message the number sent without dispatch (an echo) used the number's throughput
+        and the customer's pair rate: the next sends wait as if dispatch had sent it."""
+        self.bucket.spend(now)
+        self.pairs.spend(recipient, now)
+
     def refill_soon(self) -> None:
         """Intents of this number wait in the ledger (after a restart): read them when idle."""
         self._refill = True

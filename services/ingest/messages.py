@@ -107,7 +107,9 @@ def _optional_object(raw: Mapping[str, Any], name: str) -> dict[str, Any] | None
     return coerce.obj(raw.get(name), name) or None
 
 
-def inbound(msg: object, origin: Origin, contacts: Sequence[Contact]) -> Emit:
+def inbound(
+    msg: object, origin: Origin, contacts: Sequence[Contact], *, standby: bool = False
+) -> Emit:
     item = coerce.clean_item(msg)
     if item.get("group_id") is not None:
         raise NotTypedYet("a group message (`group_id`): groups are not typed yet")
@@ -143,6 +145,7 @@ def inbound(msg: object, origin: Origin, contacts: Sequence[Contact]) -> Emit:
         referral=_optional_object(item, "referral"),
         content=content,
         errors=_errors(item.get("errors")),
+        standby=standby,
     )
     return INBOUND_MESSAGES, event, conversation_key(origin.phone_number_id, sender.primary)
 

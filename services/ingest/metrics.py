@@ -10,6 +10,7 @@ from shared.events.account import AccountUpdateReported, WebhookErrorReported
 from shared.events.envelope import Event
 from shared.events.message_types import INBOUND
 from shared.events.preferences import UserPreferenceChanged
+from shared.events.signals import CallReported, OutboundActivityObserved, ThreadControlChanged
 from shared.events.templates import TemplateUpdateReported
 from shared.events.unparsed import WebhookFragmentUnparsed
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
@@ -20,7 +21,8 @@ KNOWN_FIELDS = (
     | TEMPLATE_FIELDS
     | {
         "messages", "user_preferences", "history", "smb_app_state_sync", "smb_message_echoes",
-        "automatic_events", "<payload>", "<entry>", "<change>",
+        "automatic_events", "calls", "standby", "messaging_handovers",
+        "<payload>", "<entry>", "<change>",
     }
 )  # fmt: skip
 
@@ -47,6 +49,12 @@ def event_label(event: Event) -> str:
             return _bounded(event.value, frozenset({"stop", "resume"}))
         case WebhookErrorReported():
             return "error"
+        case CallReported():
+            return f"call_{event.event}"
+        case OutboundActivityObserved():
+            return f"echo_{event.source}"
+        case ThreadControlChanged():
+            return event.change
         case WebhookFragmentUnparsed():
             return _bounded(event.field, KNOWN_FIELDS)
     return "other"

@@ -29,6 +29,7 @@ from services.ingest.messages import (
     status,
     value_error,
 )
+from services.ingest.signals import call, call_status, echo, handover
 from services.ingest.template_updates import TEMPLATE_FIELDS, template_update
 from shared.events.envelope import deterministic_id
 from shared.events.unparsed import WebhookFragmentUnparsed
@@ -38,16 +39,23 @@ __all__ = ["DEFAULT_FUTURE_SKEW", "Normalized", "Unparsed", "bounded", "normaliz
 WHOLE_PAYLOAD = "<payload>"
 ENTRY = "<entry>"
 CHANGE = "<change>"
-MESSAGE_FIELDS = frozenset({"messages", "user_preferences"})
 OBJECT = "whatsapp_business_account"
 DEFAULT_FUTURE_SKEW = timedelta(minutes=5)
 # The fields whose change is one event, and the builder of that event.
 BUILDERS: dict[str, Callable[[Change], Emit]] = {
     **dict.fromkeys(TEMPLATE_FIELDS, template_update),
     **dict.fromkeys(ACCOUNT_FIELDS, account_update),
+    "messaging_handovers": handover,
 }
-ITEM_ARRAYS = ("messages", "statuses", "errors", "user_preferences")
-"""The arrays of a `messages` value whose every element is one event."""
+_MESSAGES = ("messages", "statuses", "errors", "user_preferences")
+ITEM_ARRAYS: dict[str, tuple[str, ...]] = {
+    "messages": _MESSAGES,
+    "user_preferences": _MESSAGES,
+    "standby": ("messages", "statuses", "errors", "message_echoes"),
+    "smb_message_echoes": ("message_echoes", "errors"),
+    "calls": ("calls", "statuses", "errors"),
+}
+"""The fields whose value holds arrays of items, each item one event, and those arrays."""
 CONTEXT_KEYS = frozenset({"messaging_product", "metadata", "contacts"})
 """The other parts of such a value: what its items share."""
 
@@ -214,7 +222,7 @@ def _change(
         delivery.received_at,
         delivery.future_skew,
     )
-    if name in MESSAGE_FIELDS:
+    if name in ITEM_ARRAYS:
         _messages(out, change, place.inside("value"))
     elif (build := BUILDERS.get(name)) is not None:
         out.keep(place, raw, partial(build, change))
@@ -229,8 +237,9 @@ def _messages(out: Normalized, change: Change, place: Place) -> None:
     except coerce.FRAGMENT_ERRORS as exc:
         out.reject(place, exc, value)
         return
-    builders = _item_builders(origin, _contacts(out, value.get("contacts"), place))
-    for name in ITEM_ARRAYS:
+    builders = _item_builders(change.field, origin, _contacts(out, value.get("contacts"), place))
+    arrays = ITEM_ARRAYS[change.field]
+    for name in arrays:
         try:
             items = coerce.elements(value.get(name), name)
         except coerce.FRAGMENT_ERRORS as exc:
@@ -238,19 +247,30 @@ def _messages(out: Normalized, change: Change, place: Place) -> None:
             continue
         for k, item in enumerate(items):
             out.keep(place.inside(f"{name}[{k}]"), item, partial(builders[name], item, k))
-    for other in sorted(value.keys() - set(ITEM_ARRAYS) - CONTEXT_KEYS):
+    for other in sorted(value.keys() - set(arrays) - CONTEXT_KEYS):
         if value[other] is not None:
             why = NotTypedYet(f"`{str(other)[:40]}` is not a part of this field ingest types")
             out.reject(place, why, value[other])
 
 
-def _item_builders(origin: Origin, contacts: Sequence[Contact]) -> dict[str, Callable[..., Emit]]:
-    """The builder of each item array's elements, for one change value."""
+def _item_builders(
+    field: str, origin: Origin, contacts: Sequence[Contact]
+) -> dict[str, Callable[..., Emit]]:
+    """The builder of each item array's elements, for one change value of `field`: customer
+    messages on `standby` arrive while another handler holds the thread, the echoes there are
+    that handler's sends; a `calls` value's statuses are a business call's progress."""
+    standby = field == "standby"
     return {
-        "messages": lambda item, _: inbound(item, origin, contacts),
-        "statuses": lambda item, _: status(item, origin),
+        "messages": lambda item, _: inbound(item, origin, contacts, standby=standby),
+        "statuses": (lambda item, _: call_status(item, origin))
+        if field == "calls"
+        else (lambda item, _: status(item, origin)),
         "errors": lambda item, position: value_error(item, origin, position),
         "user_preferences": lambda item, _: preference(item, origin),
+        "message_echoes": lambda item, _: echo(
+            item, origin, "agent" if standby else "business_app"
+        ),
+        "calls": lambda item, _: call(item, origin),
     }
 
 

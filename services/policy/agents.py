@@ -24,6 +24,7 @@ from shared.events.envelope import Event
 from shared.events.identity import CustomerIdentityChanged
 from shared.events.intents import OutboundIntentSubmitted
 from shared.events.preferences import UserPreferenceChanged
+from shared.events.signals import CallReported, ThreadControlChanged
 from shared.events.template_states import TemplateStateChanged
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
 
@@ -47,6 +48,8 @@ class Topics:
     windows: faust.TopicT
     statuses: faust.TopicT
     identities: faust.TopicT
+    calls: faust.TopicT
+    thread_control: faust.TopicT
 
 
 def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: str) -> None:
@@ -83,6 +86,17 @@ def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: 
     consume(topics.statuses, MessageStatusReported, "track_statuses", sync(handlers.on_status))
     consume(
         topics.identities, CustomerIdentityChanged, "track_identities", sync(handlers.on_identity)
+    )
+
+    async def call(reported: CallReported, _: Any) -> None:
+        await handlers.on_call(reported)
+
+    consume(topics.calls, CallReported, "track_calls", call)
+    consume(
+        topics.thread_control,
+        ThreadControlChanged,
+        "track_threads",
+        sync(handlers.on_thread_control),
     )
     consume(topics.intents, OutboundIntentSubmitted, "decide_intents", decide)
 

@@ -32,6 +32,7 @@ from shared.settings import KafkaSettings
 from shared.supervise import Supervisor
 from shared.topics import (
     ALL_TOPICS,
+    CALLS,
     CONSENT,
     CONVERSATION_PARTITIONS,
     DEAD_LETTERS,
@@ -41,6 +42,7 @@ from shared.topics import (
     INTENTS,
     STATUSES,
     TEMPLATE_STATES,
+    THREAD_CONTROL,
     USER_PREFERENCES,
     WINDOWS,
     TopicSpec,
@@ -179,6 +181,8 @@ def _topics(app: faust.App, kafka: KafkaSettings) -> Topics:
         windows=raw(WINDOWS),
         statuses=raw(STATUSES),
         identities=raw(IDENTITIES),
+        calls=raw(CALLS),
+        thread_control=raw(THREAD_CONTROL),
     )
 
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from services.policy import caps, consent, identity, rules, template_check, tiers, windows
+from services.policy import caps, consent, identity, rules, template_check, threads, tiers, windows
 from services.policy.consent_records import ConsentRecords, note_future
 from services.policy.customers import Customers
 from services.policy.deferrals import Deferrals
 from services.policy.metrics import PolicyMetrics
 from services.policy.tables import Tables
 from services.policy.template_index import TemplateIndex
+from services.policy.threads import ThreadState
 from services.policy.windows import WindowState
 from shared import codec, logs, sealing
 from shared.events.consent import ConsentChanged
@@ -25,6 +26,7 @@ from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.keys import conversation_key
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.reasons import Reason
+from shared.events.signals import CallReported, Holder, ThreadControlChanged
 from shared.events.template_states import TemplateStateChanged, state_key
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
 from shared.events.windows import WindowChanged
@@ -57,7 +59,7 @@ class PolicyHandlers:
         self.consent = ConsentRecords(self.tables.consent, self.config, self.metrics, self.clock)
         self.template_index = TemplateIndex(self.tables.templates)
         moving = [("windows", self.tables.windows), ("marketing", self.tables.marketing)]
-        moving.append(("reach", self.tables.reach))
+        moving += [("reach", self.tables.reach), ("threads", self.tables.threads)]
         self.customers = Customers(self.tables.identities, moving, self.consent, self.config)
 
     def window(self, key: str) -> WindowState | None:
@@ -95,14 +97,57 @@ class PolicyHandlers:
         at = windows.seen_at(message, now, self.config.clock_skew)
         if at != message.timestamp:
             note_future(self.metrics, "window", message.event_id, message.timestamp, at)
-        before = self.window(key)
-        updated = windows.observe(before, message, at)
-        if updated is not None:
-            self.tables.windows[key] = updated.model_dump(mode="json")
-            self.metrics.windows_updated.inc()
-            if windows.opened(before, updated, now):
-                await self._announce(key, message.phone_number_id, customer, updated, "opened")
+        # on `standby` another handler holds the thread; on `messages` this app answers
+        if message.standby or self.tables.threads.get(key) is not None:
+            self._thread(key, "agent" if message.standby else "business", at, "customer message")
+        if not message.standby or self.config.standby_opens_window:
+            before = self.window(key)
+            updated = windows.observe(before, message, at)
+            await self._window_moved(key, message.phone_number_id, customer, before, updated, now)
         self.consent.on_reply(message, at, partition, customer)
+
+    async def on_call(self, call: CallReported) -> None:
+        """A customer's call, or their accepting the business's, opens or refreshes the window
+        as a message does; any other call event changes nothing."""
+        if not call.opens_window:
+            return
+        customer = self.customers.learn(call.phone_number_id, call.identity.identifiers)
+        key = conversation_key(call.phone_number_id, customer)
+        now = self.clock()
+        at = windows.bounded(call.timestamp, min(call.occurred_at, now), self.config.clock_skew)
+        before = self.window(key)
+        updated = windows.called(before, at, call.call_id)
+        await self._window_moved(key, call.phone_number_id, customer, before, updated, now)
+
+    def on_thread_control(self, change: ThreadControlChanged) -> None:
+        """Meta said who holds the customer's thread now."""
+        customer = self.customers.learn(change.phone_number_id, change.identity.identifiers)
+        key = conversation_key(change.phone_number_id, customer)
+        now = self.clock()
+        at = windows.bounded(change.timestamp, min(change.occurred_at, now), self.config.clock_skew)
+        self._thread(key, change.held_by, at, change.change)
+
+    def _thread(self, key: str, held_by: Holder, at: datetime, signal: str) -> None:
+        updated = threads.observe(_load(self.tables.threads, key, ThreadState), held_by, at, signal)
+        if updated is not None:
+            self.tables.threads[key] = updated.model_dump(mode="json")
+            self.metrics.threads_updated.labels(held_by).inc()
+
+    async def _window_moved(
+        self,
+        key: str,
+        phone_number_id: str,
+        customer: str,
+        before: WindowState | None,
+        updated: WindowState | None,
+        now: datetime,
+    ) -> None:
+        if updated is None:
+            return
+        self.tables.windows[key] = updated.model_dump(mode="json")
+        self.metrics.windows_updated.inc()
+        if windows.opened(before, updated, now):
+            await self._announce(key, phone_number_id, customer, updated, "opened")
 
     def on_status(self, status: MessageStatusReported) -> None:
         """A status naming the customer by phone and BSUID links the two."""
@@ -204,12 +249,15 @@ class PolicyHandlers:
             reach=self._reach(reached_at, partition, now),
             reached_at=reached_at,
             phone=self.customers.phone(intent.phone_number_id, customer),
+            thread=_load(self.tables.threads, key, ThreadState),
         )
         verdict = rules.decide(intent, facts, now, self.config)
         if verdict.outcome == "approved":
             self._remember_approval(key, facts, verdict, now)
             if verdict.business_initiated and not facts.reach.counted_recently:
                 self._count_reach(key, partition, now)
+            if verdict.takes_thread:
+                self._thread(key, "business", now, "take_control")
         elif verdict.outcome == "deferred" and verdict.valid_until is not None:
             self.deferrals.hold(key, intent.intent_id, verdict.valid_until, raw)
         shown, sealed = self._redacted(verdict.send or intent, verdict)
@@ -330,7 +378,7 @@ def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-M = TypeVar("M", WindowState, caps.MarketingLog, TemplateStateChanged)
+M = TypeVar("M", WindowState, caps.MarketingLog, TemplateStateChanged, ThreadState)
 
 
 def _load(table: Mapping[str, Any], key: str, model: type[M]) -> M | None:

@@ -20,7 +20,13 @@ class PolicyMetrics:
         )
         self.windows_updated = Counter(
             "wagate_policy_windows_updated_total",
-            "Window refreshes from customer messages.",
+            "Window refreshes from customer messages and calls.",
+            registry=registry,
+        )
+        self.threads_updated = Counter(
+            "wagate_policy_threads_updated_total",
+            "Changes of who holds a customer's thread, by holder (business: this app).",
+            ["held_by"],
             registry=registry,
         )
         self.consent_updated = Counter(

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.policy import approval, consent, identity, receipts, template_check
+from services.policy import approval, consent, identity, receipts, template_check, threads
 from services.policy.caps import Caps, MarketingLog, blocked_until
 from services.policy.consent import ConsentRules, ConsentState
 from services.policy.pricing import PricingTable, shipped
 from services.policy.quiet import QuietHours, quiet_until, zones_for
+from services.policy.threads import ThreadRules, ThreadState
 from services.policy.tiers import Reach
 from services.policy.windows import WindowState
 from shared.events.decisions import Outcome, WindowSnapshot
@@ -34,6 +35,8 @@ class PolicyConfig:
     consent: ConsentRules = field(default_factory=ConsentRules)
     clock_skew: timedelta = timedelta(seconds=120)  # how far Meta's clock may run ahead of ours
     pricing: PricingTable = field(default_factory=shipped)  # the dated rules of expected charges
+    threads: ThreadRules = field(default_factory=ThreadRules)
+    standby_opens_window: bool = True  # a customer message on `standby` opens it (§9.7 q5)
 
     def waba_for(self, phone_number_id: str) -> str:
         return self.waba_ids.get(phone_number_id, self.default_waba_id)
@@ -51,6 +54,7 @@ class Facts:
     reach: Reach = field(default_factory=lambda: Reach(share=None, used=0, counted_recently=False))
     reached_at: datetime | None = None  # when the customer was last counted toward the limit
     phone: str | None = None  # a phone the customer is known by (None: only by BSUID)
+    thread: ThreadState | None = None  # who holds the customer's thread, when known
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Verdict:
     category: str | None = None  # the template's category, when a template is sent
     business_initiated: bool = False  # a template outside the window: counts toward the limit
     receipt: bool = False  # a read receipt: no reply, opens no free entry point
+    takes_thread: bool = False  # the send takes the thread from another handler
 
 
 def snapshot(window: WindowState | None, now: datetime) -> WindowSnapshot:
@@ -89,11 +94,18 @@ def decide(
         return Verdict(
             "rejected", [Reason.EXPIRED], f"not_after {intent.not_after.isoformat()} passed", snap
         )
+    thread = threads.check(intent, facts.thread, now, config.threads)
+    if thread.refused:
+        return Verdict("rejected", [threads.REASON], thread.detail, snap)
     if isinstance(intent.content, TemplateContent):
-        return _template(intent, intent.content, facts, now, config, snap)
-    if isinstance(intent.content, ReadReceiptContent):
-        return _read_receipt(intent, intent.content, facts, now, config, snap)
-    return _free_form(intent, facts, now, config, snap)
+        verdict = _template(intent, intent.content, facts, now, config, snap)
+    elif isinstance(intent.content, ReadReceiptContent):
+        verdict = _read_receipt(intent, intent.content, facts, now, config, snap)
+    else:
+        verdict = _free_form(intent, facts, now, config, snap)
+    if thread.takes_over and verdict.outcome == "approved":
+        return replace(verdict, detail=f"{verdict.detail}; {thread.detail}", takes_thread=True)
+    return verdict
 
 
 def _read_receipt(

@@ -19,6 +19,7 @@ from services.policy.consent import (
 )
 from services.policy.quiet import QuietHours
 from services.policy.rules import PolicyConfig
+from services.policy.threads import ThreadRules
 from shared.sealing import SealingKeys
 from shared.settings import HttpSettings, KafkaSettings, ServiceSettings
 from shared.topics import INTENTS
@@ -123,6 +124,22 @@ class PolicySettings(ServiceSettings):
         description="Quick-reply payloads and labels (or the same words typed) that stop one "
         "category: payload or label -> marketing | utility | authentication | all.",
     )
+    standby_opens_window: bool = Field(
+        default=True,
+        description="A customer message on `standby` (another handler, Meta's agent, held the "
+        "thread) opens or refreshes the window like any message; Meta does not say (§9.7).",
+    )
+    thread_idle_after_s: int = Field(
+        default=24 * 3600,
+        gt=0,
+        description="A thread another handler holds stops refusing intents this long after "
+        "the last signal that it holds it (reported: idle after 24 h without a user message).",
+    )
+    thread_hold_covers_templates: bool = Field(
+        default=True,
+        description="A template to a thread another handler holds also needs `take_control` "
+        "(Meta does not say whether a template send takes the thread over).",
+    )
 
     def policy_config(self) -> PolicyConfig:
         return PolicyConfig(
@@ -137,6 +154,11 @@ class PolicySettings(ServiceSettings):
             consent=self.consent_rules(),
             clock_skew=timedelta(seconds=self.clock_skew_s),
             pricing=pricing.load(self.pricing_table, reported=self.pricing_reported),
+            threads=ThreadRules(
+                idle_after=timedelta(seconds=self.thread_idle_after_s),
+                templates_too=self.thread_hold_covers_templates,
+            ),
+            standby_opens_window=self.standby_opens_window,
         )
 
     def consent_rules(self) -> ConsentRules:

@@ -62,6 +62,7 @@ TABLES: tuple[TableSpec, ...] = (
         "each phone or BSUID's canonical customer key per portfolio, and each key's identifiers",
         everywhere=True,
     ),
+    TableSpec("threads", INTENTS, CONVERSATION, "who holds the customer's thread (ThreadState)"),
 )
 
 
@@ -94,3 +95,4 @@ class Tables:
     reach: MutableMapping[str, Any]  # conversation -> when last counted toward the limit
     limits: MutableMapping[str, Any]  # "partition:N" -> customers counted per hour bucket
     identities: MutableMapping[str, Any]  # global: a customer's identifiers, per portfolio
+    threads: MutableMapping[str, Any]  # conversation -> who holds the thread (ThreadState)

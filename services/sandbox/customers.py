@@ -135,7 +135,8 @@ class Customers:
         if "referral" in item:
             self._world.referrals[pair] = at
         self._received(wamid, phone_number_id, customer, item["type"], at)
-        self._post(phone_number_id, who, customer.name, item)
+        field = "standby" if pair in self._world.agent_threads else "messages"
+        self._post(phone_number_id, who, customer.name, item, field)
         return wamid
 
     def read(self, wamid: str) -> bool:
@@ -206,7 +207,14 @@ class Customers:
             ReceivedMessage(wamid, phone_number_id, sender, kind, at, customer=customer.key)
         )
 
-    def _post(self, phone_number_id: str, who: Identity, name: str, item: dict[str, Any]) -> None:
+    def _post(
+        self,
+        phone_number_id: str,
+        who: Identity,
+        name: str,
+        item: dict[str, Any],
+        field: str = "messages",
+    ) -> None:
         self._business.outbox.enqueue(
             webhook_envelopes.inbound(
                 waba_id=self._business.settings.waba_id,
@@ -215,6 +223,7 @@ class Customers:
                 wa_id=who,
                 name=name,
                 message=item,
+                field=field,
             )
         )
 

@@ -32,6 +32,7 @@ from services.sandbox.rules import (
 from services.sandbox.rules.identity import DEFAULT_NAME, Identity
 from services.sandbox.rules.template_model import Template
 from services.sandbox.settings import SandboxSettings
+from services.sandbox.signals import Signals
 from services.sandbox.tasks import Tasks
 from services.sandbox.webhook_sender import Outbox
 from services.sandbox.world import ReadReceipt, SentMessage, World
@@ -72,6 +73,7 @@ class Sandbox:
         self.board = board or FaultBoard(settings.faults, settings.seed)
         self.metrics = metrics or SandboxMetrics.create(new_registry())
         self.customers = Customers(self)
+        self.signals = Signals(self)
 
     def authorized(self, header: str | None) -> bool:
         if not header or not header.startswith("Bearer "):
@@ -199,6 +201,8 @@ class Sandbox:
             endpoint="messages" if lite is None else "marketing_messages",
         )
         self.metrics.sends.labels("accepted").inc()
+        if kind != "template":  # a service message from the passive app takes the thread (§9.6)
+            self.world.agent_threads.discard((phone_number_id, key))
         portfolio = self.world.portfolio_of(phone_number_id, self.settings.portfolio_id)
         if late is None and address.by == "phone":
             self.world.messaged_phone(portfolio, customer, now)

@@ -1,5 +1,6 @@
-"""The control API (`/_sandbox/...`): add and play customers (phones, BSUIDs, usernames), act as
-Meta on templates, numbers and portfolios, inspect traffic and violations, inject faults, reset.
+"""The control API (`/_sandbox/...`): add and play customers (phones, BSUIDs, usernames), make
+them call, reply from the Business app, move threads to and from Meta's agent, act as Meta on
+templates, numbers and portfolios, inspect traffic and violations, inject faults, reset.
 `/sandbox/customer-messages` and `/sandbox/violations` remain as aliases.
 
 Every refusal is `{"error": why}` with a 4xx, given before anything changes: bodies are read
@@ -267,6 +268,9 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_get("/_sandbox/customers", list_customers)
     app.router.add_get("/_sandbox/customers/{identifier}", show_customer)
     app.router.add_post("/_sandbox/number-changes", _customer_route(_change_number))
+    app.router.add_post("/_sandbox/calls", _customer_route(lambda sb, b: sb.signals.call(b)))
+    app.router.add_post("/_sandbox/echoes", _customer_route(lambda sb, b: sb.signals.echo(b)))
+    app.router.add_post("/_sandbox/threads", _customer_route(lambda sb, b: sb.signals.thread(b)))
     app.router.add_post("/_sandbox/portfolios", portfolio)
     app.router.add_get("/_sandbox/messages", traffic)
     app.router.add_post("/_sandbox/throughput", throughput)

@@ -103,6 +103,9 @@ class World:
     """Portfolios Meta linked with the sandbox's own: their numbers take parent BSUIDs."""
     phone_messaged: dict[Pair, tuple[str, datetime]] = field(default_factory=dict)
     """(portfolio, customer key) -> the phone the business last messaged, and when."""
+    agent_threads: set[Pair] = field(default_factory=set)
+    """(business number, customer key) whose thread Meta's Business Agent holds: the
+    customer's messages go out on `standby`, and a service message of the app takes it back."""
 
     def portfolio_of(self, phone_number_id: str, home: str) -> str:
         return self.number_portfolios.get(phone_number_id, home)

@@ -146,6 +146,12 @@ class OutboundIntentSubmitted(Event):
         "confirmed the send after the settle wait, send it again (while not_after and the "
         "attempts allow). By default such a send stays `unknown` and is never sent twice.",
     )
+    take_control: bool = Field(
+        default=False,
+        description="Send even when another handler (Meta's Business Agent) holds the "
+        "customer's thread: the send takes the thread over. Without it such an intent is "
+        "rejected with THREAD_HELD_BY_AGENT.",
+    )
 
     @model_validator(mode="after")
     def _one_address(self) -> OutboundIntentSubmitted:

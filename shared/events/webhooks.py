@@ -70,6 +70,11 @@ class InboundMessageReceived(Event, NamesCustomer):
     referral: dict[str, Any] | None = None
     content: dict[str, Any] = Field(default_factory=dict, description="The type's own object.")
     errors: list[MetaError] = Field(default_factory=list)
+    standby: bool = Field(
+        default=False,
+        description="Came on the `standby` field: another handler (Meta's Business Agent) held "
+        "the customer's thread when the customer wrote.",
+    )
 
     @model_validator(mode="after")
     def _names_someone(self) -> InboundMessageReceived:

@@ -31,6 +31,16 @@ def take(bucket: Bucket | None, capacity: float, per_second: float, now: datetim
     return Bucket(tokens - 1.0, now)
 
 
+def spend(bucket: Bucket | None, capacity: float, per_second: float, now: datetime) -> Bucket:
+    """The bucket after a message that was sent whatever it held (an echo from the Business
+    app): it may go into debt, at most `capacity` deep."""
+    if bucket is None:
+        bucket = Bucket(capacity, now)
+    elapsed = max(0.0, (now - bucket.at).total_seconds())
+    tokens = min(capacity, bucket.tokens + elapsed * per_second)
+    return Bucket(max(tokens - 1.0, -capacity), now)
+
+
 @dataclass(frozen=True)
 class Limits:
     mps: float = DEFAULT_MPS

@@ -49,15 +49,17 @@ def inbound(
     wa_id: str | Identity,
     name: str,
     message: dict[str, Any],
+    field: str = "messages",
 ) -> dict[str, Any]:
-    """A customer's message (`message` is one item of `value.messages[]`, §4.4). A plain phone
-    gives the pre-2026 `contacts[]`; an `Identity` the 2026 one (§9.1)."""
+    """A customer's message (`message` is one item of `value.messages[]`, §4.4), on `field`
+    (`standby` while Meta's agent holds the thread). A plain phone gives the pre-2026
+    `contacts[]`; an `Identity` the 2026 one (§9.1)."""
     who = wa_id if isinstance(wa_id, Identity) else Identity(wa_id=wa_id)
     value = number_value(phone_number_id, display)
     if message.get("type") != "system":
         value["contacts"] = [identity.contact(who, name)]
     value["messages"] = [message]
-    return envelope(waba_id, "messages", value)
+    return envelope(waba_id, field, value)
 
 
 def error_item(error: MetaError) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from services.dispatch.settings import DispatchSettings
 from shared import codec
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
+from shared.events.signals import OutboundActivityObserved
 from shared.events.webhooks import MessageStatusReported
 from shared.metrics import new_registry
 from shared.settings import KafkaSettings
@@ -37,7 +38,9 @@ def _record() -> ConsumerRecord[bytes, bytes]:
     return ConsumerRecord("decisions", 0, 0, 0, 0, None, b"", None, 0, 0, ())
 
 
-def test_the_subscriptions_are_the_decisions_and_statuses_topics_of_the_deployment() -> None:
+def test_the_subscriptions_are_the_decisions_statuses_and_activity_topics_of_the_deployment() -> (
+    None
+):
     settings = DispatchSettings(
         kafka=KafkaSettings(topic_prefix="staging."), sealing_keys=[SEALING_KEY]
     )
@@ -46,15 +49,20 @@ def test_the_subscriptions_are_the_decisions_and_statuses_topics_of_the_deployme
         clock=FakeClock(), consumer=FakeConsumer(), registry=new_registry(),
     )  # fmt: skip
     subscriptions = dispatch.subscriptions
-    assert list(subscriptions) == ["staging.wagate.decisions.v1", "staging.wagate.statuses.v1"]
-    decisions, statuses = subscriptions.values()
+    assert list(subscriptions) == [
+        "staging.wagate.decisions.v1",
+        "staging.wagate.statuses.v1",
+        "staging.wagate.outbound.activity.v1",
+    ]
+    decisions, statuses, activity = subscriptions.values()
+    assert activity.model is OutboundActivityObserved
     assert decisions.model is PolicyDecisionMade and statuses.model is MessageStatusReported
     assert decisions.handler == dispatch.decisions.on_decision
     assert statuses.handler == dispatch.statuses.on_status
 
 
 async def test_a_decision_and_its_status_through_the_subscriptions(shell: Shell) -> None:
-    decisions, statuses = shell.dispatch.subscriptions.values()
+    decisions, statuses, _ = shell.dispatch.subscriptions.values()
     await decisions.handler(approved("i-1"), _record())
     await shell.wait_for(lambda: shell.states("i-1") == ["accepted"])
     await statuses.handler(reported("i-1", "wamid.i-1", "delivered"), _record())

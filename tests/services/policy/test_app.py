@@ -30,6 +30,8 @@ def test_the_app_reads_each_topic_with_one_agent(tmp_path: Path) -> None:
         "track_templates": "x.wagate.template.states.v1",
         "track_statuses": "x.wagate.statuses.v1",
         "track_identities": "x.wagate.identities.v1",
+        "track_calls": "x.wagate.calls.v1",
+        "track_threads": "x.wagate.thread.control.v1",
         "decide_intents": "x.wagate.intents.v1",
     }
     assert list(app.web.views) == [

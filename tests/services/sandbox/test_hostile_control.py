@@ -59,6 +59,14 @@ EXAMPLES: dict[Route, dict[str, Any] | None] = {
         "value": "stop",
     },
     ("POST", "/_sandbox/customers"): {"phone": "16505550000", "name": "Ana", "username": "ana"},
+    ("POST", "/_sandbox/calls"): {"phone_number_id": PNID, "from": CUSTOMER, "answered": False},
+    ("POST", "/_sandbox/echoes"): {"phone_number_id": PNID, "to": CUSTOMER, "text": "On my way"},
+    ("POST", "/_sandbox/threads"): {
+        "phone_number_id": PNID,
+        "wa_id": CUSTOMER,
+        "action": "take",
+        "metadata": "faq",
+    },
     ("GET", "/_sandbox/customers"): None,
     ("GET", "/_sandbox/customers/{identifier}"): None,
     ("POST", "/_sandbox/number-changes"): {

@@ -17,6 +17,11 @@ from wagate_client.events.envelope import Event
 from wagate_client.events.identity import CustomerIdentityChanged
 from wagate_client.events.intents import OutboundIntentSubmitted
 from wagate_client.events.preferences import UserPreferenceChanged
+from wagate_client.events.signals import (
+    CallReported,
+    OutboundActivityObserved,
+    ThreadControlChanged,
+)
 from wagate_client.events.template_states import TemplateStateChanged
 from wagate_client.events.templates import TemplateUpdateReported
 from wagate_client.events.unparsed import WebhookFragmentUnparsed
@@ -161,6 +166,25 @@ IDENTITIES = TopicSpec(
     doc="Meta names a customer anew: a number or BSUID change, or a send's answer linking "
     "a phone, a wa_id and a BSUID.",
 )
+CALLS = TopicSpec(
+    "wagate.calls.v1",
+    CallReported,
+    "phone_number_id:wa_id",
+    doc="Calls between a business number and a customer (a customer's call opens the window).",
+)
+OUTBOUND_ACTIVITY = TopicSpec(
+    "wagate.outbound.activity.v1",
+    OutboundActivityObserved,
+    "phone_number_id:to",
+    doc="Messages the number sent without wagate (WhatsApp Business app echoes, Meta's agent): "
+    "they use the pair rate and the throughput.",
+)
+THREAD_CONTROL = TopicSpec(
+    "wagate.thread.control.v1",
+    ThreadControlChanged,
+    "phone_number_id:wa_id",
+    doc="Who holds a customer's thread under Conversation Routing (messaging_handovers).",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_RAW,
@@ -179,5 +203,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONSENT,
     WINDOWS,
     IDENTITIES,
+    CALLS,
+    OUTBOUND_ACTIVITY,
+    THREAD_CONTROL,
 )
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}
