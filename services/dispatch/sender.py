@@ -27,7 +27,7 @@ from services.dispatch.rates import PairGate, TokenBucket
 from services.dispatch.settings import DispatchSettings
 from shared import logs, tracing
 from shared.errors import RetryableError
-from shared.meta_errors import Pace
+from shared.meta_errors import Pace, Scope
 from shared.supervise import Supervisor
 
 log = logs.get(__name__)
@@ -43,6 +43,7 @@ class AttemptResult:
     kind: Pace | None = None
     answered: bool = True  # Meta answered (the credentials were not refused)
     requested: bool = True  # a request went to Meta (a probe of a held number needs one)
+    scope: Scope | None = None  # a hold Meta put on more than the credentials
 
 
 DONE = AttemptResult("done")
