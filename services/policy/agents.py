@@ -19,6 +19,7 @@ from services.policy.errors import DecisionFailed
 from services.policy.handlers import PolicyHandlers
 from shared import codec, deadletters, logs, tracing
 from shared.errors import PermanentError
+from shared.events.account import AccountUpdateReported
 from shared.events.consent import ConsentChanged
 from shared.events.envelope import Event
 from shared.events.identity import CustomerIdentityChanged
@@ -47,6 +48,7 @@ class Topics:
     windows: faust.TopicT
     statuses: faust.TopicT
     identities: faust.TopicT
+    accounts: faust.TopicT
 
 
 def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: str) -> None:
@@ -84,6 +86,7 @@ def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: 
     consume(
         topics.identities, CustomerIdentityChanged, "track_identities", sync(handlers.on_identity)
     )
+    consume(topics.accounts, AccountUpdateReported, "track_accounts", sync(handlers.on_account))
     consume(topics.intents, OutboundIntentSubmitted, "decide_intents", decide)
 
 

@@ -31,6 +31,7 @@ from shared.sealing import Sealer
 from shared.settings import KafkaSettings
 from shared.supervise import Supervisor
 from shared.topics import (
+    ACCOUNT_UPDATES,
     ALL_TOPICS,
     CONSENT,
     CONVERSATION_PARTITIONS,
@@ -167,6 +168,7 @@ def _topics(app: faust.App, kafka: KafkaSettings) -> Topics:
         windows=raw(WINDOWS),
         statuses=raw(STATUSES),
         identities=raw(IDENTITIES),
+        accounts=raw(ACCOUNT_UPDATES),
     )
 
 

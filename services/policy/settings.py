@@ -19,6 +19,7 @@ from services.policy.consent import (
 )
 from services.policy.quiet import QuietHours
 from services.policy.rules import PolicyConfig
+from shared.meta_errors import MARKETING_HOLD
 from shared.sealing import SealingKeys
 from shared.settings import HttpSettings, KafkaSettings, ServiceSettings
 from shared.topics import INTENTS
@@ -90,8 +91,25 @@ class PolicySettings(ServiceSettings):
     messaging_limit: int = Field(
         default=250,
         ge=0,
-        description="The portfolio's messaging limit: unique customers "
+        description="A portfolio's messaging limit until Meta reports one (a "
+        "business_capability_update or phone_number_quality_update wins): unique customers "
         "reached by business-initiated messages per moving 24 h (0: unlimited).",
+    )
+    messaging_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="Portfolio id -> its messaging limit until Meta reports one (0: unlimited); "
+        "portfolios not listed start at messaging_limit.",
+    )
+    us_marketing_pause: bool = Field(
+        default=True,
+        description="Refuse marketing templates to US customers (+1 with a US area code, or a "
+        "`US.` BSUID) before sending: Meta has delivered none since 2025-04-01 (131049).",
+    )
+    marketing_hold_s: int = Field(
+        default=int(MARKETING_HOLD.total_seconds()),
+        ge=1,
+        description="How long Meta's 131049 holds a customer's marketing before it is tried "
+        "again (Meta: no resend within 24 h).",
     )
     sealing_keys: SealingKeys = Field(
         default_factory=list,
@@ -126,6 +144,9 @@ class PolicySettings(ServiceSettings):
             approval_lifetime=timedelta(seconds=self.approval_lifetime_s),
             consent=self.consent_rules(),
             clock_skew=timedelta(seconds=self.clock_skew_s),
+            us_marketing_pause=self.us_marketing_pause,
+            marketing_hold=timedelta(seconds=self.marketing_hold_s),
+            messaging_limits={k: v or None for k, v in self.messaging_limits.items()},
         )
 
     def consent_rules(self) -> ConsentRules:

@@ -13,7 +13,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.topics import INTENTS, TEMPLATE_STATES, TopicSpec
+from shared.topics import ACCOUNT_UPDATES, INTENTS, TEMPLATE_STATES, TopicSpec
 
 CONVERSATION = "phone_number_id:wa_id"
 
@@ -62,6 +62,13 @@ TABLES: tuple[TableSpec, ...] = (
         "each phone or BSUID's canonical customer key per portfolio, and each key's identifiers",
         everywhere=True,
     ),
+    TableSpec(
+        "accounts",
+        ACCOUNT_UPDATES,
+        "portfolio_id",
+        "the portfolio's messaging limit as Meta last reported it",
+        everywhere=True,
+    ),
 )
 
 
@@ -94,3 +101,4 @@ class Tables:
     reach: MutableMapping[str, Any]  # conversation -> when last counted toward the limit
     limits: MutableMapping[str, Any]  # "partition:N" -> customers counted per hour bucket
     identities: MutableMapping[str, Any]  # global: a customer's identifiers, per portfolio
+    accounts: MutableMapping[str, Any]  # global: each portfolio's messaging limit from Meta

@@ -30,6 +30,7 @@ def test_the_app_reads_each_topic_with_one_agent(tmp_path: Path) -> None:
         "track_templates": "x.wagate.template.states.v1",
         "track_statuses": "x.wagate.statuses.v1",
         "track_identities": "x.wagate.identities.v1",
+        "track_accounts": "x.wagate.account.updates.v1",
         "decide_intents": "x.wagate.intents.v1",
     }
     assert list(app.web.views) == [
@@ -37,6 +38,7 @@ def test_the_app_reads_each_topic_with_one_agent(tmp_path: Path) -> None:
         "/readyz",
         "/metrics",
         "/windows/{phone_number_id}/{wa_id}",
+        "/accounts",
         "/consent/{phone_number_id}/{wa_id}",
     ]
 
