@@ -141,3 +141,7 @@ async def test_metas_stop_holds_the_wabas_other_numbers_until_a_signal_releases_
         shell.dispatch.on_account(lifted)
         await shell.wait_for(lambda: shell.states("i-1") == ["held", "accepted"])
         assert first.circuit.state is CircuitState.CLOSED
+
+
+def test_metas_stop_holds_an_hour_unless_configured() -> None:
+    assert DispatchSettings(sealing_keys=[SEALING_KEY]).sender_hold_s == 3600.0  # type: ignore[arg-type]

@@ -11,9 +11,11 @@ import pytest
 from services.policy.caps import Caps, MarketingLog, sent
 from services.policy.meta_marketing import capped_at, held_until, hold, us_customer
 from services.policy.rules import Facts, PolicyConfig, decide, marketing_log
+from services.policy.settings import PolicySettings
 from services.policy.windows import WindowState
 from shared.events.intents import OutboundIntentSubmitted, Redecision, TemplateContent
 from shared.events.template_states import ParameterSpec, TemplateStateChanged
+from tests.conftest import SEALING_KEY
 from tests.services.policy.opted_in import OPTED_IN
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -106,8 +108,16 @@ def test_a_us_customer_known_by_bsuid_with_a_phone_on_record_is_judged_by_the_ph
     ]
 
 
-def test_the_pause_is_on_by_default() -> None:
+def test_the_pause_is_on_by_default_and_the_hold_a_day() -> None:
     assert PolicyConfig().us_marketing_pause is True
+    settings = PolicySettings(sealing_keys=[SEALING_KEY])
+    assert settings.us_marketing_pause is True and settings.marketing_hold_s == 86_400
+    config = PolicySettings(
+        sealing_keys=[SEALING_KEY], us_marketing_pause=False, marketing_hold_s=5,
+        messaging_limits={"p2": 0, "p3": 10},
+    ).policy_config()  # fmt: skip
+    assert (config.us_marketing_pause, config.marketing_hold) == (False, timedelta(seconds=5))
+    assert config.messaging_limits == {"p2": None, "p3": 10}  # 0: unlimited
 
 
 def _capped() -> Redecision:
