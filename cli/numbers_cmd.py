@@ -11,26 +11,12 @@ import aiohttp
 import click
 
 from cli.output import run_http, show
-from cli.params import Url
+from cli.params import service_url
 
 
 @click.command()
-@click.option(
-    "--dispatch-url",
-    envvar="WAGATE_DISPATCH_URL",
-    type=Url(),
-    default="http://127.0.0.1:8084",
-    show_default=True,
-    help="Dispatch's HTTP address (env WAGATE_DISPATCH_URL).",
-)
-@click.option(
-    "--policy-url",
-    envvar="WAGATE_POLICY_URL",
-    type=Url(),
-    default="http://127.0.0.1:8083",
-    show_default=True,
-    help="Policy's base URL (env WAGATE_POLICY_URL).",
-)
+@service_url("dispatch", 8084)
+@service_url("policy", 8083)
 @click.option("--limits", is_flag=True, help="Also show each portfolio's messaging limit.")
 def numbers(dispatch_url: str, policy_url: str, limits: bool) -> None:
     """Show each business number's live state (and, with --limits, the portfolios')."""

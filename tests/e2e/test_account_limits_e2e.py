@@ -22,7 +22,8 @@ from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.keys import conversation_key
 from shared.topics import INTENTS
 from tests.e2e.conftest import System
-from tests.e2e.test_consent_e2e import LOYALTY, shipping_update, templates_ready
+from tests.e2e.test_consent_e2e import LOYALTY, shipping_update, templates_ready, until
+from tests.e2e.test_fallbacks_e2e import sandbox as _call
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 SHOP = "106540352242922"
@@ -49,15 +50,6 @@ async def _send(system: System, to: str, content: TemplateContent) -> list[Deliv
         return await client.send_and_wait(intent, timeout_s=90)
 
 
-async def _call(system: System, method: str, path: str, body: Any = None) -> Any:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(method, f"{system.url('sandbox')}{path}", json=body) as resp,
-    ):
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
-
-
 async def _get(system: System, service: str, path: str) -> Any:
     async with (
         aiohttp.ClientSession() as session,
@@ -65,15 +57,6 @@ async def _get(system: System, service: str, path: str) -> Any:
     ):
         assert resp.status == 200, await resp.text()
         return await resp.json()
-
-
-async def _until(check: Any, what: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.3)
-    pytest.fail(f"{what} never happened")
 
 
 def _partition(customer: str) -> int:
@@ -116,7 +99,7 @@ async def test_limits_throughput_us_marketing_and_pacing(system: System) -> None
         portfolios = (await _get(system, "policy", "/accounts"))["portfolios"]
         return any(p.get("limit") == 2000 for p in portfolios.values())
 
-    await _until(admitted, "policy taking Meta's limit")
+    await until(system, admitted, "policy taking Meta's limit", 30)
     assert time.monotonic() - reported < 10  # within seconds
     assert _states(await _send(system, bo, shipping_update("L-3")))[-1] == "delivered"
 
@@ -132,7 +115,7 @@ async def test_limits_throughput_us_marketing_and_pacing(system: System) -> None
     async def upgraded() -> bool:
         return (await _get(system, "dispatch", "/numbers"))["numbers"][SHOP]["mps"] == 1000.0
 
-    await _until(upgraded, "dispatch taking the throughput upgrade")
+    await until(system, upgraded, "dispatch taking the throughput upgrade", 30)
 
     # a paced template: `paced`, then its release
     templates = (await _call(system, "GET", "/_sandbox/templates"))["data"]
@@ -158,7 +141,7 @@ async def test_131049_holds_that_customers_marketing_while_others_flow(system: S
         sent = (await _call(system, "GET", "/_sandbox/messages"))["sent"]
         return any(m.get("error") == 131049 for m in sent)
 
-    await _until(handed_back, "Meta's 131049 for the first send")
+    await until(system, handed_back, "Meta's 131049 for the first send", 30)
     other = await _send(system, bo, shipping_update("H-1"))  # flows meanwhile
     assert _states(other)[-1] == "delivered" and not held.done()
     updates = await held
