@@ -11,6 +11,7 @@ from cli import (
     consent_cmd,
     deadletter_cmd,
     intents_cmd,
+    numbers_cmd,
     replay_cmd,
     root,
     sandbox_cmd,
@@ -42,3 +43,4 @@ main.add_command(consent_cmd.consent)
 main.add_command(deadletter_cmd.deadletter)
 main.add_command(intents_cmd.intents)
 main.add_command(spend_cmd.spend)
+main.add_command(numbers_cmd.numbers)

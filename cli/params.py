@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
 
 from shared import strict_json
 
+F = TypeVar("F", bound=Callable[..., Any])
 FILE_MAX = 4 * 1024 * 1024  # bytes of a JSON, YAML or profile file the CLI reads
 _HOST_PORT = re.compile(r"(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?")
 _TOPIC_CHARS = re.compile(r"[A-Za-z0-9._-]*")
@@ -189,3 +191,16 @@ def topic_prefix_problem(text: str) -> str | None:
     if len(text) > 200:
         return "it is longer than 200 characters"
     return None
+
+
+def service_url(service: str, port: int) -> Callable[[F], F]:
+    """The `--<service>-url` option of a command that talks to a service's HTTP API
+    (env `WAGATE_<SERVICE>_URL`, default the service's local port)."""
+    return click.option(
+        f"--{service}-url",
+        envvar=f"WAGATE_{service.upper()}_URL",
+        type=Url(),
+        default=f"http://127.0.0.1:{port}",
+        show_default=True,
+        help=f"{service.capitalize()}'s HTTP address (env WAGATE_{service.upper()}_URL).",
+    )

@@ -10,20 +10,13 @@ import aiohttp
 import click
 
 from cli.output import EXIT_FAILED, run_http, show
-from cli.params import Url
+from cli.params import service_url
 
 
 @click.command()
 @click.argument("phone_number_id")
 @click.argument("wa_id")
-@click.option(
-    "--policy-url",
-    envvar="WAGATE_POLICY_URL",
-    type=Url(),
-    default="http://127.0.0.1:8083",
-    show_default=True,
-    help="Policy's base URL (env WAGATE_POLICY_URL).",
-)
+@service_url("policy", 8083)
 @click.option("--consent", "with_consent", is_flag=True, help="Also show the customer's consent.")
 def window(phone_number_id: str, wa_id: str, policy_url: str, with_consent: bool) -> None:
     """Show the window between a business number and a customer (exit 1 when closed)."""

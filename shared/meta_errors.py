@@ -8,6 +8,7 @@ error object is judged by its HTTP status alone (`meaning_of`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import Enum
 
 
@@ -16,6 +17,9 @@ class SenderAction(Enum):
 
     RETRY = "retry"  # the same request may succeed later: back off by the code's pace
     HOLD_NUMBER = "hold_number"  # the number cannot send until someone fixes it: hold, not fail
+    HOLD_SENDER = "hold_sender"  # Meta stopped the number, WABA or portfolio: all of it waits
+    HOLD_CUSTOMER = "hold_customer"  # Meta capped the customer's marketing: theirs waits a day
+    HOLDOUT = "holdout"  # the customer is in Meta's marketing holdout: fail, explained
     REENGAGE = "reengage"  # the customer service window is closed: only a template may go
     FEED_CONSENT = "feed_consent"  # the customer stopped marketing: fail and record the stop
     FAIL = "fail"  # this message can never be sent as it is
@@ -30,11 +34,22 @@ class Pace(Enum):
     TRANSIENT = "transient"  # Meta unavailable, 5xx, connection refused
 
 
+class Scope(Enum):
+    """What a hold stops: everything the held entity sends, until the hold ends."""
+
+    NUMBER = "number"  # one business phone number
+    WABA = "waba"  # every number of the WhatsApp Business Account
+    PORTFOLIO = "portfolio"  # every number of the business portfolio (its messaging limit)
+    CUSTOMER_MARKETING = "customer_marketing"  # marketing to one customer, from any number
+
+
 @dataclass(frozen=True)
 class CodeMeaning:
     action: SenderAction
     pace: Pace | None = None  # set exactly when action is RETRY
     title: str = ""
+    scope: Scope | None = None  # set exactly when action is HOLD_SENDER or HOLD_CUSTOMER
+    wait: timedelta | None = None  # how long the hold lasts unless an account signal ends it
 
 
 def _retry(pace: Pace, title: str) -> CodeMeaning:
@@ -43,6 +58,14 @@ def _retry(pace: Pace, title: str) -> CodeMeaning:
 
 def _hold(title: str) -> CodeMeaning:
     return CodeMeaning(SenderAction.HOLD_NUMBER, None, title)
+
+
+def _stop(scope: Scope, wait: timedelta, title: str) -> CodeMeaning:
+    return CodeMeaning(SenderAction.HOLD_SENDER, None, title, scope, wait)
+
+
+MARKETING_HOLD = timedelta(hours=24)  # §6.4: resends within 24 h of 131049 just fail again
+SENDER_HOLD = timedelta(hours=1)  # §9.2: stop-and-wait, then probe; a signal releases sooner
 
 
 CODES: dict[int, CodeMeaning] = {
@@ -68,6 +91,21 @@ CODES: dict[int, CodeMeaning] = {
     131042: _hold("Business eligibility payment issue"),
     131045: _hold("Incorrect certificate"),
     133010: _hold("Phone number not registered"),
+    # Meta stopped sending for the whole sender (§5, §6.3, §9.2): stop and wait, never retry
+    # message by message; a later account signal (limit, restriction lifted) releases sooner.
+    131048: _stop(Scope.PORTFOLIO, SENDER_HOLD, "Spam rate limit hit"),
+    131064: _stop(Scope.PORTFOLIO, SENDER_HOLD, "Messaging limit for misclassified templates"),
+    368: _stop(Scope.WABA, SENDER_HOLD, "Temporarily blocked for policies violations"),
+    # Meta's per-user marketing cap (and the US pause): that customer's marketing waits 24 h.
+    131049: CodeMeaning(
+        SenderAction.HOLD_CUSTOMER,
+        None,
+        "Meta chose not to deliver",
+        Scope.CUSTOMER_MARKETING,
+        MARKETING_HOLD,
+    ),
+    # Meta's marketing holdout experiment: not delivered, not billed; resending changes nothing.
+    130472: CodeMeaning(SenderAction.HOLDOUT, None, "User's number is part of an experiment"),
     # The window closed: a free-form message needs a template.
     131047: CodeMeaning(SenderAction.REENGAGE, None, "Re-engagement message"),
     # The customer stopped marketing from this business.

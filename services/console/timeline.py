@@ -66,12 +66,23 @@ REASON_WORDS: dict[str, str] = {
     "so the intent went back to policy to be decided again with the state of then.",
     "REDECISIONS_EXHAUSTED": "The intent was decided again as often as dispatch allows and "
     "never sent in time, so it ended.",
+    "US_MARKETING_PAUSED": "A marketing template to a US number: Meta has delivered none "
+    "since April 2025, so it was refused before sending.",
+    "CUSTOMER_MARKETING_HELD": "Meta capped this customer's marketing (131049): their "
+    "marketing waits a day and is tried again while the intent's time allows.",
+    "SENDER_HELD": "Meta stopped sending from the number, account or portfolio (spam rate, "
+    "limit or policy block): the intent waits until the hold ends or Meta lifts it.",
+    "PACED": "Meta holds the paced template's message while it gathers quality feedback; it "
+    "is released or dropped (132015).",
+    "MARKETING_HOLDOUT": "The customer is in Meta's marketing holdout experiment (130472): no "
+    "marketing template reaches them outside an open window; not billed.",
 }
 
 STATE_WORDS: dict[str, str] = {
     "rejected": "Rejected: it was never sent.",
     "held": "Held: its business number cannot send now; it is sent once the number can.",
     "accepted": "Accepted by the Cloud API, which gave it a wamid.",
+    "paced": "Paced: Meta holds the template's message to assess its quality.",
     "sent": "Sent: Meta reports it left for the customer's phone.",
     "delivered": "Delivered to the customer's phone.",
     "read": "Read by the customer.",
@@ -81,7 +92,7 @@ STATE_WORDS: dict[str, str] = {
     "unknown": "Unknown: the Cloud API's answer was lost; wagate is finding out.",
 }
 # where a state sits in an intent's life, to order updates of one instant
-STATE_ORDER = ("rejected", "held", "accepted", "sent", "delivered", "read", "played",
+STATE_ORDER = ("rejected", "held", "accepted", "paced", "sent", "delivered", "read", "played",
                "failed", "expired", "unknown")  # fmt: skip
 
 

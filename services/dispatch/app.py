@@ -19,6 +19,8 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from services.dispatch import account_feed
+from services.dispatch.accounts import AccountBook
 from services.dispatch.activity import OutsideSends
 from services.dispatch.backpressure import Backpressure, Pausable, RebalanceListener
 from services.dispatch.charges import ChargeBook
@@ -37,6 +39,7 @@ from services.dispatch.store import PostgresLedger
 from services.dispatch.transitions import Transitions
 from services.dispatch.web import spend_handler
 from shared import http, runtime
+from shared.events.account import AccountUpdateReported
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
 from shared.events.signals import OutboundActivityObserved
@@ -74,6 +77,21 @@ class Dispatch:
     subscriptions: dict[str, Subscription[Any]]
     ledger: Ledger
     clock: Callable[[], datetime]
+    accounts: AccountBook
+
+    def on_account(self, update: AccountUpdateReported) -> None:
+        """Meta reported on an account: a throughput upgrade raises its number's rate, and a
+        signal that the sender may send again releases its held numbers."""
+        applied = self.accounts.apply(update)
+        for phone_number_id, mps in applied.retuned.items():
+            self.senders.retune(phone_number_id, mps)
+        for phone_number_id in applied.released:
+            self.senders.release(phone_number_id)
+
+    def numbers_view(self, registry: dict[str, dict[str, object]]) -> dict[str, object]:
+        """`GET /numbers`: each registered number's settings and its live state."""
+        live = self.accounts.view()
+        return {n: {**registry.get(n, {}), **live.get(n, {})} for n in sorted({*registry, *live})}
 
     async def resend(self, intent_id: str, requested_by: str) -> LedgerRow | None:
         """Send once more, when asked, an intent whose send may have reached Meta (the ledger
@@ -112,7 +130,10 @@ def build(
         ledger, api, transitions, reporter, statuses, metrics, clock, policy, jitter,
         sealer=sealer, handback=handback, marketing_route=settings.marketing_route,
     )  # fmt: skip
-    senders = Senders(settings, dispatcher, backpressure, metrics, clock, supervisor)
+    accounts = AccountBook(settings)
+    senders = Senders(
+        settings, dispatcher, backpressure, metrics, clock, supervisor, accounts.same_account
+    )
     decisions = Decisions(ledger, transitions, senders, backpressure, clock)
     settler = Settler(
         ledger, transitions, reporter, senders, metrics, settings, policy, clock, handback
@@ -135,7 +156,7 @@ def build(
     }
     return Dispatch(
         decisions, statuses, dispatcher, senders, settler, reporter, backpressure, metrics,
-        subscriptions, ledger, clock,
+        subscriptions, ledger, clock, accounts,
     )  # fmt: skip
 
 
@@ -172,7 +193,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         stack.push_async_callback(consumer.stop)
         readiness.set("kafka", True)
         app = http.base_app(readiness, registry)
-        app.router.add_get("/numbers", _numbers(settings))
+        app.router.add_get("/numbers", _numbers(settings, dispatch))
         app.router.add_get("/spend", spend_handler(charges))
         app.router.add_post("/intents/{intent_id}/resend", resend_handler(dispatch))
         await stack.enter_async_context(http.serving(app, settings.http, "dispatch"))
@@ -185,6 +206,11 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         )
         probes = {"postgres": postgres_probe(pool), "kafka": kafka_probe(producer.client)}
         supervisor.spawn("reach", partial(watch_reach, readiness, probes))
+        feed_halt = asyncio.Event()
+        stack.callback(feed_halt.set)
+        supervisor.spawn(
+            "accounts", partial(account_feed.follow, kafka, dispatch.on_account, feed_halt)
+        )
         await _until_stopped(loop, dispatch.settler, senders, stop, supervisor)
     supervisor.check()
 
@@ -222,9 +248,11 @@ async def _until_stopped(
         raise crash
 
 
-def _numbers(settings: DispatchSettings) -> Callable[[web.Request], Awaitable[web.Response]]:
+def _numbers(
+    settings: DispatchSettings, dispatch: Dispatch
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def numbers(_: web.Request) -> web.Response:
-        return web.json_response({"numbers": settings.registry_view()})
+        return web.json_response({"numbers": dispatch.numbers_view(settings.registry_view())})
 
     return numbers
 

@@ -15,7 +15,9 @@ from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted
 from shared.events.reasons import Reason
-from shared.meta_errors import Pace, SenderAction, meaning
+from shared.meta_errors import Pace, Scope, SenderAction, meaning
+
+PACED = "held_for_quality_assessment"  # Meta's `message_status` for a paced template's message
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,19 @@ def refused_window(errors: Sequence[MetaError]) -> MetaError | None:
     return next((e for e in errors if meaning(e.code).action is SenderAction.REENGAGE), None)
 
 
-Action = Literal["accepted", "retry", "hold", "redecide", "fail", "exhausted"]
+def customer_held(errors: Sequence[MetaError]) -> MetaError | None:
+    """Meta's 131049 among the errors (the customer's marketing is capped for now), if there."""
+    return next((e for e in errors if meaning(e.code).action is SenderAction.HOLD_CUSTOMER), None)
+
+
+def explained(code: int) -> tuple[str, ...]:
+    """wagate's reasons beside Meta's code, where the code is a case of its own."""
+    if meaning(code).action is SenderAction.HOLDOUT:
+        return (Reason.MARKETING_HOLDOUT,)
+    return ()
+
+
+Action = Literal["accepted", "paced", "retry", "hold", "redecide", "fail", "exhausted"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,8 @@ class AfterAnswer:
     retry_at: datetime | None = None
     kind: Pace | None = None
     opt_out: bool = False
+    scope: Scope | None = None  # a hold of more than the credentials: what Meta stopped
+    reasons: tuple[str, ...] = ()  # wagate's reasons beside the code
 
 
 def after_answer(
@@ -70,23 +86,37 @@ def after_answer(
     jitter: float,
     policy: RetryPolicy,
     success: bool = False,
+    message_status: str | None = None,
 ) -> AfterAnswer:
-    """What becomes of the intent after the Cloud API answered its `attempt`-th send
-    (`success`: Meta's `{"success": true}`, which a read receipt gets instead of a wamid)."""
-    if wamid is not None or (success and intent.is_read_receipt):
+    """What becomes of the intent after the Cloud API answered its `attempt`-th send: a wamid
+    held for a paced template is `paced` (`success`: Meta's `{"success": true}`, which a read
+    receipt gets instead of a wamid); Meta's stop of the sender holds it, and its cap on the
+    customer's marketing (131049) hands it back to policy, which holds that marketing."""
+    if wamid is not None:
+        return AfterAnswer("paced" if message_status == PACED else "accepted")
+    if success and intent.is_read_receipt:
         return AfterAnswer("accepted")
     code = str(error.code) if error is not None else f"http_{http_status}"
     verdict = classify(http_status, error)
+    found = meaning(error.code) if error is not None else None
     if verdict is Classification.HOLD:
-        return AfterAnswer("hold", code)
+        scope = found.scope if found is not None else None
+        return AfterAnswer("hold", code, scope=scope, reasons=_held(scope))
     if verdict is Classification.RETRY:
         kind = kind_of(http_status, error)
         at = next_attempt_at(kind, attempt, now, intent.not_after, jitter, policy)
         return AfterAnswer("retry" if at else "exhausted", code, at, kind)
-    action = meaning(error.code).action if error is not None else SenderAction.FAIL
+    action = found.action if found is not None else SenderAction.FAIL
     if action is SenderAction.REENGAGE and has_fallback(intent):
         return AfterAnswer("redecide", code)
-    return AfterAnswer("fail", code, opt_out=action is SenderAction.FEED_CONSENT)
+    if action is SenderAction.HOLD_CUSTOMER:
+        return AfterAnswer("redecide", code, reasons=(Reason.CUSTOMER_MARKETING_HELD,))
+    reasons = explained(error.code) if error is not None else ()
+    return AfterAnswer("fail", code, opt_out=action is SenderAction.FEED_CONSENT, reasons=reasons)
+
+
+def _held(scope: Scope | None) -> tuple[str, ...]:
+    return () if scope is None else (Reason.SENDER_HELD,)
 
 
 def has_fallback(intent: OutboundIntentSubmitted) -> bool:

@@ -42,6 +42,17 @@ class Circuit:
         self.state = CircuitState.OPEN
         self.opened_at = now
 
+    def hold(self, now: float, seconds: float) -> None:
+        """Meta stopped the sender: open for `seconds` (its own hold, not the credentials')."""
+        self.state = CircuitState.OPEN
+        self.opened_at = now
+        self.current_cooldown_s = max(seconds, self.reopens_in(now))
+
+    def release(self) -> None:
+        """Meta said the sender may send again: an open circuit lets a probe through now."""
+        if self.state is CircuitState.OPEN:
+            self.current_cooldown_s = 0.0
+
     def inconclusive(self, now: float) -> None:
         """The probe got no answer from Meta: stay open for another cool-down."""
         if self.state is CircuitState.HALF_OPEN:

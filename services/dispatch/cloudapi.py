@@ -21,6 +21,7 @@ class SendOutcome:
     request_left: bool = True  # False when the request surely never reached Meta
     contacts: tuple[dict[str, str], ...] = ()  # Meta's `contacts[]`: input, wa_id, user_id
     success: bool = False  # Meta's `{"success": true}`: the answer to a read receipt
+    message_status: str | None = None  # `messages[].message_status` (template pacing, §1.4)
 
 
 class MessagesApi(Protocol):
@@ -73,12 +74,22 @@ class UnreadableAnswer(aiohttp.ClientError):
     so the outcome is unknown (never a failure, never a resend); a status settles it."""
 
 
-def _wamid(body: Any) -> str | None:
-    """The wamid of a send's 2xx answer (`{"messages": [{"id": ...}]}`), if it is there."""
+def _first_message(body: Any) -> dict[str, Any]:
     messages = body.get("messages") if isinstance(body, dict) else None
     first = messages[0] if isinstance(messages, list) and messages else None
-    wamid = first.get("id") if isinstance(first, dict) else None
+    return first if isinstance(first, dict) else {}
+
+
+def _wamid(body: Any) -> str | None:
+    """The wamid of a send's 2xx answer (`{"messages": [{"id": ...}]}`), if it is there."""
+    wamid = _first_message(body).get("id")
     return wamid if isinstance(wamid, str) and wamid else None
+
+
+def _message_status(body: Any) -> str | None:
+    """`messages[].message_status` (`accepted`, `held_for_quality_assessment`), if a string."""
+    status = _first_message(body).get("message_status")
+    return status if isinstance(status, str) and status else None
 
 
 def _parse(status: int, text: str) -> SendOutcome:
@@ -92,7 +103,12 @@ def _parse(status: int, text: str) -> SendOutcome:
         wamid = _wamid(body)
         if wamid is None:
             raise UnreadableAnswer(f"HTTP {status} without a wamid: {text[:200]!r}")
-        return SendOutcome(status, wamid=wamid, contacts=_contacts(body.get("contacts")))
+        return SendOutcome(
+            status,
+            wamid=wamid,
+            contacts=_contacts(body.get("contacts")),
+            message_status=_message_status(body),
+        )
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
         data = err.get("error_data")

@@ -23,12 +23,36 @@ from shared.events.intents import OutboundIntentSubmitted, Redecision
 from shared.events.keys import conversation_key
 from shared.events.reasons import Reason
 from shared.messaging import EventPublisher
+from shared.meta_errors import Scope
 from shared.sealing import Sealer, SealError
 from shared.topics import INTENTS
 
 log = logs.get(__name__)
 PRODUCER = "dispatch"
 WINDOW_REFUSED = "Meta refused the free-form message: the customer service window is closed"
+MARKETING_CAPPED = (
+    "Meta did not deliver the marketing message (its per-customer marketing cap, 131049): "
+    "policy holds this customer's marketing and decides the intent again"
+)
+PACED = (
+    "Meta holds the paced template's message (held_for_quality_assessment): it is released "
+    "or dropped with 132015; wagate never sends it again"
+)
+_HELD = {
+    None: "the number cannot send until its credentials or account are fixed; the intent "
+    "waits and is sent then",
+    Scope.NUMBER: "Meta stopped sending from this number",
+    Scope.WABA: "Meta restricted the WhatsApp Business Account (policy block)",
+    Scope.PORTFOLIO: "Meta stopped business-initiated sending for the business portfolio "
+    "(spam rate or messaging limit)",
+}
+
+
+def held_detail(scope: Scope | None) -> str:
+    """What a `held` update says: why the sender waits, and what releases it."""
+    if scope is None or scope not in _HELD:
+        return _HELD[None]
+    return f"{_HELD[scope]}; the intent waits until the hold ends or an account update lifts it"
 
 
 def count_of(row: LedgerRow) -> int:

@@ -18,7 +18,14 @@ from services.dispatch import attempts, payloads, routes
 from services.dispatch.attempts import AfterAnswer
 from services.dispatch.backpressure import Backpressure
 from services.dispatch.cloudapi import MessagesApi
-from services.dispatch.handback import WINDOW_REFUSED, HandBack, count_of
+from services.dispatch.handback import (
+    MARKETING_CAPPED,
+    PACED,
+    WINDOW_REFUSED,
+    HandBack,
+    count_of,
+    held_detail,
+)
 from services.dispatch.lanes import Queued
 from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState, NewIntent
 from services.dispatch.metrics import DispatchMetrics
@@ -192,11 +199,12 @@ class Dispatcher:
             answer.http_status, answer.wamid, answer.error, intent=plan.intent,
             attempt=row.attempts, now=self.clock(), jitter=self.jitter(), policy=self.policy,
             success=answer.success,
+            message_status=answer.message_status,
         )  # fmt: skip
         self.metrics.sends.labels(verdict.action, verdict.code).inc()
         error = answer.error.model_dump() if answer.error else None
         result = await self._after(decision, row, plan.intent, verdict, answer.wamid, error)
-        if answer.contacts and verdict.action == "accepted":
+        if answer.contacts and verdict.action in ("accepted", "paced"):
             await self.reporter.identified(decision, row, answer.contacts, answer.wamid)
         return result if answer.request_left else replace(result, answered=False)
 
@@ -234,10 +242,17 @@ class Dispatcher:
                     report=Report(detail=RECEIPT_DONE),
                 )  # fmt: skip
                 return DONE
-            case "accepted":
+            case "accepted" | "paced":
+                paced = verdict.action == "paced"
+                report = (
+                    Report(wamid=wamid, reasons=[Reason.PACED], detail=PACED)
+                    if paced
+                    else (Report(wamid=wamid))
+                )
+                state = LedgerState.PACED if paced else LedgerState.ACCEPTED
                 await self.transitions.move(
-                    decision, row.intent_id, LedgerState.ACCEPTED, expect=LedgerState.SENDING,
-                    change=Change(wamid=wamid), report=Report(wamid=wamid),
+                    decision, row.intent_id, state, expect=LedgerState.SENDING,
+                    change=Change(wamid=wamid), report=report,
                 )  # fmt: skip
                 await self.statuses.apply_early(wamid)
                 return DONE
@@ -252,17 +267,16 @@ class Dispatcher:
                 await self._requeue(row, Change(error=error, refund_attempt=True))
                 # tell the business it waits (one event id per intent, however often held)
                 held = Report(
-                    reasons=[verdict.code],
+                    reasons=[verdict.code, *verdict.reasons],
                     errors=errors,
-                    detail="the number cannot send until its credentials or account are "
-                    "fixed; the intent waits and is sent then",
+                    detail=held_detail(verdict.scope),
                 )
                 await self.reporter.update(decision, row, LedgerState.HELD, held)
-                return AttemptResult("hold")
-            case "redecide":  # the window is closed at Meta's end: policy decides again
+                return AttemptResult("hold", scope=verdict.scope)
+            case "redecide":  # the window is closed, or the customer capped: policy decides
+                why = MARKETING_CAPPED if verdict.reasons else WINDOW_REFUSED
                 await self.handback.hand_back(
-                    decision, row, verdict.code, WINDOW_REFUSED, end_as=LedgerState.FAILED,
-                    errors=errors,
+                    decision, row, verdict.code, why, end_as=LedgerState.FAILED, errors=errors,
                 )  # fmt: skip
                 return DONE
             case "exhausted":
@@ -274,7 +288,8 @@ class Dispatcher:
                 return DONE
         if verdict.opt_out:  # policy hears of it before the business sees the failure
             await self.reporter.opted_out(decision, row)
-        await self._end(decision, row, LedgerState.FAILED, [verdict.code], "", errors)
+        failed = [verdict.code, *verdict.reasons]
+        await self._end(decision, row, LedgerState.FAILED, failed, "", errors)
         return DONE
 
     async def _requeue(self, row: LedgerRow, change: Change) -> None:

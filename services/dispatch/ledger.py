@@ -22,6 +22,7 @@ class LedgerState(StrEnum):
     SENDING = "sending"  # an attempt is recorded; its request may be on its way
     UNKNOWN = "unknown"  # the request may have reached Meta, but no answer came
     ACCEPTED = "accepted"  # Meta answered with a wamid
+    PACED = "paced"  # Meta answered with a wamid and holds it: a paced template
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"

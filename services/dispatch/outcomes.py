@@ -21,6 +21,7 @@ class Classification(Enum):
 _CLASS = {
     SenderAction.RETRY: Classification.RETRY,
     SenderAction.HOLD_NUMBER: Classification.HOLD,
+    SenderAction.HOLD_SENDER: Classification.HOLD,
 }
 
 

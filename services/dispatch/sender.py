@@ -27,7 +27,7 @@ from services.dispatch.rates import PairGate, TokenBucket
 from services.dispatch.settings import DispatchSettings
 from shared import logs, tracing
 from shared.errors import RetryableError
-from shared.meta_errors import Pace
+from shared.meta_errors import Pace, Scope
 from shared.supervise import Supervisor
 
 log = logs.get(__name__)
@@ -43,6 +43,7 @@ class AttemptResult:
     kind: Pace | None = None
     answered: bool = True  # Meta answered (the credentials were not refused)
     requested: bool = True  # a request went to Meta (a probe of a held number needs one)
+    scope: Scope | None = None  # a hold Meta put on more than the credentials
 
 
 DONE = AttemptResult("done")
@@ -80,12 +81,16 @@ class NumberSender:
         work: Work,
         backpressure: Backpressure,
         metrics: DispatchMetrics,
+        on_hold: Callable[[str, Scope], None] | None = None,
     ) -> None:
         rates = settings.rates
         mps = rates.mps(phone_number_id)
         self.phone_number_id = phone_number_id
         self.lanes = Lanes()
         self.bucket = TokenBucket(mps, max(1.0, mps * rates.burst_s))
+        self._rates = rates
+        self._hold_s = settings.sender_hold_s
+        self._on_hold = on_hold
         self.pairs = PairGate(rates.pair_interval_s, rates.pair_burst)
         self.circuit = Circuit(settings.circuit_cooldown_s, settings.circuit_max_cooldown_s)
         self._work = work
@@ -115,6 +120,26 @@ class NumberSender:
         and the customer's pair rate: the next sends wait as if dispatch had sent it."""
         self.bucket.spend(now)
         self.pairs.spend(recipient, now)
+
+    def retune(self, meta_mps: float) -> None:
+        """Meta moved the number to another throughput tier: the bucket runs at it now."""
+        mps = meta_mps * (1 - self._rates.headroom)
+        self.bucket.rate = mps
+        self.bucket.burst = max(1.0, mps * self._rates.burst_s)
+        self._wake.set()
+
+    def hold(self, now: float) -> None:
+        """Meta stopped the account or portfolio this number belongs to: it waits too."""
+        self.circuit.hold(now, self._hold_s)
+        self._metrics.circuit.labels(self.phone_number_id).set(1)
+        for parked in self.lanes.drain():
+            self._backpressure.released(parked.source)
+        self._wake.set()
+
+    def release(self) -> None:
+        """Meta said the sender may send again: a held number probes at once."""
+        self.circuit.release()
+        self._wake.set()
 
     def refill_soon(self) -> None:
         """Intents of this number wait in the ledger (after a restart): read them when idle."""
@@ -208,6 +233,25 @@ class NumberSender:
             self._wake.set()
         self._apply(item, result, time.monotonic())
 
+    def _held(self, item: Queued, scope: Scope | None, now: float) -> None:
+        """Hold the number: refused credentials double the cool-down each time; Meta's stop
+        of the sender holds it its own while (and the WABA's or portfolio's other numbers)."""
+        self._probing = False
+        if scope is not None:
+            self.circuit.hold(now, self._hold_s)
+            if scope is not Scope.NUMBER and self._on_hold is not None:
+                self._on_hold(self.phone_number_id, scope)
+        elif self.circuit.state is not CircuitState.OPEN:  # other sends in flight said so too
+            self.circuit.refused(now)
+        self._metrics.circuit.labels(self.phone_number_id).set(1)
+        log.warning(
+            "Meta holds the number",
+            scope=scope.value if scope else "credentials",
+            cooldown_s=self.circuit.current_cooldown_s,
+        )
+        for parked in [item, *self.lanes.drain()]:
+            self._backpressure.released(parked.source)
+
     def _apply(self, item: Queued, result: AttemptResult, now: float) -> None:
         if self.circuit.state is CircuitState.HALF_OPEN and result.action != "hold":
             self._probing = False
@@ -219,16 +263,7 @@ class NumberSender:
             else:
                 self.circuit.inconclusive(now)
         if result.action == "hold":
-            self._probing = False
-            if self.circuit.state is not CircuitState.OPEN:  # other sends in flight said so too
-                self.circuit.refused(now)
-            self._metrics.circuit.labels(self.phone_number_id).set(1)
-            log.warning(
-                "credentials refused; holding the number",
-                cooldown_s=self.circuit.current_cooldown_s,
-            )
-            for parked in [item, *self.lanes.drain()]:
-                self._backpressure.released(parked.source)
+            self._held(item, result.scope, now)
             return
         if result.action == "done":
             self._backpressure.released(item.source)
@@ -254,8 +289,10 @@ class Senders:
         metrics: DispatchMetrics,
         clock: Callable[[], datetime],
         supervisor: Supervisor | None = None,
+        same_account: Callable[[str], list[str]] = lambda _number: [],
     ) -> None:
         self._settings = settings
+        self._same_account = same_account  # the numbers a WABA or portfolio hold stops too
         self._supervisor = supervisor  # restarts a crashed sender; without one, a crash stops
         self._work = work
         self._backpressure = backpressure
@@ -269,8 +306,9 @@ class Senders:
         sender = self._senders.get(phone_number_id)
         if sender is None:
             sender = NumberSender(
-                phone_number_id, self._settings, self._work, self._backpressure, self._metrics
-            )
+                phone_number_id, self._settings, self._work, self._backpressure, self._metrics,
+                self._held,
+            )  # fmt: skip
             self._senders[phone_number_id] = sender
             name = f"sender-{phone_number_id}"
             run = sender.run
@@ -280,6 +318,21 @@ class Senders:
             task.add_done_callback(self._done)
             self._tasks[phone_number_id] = task
         return sender
+
+    def _held(self, phone_number_id: str, scope: Scope) -> None:
+        """One number met Meta's stop of its WABA or portfolio: the others of it wait too."""
+        now = time.monotonic()
+        for other in self._same_account(phone_number_id):
+            self.get(other).hold(now)
+        log.warning("Meta's hold covers the account's numbers", scope=scope.value)
+
+    def retune(self, phone_number_id: str, meta_mps: float) -> None:
+        self.get(phone_number_id).retune(meta_mps)
+
+    def release(self, phone_number_id: str) -> None:
+        sender = self._senders.get(phone_number_id)
+        if sender is not None:
+            sender.release()
 
     def _done(self, task: asyncio.Task[None]) -> None:
         if task.cancelled() or task.exception() is not None:

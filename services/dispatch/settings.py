@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from services.dispatch.retry import RetryPolicy
 from shared.errors import StartupError
+from shared.meta_errors import SENDER_HOLD
 from shared.sealing import SealingKeys
 from shared.settings import (
     CloudApiSettings,
@@ -135,6 +136,11 @@ class PhoneNumber(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     waba_id: str | None = Field(default=None, description="The WhatsApp Business Account.")
+    display_phone_number: str | None = Field(
+        default=None,
+        description="Its display number: Meta's phone-number webhooks (a throughput upgrade) "
+        "name the number by it.",
+    )
     mps: float | None = Field(default=None, gt=0, description="Its throughput tier (80, 1000).")
     portfolio_id: str | None = Field(
         default=None, description="Its business portfolio (onboarding to marketing_messages)."
@@ -163,6 +169,12 @@ class DispatchSettings(ServiceSettings):
     settle: SettleSettings = SettleSettings()
     circuit_cooldown_s: float = 30.0
     circuit_max_cooldown_s: float = 600.0
+    sender_hold_s: float = Field(
+        default=SENDER_HOLD.total_seconds(),
+        gt=0,
+        description="How long Meta's stop of a sender (131048, 131064, 368) holds its numbers "
+        "before one probe send; an account update from Meta releases them sooner.",
+    )
     backlog_high: int = Field(default=2000, description="Pause a partition at this backlog.")
     backlog_low: int = Field(default=1000, description="Resume it at this backlog.")
     group: str = Field(default="wagate-dispatch", description="Kafka consumer group.")

@@ -13,7 +13,7 @@ from aiokafka import ConsumerRecord
 from services.dispatch import attempts, outcomes
 from services.dispatch.charges import ChargeBook, charge_of
 from services.dispatch.errors import StatusRaced
-from services.dispatch.handback import WINDOW_REFUSED, HandBack
+from services.dispatch.handback import MARKETING_CAPPED, WINDOW_REFUSED, HandBack
 from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Report, Reporter
@@ -28,7 +28,7 @@ STATUS_TRIES = 5
 # Meta's 131047 in a failed status hands the intent back while nothing else reached the customer
 HANDED_BACK_FROM = frozenset(
     {LedgerState.SENDING, LedgerState.UNKNOWN, LedgerState.UNCONFIRMED, LedgerState.ACCEPTED}
-)
+)  # never `paced`: Meta has the message, and only its release or its drop may follow
 
 
 @dataclass(frozen=True)
@@ -92,15 +92,9 @@ class Statuses:
         await self._priced(status, row)  # Meta's charge stands even for a superseded send
         if wamid in row.superseded:
             return True  # a send that policy's fresh decision replaced: it says nothing now
-        refused = attempts.refused_window(status.errors) if status.status == "failed" else None
-        if refused is not None and row.state in HANDED_BACK_FROM and row.decision is not None:
-            decision = codec.decode(PolicyDecisionMade, row.decision.encode())
-            if attempts.has_fallback(decision.intent):
-                moved = await self.handback.hand_back(
-                    decision, row, str(refused.code), WINDOW_REFUSED,
-                    end_as=LedgerState.FAILED, errors=status.errors, supersede=wamid,
-                )  # fmt: skip
-                return moved is not None
+        handed = await self._handed_back(status, row)
+        if handed is not None:
+            return handed
         if row.wamid is not None and row.wamid != wamid:
             self.metrics.duplicates.inc()
             log.warning("a second wamid for one intent", intent_id=row.intent_id)
@@ -114,9 +108,9 @@ class Statuses:
             wamid=wamid if row.wamid is None else None,
             error={"errors": [e.model_dump() for e in status.errors]} if status.errors else None,
         )
-        report = Report(
-            wamid=wamid, errors=status.errors, reasons=[str(e.code) for e in status.errors]
-        )
+        reasons = [str(e.code) for e in status.errors]
+        reasons += [r for e in status.errors for r in attempts.explained(e.code)]
+        report = Report(wamid=wamid, errors=status.errors, reasons=reasons)
         moved = await self.transitions.move(
             status, row.intent_id, new_state, expect=row.state, change=change, report=report
         )
@@ -127,3 +121,26 @@ class Statuses:
         ):
             await self.reporter.opted_out(status, moved)
         return True
+
+    async def _handed_back(self, status: MessageStatusReported, row: LedgerRow) -> bool | None:
+        """A `failed` status policy must decide on: Meta's 131047 for a free-form intent with
+        a fallback, or Meta's 131049 (the customer's marketing capped: policy holds it and
+        decides again within `not_after`). None when the status is not one of them."""
+        if status.status != "failed" or row.state not in HANDED_BACK_FROM or row.decision is None:
+            return None
+        refused = attempts.refused_window(status.errors)
+        capped = attempts.customer_held(status.errors)
+        if refused is None and capped is None:
+            return None
+        decision = codec.decode(PolicyDecisionMade, row.decision.encode())
+        if refused is not None and attempts.has_fallback(decision.intent):
+            code, why = refused.code, WINDOW_REFUSED
+        elif capped is not None:
+            code, why = capped.code, MARKETING_CAPPED
+        else:
+            return None
+        moved = await self.handback.hand_back(
+            decision, row, str(code), why,
+            end_as=LedgerState.FAILED, errors=status.errors, supersede=status.message_id,
+        )  # fmt: skip
+        return moved is not None

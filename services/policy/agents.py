@@ -19,6 +19,7 @@ from services.policy.errors import DecisionFailed
 from services.policy.handlers import PolicyHandlers
 from shared import codec, deadletters, logs, tracing
 from shared.errors import PermanentError
+from shared.events.account import AccountUpdateReported
 from shared.events.consent import ConsentChanged
 from shared.events.envelope import Event
 from shared.events.identity import CustomerIdentityChanged
@@ -50,6 +51,7 @@ class Topics:
     identities: faust.TopicT
     calls: faust.TopicT
     thread_control: faust.TopicT
+    accounts: faust.TopicT
 
 
 def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: str) -> None:
@@ -98,6 +100,7 @@ def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: 
         "track_threads",
         sync(handlers.on_thread_control),
     )
+    consume(topics.accounts, AccountUpdateReported, "track_accounts", sync(handlers.on_account))
     consume(topics.intents, OutboundIntentSubmitted, "decide_intents", decide)
 
 

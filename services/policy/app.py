@@ -31,6 +31,7 @@ from shared.sealing import Sealer
 from shared.settings import KafkaSettings
 from shared.supervise import Supervisor
 from shared.topics import (
+    ACCOUNT_UPDATES,
     ALL_TOPICS,
     CALLS,
     CONSENT,
@@ -183,6 +184,7 @@ def _topics(app: faust.App, kafka: KafkaSettings) -> Topics:
         identities=raw(IDENTITIES),
         calls=raw(CALLS),
         thread_control=raw(THREAD_CONTROL),
+        accounts=raw(ACCOUNT_UPDATES),
     )
 
 

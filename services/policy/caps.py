@@ -25,6 +25,7 @@ class MarketingLog(Model):
     """When marketing messages to this customer were approved (the last week only)."""
 
     sent_at: tuple[AwareDatetime, ...] = ()
+    meta_held_until: AwareDatetime | None = None  # Meta capped their marketing (131049)
 
 
 def blocked_until(log: MarketingLog | None, now: datetime, caps: Caps) -> datetime | None:
@@ -41,4 +42,6 @@ def blocked_until(log: MarketingLog | None, now: datetime, caps: Caps) -> dateti
 
 def sent(log: MarketingLog | None, now: datetime) -> MarketingLog:
     recent = tuple(t for t in (log.sent_at if log else ()) if t > now - WEEK)
-    return MarketingLog(sent_at=(*recent, now))
+    return MarketingLog(
+        sent_at=(*recent, now), meta_held_until=log.meta_held_until if log else None
+    )

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from services.policy import caps, consent, identity, rules, template_check, threads, tiers, windows
+from services.policy.accounts import Accounts
 from services.policy.consent_records import ConsentRecords, note_future
 from services.policy.customers import Customers
 from services.policy.deferrals import Deferrals
@@ -18,6 +19,7 @@ from services.policy.template_index import TemplateIndex
 from services.policy.threads import ThreadState
 from services.policy.windows import WindowState
 from shared import codec, logs, sealing
+from shared.events.account import AccountUpdateReported
 from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import deterministic_id
@@ -53,8 +55,10 @@ class PolicyHandlers:
     consent: ConsentRecords = field(init=False)
     template_index: TemplateIndex = field(init=False)
     customers: Customers = field(init=False)
+    accounts: Accounts = field(init=False)
 
     def __post_init__(self) -> None:
+        self.accounts = Accounts(self.tables.accounts, self.config)
         self.deferrals = Deferrals(self.tables.deferred, self.release_intent)
         self.consent = ConsentRecords(self.tables.consent, self.config, self.metrics, self.clock)
         self.template_index = TemplateIndex(self.tables.templates)
@@ -155,6 +159,11 @@ class PolicyHandlers:
         if who is not None and len(who.identifiers) > 1:
             self.customers.learn(status.phone_number_id, who.identifiers)
 
+    def on_account(self, update: AccountUpdateReported) -> None:
+        """Meta reported on an account: a portfolio's messaging limit takes effect at once."""
+        if self.accounts.on_update(update):
+            self.metrics.limits_reported.inc()
+
     def on_identity(self, change: CustomerIdentityChanged) -> None:
         """Meta names a customer anew: their state follows (`Customers.on_change`)."""
         self.customers.on_change(change)
@@ -243,10 +252,10 @@ class PolicyHandlers:
         facts = rules.Facts(
             window=self.window(key),
             consent=self.consent.view(intent.phone_number_id, customer),
-            marketing=_load(self.tables.marketing, key, caps.MarketingLog),
+            marketing=self._marketing(key, intent),
             templates=self._template,
             template_languages=self.template_index.languages,
-            reach=self._reach(reached_at, partition, now),
+            reach=self._reach(intent.phone_number_id, reached_at, partition, now),
             reached_at=reached_at,
             phone=self.customers.phone(intent.phone_number_id, customer),
             thread=_load(self.tables.threads, key, ThreadState),
@@ -255,7 +264,7 @@ class PolicyHandlers:
         if verdict.outcome == "approved":
             self._remember_approval(key, facts, verdict, now)
             if verdict.business_initiated and not facts.reach.counted_recently:
-                self._count_reach(key, partition, now)
+                self._count_reach(key, intent.phone_number_id, partition, now)
             if verdict.takes_thread:
                 self._thread(key, "business", now, "take_control")
         elif verdict.outcome == "deferred" and verdict.valid_until is not None:
@@ -335,15 +344,36 @@ class PolicyHandlers:
         state = self._template(state_key(waba, content.name, language))
         return state.category if state is not None else "AUTHENTICATION"
 
-    def _reach(self, reached_at: datetime | None, partition: int, now: datetime) -> tiers.Reach:
+    def _marketing(self, key: str, intent: OutboundIntentSubmitted) -> caps.MarketingLog | None:
+        """The customer's marketing log; an intent back after Meta's 131049 holds it first."""
+        kept = _load(self.tables.marketing, key, caps.MarketingLog)
+        log_now = rules.marketing_log(intent, kept, self.config)
+        if log_now is not None and log_now != kept:
+            self.tables.marketing[key] = log_now.model_dump(mode="json")
+        return log_now
+
+    def _reach(
+        self, phone_number_id: str, reached_at: datetime | None, partition: int, now: datetime
+    ) -> tiers.Reach:
+        """The share of the number's portfolio limit (as Meta last reported it) here."""
+        limit = self.accounts.limit_for(phone_number_id)
+        counts = self.tables.limits.get(self._limits_key(phone_number_id, partition)) or {}
         return tiers.Reach(
-            share=tiers.share(self.config.messaging_limit, self.config.partitions, partition),
-            used=tiers.used(self.tables.limits.get(_limits_key(partition)) or {}, now),
+            share=tiers.share(limit, self.config.partitions, partition),
+            used=tiers.used(counts, now),
             counted_recently=tiers.counted_recently(reached_at, now),
         )
 
-    def _count_reach(self, key: str, partition: int, now: datetime) -> None:
-        limits_key = _limits_key(partition)
+    def _limits_key(self, phone_number_id: str, partition: int) -> str:
+        """The `limits` table's key: one portfolio's counts in one conversation partition
+        (the default portfolio's keep their older key)."""
+        portfolio = self.config.portfolio_for(phone_number_id)
+        if portfolio == self.config.consent.default_portfolio_id:
+            return _limits_key(partition)
+        return f"{portfolio}|{_limits_key(partition)}"
+
+    def _count_reach(self, key: str, phone_number_id: str, partition: int, now: datetime) -> None:
+        limits_key = self._limits_key(phone_number_id, partition)
         self.tables.limits[limits_key] = tiers.count(self.tables.limits.get(limits_key) or {}, now)
         self.tables.reach[key] = now.isoformat()
 

@@ -58,6 +58,11 @@ class PolicyMetrics:
             ["agent"],
             registry=registry,
         )
+        self.limits_reported = Counter(
+            "wagate_policy_messaging_limits_reported_total",
+            "Portfolio messaging limits Meta reported that changed the accounts table.",
+            registry=registry,
+        )
         self.rerouted = Counter(
             "wagate_policy_intents_rerouted_total",
             "Intents produced with a key other than their conversation.",

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.policy import approval, consent, identity, receipts, template_check, threads
+from services.policy import (
+    approval,
+    consent,
+    identity,
+    meta_marketing,
+    receipts,
+    template_check,
+    threads,
+)
 from services.policy.caps import Caps, MarketingLog, blocked_until
 from services.policy.consent import ConsentRules, ConsentState
 from services.policy.pricing import PricingTable, shipped
@@ -20,6 +28,7 @@ from shared.events.decisions import Outcome, WindowSnapshot
 from shared.events.intents import OutboundIntentSubmitted, ReadReceiptContent, TemplateContent
 from shared.events.keys import normalize_wa_id
 from shared.events.reasons import Reason
+from shared.meta_errors import MARKETING_HOLD
 
 
 @dataclass(frozen=True)
@@ -37,9 +46,20 @@ class PolicyConfig:
     pricing: PricingTable = field(default_factory=shipped)  # the dated rules of expected charges
     threads: ThreadRules = field(default_factory=ThreadRules)
     standby_opens_window: bool = True  # a customer message on `standby` opens it (§9.7 q5)
+    us_marketing_pause: bool = True  # refuse marketing templates to US customers (§6.4)
+    marketing_hold: timedelta = MARKETING_HOLD  # how long Meta's 131049 holds their marketing
+    messaging_limits: dict[str, int | None] = field(default_factory=dict)  # per portfolio
 
     def waba_for(self, phone_number_id: str) -> str:
         return self.waba_ids.get(phone_number_id, self.default_waba_id)
+
+    def portfolio_for(self, phone_number_id: str) -> str:
+        waba = self.waba_for(phone_number_id)
+        return self.consent.portfolio_ids.get(waba, self.consent.default_portfolio_id)
+
+    def initial_limit(self, portfolio_id: str) -> int | None:
+        """The portfolio's messaging limit before Meta reported one (None: unlimited)."""
+        return self.messaging_limits.get(portfolio_id, self.messaging_limit)
 
 
 @dataclass(frozen=True)
@@ -219,7 +239,7 @@ def _template(
         if refused is not None:
             return refused
     if marketing:
-        refused = _marketing_refusal(
+        refused = _meta_marketing(intent, facts, now, config, snap) or _marketing_refusal(
             _number(intent, facts), facts, now, config, need_opt_in=True, snap=snap
         )
         if refused is not None:
@@ -308,6 +328,52 @@ def _marketing_refusal(
                 valid_until=quiet_end,
             )
     return None
+
+
+def marketing_log(
+    intent: OutboundIntentSubmitted, log: MarketingLog | None, config: PolicyConfig
+) -> MarketingLog | None:
+    """The customer's marketing log, with Meta's cap held when the intent comes back after
+    Meta's 131049 (the handler keeps it, so the customer's other marketing waits too)."""
+    capped = meta_marketing.capped_at(intent)
+    return log if capped is None else meta_marketing.hold(log, capped, config.marketing_hold)
+
+
+def _meta_marketing(
+    intent: OutboundIntentSubmitted,
+    facts: Facts,
+    now: datetime,
+    config: PolicyConfig,
+    snap: WindowSnapshot,
+) -> Verdict | None:
+    """Meta's own marketing rules: the US pause, and its cap on this customer (131049)."""
+    phone = intent.to or facts.phone
+    if config.us_marketing_pause and meta_marketing.us_customer(phone, intent.customer):
+        return Verdict(
+            "rejected",
+            [Reason.US_MARKETING_PAUSED],
+            "Meta delivers no marketing template to US numbers (since 2025-04-01, 131049): "
+            "refused before sending",
+            snap,
+            category="MARKETING",
+        )
+    until = meta_marketing.held_until(marketing_log(intent, facts.marketing, config), now)
+    if until is None:
+        return None
+    said = f"Meta capped the customer's marketing (131049) until {until.isoformat()}"
+    if intent.not_after is not None and intent.not_after <= until:
+        detail = f"{said}; the intent's not_after {intent.not_after.isoformat()} comes first"
+        return Verdict(
+            "rejected", [Reason.CUSTOMER_MARKETING_HELD], detail, snap, category="MARKETING"
+        )
+    return Verdict(
+        "deferred",
+        [Reason.CUSTOMER_MARKETING_HELD],
+        f"{said}: decided again then",
+        snap,
+        valid_until=until,
+        category="MARKETING",
+    )
 
 
 def _marketing_edges(

@@ -20,6 +20,7 @@ from services.policy.consent import (
 from services.policy.quiet import QuietHours
 from services.policy.rules import PolicyConfig
 from services.policy.threads import ThreadRules
+from shared.meta_errors import MARKETING_HOLD
 from shared.sealing import SealingKeys
 from shared.settings import HttpSettings, KafkaSettings, ServiceSettings
 from shared.topics import INTENTS
@@ -91,7 +92,8 @@ class PolicySettings(ServiceSettings):
     messaging_limit: int = Field(
         default=250,
         ge=0,
-        description="The portfolio's messaging limit: unique customers "
+        description="A portfolio's messaging limit until Meta reports one (a "
+        "business_capability_update or phone_number_quality_update wins): unique customers "
         "reached by business-initiated messages per moving 24 h (0: unlimited).",
     )
     pricing_table: Path | None = Field(
@@ -103,6 +105,22 @@ class PolicySettings(ServiceSettings):
         default=True,
         description="Whether the table's periods known only from third parties' reports "
         "(basis `reported`, e.g. the 2026-10-01 service charges) price decisions.",
+    )
+    messaging_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="Portfolio id -> its messaging limit until Meta reports one (0: unlimited); "
+        "portfolios not listed start at messaging_limit.",
+    )
+    us_marketing_pause: bool = Field(
+        default=True,
+        description="Refuse marketing templates to US customers (+1 with a US area code, or a "
+        "`US.` BSUID) before sending: Meta has delivered none since 2025-04-01 (131049).",
+    )
+    marketing_hold_s: int = Field(
+        default=int(MARKETING_HOLD.total_seconds()),
+        ge=1,
+        description="How long Meta's 131049 holds a customer's marketing before it is tried "
+        "again (Meta: no resend within 24 h).",
     )
     sealing_keys: SealingKeys = Field(
         default_factory=list,
@@ -159,6 +177,9 @@ class PolicySettings(ServiceSettings):
                 templates_too=self.thread_hold_covers_templates,
             ),
             standby_opens_window=self.standby_opens_window,
+            us_marketing_pause=self.us_marketing_pause,
+            marketing_hold=timedelta(seconds=self.marketing_hold_s),
+            messaging_limits={k: v or None for k, v in self.messaging_limits.items()},
         )
 
     def consent_rules(self) -> ConsentRules:

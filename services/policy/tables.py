@@ -13,7 +13,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.topics import INTENTS, TEMPLATE_STATES, TopicSpec
+from shared.topics import ACCOUNT_UPDATES, INTENTS, TEMPLATE_STATES, TopicSpec
 
 CONVERSATION = "phone_number_id:wa_id"
 
@@ -63,6 +63,13 @@ TABLES: tuple[TableSpec, ...] = (
         everywhere=True,
     ),
     TableSpec("threads", INTENTS, CONVERSATION, "who holds the customer's thread (ThreadState)"),
+    TableSpec(
+        "accounts",
+        ACCOUNT_UPDATES,
+        "portfolio_id",
+        "the portfolio's messaging limit as Meta last reported it",
+        everywhere=True,
+    ),
 )
 
 
@@ -96,3 +103,4 @@ class Tables:
     limits: MutableMapping[str, Any]  # "partition:N" -> customers counted per hour bucket
     identities: MutableMapping[str, Any]  # global: a customer's identifiers, per portfolio
     threads: MutableMapping[str, Any]  # conversation -> who holds the thread (ThreadState)
+    accounts: MutableMapping[str, Any]  # global: each portfolio's messaging limit from Meta

@@ -1,5 +1,6 @@
 """Policy's HTTP pages, served by the faust worker: health, readiness, metrics, and what this
-worker holds about one conversation (`/windows/...`, `/consent/...`)."""
+worker holds about one conversation (`/windows/...`, `/consent/...`), and each portfolio's
+messaging limit (`/accounts`, a global table: every worker holds all of it)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ def add_routes(
     @app.page("/windows/{phone_number_id}/{wa_id}")
     async def window(web: Any, request: Any, phone_number_id: str, wa_id: str) -> Any:
         return web.json(handlers.window_view(phone_number_id, wa_id))
+
+    @app.page("/accounts")
+    async def accounts(web: Any, request: Any) -> Any:
+        return web.json({"portfolios": handlers.accounts.view()})
 
     @app.page("/consent/{phone_number_id}/{wa_id}")
     async def consent(web: Any, request: Any, phone_number_id: str, wa_id: str) -> Any:

@@ -19,6 +19,7 @@ from services.sandbox.ids import Ids
 from services.sandbox.metrics import SandboxMetrics
 from services.sandbox.settings import SandboxSettings
 from services.sandbox.web import add_graph_routes
+from services.sandbox.web_accounts import add_account_routes
 from services.sandbox.web_common import DESK, SANDBOX, SENDER
 from services.sandbox.web_control import add_control_routes
 from services.sandbox.webhook_sender import WebhookSender
@@ -39,6 +40,7 @@ def build_app(
     app[SENDER] = sender
     app[DESK] = TemplateDesk(sandbox)
     add_control_routes(app)
+    add_account_routes(app)
     add_graph_routes(app)
     return app
 

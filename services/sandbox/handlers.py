@@ -22,6 +22,7 @@ from services.sandbox.rules import (
     codes,
     limits,
     marketing_api,
+    marketing_limits,
     message_objects,
     pricing,
     receipts,
@@ -138,6 +139,10 @@ class Sandbox:
         error = error or self._take_rate(phone_number_id, reached.key, now)
         if error is not None:
             return self._refuse_broken(now, pair, error)
+        stopped = self.world.next_code(codes.SENDER_CODES)
+        if stopped is not None:  # Meta stopped the sender (asked for): refused, no violation
+            self.metrics.sends.labels("refused").inc()
+            return self.refuse(stopped, 403 if stopped.code == codes.policy_block.code else 400)
         return self._accept(
             phone_number_id, address, reached, payload, template, version, now, lite
         )
@@ -175,10 +180,16 @@ class Sandbox:
         category = template.category if template is not None else None
         key = customer.key
         late = self._delivery_error(kind, category, phone_number_id, key, now)
-        injected = late is None and self.board.refuses_window(kind in FREE_FORM)
+        us = marketing_limits.us_customer(customer.phone, customer.country)
+        if late is None and category == "MARKETING" and us:
+            late = codes.not_delivered()  # Meta delivers no marketing to the US
+        asked = self.world.next_code(codes.LATE_CODES) if late is None else None
+        injected = late is None and asked is None and self.board.refuses_window(kind in FREE_FORM)
         if injected:
             late = codes.re_engagement()
             self.metrics.faults.labels("reengage").inc()
+        late = late or asked
+        injected = injected or asked is not None  # asked for: Meta's answer, not a violation
         wamid = self.ids.wamid()
         callback = payload.get("biz_opaque_callback_data")
         cost, conversation = self._billing(version, category, phone_number_id, key, now, lite)

@@ -5,6 +5,7 @@ customer `key`, so a customer known by phone and BSUID has one of each."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from services.sandbox.directory import Customer, Directory
 from services.sandbox.rules import addressing, identity
 from services.sandbox.rules.addressing import Address
+from services.sandbox.rules.codes import Code
 from services.sandbox.rules.identity import Identity
 from services.sandbox.rules.limits import Bucket
 from services.sandbox.rules.template_model import Template
@@ -93,6 +95,7 @@ class World:
     template_created: list[datetime] = field(default_factory=list)
     marketing_stopped: set[Pair] = field(default_factory=set)
     unreachable: set[str] = field(default_factory=set)
+    next_codes: list[int] = field(default_factory=list)  # Meta's answers asked for, in order
     throughput: dict[str, float] = field(default_factory=dict)
     number_buckets: dict[str, Bucket] = field(default_factory=dict)
     pair_buckets: dict[Pair, Bucket] = field(default_factory=dict)
@@ -204,6 +207,12 @@ class World:
     def violations_json(self, code: str | None) -> list[dict[str, Any]]:
         """The violations (of one Meta code when `code` is given), as the control API lists them."""
         return [as_json(v) for v in self.violations if code is None or str(v.code) == code]
+
+    def next_code(self, table: Mapping[int, Code]) -> MetaError | None:
+        """The next answer asked for (`/_sandbox/sender-codes`) when it is one of `table`'s."""
+        if self.next_codes and self.next_codes[0] in table:
+            return table[self.next_codes.pop(0)]()
+        return None
 
     def reset(self) -> None:
         fresh = World()

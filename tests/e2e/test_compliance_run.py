@@ -111,7 +111,7 @@ class Customer:
 def _customers(rng: random.Random, now: datetime) -> list[Customer]:
     out = []
     for n in range(CUSTOMERS):
-        c = Customer(wa_id=f"1415{n:07d}")
+        c = Customer(wa_id=f"1604555{n:04d}")  # Canada: Meta sends no marketing to the US
         roll = rng.random()
         if roll < 0.15:
             c.window_at = now - timedelta(seconds=rng.uniform(60, 20 * 3600))

@@ -20,6 +20,7 @@ FOLLOWS: dict[str, set[str]] = {
     "held": ANY - {"held"},
     "unknown": ANY,  # again, reason OUTCOME_UNCONFIRMED, when no status came in time
     "accepted": ANY,  # again, with the fallback's wamid, after Meta's 131047
+    "paced": {"sent", "delivered", "read", "played", "failed"},  # released, or dropped
     "sent": {"delivered", "read", "played", "failed"},
     "delivered": {"read", "played"},
     "read": set(),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from shared.meta_errors import CODES, NO_RESPONSE, Pace, SenderAction, meaning, meaning_of
+from shared.meta_errors import CODES, NO_RESPONSE, Pace, Scope, SenderAction, meaning, meaning_of
 
 A = SenderAction
 
@@ -41,7 +43,12 @@ A = SenderAction
         (132001, A.FAIL, None),
         (300, A.FAIL, None),
         (100, A.FAIL, None),
-        (368, A.FAIL, None),
+        (368, A.HOLD_SENDER, None),
+        (131048, A.HOLD_SENDER, None),
+        (131064, A.HOLD_SENDER, None),
+        (131049, A.HOLD_CUSTOMER, None),
+        (130472, A.HOLDOUT, None),
+        (132015, A.FAIL, None),
     ],
 )
 def test_each_code_means_one_thing(code: int, action: SenderAction, pace: Pace | None) -> None:
@@ -75,3 +82,26 @@ def test_a_retried_code_always_has_a_pace_and_no_other_does() -> None:
     for code, found in CODES.items():
         assert (found.pace is not None) == (found.action is SenderAction.RETRY), code
         assert found.title, code
+
+
+@pytest.mark.parametrize(
+    ("code", "scope", "wait"),
+    [
+        (131048, Scope.PORTFOLIO, timedelta(hours=1)),
+        (131064, Scope.PORTFOLIO, timedelta(hours=1)),
+        (368, Scope.WABA, timedelta(hours=1)),
+        (131049, Scope.CUSTOMER_MARKETING, timedelta(hours=24)),
+    ],
+)
+def test_a_hold_names_what_it_stops_and_for_how_long(
+    code: int, scope: Scope, wait: timedelta
+) -> None:
+    found = meaning(code)
+    assert (found.scope, found.wait) == (scope, wait)
+
+
+def test_only_holds_have_a_scope_and_a_wait() -> None:
+    holds = {SenderAction.HOLD_SENDER, SenderAction.HOLD_CUSTOMER}
+    for code, found in CODES.items():
+        assert (found.scope is not None) is (found.action in holds), code
+        assert (found.wait is not None) is (found.action in holds), code

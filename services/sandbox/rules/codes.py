@@ -68,6 +68,35 @@ param_count = Code(132000, "Number of parameters does not match the expected num
 param_format = Code(132012, "Parameter format does not match format in the created template")
 param_value = Code(132018, "There was an issue with the parameters in your template.")
 
+# Meta's stops of a sender, its cap on a customer's marketing, and its holdout (§5, §6.4).
+spam_rate = Code(
+    131048,
+    "Spam rate limit hit",
+    "Message failed to send because there are restrictions on how many messages can be sent "
+    "from this phone number. This may be because too many previous messages were blocked or "
+    "flagged as spam.",
+)
+classification_limit = Code(
+    131064,
+    "Messaging limit reached due to template classification violations",
+    "This account has reached a messaging limit because of template categorization violations.",
+)
+policy_block = Code(368, "Temporarily blocked for policies violations")
+not_delivered = Code(
+    131049,
+    "This message was not delivered to maintain healthy ecosystem engagement.",
+    "In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
+)
+holdout = Code(
+    130472,
+    "User's number is part of an experiment",
+    "Failed to send message because this user's phone number is part of an experiment",
+)
+SENDER_CODES = {c.code: c for c in (spam_rate, classification_limit, policy_block)}
+"""Answered at once (HTTP 400): the send is refused."""
+LATE_CODES = {c.code: c for c in (not_delivered, holdout)}
+"""Accepted, then a `failed` status: Meta reports them asynchronously."""
+
 # Meta's side.
 service_unavailable = Code(131016, "Service unavailable", "A service is temporarily unavailable.")
 unknown_error = Code(

@@ -105,12 +105,25 @@ async def test_the_numbers_route_shows_the_registry_without_tokens() -> None:
     settings = DispatchSettings.model_validate(
         {"numbers": {"111": {"waba_id": "w-1", "mps": 1000, "access_token": "EAAG-secret"}}}
     ).with_registry()
+    dispatch = app.build(
+        settings.model_copy(update={"sealing_keys": [SEALING_KEY]}), ledger=InMemoryLedger(),
+        api=ScriptedApi(), publisher=RecordingPublisher(), clock=FakeClock(),
+        consumer=FakeConsumer(), registry=new_registry(),
+    )  # fmt: skip
     routes = web.Application()
-    routes.router.add_get("/numbers", app._numbers(settings))
+    routes.router.add_get("/numbers", app._numbers(settings, dispatch))
     async with (
         TestServer(routes) as server,
         aiohttp.ClientSession() as session,
         session.get(server.make_url("/numbers")) as resp,
     ):
         body = await resp.json()
-    assert body == {"numbers": {"111": {"waba_id": "w-1", "mps": 1000, "own_token": True}}}
+    assert body == {
+        "numbers": {
+            "111": {
+                "waba_id": "w-1", "mps": 1000, "own_token": True, "display_phone_number": None,
+                "quality_rating": None, "restrictions": [], "messaging_limit": "unknown",
+                "reported_at": None, "source": "settings",
+            }
+        }
+    }  # fmt: skip

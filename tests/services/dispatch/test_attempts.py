@@ -17,7 +17,8 @@ from services.dispatch.retry import RetryPolicy
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
-from shared.meta_errors import Pace
+from shared.events.reasons import Reason
+from shared.meta_errors import Pace, Scope
 
 NOW = datetime(2025, 6, 8, 21, 0, 0, tzinfo=UTC)
 POLICY = RetryPolicy(base_s=1.0, cap_s=60.0, max_attempts=5)
@@ -183,7 +184,13 @@ S = timedelta(seconds=1)
             id="window-fallback-goes-back-to-policy",
         ),
         pytest.param(400, 132001, 1, None, ("fail", "132001", None, False, None), id="template"),
-        pytest.param(403, 368, 1, None, ("fail", "368", None, False, None), id="blocked"),
+        pytest.param(403, 368, 1, None, ("hold", "368", None, False, None), id="blocked"),
+        pytest.param(400, 131048, 1, None, ("hold", "131048", None, False, None), id="spam-rate"),
+        pytest.param(400, 131064, 1, None, ("hold", "131064", None, False, None), id="misclass"),
+        pytest.param(
+            400, 131049, 1, None, ("redecide", "131049", None, False, None), id="marketing-cap"
+        ),
+        pytest.param(400, 130472, 1, None, ("fail", "130472", None, False, None), id="holdout"),
         pytest.param(400, None, 1, None, ("fail", "http_400", None, False, None), id="bare-400"),
     ],
 )
@@ -199,6 +206,47 @@ def test_after_answer(
 
 def test_a_wamid_means_accepted() -> None:
     assert _answer(200, None, wamid="wamid.A")[0] == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("message_status", "action"),
+    [
+        (None, "accepted"),
+        ("accepted", "accepted"),
+        ("held_for_quality_assessment", "paced"),
+        ("something_new", "accepted"),
+    ],
+)
+def test_a_wamid_held_for_quality_assessment_is_paced(
+    message_status: str | None, action: str
+) -> None:
+    verdict = after_answer(
+        200, "wamid.A", None, intent=_intent(), attempt=1, now=NOW, jitter=0.0, policy=POLICY,
+        message_status=message_status,
+    )  # fmt: skip
+    assert verdict.action == action
+
+
+@pytest.mark.parametrize(
+    ("code", "scope", "reasons"),
+    [
+        (131048, Scope.PORTFOLIO, (Reason.SENDER_HELD,)),
+        (131064, Scope.PORTFOLIO, (Reason.SENDER_HELD,)),
+        (368, Scope.WABA, (Reason.SENDER_HELD,)),
+        (190, None, ()),  # the credentials: the number alone, no account hold
+        (131049, None, (Reason.CUSTOMER_MARKETING_HELD,)),
+        (130472, None, (Reason.MARKETING_HOLDOUT,)),
+        (131026, None, ()),
+    ],
+)
+def test_a_sender_class_says_what_meta_stopped_and_why(
+    code: int, scope: Scope | None, reasons: tuple[str, ...]
+) -> None:
+    verdict = after_answer(
+        400, None, MetaError(code=code), intent=_intent(), attempt=1, now=NOW, jitter=0.0,
+        policy=POLICY,
+    )  # fmt: skip
+    assert (verdict.scope, verdict.reasons) == (scope, reasons)
 
 
 @pytest.mark.parametrize(

@@ -252,5 +252,5 @@ def test_account_halts_hold_the_number_instead_of_failing_each_intent(
     assert classify(400, _error(code, title)) is HOLD
 
 
-def test_a_policy_block_ends_the_intent() -> None:
-    assert classify(403, _error(368, "Temporarily blocked for policies violations")) is FAIL
+def test_a_policy_block_holds_the_sender() -> None:
+    assert classify(403, _error(368, "Temporarily blocked for policies violations")) is HOLD

@@ -32,6 +32,7 @@ def test_the_app_reads_each_topic_with_one_agent(tmp_path: Path) -> None:
         "track_identities": "x.wagate.identities.v1",
         "track_calls": "x.wagate.calls.v1",
         "track_threads": "x.wagate.thread.control.v1",
+        "track_accounts": "x.wagate.account.updates.v1",
         "decide_intents": "x.wagate.intents.v1",
     }
     assert list(app.web.views) == [
@@ -39,6 +40,7 @@ def test_the_app_reads_each_topic_with_one_agent(tmp_path: Path) -> None:
         "/readyz",
         "/metrics",
         "/windows/{phone_number_id}/{wa_id}",
+        "/accounts",
         "/consent/{phone_number_id}/{wa_id}",
     ]
 

@@ -113,7 +113,7 @@ def _facts(*states: TemplateStateChanged, **fields: object) -> Facts:
 
 def _intent(content: object, **fields: object) -> OutboundIntentSubmitted:
     return OutboundIntentSubmitted(
-        intent_id="i-1", phone_number_id="1", to="16505551234", content=content, **fields
+        intent_id="i-1", phone_number_id="1", to="16045551234", content=content, **fields
     )  # type: ignore[arg-type]
 
 

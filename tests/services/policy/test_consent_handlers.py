@@ -27,7 +27,7 @@ H = timedelta(hours=1)
 WABA = "102290129340398"
 SHOP, DESK = "106540352242922", "106540352242933"  # two numbers of one WABA
 ELSEWHERE = "999000111222333"  # a number of another WABA
-CUSTOMER = "16505551234"
+CUSTOMER = "16045551234"
 NO_CAPS = Caps(per_day=0, per_week=0)  # caps are not what these tests are about
 CONFIG = PolicyConfig(default_waba_id=WABA, waba_ids={ELSEWHERE: "555"}, caps=NO_CAPS)
 

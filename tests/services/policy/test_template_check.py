@@ -63,7 +63,7 @@ def _intent(
         components=_body("Ana", "#42") if components is None else components,
     )
     return OutboundIntentSubmitted(
-        intent_id="i-1", phone_number_id=PNID, to="16505551234", content=content
+        intent_id="i-1", phone_number_id=PNID, to="16045551234", content=content
     )
 
 
@@ -280,7 +280,7 @@ def test_free_form_marketing_inside_the_window_is_capped_but_needs_no_opt_in() -
     intent = OutboundIntentSubmitted(
         intent_id="m",
         phone_number_id=PNID,
-        to="16505551234",
+        to="16045551234",
         content=TextContent(body="20% off today"),
         category="marketing",
     )
@@ -293,7 +293,7 @@ def test_a_closed_window_falls_back_to_the_named_template() -> None:
     intent = OutboundIntentSubmitted(
         intent_id="f",
         phone_number_id=PNID,
-        to="16505551234",
+        to="16045551234",
         content=TextContent(body="Hi"),
         fallback_template=TemplateContent(
             name="order_shipped", language="en_US", components=_body("Ana", "#42")

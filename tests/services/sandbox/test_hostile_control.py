@@ -91,6 +91,10 @@ EXAMPLES: dict[Route, dict[str, Any] | None] = {
     ("POST", "/_sandbox/templates/{template_id}/category"): {"category": "MARKETING"},
     ("POST", "/_sandbox/templates/{template_id}/quality"): {"score": "YELLOW"},
     ("POST", "/_sandbox/templates/{template_id}/pacing"): {"paced": True},
+    ("POST", "/_sandbox/accounts/limit"): {"tier": "TIER_2K"},
+    ("POST", "/_sandbox/accounts/throughput-upgrade"): {"phone_number_id": PNID},
+    ("POST", "/_sandbox/accounts/restrictions"): {"restrictions": []},
+    ("POST", "/_sandbox/sender-codes"): {"codes": [131048]},
 }
 BODY_ROUTES = [route for route, example in EXAMPLES.items() if example is not None]
 OPTIONAL_BODY = {("POST", "/_sandbox/reset")} | {

@@ -534,14 +534,14 @@ async def test_a_paced_template_holds_messages_then_releases_or_drops_them(
     status, paced = await stack.call("POST", f"{control}/pacing", {"paced": True})
     assert (status, paced["paced"]) == (200, True)
 
-    _, released = await stack.send(template_send("flash"))
+    _, released = await stack.send(template_send("flash", to="447700900123"))
     await stack.settle()
-    _, dropped = await stack.send(template_send("flash"))
+    _, dropped = await stack.send(template_send("flash", to="447700900123"))
     await stack.call("POST", f"{control}/pause", {})
     await stack.settle()
     await stack.call("POST", f"{control}/unpause", {})
     await stack.call("POST", f"{control}/pacing", {"paced": False})
-    _, normal = await stack.send(template_send("flash"))
+    _, normal = await stack.send(template_send("flash", to="447700900123"))
 
     held = "held_for_quality_assessment"
     assert released["messages"][0]["message_status"] == held

@@ -14,6 +14,7 @@ DeliveryState = Literal[
     "rejected",
     "held",
     "accepted",
+    "paced",
     "sent",
     "delivered",
     "read",
@@ -31,10 +32,13 @@ state may follow (a second `accepted`, with the fallback's wamid, after Meta's 1
 `unknown`, reason `OUTCOME_UNCONFIRMED`, once no status confirmed the send in time)."""
 SAID_AGAIN: frozenset[str] = frozenset({"accepted", "unknown"})
 ON_ITS_WAY: dict[str, frozenset[str]] = {
+    "paced": frozenset({"sent", "delivered", "read", "played", "failed"}),
     "sent": frozenset({"delivered", "read", "played", "failed"}),
     "delivered": frozenset({"read", "played"}),
 }
-"""What may follow a state Meta reported: forward only; `delivered` never turns `failed`."""
+"""What may follow a state Meta reported: forward only; `delivered` never turns `failed`.
+`paced`: Meta holds a paced template's message (`held_for_quality_assessment`); it is released
+(`sent`, ...) or dropped (`failed`, 132015), and is never sent again by wagate."""
 REAL: frozenset[str] = frozenset({"sent", "delivered", "read", "played", "failed"})
 """Meta's own statuses: after a guessed `failed` (reason `NOT_SENT`) any of them wins."""
 
