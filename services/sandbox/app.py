@@ -19,6 +19,7 @@ from services.sandbox.settings import SandboxSettings
 from services.sandbox.web import add_graph_routes
 from services.sandbox.web_common import DESK, SANDBOX, SENDER
 from services.sandbox.web_control import add_control_routes
+from services.sandbox.web_media import MAX_BODY, add_media_routes
 from services.sandbox.webhook_sender import WebhookSender
 from services.sandbox.world import World
 from shared import http
@@ -32,12 +33,13 @@ def build_app(
     readiness: http.Readiness,
     registry: CollectorRegistry | None = None,
 ) -> aiohttp.web.Application:
-    app = http.base_app(readiness, registry or new_registry())
+    app = http.base_app(readiness, registry or new_registry(), client_max_size=MAX_BODY)
     app[SANDBOX] = sandbox
     app[SENDER] = sender
     app[DESK] = TemplateDesk(sandbox)
     add_control_routes(app)
     add_graph_routes(app)
+    add_media_routes(app)
     return app
 
 

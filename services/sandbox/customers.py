@@ -8,9 +8,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.sandbox import customer_media
 from services.sandbox.directory import Customer
 from services.sandbox.errors import InvalidCustomer, InvalidCustomerMessage, UnknownCustomer
 from services.sandbox.ids import Ids
+from services.sandbox.media import MediaLibrary
 from services.sandbox.rules import identity, inbound, webhook_envelopes
 from services.sandbox.rules.identity import Identity
 from services.sandbox.settings import SandboxSettings
@@ -28,6 +30,7 @@ class Business(Protocol):
     outbox: Outbox
     clock: Callable[[], datetime]
     ids: Ids
+    media: MediaLibrary
 
     def emit_status(self, wamid: str, state: str) -> None: ...
 
@@ -120,6 +123,7 @@ class Customers:
                 "phone_number_id and from (a phone) or from_user_id (a BSUID) are required"
             )
         customer = self.find(request.get("from"), request.get("from_user_id"))
+        request = customer_media.with_file(self._business.media, request)
         at = inbound.timestamp(request.get("timestamp"), now)
         wamid = self._business.ids.wamid()
         display = self._business.settings.display_phone_number

@@ -16,6 +16,7 @@ from services.sandbox.customers import Customers
 from services.sandbox.directory import Customer
 from services.sandbox.faults import FaultBoard
 from services.sandbox.ids import Ids
+from services.sandbox.media import MediaLibrary
 from services.sandbox.metrics import SandboxMetrics
 from services.sandbox.rules import (
     addressing,
@@ -69,6 +70,7 @@ class Sandbox:
         self.tasks = tasks or Tasks()
         self.board = board or FaultBoard(settings.faults, settings.seed)
         self.metrics = metrics or SandboxMetrics.create(new_registry())
+        self.media = MediaLibrary(clock)
         self.customers = Customers(self)
 
     def authorized(self, header: str | None) -> bool:
@@ -329,6 +331,7 @@ class Sandbox:
     def reset(self, seed: int | None) -> None:
         """Forget everything; ids and faults restart from `seed`."""
         self.world.reset()
+        self.media.reset()
         self.ids.reseed(seed)
         self.board.configure(self.board.faults, seed)
 
