@@ -83,7 +83,7 @@ def sniff(data: bytes) -> set[str]:
     found = {mime for magic, mime in _SIGNATURES if data.startswith(magic)}
     with contextlib.suppress(puremagic.PureError, ValueError):
         found |= {m.mime_type for m in puremagic.magic_string(data[: 64 * 1024]) if m.mime_type}
-    if not found and _plain_text(data):
+    if _plain_text(data):  # JSON, CSV, a letter: all plain text to WhatsApp
         found.add("text/plain")
     for family in _FAMILIES:
         if found & family:
@@ -132,11 +132,10 @@ def guess_type(data: bytes, kind: str | None = None) -> str | None:
     """The supported type the bytes are (of `kind` when given), None when none fits."""
     found = sniff(data)
     kinds = [kind] if kind else list(TYPES)
-    for each in kinds:
-        for mime in TYPES.get(each, {}):
-            if mime in found:
-                return mime
-    return None
+    fits = [mime for each in kinds for mime in TYPES.get(each, {}) if mime in found]
+    specific = [mime for mime in fits if mime != "text/plain"]  # plain text is the last guess
+    ranked = specific or fits
+    return ranked[0] if ranked else None
 
 
 def sha256(data: bytes) -> str:

@@ -23,6 +23,9 @@ from services.dispatch.cloudapi import CloudApi, MessagesApi
 from services.dispatch.handback import HandBack
 from services.dispatch.handlers import Decisions, Dispatcher
 from services.dispatch.ledger import Ledger
+from services.dispatch.media import SendsByReference
+from services.dispatch.media_web import MAX_BODY, upload_route
+from services.dispatch.media_wiring import media_uploads
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
@@ -132,8 +135,10 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         publisher = Publisher(producer, kafka)
         ledger = PostgresLedger(pool)
         consumer = make_consumer(kafka, settings.group, [])
+        uploads = media_uploads(settings, session, pool)
+        api = SendsByReference(CloudApi(session, settings.cloud_api), uploads)
         dispatch = build(
-            settings, ledger=ledger, api=CloudApi(session, settings.cloud_api),
+            settings, ledger=ledger, api=api,
             publisher=publisher, clock=utcnow, consumer=consumer, registry=registry,
         )  # fmt: skip
         senders = dispatch.senders
@@ -144,8 +149,10 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         await runtime.started("Kafka", consumer.start())
         stack.push_async_callback(consumer.stop)
         readiness.set("kafka", True)
-        app = http.base_app(readiness, registry)
+        app = http.base_app(readiness, registry, client_max_size=MAX_BODY)
         app.router.add_get("/numbers", _numbers(settings))
+        keys = [key.get_secret_value() for key in settings.media.api_keys]
+        app.router.add_post("/media", upload_route(uploads, keys))
         await stack.enter_async_context(http.serving(app, settings.http, "dispatch"))
         loop = ConsumeLoop(
             consumer,

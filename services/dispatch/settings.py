@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.dispatch.media_settings import MediaSettings
 from services.dispatch.retry import RetryPolicy
 from shared.errors import StartupError
 from shared.sealing import DEVELOPMENT_KEY
@@ -133,6 +134,7 @@ class DispatchSettings(BaseSettings):
     rates: RateSettings = RateSettings()
     retry: RetrySettings = RetrySettings()
     settle: SettleSettings = SettleSettings()
+    media: MediaSettings = MediaSettings()
     circuit_cooldown_s: float = 30.0
     circuit_max_cooldown_s: float = 600.0
     backlog_high: int = Field(default=2000, description="Pause a partition at this backlog.")

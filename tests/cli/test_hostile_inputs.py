@@ -23,6 +23,7 @@ ENV = {
     "WAGATE_TEMPLATES_URL": NOWHERE,
     "WAGATE_SANDBOX_URL": NOWHERE,
     "WAGATE_POLICY_URL": NOWHERE,
+    "WAGATE_DISPATCH_URL": NOWHERE,
 }
 SERVER_OPTIONS = {"bootstrap", "topic_prefix", "profile", "url", "policy_url"}
 """Where a valid value would reach a real server: tested with invalid values only, below."""
