@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ import yaml
 from cli.output import EXIT_FAILED, Progress, unavailable
 from cli.output import show as print_answer
 from cli.params import Token, Url, json_value, read_text
+from shared.media_upload import MediaRefused, inline_samples
 from shared.runtime import EXIT_UNAVAILABLE
 
 COLUMNS = ("waba_id", "name", "language", "category", "status", "quality", "version")
@@ -122,7 +124,11 @@ def templates(ctx: click.Context, url: str, api_key: str) -> None:
 @click.pass_obj
 def create(api: Api, file: str, waba_id: str) -> None:
     """Create and submit the template(s) in FILE (.json or .yaml; one or a list)."""
-    bodies = objects(load_file(file), file)
+    folder = Path(file).parent
+    try:  # media header samples named by path travel inline (uploaded for their handle)
+        bodies = [inline_samples(body, folder) for body in objects(load_file(file), file)]
+    except MediaRefused as exc:
+        raise click.BadParameter(str(exc)) from exc
     with Progress("templates", len(bodies) if len(bodies) > 1 else 0) as bar:
         for body in bodies:
             api.call("POST", "/v1/templates", {**body, "waba_id": waba_id})

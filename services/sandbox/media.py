@@ -18,14 +18,6 @@ from shared.events.common import MetaError
 
 UPLOAD_TYPES = frozenset({"application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4"})
 """The `file_type`s a resumable upload session takes."""
-LEGACY_HANDLES = frozenset(
-    {
-        "4::YXBwbGljYXRpb24vcGRm:ARbItineraryPdf",
-        "4::aW1hZ2UvanBlZw==:ARbReceiptSample",
-        "4::dmlkZW8vbXA0:ARbLoyaltyClip",
-    }
-)
-"""Placeholder handles older starter libraries carried; taken until they are all replaced."""
 
 
 @dataclass
@@ -208,8 +200,6 @@ class MediaLibrary:
         return None
 
     def _handle_refusal(self, handle: str, wanted: tuple[str, ...]) -> str | None:
-        if handle in LEGACY_HANDLES:
-            return None
         session = self.handles.get(handle)
         if session is None:
             return f"{handle!r} is not a handle from the Resumable Upload API"

@@ -7,8 +7,10 @@ name it by. The CLI's `wagate media upload` and the client's `upload_media` both
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import mimetypes
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -113,3 +115,31 @@ def _post(request: Request, timeout_s: float) -> tuple[int, str]:
     except (URLError, TimeoutError, OSError) as exc:
         where = request.full_url.split("?")[0]
         raise MediaUnavailable(f"dispatch at {where} did not answer: {exc}") from exc
+
+
+def inline_samples(template: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """The template with each media header sample named by a path (`example.header_sample`:
+    "media/receipt.png", relative to `folder`) carried inline, as the templates API takes it:
+    `{"data": base64, "mime_type", "file_name"}`. Raises MediaRefused for a missing file."""
+    given = template.get("components")
+    if not isinstance(given, list):
+        return dict(template)
+    components = []
+    for component in given:
+        example = component.get("example") if isinstance(component, Mapping) else None
+        sample = example.get("header_sample") if isinstance(example, Mapping) else None
+        if isinstance(sample, str):
+            path = folder / sample
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise MediaRefused(f"header sample {sample}: cannot be read: {exc}") from exc
+            named = mimetypes.guess_type(path.name)[0]
+            inline = {
+                "data": base64.b64encode(data).decode(),
+                "mime_type": named or media.guess_type(data) or "",
+                "file_name": path.name,
+            }
+            component = {**component, "example": {"header_sample": inline}}
+        components.append(component)
+    return {**template, "components": components}
