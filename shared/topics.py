@@ -14,6 +14,7 @@ from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event
 from shared.events.intents import OutboundIntentSubmitted
+from shared.events.media import InboundMediaReported
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.template_states import TemplateStateChanged
 from shared.events.templates import TemplateUpdateReported
@@ -41,6 +42,12 @@ class TopicSpec:
         return {"cleanup.policy": cleanup, "retention.ms": str(self.retention_ms)}
 
 
+INBOUND_MEDIA = TopicSpec(
+    "wagate.inbound.media.v1",
+    InboundMediaReported,
+    "phone_number_id:wa_id",
+    doc="Customers' files dispatch fetched and kept (reference, checksum), or could not.",
+)
 WEBHOOKS_RAW = TopicSpec(
     "wagate.webhooks.raw.v1",
     WebhookReceived,
@@ -152,6 +159,7 @@ WINDOWS = TopicSpec(
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_RAW,
     INBOUND_MESSAGES,
+    INBOUND_MEDIA,
     STATUSES,
     INTENTS,
     DECISIONS,

@@ -25,7 +25,7 @@ from services.dispatch.handlers import Decisions, Dispatcher
 from services.dispatch.ledger import Ledger
 from services.dispatch.media import SendsByReference
 from services.dispatch.media_web import MAX_BODY, upload_route
-from services.dispatch.media_wiring import media_uploads
+from services.dispatch.media_wiring import inbound_worker, media_uploads
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
@@ -154,6 +154,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         keys = [key.get_secret_value() for key in settings.media.api_keys]
         app.router.add_post("/media", upload_route(uploads, keys))
         await stack.enter_async_context(http.serving(app, settings.http, "dispatch"))
+        await stack.enter_async_context(inbound_worker(settings, session, publisher, registry))
         loop = ConsumeLoop(
             consumer,
             settings.group,

@@ -21,8 +21,9 @@ class MediaSettings(BaseModel):
         description="Customers' files fetched from Meta, by content hash.",
     )
     api_keys: list[SecretStr] = Field(
-        default_factory=lambda: [SecretStr("wagate-dev-key")],
-        description="Bearer keys `POST /media` accepts (a list, so a key can be rotated).",
+        default_factory=list,
+        description="Bearer keys `POST /media` accepts (a list, so a key can be rotated); "
+        "none (the default): uploads are off.",
     )
     reuse_margin_s: float = Field(
         default=86400.0,

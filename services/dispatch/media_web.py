@@ -24,6 +24,8 @@ def _refused(status: int, code: int, reason: str) -> web.Response:
 
 def upload_route(uploads: MediaUploads, keys: list[str]) -> Handler:
     async def upload(request: web.Request) -> web.Response:
+        if not keys:
+            return _refused(503, 503, "uploads are off: set DISPATCH_MEDIA__API_KEYS")
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not given or not any(secrets.compare_digest(given, key) for key in keys):
             return _refused(401, 401, "a media API key is required (Authorization: Bearer)")
