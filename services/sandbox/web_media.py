@@ -140,6 +140,18 @@ async def session_state(request: web.Request) -> web.Response:
     return web.json_response({"id": session, "file_offset": offset})
 
 
+async def kept(request: web.Request) -> web.Response:
+    """`GET /_sandbox/media` (control, no token): every file the library holds, no bytes."""
+    files = request.app[SANDBOX].media.files.values()
+    return web.json_response(
+        {"media": [
+            {"id": f.id, "phone_number_id": f.phone_number_id, "mime_type": f.mime_type,
+             "sha256": f.sha256, "size": len(f.data)}
+            for f in files
+        ]}
+    )  # fmt: skip
+
+
 def add_media_routes(app: web.Application) -> None:
     """The media routes (`GET /{id}` is `read_object`'s, wired with the template routes)."""
     routes: list[tuple[str, str, Handler]] = [
@@ -152,3 +164,4 @@ def add_media_routes(app: web.Application) -> None:
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, _token_required(handler))
+    app.router.add_get("/_sandbox/media", kept)
