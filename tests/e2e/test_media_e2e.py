@@ -29,6 +29,7 @@ from shared.events.media import InboundMediaReported
 from shared.media_upload import MediaRefused, upload_media
 from shared.topics import INBOUND_MEDIA
 from tests.e2e.conftest import System
+from tests.e2e.test_fallbacks_e2e import sandbox
 from tests.e2e.test_templates_lifecycle import _templates_on_sandbox
 from tests.e2e.test_walkthrough import PHONE_NUMBER_ID, _wait_metric
 
@@ -40,17 +41,8 @@ PNG = (FOLDER / "media" / "receipt.png").read_bytes()
 PDF = (FOLDER / "media" / "itinerary.pdf").read_bytes()
 
 
-async def _sandbox(system: System, method: str, path: str, body: Any = None) -> Any:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(method, f"{system.url('sandbox')}{path}", json=body) as resp,
-    ):
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
-
-
 async def _kept_files(system: System) -> list[dict[str, Any]]:
-    return list((await _sandbox(system, "GET", "/_sandbox/media"))["media"])
+    return list((await sandbox(system, "GET", "/_sandbox/media"))["media"])
 
 
 async def test_an_image_header_template_is_created_from_a_local_file_and_approved(
@@ -87,7 +79,7 @@ async def test_an_image_header_template_is_created_from_a_local_file_and_approve
     assert status == "APPROVED", system.log_tail("templates")
     [at_meta] = [
         t
-        for t in (await _sandbox(system, "GET", "/_sandbox/templates"))["data"]
+        for t in (await sandbox(system, "GET", "/_sandbox/templates"))["data"]
         if t["name"] == "order_receipt"
     ]
     [handle] = at_meta["components"][0]["example"]["header_handle"]
@@ -118,7 +110,7 @@ async def test_documents_by_media_id_customers_photos_and_refusals(
             )  # fmt: skip
             updates = await client.send_and_wait(intent, timeout_s=60)
             assert updates[0].state == "accepted", (updates, system.log_tail("dispatch"))
-    sent = await _sandbox(system, "GET", f"/_sandbox/messages?phone_number_id={PHONE_NUMBER_ID}")
+    sent = await sandbox(system, "GET", f"/_sandbox/messages?phone_number_id={PHONE_NUMBER_ID}")
     documents = [m["message"] for m in sent["sent"] if m["kind"] == "document"]
     assert documents == [{"id": first["media_id"], "filename": "ticket.pdf"}] * 2
     uploaded = [f for f in await _kept_files(system) if f["sha256"] == first["sha256"]]
@@ -132,7 +124,7 @@ async def test_documents_by_media_id_customers_photos_and_refusals(
         "type": "image",
         "image": photo,
     }
-    wamid = (await _sandbox(system, "POST", "/_sandbox/customer-messages", request))["id"]
+    wamid = (await sandbox(system, "POST", "/_sandbox/customer-messages", request))["id"]
     report = await _media_report(system, wamid)
     assert report.outcome == "stored", report
     assert report.sha256 == hashlib.sha256(PNG).hexdigest() and report.mime_type == "image/png"

@@ -49,22 +49,12 @@ def checked(data: bytes, filename: str, mime: str | None = None, kind: str | Non
 
 
 async def upload_media(
-    dispatch_url: str,
-    api_key: str,
-    phone_number_id: str,
-    path: str | Path,
-    *,
-    mime: str | None = None,
-    kind: str | None = None,
-    timeout_s: float = 120.0,
+    dispatch_url: str, api_key: str, phone_number_id: str, path: str | Path, **options: Any
 ) -> dict[str, Any]:
-    """Upload the file at `path` for `phone_number_id`: `{"media_id", "ref", "sha256",
-    "mime_type", "size", "expires_at", "reused"}`. Raises MediaRefused (checked before any
-    call, or refused by dispatch or Meta) or MediaUnavailable."""
+    """`upload_media_now` (`mime`, `kind`, `timeout_s` as there) off the event loop."""
     return await asyncio.to_thread(
-        upload_media_now, dispatch_url, api_key, phone_number_id, path,
-        mime=mime, kind=kind, timeout_s=timeout_s,
-    )  # fmt: skip
+        upload_media_now, dispatch_url, api_key, phone_number_id, path, **options
+    )
 
 
 def upload_media_now(
@@ -77,7 +67,9 @@ def upload_media_now(
     kind: str | None = None,
     timeout_s: float = 120.0,
 ) -> dict[str, Any]:
-    """`upload_media`, blocking the calling thread."""
+    """Upload the file at `path` for `phone_number_id`: `{"media_id", "ref", "sha256",
+    "mime_type", "size", "expires_at", "reused"}`. Raises MediaRefused (checked before any
+    call, or refused by dispatch or Meta) or MediaUnavailable."""
     if not dispatch_url.startswith(("http://", "https://")):
         raise MediaRefused(f"dispatch's URL must be http(s), not {dispatch_url!r}")
     file = Path(path)
