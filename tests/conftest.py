@@ -132,10 +132,16 @@ async def kafka_settings(kafka_bootstrap: str) -> AsyncIterator[KafkaSettings]:
     )
     await ensure_topics(settings, ALL_TOPICS)
     yield settings
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await delete_topics(kafka_bootstrap, settings.topic_prefix)
+
+
+async def delete_topics(bootstrap: str, prefix: str) -> None:
+    """Delete every topic whose name starts with `prefix` (a test's own, and the changelogs of
+    a faust app it ran), so the broker does not grow a topic set run after run."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        mine = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix)]
         if mine:
             await admin.delete_topics(mine)
     finally:

@@ -17,9 +17,9 @@ import pytest
 from packaging.requirements import Requirement
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import system
+from tests.e2e.conftest import system, system_env
 
-__all__ = ["client_python", "client_wheel", "system"]
+__all__ = ["client_python", "client_wheel", "system", "system_env"]
 
 CLIENT = ROOT / "clients" / "python"
 

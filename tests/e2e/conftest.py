@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from shared.settings import KafkaSettings
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, delete_topics, free_port
 
 SERVICES = ("sandbox", "ingest", "templates", "policy", "dispatch")
 
@@ -174,6 +174,7 @@ async def system(
         yield system
     finally:
         codes = {svc: _stop(proc) for svc, proc in system.processes.items()}
+        await delete_topics(system.kafka.bootstrap, f"{system.env['POLICY_APP_ID']}-")
     bad = {svc: code for svc, code in codes.items() if code != 0}
     assert not bad, f"services did not stop cleanly: {bad}\n" + "\n".join(
         f"--- {svc}\n{system.log_tail(svc)}" for svc in bad

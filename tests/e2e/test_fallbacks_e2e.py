@@ -20,10 +20,13 @@ from aiokafka import AIOKafkaConsumer
 
 from shared import codec
 from shared.client import WagateClient
+from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
-from shared.topics import DECISIONS, DELIVERY
+from shared.events.keys import conversation_key
+from shared.messaging import Publisher, make_producer
+from shared.topics import CONSENT, DECISIONS, DELIVERY
 from tests.conftest import ROOT
 from tests.e2e.conftest import System
 from tests.e2e.test_walkthrough import PHONE_NUMBER_ID, _wait_metric
@@ -117,6 +120,28 @@ async def customer_writes(system: System, customer: str, at: datetime, text: str
         assert resp.status == 200, await resp.text()
 
 
+async def opted_in(system: System, *customers: str) -> None:
+    """The business records each customer's opt-in to every category (a template needs one)."""
+    producer = make_producer(system.kafka, "fallbacks-e2e")
+    await producer.start()
+    try:
+        publisher = Publisher(producer, system.kafka)
+        for customer in customers:
+            event = ConsentChanged(
+                occurred_at=datetime.now(UTC) - timedelta(days=1),
+                producer="crm",
+                customer=customer,
+                phone_number_id=PHONE_NUMBER_ID,
+                category="all",
+                opted_in=True,
+                source="signup form",
+            )
+            key = conversation_key(PHONE_NUMBER_ID, customer)
+            await publisher.publish(CONSENT, event, key=key)
+    finally:
+        await producer.stop()
+
+
 async def sandbox(system: System, method: str, path: str, body: Any = None) -> Any:
     async with (
         aiohttp.ClientSession() as session,
@@ -184,6 +209,8 @@ async def test_a_fallback_goes_out_only_as_policy_approves_it_now(system: System
 
     # 1. the window closes between decision and send (every send refused for a while)
     closing, paused = "16505550101", "16505550102"
+    refused, coded = "16505550103", "16505550104"
+    await opted_in(system, closing, paused, refused, coded)
     soon = datetime.now(UTC) - timedelta(hours=24) + timedelta(seconds=60 + 12)
     for customer in (closing, paused):
         await customer_writes(system, customer, soon)
@@ -201,7 +228,6 @@ async def test_a_fallback_goes_out_only_as_policy_approves_it_now(system: System
         ended = await sending
 
         # 2. Meta refuses the free-form message in a failed status (131047)
-        refused, coded = "16505550103", "16505550104"
         for customer in (refused, coded):
             await customer_writes(system, customer, datetime.now(UTC) - timedelta(minutes=5))
         await _wait_metric(system, "policy", "wagate_policy_windows_updated_total", 4)
