@@ -8,6 +8,9 @@ Urls and tokens are never logged."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,7 +46,7 @@ def verdict(declared: str | None, data: bytes, meta_sha256: str | None) -> Verdi
     """Pure: the bytes of a customer's file against what Meta said of them."""
     if len(data) > media.INBOUND_MAX:
         return Verdict(None, f"{len(data)} bytes: over the {media.INBOUND_MAX} customers may send")
-    if meta_sha256 and media.sha256(data) != meta_sha256.lower():
+    if meta_sha256 and not _same_digest(data, meta_sha256):
         return Verdict(None, "the bytes do not match the sha256 Meta reported", retry=True)
     found = media.sniff(data)
     claimed = media.base_type(declared or "")
@@ -51,6 +54,20 @@ def verdict(declared: str | None, data: bytes, meta_sha256: str | None) -> Verdi
         what = ", ".join(sorted(found)) or "no known type"
         return Verdict(None, f"reported as {claimed} but its bytes are {what}")
     return Verdict(claimed or media.guess_type(data) or "application/octet-stream")
+
+
+def _same_digest(data: bytes, claimed: str) -> bool:
+    """Whether `claimed` (hex, or the digest in base64 as webhooks may carry it) is the SHA-256
+    of `data`; a value that is neither says nothing, so it does not refuse the file."""
+    digest = hashlib.sha256(data).digest()
+    text = claimed.strip()
+    if len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text):
+        return text.lower() == digest.hex()
+    try:
+        decoded = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return True
+    return decoded == digest if len(decoded) == 32 else True
 
 
 def retryable(failure: MediaCallFailed) -> bool:

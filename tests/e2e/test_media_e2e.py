@@ -154,6 +154,8 @@ async def test_documents_by_media_id_customers_photos_and_refusals(
         assert resp.status == 400
         assert "labelled image/png" in (await resp.json())["error"]["reason"]
     assert await _kept_files(system) == before
+    logged = system.log_tail("dispatch", 100_000)  # download urls and tokens never logged
+    assert "/whatsapp_business/attachments/" not in logged and "sandbox-token" not in logged
 
 
 async def _media_report(system: System, message_id: str) -> InboundMediaReported:

@@ -3,6 +3,8 @@ failure is transient, checked, kept by content hash and reported; failures repor
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -141,6 +143,15 @@ async def test_messages_without_media_are_left_alone(tmp_path: Path) -> None:
         (None, PDF, None, "application/pdf", None),
         ("image/jpeg", PNG, None, None, "its bytes are image/png"),
         ("image/png", PNG, "0" * 64, None, "sha256"),
+        (
+            "image/png",
+            PNG,
+            base64.b64encode(hashlib.sha256(PNG).digest()).decode(),
+            "image/png",
+            None,
+        ),
+        ("image/png", PNG, base64.b64encode(b"\0" * 32).decode(), None, "sha256"),
+        ("image/png", PNG, "not a digest", "image/png", None),
     ],
 )
 def test_the_verdict_on_a_customers_bytes(
