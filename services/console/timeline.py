@@ -56,6 +56,10 @@ REASON_WORDS: dict[str, str] = {
     "so the intent went back to policy to be decided again with the state of then.",
     "REDECISIONS_EXHAUSTED": "The intent was decided again as often as dispatch allows and "
     "never sent in time, so it ended.",
+    "MEDIA_FETCH_FAILED": "The customer's file could not be fetched from Meta within the tries "
+    "or the 7 days Meta keeps it.",
+    "MEDIA_REFUSED": "The customer's file was not kept: its bytes are not the type Meta "
+    "reported, or it is too large.",
 }
 
 STATE_WORDS: dict[str, str] = {
