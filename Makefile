@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export WAGATE_LOCAL ?= $(CURDIR)/.local
 PYTEST_ARGS ?=
 
-.PHONY: help setup run stop test test-unit test-integration test-e2e lint format schemas bench clean infra-up infra-down
+.PHONY: help setup run stop test test-unit test-integration test-e2e lint format schemas bench chaos clean infra-up infra-down
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -31,7 +31,7 @@ infra-up: setup ## Start the local Kafka broker and PostgreSQL
 infra-down: ## Stop the local Kafka broker and PostgreSQL
 	deploy/local/infra.sh down
 
-run: setup ## Run the whole system: Kafka, PostgreSQL, the five services (Ctrl-C stops all)
+run: setup ## Run the whole system: Kafka, PostgreSQL, the six services (Ctrl-C stops all)
 	deploy/local/run.sh
 
 stop: ## Stop everything `make run` or the tests started
@@ -73,6 +73,13 @@ bench: setup ## Benchmarks that print their figures
 	deploy/local/infra.sh up
 	$(BIN)/python -m bench
 
+chaos: setup ## The large chaos run: thousands of intents, ingest, policy and dispatch SIGKILLed twice each; one table
+	deploy/local/infra.sh up
+	WAGATE_CHAOS_INTENTS=$${WAGATE_CHAOS_INTENTS:-3000} WAGATE_CHAOS_CUSTOMERS=$${WAGATE_CHAOS_CUSTOMERS:-300} \
+	WAGATE_CHAOS_KILLS=$${WAGATE_CHAOS_KILLS:-ingest,policy,dispatch,ingest,policy,dispatch} \
+	WAGATE_CHAOS_TIMEOUT_S=$${WAGATE_CHAOS_TIMEOUT_S:-3600} \
+	$(BIN)/pytest tests/chaos -s -q -p no:cacheprovider
+
 deploy-tools: $(BIN)/.installed ## Install what the manifest checks need (kustomize, validators), once
 	deploy/k8s/tools.sh
 
@@ -82,7 +89,15 @@ deploy-check: $(BIN)/.installed ## Kubernetes manifests: hadolint, topics vs reg
 deploy-topics: $(BIN)/.installed ## Regenerate the Strimzi KafkaTopics from shared/topics.py
 	$(BIN)/python deploy/k8s/gen_topics.py
 
-.PHONY: deploy-check deploy-tools deploy-topics
+LOCK_TOOLS := $(WAGATE_LOCAL)/lock-tools
+UV_VERSION := 0.13.8
+
+lock: ## Regenerate requirements.lock (the image's pinned, hashed dependencies) from pyproject.toml
+	@test -x $(LOCK_TOOLS)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install -q uv==$(UV_VERSION); }
+	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--generate-hashes --quiet --custom-compile-command "make lock" -o requirements.lock
+
+.PHONY: deploy-check deploy-tools deploy-topics lock
 
 clean: stop ## Stop everything and delete the venv and local data
 	rm -rf $(VENV) $(WAGATE_LOCAL) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -24,13 +24,14 @@ from typing import Any
 import aiohttp
 import asyncpg
 from aiokafka import ConsumerRecord
+from pydantic import SecretStr
 
 from bench.fake_cloudapi import serving
 from services.dispatch.app import MIGRATIONS, build
 from services.dispatch.cloudapi import CloudApi, SendOutcome
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.store import PostgresLedger
-from shared import db
+from shared import db, sealing
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import Event, utcnow
 from shared.events.intents import OutboundIntentSubmitted, TextContent
@@ -196,6 +197,7 @@ async def _run_case(
         rates={"default_mps": mps, "pair_burst": 5, "max_in_flight": 64},  # type: ignore[arg-type]
         backlog_high=10**9,
         backlog_low=10**9,
+        sealing_keys=[SecretStr(sealing.new_key())],
     )
     async with scratch_database(url) as database:
         pool = await db.create_pool(PostgresSettings(url=database, max_size=20))  # type: ignore[arg-type]

@@ -1,5 +1,5 @@
 """`wagate consent import FILE`: load a business's existing opt-ins (and opt-outs) in bulk onto
-the consent topic, from CSV with a header or JSON lines.
+the consent topic, from CSV with a header or JSON lines (a progress bar on stderr on a terminal).
 
 Every row is checked before anything is produced: a bad row is named by its line, with what is
 wrong, and the command exits 2 having produced nothing. Each row's event id derives from its
@@ -12,6 +12,7 @@ import csv
 import io
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 import click
 
-from cli.output import echo_json, run_async
+from cli.output import Progress, echo_json, run_async
 from shared.events.consent import ConsentChanged
 from shared.events.envelope import deterministic_id
 from shared.events.keys import normalize_wa_id
@@ -177,7 +178,12 @@ def prepare(rows: list[Row], now: datetime) -> tuple[list[tuple[ConsentChanged, 
     return events, errors
 
 
-async def produce(settings: KafkaSettings, events: list[tuple[ConsentChanged, str]]) -> None:
+async def produce(
+    settings: KafkaSettings,
+    events: list[tuple[ConsentChanged, str]],
+    progress: Callable[[int, int], None] = lambda _done, _total: None,
+) -> None:
+    """Produce the events in batches, each acknowledged; `progress(done, total)` after each."""
     producer = make_producer(settings, "consent-import")
     try:
         await producer.start()  # inside: a broker that never answers still closes the client
@@ -185,6 +191,7 @@ async def produce(settings: KafkaSettings, events: list[tuple[ConsentChanged, st
         for start in range(0, len(events), BATCH):
             batch = events[start : start + BATCH]
             await publisher.publish_many([(CONSENT, event, key) for event, key in batch])
+            progress(start + len(batch), len(events))
     finally:
         await producer.stop()
 
@@ -239,5 +246,6 @@ def import_file(settings: KafkaSettings, file: str, kind: Format, dry_run: bool)
     if not events:
         raise click.UsageError(f"{file}: no rows to import")
     if not dry_run:
-        run_async(produce(settings, events))
+        with Progress("rows") as bar:  # on stderr, only on a terminal
+            run_async(produce(settings, events, bar.at))
     echo_json(summary(file, events, produced=not dry_run))

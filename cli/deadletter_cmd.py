@@ -1,6 +1,6 @@
 """`wagate deadletter list | show | redrive`: read the dead-letter topic, and put a dead letter
 back on its source topic with its key and headers, never twice without saying so (the rules:
-`cli.redrive`)."""
+`shared.deadletters`, the console's too)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from cli import letters, redrive
 from cli.config import pass_kafka
 from cli.output import EXIT_FAILED, run_async, show, show_rows
 from cli.params import Instant
-from cli.redrive import RedriveRefused, Search
 from cli.tail_cmd import decoded, headers_of, resolve
+from shared import deadletters
+from shared.deadletters import RedriveRefused, Search
 from shared.messaging import make_producer
 from shared.settings import KafkaSettings
 
@@ -120,11 +121,11 @@ async def _redrive_one(
     settings: KafkaSettings, letter_id: tuple[int, int], options: dict[str, Any]
 ) -> dict[str, Any]:
     letter = await letters.read_letter(settings, *letter_id)
-    topic, partition = redrive.target(letter, options["to"])
+    topic, partition = deadletters.redrive_target(settings, letter, options["to"])
     search = (await letters.search(settings, [letter], options["to"])).get(letter.ref)
     if search is None:
         raise RedriveRefused(f"topic {topic} does not exist")
-    why = redrive.refusal(letter, search, options["again"])
+    why = deadletters.refusal(letter, search, options["again"])
     if why:
         raise RedriveRefused(why)
     at = datetime.now(UTC)
@@ -139,18 +140,14 @@ async def _redrive_one(
     producer = make_producer(settings, "redrive")
     try:
         await producer.start()
-        sent = await producer.send_and_wait(
-            topic,
-            letter.value,
-            key=letter.key,
-            partition=partition,
-            headers=redrive.redrive_headers(letter, options["by"], at),
+        _, sent = await deadletters.redrive(
+            producer, settings, letter, options["by"], at, options["to"]
         )
     finally:
         await producer.stop()
     row.update(redriven=True, partition=sent.partition, offset=sent.offset)
     after = (await letters.search(settings, [letter], options["to"])).get(letter.ref, Search())
-    earlier = redrive.earlier_copies(after, (sent.partition, sent.offset))
+    earlier = deadletters.earlier_copies(after, (sent.partition, sent.offset))
     if earlier and not options["again"]:
         row["error"] = f"another redrive of {letter.id} landed first at " + ", ".join(
             f"{p}:{o}" for p, o in earlier

@@ -1,5 +1,5 @@
 """Reading the dead-letter topic and searching a target topic for redriven copies of dead
-letters, for `wagate deadletter` (the rules they feed: `cli.redrive`)."""
+letters, for `wagate deadletter` (the rules they feed: `shared.deadletters`)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,12 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from cli import redrive
 from cli.output import Progress
-from cli.redrive import DeadLetter, RedriveRefused, Search
+from shared import deadletters
+from shared.deadletters import DeadLetter, RedriveRefused, Search
 from shared.messaging import make_reader, partitions_of
 from shared.settings import KafkaSettings
 from shared.topics import BY_NAME, DEAD_LETTERS
-
-
-def _letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
-    """A record of the dead-letter topic as the rules read it."""
-    return DeadLetter(
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        timestamp_ms=record.timestamp,
-        key=record.key,
-        value=record.value,
-        headers=tuple(record.headers or ()),
-    )
 
 
 async def _records(
@@ -71,7 +58,7 @@ async def read_letters(settings: KafkaSettings, since: datetime | None) -> list[
             starts = {tp: (found[tp].offset if found.get(tp) else ends[tp]) for tp in tps}
         with Progress("dead letters") as bar:
             ranges = {tp: (starts[tp], ends[tp]) for tp in tps}
-            return [_letter(r) async for r in _records(consumer, ranges, bar)]
+            return [DeadLetter.of(r) async for r in _records(consumer, ranges, bar)]
     finally:
         await consumer.stop()
 
@@ -92,7 +79,7 @@ async def read_letter(settings: KafkaSettings, partition: int, offset: int) -> D
                 f"no dead letter {partition}:{offset} (it holds {first}..{end - 1})"
             )
         async for record in _records(consumer, {tp: (offset, offset + 1)}):
-            return _letter(record)
+            return DeadLetter.of(record)
         raise RedriveRefused(f"no dead letter {partition}:{offset} (compacted or a marker)")
     finally:
         await consumer.stop()
@@ -100,7 +87,7 @@ async def read_letter(settings: KafkaSettings, partition: int, offset: int) -> D
 
 def _since(letter: DeadLetter) -> int:
     """From when a redriven copy of `letter` may be on its target (ms)."""
-    return max(0, letter.timestamp_ms - redrive.SLACK_MS)
+    return max(0, letter.timestamp_ms - deadletters.SLACK_MS)
 
 
 def _compacted(settings: KafkaSettings, topic: str) -> bool:
@@ -112,7 +99,7 @@ def _compacted(settings: KafkaSettings, topic: str) -> bool:
 async def search(
     settings: KafkaSettings, letters: Sequence[DeadLetter], override: str | None
 ) -> dict[str, Search]:
-    """For each letter, what its target partitions hold of it (see `cli.redrive.Search`)."""
+    """For each letter, what its target partitions hold of it (see `shared.deadletters.Search`)."""
     by_topic: dict[str, list[DeadLetter]] = defaultdict(list)
     for letter in letters:
         with_target = _target(letter, override)
@@ -134,7 +121,7 @@ async def search(
 
 def _target(letter: DeadLetter, override: str | None) -> str | None:
     try:
-        return redrive.target(letter, override)[0]
+        return deadletters.target(letter, override)[0]
     except RedriveRefused:
         return None
 
@@ -158,7 +145,7 @@ async def _search_topic(
         found = await consumer.offsets_for_times({tp: since for tp in tps})
         offsets = {tp: (found[tp].offset if found.get(tp) else None) for tp in tps}
         kept_at[since] = all(
-            redrive.retained_since(beginnings[tp], offsets[tp], ends[tp]) for tp in tps
+            deadletters.retained_since(beginnings[tp], offsets[tp], ends[tp]) for tp in tps
         )
         for tp in tps:
             starts[tp] = min(starts[tp], ends[tp] if offsets[tp] is None else offsets[tp])
@@ -170,7 +157,7 @@ async def _search_topic(
     ranges = {tp: (starts[tp], ends[tp]) for tp in tps}
     with Progress(f"searching {topic}") as bar:
         async for record in _records(consumer, ranges, bar):
-            names = [v for k, v in record.headers or () if k == redrive.REDRIVE_OF]
+            names = [v for k, v in record.headers or () if k == deadletters.REDRIVE_OF]
             for name in names:
                 copies[name.decode(errors="replace")].append((record.partition, record.offset))
             same = by_key.get(record.key) if is_compacted and not names else None

@@ -10,6 +10,7 @@ import click
 from cli import (
     consent_cmd,
     deadletter_cmd,
+    intents_cmd,
     media_cmd,
     replay_cmd,
     root,
@@ -40,3 +41,4 @@ main.add_command(templates_cmd.templates)
 main.add_command(consent_cmd.consent)
 main.add_command(deadletter_cmd.deadletter)
 main.add_command(media_cmd.media)
+main.add_command(intents_cmd.intents)

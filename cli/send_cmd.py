@@ -118,7 +118,7 @@ def submit(settings: KafkaSettings, content: Callable[[], MessageContent], **opt
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(p) for p in error["loc"])
-    return f"invalid {where}: {error['msg']}"
+    return f"invalid {where}: {error['msg']}" if where else f"invalid intent: {error['msg']}"
 
 
 async def _send(

@@ -111,7 +111,7 @@ class WagateClient:
         await self._producer.send_and_wait(
             self._settings.topic(INTENTS.name),
             codec.encode(event),
-            key=codec.encode_key(conversation_key(intent.phone_number_id, intent.to)),
+            key=codec.encode_key(conversation_key(intent.phone_number_id, intent.customer)),
         )
         return intent.intent_id
 

@@ -1,6 +1,7 @@
-"""aiohttp plumbing shared by every service: health, readiness and metrics routes, and a
-site started and stopped inside the service's exit stack, under limits that keep slow and
-abusive clients from holding it (header and body read time, connections open at once).
+"""aiohttp plumbing shared by every service: health, readiness and metrics routes, a site
+started and stopped inside the service's exit stack, under limits that keep slow and abusive
+clients from holding it (header and body read time, connections open at once), and the reading
+of a request's JSON body under `shared.strict_json`'s rules.
 
 aiohttp bounds header sizes and idle keep-alive time but not the time a client takes to send
 its headers or body, nor how many connections it holds, so `ConnectionGuard` does that: it
@@ -14,6 +15,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import (
@@ -26,6 +28,7 @@ from prometheus_client import (
 
 from shared import logs
 from shared.settings import HttpSettings
+from shared.strict_json import BadInput, parse_object
 
 log = logs.get(__name__)
 _LINGER_S = 1.0  # aiohttp drains an unread body for 10 s by default: a slow client would stay
@@ -82,6 +85,21 @@ def base_app(
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
     return app
+
+
+async def json_object(
+    request: web.Request, *, plain_text: bool = True, max_size: int | None = None
+) -> dict[str, Any]:
+    """The request's body as a JSON object, read strictly (`strict_json.parse_object`);
+    raises BadInput 413 past the application's `client_max_size`, or past `max_size` where an
+    application that takes larger bodies elsewhere (media uploads) keeps its JSON smaller."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise BadInput(413, f"the body is larger than {request.client_max_size} bytes") from exc
+    if max_size is not None and len(raw) > max_size:
+        raise BadInput(413, f"the body is larger than {max_size} bytes")
+    return parse_object(raw, plain_text=plain_text)
 
 
 @dataclass(eq=False)

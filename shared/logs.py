@@ -56,8 +56,15 @@ def configure(settings: LogSettings, service: str, stream: TextIO | None = None)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(max(level, logging.WARNING))  # libraries speak only when it matters
+    for name in QUIET_LIBRARIES:  # whoever else sets levels (faust's worker, say)
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     logging.captureWarnings(True)
     sys.excepthook = _log_crash
+
+
+QUIET_LIBRARIES = ("aiokafka", "kafka", "faust", "mode", "aiohttp", "asyncpg")
+"""Libraries whose debug lines dump whole records (keys with customers' numbers, bodies with
+one-time codes): they speak only from WARNING, whatever the service's level."""
 
 
 def get(name: str) -> structlog.typing.FilteringBoundLogger:

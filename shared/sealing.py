@@ -1,24 +1,25 @@
 """Sensitive template parameters (one-time passcodes, anything marked `"sensitive": true`):
 their values travel from policy to dispatch sealed (Fernet: AES with an HMAC, keys rotatable),
 so decisions, delivery updates, logs and the ledger only ever show `[redacted]`.
+
+`python -m shared.sealing` prints a new key. There is no default key: every deployment, local
+runs and tests make their own.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from pydantic import SecretStr
+from pydantic import AfterValidator, SecretStr
 
 from shared.errors import PermanentError
 
 REDACTED = "[redacted]"
 # A parameter's value lives under one of these keys, by parameter type (§2.1).
 VALUE_KEYS = ("text", "payload", "coupon_code")
-# For local development only; every deployment configures its own keys.
-DEVELOPMENT_KEY = SecretStr("d2FnYXRlLWxvY2FsLWRldmVsb3BtZW50LWtleS0wMDA=")
 
 Components = list[dict[str, Any]]
 IsSensitive = Callable[[dict[str, Any], dict[str, Any]], bool]  # (component, parameter)
@@ -49,6 +50,23 @@ class Sealer:
 
 def new_key() -> str:
     return Fernet.generate_key().decode()
+
+
+def _fernet_keys(keys: list[SecretStr]) -> list[SecretStr]:
+    for i, key in enumerate(keys):
+        try:
+            Fernet(key.get_secret_value().encode())
+        except ValueError:
+            # never the key itself in the message: it ends up in a log line
+            raise ValueError(
+                f"sealing key {i + 1} of {len(keys)} is not a Fernet key "
+                "(32 bytes in url-safe base64; `python -m shared.sealing` makes one)"
+            ) from None
+    return keys
+
+
+SealingKeys = Annotated[list[SecretStr], AfterValidator(_fernet_keys)]
+"""A settings field of Fernet keys, the first sealing and any opening (rotation)."""
 
 
 def redact(components: Components, is_sensitive: IsSensitive) -> tuple[Components, dict[str, str]]:
@@ -103,3 +121,7 @@ def values_of(components: Components) -> list[Any]:
 def marked(_component: dict[str, Any], parameter: dict[str, Any]) -> bool:
     """The client's own marker: `{"type": "text", "text": "...", "sensitive": true}`."""
     return parameter.get("sensitive") is True
+
+
+if __name__ == "__main__":
+    print(new_key())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterator, Mapping
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GRAPH_API_VERSION = "v26.0"
 """The Graph API version every service calls and the sandbox serves by default (rules §9:
@@ -81,6 +83,7 @@ class CloudApiSettings(Group):
 
     base_url: str = "http://127.0.0.1:8090"
     version: str = GRAPH_API_VERSION
+    # the sandbox's public token: refused outside development mode (ServiceSettings.refusals)
     access_token: SecretStr = SecretStr("sandbox-token")
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 20.0
@@ -118,3 +121,88 @@ class TracingSettings(Group):
     @property
     def enabled(self) -> bool:
         return bool(self.otlp_endpoint or self.file)
+
+
+DEVELOPMENT_MODE = "WAGATE_DEVELOPMENT"
+"""The one variable that lets a process start with the public development secrets (`make run`
+and the tests set it; a deployment never does)."""
+
+
+class ServiceSettings(BaseSettings):
+    """What every service's settings share: logging, tracing, the development mode, and the
+    secrets check a service runs before it starts."""
+
+    # hide_input_in_errors: a refused value may be a secret, and errors end up in logs
+    model_config = SettingsConfigDict(
+        env_nested_delimiter="__", frozen=True, hide_input_in_errors=True
+    )
+    required_secrets: ClassVar[tuple[str, ...]] = ()
+    """Secret settings with no default at all: the service never starts without them."""
+
+    log: LogSettings = LogSettings()
+    tracing: TracingSettings = TracingSettings()
+    development: bool = Field(
+        default=False,
+        validation_alias=DEVELOPMENT_MODE,
+        description="Accept the public development secrets (local runs and tests only).",
+    )
+
+    def refusals(self) -> list[str]:
+        """Why this process must not start: each required secret not set, and (outside
+        development mode) each secret setting holding a public development default."""
+        prefix = self.model_config.get("env_prefix", "")
+        refused = [
+            f"{prefix}{name.upper()} is not set"
+            for name in self.required_secrets
+            if not getattr(self, name)
+        ]
+        if not self.development:
+            public = {s.get_secret_value() for _, s in _secrets_in(_defaults(type(self)), prefix)}
+            held = {
+                name
+                for name, s in _secrets_in(self.in_effect(), prefix)
+                if s.get_secret_value() in public
+            }
+            refused += [f"{name} has its public development default" for name in sorted(held)]
+        return refused
+
+    def public_settings(self) -> list[str]:
+        """The secret settings in effect whose default is a public development value: a
+        deployment gives each from a Secret (deploy-check), so none is left in the source."""
+        prefix = self.model_config.get("env_prefix", "")
+        effect = self.in_effect()
+        defaults = {k: v for k, v in _defaults(type(self)).items() if k in effect}
+        public = {name for name, s in _secrets_in(defaults, prefix) if s.get_secret_value()}
+        return sorted(public & {name for name, _ in _secrets_in(effect, prefix)})
+
+    def in_effect(self) -> dict[str, object]:
+        """The settings this process acts on, by field: a service leaves out one that another
+        replaces (a file of tokens instead of the tokens' own setting, say)."""
+        return dict(self)
+
+
+def _defaults(cls: type[BaseModel]) -> dict[str, object]:
+    return {
+        name: field.get_default(call_default_factory=True)
+        for name, field in cls.model_fields.items()
+        if not field.is_required()
+    }
+
+
+def _secrets_in(fields: Mapping[str, object], prefix: str) -> Iterator[tuple[str, SecretStr]]:
+    """Every secret among `fields`, with the environment variable that sets it."""
+    for field, value in fields.items():
+        yield from _secrets(value, f"{prefix}{field.upper()}")
+
+
+def _secrets(value: object, name: str) -> Iterator[tuple[str, SecretStr]]:
+    if isinstance(value, SecretStr):
+        yield name, value
+    elif isinstance(value, BaseModel):
+        yield from _secrets_in(dict(value), f"{name}__")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _secrets(item, f"{name}__{key}")
+    elif isinstance(value, list | tuple):  # a list is set as one value: its name covers all
+        for item in value:
+            yield from ((name, secret) for _, secret in _secrets(item, name))

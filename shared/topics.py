@@ -13,6 +13,7 @@ from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event
+from shared.events.identity import CustomerIdentityChanged
 from shared.events.intents import OutboundIntentSubmitted
 from shared.events.media import InboundMediaReported
 from shared.events.preferences import UserPreferenceChanged
@@ -155,6 +156,13 @@ WINDOWS = TopicSpec(
     "phone_number_id:wa_id",
     doc="Customer service windows opening, about to close, and closed (policy's timers).",
 )
+IDENTITIES = TopicSpec(
+    "wagate.identities.v1",
+    CustomerIdentityChanged,
+    "phone_number_id:previous identifier",
+    doc="Meta names a customer anew: a number or BSUID change, or a send's answer linking "
+    "a phone, a wa_id and a BSUID.",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_RAW,
@@ -173,5 +181,6 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_UNPARSED,
     CONSENT,
     WINDOWS,
+    IDENTITIES,
 )
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}

@@ -19,7 +19,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import SecretStr
 
+from shared import sealing
 from shared.messaging import ensure_topics
 from shared.settings import KafkaSettings
 from shared.topics import ALL_TOPICS
@@ -27,6 +29,7 @@ from shared.topics import ALL_TOPICS
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_MARKERS = ("kafka", "postgres", "e2e")
 DEFAULT_DATABASE_URL = "postgresql://wagate:wagate@127.0.0.1:55432/wagate"
+SEALING_KEY = SecretStr(sealing.new_key())  # the tests' own: the source holds no sealing key
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

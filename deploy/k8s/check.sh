@@ -34,7 +34,8 @@ for overlay in "$K8S"/overlays/*/; do
     failed=1
     continue
   fi
-  "$TOOLS/venv/bin/python" "$HERE/validate.py" "$OUT/$name.yaml" "${versions[@]}" \
+  site=(); [[ -f "$overlay/site.yaml" ]] && site=(--site "$overlay/site.yaml")
+  "$TOOLS/venv/bin/python" "$HERE/validate.py" "$OUT/$name.yaml" "${versions[@]}" "${site[@]}" \
     --source "$ROOT" --dump "$OUT/$name.json" || failed=1
   "$ROOT/.venv/bin/python" "$HERE/check_config.py" "$OUT/$name.json" || failed=1
 done

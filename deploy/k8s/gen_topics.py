@@ -23,13 +23,13 @@ from services.policy.tables import TABLES  # noqa: E402
 from shared.topics import ALL_TOPICS, TopicSpec  # noqa: E402
 
 OUTPUT = ROOT / "deploy/k8s/components/kafka-topics/topics.yaml"
-CLUSTER = "wagate"
 REPLICAS = 3
 MIN_IN_SYNC = 2
 HEADER = """\
 # GENERATED from shared/topics.py and policy's tables by `make deploy-topics`: do not edit.
 # Replication 3 with min.insync.replicas 2 matches the producers' acks=all (one broker may be
-# down); overlays/dev lowers both to 1.
+# down); overlays/dev lowers both to 1. The strimzi.io/cluster label is the overlay's site value
+# KAFKA_CLUSTER (set by ../kafka-topics/kustomization.yaml).
 """
 
 
@@ -50,8 +50,6 @@ def kafka_topic(name: str, partitions: int, config: dict[str, str], comment: str
         "kind: KafkaTopic",
         "metadata:",
         f"  name: {resource_name(name)}",
-        "  labels:",
-        f"    strimzi.io/cluster: {CLUSTER}",
         "spec:",
         f"  topicName: {name}",
         f"  partitions: {partitions}",

@@ -1,6 +1,7 @@
 """Validates rendered manifests offline: built-in kinds against the Kubernetes JSON schemas that
 kubernetes-validate bundles, CRD kinds against the schemas vendored in schemas/, then the rules a
-platform team holds every workload to (hardened pods, probes, limits, a PodDisruptionBudget).
+platform team holds every workload to (hardened pods, probes, limits, a PodDisruptionBudget) and
+what a site must get right (site_rules.py: Secret names operators write, site values).
 
 Runs in the deploy tools' virtualenv (tools.sh); `--dump` writes the documents as JSON for
 check_config.py, which needs the project's own virtualenv.
@@ -19,10 +20,22 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import yaml
+from site_rules import (
+    generated_secrets,
+    kafka_errors,
+    placeholder_errors,
+    secret_errors,
+    site_file_errors,
+)
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 ROOT = Path(__file__).resolve().parents[2]
-CRD_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io", "monitoring.coreos.com")
+CRD_GROUPS = (
+    "kafka.strimzi.io",
+    "postgresql.cnpg.io",
+    "monitoring.coreos.com",
+    "gateway.networking.k8s.io",
+)
 Doc = dict[str, Any]
 
 
@@ -61,9 +74,11 @@ def schema_errors(doc: Doc, versions: list[str]) -> Iterator[str]:
 
 
 def workload_errors(doc: Doc, docs: list[Doc]) -> Iterator[str]:
-    """The hardening every Deployment must keep; schemas cannot say 'required' for these."""
-    if doc.get("kind") != "Deployment":
+    """The hardening every Deployment and Job must keep; schemas cannot say 'required' for
+    these. A Deployment's pods also need probes and a PodDisruptionBudget."""
+    if doc.get("kind") not in ("Deployment", "Job"):
         return
+    serving = doc["kind"] == "Deployment"
     pod = doc["spec"]["template"]["spec"]
     security = pod.get("securityContext") or {}
     if security.get("runAsNonRoot") is not True:
@@ -73,7 +88,9 @@ def workload_errors(doc: Doc, docs: list[Doc]) -> Iterator[str]:
     if pod.get("automountServiceAccountToken") is not False:
         yield "pod automountServiceAccountToken must be false (wagate never calls the API server)"
     for container in pod.get("containers", []):
-        yield from container_errors(container)
+        yield from container_errors(container, probed=serving)
+    if not serving:
+        return
     selector = doc["spec"]["selector"].get("matchLabels", {})
     budgets = [
         d
@@ -85,7 +102,7 @@ def workload_errors(doc: Doc, docs: list[Doc]) -> Iterator[str]:
         yield "no PodDisruptionBudget selects this Deployment's pods"
 
 
-def container_errors(container: Doc) -> Iterator[str]:
+def container_errors(container: Doc, *, probed: bool) -> Iterator[str]:
     name = container.get("name", "?")
     image = str(container.get("image", ""))
     if ":" not in image.rpartition("/")[2] or image.endswith(":latest"):
@@ -102,7 +119,8 @@ def container_errors(container: Doc) -> Iterator[str]:
         for what in ("cpu", "memory"):
             if what not in (resources.get(bound) or {}):
                 yield f"container {name}: resources.{bound}.{what} is missing"
-    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+    probes = (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")) if probed else ()
+    for probe, path in probes:
         got = ((container.get(probe) or {}).get("httpGet") or {}).get("path")
         if got != path:
             yield f"container {name}: {probe} must GET {path} (has {got})"
@@ -211,10 +229,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kubernetes", action="append", required=True, help="e.g. 1.37")
     parser.add_argument("--dump", type=Path, help="write the documents as JSON here")
     parser.add_argument("--source", type=Path, default=ROOT, help="where services/ and shared/ are")
+    parser.add_argument("--site", type=Path, help="the overlay's site.yaml")
     args = parser.parse_args(argv)
     docs = load(args.rendered)
     defined = defined_metrics(args.source)
-    failures = [
+    generated = generated_secrets(docs)
+    failures = (
+        [f"{args.rendered.stem}: {m}" for m in site_file_errors(args.site)] if args.site else []
+    )
+    failures += [
         f"{args.rendered.stem}: {label(doc)}: {message}"
         for doc in docs
         for message in (
@@ -223,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
             *metric_errors(doc, defined),
             *dashboard_errors(doc),
             *acl_errors(doc, docs),
+            *secret_errors(doc, generated),
+            *placeholder_errors(doc),
+            *kafka_errors(doc, docs),
         )
     ]
     if args.dump:

@@ -41,3 +41,38 @@ show_log_tail() {
     echo "----" >&2
   fi
 }
+
+# The environment of a local run (`make run`): development mode, which accepts the services'
+# public development secrets, and this machine's own sealing keys (the source holds none) and
+# console token, made once with the project's Python into LOCAL/secrets.env (mode 600; delete
+# it to renew). A file made before the console had its line gets that line added.
+development_env() {  # local python
+  local file=$1/secrets.env key token
+  mkdir -p "$1"
+  if [[ ! -s $file ]]; then
+    key=$("$2" -m shared.sealing) || die "cannot make a sealing key with $2"
+    (
+      umask 077
+      printf '%s\n' "# wagate's local secrets, made once by deploy/local/run.sh; delete to renew" \
+        "POLICY_SEALING_KEYS='[\"$key\"]'" "DISPATCH_SEALING_KEYS='[\"$key\"]'" >"$file.new"
+    )
+    mv "$file.new" "$file"
+  fi
+  if ! grep -q '^CONSOLE_TOKENS=' "$file"; then
+    token=$("$2" -c 'import secrets; print(secrets.token_urlsafe(24))') ||
+      die "cannot make a console token with $2"
+    printf '%s\n' \
+      "CONSOLE_TOKENS='[{\"name\": \"dev\", \"token\": \"$token\", \"role\": \"operator\"}]'" \
+      >>"$file"
+  fi
+  set -a
+  # shellcheck source=/dev/null
+  source "$file"
+  set +a
+  export WAGATE_DEVELOPMENT=true
+}
+
+# The console token of a local run (after development_env), for the banner.
+console_token() {  # python
+  "$1" -c 'import json, os; print(json.loads(os.environ["CONSOLE_TOKENS"])[0]["token"])'
+}

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs the whole system in the foreground: Kafka, PostgreSQL, topics, and the five services
-# under honcho. Ctrl-C (or `run.sh stop` from another terminal) stops all of it.
+# Runs the whole system in the foreground: Kafka, PostgreSQL, topics, and the services under
+# honcho, each started again when it crashes (restarting.sh says so). Ctrl-C (or `run.sh stop`
+# from another terminal) stops all of it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LOCAL=${WAGATE_LOCAL:-$ROOT/.local}
 PIDFILE=$LOCAL/run/wagate-run.pid
 BIN=$ROOT/.venv/bin
+PROG=run.sh
+# shellcheck source=deploy/local/lib.sh
+source "$ROOT/deploy/local/lib.sh"
 
 stop_all() {
   if [[ -f $PIDFILE ]]; then
@@ -19,7 +23,8 @@ stop_all() {
     fi
     rm -f "$PIDFILE"
   fi
-  # services started by a run whose supervisor died
+  # services started by a run whose supervisor died (their restart wrappers first)
+  pkill -TERM -f "deploy/local/restarting\.sh " 2>/dev/null || true
   pkill -TERM -f "$BIN/python -m services\." 2>/dev/null || true
   pkill -TERM -f "python -m services\.(sandbox|ingest|templates|policy|dispatch)$" 2>/dev/null || true
   "$ROOT/deploy/local/infra.sh" down
@@ -39,6 +44,11 @@ fi
 "$ROOT/deploy/local/infra.sh" up
 export PATH=$BIN:$PATH PYTHONUNBUFFERED=1
 export POLICY_DATA_DIR=$LOCAL/policy
+# the sandbox keeps its world (templates, customers) here across make stop + make run
+export SANDBOX_STATE_FILE=${SANDBOX_STATE_FILE:-$LOCAL/sandbox/world.pickle}
+# development mode, this machine's sealing keys and console token (LOCAL/secrets.env, made once)
+development_env "$LOCAL" "$BIN/python"
+CONSOLE_TOKEN=$(console_token "$BIN/python")
 # the starter templates, created in the sandbox's account at start
 export TEMPLATES_SEED_WABA_ID=${TEMPLATES_SEED_WABA_ID:-100000000000001}
 # media: the development key `wagate media upload` uses; files kept under .local/media
@@ -56,7 +66,7 @@ wagate is starting:
   policy      http://127.0.0.1:8083
   dispatch    http://127.0.0.1:8084
   sandbox     http://127.0.0.1:8090   (the local Cloud API)
-  console     http://127.0.0.1:8085   (sign in with the token wagate-console-dev)
+  console     http://127.0.0.1:8085   (sign in with the token $CONSOLE_TOKEN)
 every service: /healthz /readyz /metrics.   Stop: Ctrl-C here, or 'make stop'.
 
 INFO

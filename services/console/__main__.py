@@ -1,13 +1,17 @@
-"""`python -m services.console`: settings -> logging -> run."""
+"""`python -m services.console`: settings (refusing public secrets) -> logs, tracing -> run; or
+`migrate` its database."""
 
-from services.console.app import run
+from services.console.app import MIGRATIONS, run
 from services.console.settings import ConsoleSettings
-from shared import logs, runtime
+from shared import migrate, runtime, telemetry
 
 
 def main() -> None:
-    settings = ConsoleSettings()
-    logs.configure(settings.log, "console")
+    if migrate.requested("console"):
+        migrate.run("console", MIGRATIONS)
+        return
+    settings = runtime.configured("console", ConsoleSettings)
+    telemetry.setup(settings.tracing, "console")
     runtime.serve("console", lambda stop: run(settings, stop))
 
 

@@ -4,9 +4,9 @@ read-model consumer, retention, and the web app (`build_web`, which the tests ca
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -27,6 +27,7 @@ from shared.events.envelope import Event, utcnow
 from shared.messaging import ensure_topics, make_consumer, make_producer
 from shared.metrics import new_registry
 from shared.settings import KafkaSettings
+from shared.supervise import Supervisor, kafka_probe, postgres_probe, watch_reach
 from shared.topics import (
     ACCOUNT_UPDATES,
     ALL_TOPICS,
@@ -111,13 +112,16 @@ async def run(settings: ConsoleSettings, stop: asyncio.Event) -> None:
         url = await stack.enter_async_context(http.serving(app, settings.http, "console"))
         log.info("console ready", url=url)
         retention = Retention(store, metrics, utcnow, settings.retention_days)
-        forgetting = asyncio.create_task(
-            _every(retention.once, settings.retention_interval_s, readiness)
-        )
-        stack.push_async_callback(_cancel, forgetting)
+        supervisor = Supervisor("console", registry, readiness)
+        stack.push_async_callback(supervisor.close)
+        forget = partial(_every, retention.once, settings.retention_interval_s, readiness)
+        supervisor.spawn("retention", forget)
         readiness.set("kafka", True)
+        probes = {"postgres": postgres_probe(pool), "kafka": kafka_probe(producer.client)}
+        supervisor.spawn("reach", partial(watch_reach, readiness, probes))
         reader = ReadModel(consumer, store, models, metrics, kafka.max_batch, settings.poll_ms)
-        await reader.run_until(stop)
+        await reader.run_until(supervisor.halting(stop))
+    supervisor.check()
 
 
 async def _every(
@@ -132,9 +136,3 @@ async def _every(
             readiness.set("postgres", False)
             log.warning("retention failed", reason=str(exc))
         await asyncio.sleep(interval_s)
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

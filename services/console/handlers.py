@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,7 +26,7 @@ from services.console import projection
 from services.console.access import Token
 from services.console.errors import DeadLetterGone, SandboxUnavailable
 from services.console.metrics import ConsoleMetrics
-from services.console.projection import Batch, RawRecord
+from services.console.projection import Batch
 from services.console.settings import parse_tokens
 from services.console.store import ReadModelStore
 from shared import codec, deadletters, logs
@@ -41,18 +41,6 @@ Records = Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
 class Writer(Protocol):
     async def write(self, batch: Batch) -> dict[str, int]: ...
-
-
-def raw(record: ConsumerRecord[bytes, bytes]) -> RawRecord:
-    return RawRecord(
-        record.topic,
-        record.partition,
-        record.offset,
-        record.timestamp,
-        record.key,
-        record.value,
-        tuple(record.headers or ()),
-    )
 
 
 @dataclass
@@ -114,7 +102,7 @@ class ReadModel:
     def _add(self, batch: Batch, record: ConsumerRecord[bytes, bytes]) -> None:
         model = self.models.get(record.topic)
         if model is None:
-            projection.dead_letter(batch, raw(record))
+            projection.dead_letter(batch, deadletters.DeadLetter.of(record))
             return
         try:
             projection.project(batch, codec.decode(model, record.value))
@@ -163,11 +151,14 @@ class Redriver:
     read_timeout_s: float = 10.0
 
     async def redrive(self, topic: str, partition: int, offset: int, by: str) -> str:
-        """Redrive one dead letter; returns the topic it went back to."""
-        record = await self.fetch(topic, partition, offset)
+        """Redrive one dead letter as the CLI does (`shared.deadletters.redrive`: its source
+        topic and partition, its own headers, and which letter, who and when); returns the
+        topic it went back to."""
+        letter = deadletters.DeadLetter.of(await self.fetch(topic, partition, offset))
         try:
-            target = deadletters.redrive_target(self.kafka, record)
-            await deadletters.redrive(self.producer, self.kafka, record)
+            target, _ = await deadletters.redrive(
+                self.producer, self.kafka, letter, by, datetime.now(UTC)
+            )
         except deadletters.RedriveRefused:
             self.metrics.redrives.labels("refused").inc()
             raise

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -161,7 +160,7 @@ def intent(batch: Batch, event: OutboundIntentSubmitted) -> None:
 
 def _intent_row(batch: Batch, event: OutboundIntentSubmitted, body: Any) -> None:
     template = event.content if isinstance(event.content, TemplateContent) else None
-    customer = batch.saw(event.to, event.occurred_at)
+    customer = batch.saw(event.customer, event.occurred_at)
     batch.add(
         INTENTS,
         (event.event_id, event.intent_id, event.phone_number_id, customer, event.content.type,
@@ -183,7 +182,7 @@ def decision(batch: Batch, event: PolicyDecisionMade) -> None:
     batch.add(
         DECISIONS,
         (event.event_id, event.intent.intent_id, event.intent.phone_number_id,
-         customer_of(event.intent.to)[0], event.outcome, list(event.reasons), event.detail,
+         customer_of(event.intent.customer)[0], event.outcome, list(event.reasons), event.detail,
          _json(window) if window else None, event.pricing, event.valid_until,
          event.policy_version, _json(shown), event.occurred_at),
     )  # fmt: skip
@@ -208,7 +207,7 @@ def consent(batch: Batch, event: ConsentChanged) -> None:
 
 def preference(batch: Batch, event: UserPreferenceChanged) -> None:
     """A customer's stop or resume (Meta's `user_preferences`) is consent history too."""
-    customer = batch.saw(event.wa_id, event.occurred_at)
+    customer = batch.saw(event.customer, event.occurred_at)
     category = event.category.removesuffix("_messages")
     batch.add(
         CONSENT,
@@ -218,7 +217,7 @@ def preference(batch: Batch, event: UserPreferenceChanged) -> None:
 
 
 def inbound(batch: Batch, event: InboundMessageReceived) -> None:
-    customer = batch.saw(event.wa_id, event.occurred_at)
+    customer = batch.saw(event.customer, event.occurred_at)
     if event.contact_name:
         batch.sightings.append(Sighting(customer, event.contact_name, "name", event.occurred_at))
     batch.add(INBOUND, _row(INBOUND, event, customer=customer, sent_at=event.timestamp))
@@ -249,20 +248,7 @@ def project(batch: Batch, event: Event) -> None:
     PROJECTIONS[type(event)](batch, event)
 
 
-@dataclass(frozen=True)
-class RawRecord:
-    """A dead-letter record as read from Kafka (its value may be anything)."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
-def dead_letter(batch: Batch, record: RawRecord) -> None:
+def dead_letter(batch: Batch, record: deadletters.DeadLetter) -> None:
     """A dead letter's position, headers and a displayable value: sealed values dropped and,
     the record's template category being unknown, every parameter that may hold a code."""
     headers = [[k, v.decode(errors="replace")] for k, v in record.headers or ()]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from services.console.access import Role, Token, TrustedHeader
-from shared.settings import HttpSettings, KafkaSettings, LogSettings, PostgresSettings
+from shared.settings import HttpSettings, KafkaSettings, PostgresSettings, ServiceSettings
 
-DEVELOPMENT_TOKEN = "wagate-console-dev"  # noqa: S105 - local use only, like the other dev keys
+# public, like every development default: refused outside development mode (ServiceSettings)
+DEVELOPMENT_TOKEN = "wagate-console-dev"  # noqa: S105
 
 
 class TokenSetting(BaseModel):
@@ -36,19 +37,19 @@ def parse_tokens(text: str) -> tuple[Token, ...]:
     return tuple(Token(t.name, t.token, t.role) for t in TOKEN_LIST.validate_json(text))
 
 
-class ConsoleSettings(BaseSettings):
+class ConsoleSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONSOLE_", env_nested_delimiter="__", frozen=True)
 
     http: HttpSettings = HttpSettings(port=8085)
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
-    log: LogSettings = LogSettings()
     group: str = Field(default="wagate-console", description="Kafka consumer group.")
     tokens: list[TokenSetting] = Field(
         default_factory=lambda: [
             TokenSetting(name="dev", token=SecretStr(DEVELOPMENT_TOKEN), role=Role.OPERATOR)
         ],
-        description="Accepted tokens with their roles; the default is for local use only.",
+        description="Accepted tokens with their roles; the default is public, for development "
+        "mode only.",
     )
     tokens_file: str | None = Field(
         default=None,
@@ -86,6 +87,12 @@ class ConsoleSettings(BaseSettings):
         if not self.tokens and not self.trusted_user_header and not self.tokens_file:
             raise ValueError("no way in: set tokens or trusted_user_header")
         return self
+
+    def in_effect(self) -> dict[str, object]:
+        settings = super().in_effect()
+        if self.tokens_file:  # the file's tokens are the ones accepted, `tokens` is not read
+            del settings["tokens"]
+        return settings
 
     def token_list(self) -> tuple[Token, ...]:
         return tuple(Token(t.name, t.token, t.role) for t in self.tokens)

@@ -37,6 +37,10 @@ REASON_WORDS: dict[str, str] = {
     "again when they end.",
     "MESSAGING_LIMIT": "The business reached its messaging limit (unique customers reached "
     "outside a window in a rolling 24 hours).",
+    "INVALID_RECIPIENT": "The intent's `to` is no phone number that can exist (or holds a "
+    "BSUID, which goes in `recipient`), so nothing was sent.",
+    "BSUID_AUTHENTICATION": "Authentication templates need the customer's phone, and this "
+    "customer is known only by their business-scoped user id (Meta refuses it: 131062).",
     "TEMPLATE_UNKNOWN": "No template of that name exists in the requested language or in "
     "any language of its fallback chain.",
     "TEMPLATE_PAUSED": "Meta paused the template for its quality; it cannot be sent until "
@@ -50,6 +54,8 @@ REASON_WORDS: dict[str, str] = {
     "RETRIES_EXHAUSTED": "Every retry of the send failed, so dispatch gave up on it.",
     "NOT_SENT": "The Cloud API's answer to the send was never known and no status "
     "confirmed it, so the message counts as not sent.",
+    "OUTCOME_UNCONFIRMED": "No answer and no status confirmed the send in time; it may have "
+    "reached the customer, so it is not sent again unless someone asks for a resend.",
     "SEALED_PARAMETERS_UNREADABLE": "The sealed sensitive parameters could not be opened "
     "with dispatch's keys, so the message could not be built.",
     "APPROVAL_EXPIRED": "Policy's approval ran out (its valid_until passed) before the send, "

@@ -1,13 +1,16 @@
-"""`python -m services.dispatch`: settings -> logging and tracing -> run."""
+"""`python -m services.dispatch`: settings (refusing public secrets) -> logs, tracing -> run; or
+`migrate` its database."""
 
-from services.dispatch.app import run
+from services.dispatch.app import MIGRATIONS, run
 from services.dispatch.settings import DispatchSettings
-from shared import logs, runtime, telemetry
+from shared import migrate, runtime, telemetry
 
 
 def main() -> None:
-    settings = DispatchSettings()
-    logs.configure(settings.log, "dispatch")
+    if migrate.requested("dispatch"):
+        migrate.run("dispatch", MIGRATIONS)
+        return
+    settings = runtime.configured("dispatch", DispatchSettings)
     telemetry.setup(settings.tracing, "dispatch")
     runtime.serve("dispatch", lambda stop: run(settings, stop))
 

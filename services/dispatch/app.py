@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from services.dispatch.backpressure import Backpressure, Pausable, RebalanceList
 from services.dispatch.cloudapi import CloudApi, MessagesApi
 from services.dispatch.handback import HandBack
 from services.dispatch.handlers import Decisions, Dispatcher
-from services.dispatch.ledger import Ledger
+from services.dispatch.ledger import Ledger, LedgerRow
 from services.dispatch.media import SendsByReference
 from services.dispatch.media_web import MAX_BODY, upload_route
 from services.dispatch.media_wiring import inbound_worker, media_uploads
@@ -49,9 +50,11 @@ from shared.messaging import (
 )
 from shared.metrics import ConsumerMetrics, new_registry
 from shared.sealing import Sealer
+from shared.supervise import Supervisor, kafka_probe, postgres_probe, watch_reach
 from shared.topics import ALL_TOPICS, DECISIONS, STATUSES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+REQUESTER_MAX = 200  # characters of who asked for a resend, as the ledger records it
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,16 @@ class Dispatch:
     backpressure: Backpressure
     metrics: DispatchMetrics
     subscriptions: dict[str, Subscription[Any]]
+    ledger: Ledger
+    clock: Callable[[], datetime]
+
+    async def resend(self, intent_id: str, requested_by: str) -> LedgerRow | None:
+        """Send once more, when asked, an intent whose send may have reached Meta (the ledger
+        records who asked); None when the intent is in no state a resend applies to."""
+        row = await self.ledger.resend(intent_id, requested_by)
+        if row is not None:
+            self.senders.submit(row, self.clock())
+        return row
 
 
 def build(
@@ -80,6 +93,7 @@ def build(
     consumer: Pausable,
     registry: CollectorRegistry,
     jitter: Callable[[], float] = random.random,
+    supervisor: Supervisor | None = None,
 ) -> Dispatch:
     """Wire dispatch over these adapters; nothing runs until a sender or the settler is used."""
     metrics = DispatchMetrics(registry)
@@ -96,7 +110,7 @@ def build(
         ledger, api, transitions, reporter, statuses, metrics, clock, policy, jitter,
         sealer=sealer, handback=handback,
     )  # fmt: skip
-    senders = Senders(settings, dispatcher, backpressure, metrics, clock)
+    senders = Senders(settings, dispatcher, backpressure, metrics, clock, supervisor)
     decisions = Decisions(ledger, transitions, senders, backpressure, clock)
     settler = Settler(
         ledger, transitions, reporter, senders, metrics, settings, policy, clock, handback
@@ -112,7 +126,7 @@ def build(
     }
     return Dispatch(
         decisions, statuses, dispatcher, senders, settler, reporter, backpressure, metrics,
-        subscriptions,
+        subscriptions, ledger, clock,
     )  # fmt: skip
 
 
@@ -120,6 +134,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
     settings = settings.with_registry()
     registry = new_registry()
     readiness = http.Readiness({"postgres": False, "kafka": False})
+    supervisor = Supervisor("dispatch", registry, readiness)
     kafka = settings.kafka
     async with AsyncExitStack() as stack:
         pool = await db.create_pool(settings.postgres)
@@ -140,8 +155,10 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         dispatch = build(
             settings, ledger=ledger, api=api,
             publisher=publisher, clock=utcnow, consumer=consumer, registry=registry,
+            supervisor=supervisor,
         )  # fmt: skip
         senders = dispatch.senders
+        stack.push_async_callback(supervisor.close)
         stack.push_async_callback(senders.close)  # after the consumer stopped: finish sends
         await _restore(ledger, senders)
         listener = RebalanceListener(dispatch.backpressure)
@@ -153,6 +170,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         app.router.add_get("/numbers", _numbers(settings))
         keys = [key.get_secret_value() for key in settings.media.api_keys]
         app.router.add_post("/media", upload_route(uploads, keys))
+        app.router.add_post("/intents/{intent_id}/resend", resend_handler(dispatch))
         await stack.enter_async_context(http.serving(app, settings.http, "dispatch"))
         await stack.enter_async_context(inbound_worker(settings, session, publisher, registry))
         loop = ConsumeLoop(
@@ -162,7 +180,10 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
             publisher,
             ConsumerMetrics.create(registry, "dispatch"),
         )
-        await _until_stopped(loop, dispatch.settler, senders, stop)
+        probes = {"postgres": postgres_probe(pool), "kafka": kafka_probe(producer.client)}
+        supervisor.spawn("reach", partial(watch_reach, readiness, probes))
+        await _until_stopped(loop, dispatch.settler, senders, stop, supervisor)
+    supervisor.check()
 
 
 async def _restore(ledger: Ledger, senders: Senders) -> None:
@@ -172,15 +193,21 @@ async def _restore(ledger: Ledger, senders: Senders) -> None:
 
 
 async def _until_stopped(
-    loop: ConsumeLoop, settler: Settler, senders: Senders, stop: asyncio.Event
+    loop: ConsumeLoop,
+    settler: Settler,
+    senders: Senders,
+    stop: asyncio.Event,
+    supervisor: Supervisor,
 ) -> None:
-    """Run until SIGTERM or a sender crash; a crash is re-raised once everything stopped."""
+    """Run until SIGTERM, a sender crash or a loop that gave up (the supervisor restarts the
+    settler and the senders until then); a crash is re-raised once everything stopped."""
     halt = asyncio.Event()
     watchers = [
         asyncio.create_task(stop.wait()),
         asyncio.create_task(senders.failed.wait()),
+        asyncio.create_task(supervisor.gave_up.wait()),
     ]
-    settling = asyncio.create_task(settler.run(halt))
+    settling = supervisor.spawn("settler", partial(settler.run, halt))
     consuming = asyncio.create_task(loop.run_until(halt))
     await asyncio.wait([*watchers, consuming], return_when=asyncio.FIRST_COMPLETED)
     halt.set()
@@ -197,3 +224,29 @@ def _numbers(settings: DispatchSettings) -> Callable[[web.Request], Awaitable[we
         return web.json_response({"numbers": settings.registry_view()})
 
     return numbers
+
+
+def resend_handler(dispatch: Dispatch) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """`POST /intents/{id}/resend` with `{"requested_by": "..."}`: 202 with the intent queued
+    again, 404 when dispatch has no such intent, 409 when it is in a state no resend fits."""
+
+    async def resend(request: web.Request) -> web.Response:
+        intent_id = request.match_info["intent_id"]
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        by = body.get("requested_by") if isinstance(body, dict) else None
+        if not isinstance(by, str) or not by.strip() or len(by) > REQUESTER_MAX:
+            why = f"requested_by (who asks, at most {REQUESTER_MAX} characters) is required"
+            return web.json_response({"error": why}, status=400)
+        row = await dispatch.resend(intent_id, by.strip())
+        if row is not None:
+            return web.json_response({"intent_id": intent_id, "state": row.state}, status=202)
+        known = await dispatch.ledger.get(intent_id)
+        if known is None:
+            return web.json_response({"error": f"no intent {intent_id}"}, status=404)
+        why = f"intent {intent_id} is {known.state}: only an unknown outcome may be resent"
+        return web.json_response({"error": why, "state": known.state}, status=409)
+
+    return resend

@@ -19,6 +19,7 @@ class SendOutcome:
     wamid: str | None = None
     error: MetaError | None = None
     request_left: bool = True  # False when the request surely never reached Meta
+    contacts: tuple[dict[str, str], ...] = ()  # Meta's `contacts[]`: input, wa_id, user_id
 
 
 class MessagesApi(Protocol):
@@ -29,7 +30,8 @@ class MessagesApi(Protocol):
 
 class CloudApi:
     """`send` returns Meta's answer; it raises aiohttp.ClientError or TimeoutError when the
-    request may have left but no answer came (the outcome is unknown)."""
+    request may have left but no answer came, or a 2xx answer says no wamid (`UnreadableAnswer`):
+    the outcome is unknown."""
 
     def __init__(self, session: aiohttp.ClientSession, settings: DispatchCloudApi) -> None:
         self._session = session
@@ -58,13 +60,29 @@ class CloudApi:
             )
 
 
+class UnreadableAnswer(aiohttp.ClientError):
+    """Meta answered 2xx without a wamid wagate can read: it may have accepted the message,
+    so the outcome is unknown (never a failure, never a resend); a status settles it."""
+
+
+def _wamid(body: Any) -> str | None:
+    """The wamid of a send's 2xx answer (`{"messages": [{"id": ...}]}`), if it is there."""
+    messages = body.get("messages") if isinstance(body, dict) else None
+    first = messages[0] if isinstance(messages, list) and messages else None
+    wamid = first.get("id") if isinstance(first, dict) else None
+    return wamid if isinstance(wamid, str) and wamid else None
+
+
 def _parse(status: int, text: str) -> SendOutcome:
     try:
         body: Any = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         body = None
-    if status == 200 and isinstance(body, dict) and body.get("messages"):
-        return SendOutcome(status, wamid=str(body["messages"][0]["id"]))
+    if 200 <= status < 300:
+        wamid = _wamid(body)
+        if wamid is None:
+            raise UnreadableAnswer(f"HTTP {status} without a wamid: {text[:200]!r}")
+        return SendOutcome(status, wamid=wamid, contacts=_contacts(body.get("contacts")))
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
         data = err.get("error_data")
@@ -78,3 +96,15 @@ def _parse(status: int, text: str) -> SendOutcome:
             ),
         )
     return SendOutcome(status)
+
+
+def _contacts(raw: Any) -> tuple[dict[str, str], ...]:
+    """The answer's `contacts[]` as string fields only (anything else is left out)."""
+    if not isinstance(raw, list):
+        return ()
+    fields = ("input", "wa_id", "user_id", "parent_user_id")
+    return tuple(
+        {k: v for k, v in item.items() if k in fields and isinstance(v, str) and v}
+        for item in raw
+        if isinstance(item, dict)
+    )

@@ -122,5 +122,5 @@ class HandBack:
                 "redecision": redecision,
             }
         )
-        key = conversation_key(intent.phone_number_id, intent.to)
+        key = conversation_key(intent.phone_number_id, intent.customer)
         await self.publisher.publish(INTENTS, intent, key=key)

@@ -54,7 +54,7 @@ class Decisions:
         intent = decision.intent
         body = tracing.stamp(codec.encode(decision).decode())  # a status continues its trace
         new = NewIntent(
-            intent.intent_id, intent.phone_number_id, intent.to, intent.metadata,
+            intent.intent_id, intent.phone_number_id, intent.customer, intent.metadata,
             LedgerState.QUEUED, body, intent.priority, intent.not_after,
         )  # fmt: skip
         if intent.redecision is not None and await self._redecided(decision, record):
@@ -170,7 +170,9 @@ class Dispatcher:
             return UNSENT
         started = time.monotonic()
         try:
-            answer = await self.api.send(row.phone_number_id, payloads.build(intent))
+            answer = await self.api.send(
+                row.phone_number_id, payloads.build(intent, decision.address)
+            )
         except (aiohttp.ClientError, TimeoutError) as exc:
             # The request may have reached Meta: never resend blindly; statuses settle it.
             self.metrics.sends.labels(LedgerState.UNKNOWN, "none").inc()
@@ -187,6 +189,8 @@ class Dispatcher:
         self.metrics.sends.labels(verdict.action, verdict.code).inc()
         error = answer.error.model_dump() if answer.error else None
         result = await self._after(decision, row, plan.intent, verdict, answer.wamid, error)
+        if answer.contacts and verdict.action == "accepted":
+            await self.reporter.identified(decision, row, answer.contacts, answer.wamid)
         return result if answer.request_left else replace(result, answered=False)
 
     def _unsealed(

@@ -32,14 +32,18 @@ class LedgerState(StrEnum):
     HELD = "held"  # never stored: reported while its number is held (the row stays queued)
     REDECIDING = "redeciding"  # handed back to policy; waits for its fresh decision
     NOT_SENT = "not_sent"  # reported `failed`: wagate's guess, which a real status overrides
+    UNCONFIRMED = "unconfirmed"  # still unknown after the wait; told so; only a status settles it
 
 
 INTERNAL = frozenset({LedgerState.QUEUED, LedgerState.SENDING, LedgerState.REDECIDING})
 """The states business systems never hear of (no delivery update says them)."""
 REPORTED_AS: dict[LedgerState, str] = {
     state: state.value for state in LedgerState if state not in INTERNAL
-} | {LedgerState.NOT_SENT: "failed"}
+} | {LedgerState.NOT_SENT: "failed", LedgerState.UNCONFIRMED: "unknown"}
 """The delivery state (`shared.events.delivery.DeliveryState`) each other state is reported as."""
+RESENDABLE = frozenset({LedgerState.UNKNOWN, LedgerState.UNCONFIRMED, LedgerState.NOT_SENT})
+"""The states a send may be asked again from (`Ledger.resend`): the request may have reached
+Meta, so only the business decides that a duplicate is acceptable."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,11 @@ class Ledger(Protocol):
         """Set the intent's state, only from `expect` when given, and write `change`; None
         when the intent was not in `expect`. `state_since` restarts only when the state
         changes. A wamid another intent has already raises `asyncpg.UniqueViolationError`."""
+        ...
+
+    async def resend(self, intent_id: str, requested_by: str) -> LedgerRow | None:
+        """Queue again, due now, an intent whose send may have reached Meta (`RESENDABLE`),
+        and record who asked, when and from which state; None when it is in no such state."""
         ...
 
     async def mark_reported(self, intent_id: str, state: LedgerState) -> None:

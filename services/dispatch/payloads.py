@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.events.decisions import Address
 from shared.events.intents import OutboundIntentSubmitted
 
 
-def build(intent: OutboundIntentSubmitted) -> dict[str, Any]:
+def addressed(intent: OutboundIntentSubmitted, address: Address | None = None) -> Address:
+    """Whom the request names: policy's `address`, else the intent's own `to` or `recipient`.
+    One of the two fields only: were both sent, Meta would take `to` (rules §9.1)."""
+    if address is not None:
+        return address
+    if intent.to is not None:
+        return Address(field="to", value=intent.to)
+    return Address(field="recipient", value=intent.customer)
+
+
+def build(intent: OutboundIntentSubmitted, address: Address | None = None) -> dict[str, Any]:
     content = intent.content
+    whom = addressed(intent, address)
     body: dict[str, Any] = {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": intent.to,
+        whom.field: whom.value,
         "type": content.type,
         "biz_opaque_callback_data": intent.intent_id,
     }

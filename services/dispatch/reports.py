@@ -1,24 +1,29 @@
 """What dispatch tells others: delivery updates (marked in the ledger once Kafka has them),
-consent changes for policy, and intents given up on, on the dead-letter topic."""
+consent changes and the identifiers Meta's send answers reveal for policy, and intents given up
+on, on the dead-letter topic."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_args
 
+from pydantic import ValidationError
+
 from services.dispatch.ledger import REPORTED_AS, Ledger, LedgerRow, LedgerState
 from services.dispatch.metrics import DispatchMetrics
-from shared import deadletters
+from shared import deadletters, logs
 from shared.events.common import MetaError
 from shared.events.consent import ConsentChanged
 from shared.events.delivery import DeliveryState, DeliveryUpdated
-from shared.events.envelope import Event, deterministic_id
+from shared.events.envelope import Event, deterministic_id, utcnow
+from shared.events.identity import CustomerIdentity, CustomerIdentityChanged, is_bsuid
 from shared.events.keys import conversation_key, normalize_wa_id
 from shared.events.webhooks import MessageStatusReported
 from shared.messaging import EventPublisher
-from shared.topics import CONSENT, DEAD_LETTERS, DELIVERY
+from shared.topics import CONSENT, DEAD_LETTERS, DELIVERY, IDENTITIES
 
+log = logs.get(__name__)
 PRODUCER = "dispatch"
 # the delivery states, as a ledger state is reported (`ledger.REPORTED_AS`)
 _STATES: dict[str, DeliveryState] = {s: s for s in get_args(DeliveryState)}
@@ -107,6 +112,34 @@ class Reporter:
             CONSENT, event, key=conversation_key(row.phone_number_id, customer)
         )
 
+    async def identified(
+        self,
+        decision: Event,
+        row: LedgerRow,
+        contacts: Sequence[Mapping[str, str]],
+        wamid: str | None,
+    ) -> None:
+        """Meta's answer named the customer it addressed (`contacts[]`: `input`, `wa_id`,
+        `user_id`): what it adds to the identifier sent is told to policy, which links them."""
+        for position, contact in enumerate(contacts):
+            change = sent_identity(contact)
+            if change is None:
+                continue
+            previous, current = change
+            event = CustomerIdentityChanged(
+                **_caused(decision, deterministic_id("identity", row.intent_id, str(position))),
+                producer=PRODUCER,
+                phone_number_id=row.phone_number_id,
+                change="send_response",
+                previous=previous,
+                current=current,
+                message_id=wamid,
+                timestamp=utcnow(),
+            )
+            await self.publisher.publish(
+                IDENTITIES, event, key=conversation_key(row.phone_number_id, row.recipient)
+            )
+
     async def dead_letter(self, decision: Event, row: LedgerRow, reason: str) -> None:
         """The intent's decision on the dead-letter topic, with why and who gave up on it."""
         await self.publisher.publish(
@@ -115,3 +148,29 @@ class Reporter:
             key=conversation_key(row.phone_number_id, row.recipient),
             headers=deadletters.headers(reason, self.group, intent_id=row.intent_id),
         )
+
+
+def sent_identity(
+    contact: Mapping[str, str],
+) -> tuple[CustomerIdentity, CustomerIdentity] | None:
+    """(who was addressed, who Meta says that is) from one `contacts[]` entry of a send's
+    answer; None when the answer adds nothing or is not well formed."""
+    sent = contact.get("input", "")
+    spelled = normalize_wa_id(sent)
+    try:
+        previous = (
+            CustomerIdentity(user_id=spelled)
+            if is_bsuid(spelled)
+            else CustomerIdentity(wa_id=spelled)
+        )
+        current = CustomerIdentity(
+            wa_id=contact.get("wa_id") or previous.wa_id,
+            user_id=contact.get("user_id") or previous.user_id,
+            parent_user_id=contact.get("parent_user_id"),
+        )
+    except ValidationError:
+        log.warning("a send's answer names its customer in an unknown shape")
+        return None
+    if set(current.identifiers) <= set(previous.identifiers):
+        return None
+    return previous, current

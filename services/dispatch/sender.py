@@ -1,6 +1,7 @@
 """One sending task per business phone number: its token bucket, pair-rate gate, priority
 lanes and circuit. Waiting happens here, never in a Kafka handler, so a slow or refused
-number holds up nobody else.
+number holds up nobody else. Under a supervisor (`shared.supervise`) a sender that crashed
+starts again and reads its queue back from the ledger.
 
 `Senders` is the scheduler the decision handler and the settler hand queued intents to; what
 a number's sender does with one (`Work`: send it once; read the number's queue back from the
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from services.dispatch.backpressure import Backpressure
@@ -26,6 +28,7 @@ from services.dispatch.settings import DispatchSettings
 from shared import logs, tracing
 from shared.errors import RetryableError
 from shared.meta_errors import Pace
+from shared.supervise import Supervisor
 
 log = logs.get(__name__)
 STORE_RETRY_S = 1.0
@@ -122,6 +125,8 @@ class NumberSender:
             await asyncio.wait_for(self._wake.wait(), seconds)
 
     async def run(self) -> None:
+        if self.crashed is not None:  # started again after a crash: read the queue back
+            self.crashed, self._refill = None, True
         try:
             while not self._stopping and self.crashed is None:
                 await self._step(time.monotonic())
@@ -242,8 +247,10 @@ class Senders:
         backpressure: Backpressure,
         metrics: DispatchMetrics,
         clock: Callable[[], datetime],
+        supervisor: Supervisor | None = None,
     ) -> None:
         self._settings = settings
+        self._supervisor = supervisor  # restarts a crashed sender; without one, a crash stops
         self._work = work
         self._backpressure = backpressure
         self._metrics = metrics
@@ -259,9 +266,11 @@ class Senders:
                 phone_number_id, self._settings, self._work, self._backpressure, self._metrics
             )
             self._senders[phone_number_id] = sender
-            task = asyncio.create_task(
-                sender.run(), name=f"sender-{phone_number_id}", context=tracing.untraced()
-            )
+            name = f"sender-{phone_number_id}"
+            run = sender.run
+            if self._supervisor is not None:
+                run = partial(self._supervisor.keep, name, sender.run)
+            task = asyncio.create_task(run(), name=name, context=tracing.untraced())
             task.add_done_callback(self._done)
             self._tasks[phone_number_id] = task
         return sender

@@ -5,19 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from services.dispatch.media_settings import MediaSettings
 from services.dispatch.retry import RetryPolicy
 from shared.errors import StartupError
-from shared.sealing import DEVELOPMENT_KEY
+from shared.sealing import SealingKeys
 from shared.settings import (
     CloudApiSettings,
     HttpSettings,
     KafkaSettings,
-    LogSettings,
     PostgresSettings,
-    TracingSettings,
+    ServiceSettings,
 )
 
 
@@ -86,8 +85,9 @@ class SettleSettings(BaseModel):
 
     unknown_wait_s: float = Field(
         default=600.0,
-        description="After this long without a status an unknown send counts "
-        "as not sent (retried while not_after allows, else failed).",
+        description="After this long without a status an unknown send is reported "
+        "`unknown` again with reason OUTCOME_UNCONFIRMED (never resent on its own; an intent "
+        "with resend_when_unknown is sent again while not_after allows, else failed).",
     )
     interval_s: float = 5.0
     sending_grace_s: float = Field(
@@ -120,16 +120,15 @@ class PhoneNumber(BaseModel):
     )
 
 
-class DispatchSettings(BaseSettings):
+class DispatchSettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="DISPATCH_", env_nested_delimiter="__", frozen=True
     )
+    required_secrets = ("sealing_keys",)
 
     http: HttpSettings = HttpSettings(port=8084)
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
-    log: LogSettings = LogSettings()
-    tracing: TracingSettings = TracingSettings()
     cloud_api: DispatchCloudApi = DispatchCloudApi()
     rates: RateSettings = RateSettings()
     retry: RetrySettings = RetrySettings()
@@ -146,10 +145,10 @@ class DispatchSettings(BaseSettings):
         description="How often one intent may be handed back to policy for a fresh decision "
         "(its approval lapsed, or Meta refused the window); then it ends with a reason.",
     )
-    sealing_keys: list[SecretStr] = Field(
-        default_factory=lambda: [DEVELOPMENT_KEY],
+    sealing_keys: SealingKeys = Field(
+        default_factory=list,
         description="Fernet keys opening the sensitive parameters policy sealed (the same list "
-        "as policy's sealing_keys; any of them opens).",
+        "as policy's sealing_keys; any of them opens). No default.",
     )
     numbers: dict[str, PhoneNumber] = Field(
         default_factory=dict,

@@ -1,9 +1,12 @@
 """The settler: a periodic pass over the ledger for what no message will trigger.
 
-A send left in `sending` past its timeouts (the process died mid-request) becomes `unknown`;
-an `unknown` send with no status after the configured wait counts as not sent (queued again
-while the intent's time allows, else `not_sent`, reported failed, and dead-lettered: a real
-status that comes later still wins); intents queued for long are handed to their sender again;
+A send left in `sending` past its timeouts (the process died mid-request) becomes `unknown`.
+A send whose request may have reached Meta is never sent again on its own: an `unknown` send
+with no status after the configured wait becomes `unconfirmed` and the business is told so
+(a second `unknown` update, reason `OUTCOME_UNCONFIRMED`); a status still settles it, however
+late, and only an explicit resend (`Ledger.resend`) sends it again. An intent that opted into
+`resend_when_unknown` (a duplicate is harmless) is queued again instead while its time and
+attempts allow, else ends `not_sent`. Intents queued for long are handed to their sender again;
 a hand-back to policy whose decision never came is published again; updates never confirmed
 published are published again (same event ids); old unmatched statuses are forgotten.
 """
@@ -31,6 +34,11 @@ from shared.events.decisions import PolicyDecisionMade
 from shared.events.reasons import Reason
 
 log = logs.get(__name__)
+UNCONFIRMED = Report(
+    reasons=[Reason.OUTCOME_UNCONFIRMED],
+    detail="no answer and no status confirmed the send in time; it may have reached the "
+    "customer, so it is not sent again unless a resend is asked for",
+)
 NOT_SENT = Report(
     reasons=[Reason.NOT_SENT],
     detail="no status confirmed the send in time; counted as not sent",
@@ -77,7 +85,7 @@ class Settler:
                 self.metrics.settled.labels("sending_to_unknown").inc()
         wait = timedelta(seconds=settle.unknown_wait_s)
         for row in await self.ledger.stale(LedgerState.UNKNOWN, now - wait):
-            await self._not_sent(row, now)
+            await self._unconfirmed(row, now)
         requeue = now - timedelta(seconds=settle.requeue_s)
         for row in await self.ledger.stale(LedgerState.QUEUED, requeue):
             # A safety net: the sender already holding it ignores it; a held number drops it.
@@ -89,8 +97,13 @@ class Settler:
             await self.reporter.update(_decision(row), row, row.state)
         await self.ledger.forget_statuses(now - timedelta(seconds=settle.early_status_keep_s))
 
-    async def _not_sent(self, row: LedgerRow, now: datetime) -> None:
+    async def _unconfirmed(self, row: LedgerRow, now: datetime) -> None:
+        """An unknown send past the wait: said unconfirmed, never resent, unless the intent
+        opted into a resend (queued again while it may, else counted not sent)."""
         decision = _decision(row)
+        if not decision.intent.resend_when_unknown:
+            await self._end_unknown(decision, row, LedgerState.UNCONFIRMED, UNCONFIRMED)
+            return
         if may_resend_unconfirmed(decision.intent, row.attempts, now, self.policy):
             moved = await self.ledger.record(
                 row.intent_id, LedgerState.QUEUED, expect=LedgerState.UNKNOWN,
@@ -100,12 +113,17 @@ class Settler:
                 self.metrics.settled.labels("unknown_to_queued").inc()
                 self.scheduler.submit(moved, now)
             return
+        await self._end_unknown(decision, row, LedgerState.NOT_SENT, NOT_SENT)
+
+    async def _end_unknown(
+        self, decision: PolicyDecisionMade, row: LedgerRow, state: LedgerState, report: Report
+    ) -> None:
         moved = await self.transitions.move(
-            decision, row.intent_id, LedgerState.NOT_SENT, expect=LedgerState.UNKNOWN,
-            report=NOT_SENT,
-        )  # fmt: skip
+            decision, row.intent_id, state, expect=LedgerState.UNKNOWN, report=report
+        )
         if moved is not None:
-            self.metrics.settled.labels("unknown_to_failed").inc()
+            label = "failed" if state is LedgerState.NOT_SENT else state.value
+            self.metrics.settled.labels(f"unknown_to_{label}").inc()
 
     async def _redecide_again(self, row: LedgerRow, now: datetime, before: datetime) -> None:
         """A hand-back whose decision never came (a deferred one waits till its release)."""

@@ -25,7 +25,9 @@ from shared.events.webhooks import MessageStatusReported
 log = logs.get(__name__)
 STATUS_TRIES = 5
 # Meta's 131047 in a failed status hands the intent back while nothing else reached the customer
-HANDED_BACK_FROM = frozenset({LedgerState.SENDING, LedgerState.UNKNOWN, LedgerState.ACCEPTED})
+HANDED_BACK_FROM = frozenset(
+    {LedgerState.SENDING, LedgerState.UNKNOWN, LedgerState.UNCONFIRMED, LedgerState.ACCEPTED}
+)
 
 
 @dataclass(frozen=True)

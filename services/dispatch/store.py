@@ -19,6 +19,7 @@ from services.dispatch.errors import LedgerUnavailable
 from services.dispatch.lanes import LANES
 from services.dispatch.ledger import (
     INTERNAL,
+    RESENDABLE,
     STATE_ONLY,
     Change,
     LedgerRow,
@@ -135,6 +136,41 @@ class PostgresLedger:
             change.redecision,
             change.supersede,
         )
+
+    async def resend(self, intent_id: str, requested_by: str) -> LedgerRow | None:
+        return await self._one(
+            """
+            WITH was AS (
+                SELECT intent_id, state, attempts FROM dispatch_intents
+                 WHERE intent_id = $1 AND state = ANY($3::text[]) FOR UPDATE
+            ), moved AS (
+                UPDATE dispatch_intents AS d
+                   SET state = $2, next_attempt_at = now(), state_since = now(),
+                       updated_at = now()
+                  FROM was WHERE d.intent_id = was.intent_id
+                RETURNING d.*
+            ), logged AS (
+                INSERT INTO dispatch_resends (intent_id, requested_by, from_state, attempts)
+                SELECT intent_id, $4, state, attempts FROM was
+            )
+            SELECT * FROM moved
+            """,
+            intent_id,
+            LedgerState.QUEUED,
+            sorted(RESENDABLE),
+            requested_by,
+        )
+
+    async def resends(self, intent_id: str) -> list[dict[str, Any]]:
+        """The resends asked for the intent, oldest first (who, when, from which state)."""
+        rows = await self._fetch(
+            """
+            SELECT requested_at, requested_by, from_state, attempts FROM dispatch_resends
+             WHERE intent_id = $1 ORDER BY requested_at
+            """,
+            intent_id,
+        )
+        return [dict(r) for r in rows]
 
     async def mark_reported(self, intent_id: str, state: LedgerState) -> None:
         await self._fetch(

@@ -1,13 +1,16 @@
-"""`python -m services.ingest`: settings -> logging and tracing -> run."""
+"""`python -m services.ingest`: settings (refusing public secrets) -> logs, tracing -> run; or
+`migrate` its database."""
 
-from services.ingest.app import run
+from services.ingest.app import MIGRATIONS, run
 from services.ingest.settings import IngestSettings
-from shared import logs, runtime, telemetry
+from shared import migrate, runtime, telemetry
 
 
 def main() -> None:
-    settings = IngestSettings()
-    logs.configure(settings.log, "ingest")
+    if migrate.requested("ingest"):
+        migrate.run("ingest", MIGRATIONS)
+        return
+    settings = runtime.configured("ingest", IngestSettings)
     telemetry.setup(settings.tracing, "ingest")
     runtime.serve("ingest", lambda stop: run(settings, stop))
 

@@ -1,10 +1,11 @@
-"""Composition root of ingest: topics, dedupe store, producer, expiry task, HTTP server."""
+"""Composition root of ingest: topics, dedupe store, producer, HTTP server, and the
+supervised loops (dedupe expiry; the reach of Kafka and PostgreSQL behind /readyz)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
@@ -18,6 +19,13 @@ from shared import db, http, logs, runtime
 from shared.errors import RetryableError
 from shared.messaging import Publisher, ensure_topics, make_producer
 from shared.metrics import new_registry
+from shared.supervise import (
+    Supervisor,
+    kafka_probe,
+    postgres_probe,
+    until_stopped_or_gave_up,
+    watch_reach,
+)
 from shared.topics import ALL_TOPICS
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -66,14 +74,15 @@ async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
         await runtime.started("Kafka", producer.start())
         stack.push_async_callback(producer.stop)
         readiness.set("kafka", True)
-        expiry = asyncio.create_task(expire_forever(seen, settings, metrics))
-        stack.callback(expiry.cancel)
+        supervisor = Supervisor("ingest", registry, readiness)
+        stack.push_async_callback(supervisor.close)
+        supervisor.spawn("dedupe-expiry", partial(expire_forever, seen, settings, metrics))
+        probes = {"postgres": postgres_probe(pool), "kafka": kafka_probe(producer.client)}
+        supervisor.spawn("reach", partial(watch_reach, readiness, probes))
         intake = WebhookIntake(settings, Publisher(producer, settings.kafka), seen, metrics)
         app = http.base_app(readiness, registry, client_max_size=settings.max_body_bytes)
         app[INTAKE] = intake
         add_routes(app)
         await stack.enter_async_context(http.serving(app, settings.http, "ingest"))
-        await stop.wait()
-        with contextlib.suppress(asyncio.CancelledError):
-            expiry.cancel()
-            await expiry
+        await until_stopped_or_gave_up(stop, supervisor)
+    supervisor.check()

@@ -46,6 +46,13 @@ def an_object(raw: object, where: str) -> dict[str, Any]:
     return raw
 
 
+def clean_item(raw: object) -> dict[str, Any]:
+    """An array element as an object free of NUL and non-finite numbers."""
+    item = an_object(raw, "")
+    clean(item, "")
+    return item
+
+
 def dicts(raw: object, where: str) -> list[dict[str, Any]]:
     """`raw` as a list of objects (None -> []); any other shape is malformed."""
     items = elements(raw, where)

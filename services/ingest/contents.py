@@ -109,7 +109,8 @@ def _interactive(raw: object, where: str) -> dict[str, Any]:
 
 def _system(raw: object, where: str) -> dict[str, Any]:
     own = _fields(raw, where, {"body": (_texts, False), "type": (coerce.identifier, False)})
-    identities.optional_phone(own, identities.SYSTEM, where)
+    identities.optional_identity(own, identities.SYSTEM_NOW, where)
+    identities.optional_identity(own, identities.SYSTEM_BEFORE, where)
     return own
 
 

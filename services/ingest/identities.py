@@ -1,9 +1,9 @@
-"""Who a webhook item names (rules §4.4, §9.1): the customer's phone, which typed events carry,
-or a business-scoped user id (BSUID), which ingest checks but does not type yet. Pure.
+"""Who a webhook item names (rules §4.4, §9.1): the customer's phone, business-scoped user id
+(BSUID) and parent BSUID, each kept exactly as Meta gave it. Pure.
 
-A BSUID is `<ISO 3166 alpha-2>.<1 to 128 letters or digits>` (parents `<CC>.ENT.<...>`); a
-phone is the digits WhatsApp spells a number with (E.164: at most 15). Anything else in those
-fields is malformed, never read into a phone.
+A BSUID is `<ISO 3166 alpha-2>.<1 to 128 letters or digits>` (parents may read `<CC>.ENT.<...>`);
+a phone is the digits WhatsApp spells a number with (E.164: at most 15). Anything else in those
+fields is malformed, never read into a phone or into a BSUID.
 """
 
 from __future__ import annotations
@@ -13,45 +13,42 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.ingest.coerce import Malformed, NotTypedYet, at
+from services.ingest.coerce import Malformed, at
+from shared.events.identity import BSUID_MAX as BSUID_MAX
+from shared.events.identity import (
+    BSUID_PATTERN,
+    PARENT_BSUID_MAX,
+    PARENT_BSUID_PATTERN,
+    WA_ID_PATTERN,
+    CustomerIdentity,
+    is_bsuid,
+)
 
-PHONE = re.compile(r"[0-9]{1,15}")
-BSUID = re.compile(r"[A-Z]{2}\.[A-Za-z0-9]{1,128}")
-PARENT_BSUID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
-BSUID_MAX = 131
-PARENT_BSUID_MAX = BSUID_MAX + len("ENT.")
+PHONE = re.compile(WA_ID_PATTERN)
+BSUID = re.compile(BSUID_PATTERN)
+PARENT_BSUID = re.compile(PARENT_BSUID_PATTERN)
 
 
 @dataclass(frozen=True)
 class Fields:
-    """Where one kind of item names its customer: the phone field, and its BSUID fields
-    (name -> whether it is a parent BSUID)."""
+    """Where one kind of item names its customer: the phone field, its BSUID field and the
+    spellings of its parent BSUID field (the first present is read, every one is checked)."""
 
     phone: str
-    bsuids: Mapping[str, bool]
+    bsuid: str
+    parents: tuple[str, ...]
 
 
-SENDER = Fields("from", {"from_user_id": False, "from_parent_user_id": True})
+SENDER = Fields("from", "from_user_id", ("from_parent_user_id",))
 RECIPIENT = Fields(
     "recipient_id",
-    {
-        "recipient_user_id": False,
-        # Meta's pages spell the parent three ways (§9.1); all are checked.
-        "parent_recipient_user_id": True,
-        "recipient_parent_user_id": True,
-        "parent_user_id": True,
-    },
+    "recipient_user_id",
+    # Meta's pages spell the parent three ways (§9.1); all are read.
+    ("parent_recipient_user_id", "recipient_parent_user_id", "parent_user_id"),
 )
-CONTACT = Fields("wa_id", {"user_id": False, "parent_user_id": True})
-SYSTEM = Fields(
-    "wa_id",
-    {
-        "user_id": False,
-        "parent_user_id": True,
-        "previous_user_id": False,
-        "previous_parent_user_id": True,
-    },
-)
+CONTACT = Fields("wa_id", "user_id", ("parent_user_id",))
+SYSTEM_NOW = Fields("wa_id", "user_id", ("parent_user_id",))
+SYSTEM_BEFORE = Fields("", "previous_user_id", ("previous_parent_user_id",))
 
 
 def bsuid_problem(value: object, *, parent: bool = False) -> str | None:
@@ -68,47 +65,56 @@ def bsuid_problem(value: object, *, parent: bool = False) -> str | None:
     return None
 
 
-def phone_of(item: Mapping[str, Any], fields: Fields, where: str = "") -> str:
-    """The customer's phone an item names in `fields.phone`, after checking every BSUID field
-    it carries. An item naming the customer only by BSUID is not typed yet."""
-    bsuids = checked_bsuids(item, fields, where)
-    raw = item.get(fields.phone)
-    if raw is None or raw == "":
-        if bsuids:
-            raise NotTypedYet(
-                f"names the customer only by BSUID (`{bsuids[0]}`), without `{fields.phone}`"
-            )
-        raise Malformed(f"`{at(where, fields.phone)}` is missing")
-    return _phone(raw, at(where, fields.phone))
+def identity_of(
+    item: Mapping[str, Any], fields: Fields, where: str = "", username: str | None = None
+) -> CustomerIdentity:
+    """Every identifier an item gives for its customer; an item that gives none, or gives
+    one malformed, raises Malformed."""
+    found = optional_identity(item, fields, where, username)
+    if found is None:
+        raise Malformed(
+            f"`{at(where, fields.phone)}` and `{at(where, fields.bsuid)}` are both missing: "
+            "no customer"
+        )
+    return found
+
+
+def optional_identity(
+    item: Mapping[str, Any], fields: Fields, where: str = "", username: str | None = None
+) -> CustomerIdentity | None:
+    """The identifiers an item gives, None when it gives none (an empty `wa_id` is absent)."""
+    phone = optional_phone(item, fields, where)
+    bsuid = _bsuid(item, fields.bsuid, where, parent=False)
+    parents = [_bsuid(item, name, where, parent=True) for name in fields.parents]
+    parent = next((p for p in parents if p is not None), None)
+    if phone is None and bsuid is None and parent is None:
+        return None
+    return CustomerIdentity(wa_id=phone, user_id=bsuid, parent_user_id=parent, username=username)
 
 
 def optional_phone(item: Mapping[str, Any], fields: Fields, where: str = "") -> str | None:
-    """The phone an item may leave out (contacts, system notices; an empty `wa_id` is absent)."""
-    checked_bsuids(item, fields, where)
+    """The phone in `fields.phone`, None when absent or empty; anything but digits raises."""
+    if not fields.phone:
+        return None
     raw = item.get(fields.phone)
     return None if raw is None or raw == "" else _phone(raw, at(where, fields.phone))
 
 
-def checked_bsuids(item: Mapping[str, Any], fields: Fields, where: str) -> list[str]:
-    """The BSUID fields `item` carries, each well formed (else the item is malformed)."""
-    present = []
-    for name, parent in fields.bsuids.items():
-        value = item.get(name)
-        if value is None:
-            continue
-        problem = bsuid_problem(value, parent=parent)
-        if problem is not None:
-            raise Malformed(f"`{at(where, name)}` {problem}")
-        present.append(name)
-    return present
+def _bsuid(item: Mapping[str, Any], name: str, where: str, *, parent: bool) -> str | None:
+    value = item.get(name)
+    if value is None or value == "":
+        return None
+    problem = bsuid_problem(value, parent=parent)
+    if problem is not None:
+        raise Malformed(f"`{at(where, name)}` {problem}")
+    return str(value)
 
 
 def _phone(raw: object, where: str) -> str:
     if not isinstance(raw, str):  # Meta spells phones as strings of digits, never numbers
         raise Malformed(f"`{where}` is not a string")
-    value = raw
-    if PHONE.fullmatch(value):
-        return value
-    if bsuid_problem(value, parent=True) is None:
-        raise NotTypedYet(f"`{where}` holds a BSUID, not a phone")
+    if PHONE.fullmatch(raw):
+        return raw
+    if is_bsuid(raw):
+        raise Malformed(f"`{where}` holds a BSUID, not a phone (a BSUID has fields of its own)")
     raise Malformed(f"`{where}` is neither a phone number (digits) nor a BSUID")

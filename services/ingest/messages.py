@@ -5,7 +5,7 @@ fragment without losing its neighbours."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,14 +13,22 @@ from typing import Any
 from services.ingest import coerce, identities
 from services.ingest.changes import PRODUCER, Change, Emit
 from services.ingest.coerce import Malformed, NotTypedYet
+from services.ingest.contacts import Contact, sender_contact
 from services.ingest.contents import content_of
 from shared.events.account import WebhookErrorReported
 from shared.events.common import MetaError
 from shared.events.envelope import deterministic_id
+from shared.events.identity import CustomerIdentity, CustomerIdentityChanged
 from shared.events.keys import conversation_key
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
-from shared.topics import INBOUND_MESSAGES, STATUSES, USER_PREFERENCES, WEBHOOK_ERRORS
+from shared.topics import (
+    IDENTITIES,
+    INBOUND_MESSAGES,
+    STATUSES,
+    USER_PREFERENCES,
+    WEBHOOK_ERRORS,
+)
 
 PRODUCT = "whatsapp"
 
@@ -78,17 +86,6 @@ def origin_of(change: Change) -> Origin:
     )
 
 
-def contact_name(contact: object) -> tuple[str, str] | None:
-    """(phone, profile name) of one `contacts[]` item, None when it names no phone or no name;
-    a malformed contact raises."""
-    item = _item(contact)
-    wa_id = identities.optional_phone(item, identities.CONTACT)
-    profile = coerce.obj(item.get("profile"), "profile")
-    name = coerce.string(profile.get("name"), "profile.name")
-    coerce.string(profile.get("username"), "profile.username")
-    return (wa_id, name) if wa_id is not None and name is not None else None
-
-
 def meta_error(raw: object, where: str = "") -> MetaError:
     """One error object (§1.6) with an integer `code` and string texts, as Meta sends them."""
     err = coerce.an_object(raw, where)
@@ -106,23 +103,22 @@ def _errors(raw: object) -> list[MetaError]:
     return [meta_error(e, f"errors[{i}]") for i, e in enumerate(coerce.elements(raw, "errors"))]
 
 
-def _item(raw: object) -> dict[str, Any]:
-    """An array element as an object free of NUL and non-finite numbers."""
-    item = coerce.an_object(raw, "")
-    coerce.clean(item, "")
-    return item
-
-
 def _optional_object(raw: Mapping[str, Any], name: str) -> dict[str, Any] | None:
     return coerce.obj(raw.get(name), name) or None
 
 
-def inbound(msg: object, origin: Origin, names: Mapping[str, str]) -> Emit:
-    item = _item(msg)
+def inbound(msg: object, origin: Origin, contacts: Sequence[Contact]) -> Emit:
+    item = coerce.clean_item(msg)
     if item.get("group_id") is not None:
         raise NotTypedYet("a group message (`group_id`): groups are not typed yet")
-    wa_id = identities.phone_of(item, identities.SENDER)
+    sender = identities.identity_of(item, identities.SENDER)
     kind = coerce.identifier(item.get("type"), "type")
+    if kind == "system":
+        changed = identity_change(item, sender, origin)
+        if changed is not None:
+            return changed
+    contact = sender_contact(sender, contacts)
+    seen = contact.identity if contact is not None else sender
     wamid = coerce.identifier(item.get("id"), "id")
     at = coerce.timestamp(item.get("timestamp"))
     content = content_of(item, kind)
@@ -131,8 +127,12 @@ def inbound(msg: object, origin: Origin, names: Mapping[str, str]) -> Emit:
     event = InboundMessageReceived(
         event_id=deterministic_id("inbound", wamid),
         **origin.envelope(display_phone_number=origin.display_phone_number),
-        wa_id=wa_id,
-        contact_name=names.get(wa_id),
+        wa_id=sender.wa_id,
+        user_id=sender.user_id,
+        parent_user_id=sender.parent_user_id or seen.parent_user_id,
+        username=seen.username,
+        contact_wa_id=seen.wa_id if seen.wa_id != sender.wa_id else None,
+        contact_name=contact.name if contact is not None else None,
         message_id=wamid,
         timestamp=at,
         **origin.received(at),
@@ -144,14 +144,54 @@ def inbound(msg: object, origin: Origin, names: Mapping[str, str]) -> Emit:
         content=content,
         errors=_errors(item.get("errors")),
     )
-    return INBOUND_MESSAGES, event, conversation_key(origin.phone_number_id, wa_id)
+    return INBOUND_MESSAGES, event, conversation_key(origin.phone_number_id, sender.primary)
+
+
+SYSTEM_CHANGES = frozenset({"user_changed_number", "user_changed_user_id"})
+
+
+def identity_change(
+    item: Mapping[str, Any], sender: CustomerIdentity, origin: Origin
+) -> Emit | None:
+    """A `system` message saying the customer's identifiers changed (§4.4, §9.1), as one
+    `CustomerIdentityChanged`; None for another system message (kept as an inbound message)."""
+    system = coerce.an_object(item.get("system"), "system")
+    kind = coerce.optional_text(system.get("type"), "system.type")
+    if kind not in SYSTEM_CHANGES:
+        return None
+    now = identities.optional_identity(system, identities.SYSTEM_NOW, "system")
+    if now is None:
+        raise Malformed(f"a `{kind}` notice without `system.wa_id` or `system.user_id`")
+    before = identities.optional_identity(system, identities.SYSTEM_BEFORE, "system")
+    previous = sender
+    if before is not None and kind == "user_changed_user_id":
+        # the BSUID it changed from, beside the phone `from` may give
+        previous = CustomerIdentity(
+            wa_id=sender.wa_id,
+            user_id=before.user_id or sender.user_id,
+            parent_user_id=before.parent_user_id or sender.parent_user_id,
+        )
+    if kind == "user_changed_user_id" and now.wa_id is None and previous.wa_id is not None:
+        now = now.model_copy(update={"wa_id": previous.wa_id})  # the phone did not change
+    wamid = coerce.identifier(item.get("id"), "id")
+    event = CustomerIdentityChanged(
+        event_id=deterministic_id("identity", wamid),
+        **origin.envelope(),
+        change=kind,
+        previous=previous,
+        current=now,
+        message_id=wamid,
+        timestamp=coerce.timestamp(item.get("timestamp")),
+        body=coerce.string(system.get("body"), "system.body"),
+    )
+    return IDENTITIES, event, conversation_key(origin.phone_number_id, previous.primary)
 
 
 def status(st: object, origin: Origin) -> Emit:
-    item = _item(st)
+    item = coerce.clean_item(st)
     if item.get("recipient_type") == "group":
         raise NotTypedYet("a status of a group message: groups are not typed yet")
-    recipient = identities.phone_of(item, identities.RECIPIENT)
+    recipient = identities.identity_of(item, identities.RECIPIENT)
     wamid = coerce.identifier(item.get("id"), "id")
     value = coerce.identifier(item.get("status"), "status")
     at = coerce.timestamp(item.get("timestamp"))
@@ -162,7 +202,9 @@ def status(st: object, origin: Origin) -> Emit:
         status=value,
         timestamp=at,
         **origin.received(at),
-        recipient_id=recipient,
+        recipient_id=recipient.wa_id,
+        recipient_user_id=recipient.user_id,
+        parent_recipient_user_id=recipient.parent_user_id,
         biz_opaque_callback_data=coerce.string(
             item.get("biz_opaque_callback_data"), "biz_opaque_callback_data"
         ),
@@ -170,12 +212,12 @@ def status(st: object, origin: Origin) -> Emit:
         pricing=_optional_object(item, "pricing"),
         errors=_errors(item.get("errors")),
     )
-    return STATUSES, event, conversation_key(origin.phone_number_id, recipient)
+    return STATUSES, event, conversation_key(origin.phone_number_id, recipient.primary)
 
 
 def value_error(raw: object, origin: Origin, position: int) -> Emit:
     """An error for the whole business number; Meta gives it no id, so its content is its key."""
-    item = _item(raw)
+    item = coerce.clean_item(raw)
     error = meta_error(item)
     natural = coerce.fingerprint(origin.phone_number_id, origin.reported_at, position, item)
     event = WebhookErrorReported(
@@ -188,20 +230,27 @@ def value_error(raw: object, origin: Origin, position: int) -> Emit:
 
 
 def preference(raw: object, origin: Origin) -> Emit:
-    item = _item(raw)
-    wa_id = identities.phone_of(item, identities.CONTACT)
+    item = coerce.clean_item(raw)
+    who = identities.identity_of(item, identities.CONTACT)
     category = coerce.identifier(item.get("category"), "category")
     value = coerce.identifier(item.get("value"), "value")
     at = coerce.timestamp(item.get("timestamp"))
     event = UserPreferenceChanged(
         event_id=deterministic_id(
-            "preference", origin.phone_number_id, wa_id, category, value, str(int(at.timestamp()))
+            "preference",
+            origin.phone_number_id,
+            who.primary,
+            category,
+            value,
+            str(int(at.timestamp())),
         ),
         **origin.envelope(),
-        wa_id=wa_id,
+        wa_id=who.wa_id,
+        user_id=who.user_id,
+        parent_user_id=who.parent_user_id,
         category=category,
         value=value,
         detail=coerce.string(item.get("detail"), "detail"),
         timestamp=at,
     )
-    return USER_PREFERENCES, event, conversation_key(origin.phone_number_id, wa_id)
+    return USER_PREFERENCES, event, conversation_key(origin.phone_number_id, who.primary)

@@ -10,7 +10,7 @@ published once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -20,9 +20,9 @@ from services.ingest import coerce
 from services.ingest.account_updates import ACCOUNT_FIELDS, account_update
 from services.ingest.changes import PRODUCER, Change, Emit
 from services.ingest.coerce import Malformed, NotTypedYet
+from services.ingest.contacts import Contact, contact_of
 from services.ingest.messages import (
     Origin,
-    contact_name,
     inbound,
     origin_of,
     preference,
@@ -229,7 +229,7 @@ def _messages(out: Normalized, change: Change, place: Place) -> None:
     except coerce.FRAGMENT_ERRORS as exc:
         out.reject(place, exc, value)
         return
-    builders = _item_builders(origin, _contact_names(out, value.get("contacts"), place))
+    builders = _item_builders(origin, _contacts(out, value.get("contacts"), place))
     for name in ITEM_ARRAYS:
         try:
             items = coerce.elements(value.get(name), name)
@@ -244,30 +244,34 @@ def _messages(out: Normalized, change: Change, place: Place) -> None:
             out.reject(place, why, value[other])
 
 
-def _item_builders(origin: Origin, names: Mapping[str, str]) -> dict[str, Callable[..., Emit]]:
+def _item_builders(origin: Origin, contacts: Sequence[Contact]) -> dict[str, Callable[..., Emit]]:
     """The builder of each item array's elements, for one change value."""
     return {
-        "messages": lambda item, _: inbound(item, origin, names),
+        "messages": lambda item, _: inbound(item, origin, contacts),
         "statuses": lambda item, _: status(item, origin),
         "errors": lambda item, position: value_error(item, origin, position),
         "user_preferences": lambda item, _: preference(item, origin),
     }
 
 
-def _contact_names(out: Normalized, raw: object, place: Place) -> dict[str, str]:
-    """The profile names of `contacts[]` by phone; a malformed contact, or one naming a phone
-    again with another name, is kept unparsed and names no message."""
-    names: dict[str, str] = {}
+def _contacts(out: Normalized, raw: object, place: Place) -> list[Contact]:
+    """The `contacts[]` of a change: who its items are about. A malformed contact, or one
+    naming a customer of an earlier contact with another profile name, is kept unparsed and
+    describes no item."""
+    kept: list[Contact] = []
     try:
         contacts = coerce.elements(raw, "contacts")
     except coerce.FRAGMENT_ERRORS as exc:
         out.reject(place, exc, raw)
-        return names
+        return kept
     for i, contact in enumerate(contacts):
         try:
-            named = contact_name(contact)
-            if named is not None and names.setdefault(*named) != named[1]:
-                raise Malformed("names a phone of an earlier contact with another profile name")
+            found = contact_of(contact)
+            if found is None:
+                continue
+            if any(c.names(found.identity) and c.name != found.name for c in kept):
+                raise Malformed("names a customer of an earlier contact with another profile name")
+            kept.append(found)
         except coerce.FRAGMENT_ERRORS as exc:
             out.reject(place.inside(f"contacts[{i}]"), exc, contact)
-    return names
+    return kept

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.settings import (
-    HttpSettings,
-    KafkaSettings,
-    LogSettings,
-    PostgresSettings,
-    TracingSettings,
-)
+from shared.settings import HttpSettings, KafkaSettings, PostgresSettings, ServiceSettings
 
 
-class IngestSettings(BaseSettings):
+class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", env_nested_delimiter="__", frozen=True)
 
     http: HttpSettings = HttpSettings(port=8081)
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
-    log: LogSettings = LogSettings()
-    tracing: TracingSettings = TracingSettings()
     app_secrets: list[SecretStr] = Field(
         default_factory=lambda: [SecretStr("sandbox-app-secret")],
         description="App secrets accepted for X-Hub-Signature-256 (several during rotation).",

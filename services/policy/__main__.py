@@ -2,12 +2,11 @@
 
 from services.policy.app import run
 from services.policy.settings import PolicySettings
-from shared import logs, telemetry
+from shared import runtime, telemetry
 
 
 def main() -> None:
-    settings = PolicySettings()
-    logs.configure(settings.log, "policy")
+    settings = runtime.configured("policy", PolicySettings)
     telemetry.setup(settings.tracing, "policy")
     run(settings)
 

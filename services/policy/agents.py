@@ -21,10 +21,11 @@ from shared import codec, deadletters, logs, tracing
 from shared.errors import PermanentError
 from shared.events.consent import ConsentChanged
 from shared.events.envelope import Event
+from shared.events.identity import CustomerIdentityChanged
 from shared.events.intents import OutboundIntentSubmitted
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.template_states import TemplateStateChanged
-from shared.events.webhooks import InboundMessageReceived
+from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
 
 log = logs.get(__name__)
 E = TypeVar("E", bound=Event)
@@ -44,6 +45,8 @@ class Topics:
     decisions: faust.TopicT
     dead_letters: faust.TopicT
     windows: faust.TopicT
+    statuses: faust.TopicT
+    identities: faust.TopicT
 
 
 def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: str) -> None:
@@ -76,6 +79,10 @@ def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: 
         TemplateStateChanged,
         "track_templates",
         sync(handlers.on_template_state),
+    )
+    consume(topics.statuses, MessageStatusReported, "track_statuses", sync(handlers.on_status))
+    consume(
+        topics.identities, CustomerIdentityChanged, "track_identities", sync(handlers.on_identity)
     )
     consume(topics.intents, OutboundIntentSubmitted, "decide_intents", decide)
 

@@ -5,11 +5,15 @@ to the faust worker."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from datetime import timedelta
 from typing import Any
 
 import faust
 from faust.types import TableT
+from prometheus_client import CollectorRegistry
 
 from services.policy.agents import Topics, add_agents
 from services.policy.deferrals import RELEASED_HEADER
@@ -18,21 +22,24 @@ from services.policy.metrics import PolicyMetrics
 from services.policy.settings import PolicySettings
 from services.policy.tables import TABLES, Tables, TableSpec, changelog_topics
 from services.policy.web import add_routes
-from shared import runtime
+from shared import http, logs, runtime
 from shared.errors import StartupError
 from shared.events.envelope import utcnow
 from shared.messaging import connection_options, ensure_topics
 from shared.metrics import new_registry
 from shared.sealing import Sealer
 from shared.settings import KafkaSettings
+from shared.supervise import Supervisor
 from shared.topics import (
     ALL_TOPICS,
     CONSENT,
     CONVERSATION_PARTITIONS,
     DEAD_LETTERS,
     DECISIONS,
+    IDENTITIES,
     INBOUND_MESSAGES,
     INTENTS,
+    STATUSES,
     TEMPLATE_STATES,
     USER_PREFERENCES,
     WINDOWS,
@@ -40,6 +47,7 @@ from shared.topics import (
 )
 
 SERVICE = "policy"
+log = logs.get(__name__)
 
 
 def run(settings: PolicySettings) -> None:
@@ -50,14 +58,21 @@ def run(settings: PolicySettings) -> None:
         asyncio.run(runtime.started("Kafka", create_topics(settings)))
     except StartupError as exc:
         runtime.exit_unavailable(SERVICE, exc)
+    registry = new_registry()
+    supervisor = Supervisor(SERVICE, registry, http.Readiness({"timers": True}))
     worker = faust.Worker(
-        create_app(settings),
+        create_app(settings, registry, supervisor),
         loglevel=settings.log.level.lower(),
         quiet=True,
         override_logging=False,  # keep `logs.configure`'s handler: faust's lines as JSON too
     )
     worker.spinner = None  # its terminal spinner writes control codes into the log
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        if supervisor.gave_up.is_set():  # stopped because a timer kept failing: not a clean exit
+            log.error("stopped: a background loop kept failing", reason=supervisor.reason)
+            sys.exit(runtime.EXIT_SOFTWARE)
 
 
 async def create_topics(settings: PolicySettings) -> None:
@@ -66,7 +81,11 @@ async def create_topics(settings: PolicySettings) -> None:
     await ensure_topics(unprefixed, changelog_topics(settings.app_id))
 
 
-def create_app(settings: PolicySettings) -> faust.App:
+def create_app(
+    settings: PolicySettings,
+    registry: CollectorRegistry | None = None,
+    supervisor: Supervisor | None = None,
+) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=_broker_url(settings.kafka.bootstrap),
@@ -86,7 +105,8 @@ def create_app(settings: PolicySettings) -> faust.App:
     )
     topics = _topics(app, settings.kafka)
     tables = Tables(**{spec.name: _table(app, spec) for spec in TABLES})
-    registry = new_registry()
+    registry = registry or new_registry()
+    supervisor = supervisor or Supervisor(SERVICE, registry, http.Readiness({"timers": True}))
 
     async def emit_decision(key: str, value: bytes) -> None:
         await topics.decisions.send(key=key.encode(), value=value)
@@ -114,13 +134,21 @@ def create_app(settings: PolicySettings) -> faust.App:
     add_agents(app, topics, handlers, settings.app_id)
     lead = timedelta(seconds=settings.window_expiring_lead_s)
 
-    async def announce_windows() -> None:
+    async def scan() -> None:
         await handlers.announce_due(lead, closed_within=timedelta(hours=1))
         await handlers.deferrals.release_due(utcnow())
 
+    async def announce_windows() -> None:
+        """A failing scan is counted and tried again next tick; one failing every tick for
+        too long stops the worker as SIGTERM would (its offsets committed), and `run` exits
+        non-zero."""
+        await supervisor.step("window-timer", scan)
+        if supervisor.gave_up.is_set():
+            os.kill(os.getpid(), signal.SIGTERM)
+
     app.timer(interval=settings.window_scan_interval_s, name="announce_windows")(announce_windows)
 
-    add_routes(app, registry, handlers)
+    add_routes(app, registry, handlers, supervisor.readiness)
     return app
 
 
@@ -137,6 +165,8 @@ def _topics(app: faust.App, kafka: KafkaSettings) -> Topics:
         decisions=raw(DECISIONS),
         dead_letters=raw(DEAD_LETTERS),
         windows=raw(WINDOWS),
+        statuses=raw(STATUSES),
+        identities=raw(IDENTITIES),
     )
 
 

@@ -50,7 +50,7 @@ class ConsentRecords:
         keys += [conversation_key(n, who) for n in self._numbers(scope, phone_number_id)]
         return consent.merge((s for s in map(self._load, keys) if s is not None), scope)
 
-    def on_consent(self, change: ConsentChanged, partition: int) -> None:
+    def on_consent(self, change: ConsentChanged, partition: int, customer: str = "") -> None:
         """A business's opt-in or opt-out, or Meta's refusal reported by dispatch (131050); a
         fact policy cannot use raises UnusableFact (a dead letter)."""
         at = windows.bounded(change.occurred_at, self._clock(), self._config.clock_skew)
@@ -64,7 +64,7 @@ class ConsentRecords:
         if change.source.startswith(META_REPORTED):
             self._record(
                 scope,
-                change.customer,
+                customer or change.customer,
                 partition,
                 consent.meta_stop(change.category, fact),
                 "send_error",
@@ -74,9 +74,11 @@ class ConsentRecords:
             changes = consent.business_word(change.category, fact)
         except consent.UnknownCategory as exc:
             raise UnusableFact(str(exc)) from exc
-        self._record(scope, change.customer, partition, changes, "business")
+        self._record(scope, customer or change.customer, partition, changes, "business")
 
-    def on_preference(self, change: UserPreferenceChanged, partition: int) -> None:
+    def on_preference(
+        self, change: UserPreferenceChanged, partition: int, customer: str = ""
+    ) -> None:
         """Meta's `user_preferences`: the customer stopped or resumed marketing."""
         resumed = consent.preference_value(change.value)
         if resumed is None:
@@ -94,9 +96,11 @@ class ConsentRecords:
         )
         changes = consent.preference(change.category, resumed, fact)
         scope = self._scope_reported(change.phone_number_id, change.waba_id)
-        self._record(scope, change.wa_id, partition, changes, "user_preferences")
+        self._record(scope, customer or change.customer, partition, changes, "user_preferences")
 
-    def on_reply(self, message: InboundMessageReceived, at: datetime, partition: int) -> None:
+    def on_reply(
+        self, message: InboundMessageReceived, at: datetime, partition: int, customer: str = ""
+    ) -> None:
         """A customer's message written at `at` that stops (a keyword, an opt-out quick reply)
         or lifts a stop (START)."""
         how, words = consent.reply_words(message)
@@ -107,7 +111,31 @@ class ConsentRecords:
         changes = consent.reply(words, self._config.consent, said)
         if changes:
             scope = self._scope_reported(message.phone_number_id, message.waba_id)
-            self._record(scope, message.wa_id, partition, changes, how.replace(" ", "_"))
+            who = customer or message.customer
+            self._record(scope, who, partition, changes, how.replace(" ", "_"))
+
+    def scopes_of_portfolio(self, portfolio: str) -> list[str]:
+        """Every consent scope of the portfolio's businesses the settings know."""
+        rules = self._config.consent
+        wabas = {*self._config.waba_ids.values(), self._config.default_waba_id}
+        mine = [
+            w for w in wabas if rules.portfolio_ids.get(w, rules.default_portfolio_id) == portfolio
+        ]
+        return sorted({rules.scope_of(w) for w in mine})
+
+    def move(self, scope: str, old: str, new: str) -> None:
+        """The consent records of customer `old` with this business, now `new`'s (merged with
+        what `new` has: per fact, the one that replaces the other)."""
+        for partition in range(self._config.partitions):
+            source = _key(scope, old, partition)
+            moved = self._load(source)
+            if moved is None:
+                continue
+            target = _key(scope, new, partition)
+            kept = self._load(target)
+            together = moved if kept is None else consent.merge([kept, moved])
+            self._table[target] = together.stored()
+            del self._table[source]
 
     def scope_of(self, phone_number_id: str) -> str:
         """The business of a number, as the settings place it."""

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from services.policy import caps, consent, rules, template_check, tiers, windows
+from services.policy import caps, consent, identity, rules, template_check, tiers, windows
 from services.policy.consent_records import ConsentRecords, note_future
+from services.policy.customers import Customers
 from services.policy.deferrals import Deferrals
 from services.policy.metrics import PolicyMetrics
 from services.policy.tables import Tables
@@ -19,12 +20,13 @@ from shared import codec, logs, sealing
 from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import deterministic_id
+from shared.events.identity import CustomerIdentityChanged
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.keys import conversation_key
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.reasons import Reason
 from shared.events.template_states import TemplateStateChanged, state_key
-from shared.events.webhooks import InboundMessageReceived
+from shared.events.webhooks import InboundMessageReceived, MessageStatusReported
 from shared.events.windows import WindowChanged
 
 log = logs.get(__name__)
@@ -43,18 +45,20 @@ class PolicyHandlers:
     emit_window: Emit
     release_intent: Emit
     clock: Callable[[], datetime]
-    sealer: sealing.Sealer = field(
-        default_factory=lambda: sealing.Sealer([sealing.DEVELOPMENT_KEY])
-    )
+    sealer: sealing.Sealer
     _announced: set[str] = field(default_factory=set)
     deferrals: Deferrals = field(init=False)
     consent: ConsentRecords = field(init=False)
     template_index: TemplateIndex = field(init=False)
+    customers: Customers = field(init=False)
 
     def __post_init__(self) -> None:
         self.deferrals = Deferrals(self.tables.deferred, self.release_intent)
         self.consent = ConsentRecords(self.tables.consent, self.config, self.metrics, self.clock)
         self.template_index = TemplateIndex(self.tables.templates)
+        moving = [("windows", self.tables.windows), ("marketing", self.tables.marketing)]
+        moving.append(("reach", self.tables.reach))
+        self.customers = Customers(self.tables.identities, moving, self.consent, self.config)
 
     def window(self, key: str) -> WindowState | None:
         return _load(self.tables.windows, key, WindowState)
@@ -62,7 +66,7 @@ class PolicyHandlers:
     def window_view(self, phone_number_id: str, wa_id: str) -> dict[str, Any]:
         """The window as `GET /windows/...` shows it (this worker's partitions)."""
         now = self.clock()
-        state = self.window(conversation_key(phone_number_id, wa_id))
+        state = self.window(self.customers.conversation(phone_number_id, wa_id))
         snap = rules.snapshot(state, now)
         return {
             **snap.model_dump(mode="json"),
@@ -75,7 +79,7 @@ class PolicyHandlers:
     def consent_view(self, phone_number_id: str, wa_id: str) -> dict[str, Any]:
         """The customer's consent with the business of this number, as `GET /consent/...`
         shows it: the facts, and whether a template of each category may go now."""
-        state = self.consent.view(phone_number_id, wa_id)
+        state = self.consent.view(phone_number_id, self.customers.canonical(phone_number_id, wa_id))
         stance = consent.stance(state, self.config.consent)
         return {
             **state.model_dump(mode="json"),
@@ -84,7 +88,9 @@ class PolicyHandlers:
         }
 
     async def on_inbound(self, message: InboundMessageReceived, partition: int = 0) -> None:
-        key = conversation_key(message.phone_number_id, message.wa_id)
+        who = [message.wa_id, message.contact_wa_id, message.user_id, message.parent_user_id]
+        customer = self.customers.learn(message.phone_number_id, who)
+        key = conversation_key(message.phone_number_id, customer)
         now = self.clock()
         at = windows.seen_at(message, now, self.config.clock_skew)
         if at != message.timestamp:
@@ -95,8 +101,18 @@ class PolicyHandlers:
             self.tables.windows[key] = updated.model_dump(mode="json")
             self.metrics.windows_updated.inc()
             if windows.opened(before, updated, now):
-                await self._announce(key, message.phone_number_id, message.wa_id, updated, "opened")
-        self.consent.on_reply(message, at, partition)
+                await self._announce(key, message.phone_number_id, customer, updated, "opened")
+        self.consent.on_reply(message, at, partition, customer)
+
+    def on_status(self, status: MessageStatusReported) -> None:
+        """A status naming the customer by phone and BSUID links the two."""
+        who = status.identity
+        if who is not None and len(who.identifiers) > 1:
+            self.customers.learn(status.phone_number_id, who.identifiers)
+
+    def on_identity(self, change: CustomerIdentityChanged) -> None:
+        """Meta names a customer anew: their state follows (`Customers.on_change`)."""
+        self.customers.on_change(change)
 
     async def announce_due(self, lead: timedelta, closed_within: timedelta) -> int:
         """Announce the windows of this worker's partitions that are expiring or closed;
@@ -132,10 +148,14 @@ class PolicyHandlers:
         return 1
 
     def on_consent(self, change: ConsentChanged, partition: int = 0) -> None:
-        self.consent.on_consent(change, partition)
+        customer = self.customers.canonical_for(
+            change.phone_number_id, change.waba_id, change.customer
+        )
+        self.consent.on_consent(change, partition, customer)
 
     def on_preference(self, change: UserPreferenceChanged, partition: int = 0) -> None:
-        self.consent.on_preference(change, partition)
+        customer = self.customers.learn(change.phone_number_id, change.identity.identifiers)
+        self.consent.on_preference(change, partition, customer)
 
     def on_template_state(self, state: TemplateStateChanged) -> None:
         known = self.tables.templates.get(state.key)
@@ -155,7 +175,8 @@ class PolicyHandlers:
         released: bool = False,
         partition: int = 0,
     ) -> None:
-        key = conversation_key(intent.phone_number_id, intent.to)
+        customer = self.customers.canonical(intent.phone_number_id, intent.customer)
+        key = conversation_key(intent.phone_number_id, customer)
         if record_key != key.encode():
             # The window lives on the conversation's partition: decide there, never here.
             log.warning("intent keyed off its conversation, rerouting", intent_id=intent.intent_id)
@@ -173,14 +194,16 @@ class PolicyHandlers:
                 return  # released before: decided then
             decision_id = deterministic_id("decision", intent.intent_id, "released", release_at)
         now = self.clock()
+        reached_at = _time(self.tables.reach.get(key))  # read once: the count and its edge
         facts = rules.Facts(
             window=self.window(key),
-            consent=self.consent.view(intent.phone_number_id, intent.to),
+            consent=self.consent.view(intent.phone_number_id, customer),
             marketing=_load(self.tables.marketing, key, caps.MarketingLog),
             templates=self._template,
             template_languages=self.template_index.languages,
-            reach=self._reach(key, partition, now),
-            reached_at=_time(self.tables.reach.get(key)),
+            reach=self._reach(reached_at, partition, now),
+            reached_at=reached_at,
+            phone=self.customers.phone(intent.phone_number_id, customer),
         )
         verdict = rules.decide(intent, facts, now, self.config)
         if verdict.outcome == "approved":
@@ -204,6 +227,10 @@ class PolicyHandlers:
             resubmit=self.sealer.seal({"intent": raw.decode()})
             if verdict.outcome == "approved"
             else None,
+            address=identity.address_for(intent, facts.phone, verdict.category)
+            if verdict.outcome == "approved"
+            else None,
+            customer_key=customer,
         )
         self.metrics.decided(verdict.outcome, verdict.reasons)
         log.info(
@@ -214,7 +241,7 @@ class PolicyHandlers:
     async def on_intent_failed(self, intent: OutboundIntentSubmitted, reason: str) -> None:
         """Deciding the intent failed: it ends rejected with INTERNAL_ERROR (its record goes to
         the dead-letter topic). Its template parameters are withheld, never shown in clear."""
-        key = conversation_key(intent.phone_number_id, intent.to)
+        key = conversation_key(intent.phone_number_id, intent.customer)
         decision = PolicyDecisionMade(
             **intent.caused(event_id=deterministic_id("decision", intent.intent_id, "failed")),
             producer=PRODUCER,
@@ -259,11 +286,11 @@ class PolicyHandlers:
         state = self._template(state_key(waba, content.name, language))
         return state.category if state is not None else "AUTHENTICATION"
 
-    def _reach(self, key: str, partition: int, now: datetime) -> tiers.Reach:
+    def _reach(self, reached_at: datetime | None, partition: int, now: datetime) -> tiers.Reach:
         return tiers.Reach(
             share=tiers.share(self.config.messaging_limit, self.config.partitions, partition),
             used=tiers.used(self.tables.limits.get(_limits_key(partition)) or {}, now),
-            counted_recently=tiers.counted_recently(_time(self.tables.reach.get(key)), now),
+            counted_recently=tiers.counted_recently(reached_at, now),
         )
 
     def _count_reach(self, key: str, partition: int, now: datetime) -> None:

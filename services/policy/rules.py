@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.policy import approval, consent, template_check
+from services.policy import approval, consent, identity, template_check
 from services.policy.caps import Caps, MarketingLog, blocked_until
 from services.policy.consent import ConsentRules, ConsentState
 from services.policy.quiet import QuietHours, quiet_until, zones_for
@@ -48,6 +48,7 @@ class Facts:
     template_languages: template_check.Languages = lambda _waba, _name: ()
     reach: Reach = field(default_factory=lambda: Reach(share=None, used=0, counted_recently=False))
     reached_at: datetime | None = None  # when the customer was last counted toward the limit
+    phone: str | None = None  # a phone the customer is known by (None: only by BSUID)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ def decide(
     intent: OutboundIntentSubmitted, facts: Facts, now: datetime, config: PolicyConfig
 ) -> Verdict:
     snap = snapshot(facts.window, now)
+    impossible = identity.impossible_recipient(intent)
+    if impossible is not None:
+        return Verdict("rejected", [Reason.INVALID_RECIPIENT], impossible, snap)
     if intent.not_after is not None and now >= intent.not_after:
         return Verdict(
             "rejected", [Reason.EXPIRED], f"not_after {intent.not_after.isoformat()} passed", snap
@@ -118,11 +122,15 @@ def _free_form(
         )
     marketing = intent.category == "marketing"
     if marketing:
-        refused = _marketing_refusal(intent.to, facts, now, config, need_opt_in=False, snap=snap)
+        refused = _marketing_refusal(
+            _number(intent, facts), facts, now, config, need_opt_in=False, snap=snap
+        )
         if refused is not None:
             return refused
     valid_until = approval.earliest(
-        usable_until, intent.not_after, *_marketing_edges(intent.to, now, config, marketing)
+        usable_until,
+        intent.not_after,
+        *_marketing_edges(_number(intent, facts), now, config, marketing),
     )
     return Verdict(
         "approved",
@@ -156,13 +164,24 @@ def _template(
             category=category,
         )
     category = checked.state.category.upper()
+    if category == "AUTHENTICATION" and intent.to is None and facts.phone is None:
+        return Verdict(
+            "rejected",
+            [Reason.BSUID_AUTHENTICATION],
+            "authentication templates go to a phone only (Meta refuses a BSUID: 131062), and "
+            "no phone of this customer is known",
+            snap,
+            category=category,
+        )
     marketing = category == "MARKETING"
     if not marketing:
         refused = _consent_refusal(category, facts, config, snap, business_initiated=True)
         if refused is not None:
             return refused
     if marketing:
-        refused = _marketing_refusal(intent.to, facts, now, config, need_opt_in=True, snap=snap)
+        refused = _marketing_refusal(
+            _number(intent, facts), facts, now, config, need_opt_in=True, snap=snap
+        )
         if refused is not None:
             return refused
     initiated = not snap.is_open
@@ -182,7 +201,7 @@ def _template(
     valid_until = approval.earliest(
         now + config.approval_lifetime,
         intent.not_after,
-        *_marketing_edges(intent.to, now, config, marketing),
+        *_marketing_edges(_number(intent, facts), now, config, marketing),
         approval.reach_edge(now, reached_at) if counted else None,
     )
     return Verdict(
@@ -210,6 +229,11 @@ def is_sensitive(category: str | None) -> Callable[[dict[str, Any], dict[str, An
         return (category or "").upper() == "AUTHENTICATION" and kind in ("body", "button")
 
     return check
+
+
+def _number(intent: OutboundIntentSubmitted, facts: Facts) -> str:
+    """The customer's phone for their time zone: the one addressed, else the known one."""
+    return intent.to or facts.phone or intent.customer
 
 
 def _marketing_refusal(

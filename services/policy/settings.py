@@ -6,8 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from services.policy import consent
 from services.policy.caps import Caps
@@ -19,21 +19,20 @@ from services.policy.consent import (
 )
 from services.policy.quiet import QuietHours
 from services.policy.rules import PolicyConfig
-from shared.sealing import DEVELOPMENT_KEY
-from shared.settings import HttpSettings, KafkaSettings, LogSettings, TracingSettings
+from shared.sealing import SealingKeys
+from shared.settings import HttpSettings, KafkaSettings, ServiceSettings
 from shared.topics import INTENTS
 
 TemplateCategory = Literal["marketing", "utility", "authentication"]
 OPT_IN_REQUIRED: tuple[TemplateCategory, ...] = ("marketing", "utility", "authentication")
 
 
-class PolicySettings(BaseSettings):
+class PolicySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="POLICY_", env_nested_delimiter="__", frozen=True)
+    required_secrets = ("sealing_keys",)
 
     http: HttpSettings = HttpSettings(port=8083)
     kafka: KafkaSettings = KafkaSettings()
-    log: LogSettings = LogSettings()
-    tracing: TracingSettings = TracingSettings()
     app_id: str = Field(default="wagate-policy", description="Consumer group and table prefix.")
     data_dir: Path = Path(".local/policy")
     window_safety_margin_s: int = Field(
@@ -94,10 +93,10 @@ class PolicySettings(BaseSettings):
         description="The portfolio's messaging limit: unique customers "
         "reached by business-initiated messages per moving 24 h (0: unlimited).",
     )
-    sealing_keys: list[SecretStr] = Field(
-        default_factory=lambda: [DEVELOPMENT_KEY],
-        description="Fernet keys sealing sensitive parameters for dispatch (first seals; "
-        "dispatch needs the same list). Generate with `wagate keys new`.",
+    sealing_keys: SealingKeys = Field(
+        default_factory=list,
+        description="Fernet keys sealing sensitive parameters for dispatch (the first seals; "
+        "dispatch needs the same list). No default: `python -m shared.sealing` makes one.",
     )
     stop_words: list[str] = Field(
         default_factory=lambda: sorted(DEFAULT_STOP_WORDS),

@@ -55,6 +55,13 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("deferred", INTENTS, CONVERSATION, "intent id -> release time and the intent"),
     TableSpec("reach", INTENTS, CONVERSATION, "when last counted toward the messaging limit"),
     TableSpec("limits", INTENTS, "partition:N", "customers counted per hour bucket"),
+    TableSpec(
+        "identities",
+        INTENTS,
+        "portfolio|identifier, portfolio#canonical",
+        "each phone or BSUID's canonical customer key per portfolio, and each key's identifiers",
+        everywhere=True,
+    ),
 )
 
 
@@ -86,3 +93,4 @@ class Tables:
     deferred: MutableMapping[str, Any]
     reach: MutableMapping[str, Any]  # conversation -> when last counted toward the limit
     limits: MutableMapping[str, Any]  # "partition:N" -> customers counted per hour bucket
+    identities: MutableMapping[str, Any]  # global: a customer's identifiers, per portfolio

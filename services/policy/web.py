@@ -9,12 +9,18 @@ import faust
 from prometheus_client import CollectorRegistry, generate_latest
 
 from services.policy.handlers import PolicyHandlers
+from shared.http import Readiness
 
 # the exposition format without its charset, which faust's aiohttp driver refuses
 _PROMETHEUS_TEXT = "text/plain; version=0.0.4"
 
 
-def add_routes(app: faust.App, registry: CollectorRegistry, handlers: PolicyHandlers) -> None:
+def add_routes(
+    app: faust.App,
+    registry: CollectorRegistry,
+    handlers: PolicyHandlers,
+    loops: Readiness | None = None,
+) -> None:
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
         return web.json({"status": "ok"})
@@ -22,6 +28,7 @@ def add_routes(app: faust.App, registry: CollectorRegistry, handlers: PolicyHand
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
         ready = bool(app.consumer.assignment()) and not app.rebalancing
+        ready = ready and (loops is None or loops.ready)  # a timer that gave up: not ready
         return web.json({"ready": ready}, status=200 if ready else 503)
 
     @app.page("/metrics")

@@ -2,12 +2,11 @@
 
 from services.sandbox.app import run
 from services.sandbox.settings import SandboxSettings
-from shared import logs, runtime, telemetry
+from shared import runtime, telemetry
 
 
 def main() -> None:
-    settings = SandboxSettings()
-    logs.configure(settings.log, "sandbox")
+    settings = runtime.configured("sandbox", SandboxSettings)
     telemetry.setup(settings.tracing, "sandbox")
     runtime.serve("sandbox", lambda stop: run(settings, stop))
 

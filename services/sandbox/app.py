@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from contextlib import AsyncExitStack
+from functools import partial
 
 import aiohttp
 from prometheus_client import CollectorRegistry
 
+from services.sandbox import persistence
 from services.sandbox.catalogue import TemplateDesk
 from services.sandbox.faults import FaultBoard
 from services.sandbox.handlers import Sandbox
@@ -21,10 +23,10 @@ from services.sandbox.web_common import DESK, SANDBOX, SENDER
 from services.sandbox.web_control import add_control_routes
 from services.sandbox.web_media import MAX_BODY, add_media_routes
 from services.sandbox.webhook_sender import WebhookSender
-from services.sandbox.world import World
 from shared import http
 from shared.events.envelope import utcnow
 from shared.metrics import new_registry
+from shared.supervise import Supervisor, until_stopped_or_gave_up
 
 
 def build_app(
@@ -59,14 +61,29 @@ async def run(settings: SandboxSettings, stop: asyncio.Event) -> None:
             board,
             metrics,
         )
+        state = settings.state_file
+        kept = persistence.load(state) if state is not None else persistence.Snapshot()
+        world = kept.world
+        sender.restore(kept.webhooks)
         sandbox = Sandbox(
-            settings, World(), sender, utcnow, Ids(settings.seed), board=board, metrics=metrics
+            settings, world, sender, utcnow, Ids(settings.seed), board=board, metrics=metrics
         )
         stack.push_async_callback(sandbox.close)
-        delivering = asyncio.create_task(sender.run())
-        stack.callback(delivering.cancel)
-        app = build_app(sandbox, sender, http.Readiness({"http": True}), registry)
+        readiness = http.Readiness({"http": True})
+        supervisor = Supervisor("sandbox", registry, readiness)
+        stack.push_async_callback(supervisor.close)
+        supervisor.spawn("webhooks", sender.run)
+        if state is not None:
+
+            def take() -> persistence.Snapshot:
+                return persistence.Snapshot(world, sender.undelivered())
+
+            stack.callback(lambda: persistence.save(take(), state))  # on the way out, once more
+            supervisor.spawn("state", partial(persistence.save_every, take, state,
+                                              settings.state_save_s))  # fmt: skip
+        app = build_app(sandbox, sender, readiness, registry)
         await stack.enter_async_context(http.serving(app, settings.http, "sandbox"))
-        await stop.wait()
+        await until_stopped_or_gave_up(stop, supervisor)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(sender.drained(), timeout=5)
+    supervisor.check()

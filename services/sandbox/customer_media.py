@@ -24,21 +24,37 @@ SAMPLES: dict[str, tuple[str, bytes]] = {
 """What a played customer sends when the request gives no file of its own."""
 
 
-def with_file(library: MediaLibrary, request: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The control request with its media kept in the library: `data` (base64) and
-    `mime_type` give the file, else a small sample of the kind; `id` names a file kept before."""
+def file_in(request: Mapping[str, Any]) -> tuple[str, bytes] | None:
+    """The new file a control request carries (its type and bytes: `data` in base64 and
+    `mime_type`, else a small sample of the kind), None when it carries none (not media, or
+    naming by `id` a file kept before). Pure: a bad file raises `InvalidCustomerMessage` before
+    anything is kept."""
+    kind = str(request.get("type") or "text")
+    raw = request.get(kind)
+    if kind not in MEDIA or not isinstance(raw, Mapping) or raw.get("id"):
+        return None
+    return _file(kind, raw)
+
+
+def with_file(
+    library: MediaLibrary, request: Mapping[str, Any], file: tuple[str, bytes] | None
+) -> Mapping[str, Any]:
+    """The control request with its media kept in the library: `file` (from `file_in`) is kept
+    as new; an `id` the library holds names a file kept before; a bare id it does not hold is
+    carried as given."""
     kind = str(request.get("type") or "text")
     raw = request.get(kind)
     if kind not in MEDIA or not isinstance(raw, Mapping):
         return request
     content = dict(raw)
     phone_number_id = str(request.get("phone_number_id") or "")
-    kept = library.find(str(content["id"])) if content.get("id") else None
-    if content.get("id") and kept is None:
-        return request  # a bare id the library does not hold: carried as given
-    if kept is None:
-        mime, data = _file(kind, content)
-        kept = library.received(phone_number_id, mime, data)
+    if file is not None:
+        kept = library.received(phone_number_id, *file)
+    else:
+        found = library.find(str(content["id"])) if content.get("id") else None
+        if found is None:
+            return request
+        kept = found
     content.pop("data", None)
     content.update({"id": kept.id, "mime_type": kept.mime_type, "sha256": kept.sha256})
     return {**request, kind: content}

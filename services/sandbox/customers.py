@@ -122,11 +122,14 @@ class Customers:
             raise InvalidCustomerMessage(
                 "phone_number_id and from (a phone) or from_user_id (a BSUID) are required"
             )
-        customer = self.find(request.get("from"), request.get("from_user_id"))
-        request = customer_media.with_file(self._business.media, request)
         at = inbound.timestamp(request.get("timestamp"), now)
-        wamid = self._business.ids.wamid()
         display = self._business.settings.display_phone_number
+        # the message is judged before anyone new is added or an id is drawn for it
+        inbound.message_item(request, "", at, display, "")
+        file = customer_media.file_in(request)
+        customer = self.find(request.get("from"), request.get("from_user_id"))
+        request = customer_media.with_file(self._business.media, request, file)
+        wamid = self._business.ids.wamid()
         who = self._seen(customer, phone_number_id, now)
         item = inbound.message_item(request, wamid, at, display, who)
         if request.get("name"):  # the profile name as the customer shows it now

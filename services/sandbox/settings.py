@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from services.sandbox.faults import Faults
-from shared.settings import HttpSettings, LogSettings, TracingSettings
+from shared.settings import HttpSettings, ServiceSettings
 
 
-class SandboxSettings(BaseSettings):
+class SandboxSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SANDBOX_", env_nested_delimiter="__", frozen=True)
 
     http: HttpSettings = HttpSettings(port=8090)
-    log: LogSettings = LogSettings()
-    tracing: TracingSettings = TracingSettings()
     access_tokens: list[SecretStr] = Field(default_factory=lambda: [SecretStr("sandbox-token")])
     app_secret: SecretStr = SecretStr("sandbox-app-secret")
     webhook_url: str = Field(
@@ -33,6 +33,12 @@ class SandboxSettings(BaseSettings):
         default=None, ge=0, description="Customers read each message after this; unset: never."
     )
     webhook_retry_max_s: float = Field(default=30.0, gt=0)
+    state_file: Path | None = Field(
+        default=None,
+        description="Where the world (templates, customers...) is kept across restarts; "
+        "unset: in memory only.",
+    )
+    state_save_s: float = Field(default=2.0, gt=0, description="How often the world is saved.")
     review_delay_s: float = Field(default=1.0, ge=0, description="PENDING until the review.")
     pause_durations_s: list[float] = Field(
         default_factory=lambda: [3 * 3600.0, 6 * 3600.0],

@@ -1,6 +1,9 @@
 """The control API (`/_sandbox/...`): add and play customers (phones, BSUIDs, usernames), act as
 Meta on templates, numbers and portfolios, inspect traffic and violations, inject faults, reset.
-`/sandbox/customer-messages` and `/sandbox/violations` remain as aliases."""
+`/sandbox/customer-messages` and `/sandbox/violations` remain as aliases.
+
+Every refusal is `{"error": why}` with a 4xx, given before anything changes: bodies are read
+strictly (`control_body`), and a path or query value holding a control character is a 400."""
 
 from __future__ import annotations
 
@@ -23,12 +26,33 @@ from services.sandbox.errors import (
 from services.sandbox.faults import Faults
 from services.sandbox.handlers import Sandbox
 from services.sandbox.rules.template_model import Template
-from services.sandbox.web_common import DESK, SANDBOX, SENDER, Handler, json_body
+from services.sandbox.web_common import DESK, SANDBOX, SENDER, Handler, control_body
+from shared import strict_json
 from shared.events.keys import normalize_wa_id
+
+CONTROL_PREFIXES = ("/_sandbox/", "/sandbox/")
 
 
 def _bad(reason: str, status: int = 400) -> web.Response:
     return web.json_response({"error": reason}, status=status)
+
+
+@web.middleware
+async def control_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """On the control API: 400 for a path or query value holding a control character, and
+    aiohttp's own refusals (no such route, method) as `{"error": why}` too."""
+    if not request.path.startswith(CONTROL_PREFIXES):
+        return await handler(request)
+    for values in (request.match_info.items(), request.query.items()):
+        name = strict_json.unsafe_value(values)
+        if name is not None:
+            return _bad(f"{name} holds a control character")
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        return _bad(exc.reason, exc.status)
 
 
 CUSTOMER_ERRORS: dict[type[Exception], int] = {
@@ -43,7 +67,7 @@ def _customer_route(act: Callable[[Sandbox, dict[str, Any]], dict[str, Any]]) ->
     """A route acting on customers: a refused request is answered 400, 404 or 409 by its kind."""
 
     async def handle(request: web.Request) -> web.Response:
-        body = await json_body(request) if request.can_read_body else {}
+        body = await control_body(request) if request.can_read_body else {}
         try:
             return web.json_response(act(request.app[SANDBOX], body))
         except tuple(CUSTOMER_ERRORS) as exc:
@@ -102,7 +126,7 @@ def _change_number(sandbox: Sandbox, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def customer_read(request: web.Request) -> web.Response:
-    body = await json_body(request)
+    body = await control_body(request)
     if not request.app[SANDBOX].customers.read(str(body.get("wamid", ""))):
         return _bad("no accepted message with that wamid", 404)
     return web.json_response({"read": body["wamid"]})
@@ -124,7 +148,7 @@ async def show_customer(request: web.Request) -> web.Response:
 
 async def portfolio(request: web.Request) -> web.Response:
     """Put business numbers in a portfolio (the sandbox's own unless said), linked or not."""
-    body = await json_body(request)
+    body = await control_body(request)
     portfolio_id = body.get("portfolio_id")
     numbers = body.get("phone_number_ids")
     linked = body.get("linked", False)
@@ -163,7 +187,7 @@ async def traffic(request: web.Request) -> web.Response:
 
 
 async def throughput(request: web.Request) -> web.Response:
-    body = await json_body(request)
+    body = await control_body(request)
     mps = body.get("mps")
     number = str(body.get("phone_number_id") or "")
     if not number or not isinstance(mps, int | float) or isinstance(mps, bool) or mps <= 0:
@@ -177,7 +201,7 @@ async def throughput(request: web.Request) -> web.Response:
 async def faults(request: web.Request) -> web.Response:
     board = request.app[SANDBOX].board
     if request.method == "PUT":
-        body = await json_body(request)
+        body = await control_body(request)
         seed = body.pop("seed", board.seed)
         try:
             board.configure(Faults(**body), seed if isinstance(seed, int) else None)
@@ -193,7 +217,7 @@ async def webhooks(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    body = await json_body(request) if request.can_read_body else {}
+    body = await control_body(request) if request.can_read_body else {}
     seed = body.get("seed")
     request.app[SANDBOX].reset(seed if isinstance(seed, int) else None)
     request.app[SENDER].recent.clear()
@@ -207,7 +231,7 @@ async def list_templates(request: web.Request) -> web.Response:
 
 def _template_action(action: Callable[[web.Request, str, dict[str, Any]], Template]) -> Handler:
     async def handle(request: web.Request) -> web.Response:
-        body = await json_body(request) if request.can_read_body else {}
+        body = await control_body(request) if request.can_read_body else {}
         try:
             template = action(request, request.match_info["template_id"], body)
         except TemplateNotFound:
@@ -221,6 +245,7 @@ def _template_action(action: Callable[[web.Request, str, dict[str, Any]], Templa
 
 def add_control_routes(app: web.Application) -> None:
     """The control API's routes (no token: it is the developer's, not Meta's)."""
+    app.middlewares.append(control_guard)
     desk = app[DESK]
     template_actions: dict[str, Callable[[web.Request, str, dict[str, Any]], Template]] = {
         "review": lambda _r, t, _b: _review(desk, t),

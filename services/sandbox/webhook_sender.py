@@ -61,6 +61,8 @@ class WebhookSender:
         self.delivered = 0
         self.recent: deque[dict[str, Any]] = deque(maxlen=KEPT)
         self.refused_forgeries = 0
+        self._delayed: dict[int, list[Delivery]] = {}  # batches waiting out a delay fault
+        self._posting: Delivery | None = None
 
     def enqueue(self, payload: dict[str, Any]) -> None:
         self.recent.append(payload)
@@ -72,6 +74,7 @@ class WebhookSender:
         batch += [Delivery(body)] * plan.copies
         if plan.delay_s > 0:
             self._pending += 1
+            self._delayed[id(batch)] = batch
             asyncio.get_running_loop().call_later(plan.delay_s, self._release, batch, True)
         elif plan.hold_for_reorder and not self._held:
             self._held = batch
@@ -84,6 +87,7 @@ class WebhookSender:
     def _release(self, batch: list[Delivery], was_pending: bool) -> None:
         if was_pending:
             self._pending -= 1
+        self._delayed.pop(id(batch), None)
         for delivery in batch:
             self._queue.put_nowait(delivery)
 
@@ -103,10 +107,25 @@ class WebhookSender:
     async def run(self) -> None:
         while True:
             delivery = await self._queue.get()
+            self._posting = delivery
             try:
                 await self._post(delivery)
             finally:
+                self._posting = None
                 self._queue.task_done()
+
+    def undelivered(self) -> list[Delivery]:
+        """Every webhook not posted yet (being posted, queued, held or delayed), in order:
+        what a restart must still deliver."""
+        queued = list(self._queue._queue)  # type: ignore[attr-defined]
+        delayed = [d for batch in self._delayed.values() for d in batch]
+        posting = [self._posting] if self._posting is not None else []
+        return [*posting, *queued, *self._held, *delayed]
+
+    def restore(self, deliveries: list[Delivery]) -> None:
+        """Queue webhooks a previous run left undelivered (the faults were applied then)."""
+        for delivery in deliveries:
+            self._queue.put_nowait(delivery)
 
     async def _post(self, delivery: Delivery) -> None:
         secret = self._secret + ("-forged" if delivery.bad_signature else "")

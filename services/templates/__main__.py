@@ -1,13 +1,16 @@
-"""`python -m services.templates`: settings -> logging and tracing -> run."""
+"""`python -m services.templates`: settings (refusing public secrets) -> logs, tracing -> run; or
+`migrate` its database."""
 
-from services.templates.app import run
+from services.templates.app import MIGRATIONS, run
 from services.templates.settings import TemplatesSettings
-from shared import logs, runtime, telemetry
+from shared import migrate, runtime, telemetry
 
 
 def main() -> None:
-    settings = TemplatesSettings()
-    logs.configure(settings.log, "templates")
+    if migrate.requested("templates"):
+        migrate.run("templates", MIGRATIONS)
+        return
+    settings = runtime.configured("templates", TemplatesSettings)
     telemetry.setup(settings.tracing, "templates")
     runtime.serve("templates", lambda stop: run(settings, stop))
 

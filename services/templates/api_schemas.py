@@ -141,7 +141,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "SyncCounts": {
         "type": "object",
-        "required": ["added", "changed", "removed"],
-        "properties": {k: {"type": "integer"} for k in ("added", "changed", "removed")},
+        "required": ["added", "changed", "missing"],
+        "properties": {k: {"type": "integer"} for k in ("added", "changed", "missing")},
     },
 }

@@ -1,11 +1,12 @@
 """Composition root of templates: pool and migrations, producer, Cloud API session, HTTP API,
-the consumer of template webhook updates, the periodic sync and the repair loop."""
+the consumer of template webhook updates, and the supervised loops: the periodic sync, the
+repair loop and the reach of Kafka and PostgreSQL behind /readyz."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from shared.messaging import (
     make_producer,
 )
 from shared.metrics import ConsumerMetrics, new_registry
+from shared.supervise import Supervisor, kafka_probe, postgres_probe, watch_reach
 from shared.topics import ALL_TOPICS, TEMPLATE_UPDATES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -80,12 +82,15 @@ async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
         app = http.base_app(readiness, registry)
         web.add_routes(app, templates, settings.api_keys)
         await stack.enter_async_context(http.serving(app, settings.http, "templates"))
+        supervisor = Supervisor("templates", registry, readiness)
+        stack.push_async_callback(supervisor.close)
         if settings.sync_interval_s > 0:
-            syncing = asyncio.create_task(_sync_every(templates, settings.sync_interval_s))
-            stack.push_async_callback(_cancel, syncing)
+            supervisor.spawn("sync", partial(_sync_every, templates, settings.sync_interval_s))
         if settings.repair_interval_s > 0:
-            repairing = asyncio.create_task(_repair_every(templates, settings.repair_interval_s))
-            stack.push_async_callback(_cancel, repairing)
+            repair = partial(_repair_every, templates, settings.repair_interval_s)
+            supervisor.spawn("repair", repair)
+        probes = {"postgres": postgres_probe(pool), "kafka": kafka_probe(producer.client)}
+        supervisor.spawn("reach", partial(watch_reach, readiness, probes))
         loop = ConsumeLoop(
             consumer,
             settings.group,
@@ -93,7 +98,8 @@ async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
             publisher,
             ConsumerMetrics.create(registry, "templates"),
         )
-        await loop.run_until(stop)
+        await loop.run_until(supervisor.halting(stop))
+    supervisor.check()
 
 
 async def _sync_every(templates: Registry, interval_s: float) -> None:
@@ -116,9 +122,3 @@ async def _repair_every(templates: Registry, interval_s: float) -> None:
             continue
         if repaired or resubmitted:
             log.info("repaired", states_published=repaired, drafts_submitted=resubmitted)
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

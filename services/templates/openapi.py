@@ -32,7 +32,18 @@ PROBLEMS = {
 }
 NOT_FOUND = _answer("404", "Problem", "No such template")
 REFUSED = _answer("422", "Refused", "Broken rules, each naming its field")
-BAD_REQUEST = _answer("400", "Problem", "Not a JSON object or a missing field")
+BAD_REQUEST = _answer(
+    "400",
+    "Problem",
+    "Not a strict JSON object (UTF-8, no NaN, at most 32 levels deep, no NUL or unpaired "
+    "surrogate in a string), a missing field, a control character in the path or query, or "
+    "a waba_id not digits",
+)
+BAD_PATH = _answer(
+    "400", "Problem", "A control character in the path or query, or a waba_id not digits"
+)
+NO_ROUTE = _answer("404", "Problem", "No such path (a path value holding `{`, `}` or `/`)")
+TOO_LARGE = _answer("413", "Problem", "The body is larger than the service takes (1 MiB)")
 WRONG_STATUS = _answer("409", "Problem", "The template's status does not allow it")
 REFUSED_BY_META = _answer("502", "Problem", "The Cloud API refused the request")
 BODY = _body({"type": "object"})
@@ -50,10 +61,16 @@ LISTED = [
 
 
 def _op(summary: str, *answers: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """An operation: its own answers in order, then those every operation may give."""
+    """An operation: its own answers in order, then those every operation may give (and a
+    413 where it reads a body)."""
     responses: dict[str, Any] = {}
-    for answer in (*answers, PROBLEMS):
+    for answer in answers:
         responses.update(answer)
+    responses.setdefault("400", BAD_PATH["400"])
+    responses.setdefault("404", NO_ROUTE["404"])
+    if "requestBody" in extra:
+        responses.update(TOO_LARGE)
+    responses.update(PROBLEMS)
     return {"summary": summary, "responses": responses, **extra}
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from shared.settings import (
     CloudApiSettings,
     HttpSettings,
     KafkaSettings,
-    LogSettings,
     PostgresSettings,
-    TracingSettings,
+    ServiceSettings,
 )
 
 
@@ -24,7 +23,7 @@ class TemplatesCloudApi(CloudApiSettings):
     )
 
 
-class TemplatesSettings(BaseSettings):
+class TemplatesSettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="TEMPLATES_", env_nested_delimiter="__", frozen=True
     )
@@ -32,8 +31,6 @@ class TemplatesSettings(BaseSettings):
     http: HttpSettings = HttpSettings(port=8082)
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
-    log: LogSettings = LogSettings()
-    tracing: TracingSettings = TracingSettings()
     cloud_api: TemplatesCloudApi = TemplatesCloudApi()
     api_keys: list[SecretStr] = Field(
         default_factory=lambda: [SecretStr("wagate-dev-key")],

@@ -20,9 +20,12 @@ log = logs.get(__name__)
 
 
 async def sync(registry: Registry, waba_id: str) -> dict[str, int]:
-    """Read every template back from the Cloud API and correct the registry."""
+    """Read every template back from the Cloud API and correct the registry. A template the
+    listing lacks is never marked deleted for that (a Cloud API that lost its state, a listing
+    cut short): it is counted `missing` and logged; only Meta's deletion event or an explicit
+    delete ends a template (deleting forbids its name for 30 days)."""
     remote = await registry.api.fetch_all(waba_id)
-    counts = {"added": 0, "changed": 0, "removed": 0}
+    counts = {"added": 0, "changed": 0, "missing": 0}
     seen: set[str] = set()
     for item in remote:
         found = lifecycle.remote_record(waba_id, item)
@@ -40,10 +43,15 @@ async def sync(registry: Registry, waba_id: str) -> dict[str, int]:
         if changed and after is not None:
             await registry.publish(after)
             counts["changed"] += 1
-    for local in await registry.store.find({"waba_id": waba_id}):
-        vanished = local.meta_id and local.status not in GONE and str(local.key) not in seen
-        if vanished and await registry.mark_deleted(local.key, "synced", "sync: gone from Meta"):
-            counts["removed"] += 1
+    missing = [
+        str(local.key)
+        for local in await registry.store.find({"waba_id": waba_id})
+        if local.meta_id and local.status not in GONE and str(local.key) not in seen
+    ]
+    if missing:
+        log.warning("templates missing from the Cloud API's listing; kept", waba_id=waba_id,
+                    count=len(missing), templates=missing[:20])  # fmt: skip
+    counts["missing"] = len(missing)
     return counts
 
 

@@ -1,9 +1,12 @@
-"""Templates' HTTP API (JSON, bearer API keys), described by the OpenAPI document it serves."""
+"""Templates' HTTP API (JSON, bearer API keys), described by the OpenAPI document it serves.
+Hostile input is refused before a handler runs: a path or query value with a control character
+or a WABA id that is not digits (400 INVALID_PATH, INVALID_QUERY), a body that is not strict
+JSON or holds a NUL (400 INVALID_JSON), a body too large (413 TOO_LARGE); every refusal, and
+every path or method that matches no route, is a JSON problem."""
 
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -26,13 +29,14 @@ from services.templates.rules import validation
 from services.templates.rules.issues import Verdict
 from services.templates.rules.render import render
 from services.templates.store import FILTERS
-from shared import logs
+from shared import http, logs, strict_json
 
 log = logs.get(__name__)
 REGISTRY = web.AppKey("templates_registry", Registry)
 API_KEYS = web.AppKey("templates_api_keys", tuple)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_PAGE = 500
+MAX_OFFSET = 10**9
 
 
 def add_routes(app: web.Application, registry: Registry, api_keys: Sequence[SecretStr]) -> None:
@@ -75,15 +79,18 @@ def _stored_or_refused(
 
 @web.middleware
 async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/v1/"):
-        given = request.headers.get("Authorization", "")
-        token = given[7:].encode() if given.startswith("Bearer ") else b""
-        if not any(hmac.compare_digest(token, key) for key in request.app[API_KEYS]):
-            response = _problem(401, "UNAUTHORIZED", "a valid API key is required (Bearer)")
-            response.headers["WWW-Authenticate"] = "Bearer"
-            return response
+    refused = _refused_at_the_door(request) if request.path.startswith("/v1/") else None
+    if refused is not None:
+        return refused
     try:
         return await handler(request)
+    except strict_json.BadInput as exc:
+        code = "TOO_LARGE" if exc.status == 413 else "INVALID_JSON"
+        return _problem(exc.status, code, str(exc))
+    except web.HTTPException as exc:  # aiohttp's own (unknown path, method): a problem too
+        if exc.status < 400:
+            raise
+        return _as_problem(exc)
     except NotFound as exc:
         return _problem(404, "NOT_FOUND", str(exc))
     except TemplateExists as exc:
@@ -97,21 +104,40 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _problem(503, "UNAVAILABLE", "a dependency is unavailable; retry later")
 
 
+def _refused_at_the_door(request: web.Request) -> web.Response | None:
+    """401 without a valid API key; 400 for a path or query value holding a control
+    character: no WABA id, template name, language or filter has one, and such a name must
+    never reach a header, a log line or SQL."""
+    given = request.headers.get("Authorization", "")
+    token = given[7:].encode() if given.startswith("Bearer ") else b""
+    if not any(hmac.compare_digest(token, key) for key in request.app[API_KEYS]):
+        response = _problem(401, "UNAUTHORIZED", "a valid API key is required (Bearer)")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    name = strict_json.unsafe_value(request.match_info.items())
+    if name is not None:
+        return _problem(400, "INVALID_PATH", f"{name} holds a control character")
+    if "waba_id" in request.match_info and not _is_waba_id(request.match_info["waba_id"]):
+        # it becomes part of the Cloud API's URL path: digits only, never `/` or `..`
+        return _problem(400, "INVALID_PATH", "waba_id is digits (0-9)")
+    if strict_json.unsafe_value(request.query.items()) is not None:
+        return _problem(400, "INVALID_QUERY", "a query value holds a control character")
+    return None
+
+
+def _is_waba_id(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
+def _as_problem(exc: web.HTTPException) -> web.Response:
+    problem = _problem(exc.status, exc.reason.upper().replace(" ", "_"), exc.reason)
+    if "Allow" in exc.headers:
+        problem.headers["Allow"] = exc.headers["Allow"]
+    return problem
+
+
 async def _json(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _not_json(str(exc)) from exc
-    if not isinstance(body, dict):
-        raise _not_json("expected an object")
-    return body
-
-
-def _not_json(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(
-        text=json.dumps({"error": {"code": "INVALID_JSON", "message": message}}),
-        content_type="application/json",
-    )
+    return await http.json_object(request)
 
 
 def _key(request: web.Request) -> Key:
@@ -131,7 +157,7 @@ async def _validate(request: web.Request) -> web.Response:
 async def _create(request: web.Request) -> web.Response:
     body = await _json(request)
     waba_id = body.get("waba_id")
-    if not isinstance(waba_id, str) or not waba_id.isdigit():
+    if not isinstance(waba_id, str) or not _is_waba_id(waba_id):
         return _problem(400, "WABA_ID_REQUIRED", "waba_id (digits) is required")
     record, verdict = await request.app[REGISTRY].create(waba_id, body)
     return _stored_or_refused(record, verdict, status=201)
@@ -144,6 +170,8 @@ async def _list(request: web.Request) -> web.Response:
         offset = max(0, int(request.query.get("offset", "0")))
     except ValueError:
         return _problem(400, "INVALID_QUERY", "limit and offset are whole numbers")
+    if offset > MAX_OFFSET:  # PostgreSQL's OFFSET is a 64-bit integer
+        return _problem(400, "INVALID_QUERY", f"offset is at most {MAX_OFFSET}")
     rows = await request.app[REGISTRY].store.find(filters, limit, offset)
     return web.json_response({"templates": [r.as_api() for r in rows]})
 

@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
+from shared.events import plain
 from shared.events.envelope import Event
 
 ConsentCategory = Literal["marketing", "utility", "authentication", "all"]
@@ -17,6 +18,11 @@ class ConsentChanged(Event):
     """A customer's consent to one category of messages changed. `occurred_at` is when the
     customer gave or withdrew it; the consent belongs to the business (its WABA or portfolio),
     whichever of its numbers `phone_number_id` names."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data: Any) -> Any:
+        return plain.plain_event(data)
 
     customer: str = Field(description="The customer's WhatsApp id (digits).")
     phone_number_id: str = Field(

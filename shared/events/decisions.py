@@ -20,6 +20,14 @@ class WindowSnapshot(Model):
     is_open: bool = False
 
 
+class Address(Model):
+    """The identifier dispatch must address the customer by: `to` (a phone) or `recipient`
+    (a BSUID), as policy resolved it."""
+
+    field: Literal["to", "recipient"]
+    value: str = Field(min_length=1)
+
+
 class PolicyDecisionMade(Event):
     """Policy approved, rejected or deferred an intent; dispatch acts only on approvals."""
 
@@ -39,5 +47,15 @@ class PolicyDecisionMade(Event):
         default=None,
         description="On approvals: the intent exactly as submitted, sealed, so dispatch can "
         "hand it back to policy for a fresh decision when the approval no longer holds.",
+    )
+    address: Address | None = Field(
+        default=None,
+        description="On approvals: whom dispatch addresses (a phone in `to` or a BSUID in "
+        "`recipient`); unset: the intent's own `to` or `recipient`.",
+    )
+    customer_key: str | None = Field(
+        default=None,
+        description="The customer's canonical key within the business portfolio, the one "
+        "windows, consent and caps were read under.",
     )
     policy_version: str = Field(default="1", description="The rule set that decided.")

@@ -6,7 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from shared.events import plain
 from shared.events.envelope import Event, Model
+from shared.events.identity import AnyBsuid
 from shared.events.message_types import MediaType
 
 Priority = Literal["reply", "notification", "marketing"]
@@ -104,11 +106,27 @@ class Redecision(Model):
 class OutboundIntentSubmitted(Event):
     """A business system asks wagate to send one message to one customer."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data: Any) -> Any:
+        return plain.plain_event(data)
+
     intent_id: str = Field(
         min_length=1, max_length=128, description="The client's idempotency key."
     )
     phone_number_id: str = Field(min_length=1)
-    to: str = Field(min_length=1, description="The customer's phone number or wa_id.")
+    to: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The customer's phone number (E.164, `+` and separators allowed) or wa_id; "
+        "policy rejects one that is no possible number (`INVALID_RECIPIENT`). Give `to` or "
+        "`recipient`, not both.",
+    )
+    recipient: AnyBsuid | None = Field(
+        default=None,
+        description="The customer's BSUID (or parent BSUID), for a customer known only by it. "
+        "Give `to` or `recipient`, not both.",
+    )
     content: MessageContent
     fallback_template: TemplateContent | None = None
     not_after: AwareDatetime | None = None
@@ -117,6 +135,25 @@ class OutboundIntentSubmitted(Event):
     reply_to: str | None = Field(default=None, description="wamid to quote as context.")
     metadata: dict[str, str] = Field(default_factory=dict)
     redecision: Redecision | None = None
+    resend_when_unknown: bool = Field(
+        default=False,
+        description="Content for which a duplicate is harmless: when no answer and no status "
+        "confirmed the send after the settle wait, send it again (while not_after and the "
+        "attempts allow). By default such a send stays `unknown` and is never sent twice.",
+    )
+
+    @model_validator(mode="after")
+    def _one_address(self) -> OutboundIntentSubmitted:
+        if (self.to is None) == (self.recipient is None):
+            raise ValueError(
+                "an intent needs exactly one of `to` (a phone number) or `recipient` (a BSUID)"
+            )
+        return self
+
+    @property
+    def customer(self) -> str:
+        """The identifier the intent addresses: `to` or `recipient`, whichever is given."""
+        return self.to if self.to is not None else str(self.recipient)
 
     @property
     def is_template(self) -> bool:

@@ -207,6 +207,18 @@ def test_a_letter_naming_no_source_needs_a_target(kafka_settings: KafkaSettings)
     assert (key, value) == (KEY, VALUE) and dict(headers)["wagate-redriven-by"]
 
 
+def test_a_letter_from_a_topic_that_is_not_wagates_is_not_redriven(
+    kafka_settings: KafkaSettings,
+) -> None:
+    dlq = kafka_settings.topic(DEAD_LETTERS.name)
+    elsewhere = "someone.elses.orders"  # not under the prefix, not in the registry
+    headers = deadletters.headers("DecodeError", "wagate-policy", topic=elsewhere, partition=0)
+    partition, offset = asyncio.run(_produce(kafka_settings, dlq, VALUE, headers, partition=1))
+    refused = wagate(kafka_settings, "deadletter", "redrive", f"{partition}:{offset}")
+    assert refused.exit_code == 1
+    assert f"{elsewhere} is not one of wagate's topics" in refused.stdout + refused.stderr
+
+
 async def _delete_up_to(settings: KafkaSettings, topic: str, partition: int, offset: int) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
     await admin.start()

@@ -348,3 +348,21 @@ def test_template_files_that_are_not_json_or_yaml_are_usage_errors(tmp_path: Pat
         )
         check(result)
         assert result.exit_code == 2, (name, result.output)
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ('[{"type": "body", "parameters": [{"type": "text", "text": "a\\u0000b"}]}]', "NUL"),
+        ('[{"type": "body", "parameters": [{"type": "text", "text": 1e999}]}]', "finite"),
+    ],
+)
+def test_a_json_value_no_intent_may_carry_is_a_usage_error(
+    value: str, said: str, template: Path
+) -> None:
+    path = ("send", "template")
+    result = CliRunner().invoke(
+        main, _argv(path, template, _by_name(path, "components"), value), env=ENV
+    )
+    check(result)
+    assert result.exit_code == 2 and said in result.stderr, result.output

@@ -87,5 +87,28 @@ async def test_syncing_several_accounts_shows_a_bar(service: Service) -> None:
 
     assert code == 0, screen
     answers = [json.loads(line) for line in out.splitlines()]
-    assert [set(a) >= {"added", "changed", "removed"} for a in answers] == [True, True]
+    assert [set(a) >= {"added", "changed", "missing"} for a in answers] == [True, True]
     assert re.search(r"accounts\s+\[#+\]\s+2/2", screen), screen
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(180)
+async def test_a_consent_import_shows_its_progress_row_by_row(
+    kafka_settings: KafkaSettings, tmp_path: Path
+) -> None:
+    rows = 1200  # more than one batch, so the bar moves before it ends
+    lines = ["phone_number_id,customer,category,opted_in,at,source"] + [
+        f"106540352242922,1415{n:07d},all,true,2026-01-02T09:00:00Z,signup form"
+        for n in range(rows)
+    ]
+    path = tmp_path / "opt-ins.csv"
+    path.write_text("\n".join(lines) + "\n")
+    base = ["--bootstrap", kafka_settings.bootstrap, "--topic-prefix", kafka_settings.topic_prefix]
+
+    code, out, screen = await _run_on_a_terminal(*base, "consent", "import", str(path))
+
+    assert code == 0, screen
+    assert json.loads(out)["produced"] == rows  # stdout: the summary alone
+    done = [(int(a), int(b)) for a, b in re.findall(r"rows\s+\[[#-]+\]\s+(\d+)/(\d+)", screen)]
+    assert done and done[-1] == (rows, rows), screen
+    assert any(a < rows for a, _ in done), screen  # a step shown before the end

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cli.redrive import (
+from cli.redrive import parse_id
+from shared import deadletters
+from shared.deadletters import (
     REDRIVE_OF,
     REDRIVEN_AT,
     REDRIVEN_BY,
@@ -15,13 +17,12 @@ from cli.redrive import (
     RedriveRefused,
     Search,
     earlier_copies,
-    parse_id,
     redrive_headers,
     refusal,
     retained_since,
     target,
 )
-from shared import deadletters
+from shared.settings import KafkaSettings
 
 DLQ = "t.wagate.deadletter.v1"
 
@@ -45,6 +46,14 @@ def test_a_letter_goes_back_to_its_source_topic_and_partition() -> None:
     assert target(letter(source=False), "t.wagate.intents.v1") == ("t.wagate.intents.v1", None)
     with pytest.raises(RedriveRefused, match="names no source topic"):
         target(letter(source=False), None)
+
+
+def test_a_letter_goes_back_only_to_one_of_wagates_topics() -> None:
+    settings = KafkaSettings(topic_prefix="t.")
+    assert deadletters.redrive_target(settings, letter()) == ("t.wagate.intents.v1", 4)
+    for elsewhere in ("wagate.intents.v1", "t.someone.elses", DLQ):
+        with pytest.raises(RedriveRefused, match="not one of wagate's topics"):
+            deadletters.redrive_target(settings, letter(), elsewhere)
 
 
 def test_the_redriven_record_keeps_its_own_headers_and_says_where_it_came_from() -> None:

@@ -54,7 +54,7 @@ async def test_create_list_show_preview_translate_sync_delete(
     assert json.loads(result.output)["body"].startswith("Hi Ana, your order A1 has shipped")
 
     result = await _run(service, "sync", WABA)
-    assert result.exit_code == 0 and json.loads(result.output)["removed"] == 0
+    assert result.exit_code == 0 and json.loads(result.output)["missing"] == 0
 
     result = await _run(service, "fallbacks", WABA, "shipping_update", "es", "en_US")
     assert json.loads(result.output) == {"languages": ["es", "en_US"]}

@@ -4,6 +4,7 @@ on free ports and topics of their own."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -12,13 +13,18 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from shared.settings import KafkaSettings
-from tests.conftest import ROOT, delete_topics, free_port
+from shared.events.consent import ConsentChanged
+from shared.events.keys import conversation_key
+from shared.messaging import Publisher, make_producer
+from shared.settings import DEVELOPMENT_MODE, KafkaSettings
+from shared.topics import CONSENT
+from tests.conftest import ROOT, SEALING_KEY, delete_topics, free_port
 
 SERVICES = ("sandbox", "ingest", "templates", "policy", "dispatch")
 
@@ -57,16 +63,37 @@ class System:
         self.start(service)
         await _wait_ready(self, service, time.monotonic() + 240)
 
-    async def customer_writes(self, phone_number_id: str, customer: str, text: str) -> None:
-        """A customer's message through the sandbox, seen by policy (its window opens)."""
+    async def customer_writes(self, phone_number_id: str, wa_id: str, text: str) -> str:
+        """A customer writes to the business number (through the sandbox); its wamid."""
+        message = {"phone_number_id": phone_number_id, "from": wa_id, "text": text}
         async with (
             aiohttp.ClientSession() as session,
-            session.post(
-                f"{self.url('sandbox')}/sandbox/customer-messages",
-                json={"phone_number_id": phone_number_id, "from": customer, "text": text},
-            ) as resp,
+            session.post(f"{self.url('sandbox')}/sandbox/customer-messages", json=message) as resp,
         ):
-            assert resp.status == 200
+            assert resp.status == 200, await resp.text()
+            return str((await resp.json())["id"])
+
+    async def opted_in(self, phone_number_id: str, *given: tuple[str, str]) -> None:
+        """The business records each (customer, category) opt-in, a day old, on the consent
+        topic (every template category needs one by default)."""
+        producer = make_producer(self.kafka, "e2e")
+        await producer.start()
+        try:
+            publisher = Publisher(producer, self.kafka)
+            for customer, category in given:
+                opt_in = ConsentChanged(
+                    customer=customer,
+                    phone_number_id=phone_number_id,
+                    category=category,
+                    opted_in=True,
+                    source="crm:signup-form",
+                    occurred_at=datetime.now(UTC) - timedelta(days=1),
+                )
+                await publisher.publish(
+                    CONSENT, opt_in, conversation_key(phone_number_id, customer)
+                )
+        finally:
+            await producer.stop()
 
     def log_tail(self, service: str, lines: int = 40) -> str:
         text = (self.logs / f"{service}.log").read_text(errors="replace").splitlines()
@@ -77,9 +104,16 @@ def _env(system: System, run_id: str, tmp: Path) -> dict[str, str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("INGEST_", "POLICY_", "DISPATCH_", "TEMPLATES_", "SANDBOX_"))
+        if not k.startswith(
+            ("INGEST_", "POLICY_", "DISPATCH_", "TEMPLATES_", "SANDBOX_", "CONSOLE_")
+        )
     }
-    env = {**base, "PYTHONUNBUFFERED": "1"}
+    # development mode: the public development secrets are accepted; the sealing keys are
+    # the tests' own, since the source has none
+    env = {**base, "PYTHONUNBUFFERED": "1", DEVELOPMENT_MODE: "true"}
+    env["POLICY_SEALING_KEYS"] = env["DISPATCH_SEALING_KEYS"] = json.dumps(
+        [SEALING_KEY.get_secret_value()]
+    )
     for svc in SERVICES:
         prefix = svc.upper()
         env[f"{prefix}_HTTP__PORT"] = str(system.ports[svc])
@@ -153,6 +187,7 @@ async def system(
     request: pytest.FixtureRequest,
     system_env: dict[str, str],
 ) -> AsyncIterator[System]:
+    """The five services; a test module asks for more settings by overriding `system_env`."""
     run_id = uuid.uuid4().hex[:8]
     system = System(
         kafka_settings, fresh_database, {s: free_port() for s in SERVICES}, tmp_path / "logs"

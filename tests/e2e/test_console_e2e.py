@@ -10,7 +10,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -26,11 +25,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from examples.order_notifications import shipped
 from shared import codec, deadletters
 from shared.client import WagateClient
-from shared.events.consent import ConsentChanged
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
 from shared.events.keys import conversation_key
-from shared.messaging import Publisher, make_producer
-from shared.topics import CONSENT, DEAD_LETTERS, INTENTS
+from shared.messaging import make_producer
+from shared.topics import DEAD_LETTERS, INTENTS
 from tests.conftest import free_port, unavailable
 from tests.e2e.conftest import System, _wait_ready
 from tests.e2e.test_walkthrough import PHONE_NUMBER_ID, _wait_metric
@@ -122,20 +120,7 @@ async def _walkthrough(system: System) -> dict[str, str]:
 
 
 async def _opt_ins(system: System, *given: tuple[str, str]) -> None:
-    producer = make_producer(system.kafka, "e2e")
-    await producer.start()
-    try:
-        publisher = Publisher(producer, system.kafka)
-        for customer, category in given:
-            opt_in = ConsentChanged(
-                customer=customer, phone_number_id=PHONE_NUMBER_ID, category=category,
-                opted_in=True, source="crm:signup-form",
-                occurred_at=datetime.now(UTC) - timedelta(days=1),
-            )  # fmt: skip
-            key = conversation_key(PHONE_NUMBER_ID, customer)
-            await publisher.publish(CONSENT, opt_in, key)
-    finally:
-        await producer.stop()
+    await system.opted_in(PHONE_NUMBER_ID, *given)
 
 
 def _text(to: str, body: str) -> OutboundIntentSubmitted:

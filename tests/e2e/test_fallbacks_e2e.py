@@ -20,14 +20,11 @@ from aiokafka import AIOKafkaConsumer
 
 from shared import codec
 from shared.client import WagateClient
-from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
-from shared.events.keys import conversation_key
 from shared.media_upload import inline_samples
-from shared.messaging import Publisher, make_producer
-from shared.topics import CONSENT, DECISIONS, DELIVERY
+from shared.topics import DECISIONS, DELIVERY
 from tests.conftest import ROOT
 from tests.e2e.conftest import System
 from tests.e2e.test_walkthrough import PHONE_NUMBER_ID, _wait_metric
@@ -48,15 +45,22 @@ SHIPPING = [
         "parameters": [{"type": "text", "text": "A-1042"}],
     },
 ]
-OTP = [
-    {"type": "body", "parameters": [{"type": "text", "text": CODE}]},
-    {
-        "type": "button",
-        "sub_type": "url",
-        "index": "0",
-        "parameters": [{"type": "text", "text": CODE}],
-    },
-]
+
+
+def passcode(code: str) -> list[dict[str, Any]]:
+    """one_time_passcode's components: the code in the body and as the button's suffix."""
+    return [
+        {"type": "body", "parameters": [{"type": "text", "text": code}]},
+        {
+            "type": "button",
+            "sub_type": "url",
+            "index": "0",
+            "parameters": [{"type": "text", "text": code}],
+        },
+    ]
+
+
+OTP = passcode(CODE)
 
 
 @pytest.fixture
@@ -122,28 +126,6 @@ async def customer_writes(system: System, customer: str, at: datetime, text: str
         assert resp.status == 200, await resp.text()
 
 
-async def opted_in(system: System, *customers: str) -> None:
-    """The business records each customer's opt-in to every category (a template needs one)."""
-    producer = make_producer(system.kafka, "fallbacks-e2e")
-    await producer.start()
-    try:
-        publisher = Publisher(producer, system.kafka)
-        for customer in customers:
-            event = ConsentChanged(
-                occurred_at=datetime.now(UTC) - timedelta(days=1),
-                producer="crm",
-                customer=customer,
-                phone_number_id=PHONE_NUMBER_ID,
-                category="all",
-                opted_in=True,
-                source="signup form",
-            )
-            key = conversation_key(PHONE_NUMBER_ID, customer)
-            await publisher.publish(CONSENT, event, key=key)
-    finally:
-        await producer.stop()
-
-
 async def sandbox(system: System, method: str, path: str, body: Any = None) -> Any:
     async with (
         aiohttp.ClientSession() as session,
@@ -207,12 +189,12 @@ async def test_a_fallback_goes_out_only_as_policy_approves_it_now(system: System
     await template_in(system, "shipping_update", "en_US")
     await template_in(system, "shipping_update", "es", status="PAUSED")
     await template_in(system, "one_time_passcode", "en_US")
+    closing, paused, refused, coded = "16505550101", "16505550102", "16505550103", "16505550104"
+    opt_ins = [(c, "utility") for c in (closing, paused, refused)] + [(coded, "authentication")]
+    await system.opted_in(PHONE_NUMBER_ID, *opt_ins)  # every template needs its opt-in
     await asyncio.sleep(3)  # the template states reach policy through their topic
 
     # 1. the window closes between decision and send (every send refused for a while)
-    closing, paused = "16505550101", "16505550102"
-    refused, coded = "16505550103", "16505550104"
-    await opted_in(system, closing, paused, refused, coded)
     soon = datetime.now(UTC) - timedelta(hours=24) + timedelta(seconds=60 + 12)
     for customer in (closing, paused):
         await customer_writes(system, customer, soon)

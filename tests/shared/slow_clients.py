@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+import pytest
+from prometheus_client import CollectorRegistry
 
 REQUEST_HEAD = b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
 
@@ -85,10 +89,15 @@ def slow_headers(port: int, interval: float = 0.05, steps: int = 400) -> SlowCli
 
 
 def slow_body(
-    port: int, interval: float = 0.05, steps: int = 400, path: bytes = b"/webhook"
+    port: int,
+    interval: float = 0.05,
+    steps: int = 400,
+    path: bytes = b"/webhook",
+    headers: bytes = b"",
 ) -> SlowClient:
-    """Complete headers at once, then a declared body a byte at a time."""
-    head = REQUEST_HEAD.replace(b"/webhook", path) + b"Content-Length: 5000\r\n\r\n"
+    """Complete headers at once (`headers` among them: lines ending in CRLF), then a declared
+    body a byte at a time."""
+    head = REQUEST_HEAD.replace(b"/webhook", path) + headers + b"Content-Length: 5000\r\n\r\n"
     return SlowClient(port, head, b"{" + b" " * 4999, interval, steps)
 
 
@@ -111,3 +120,15 @@ async def holding(clients: list[SlowClient]) -> AsyncIterator[list[SlowClient]]:
                 await task
         for client in clients:
             client.close()
+
+
+async def settled(registry: CollectorRegistry, service: str, expected: int) -> None:
+    """Wait (bounded) until `service`'s server holds `expected` connections open."""
+    deadline = time.monotonic() + 10
+    held = 0.0
+    while time.monotonic() < deadline:
+        held = registry.get_sample_value(f"wagate_{service}_http_open_connections") or 0
+        if held >= expected:
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail(f"only {held} of {expected} slow connections open")

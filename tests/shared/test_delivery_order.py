@@ -18,7 +18,7 @@ ANY = set(STATES)
 # What may follow each state, written out: the table the contract promises.
 FOLLOWS: dict[str, set[str]] = {
     "held": ANY - {"held"},
-    "unknown": ANY - {"unknown"},
+    "unknown": ANY,  # again, reason OUTCOME_UNCONFIRMED, when no status came in time
     "accepted": ANY,  # again, with the fallback's wamid, after Meta's 131047
     "sent": {"delivered", "read", "played", "failed"},
     "delivered": {"read", "played"},

@@ -1,12 +1,14 @@
 """One log line, one JSON object: wagate's own loggers and every library's (aiokafka, aiohttp,
 asyncpg, faust and mode, warnings, the root, an uncaught exception) through one processor chain,
-with the service, the current trace, and phone numbers masked in what libraries write."""
+with the service, the current trace, and phone numbers masked (`mask_phone`) in what libraries
+write; libraries that dump whole records at debug level stay quiet whatever the service's level."""
 
 from __future__ import annotations
 
 import io
 import json
 import logging
+import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
@@ -19,7 +21,9 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared import logs
+from shared.logs import QUIET_LIBRARIES, mask_phone
 from shared.settings import LogSettings
+from tests.conftest import ROOT
 
 USUAL = {"event", "level", "timestamp", "service"}
 
@@ -155,3 +159,28 @@ def test_a_trace_sampled_out_leaves_no_ids_that_lead_nowhere(stream: io.StringIO
         logs.get("shared.messaging").warning("retrying")
     [line] = _lines(stream)
     assert "trace_id" not in line and "span_id" not in line
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [("16505551234", "16***34"), ("447700900123", "44***23"), ("1234", "***"), ("", "***")],
+)
+def test_a_phone_keeps_only_its_country_code_and_last_two_digits(phone: str, masked: str) -> None:
+    assert mask_phone(phone) == masked
+
+
+def test_record_dumping_libraries_stay_quiet_when_a_service_logs_debug() -> None:
+    code = (
+        "import json, logging; from shared import logs; from shared.settings import LogSettings; "
+        "logs.configure(LogSettings(level='DEBUG'), 'probe'); "
+        "print(json.dumps({n: logging.getLogger(n + '.child').isEnabledFor(logging.INFO) "
+        "for n in logs.QUIET_LIBRARIES}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    enabled = json.loads(result.stdout)
+    assert {name: enabled[name] for name in QUIET_LIBRARIES} == dict.fromkeys(
+        QUIET_LIBRARIES, False
+    )
+    assert "aiokafka" in QUIET_LIBRARIES and "faust" in QUIET_LIBRARIES

@@ -76,7 +76,9 @@ def _content(kind: str, request: Mapping[str, Any], wamid: str) -> dict[str, Any
                     "error_data": {"details": "Message type is currently not supported."},
                 }
             ],
-            "unsupported": {"type": str((raw or {}).get("type", "poll"))},
+            "unsupported": {
+                "type": str(raw.get("type", "poll")) if isinstance(raw, Mapping) else "poll"
+            },
         }
     if not isinstance(raw, Mapping):
         raise InvalidCustomerMessage(f"a {kind} message needs a '{kind}' object")

@@ -44,7 +44,8 @@ def parameter_spec(
     body = component(components, "BODY")
     group = component(components, "BUTTONS")
     raw_buttons = group.get("buttons") if group else None
-    button_list = [b for b in raw_buttons or [] if isinstance(b, Mapping)]
+    listed = raw_buttons if isinstance(raw_buttons, list) else []
+    button_list = [b for b in listed if isinstance(b, Mapping)]
     header_kind: HeaderKind = "none"
     header_vars: list[str] = []
     if header is not None:

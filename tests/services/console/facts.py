@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.console.projection import Batch, RawRecord, dead_letter, project
+from services.console.projection import Batch, dead_letter, project
 from shared import deadletters
+from shared.deadletters import DeadLetter
 from shared.events.account import AccountUpdateReported
 from shared.events.common import MetaError
 from shared.events.consent import ConsentChanged
@@ -181,9 +182,9 @@ def dead_intent_record(
     offset: int = 7,
     source: str | None = None,
     partition: int = 0,
-) -> RawRecord:
+) -> DeadLetter:
     """An intent some consumer gave up on, as it sits on the dead-letter topic."""
-    return RawRecord(
+    return DeadLetter(
         topic=topic,
         partition=partition,
         offset=offset,
@@ -202,7 +203,7 @@ def dead_intent_record(
     )
 
 
-def batch_of(events: list[Event], records: list[RawRecord] = ()) -> Batch:  # type: ignore[assignment]
+def batch_of(events: list[Event], records: list[DeadLetter] = ()) -> Batch:  # type: ignore[assignment]
     batch = Batch()
     for event in events:
         project(batch, event)

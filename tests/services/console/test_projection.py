@@ -9,6 +9,7 @@ import pytest
 
 from services.console import projection
 from services.console.projection import Batch, customer_of
+from shared import deadletters
 from tests.services.console import facts
 
 
@@ -93,7 +94,7 @@ def test_a_dead_letter_value_as_the_console_may_show_it(value: bytes | None, sho
 
 
 def test_a_dead_letter_without_headers_still_has_a_row() -> None:
-    record = projection.RawRecord("dl", 0, 1, 0, None, b"[]", ())
+    record = deadletters.DeadLetter("dl", 0, 1, 0, None, b"[]", ())
     batch = Batch()
     projection.dead_letter(batch, record)
     (row,) = batch.rows["console_dead_letters"]

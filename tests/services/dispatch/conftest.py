@@ -33,8 +33,9 @@ from shared.events.envelope import utcnow
 from shared.events.intents import OutboundIntentSubmitted, TextContent
 from shared.events.webhooks import MessageStatusReported
 from shared.metrics import new_registry
-from shared.sealing import DEVELOPMENT_KEY, Sealer
+from shared.sealing import Sealer
 from shared.settings import PostgresSettings
+from tests.conftest import SEALING_KEY
 from tests.services.dispatch.fake_cloudapi import FakeCloudApi
 from tests.services.dispatch.fakes import (
     FakeClock,
@@ -138,7 +139,7 @@ def reported(
     )  # fmt: skip
 
 
-SEALER = Sealer([DEVELOPMENT_KEY])
+SEALER = Sealer([SEALING_KEY])
 
 
 def approved(
@@ -172,6 +173,7 @@ RIG_SETTINGS: dict[str, Any] = {
     "backlog_high": 3,
     "backlog_low": 1,
     "group": "test",
+    "sealing_keys": [SEALING_KEY],
 }
 
 

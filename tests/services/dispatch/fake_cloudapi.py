@@ -14,7 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-Fault = tuple[str, int, int] | tuple[str, float]  # ("error", code, http) | ("hang", seconds)
+# ("error", code, http) | ("hang", seconds) | ("raw", http, body): that answer, taken by Meta
+Fault = tuple[str, int, int] | tuple[str, float] | tuple[str, int, str]
 
 
 @dataclass
@@ -74,6 +75,9 @@ class FakeCloudApi:
             fault = script.pop(0)
             if fault[0] == "hang":
                 await asyncio.sleep(float(fault[1]))
+            elif fault[0] == "raw":  # Meta took it, and its answer says so badly
+                self.accepted[callback] += 1
+                return web.Response(status=int(fault[1]), text=str(fault[2]))
             else:
                 return _error(int(fault[1]), int(fault[2]), "scripted")  # type: ignore[misc]
         wamid = f"wamid.FAKE{next(self._ids):08d}"

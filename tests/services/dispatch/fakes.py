@@ -17,6 +17,7 @@ from services.dispatch.errors import LedgerUnavailable
 from services.dispatch.lanes import LANES
 from services.dispatch.ledger import (
     INTERNAL,
+    RESENDABLE,
     STATE_ONLY,
     Change,
     LedgerRow,
@@ -50,6 +51,7 @@ class InMemoryLedger:
     last_error: dict[str, dict[str, Any]] = field(default_factory=dict)
     early: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
     unavailable: bool = False  # True: every operation fails as a lost database would
+    resends: list[tuple[str, str, str]] = field(default_factory=list)  # (intent, by, from)
 
     def _reach(self) -> datetime:
         if self.unavailable:
@@ -127,6 +129,16 @@ class InMemoryLedger:
             + ((change.supersede,) if change.supersede is not None else ()),
             state_since=row.state_since if row.state == state else now,
         )
+        self.rows[intent_id] = moved
+        return moved
+
+    async def resend(self, intent_id: str, requested_by: str) -> LedgerRow | None:
+        now = self._reach()
+        row = self.rows.get(intent_id)
+        if row is None or row.state not in RESENDABLE:
+            return None
+        self.resends.append((intent_id, requested_by, row.state))
+        moved = replace(row, state=LedgerState.QUEUED, next_attempt_at=now, state_since=now)
         self.rows[intent_id] = moved
         return moved
 

@@ -20,6 +20,7 @@ from shared.events.decisions import PolicyDecisionMade
 from shared.events.webhooks import MessageStatusReported
 from shared.metrics import new_registry
 from shared.settings import KafkaSettings
+from tests.conftest import SEALING_KEY
 from tests.services.dispatch.conftest import Shell, approved, reported
 from tests.services.dispatch.fakes import (
     FakeClock,
@@ -37,7 +38,9 @@ def _record() -> ConsumerRecord[bytes, bytes]:
 
 
 def test_the_subscriptions_are_the_decisions_and_statuses_topics_of_the_deployment() -> None:
-    settings = DispatchSettings(kafka=KafkaSettings(topic_prefix="staging."))
+    settings = DispatchSettings(
+        kafka=KafkaSettings(topic_prefix="staging."), sealing_keys=[SEALING_KEY]
+    )
     dispatch = app.build(
         settings, ledger=InMemoryLedger(), api=ScriptedApi(), publisher=RecordingPublisher(),
         clock=FakeClock(), consumer=FakeConsumer(), registry=new_registry(),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from services.dispatch.cloudapi import CloudApi
+from services.dispatch.cloudapi import CloudApi, UnreadableAnswer, _parse
 from services.dispatch.settings import DispatchCloudApi
 from shared.meta_errors import NO_RESPONSE
 from tests.conftest import free_port
@@ -51,3 +51,31 @@ async def test_no_answer_in_time_raises_as_the_outcome_is_unknown() -> None:
                 await CloudApi(session, settings).send("pn", PAYLOAD)
     finally:
         await api.stop()
+
+
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [
+        (200, ""),
+        (200, "<html>gateway</html>"),
+        (200, "{}"),
+        (200, '{"messages": []}'),
+        (200, '{"messages": {}}'),
+        (200, '{"messages": [{}]}'),
+        (200, '{"messages": ["wamid.X"]}'),
+        (200, '{"messages": [{"id": 7}]}'),
+        (200, '{"messages": [{"id": ""}]}'),
+        (200, "[1, 2]"),
+        (201, '{"contacts": []}'),
+    ],
+)
+def test_a_2xx_answer_without_a_wamid_is_an_unknown_outcome(status: int, text: str) -> None:
+    with pytest.raises(UnreadableAnswer):
+        _parse(status, text)
+
+
+def test_a_well_formed_answer_and_an_error_without_messages_are_read() -> None:
+    assert _parse(200, '{"messages": [{"id": "wamid.A"}]}').wamid == "wamid.A"
+    refused = _parse(400, '{"error": {"code": 131026, "message": "undeliverable"}}')
+    assert refused.error is not None and refused.error.code == 131026
+    assert _parse(500, "").error is None and _parse(500, "").http_status == 500

@@ -13,7 +13,8 @@ from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
-from shared.sealing import DEVELOPMENT_KEY, Sealer
+from shared.sealing import Sealer
+from tests.conftest import SEALING_KEY
 from tests.services.dispatch.conftest import Rig, approved, reported
 
 pytestmark = pytest.mark.postgres
@@ -153,7 +154,7 @@ def _otp(code: str) -> TemplateContent:
 
 
 async def test_sealed_parameters_are_opened_only_for_the_request(rig: Rig) -> None:
-    token = Sealer([DEVELOPMENT_KEY]).seal({"0.0.text": "483920"})
+    token = Sealer([SEALING_KEY]).seal({"0.0.text": "483920"})
     await rig.decide(approved("otp", content=_otp("[redacted]"), sealed=token))
     await rig.decide(approved("otp-bad", content=_otp("[redacted]"), sealed="not-a-token"))
     await rig.wait_for(lambda: rig.states("otp") == ["accepted"])

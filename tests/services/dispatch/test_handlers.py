@@ -22,7 +22,8 @@ from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, Redecision, TemplateContent
 from shared.meta_errors import NO_RESPONSE, Pace
-from shared.sealing import DEVELOPMENT_KEY, Sealer
+from shared.sealing import Sealer
+from tests.conftest import SEALING_KEY
 from tests.services.dispatch.conftest import Reporting, approved, reported
 from tests.services.dispatch.fakes import (
     FakeConsumer,
@@ -69,7 +70,7 @@ def _parts() -> Parts:
     backpressure = Backpressure(FakeConsumer(), 10, 5, metrics.paused)
     dispatcher = Dispatcher(
         ledger, api, transitions, reporter, statuses, metrics, base.clock, POLICY, lambda: 0.5,
-        Sealer([DEVELOPMENT_KEY]), handback=base.handback,
+        Sealer([SEALING_KEY]), handback=base.handback,
     )  # fmt: skip
     decisions = Decisions(ledger, transitions, scheduler, backpressure, base.clock)
     return Parts(
@@ -383,7 +384,7 @@ def _otp(code: str) -> TemplateContent:
 
 async def test_sealed_values_go_only_into_the_request_and_unreadable_ones_fail_unsent() -> None:
     parts = _parts()
-    token = Sealer([DEVELOPMENT_KEY]).seal({"0.0.text": "483920"})
+    token = Sealer([SEALING_KEY]).seal({"0.0.text": "483920"})
     await parts.decide_and_attempt(approved("otp", content=_otp("[redacted]"), sealed=token))
     await parts.decide_and_attempt(approved("bad", content=_otp("[redacted]"), sealed="no"))
     [(_, payload)] = parts.api.sent

@@ -14,7 +14,7 @@ import pytest
 
 from services.dispatch.app import MIGRATIONS
 from services.dispatch.errors import LedgerUnavailable
-from services.dispatch.ledger import Change, Ledger, LedgerState, NewIntent
+from services.dispatch.ledger import RESENDABLE, Change, Ledger, LedgerState, NewIntent
 from services.dispatch.store import PostgresLedger
 from shared import db
 from shared.settings import PostgresSettings
@@ -107,6 +107,25 @@ async def test_a_retry_queues_again_with_its_time_and_a_hold_refunds_the_attempt
     assert again is not None and again.attempts == 2
     held = await ledger.record("i-3", QUEUED, expect=SENDING, change=Change(refund_attempt=True))
     assert held is not None and held.attempts == 1
+
+
+@pytest.mark.parametrize("state", sorted(LedgerState))
+async def test_a_resend_queues_only_an_intent_that_may_have_reached_meta(
+    ledger: Ledger, state: LedgerState
+) -> None:
+    await ledger.claim(_new("i-r"))
+    await ledger.start_attempt("i-r")
+    await ledger.record("i-r", state)
+    row = await ledger.resend("i-r", "ops")
+    if state in RESENDABLE:
+        assert row is not None and (row.state, row.attempts) == ("queued", 1)
+        assert row.next_attempt_at is not None and row.next_attempt_at < _later()
+        assert await ledger.resend("i-r", "ops") is None  # queued: not twice
+    else:
+        assert row is None
+        kept = await ledger.get("i-r")
+        assert kept is not None and kept.state == state
+    assert await ledger.resend("nobody", "ops") is None
 
 
 async def test_a_state_change_from_the_wrong_state_is_refused(ledger: Ledger) -> None:

@@ -37,15 +37,60 @@ async def test_a_crash_after_the_attempt_was_recorded_is_settled_not_resent_blin
     assert row is not None and row.wamid == "wamid.X" and rig.api.seen["crashed"] == 0
 
 
-async def test_an_unknown_send_without_any_status_counts_as_not_sent_after_the_wait(
-    rig: Rig,
-) -> None:
+async def test_an_unknown_send_without_any_status_is_never_sent_again(rig: Rig) -> None:
+    # Meta took the request, the answer never came: sending it again would send it twice.
     rig.api.fail("lost", ("hang", 1.0))
     await rig.decide(approved("lost"))
+    await rig.wait_for(lambda: rig.states("lost") == ["unknown"])
+    for _ in range(3):
+        await rig.settler.settle_once()  # unknown_wait_s = 0 in the rig
+    await asyncio.sleep(0.3)  # a resend, were one queued, would have gone by now
+    assert rig.states("lost") == ["unknown", "unknown"]
+    assert rig.published.updates("lost")[-1].reasons == ["OUTCOME_UNCONFIRMED"]
+    assert rig.api.seen["lost"] == 1
+    # however late, a status settles it
+    await rig.status(reported("lost", "wamid.LATE", "delivered"))
+    assert rig.states("lost") == ["unknown", "unknown", "delivered"]
+
+
+@pytest.mark.parametrize("body", ["{}", '{"messages": [{}]}', "not json", '{"messages": "x"}'])
+async def test_a_malformed_200_is_unknown_never_a_crash_nor_a_resend(rig: Rig, body: str) -> None:
+    rig.api.fail("odd", ("raw", 200, body))
+    await rig.decide(approved("odd"))
+    await rig.wait_for(lambda: rig.states("odd") == ["unknown"])
+    await rig.settler.settle_once()
+    await rig.decide(approved("next"))  # the number's sender is still alive
+    await rig.wait_for(lambda: rig.states("next") == ["accepted"])
+    assert rig.states("odd") == ["unknown", "unknown"] and rig.api.seen["odd"] == 1
+    assert rig.senders.crash() is None
+    await rig.status(reported("odd", "wamid.MAYBE", "sent"))  # Meta had taken it
+    assert rig.states("odd") == ["unknown", "unknown", "sent"]
+
+
+async def test_an_opted_in_unknown_send_is_sent_again_after_the_wait(rig: Rig) -> None:
+    rig.api.fail("lost", ("hang", 1.0))
+    await rig.decide(approved("lost", resend_when_unknown=True))
     await rig.wait_for(lambda: rig.states("lost") == ["unknown"])
     await rig.settler.settle_once()  # unknown_wait_s = 0 in the rig: resent
     await rig.wait_for(lambda: rig.states("lost") == ["unknown", "accepted"])
     assert rig.api.seen["lost"] == 2 and rig.api.accepted["lost"] == 1
+
+
+async def test_an_explicit_resend_sends_an_unconfirmed_intent_once_more(rig: Rig) -> None:
+    rig.api.fail("asked", ("hang", 1.0))
+    await rig.decide(approved("asked"))
+    await rig.wait_for(lambda: rig.states("asked") == ["unknown"])
+    await rig.settler.settle_once()
+    row = await rig.dispatch.resend("asked", "ops@example")
+    assert row is not None and row.state == "queued"
+    assert await rig.ledger.resend("asked", "ops@example") is None  # already queued
+    await rig.wait_for(lambda: rig.states("asked")[-1:] == ["accepted"])
+    assert rig.api.seen["asked"] == 2 and rig.api.accepted["asked"] == 1
+    assert await rig.ledger.resend("asked", "ops@example") is None  # accepted: nothing to ask
+    [logged] = await rig.ledger.resends("asked")
+    assert (logged["requested_by"], logged["from_state"], logged["attempts"]) == (
+        "ops@example", "unconfirmed", 1,
+    )  # fmt: skip
 
 
 async def test_a_status_that_arrives_before_the_wamid_is_applied_when_it_is_known(
@@ -168,11 +213,10 @@ async def test_the_pair_rate_spaces_one_customer_and_not_the_others(
     assert arrived["d-1"] - arrived["c-1"] < 0.2
 
 
-async def test_an_unknown_send_past_its_time_fails_as_not_sent_and_is_dead_lettered(
-    rig: Rig,
-) -> None:
+async def test_an_opted_in_unknown_send_past_its_time_fails_as_not_sent(rig: Rig) -> None:
     rig.api.fail("gone", ("hang", 1.0))
-    await rig.decide(approved("gone", not_after=utcnow() + timedelta(seconds=0.5)))
+    soon = utcnow() + timedelta(seconds=0.5)
+    await rig.decide(approved("gone", not_after=soon, resend_when_unknown=True))
     await rig.wait_for(lambda: rig.states("gone") == ["unknown"])
     await asyncio.sleep(0.5)  # not_after passes with no status
     await rig.settler.settle_once()

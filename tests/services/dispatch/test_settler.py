@@ -1,6 +1,7 @@
 """The settler's pass over the in-memory ledger, on a clock the test moves: stuck sends become
-unknown, unknown ones count as not sent, long-queued intents go back to their sender, lost
-updates are published again and old early statuses are forgotten."""
+unknown, unknown ones are said unconfirmed and never sent again (unless the intent opted into a
+resend: then queued again or counted as not sent), long-queued intents go back to their sender,
+lost updates are published again and old early statuses are forgotten."""
 
 from __future__ import annotations
 
@@ -78,9 +79,42 @@ async def test_a_send_stuck_past_its_timeouts_becomes_unknown() -> None:
     assert parts.settled("sending_to_unknown") == 1
 
 
-async def test_an_unknown_send_with_time_and_attempts_left_is_queued_again() -> None:
+async def test_an_unknown_send_is_never_sent_again_but_said_unconfirmed_once() -> None:
     parts = _parts()
     await parts.intent("lost", LedgerState.UNKNOWN)
+    parts.clock.advance(599)
+    await parts.settler.settle_once()
+    [said] = parts.published.updates("lost")  # its own update, never confirmed published
+    assert (said.state, said.reasons) == ("unknown", [])  # the wait has not passed
+    parts.clock.advance(2)
+    for _ in range(3):  # once, however many passes
+        await parts.settler.settle_once()
+        parts.clock.advance(601)
+    _, update = parts.published.updates("lost")
+    assert (update.state, update.reasons) == ("unknown", ["OUTCOME_UNCONFIRMED"])
+    assert update.event_id != said.event_id
+    assert "not sent again" in update.detail
+    assert parts.scheduler.submitted == [] and parts.published.dead_letters() == []
+    row = await parts.ledger.get("lost")
+    assert row is not None and (row.state, row.attempts) == ("unconfirmed", 1)
+    assert parts.settled("unknown_to_unconfirmed") == 1
+    assert parts.settled("unknown_to_queued") is None
+
+
+async def test_an_unknown_send_out_of_time_and_attempts_stays_unconfirmed() -> None:
+    parts = _parts()
+    await parts.intent("spent", LedgerState.UNKNOWN, attempts=3, not_after=parts.clock.now)
+    parts.clock.advance(601)
+    await parts.settler.settle_once()
+    update = parts.published.updates("spent")[-1]
+    assert (update.state, update.reasons) == ("unknown", ["OUTCOME_UNCONFIRMED"])
+    row = await parts.ledger.get("spent")
+    assert row is not None and row.state == "unconfirmed"
+
+
+async def test_an_opted_in_unknown_send_with_time_and_attempts_left_is_queued_again() -> None:
+    parts = _parts()
+    await parts.intent("lost", LedgerState.UNKNOWN, resend_when_unknown=True)
     parts.clock.advance(601)
     await parts.settler.settle_once()
     row = await parts.ledger.get("lost")
@@ -89,10 +123,12 @@ async def test_an_unknown_send_with_time_and_attempts_left_is_queued_again() -> 
     assert parts.published.events == [] and parts.settled("unknown_to_queued") == 1
 
 
-async def test_an_unknown_send_out_of_attempts_fails_as_not_sent_and_is_dead_lettered() -> None:
+async def test_an_opted_in_unknown_send_out_of_attempts_fails_as_not_sent() -> None:
     parts = _parts()
-    await parts.intent("spent", LedgerState.UNKNOWN, attempts=3)
-    await parts.intent("late", LedgerState.UNKNOWN, not_after=parts.clock.now)
+    await parts.intent("spent", LedgerState.UNKNOWN, attempts=3, resend_when_unknown=True)
+    await parts.intent(
+        "late", LedgerState.UNKNOWN, not_after=parts.clock.now, resend_when_unknown=True
+    )
     parts.clock.advance(601)
     await parts.settler.settle_once()
     for intent_id in ("spent", "late"):

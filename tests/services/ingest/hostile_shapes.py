@@ -140,11 +140,11 @@ def _nul(item: dict[str, Any]) -> dict[str, Any]:
 
 
 MESSAGE_DEFECTS = [
-    lambda m: Hostile(_set(m, **{"from": None, "from_user_id": None}), "`from` is missing"),
     lambda m: Hostile(
-        _set(m, **{"from": None, "from_user_id": BSUID}), "only by BSUID", "not typed yet"
+        _set(m, **{"from": None, "from_user_id": None}), "`from` and `from_user_id` are both"
     ),
-    lambda m: Hostile(_set(m, **{"from": BSUID}), "holds a BSUID", "not typed yet"),
+    lambda m: Hostile(_set(m, **{"from": BSUID}), "`from` holds a BSUID"),
+    lambda m: Hostile(_set(m, from_user_id="16505551234"), "`from_user_id` is not a BSUID"),
     lambda m: Hostile(_set(m, group_id="120363"), "a group message", "not typed yet"),
     lambda m: Hostile(_set(m, **{"from": "+" + m["from"]}), "neither a phone number"),
     lambda m: Hostile(_set(m, from_user_id="US.1\r\nSet-Cookie: a"), "control character"),
@@ -164,9 +164,8 @@ MESSAGE_DEFECTS = [
 ]
 STATUS_DEFECTS = [
     lambda s: Hostile(_set(s, recipient_id=None, recipient_user_id=None),
-                      "`recipient_id` is missing"),
-    lambda s: Hostile(_set(s, recipient_id=None, recipient_user_id=BSUID), "only by BSUID",
-                      "not typed yet"),
+                      "`recipient_id` and `recipient_user_id` are both missing"),
+    lambda s: Hostile(_set(s, recipient_user_id="US.1\n"), "control character"),
     lambda s: Hostile(_set(s, recipient_type="group"), "group message", "not typed yet"),
     lambda s: Hostile(_set(s, status=s["status"] + "\r\n"), "`status` is not a well-formed"),
     lambda s: Hostile(_set(s, pricing={"category": "utility\x00"}), "carries a NUL character"),
@@ -212,9 +211,9 @@ def states(event: Event, item: object, pnid: str = PNID) -> bool:
 
 def _inbound_states(event: InboundMessageReceived, item: dict[str, Any], pnid: str) -> bool:
     kind = item["type"]
-    who = (pnid, item["id"], str(item["from"]))
+    who = (pnid, item["id"], item.get("from") or None, item.get("from_user_id") or None)
     return (
-        (event.phone_number_id, event.message_id, event.wa_id) == who
+        (event.phone_number_id, event.message_id, event.wa_id, event.user_id) == who
         and (event.message_type, event.timestamp) == (kind, _at(item["timestamp"]))
         and event.content == _content(item)
         and event.text == (item["text"]["body"] if kind == "text" else None)
@@ -226,10 +225,11 @@ def _inbound_states(event: InboundMessageReceived, item: dict[str, Any], pnid: s
 
 def _status_states(event: MessageStatusReported, item: dict[str, Any], pnid: str) -> bool:
     which = (pnid, item["id"], item["status"])
-    when = (str(item["recipient_id"]), _at(item["timestamp"]))
+    who = (item.get("recipient_id") or None, item.get("recipient_user_id") or None)
     return (
         (event.phone_number_id, event.message_id, event.status) == which
-        and (event.recipient_id, event.timestamp) == when
+        and (event.recipient_id, event.recipient_user_id) == who
+        and event.timestamp == _at(item["timestamp"])
         and event.biz_opaque_callback_data == item.get("biz_opaque_callback_data")
         and event.pricing == (item.get("pricing") or None)
         and event.conversation == (item.get("conversation") or None)

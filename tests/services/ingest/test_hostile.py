@@ -38,6 +38,7 @@ from tests.services.ingest.hostile_shapes import (
     valid_message,
     valid_status,
 )
+from tests.shared.hostile import paths
 
 WHERE = "entry[0].changes[0].value"
 TEMPLATE_CHANGE = {
@@ -83,24 +84,13 @@ json_values = st.recursive(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found += _paths(v, (*prefix, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found += _paths(v, (*prefix, i))
-    return found
-
-
 @st.composite
 def mutated_payloads(draw: st.DrawFn) -> dict[str, Any]:
     """A realistic body with a few of its parts replaced by hostile JSON (NaN, NUL, CR/LF, huge
     numbers, wrong types, nesting), or an item duplicated."""
     payload = copy.deepcopy(draw(base_payloads()))
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from([p for p in _paths(payload) if p]))
+        path = draw(st.sampled_from([p for p in paths(payload) if p]))
         target: Any = payload
         for step in path[:-1]:
             target = target[step]
@@ -164,7 +154,8 @@ def _check_invariants(payload: Any, out: Normalized) -> None:
     names = _contact_pairs(payload)
     for event in typed:
         if isinstance(event, InboundMessageReceived) and event.contact_name is not None:
-            assert (event.wa_id, event.contact_name) in names
+            # the sender's own contact, or the only one, whose `wa_id` the event then keeps
+            assert (event.contact_wa_id or event.wa_id, event.contact_name) in names
     for name, item, pnid in _items(payload):
         told = any(states(e, item, pnid) for e in typed)
         kept = any(contains(f, item) for f in fragments)

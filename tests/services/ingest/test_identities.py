@@ -1,5 +1,6 @@
-"""Who an item names (rules §9.1): a phone is typed, a BSUID is checked but not typed yet, and
-anything else in those fields is malformed, never read into a phone."""
+"""Who an item names (rules §9.1): a phone and a BSUID (and a parent) are each kept exactly as
+given, an item may give either, and anything else in those fields is malformed, never read into
+a phone or a BSUID."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 import pytest
 
 from services.ingest import identities
-from services.ingest.coerce import Malformed, NotTypedYet
+from services.ingest.coerce import Malformed
+from shared.events.identity import CustomerIdentity
 
 BSUID = "US.13491208655302741918"
 PARENT = "US.ENT.11815799212886844830"
@@ -43,66 +45,78 @@ def test_bsuid_problems(value: object, parent: bool, problem: str | None) -> Non
         assert found is not None and found.startswith(problem)
 
 
+Who = CustomerIdentity
+
+
 @pytest.mark.parametrize(
-    ("item", "phone"),
+    ("item", "who"),
     [
-        ({"from": "16505551234"}, "16505551234"),
-        ({"from": "16505551234", "from_user_id": BSUID}, "16505551234"),
+        ({"from": "16505551234"}, Who(wa_id="16505551234")),
+        ({"from": "16505551234", "from_user_id": BSUID}, Who(wa_id="16505551234", user_id=BSUID)),
         ({"from": "16505551234", "from_user_id": BSUID, "from_parent_user_id": PARENT},
-         "16505551234"),
+         Who(wa_id="16505551234", user_id=BSUID, parent_user_id=PARENT)),
+        ({"from_user_id": BSUID}, Who(user_id=BSUID)),
+        ({"from": "", "from_user_id": BSUID}, Who(user_id=BSUID)),
+        ({"from_user_id": BSUID, "from_parent_user_id": "US.11815799212886844830"},
+         Who(user_id=BSUID, parent_user_id="US.11815799212886844830")),
+        ({"from_user_id": "BR." + "a1" * 64}, Who(user_id="BR." + "a1" * 64)),
     ],
 )  # fmt: skip
-def test_a_sender_with_a_phone_is_typed_by_it(item: dict[str, Any], phone: str) -> None:
-    assert identities.phone_of(item, identities.SENDER) == phone
+def test_a_sender_keeps_every_identifier_as_given(item: dict[str, Any], who: Who) -> None:
+    assert identities.identity_of(item, identities.SENDER) == who
 
 
 @pytest.mark.parametrize(
-    ("item", "error", "reason"),
+    ("item", "reason"),
     [
-        ({"from_user_id": BSUID}, NotTypedYet,
-         "names the customer only by BSUID (`from_user_id`), without `from`"),
-        ({"from": "", "from_user_id": BSUID}, NotTypedYet, "only by BSUID"),
-        ({"from": BSUID}, NotTypedYet, "`from` holds a BSUID, not a phone"),
-        ({}, Malformed, "`from` is missing"),
-        ({"from": "+1 650-555-1234"}, Malformed, "`from` is neither a phone number"),
-        ({"from": "1650555123412345"}, Malformed, "`from` is neither a phone number"),
-        ({"from": "16505551234\r\nX: y"}, Malformed, "`from` is neither a phone number"),
-        ({"from": True}, Malformed, "`from` is not a string"),
-        ({"from": 16505551234}, Malformed, "`from` is not a string"),
-        ({"from": "16505551234", "from_user_id": "US.1\r\n2"}, Malformed,
+        ({}, "`from` and `from_user_id` are both missing"),
+        ({"from": "", "from_user_id": ""}, "are both missing"),
+        ({"from": BSUID}, "`from` holds a BSUID, not a phone"),
+        ({"from": "+1 650-555-1234"}, "`from` is neither a phone number"),
+        ({"from": "1650555123412345"}, "`from` is neither a phone number"),
+        ({"from": "16505551234\r\nX: y"}, "`from` is neither a phone number"),
+        ({"from": True}, "`from` is not a string"),
+        ({"from": 16505551234}, "`from` is not a string"),
+        ({"from": "16505551234", "from_user_id": "US.1\r\n2"},
          "`from_user_id` carries a control character"),
-        ({"from_user_id": "US." + "9" * 129}, Malformed,
-         "`from_user_id` is longer than 131 characters"),
-        ({"from": "16505551234", "from_parent_user_id": "nope"}, Malformed,
+        ({"from_user_id": "US.1\n"}, "`from_user_id` carries a control character"),
+        ({"from_user_id": "US." + "9" * 129}, "`from_user_id` is longer than 131 characters"),
+        ({"from_user_id": "13491208655302741918"}, "`from_user_id` is not a BSUID"),
+        ({"from_user_id": "us.1349"}, "`from_user_id` is not a BSUID"),
+        ({"from_user_id": 1349}, "`from_user_id` is not a string"),
+        ({"from": "16505551234", "from_parent_user_id": "nope"},
          "`from_parent_user_id` is not a BSUID"),
     ],
 )  # fmt: skip
-def test_a_sender_without_a_phone_is_not_typed_and_a_bad_one_is_malformed(
-    item: dict[str, Any], error: type[Exception], reason: str
-) -> None:
-    with pytest.raises(error) as raised:
-        identities.phone_of(item, identities.SENDER)
-    assert type(raised.value) is error
+def test_a_sender_naming_no_one_or_badly_is_malformed(item: dict[str, Any], reason: str) -> None:
+    with pytest.raises(Malformed) as raised:
+        identities.identity_of(item, identities.SENDER)
     assert reason in str(raised.value)
 
 
 @pytest.mark.parametrize(
-    "item",
+    ("item", "parent"),
     [
-        {"recipient_user_id": BSUID},
-        {"recipient_user_id": BSUID, "parent_recipient_user_id": PARENT},
-        {"recipient_user_id": BSUID, "recipient_parent_user_id": PARENT},
+        ({"recipient_user_id": BSUID}, None),
+        ({"recipient_user_id": BSUID, "parent_recipient_user_id": PARENT}, PARENT),
+        ({"recipient_user_id": BSUID, "recipient_parent_user_id": PARENT}, PARENT),
+        ({"recipient_user_id": BSUID, "parent_user_id": PARENT}, PARENT),
     ],
 )
-def test_a_status_to_a_bsuid_alone_is_not_typed_yet(item: dict[str, Any]) -> None:
-    with pytest.raises(NotTypedYet, match="without `recipient_id`"):
-        identities.phone_of(item, identities.RECIPIENT)
+def test_a_status_to_a_bsuid_alone_reads_every_spelling_of_the_parent(
+    item: dict[str, Any], parent: str | None
+) -> None:
+    who = identities.identity_of(item, identities.RECIPIENT)
+    assert (who.wa_id, who.user_id, who.parent_user_id) == (None, BSUID, parent)
 
 
 def test_an_empty_wa_id_of_a_contact_is_absent() -> None:
-    assert identities.optional_phone({"wa_id": "", "user_id": BSUID}, identities.CONTACT) is None
-    assert identities.optional_phone({"wa_id": "447700900123"}, identities.CONTACT) == (
-        "447700900123"
+    assert identities.optional_identity({"wa_id": "", "user_id": BSUID}, identities.CONTACT) == (
+        Who(user_id=BSUID)
     )
+    assert identities.optional_identity({"wa_id": "447700900123"}, identities.CONTACT) == (
+        Who(wa_id="447700900123")
+    )
+    assert identities.optional_identity({"profile": {}}, identities.CONTACT) is None
     with pytest.raises(Malformed, match=r"`contacts\.user_id` carries a control"):
-        identities.optional_phone({"user_id": "US.1\n"}, identities.CONTACT, "contacts")
+        identities.optional_identity({"user_id": "US.1\n"}, identities.CONTACT, "contacts")

@@ -99,7 +99,7 @@ INBOUND_CASES = [
     ),
     (
         "system",
-        {"body": "User changed number", "wa_id": "16505550000", "type": "user_changed_number"},
+        {"body": "A future notice", "type": "customer_identity_changed"},
     ),
     ("revoke", {"original_message_id": "wamid.orig"}),
     ("a_type_from_the_future", {"anything": [1, 2]}),

@@ -241,21 +241,13 @@ def test_without_a_receive_time_nothing_is_flagged() -> None:
 
 PREFERENCE = {"category": "marketing_messages", "value": "stop", "timestamp": 1731705721}
 NOT_TYPED = [
-    (
-        "messages",
-        message(**{"from": None, "from_user_id": BSUID}),
-        "names the customer only by BSUID (`from_user_id`), without `from`",
-    ),
-    ("messages", message(**{"from": BSUID}), "`from` holds a BSUID"),
     ("messages", message(group_id="120363"), "a group message"),
-    ("statuses", status(recipient_id=None, recipient_user_id=BSUID), "without `recipient_id`"),
     ("statuses", status(recipient_type="group", recipient_id="120363"), "a status of a group"),
-    ("user_preferences", {"user_id": BSUID, **PREFERENCE}, "without `wa_id`"),
 ]
 
 
 @pytest.mark.parametrize(("array", "item", "reason"), NOT_TYPED)
-def test_a_customer_known_only_by_bsuid_is_not_typed_yet_and_not_called_malformed(
+def test_a_group_item_is_not_typed_yet_and_not_called_malformed(
     array: str, item: dict[str, Any], reason: str
 ) -> None:
     arrays: dict[str, list[Any]] = {array: [item]}
@@ -269,6 +261,28 @@ def test_a_customer_known_only_by_bsuid_is_not_typed_yet_and_not_called_malforme
     assert why.startswith(f"not typed yet: {WHERE}.{array}[0]: ")
     assert reason in why
     assert "malformed" not in why
+
+
+BSUID_ONLY = [
+    ("messages", message(**{"from": None, "from_user_id": BSUID}), INBOUND_MESSAGES.name),
+    ("messages", message(**{"from": "", "from_user_id": BSUID}), INBOUND_MESSAGES.name),
+    ("statuses", status(recipient_id=None, recipient_user_id=BSUID), STATUSES.name),
+    ("user_preferences", {"user_id": BSUID, **PREFERENCE}, USER_PREFERENCES.name),
+    ("user_preferences", {"wa_id": "", "user_id": BSUID, **PREFERENCE}, USER_PREFERENCES.name),
+]
+
+
+@pytest.mark.parametrize(("array", "item", "topic"), BSUID_ONLY)
+def test_a_customer_known_only_by_bsuid_is_typed_and_keyed_by_it(
+    array: str, item: dict[str, Any], topic: str
+) -> None:
+    out = run(value(**{array: [item]}))
+
+    assert out.unparsed == []
+    ((spec, event, key),) = out.events
+    assert (spec.name, key) == (topic, f"{PNID}:{BSUID}")
+    assert event.identity.user_id == BSUID  # type: ignore[attr-defined]
+    assert event.identity.wa_id is None  # type: ignore[attr-defined]
 
 
 def test_a_customer_with_phone_and_bsuid_is_typed_by_phone() -> None:

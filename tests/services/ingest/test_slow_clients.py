@@ -27,7 +27,7 @@ from shared.topics import INBOUND_MESSAGES, WEBHOOKS_RAW
 from shared.webhook_signature import HEADER, sign
 from tests.conftest import free_port
 from tests.services.ingest.fakes import InMemoryDedupe, RecordingSink
-from tests.shared.slow_clients import holding, slow_body, slow_headers
+from tests.shared.slow_clients import holding, settled, slow_body, slow_headers
 
 SECRET = "app-secret"
 SLOW = 200
@@ -85,24 +85,13 @@ async def test_a_webhook_is_answered_promptly_while_200_slow_clients_hold_connec
         slow = [slow_headers(port) for _ in range(SLOW // 2)]
         slow += [slow_body(port) for _ in range(SLOW // 2)]
         async with holding(slow):
-            await _settled(registry, min(SLOW, limits.get("max_connections", SLOW)))
+            await settled(registry, "ingest", min(SLOW, limits.get("max_connections", SLOW)))
             answers = [await _webhook(url) for _ in range(3)]
 
     assert [status for status, _ in answers] == [200, 200, 200]
     assert max(seconds for _, seconds in answers) < 1.0, answers
     assert sink.topics() == [WEBHOOKS_RAW.name, INBOUND_MESSAGES.name]
     assert all(not c.answer.startswith(b"HTTP/1.1 200") for c in slow)
-
-
-async def _settled(registry: Any, expected: int) -> None:
-    """Wait (bounded) until the slow clients hold their connections."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        held = registry.get_sample_value("wagate_ingest_http_open_connections") or 0
-        if held >= expected:
-            return
-        await asyncio.sleep(0.05)
-    pytest.fail(f"only {held} of {expected} slow connections open")
 
 
 @pytest.mark.timeout(60)

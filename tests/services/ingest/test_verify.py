@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.ingest.verify import MAX_DEPTH, Parsed, parse_body, signature_failure
+from services.ingest.verify import Parsed, parse_body, signature_failure
+from shared.strict_json import MAX_DEPTH
 from shared.webhook_signature import sign
 
 BODY = b'{"object":"whatsapp_business_account","entry":[]}'
@@ -42,20 +43,21 @@ def _nested(depth: int) -> bytes:
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        pytest.param(b'{"entry": [', "body is not JSON", id="truncated"),
-        pytest.param(b"", "body is not JSON", id="empty"),
-        pytest.param(b"\xff\xfe{}", "body is not UTF-8", id="not-utf8"),
-        pytest.param('{"a": "é"}'.encode("latin-1"), "body is not UTF-8", id="latin-1"),
-        pytest.param(b"[1, 2]", "body is not a JSON object", id="array"),
-        pytest.param(b'"text"', "body is not a JSON object", id="string"),
-        pytest.param(b"[" * 100_000, "body is nested too deeply", id="recursion"),
-        pytest.param(_nested(MAX_DEPTH + 1), "body is nested too deeply", id="too-deep"),
-        pytest.param(b'{"n": ' + b"9" * 5000 + b"}", "body is not JSON", id="huge-integer"),
-        pytest.param(b'{"t": "\\ud800"}', "body has invalid unicode escapes", id="lone-surrogate"),
+        pytest.param(b'{"entry": [', "the body is not JSON", id="truncated"),
+        pytest.param(b"", "the body is not JSON", id="empty"),
+        pytest.param(b"\xff\xfe{}", "the body is not UTF-8", id="not-utf8"),
+        pytest.param('{"a": "é"}'.encode("latin-1"), "the body is not UTF-8", id="latin-1"),
+        pytest.param(b"[1, 2]", "the body must be a JSON object", id="array"),
+        pytest.param(b'"text"', "the body must be a JSON object", id="string"),
+        pytest.param(b"[" * 100_000, "nests deeper than 32 levels", id="recursion"),
+        pytest.param(_nested(MAX_DEPTH + 1), "nests deeper than 32 levels", id="too-deep"),
+        pytest.param(b'{"n": ' + b"9" * 5000 + b"}", "not standard JSON", id="huge-integer"),
+        pytest.param(b'{"t": "\\ud800"}', "$.t holds an unpaired surrogate", id="lone-surrogate"),
     ],
 )
 def test_bodies_that_are_refused(body: bytes, problem: str) -> None:
-    assert parse_body(body) == problem
+    refused = parse_body(body)
+    assert isinstance(refused, str) and problem in refused
 
 
 @pytest.mark.parametrize(

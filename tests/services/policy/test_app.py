@@ -4,6 +4,7 @@ tables of policy's list with faust's own changelog names, and its pages."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import faust
 from pydantic import SecretStr
@@ -12,16 +13,23 @@ from services.policy.app import create_app
 from services.policy.settings import PolicySettings
 from services.policy.tables import TABLES, changelog_topics
 from shared.settings import KafkaSettings
+from tests.conftest import SEALING_KEY
+
+
+def _settings(data_dir: Path, **values: Any) -> PolicySettings:
+    return PolicySettings(data_dir=data_dir, sealing_keys=[SEALING_KEY], **values)
 
 
 def test_the_app_reads_each_topic_with_one_agent(tmp_path: Path) -> None:
-    app = create_app(PolicySettings(data_dir=tmp_path, kafka=KafkaSettings(topic_prefix="x.")))
+    app = create_app(_settings(tmp_path, kafka=KafkaSettings(topic_prefix="x.")))
     topics = {name: agent.channel.get_topic_name() for name, agent in app.agents.items()}
     assert topics == {
         "track_windows": "x.wagate.inbound.messages.v1",
         "track_consent": "x.wagate.consent.v1",
         "track_preferences": "x.wagate.user.preferences.v1",
         "track_templates": "x.wagate.template.states.v1",
+        "track_statuses": "x.wagate.statuses.v1",
+        "track_identities": "x.wagate.identities.v1",
         "decide_intents": "x.wagate.intents.v1",
     }
     assert list(app.web.views) == [
@@ -34,7 +42,7 @@ def test_the_app_reads_each_topic_with_one_agent(tmp_path: Path) -> None:
 
 
 def test_the_app_creates_the_tables_of_the_list(tmp_path: Path) -> None:
-    settings = PolicySettings(data_dir=tmp_path, app_id="wagate-policy-t")
+    settings = _settings(tmp_path, app_id="wagate-policy-t")
     app = create_app(settings)
     assert list(app.tables) == [spec.name for spec in TABLES]
     made = [(t.changelog_topic.get_topic_name(), t.partitions) for t in app.tables.values()]
@@ -52,9 +60,9 @@ def test_brokers_and_credentials_come_from_the_kafka_settings(tmp_path: Path) ->
         sasl_username="policy",
         sasl_password=SecretStr("secret"),
     )
-    app = create_app(PolicySettings(data_dir=tmp_path, kafka=kafka))
+    app = create_app(_settings(tmp_path, kafka=kafka))
     assert [str(url) for url in app.conf.broker] == ["kafka://a:9092", "kafka://b:9093"]
     assert isinstance(app.conf.broker_credentials, faust.SASLCredentials)
     assert app.conf.broker_credentials.username == "policy"
-    plain = create_app(PolicySettings(data_dir=tmp_path))
+    plain = create_app(_settings(tmp_path))
     assert plain.conf.broker_credentials is None

@@ -26,7 +26,8 @@ from shared.events.template_states import ButtonParameter, ParameterSpec, Templa
 from shared.events.webhooks import InboundMessageReceived
 from shared.events.windows import WindowChanged
 from shared.metrics import new_registry
-from shared.sealing import DEVELOPMENT_KEY, Sealer
+from shared.sealing import Sealer
+from tests.conftest import SEALING_KEY
 from tests.services.policy.night import CONFIG, NIGHT_IN_CA, US, marketing
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -57,6 +58,7 @@ class Harness:
             emit_window=self._emitter("window"),
             release_intent=self._emitter("release"),
             clock=lambda: self.now,
+            sealer=Sealer([SEALING_KEY]),
         )
 
     def _emitter(self, name: str) -> Any:
@@ -285,7 +287,7 @@ async def test_authentication_codes_never_appear_in_clear_in_the_decision() -> N
     assert len(emitted) == 1 and b"739201" not in emitted[0]
     decision = codec.decode(PolicyDecisionMade, emitted[0])
     assert decision.outcome == "approved" and decision.sealed
-    values = Sealer([DEVELOPMENT_KEY]).unseal(decision.sealed)
+    values = Sealer([SEALING_KEY]).unseal(decision.sealed)
     assert sorted(values.values()) == ["739201", "739201"]
 
 
@@ -319,7 +321,7 @@ async def test_a_fallbacks_one_time_code_is_sealed_never_in_clear_and_the_intent
     decision = codec.decode(PolicyDecisionMade, value)
     assert decision.outcome == "approved" and decision.intent.content == intent.content
     assert decision.resubmit is not None and decision.valid_until is not None
-    assert Sealer([DEVELOPMENT_KEY]).unseal(decision.resubmit) == {"intent": raw.decode()}
+    assert Sealer([SEALING_KEY]).unseal(decision.resubmit) == {"intent": raw.decode()}
 
 
 async def test_an_unknown_fallback_template_keeps_its_values_redacted() -> None:
@@ -352,5 +354,5 @@ async def test_a_hand_back_after_131047_is_decided_afresh_as_its_sealed_fallback
     assert fresh.outcome == "approved" and fresh.reasons == ["FALLBACK_TEMPLATE"]
     assert fresh.intent.content.type == "template" and fresh.intent.redecision is not None
     assert fresh.sealed is not None
-    assert Sealer([DEVELOPMENT_KEY]).unseal(fresh.sealed) == {"0.0.text": "739201"}
+    assert Sealer([SEALING_KEY]).unseal(fresh.sealed) == {"0.0.text": "739201"}
     assert b"739201" not in h.emitted("decision")[1][1]

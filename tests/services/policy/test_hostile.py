@@ -11,6 +11,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from services.policy.agents import consumer, decided
 from services.policy.rules import PolicyConfig
@@ -136,12 +137,16 @@ async def test_every_hostile_intent_ends_with_exactly_one_decision(
             source="t",
         )
     )
-    intent = OutboundIntentSubmitted(
-        intent_id="hostile",
-        phone_number_id=PNID,
-        to=to,
-        content=TemplateContent(name=name, language=language, components=parts),
-    )
+    try:
+        intent = OutboundIntentSubmitted(
+            intent_id="hostile",
+            phone_number_id=PNID,
+            to=to,
+            content=TemplateContent(name=name, language=language, components=parts),
+        )
+    except ValidationError as refused:  # such a record is dead-lettered: test_hostile_records.py
+        assert "holds a NUL" in str(refused) or "not a finite number" in str(refused)
+        return
 
     async def handle(value: OutboundIntentSubmitted, event: Any) -> None:
         await decided(h.handlers, value, event)

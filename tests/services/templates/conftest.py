@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -64,9 +65,12 @@ class Service:
         return [e for _, e, _ in self.published.sent if isinstance(e, TemplateStateChanged)]
 
 
-@pytest.fixture
-async def service(fresh_database: str) -> AsyncIterator[Service]:
-    pool = await db.create_pool(PostgresSettings(url=SecretStr(fresh_database)))
+@asynccontextmanager
+async def templates_api(
+    database: str, app: web.Application
+) -> AsyncIterator[tuple[Registry, FakeCloudApi, FakePublisher]]:
+    """The API's routes added to `app`, over `database` and a fake Cloud API."""
+    pool = await db.create_pool(PostgresSettings(url=SecretStr(database)))
     await db.migrate(pool, "templates", MIGRATIONS)
     meta = FakeCloudApi()
     published = FakePublisher()
@@ -78,11 +82,19 @@ async def service(fresh_database: str) -> AsyncIterator[Service]:
             lambda: NOW,
             TemplateMetrics(new_registry()),
         )
-        app = web.Application()
         templates_web.add_routes(app, registry, [SecretStr("other"), SecretStr(KEY)])
-        async with TestClient(TestServer(app)) as client:
-            yield Service(client, meta, published, registry)
+        yield registry, meta, published
     await pool.close()
+
+
+@pytest.fixture
+async def service(fresh_database: str) -> AsyncIterator[Service]:
+    app = web.Application()
+    async with (
+        templates_api(fresh_database, app) as (registry, meta, published),
+        TestClient(TestServer(app)) as client,
+    ):
+        yield Service(client, meta, published, registry)
 
 
 def shipping(**fields: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from tests.services.templates.builders import (
     template,
     url,
 )
+from tests.shared.hostile import paths, replaced
 
 BODY_AUTH = {"type": "BODY"}
 
@@ -83,29 +84,10 @@ VALID = [
 ]
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found += _paths(v, (*prefix, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found += _paths(v, (*prefix, i))
-    return found
-
-
-def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    copy = dict(value) if isinstance(value, dict) else list(value)
-    copy[path[0]] = _replace(value[path[0]], path[1:], new)
-    return copy
-
-
 @st.composite
 def mutated(draw: st.DrawFn) -> Any:
     tpl: Any = draw(st.sampled_from(VALID))
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(_paths(tpl)[1:]))
-        tpl = _replace(tpl, path, draw(JSON))
+        path = draw(st.sampled_from(paths(tpl)[1:]))
+        tpl = replaced(tpl, path, draw(JSON))
     return tpl

@@ -69,7 +69,7 @@ async def test_a_template_deleted_here_but_alive_at_meta_is_brought_back(
 ) -> None:
     await service.registry.create(WABA, shipping())
     await service.registry.store.change(SHIPPING, lambda _: {"status": "DELETED"}, "t", "t")
-    assert await sync.sync(service.registry, WABA) == {"added": 1, "changed": 0, "removed": 0}
+    assert await sync.sync(service.registry, WABA) == {"added": 1, "changed": 0, "missing": 0}
     stored = await service.registry.store.get(SHIPPING)
     assert stored is not None and (stored.status, stored.meta_id) == ("PENDING", "1001")
     assert service.states()[-1].status == "PENDING"
@@ -86,3 +86,14 @@ async def test_syncing_every_account_outlives_an_unreachable_cloud_api(service: 
     await sync.sync_all(service.registry)
     stored = await service.registry.store.get(SHIPPING)
     assert stored is not None and stored.status == "APPROVED"
+
+
+async def test_a_cloud_api_that_forgot_its_templates_deletes_nothing(service: Service) -> None:
+    # A sandbox restarted without its state, or a listing cut short: no deletion event came.
+    await sync.seed(service.registry, WABA, starter_templates())
+    service.meta.templates.clear()
+    counts = await sync.sync(service.registry, WABA)
+    assert counts == {"added": 0, "changed": 0, "missing": 18}
+    stored = await service.registry.store.find({"waba_id": WABA})
+    assert len(stored) == 18 and {t.status for t in stored} == {"PENDING"}
+    assert "DELETED" not in {s.status for s in service.states()}

@@ -198,15 +198,15 @@ async def test_sync_reads_back_and_corrects(service: Service) -> None:
     status, dup = await service.call("POST", "/v1/templates", shipping(name="fourth_one"))
     assert status == 422 and dup["errors"][0]["code"] == "DUPLICATE_CONTENT"
     status, counts = await service.call("POST", "/v1/sync/{waba_id}", waba_id=WABA)
-    assert status == 200 and counts == {"added": 1, "changed": 2, "removed": 1}
+    assert status == 200 and counts == {"added": 1, "changed": 2, "missing": 1}
     status, listed = await service.call("GET", "/v1/templates")
     by_name = {t["name"]: t for t in listed["templates"]}
     assert by_name["shipping_update"]["quality"] == "GREEN"
     assert by_name["second_one"]["rejected_reason"] == "INVALID_FORMAT"
-    assert by_name["third_one"]["status"] == "DELETED"
+    assert by_name["third_one"]["status"] == "PENDING"  # missing from a listing: kept
     assert by_name["made_elsewhere"]["meta_id"] == "7"
     status, counts = await service.call("POST", "/v1/sync/{waba_id}", waba_id=WABA)
-    assert counts == {"added": 0, "changed": 0, "removed": 0}
+    assert counts == {"added": 0, "changed": 0, "missing": 1}
 
 
 async def test_cloud_api_down_answers_503_on_sync(service: Service) -> None:

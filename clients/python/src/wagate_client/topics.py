@@ -14,6 +14,7 @@ from wagate_client.events.consent import ConsentChanged
 from wagate_client.events.decisions import PolicyDecisionMade
 from wagate_client.events.delivery import DeliveryUpdated
 from wagate_client.events.envelope import Event
+from wagate_client.events.identity import CustomerIdentityChanged
 from wagate_client.events.intents import OutboundIntentSubmitted
 from wagate_client.events.media import InboundMediaReported
 from wagate_client.events.preferences import UserPreferenceChanged
@@ -160,6 +161,13 @@ WINDOWS = TopicSpec(
     "phone_number_id:wa_id",
     doc="Customer service windows opening, about to close, and closed (policy's timers).",
 )
+IDENTITIES = TopicSpec(
+    "wagate.identities.v1",
+    CustomerIdentityChanged,
+    "phone_number_id:previous identifier",
+    doc="Meta names a customer anew: a number or BSUID change, or a send's answer linking "
+    "a phone, a wa_id and a BSUID.",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_RAW,
@@ -178,5 +186,6 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_UNPARSED,
     CONSENT,
     WINDOWS,
+    IDENTITIES,
 )
 BY_NAME: dict[str, TopicSpec] = {spec.name: spec for spec in ALL_TOPICS}

@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
+from wagate_client.events import plain
 from wagate_client.events.envelope import Event
 
 ConsentCategory = Literal["marketing", "utility", "authentication", "all"]
@@ -18,6 +19,11 @@ class ConsentChanged(Event):
     """A customer's consent to one category of messages changed. `occurred_at` is when the
     customer gave or withdrew it; the consent belongs to the business (its WABA or portfolio),
     whichever of its numbers `phone_number_id` names."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data: Any) -> Any:
+        return plain.plain_event(data)
 
     customer: str = Field(description="The customer's WhatsApp id (digits).")
     phone_number_id: str = Field(

@@ -27,7 +27,9 @@ TERMINAL_STATES: frozenset[str] = frozenset({"rejected", "delivered", "read", "f
 # The order of one intent's updates, said once (dispatch's ledger follows it too).
 PENDING: frozenset[str] = frozenset({"held", "unknown", "accepted"})
 """Nothing has reached the customer yet: the intent may still be re-decided by policy, so any
-state may follow (a second `accepted`, with the fallback's wamid, after Meta's 131047)."""
+state may follow (a second `accepted`, with the fallback's wamid, after Meta's 131047; a second
+`unknown`, reason `OUTCOME_UNCONFIRMED`, once no status confirmed the send in time)."""
+SAID_AGAIN: frozenset[str] = frozenset({"accepted", "unknown"})
 ON_ITS_WAY: dict[str, frozenset[str]] = {
     "sent": frozenset({"delivered", "read", "played", "failed"}),
     "delivered": frozenset({"read", "played"}),
@@ -41,7 +43,7 @@ def may_follow(current: str, new: str, *, guessed: bool = False) -> bool:
     """Whether an update saying `new` may follow one saying `current` for the same intent;
     `guessed`: `current` is wagate's own verdict (`failed` with `NOT_SENT`), not Meta's."""
     if current in PENDING:
-        return new != current or new == "accepted"
+        return new != current or new in SAID_AGAIN
     if current == "failed" and guessed:
         return new in REAL
     return new in ON_ITS_WAY.get(current, frozenset())

@@ -16,7 +16,10 @@ class WindowChanged(Event):
     """A business number's window with one customer opened, is about to close, or closed."""
 
     phone_number_id: str
-    wa_id: str
+    wa_id: str = Field(
+        description="The customer's canonical key in the business portfolio: a phone (digits), "
+        "or a BSUID for a customer known only by one."
+    )
     change: WindowChange
     last_customer_message_at: AwareDatetime
     expires_at: AwareDatetime = Field(description="When free-form messages stop being allowed.")
