@@ -66,7 +66,14 @@ async def run(settings: SandboxSettings, stop: asyncio.Event) -> None:
         world = kept.world
         sender.restore(kept.webhooks)
         sandbox = Sandbox(
-            settings, world, sender, utcnow, Ids(settings.seed), board=board, metrics=metrics
+            settings,
+            world,
+            sender,
+            utcnow,
+            Ids(settings.seed),
+            board=board,
+            metrics=metrics,
+            media=kept.media,
         )
         stack.push_async_callback(sandbox.close)
         readiness = http.Readiness({"http": True})
@@ -76,7 +83,9 @@ async def run(settings: SandboxSettings, stop: asyncio.Event) -> None:
         if state is not None:
 
             def take() -> persistence.Snapshot:
-                return persistence.Snapshot(world, sender.undelivered())
+                return persistence.Snapshot(
+                    world, sender.undelivered(), sandbox.media.forget_expired()
+                )
 
             stack.callback(lambda: persistence.save(take(), state))  # on the way out, once more
             supervisor.spawn("state", partial(persistence.save_every, take, state,

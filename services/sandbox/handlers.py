@@ -16,7 +16,7 @@ from services.sandbox.customers import Customers
 from services.sandbox.directory import Customer
 from services.sandbox.faults import FaultBoard
 from services.sandbox.ids import Ids
-from services.sandbox.media import MediaLibrary
+from services.sandbox.media import MediaLibrary, MediaState
 from services.sandbox.metrics import SandboxMetrics
 from services.sandbox.rules import (
     addressing,
@@ -61,6 +61,7 @@ class Sandbox:
         tasks: Tasks | None = None,
         board: FaultBoard | None = None,
         metrics: SandboxMetrics | None = None,
+        media: MediaState | None = None,
     ) -> None:
         self.settings = settings
         self.world = world
@@ -70,7 +71,7 @@ class Sandbox:
         self.tasks = tasks or Tasks()
         self.board = board or FaultBoard(settings.faults, settings.seed)
         self.metrics = metrics or SandboxMetrics.create(new_registry())
-        self.media = MediaLibrary(clock)
+        self.media = MediaLibrary(clock, media)
         self.customers = Customers(self)
 
     def authorized(self, header: str | None) -> bool:

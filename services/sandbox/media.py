@@ -1,6 +1,7 @@
 """The sandbox's media library: files businesses upload (`POST /{phone-number-id}/media`) and
 customers send, their expiring download urls, and the Resumable Upload API's sessions and the
-header handles it issues (the only handles template creation takes)."""
+header handles it issues (the only handles template creation takes). What it holds is a
+`MediaState`, kept with the rest of the sandbox's world across restarts (`persistence`)."""
 
 from __future__ import annotations
 
@@ -51,13 +52,26 @@ class UploadSession:
     handle: str | None = None
 
 
+@dataclass
+class MediaState:
+    """The files, upload sessions and issued handles, and the key the download urls are signed
+    with: a restarted sandbox that keeps them still serves the media ids a business cached, the
+    customers' files whose webhooks wait, the urls it gave and the handles of its templates."""
+
+    files: dict[str, MediaFile] = field(default_factory=dict)
+    sessions: dict[str, UploadSession] = field(default_factory=dict)
+    handles: dict[str, UploadSession] = field(default_factory=dict)
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+
+
 class MediaLibrary:
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: Callable[[], datetime], state: MediaState | None = None) -> None:
         self._clock = clock
-        self._key = secrets.token_bytes(32)
-        self.files: dict[str, MediaFile] = {}
-        self.sessions: dict[str, UploadSession] = {}
-        self.handles: dict[str, UploadSession] = {}
+        self.state = state if state is not None else MediaState()
+        self._key = self.state.key
+        self.files = self.state.files
+        self.sessions = self.state.sessions
+        self.handles = self.state.handles
 
     def reset(self) -> None:
         self.files.clear()
@@ -96,6 +110,13 @@ class MediaLibrary:
         kept = MediaFile(media_id, number, mime, data, media.sha256(data), self._clock() + life)
         self.files[media_id] = kept
         return kept
+
+    def forget_expired(self) -> MediaState:
+        """Drop the files past their lifetime (Meta forgot them too); the state left."""
+        now = self._clock()
+        for media_id in [i for i, kept in self.files.items() if now >= kept.expires_at]:
+            del self.files[media_id]
+        return self.state
 
     def find(self, media_id: str) -> MediaFile | None:
         kept = self.files.get(media_id)
