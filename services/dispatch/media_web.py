@@ -11,6 +11,7 @@ from aiohttp import web
 
 from services.dispatch.media import MediaRefused, MediaUploads
 from services.dispatch.media_api import MediaCallFailed
+from shared import strict_json
 from shared.db import DatabaseUnavailable
 from shared.media import INBOUND_MAX
 
@@ -29,6 +30,9 @@ def upload_route(uploads: MediaUploads, keys: list[str]) -> Handler:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not given or not any(secrets.compare_digest(given, key) for key in keys):
             return _refused(401, 401, "a media API key is required (Authorization: Bearer)")
+        unsafe = strict_json.unsafe_value(request.query.items())
+        if unsafe is not None:  # a filename with CR or LF would reach the upload's headers
+            return _refused(400, 100, f"{unsafe} holds a control character")
         number = request.query.get("phone_number_id", "")
         if not number:
             return _refused(400, 100, "phone_number_id is required")

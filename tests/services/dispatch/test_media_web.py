@@ -60,3 +60,16 @@ async def test_a_refused_file_is_400_with_the_reason_and_a_good_one_its_id(tmp_p
             )
     assert len(api.calls) == 1
     await test_client.close()
+
+
+async def test_a_query_value_with_a_control_character_is_refused_before_any_upload(
+    tmp_path: Path,
+) -> None:
+    test_client, api = await client(tmp_path, ["k"])
+    for query in ("filename=a%0D%0AX-Evil:%201", "phone_number_id=1%00", "type=application/pdf%0A"):
+        url = f"/media?phone_number_id=1&{query}" if "phone" not in query else f"/media?{query}"
+        async with test_client.post(url, data=PDF, headers=AUTH) as resp:
+            body = await resp.json()
+            assert resp.status == 400 and "control character" in body["error"]["reason"], body
+    assert api.calls == []
+    await test_client.close()
