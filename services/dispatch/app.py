@@ -172,7 +172,9 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         app.router.add_post("/media", upload_route(uploads, keys))
         app.router.add_post("/intents/{intent_id}/resend", resend_handler(dispatch))
         await stack.enter_async_context(http.serving(app, settings.http, "dispatch"))
-        await stack.enter_async_context(inbound_worker(settings, session, publisher, registry))
+        await stack.enter_async_context(
+            inbound_worker(settings, session, publisher, registry, supervisor)
+        )
         loop = ConsumeLoop(
             consumer,
             settings.group,
