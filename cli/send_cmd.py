@@ -45,7 +45,14 @@ def common(fn: F) -> F:
     """Options every `send` command shares."""
     options = [
         click.option("--from", "phone_number_id", required=True, help="Business phone number id."),
-        click.option("--to", required=True, help="Customer phone number or WhatsApp id."),
+        click.option(
+            "--to", default=None, help="Customer phone number or WhatsApp id (or --recipient)."
+        ),
+        click.option(
+            "--recipient",
+            default=None,
+            help="Customer business-scoped user ID, e.g. US.13491208655302741918 (or --to).",
+        ),
         click.option("--intent-id", default=None, help="Idempotency key (default: a new UUID)."),
         click.option(
             "--priority",
@@ -97,6 +104,7 @@ def submit(settings: KafkaSettings, content: Callable[[], MessageContent], **opt
             intent_id=opts["intent_id"] or new_id(),
             phone_number_id=opts["phone_number_id"],
             to=opts["to"],
+            recipient=opts["recipient"],
             content=content(),
             priority=opts["priority"],
             category=opts["category"],
