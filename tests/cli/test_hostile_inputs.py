@@ -77,6 +77,7 @@ EXTRAS: dict[tuple[str, ...], dict[str, str]] = {
     ("send", "media"): {"media_id": "9"},
 }
 """Optional parameters a command needs one of, so the baseline call is valid."""
+SEND_TO = {"to": "16505551234"}  # every send names its customer, by --to or --recipient
 
 
 def _valid(path: tuple[str, ...], param: click.Parameter, template: Path) -> str:
@@ -95,7 +96,7 @@ def _argv(
     """The command with every required parameter valid, and `hostile` given `value`."""
     options: list[str] = []
     arguments: list[str] = []
-    extras = EXTRAS.get(path, {})
+    extras = {**(SEND_TO if path[0] == "send" else {}), **EXTRAS.get(path, {})}
     for param in _command(path).params:
         if param is hostile:
             given_value = value
