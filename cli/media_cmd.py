@@ -6,28 +6,15 @@ from __future__ import annotations
 
 import click
 
+from cli import params
 from cli.output import fail, show, unavailable
-from cli.params import Token, Url
 from shared.media import TYPES
 from shared.media_upload import MediaRefused, MediaUnavailable, upload_media_now
 
 
 @click.group()
-@click.option(
-    "--url",
-    envvar="WAGATE_DISPATCH_URL",
-    type=Url(),
-    default="http://127.0.0.1:8084",
-    show_default=True,
-    help="The dispatch service (env WAGATE_DISPATCH_URL).",
-)
-@click.option(
-    "--api-key",
-    envvar="WAGATE_MEDIA_API_KEY",
-    type=Token(),
-    default="wagate-dev-key",
-    help="Bearer key of dispatch's media API (env WAGATE_MEDIA_API_KEY).",
-)
+@params.service_url("WAGATE_DISPATCH_URL", "http://127.0.0.1:8084", "The dispatch service")
+@params.api_key("WAGATE_MEDIA_API_KEY", "Bearer key of dispatch's media API")
 @click.pass_context
 def media(ctx: click.Context, url: str, api_key: str) -> None:
     """Files to send: checked against Meta's limits, uploaded once, reused."""

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
@@ -154,6 +155,26 @@ class Token(click.ParamType):
         if not text.isascii() or not text.isprintable() or any(ch.isspace() for ch in text):
             self.fail("must be printable ASCII characters without spaces", param, ctx)
         return text
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEVELOPMENT_KEY = "wagate-dev-key"  # the API key of a local run (`make run`, the tests)
+
+
+def service_url(envvar: str, default: str, what: str) -> Callable[[F], F]:
+    """The `--url` option of a command group that calls one wagate service."""
+    return click.option(
+        "--url", envvar=envvar, type=Url(), default=default, show_default=True,
+        help=f"{what} (env {envvar}).",
+    )  # fmt: skip
+
+
+def api_key(envvar: str, what: str) -> Callable[[F], F]:
+    """The `--api-key` option of such a group: a bearer key, the local run's by default."""
+    return click.option(
+        "--api-key", envvar=envvar, type=Token(), default=DEVELOPMENT_KEY,
+        help=f"{what} (env {envvar}).",
+    )  # fmt: skip
 
 
 def url_problem(text: str) -> str | None:

@@ -14,9 +14,10 @@ import aiohttp
 import click
 import yaml
 
+from cli import params
 from cli.output import EXIT_FAILED, Progress, unavailable
 from cli.output import show as print_answer
-from cli.params import Token, Url, json_value, read_text
+from cli.params import json_value, read_text
 from shared.media_upload import MediaRefused, inline_samples
 from shared.runtime import EXIT_UNAVAILABLE
 
@@ -97,21 +98,8 @@ def _path(*parts: str) -> str:
 
 
 @click.group()
-@click.option(
-    "--url",
-    envvar="WAGATE_TEMPLATES_URL",
-    type=Url(),
-    default="http://127.0.0.1:8082",
-    show_default=True,
-    help="The templates service (env WAGATE_TEMPLATES_URL).",
-)
-@click.option(
-    "--api-key",
-    envvar="WAGATE_TEMPLATES_API_KEY",
-    type=Token(),
-    default="wagate-dev-key",
-    help="Bearer API key (env WAGATE_TEMPLATES_API_KEY).",
-)
+@params.service_url("WAGATE_TEMPLATES_URL", "http://127.0.0.1:8082", "The templates service")
+@params.api_key("WAGATE_TEMPLATES_API_KEY", "Bearer API key")
 @click.pass_context
 def templates(ctx: click.Context, url: str, api_key: str) -> None:
     """Author, check, submit and follow message templates."""
