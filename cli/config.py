@@ -32,10 +32,12 @@ SERVICE_URLS: dict[str, tuple[str, str]] = {
     "WAGATE_TEMPLATES_API_KEY": ("templates", "api_key"),
     "WAGATE_POLICY_URL": ("window", "policy_url"),
     "WAGATE_SANDBOX_URL": ("sandbox", "url"),
+    "WAGATE_DISPATCH_URL": ("media", "url"),
+    "WAGATE_MEDIA_API_KEY": ("media", "api_key"),
 }
 """Profile names that set a command group's option (`group`, `option`); the same names as
 those options' environment variables, which win over the profile."""
-SECRETS = (f"{ENV_PREFIX}SASL_PASSWORD", "WAGATE_TEMPLATES_API_KEY")
+SECRETS = (f"{ENV_PREFIX}SASL_PASSWORD", "WAGATE_TEMPLATES_API_KEY", "WAGATE_MEDIA_API_KEY")
 _NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 F = TypeVar("F", bound=Callable[..., Any])
 

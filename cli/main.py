@@ -11,6 +11,7 @@ from cli import (
     consent_cmd,
     deadletter_cmd,
     intents_cmd,
+    media_cmd,
     numbers_cmd,
     replay_cmd,
     root,
@@ -41,6 +42,7 @@ main.add_command(window_cmd.window)
 main.add_command(templates_cmd.templates)
 main.add_command(consent_cmd.consent)
 main.add_command(deadletter_cmd.deadletter)
+main.add_command(media_cmd.media)
 main.add_command(intents_cmd.intents)
 main.add_command(spend_cmd.spend)
 main.add_command(numbers_cmd.numbers)

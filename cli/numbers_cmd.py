@@ -11,12 +11,12 @@ import aiohttp
 import click
 
 from cli.output import run_http, show
-from cli.params import service_url
+from cli.params import service_address
 
 
 @click.command()
-@service_url("dispatch", 8084)
-@service_url("policy", 8083)
+@service_address("dispatch", 8084)
+@service_address("policy", 8083)
 @click.option("--limits", is_flag=True, help="Also show each portfolio's messaging limit.")
 def numbers(dispatch_url: str, policy_url: str, limits: bool) -> None:
     """Show each business number's live state (and, with --limits, the portfolios')."""

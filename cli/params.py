@@ -155,6 +155,25 @@ class Token(click.ParamType):
         return text
 
 
+DEVELOPMENT_KEY = "wagate-dev-key"  # the API key of a local run (`make run`, the tests)
+
+
+def service_url(envvar: str, default: str, what: str) -> Callable[[F], F]:
+    """The `--url` option of a command group that calls one wagate service."""
+    return click.option(
+        "--url", envvar=envvar, type=Url(), default=default, show_default=True,
+        help=f"{what} (env {envvar}).",
+    )  # fmt: skip
+
+
+def api_key(envvar: str, what: str) -> Callable[[F], F]:
+    """The `--api-key` option of such a group: a bearer key, the local run's by default."""
+    return click.option(
+        "--api-key", envvar=envvar, type=Token(), default=DEVELOPMENT_KEY,
+        help=f"{what} (env {envvar}).",
+    )  # fmt: skip
+
+
 def url_problem(text: str) -> str | None:
     """Why `text` is not a usable http(s) base URL, or None."""
     if any(ch.isspace() or ord(ch) < 0x20 for ch in text):
@@ -193,7 +212,7 @@ def topic_prefix_problem(text: str) -> str | None:
     return None
 
 
-def service_url(service: str, port: int) -> Callable[[F], F]:
+def service_address(service: str, port: int) -> Callable[[F], F]:
     """The `--<service>-url` option of a command that talks to a service's HTTP API
     (env `WAGATE_<SERVICE>_URL`, default the service's local port)."""
     return click.option(

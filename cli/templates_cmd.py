@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -13,9 +14,11 @@ import aiohttp
 import click
 import yaml
 
+from cli import params
 from cli.output import EXIT_FAILED, Progress, unavailable
 from cli.output import show as print_answer
-from cli.params import Token, Url, json_value, read_text
+from cli.params import json_value, read_text
+from shared.media_upload import MediaRefused, inline_samples
 from shared.runtime import EXIT_UNAVAILABLE
 
 COLUMNS = ("waba_id", "name", "language", "category", "status", "quality", "version")
@@ -95,21 +98,8 @@ def _path(*parts: str) -> str:
 
 
 @click.group()
-@click.option(
-    "--url",
-    envvar="WAGATE_TEMPLATES_URL",
-    type=Url(),
-    default="http://127.0.0.1:8082",
-    show_default=True,
-    help="The templates service (env WAGATE_TEMPLATES_URL).",
-)
-@click.option(
-    "--api-key",
-    envvar="WAGATE_TEMPLATES_API_KEY",
-    type=Token(),
-    default="wagate-dev-key",
-    help="Bearer API key (env WAGATE_TEMPLATES_API_KEY).",
-)
+@params.service_url("WAGATE_TEMPLATES_URL", "http://127.0.0.1:8082", "The templates service")
+@params.api_key("WAGATE_TEMPLATES_API_KEY", "Bearer API key")
 @click.pass_context
 def templates(ctx: click.Context, url: str, api_key: str) -> None:
     """Author, check, submit and follow message templates."""
@@ -122,7 +112,11 @@ def templates(ctx: click.Context, url: str, api_key: str) -> None:
 @click.pass_obj
 def create(api: Api, file: str, waba_id: str) -> None:
     """Create and submit the template(s) in FILE (.json or .yaml; one or a list)."""
-    bodies = objects(load_file(file), file)
+    folder = Path(file).parent
+    try:  # media header samples named by path travel inline (uploaded for their handle)
+        bodies = [inline_samples(body, folder) for body in objects(load_file(file), file)]
+    except MediaRefused as exc:
+        raise click.BadParameter(str(exc)) from exc
     with Progress("templates", len(bodies) if len(bodies) > 1 else 0) as bar:
         for body in bodies:
             api.call("POST", "/v1/templates", {**body, "waba_id": waba_id})

@@ -10,13 +10,13 @@ import aiohttp
 import click
 
 from cli.output import EXIT_FAILED, run_http, show
-from cli.params import service_url
+from cli.params import service_address
 
 
 @click.command()
 @click.argument("phone_number_id")
 @click.argument("wa_id")
-@service_url("policy", 8083)
+@service_address("policy", 8083)
 @click.option("--consent", "with_consent", is_flag=True, help="Also show the customer's consent.")
 def window(phone_number_id: str, wa_id: str, policy_url: str, with_consent: bool) -> None:
     """Show the window between a business number and a customer (exit 1 when closed)."""

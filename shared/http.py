@@ -87,13 +87,18 @@ def base_app(
     return app
 
 
-async def json_object(request: web.Request, *, plain_text: bool = True) -> dict[str, Any]:
+async def json_object(
+    request: web.Request, *, plain_text: bool = True, max_size: int | None = None
+) -> dict[str, Any]:
     """The request's body as a JSON object, read strictly (`strict_json.parse_object`);
-    raises BadInput 413 past the application's `client_max_size`."""
+    raises BadInput 413 past the application's `client_max_size`, or past `max_size` where an
+    application that takes larger bodies elsewhere (media uploads) keeps its JSON smaller."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
         raise BadInput(413, f"the body is larger than {request.client_max_size} bytes") from exc
+    if max_size is not None and len(raw) > max_size:
+        raise BadInput(413, f"the body is larger than {max_size} bytes")
     return parse_object(raw, plain_text=plain_text)
 
 

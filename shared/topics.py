@@ -15,6 +15,7 @@ from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event
 from shared.events.identity import CustomerIdentityChanged
 from shared.events.intents import OutboundIntentSubmitted
+from shared.events.media import InboundMediaReported
 from shared.events.preferences import UserPreferenceChanged
 from shared.events.signals import CallReported, OutboundActivityObserved, ThreadControlChanged
 from shared.events.template_states import TemplateStateChanged
@@ -43,6 +44,12 @@ class TopicSpec:
         return {"cleanup.policy": cleanup, "retention.ms": str(self.retention_ms)}
 
 
+INBOUND_MEDIA = TopicSpec(
+    "wagate.inbound.media.v1",
+    InboundMediaReported,
+    "phone_number_id:wa_id",
+    doc="Customers' files dispatch fetched and kept (reference, checksum), or could not.",
+)
 WEBHOOKS_RAW = TopicSpec(
     "wagate.webhooks.raw.v1",
     WebhookReceived,
@@ -180,6 +187,7 @@ THREAD_CONTROL = TopicSpec(
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_RAW,
     INBOUND_MESSAGES,
+    INBOUND_MEDIA,
     STATUSES,
     INTENTS,
     DECISIONS,

@@ -51,6 +51,9 @@ development_env "$LOCAL" "$BIN/python"
 CONSOLE_TOKEN=$(console_token "$BIN/python")
 # the starter templates, created in the sandbox's account at start
 export TEMPLATES_SEED_WABA_ID=${TEMPLATES_SEED_WABA_ID:-100000000000001}
+# media: the development key `wagate media upload` uses; files kept under .local/media
+export DISPATCH_MEDIA__API_KEYS=${DISPATCH_MEDIA__API_KEYS:-'["wagate-dev-key"]'}
+export DISPATCH_MEDIA__OUTBOUND_DIR=$LOCAL/media/outbound DISPATCH_MEDIA__INBOUND_DIR=$LOCAL/media/inbound
 "$BIN/wagate" topics create
 
 cat <<INFO

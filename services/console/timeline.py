@@ -76,6 +76,10 @@ REASON_WORDS: dict[str, str] = {
     "is released or dropped (132015).",
     "MARKETING_HOLDOUT": "The customer is in Meta's marketing holdout experiment (130472): no "
     "marketing template reaches them outside an open window; not billed.",
+    "MEDIA_FETCH_FAILED": "The customer's file could not be fetched from Meta within the tries "
+    "or the 7 days Meta keeps it.",
+    "MEDIA_REFUSED": "The customer's file was not kept: its bytes are not the type Meta "
+    "reported, or it is too large.",
 }
 
 STATE_WORDS: dict[str, str] = {

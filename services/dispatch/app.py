@@ -29,6 +29,9 @@ from services.dispatch.cloudapi import CloudApi, MessagesApi
 from services.dispatch.handback import HandBack
 from services.dispatch.handlers import Decisions, Dispatcher
 from services.dispatch.ledger import Ledger, LedgerRow
+from services.dispatch.media import SendsByReference
+from services.dispatch.media_web import MAX_BODY, upload_route
+from services.dispatch.media_wiring import inbound_worker, media_uploads
 from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Reporter
 from services.dispatch.sender import Senders
@@ -178,8 +181,10 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         ledger = PostgresLedger(pool)
         consumer = make_consumer(kafka, settings.group, [])
         charges = PostgresCharges(pool)
+        uploads = media_uploads(settings, session, pool)
+        api = SendsByReference(CloudApi(session, settings.cloud_api), uploads)
         dispatch = build(
-            settings, ledger=ledger, api=CloudApi(session, settings.cloud_api),
+            settings, ledger=ledger, api=api,
             publisher=publisher, clock=utcnow, consumer=consumer, registry=registry,
             supervisor=supervisor, charges=charges,
         )  # fmt: skip
@@ -192,11 +197,16 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         await runtime.waiting("Kafka", consumer.start, stop)
         stack.push_async_callback(consumer.stop)
         readiness.set("kafka", True)
-        app = http.base_app(readiness, registry)
+        app = http.base_app(readiness, registry, client_max_size=MAX_BODY)
         app.router.add_get("/numbers", _numbers(settings, dispatch))
         app.router.add_get("/spend", spend_handler(charges))
+        keys = [key.get_secret_value() for key in settings.media.api_keys]
+        app.router.add_post("/media", upload_route(uploads, keys))
         app.router.add_post("/intents/{intent_id}/resend", resend_handler(dispatch))
         await stack.enter_async_context(http.serving(app, settings.http, "dispatch"))
+        await stack.enter_async_context(
+            inbound_worker(settings, session, publisher, registry, supervisor)
+        )
         loop = ConsumeLoop(
             consumer,
             settings.group,

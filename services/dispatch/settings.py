@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.dispatch.media_settings import MediaSettings
 from services.dispatch.retry import RetryPolicy
 from shared.errors import StartupError
 from shared.meta_errors import SENDER_HOLD
@@ -167,6 +168,7 @@ class DispatchSettings(ServiceSettings):
     rates: RateSettings = RateSettings()
     retry: RetrySettings = RetrySettings()
     settle: SettleSettings = SettleSettings()
+    media: MediaSettings = MediaSettings()
     circuit_cooldown_s: float = 30.0
     circuit_max_cooldown_s: float = 600.0
     sender_hold_s: float = Field(

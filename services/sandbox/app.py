@@ -22,6 +22,7 @@ from services.sandbox.web import add_graph_routes
 from services.sandbox.web_accounts import add_account_routes
 from services.sandbox.web_common import DESK, SANDBOX, SENDER
 from services.sandbox.web_control import add_control_routes
+from services.sandbox.web_media import MAX_BODY, add_media_routes
 from services.sandbox.webhook_sender import WebhookSender
 from shared import http
 from shared.events.envelope import utcnow
@@ -35,13 +36,14 @@ def build_app(
     readiness: http.Readiness,
     registry: CollectorRegistry | None = None,
 ) -> aiohttp.web.Application:
-    app = http.base_app(readiness, registry or new_registry())
+    app = http.base_app(readiness, registry or new_registry(), client_max_size=MAX_BODY)
     app[SANDBOX] = sandbox
     app[SENDER] = sender
     app[DESK] = TemplateDesk(sandbox)
     add_control_routes(app)
     add_account_routes(app)
     add_graph_routes(app)
+    add_media_routes(app)
     return app
 
 
@@ -66,7 +68,14 @@ async def run(settings: SandboxSettings, stop: asyncio.Event) -> None:
         world = kept.world
         sender.restore(kept.webhooks)
         sandbox = Sandbox(
-            settings, world, sender, utcnow, Ids(settings.seed), board=board, metrics=metrics
+            settings,
+            world,
+            sender,
+            utcnow,
+            Ids(settings.seed),
+            board=board,
+            metrics=metrics,
+            media=kept.media,
         )
         stack.push_async_callback(sandbox.close)
         readiness = http.Readiness({"http": True})
@@ -76,7 +85,9 @@ async def run(settings: SandboxSettings, stop: asyncio.Event) -> None:
         if state is not None:
 
             def take() -> persistence.Snapshot:
-                return persistence.Snapshot(world, sender.undelivered())
+                return persistence.Snapshot(
+                    world, sender.undelivered(), sandbox.media.forget_expired()
+                )
 
             stack.callback(lambda: persistence.save(take(), state))  # on the way out, once more
             supervisor.spawn("state", partial(persistence.save_every, take, state,

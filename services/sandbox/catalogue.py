@@ -48,6 +48,7 @@ class TemplateDesk:
             if t.name_reserved_until is not None and now < t.name_reserved_until
         }
         error = check_creation(body, live, len(self._world.template_created), reserved)
+        error = error or self._sandbox.media.header_refusal(body.get("components"))
         if error is not None:  # a malformed request, not a broken send rule
             return self._sandbox.refuse(error)
         template = Template(
@@ -161,6 +162,7 @@ class TemplateDesk:
             return self._sandbox.refuse(codes.no_such_object(template_id))
         now = self._now
         error = check_edit(template, body, now)
+        error = error or self._sandbox.media.header_refusal(body.get("components"))
         if error is not None:
             return self._sandbox.refuse(error)
         edits = (*template.edits, now) if template.status == "APPROVED" else template.edits

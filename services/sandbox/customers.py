@@ -8,9 +8,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.sandbox import customer_media
 from services.sandbox.directory import Customer
 from services.sandbox.errors import InvalidCustomer, InvalidCustomerMessage, UnknownCustomer
 from services.sandbox.ids import Ids
+from services.sandbox.media import MediaLibrary
 from services.sandbox.rules import identity, inbound, webhook_envelopes
 from services.sandbox.rules.identity import Identity
 from services.sandbox.settings import SandboxSettings
@@ -28,6 +30,7 @@ class Business(Protocol):
     outbox: Outbox
     clock: Callable[[], datetime]
     ids: Ids
+    media: MediaLibrary
 
     def emit_status(self, wamid: str, state: str) -> None: ...
 
@@ -123,7 +126,9 @@ class Customers:
         display = self._business.settings.display_phone_number
         # the message is judged before anyone new is added or an id is drawn for it
         inbound.message_item(request, "", at, display, "")
+        file = customer_media.file_in(request)
         customer = self.find(request.get("from"), request.get("from_user_id"))
+        request = customer_media.with_file(self._business.media, request, file)
         wamid = self._business.ids.wamid()
         who = self._seen(customer, phone_number_id, now)
         item = inbound.message_item(request, wamid, at, display, who)

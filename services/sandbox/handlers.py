@@ -16,6 +16,7 @@ from services.sandbox.customers import Customers
 from services.sandbox.directory import Customer
 from services.sandbox.faults import FaultBoard
 from services.sandbox.ids import Ids
+from services.sandbox.media import MediaLibrary, MediaState
 from services.sandbox.metrics import SandboxMetrics
 from services.sandbox.rules import (
     addressing,
@@ -64,6 +65,7 @@ class Sandbox:
         tasks: Tasks | None = None,
         board: FaultBoard | None = None,
         metrics: SandboxMetrics | None = None,
+        media: MediaState | None = None,
     ) -> None:
         self.settings = settings
         self.world = world
@@ -73,6 +75,7 @@ class Sandbox:
         self.tasks = tasks or Tasks()
         self.board = board or FaultBoard(settings.faults, settings.seed)
         self.metrics = metrics or SandboxMetrics.create(new_registry())
+        self.media = MediaLibrary(clock, media)
         self.customers = Customers(self)
         self.signals = Signals(self)
 
@@ -383,6 +386,7 @@ class Sandbox:
     def reset(self, seed: int | None) -> None:
         """Forget everything; ids and faults restart from `seed`."""
         self.world.reset()
+        self.media.reset()
         self.ids.reseed(seed)
         self.board.configure(self.board.faults, seed)
 

@@ -1,8 +1,11 @@
 """The sandbox's world kept across restarts: a snapshot of `World` (templates, customers,
-windows, sends, violations) and of the webhooks not delivered yet, written atomically to a
+windows, sends, violations), of the media library (files, upload sessions, issued handles, the
+download urls' key) and of the webhooks not delivered yet, written atomically to a
 file (`SANDBOX_STATE_FILE`, under `.local/` for `make run`) every few seconds and on stop, and
 read back at start, so that `make stop` + `make run` finds the templates, customers and
-pending webhooks of before.
+pending webhooks and media of before. The files are held in the snapshot itself: the sandbox's
+files are the small ones its tests and demos upload, and Meta's own lifetimes (30 days for an
+upload, 7 for a customer's file) still end them.
 
 The snapshot is Python's pickle of the sandbox's own dataclasses: a local development file the
 sandbox alone writes, never one from elsewhere.
@@ -18,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.sandbox.media import MediaState
 from services.sandbox.webhook_sender import Delivery
 from services.sandbox.world import World
 from shared import logs
@@ -29,6 +33,7 @@ log = logs.get(__name__)
 class Snapshot:
     world: World = field(default_factory=World)
     webhooks: list[Delivery] = field(default_factory=list)  # not delivered when it was taken
+    media: MediaState = field(default_factory=MediaState)
 
 
 def load(path: Path) -> Snapshot:
@@ -43,8 +48,10 @@ def load(path: Path) -> Snapshot:
     if not isinstance(snapshot, Snapshot) or not isinstance(snapshot.world, World):
         log.warning("sandbox state is not a snapshot; starting empty", path=str(path))
         return Snapshot()
+    if not isinstance(getattr(snapshot, "media", None), MediaState):  # saved before media was
+        snapshot.media = MediaState()
     log.info("sandbox state restored", path=str(path), templates=len(snapshot.world.templates),
-             webhooks=len(snapshot.webhooks))  # fmt: skip
+             webhooks=len(snapshot.webhooks), media=len(snapshot.media.files))  # fmt: skip
     return snapshot
 
 

@@ -22,6 +22,7 @@ class SandboxSettings(ServiceSettings):
         description="Where webhooks go; empty: keep them only (GET /_sandbox/webhooks).",
     )
     waba_id: str = "100000000000001"
+    app_id: str = Field(default="300000000000001", description="The app resumable uploads use.")
     portfolio_id: str = Field(
         default="200000000000001",
         description="The business portfolio of the WABA and of every number not given another.",

@@ -7,6 +7,7 @@ import asyncio
 
 from aiohttp import web
 
+from services.sandbox import web_media
 from services.sandbox.faults import ApiFault
 from services.sandbox.handlers import SendResult
 from services.sandbox.rules import codes
@@ -105,7 +106,7 @@ def add_graph_routes(app: web.Application) -> None:
         ("GET", templates, list_templates),
         ("DELETE", templates, delete_templates),
         ("POST", "/{version}/{template_id}/unpause", unpause_template),
-        ("GET", template, read_template),
+        ("GET", template, web_media.read_object(read_template)),
         ("POST", template, edit_template),
     ]
     for method, path, handler in graph:

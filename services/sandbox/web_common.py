@@ -22,6 +22,8 @@ DESK = web.AppKey("template_desk", TemplateDesk)
 SENDER = web.AppKey("webhook_sender", WebhookSender)
 TRACE_ID = "sandbox"  # the `fbtrace_id` of errors answered before the sandbox handles a request
 
+JSON_MAX = 1024**2
+"""The largest JSON body either side reads (the app takes more only for media uploads)."""
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -33,7 +35,7 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object, read strictly (`shared.strict_json.parse_object`; a NUL in a text
     is the Cloud API's to judge); anything else is refused with Meta's 100."""
     try:
-        return await http.json_object(request, plain_text=False)
+        return await http.json_object(request, plain_text=False, max_size=JSON_MAX)
     except strict_json.BadInput as exc:
         body = webhook_envelopes.error_body(codes.invalid_parameter(str(exc)), TRACE_ID)
         raise Refused(exc.status, body) from exc
@@ -44,7 +46,7 @@ async def control_body(request: web.Request) -> dict[str, Any]:
     no customer writes them, and ingest would have to refuse the webhook; `{"error": why}`
     with 400 (413 past the size limit) otherwise."""
     try:
-        return await http.json_object(request)
+        return await http.json_object(request, max_size=JSON_MAX)
     except strict_json.BadInput as exc:
         raise Refused(exc.status, {"error": str(exc)}) from exc
 

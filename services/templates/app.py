@@ -17,6 +17,7 @@ from services.templates import sync, web
 from services.templates.cloudapi import TemplateApi
 from services.templates.errors import StoreUnavailable
 from services.templates.handlers import Registry
+from services.templates.header_samples import ResumableUploads
 from services.templates.metrics import TemplateMetrics
 from services.templates.settings import TemplatesSettings
 from services.templates.starter import starter_templates
@@ -59,6 +60,7 @@ async def run(settings: TemplatesSettings, stop: asyncio.Event) -> None:
             utcnow,
             TemplateMetrics(registry),
             settings.templates_per_waba,
+            ResumableUploads(session, settings.cloud_api),
         )
         subscriptions: dict[str, Subscription[Any]] = {
             kafka.topic(TEMPLATE_UPDATES.name): Subscription(

@@ -11,8 +11,10 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 
+from services.templates import header_samples
 from services.templates.cloudapi import TemplateApi
 from services.templates.errors import CloudApiUnavailable, MetaApiError, NotFound, WrongState
+from services.templates.header_samples import ResumableUploads
 from services.templates.metrics import TemplateMetrics
 from services.templates.records import GONE, Key, TemplateRecord
 from services.templates.rules import lifecycle, quota, states, validation
@@ -37,12 +39,15 @@ class Registry:
     clock: Callable[[], datetime]
     metrics: TemplateMetrics
     template_limit: int = 250
+    samples: ResumableUploads | None = None
 
     async def create(
         self, waba_id: str, body: Mapping[str, Any], cause: str = "api"
     ) -> tuple[TemplateRecord | None, Verdict]:
         """Check, store and submit a new template-language."""
         verdict = validation.check(body)
+        samples = tuple(header_samples.sample_refusals(body))
+        verdict = Verdict(errors=verdict.errors + samples, warnings=verdict.warnings)
         self.metrics.checks.labels("valid" if verdict.ok else "refused").inc()
         if not verdict.ok:
             return None, verdict
@@ -56,6 +61,8 @@ class Registry:
         )
         if refused:
             return None, Verdict(errors=tuple(refused), warnings=verdict.warnings)
+        if self.samples is not None:  # each sample file uploaded, the template names its handle
+            body = await header_samples.with_handles(body, self.samples)
         fmt, _ = validation.parameter_format(body)
         record = TemplateRecord(
             waba_id=waba_id,

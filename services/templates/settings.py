@@ -18,6 +18,9 @@ class TemplatesCloudApi(CloudApiSettings):
     """Where templates are submitted: the sandbox by default, Graph API in production."""
 
     page_size: int = 100
+    app_id: str = Field(
+        default="300000000000001", description="The Meta app header samples are uploaded by."
+    )
 
 
 class TemplatesSettings(ServiceSettings):

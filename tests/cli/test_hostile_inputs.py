@@ -23,6 +23,7 @@ ENV = {
     "WAGATE_TEMPLATES_URL": NOWHERE,
     "WAGATE_SANDBOX_URL": NOWHERE,
     "WAGATE_POLICY_URL": NOWHERE,
+    "WAGATE_DISPATCH_URL": NOWHERE,
 }
 SERVER_OPTIONS = {"bootstrap", "topic_prefix", "profile", "url", "policy_url"}
 """Where a valid value would reach a real server: tested with invalid values only, below."""
@@ -76,6 +77,7 @@ EXTRAS: dict[tuple[str, ...], dict[str, str]] = {
     ("send", "media"): {"media_id": "9"},
 }
 """Optional parameters a command needs one of, so the baseline call is valid."""
+SEND_TO = {"to": "16505551234"}  # every send names its customer, by --to or --recipient
 
 
 def _valid(path: tuple[str, ...], param: click.Parameter, template: Path) -> str:
@@ -94,7 +96,7 @@ def _argv(
     """The command with every required parameter valid, and `hostile` given `value`."""
     options: list[str] = []
     arguments: list[str] = []
-    extras = EXTRAS.get(path, {})
+    extras = {**(SEND_TO if path[0] == "send" else {}), **EXTRAS.get(path, {})}
     for param in _command(path).params:
         if param is hostile:
             given_value = value

@@ -46,7 +46,7 @@ print(json.dumps({
 """
 
 
-def test_the_wheel_holds_one_namespaced_package_and_needs_only_aiokafka_and_pydantic(
+def test_the_wheel_holds_one_namespaced_package_and_needs_only_aiokafka_pydantic_puremagic(
     client_wheel: Path,
 ) -> None:
     with zipfile.ZipFile(client_wheel) as archive:
@@ -57,7 +57,7 @@ def test_the_wheel_holds_one_namespaced_package_and_needs_only_aiokafka_and_pyda
     fields = wheel_metadata(client_wheel)
     assert fields["Name"] == ["wagate-client"]
     required = sorted(r.split(">")[0].split("<")[0].strip() for r in fields["Requires-Dist"])
-    assert required == ["aiokafka", "pydantic"]
+    assert required == ["aiokafka", "puremagic", "pydantic"]  # puremagic: checking media
 
 
 def test_installed_alone_it_imports_and_round_trips_the_contract(client_python: Path) -> None:

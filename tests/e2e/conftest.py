@@ -134,6 +134,11 @@ def _env(system: System, run_id: str, tmp: Path) -> dict[str, str]:
     env["DISPATCH_RETRY__BASE_S"] = "0.2"
     env["DISPATCH_RETRY__CAP_S"] = "2"
     env["DISPATCH_POSTGRES__URL"] = system.database_url
+    env["DISPATCH_MEDIA__INBOUND_GROUP"] = f"wagate-dispatch-media-{run_id}"
+    env["DISPATCH_MEDIA__OUTBOUND_DIR"] = str(tmp / "media" / "outbound")
+    env["DISPATCH_MEDIA__INBOUND_DIR"] = str(tmp / "media" / "inbound")
+    env["DISPATCH_MEDIA__API_KEYS"] = '["wagate-dev-key"]'
+    env["DISPATCH_MEDIA__FETCH_BACKOFF_S"] = "0.2"
     env["TEMPLATES_POSTGRES__URL"] = system.database_url
     env["INGEST_POSTGRES__URL"] = system.database_url
     env["TEMPLATES_CLOUD_API__BASE_URL"] = system.url("sandbox")

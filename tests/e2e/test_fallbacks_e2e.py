@@ -23,6 +23,7 @@ from shared.client import WagateClient
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent, TextContent
+from shared.media_upload import inline_samples
 from shared.topics import DECISIONS, DELIVERY
 from tests.conftest import ROOT
 from tests.e2e.conftest import System
@@ -82,7 +83,8 @@ async def template_in(
     """A starter template created through the templates service and left in `status`
     (APPROVED, PAUSED or PENDING) at the sandbox; `review`: the sandbox reviews only when
     told. Returns once the templates service has that status."""
-    body = json.loads((ROOT / "examples" / "templates" / f"{name}.{language}.json").read_text())
+    folder = ROOT / "examples" / "templates"
+    body = inline_samples(json.loads((folder / f"{name}.{language}.json").read_text()), folder)
     async with _templates(system) as session:
         async with session.post("/v1/templates", json={**body, "waba_id": WABA}) as resp:
             assert resp.status in (200, 201), await resp.text()

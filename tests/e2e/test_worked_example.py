@@ -16,6 +16,7 @@ from examples.order_notifications import notify, shipped
 from shared.client import WagateClient
 from shared.events.consent import ConsentChanged
 from shared.events.keys import conversation_key
+from shared.media_upload import inline_samples
 from shared.messaging import Publisher, make_producer
 from shared.topics import CONSENT
 from tests.conftest import ROOT
@@ -77,7 +78,8 @@ async def test_the_example_answers_a_customer_inside_the_window(system: System) 
 
 async def _approved_starter_template(system: System, name: str) -> None:
     """Create a starter template through the templates service and wait for Meta's approval."""
-    body = json.loads((ROOT / "examples" / "templates" / f"{name}.en_US.json").read_text())
+    folder = ROOT / "examples" / "templates"  # media header samples travel inline
+    body = inline_samples(json.loads((folder / f"{name}.en_US.json").read_text()), folder)
     headers = {"Authorization": "Bearer wagate-dev-key"}
     url = f"{system.url('templates')}/v1/templates"
     async with aiohttp.ClientSession(headers=headers) as session:

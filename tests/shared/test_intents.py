@@ -80,10 +80,11 @@ def test_media_with_exactly_one_source_is_valid(kind: str, source: dict[str, str
         pytest.param({}, id="neither"),
         pytest.param({"id": "1013859600285441", "link": "https://example.com/a.png"}, id="both"),
         pytest.param({"id": None, "link": None}, id="both-null"),
+        pytest.param({"id": "1013859600285441", "ref": "sha256:" + "a" * 64}, id="id-and-ref"),
     ],
 )
 def test_media_needs_exactly_one_of_id_or_link(kind: str, source: dict[str, str]) -> None:
-    with pytest.raises(ValidationError, match="exactly one of `id` or `link`"):
+    with pytest.raises(ValidationError, match="exactly one of `id`, `link` or `ref`"):
         MediaContent.model_validate({"type": kind, **source})
 
 

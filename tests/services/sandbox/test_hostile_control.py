@@ -51,6 +51,7 @@ EXAMPLES: dict[Route, dict[str, Any] | None] = {
         "image": {"caption": "a"},
     },
     ("GET", "/_sandbox/violations"): None,
+    ("GET", "/_sandbox/media"): None,
     ("GET", "/sandbox/violations"): None,
     ("POST", "/_sandbox/customer-reads"): {"wamid": "wamid.SBX0"},
     ("POST", "/_sandbox/user-preferences"): {

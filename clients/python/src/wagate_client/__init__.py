@@ -4,7 +4,8 @@
 
 The models are the contract's own (`wagate_client.events`, generated from wagate's
 `shared/events`), so a business system builds and reads exactly what wagate does; the topic
-registry is `wagate_client.topics`. Only aiokafka and pydantic are needed.
+registry is `wagate_client.topics`. `upload_media` hands dispatch a file to send (checked against
+Meta's types and sizes first) and returns its reusable media id and `ref`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from wagate_client.events.intents import (
     TemplateContent,
     TextContent,
 )
+from wagate_client.media_upload import MediaRefused, MediaUnavailable, upload_media
 from wagate_client.settings import KafkaSettings
 
 __version__ = "0.1.0"
@@ -39,10 +41,13 @@ __all__ = [
     "KafkaSettings",
     "LocationContent",
     "MediaContent",
+    "MediaRefused",
+    "MediaUnavailable",
     "OutboundIntentSubmitted",
     "ReactionContent",
     "TemplateContent",
     "TextContent",
     "WagateClient",
     "kafka_settings_from",
+    "upload_media",
 ]

@@ -16,6 +16,7 @@ from wagate_client.events.delivery import DeliveryUpdated
 from wagate_client.events.envelope import Event
 from wagate_client.events.identity import CustomerIdentityChanged
 from wagate_client.events.intents import OutboundIntentSubmitted
+from wagate_client.events.media import InboundMediaReported
 from wagate_client.events.preferences import UserPreferenceChanged
 from wagate_client.events.signals import (
     CallReported,
@@ -52,6 +53,12 @@ class TopicSpec:
         return {"cleanup.policy": cleanup, "retention.ms": str(self.retention_ms)}
 
 
+INBOUND_MEDIA = TopicSpec(
+    "wagate.inbound.media.v1",
+    InboundMediaReported,
+    "phone_number_id:wa_id",
+    doc="Customers' files dispatch fetched and kept (reference, checksum), or could not.",
+)
 WEBHOOKS_RAW = TopicSpec(
     "wagate.webhooks.raw.v1",
     WebhookReceived,
@@ -189,6 +196,7 @@ THREAD_CONTROL = TopicSpec(
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     WEBHOOKS_RAW,
     INBOUND_MESSAGES,
+    INBOUND_MEDIA,
     STATUSES,
     INTENTS,
     DECISIONS,

@@ -23,19 +23,27 @@ class TextContent(Model):
 
 
 CAPTIONED_MEDIA = frozenset({"image", "video", "document"})
+REF_PREFIX = "sha256:"
+"""How a media `ref` names content handed to wagate (`wagate media upload`): its sha256."""
 
 
 class MediaContent(Model):
     type: MediaType
     id: str | None = None
     link: str | None = None
+    ref: str | None = Field(
+        default=None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="Content handed to wagate first (`wagate media upload`): dispatch sends it "
+        "by the media id it uploaded to the number, once per Meta's media id lifetime.",
+    )
     caption: str | None = Field(default=None, max_length=1024)
     filename: str | None = None
 
     @model_validator(mode="after")
     def _fields_of_its_kind(self) -> MediaContent:
-        if (self.id is None) == (self.link is None):
-            raise ValueError("media needs exactly one of `id` or `link`")
+        if [self.id, self.link, self.ref].count(None) != 2:
+            raise ValueError("media needs exactly one of `id`, `link` or `ref`")
         if self.caption is not None and self.type not in CAPTIONED_MEDIA:
             raise ValueError(f"`caption` is allowed on {sorted(CAPTIONED_MEDIA)}, not {self.type}")
         if self.filename is not None and self.type != "document":

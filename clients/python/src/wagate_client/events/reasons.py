@@ -45,3 +45,6 @@ class Reason(StrEnum):
     SENDER_HELD = "SENDER_HELD"
     PACED = "PACED"
     MARKETING_HOLDOUT = "MARKETING_HOLDOUT"
+    # dispatch: customers' files (wagate.inbound.media.v1)
+    MEDIA_FETCH_FAILED = "MEDIA_FETCH_FAILED"
+    MEDIA_REFUSED = "MEDIA_REFUSED"
