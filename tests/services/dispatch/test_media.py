@@ -50,9 +50,13 @@ class MemoryCache:
 @dataclass
 class FakeMessages:
     sent: list[dict[str, Any]] = field(default_factory=list)
+    endpoints: list[str] = field(default_factory=list)
 
-    async def send(self, phone_number_id: str, payload: dict[str, Any]) -> SendOutcome:
+    async def send(
+        self, phone_number_id: str, payload: dict[str, Any], endpoint: str = "messages"
+    ) -> SendOutcome:
         self.sent.append(payload)
+        self.endpoints.append(endpoint)
         return SendOutcome(200, wamid="wamid.1")
 
 
@@ -148,6 +152,8 @@ async def test_a_template_header_may_name_content_too(tmp_path: Path) -> None:
     body = {"type": "body", "parameters": [{"type": "text", "text": "Maria"}]}
     payload = {"type": "template", "template": {"name": "r", "components": [header, body]}}
     await SendsByReference(messages, made).send(NUMBER, payload)
+    await SendsByReference(messages, made).send(NUMBER, payload, "marketing_messages")
+    assert messages.endpoints == ["messages", "marketing_messages"]  # the route is kept
     sent = messages.sent[0]["template"]["components"]
     assert sent[0]["parameters"][0]["image"] == {"id": kept.media_id} and sent[1] == body
 
