@@ -226,7 +226,7 @@ async def test_an_approved_template_decision_names_its_category_and_price(
     category: str, pricing: str
 ) -> None:
     """Dispatch routes by the decision's `template_category` (MARKETING: the marketing API)."""
-    waba, pnid, customer = "w-1", "pn-1", "16505551234"
+    waba, pnid, customer = "w-1", "pn-1", "16045551234"  # +1, not the US
     state = TemplateStateChanged(
         waba_id=waba, name="flash", language="en_US", category=category, status="APPROVED",
         parameters=ParameterSpec(body_count=0),

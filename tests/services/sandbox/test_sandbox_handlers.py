@@ -28,6 +28,7 @@ from tests.services.sandbox.rig import T0, Rig
 
 PNID = "106540352242922"
 CUSTOMER = "16505551234"
+CANADA = "16045551234"  # +1 but not the US: marketing templates reach it
 INTENT_ID = "gw:7f3c2a9e:order-860198"
 
 
@@ -597,7 +598,7 @@ async def test_the_marketing_endpoint_delivers_marketing_templates_as_marketing_
     await approved_template(stack, "flash", "New arrivals in store this week.", "MARKETING")
     await approved_template(stack, "receipt", "Your receipt is ready.")
     path = f"/v24.0/{PNID}/marketing_messages"
-    body = {**template_send("flash"), "product_policy": "STRICT"}
+    body = {**template_send("flash", to=CANADA), "product_policy": "STRICT"}
     status, answer = await stack.call("POST", path, body)
     assert status == 200 and answer["messages"][0]["message_status"] == "accepted"
     refused = await stack.call("POST", path, template_send("receipt"))
@@ -614,9 +615,11 @@ async def test_a_portfolio_not_onboarded_falls_back_or_is_refused(make_stack: St
     stack = await make_stack(marketing_messages_onboarded=False)
     await approved_template(stack, "flash", "New arrivals in store this week.", "MARKETING")
     path = f"/v24.0/{PNID}/marketing_messages"
-    strict = await stack.call("POST", path, {**template_send("flash"), "product_policy": "STRICT"})
+    strict = await stack.call(
+        "POST", path, {**template_send("flash", to=CANADA), "product_policy": "STRICT"}
+    )
     assert (strict[0], strict[1]["error"]["code"]) == (400, 100)
-    status, _ = await stack.call("POST", path, template_send("flash"))
+    status, _ = await stack.call("POST", path, template_send("flash", to=CANADA))
     assert status == 200
     await stack.settle()
     assert [s["pricing"]["category"] for s in stack.receiver.statuses()] == ["marketing"] * 2
