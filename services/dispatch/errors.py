@@ -13,3 +13,8 @@ class LedgerUnavailable(DatabaseUnavailable):
 
 class StatusRaced(RetryableError):
     """A status could not be applied: its intent kept changing under it (sends, the settler)."""
+
+
+class StoreUnavailable(RetryableError):
+    """The object store that keeps media cannot be reached or used right now (the file is
+    fetched or taken again later; nothing is dropped)."""

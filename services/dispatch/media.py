@@ -16,7 +16,7 @@ import asyncpg
 from services.dispatch.cloudapi import MessagesApi, SendOutcome
 from services.dispatch.errors import LedgerUnavailable
 from services.dispatch.media_api import MediaApi, MediaCallFailed
-from services.dispatch.media_store import LocalStore
+from services.dispatch.media_store import MediaStore
 from shared import media
 from shared.db import reachable
 from shared.errors import PermanentError
@@ -112,7 +112,7 @@ class MediaUploads:
         self,
         api: MediaApi,
         cache: MediaCache,
-        store: LocalStore,
+        store: MediaStore,
         clock: Callable[[], datetime],
         reuse_margin: timedelta,
     ) -> None:
@@ -130,7 +130,7 @@ class MediaUploads:
     ) -> tuple[Upload, bool]:
         """The file's media id on the number, and whether it was reused (not uploaded now)."""
         sent_as = checked_type(data, mime, filename, kind)
-        sha = self._store.put(data)
+        sha = await asyncio.to_thread(self._store.put, data)
         return await self._on_number(phone_number_id, sha, data, sent_as, filename)
 
     async def media_id(self, phone_number_id: str, sha256: str) -> str:
@@ -138,7 +138,7 @@ class MediaUploads:
         cached = await self._live(phone_number_id, sha256)
         if cached is not None:
             return cached.media_id
-        data = self._store.get(sha256)
+        data = await asyncio.to_thread(self._store.get, sha256)
         if data is None:
             raise MediaRefused(131053, f"wagate holds no file {REF_PREFIX}{sha256}: upload it")
         sent_as = checked_type(data, None, None, None)

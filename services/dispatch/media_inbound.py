@@ -19,7 +19,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 
 from services.dispatch.media_api import MediaApi, MediaCallFailed
-from services.dispatch.media_store import LocalStore
+from services.dispatch.media_store import MediaStore
 from shared import logs, media
 from shared.events.envelope import deterministic_id
 from shared.events.media import InboundMediaReported
@@ -80,7 +80,7 @@ class InboundMedia:
     def __init__(
         self,
         api: MediaApi,
-        store: LocalStore,
+        store: MediaStore,
         publisher: EventPublisher,
         clock: Callable[[], datetime],
         attempts: int,
@@ -148,7 +148,7 @@ class InboundMedia:
         self, event: InboundMessageReceived, media_id: str, content: dict[str, Any],
         data: bytes, found: Verdict, attempt: int,
     ) -> None:  # fmt: skip
-        sha = self._store.put(data)
+        sha = await asyncio.to_thread(self._store.put, data)  # a failing store raises: retried
         await self._report(
             event, media_id, "stored", attempt, None, "",
             reference=self._store.reference(sha), sha256=sha, mime_type=found.mime_type,

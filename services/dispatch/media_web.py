@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from services.dispatch.errors import StoreUnavailable
 from services.dispatch.media import MediaRefused, MediaUploads
 from services.dispatch.media_api import MediaCallFailed
 from shared import strict_json
@@ -46,7 +47,7 @@ def upload_route(uploads: MediaUploads, keys: list[str]) -> Handler:
             return _refused(400, exc.code, str(exc))
         except MediaCallFailed as exc:
             return _refused(502, exc.error.code, f"the Cloud API refused the upload: {exc}")
-        except DatabaseUnavailable as exc:
+        except (DatabaseUnavailable, StoreUnavailable) as exc:
             return _refused(503, 503, str(exc))
         return web.json_response(kept.json(reused))
 

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import aiohttp
 import asyncpg
@@ -18,7 +19,8 @@ from prometheus_client import CollectorRegistry
 from services.dispatch.media import MediaUploads, PostgresMediaCache
 from services.dispatch.media_api import MediaApi
 from services.dispatch.media_inbound import InboundMedia
-from services.dispatch.media_store import LocalStore
+from services.dispatch.media_settings import MediaSettings
+from services.dispatch.media_store import LocalStore, MediaStore, S3Store
 from services.dispatch.settings import DispatchSettings
 from shared import runtime
 from shared.events.envelope import utcnow
@@ -31,13 +33,22 @@ from shared.topics import INBOUND_MESSAGES
 STOP_WAIT_S = 10.0  # on the way out, for the file being fetched (else it is fetched next start)
 
 
+def media_store(media: MediaSettings, kind: Literal["inbound", "outbound"]) -> MediaStore:
+    """Where files of `kind` are kept, as configured: a directory, or the bucket under
+    `<prefix>/<kind>`."""
+    if media.store == "s3":
+        return S3Store(media.s3, kind)
+    directory: Path = media.inbound_dir if kind == "inbound" else media.outbound_dir
+    return LocalStore(directory)
+
+
 def media_uploads(
     settings: DispatchSettings, session: aiohttp.ClientSession, pool: asyncpg.Pool
 ) -> MediaUploads:
     return MediaUploads(
         MediaApi(session, settings.cloud_api),
         PostgresMediaCache(pool),
-        LocalStore(settings.media.outbound_dir),
+        media_store(settings.media, "outbound"),
         utcnow,
         timedelta(seconds=settings.media.reuse_margin_s),
     )
@@ -59,7 +70,7 @@ async def inbound_worker(
         return
     kafka = settings.kafka
     worker = InboundMedia(
-        MediaApi(session, settings.cloud_api), LocalStore(settings.media.inbound_dir),
+        MediaApi(session, settings.cloud_api), media_store(settings.media, "inbound"),
         publisher, utcnow, settings.media.fetch_attempts, settings.media.fetch_backoff_s,
     )  # fmt: skip
     topic = kafka.topic(INBOUND_MESSAGES.name)
@@ -118,7 +129,7 @@ async def _sweep(settings: DispatchSettings, halt: asyncio.Event, every_s: float
     days = settings.media.retention_days
     if days is None:
         return
-    stores = [LocalStore(settings.media.inbound_dir), LocalStore(settings.media.outbound_dir)]
+    stores = [media_store(settings.media, kind) for kind in ("inbound", "outbound")]
     while not halt.is_set():
         for store in stores:
             await asyncio.to_thread(store.sweep, days * 86400)
