@@ -9,21 +9,28 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 from pydantic import SecretStr, ValidationError
 
 from services.dispatch.errors import StoreUnavailable
+from services.dispatch.media import MediaUploads
 from services.dispatch.media_inbound import InboundMedia
 from services.dispatch.media_settings import MediaSettings, S3Settings
 from services.dispatch.media_store import LocalStore, S3Store, s3_client
+from services.dispatch.media_web import upload_route
 from services.dispatch.media_wiring import media_store
 from services.dispatch.settings import DispatchSettings
 from shared import media, runtime
 from shared.events.media import InboundMediaReported
+from tests.services.dispatch.test_media import Clock, FakeMediaApi, MemoryCache
 from tests.services.dispatch.test_media_inbound import NOW, PDF, PNG, FakeApi, Recorder, photo
 
 DAY = 86400.0
@@ -133,6 +140,19 @@ def test_a_missing_bucket_is_retryable_too(endpoint: str) -> None:
         store.put(PNG)
 
 
+def test_refused_keys_are_retryable_too(s3: S3Settings) -> None:
+    client = s3_client(s3)
+    with Stubber(client) as stub:
+        stub.add_client_error("head_object", "403", "Forbidden", 403)
+        stub.add_client_error("get_object", "AccessDenied", "Access Denied", 403)
+        store = S3Store(s3, "inbound", client)
+        with pytest.raises(StoreUnavailable, match="403") as exc:
+            store.put(PNG)
+        assert exc.value.retryable
+        with pytest.raises(StoreUnavailable, match="AccessDenied"):
+            store.get(media.sha256(PNG))
+
+
 async def test_the_inbound_worker_keeps_a_customers_photo_in_s3(s3: S3Settings) -> None:
     recorder = Recorder()
     store = S3Store(s3, "inbound")
@@ -211,3 +231,25 @@ def test_a_malformed_store_setting_stops_the_start(
     with pytest.raises(SystemExit) as stopped:
         runtime.configured("dispatch", DispatchSettings)
     assert stopped.value.code == runtime.EXIT_CONFIG == 78
+
+
+async def test_uploads_are_kept_in_the_bucket_and_answer_503_while_it_is_down(
+    s3: S3Settings,
+) -> None:
+    down = settings_for(f"http://127.0.0.1:{free_port()}", s3.bucket or "", attempts=1)
+    for settings, status in ((down, 503), (s3, 200)):
+        api, store = FakeMediaApi(), S3Store(settings, "outbound")
+        uploads = MediaUploads(api, MemoryCache(), store, Clock(), timedelta(0))  # type: ignore[arg-type]
+        app = web.Application()
+        app.router.add_post("/media", upload_route(uploads, ["k"]))
+        async with TestClient(TestServer(app)) as client:
+            headers = {"Authorization": "Bearer k"}
+            async with client.post("/media?phone_number_id=1", data=PDF, headers=headers) as resp:
+                body = await resp.json()
+                assert resp.status == status, body
+                if status == 503:
+                    assert "keeping s3://" in body["error"]["reason"]
+        assert len(api.calls) == (status == 200)  # nothing goes to Meta without the file kept
+    sha = media.sha256(PDF)
+    assert keys(s3) == [f"wagate/media/outbound/{sha[:2]}/{sha}"]
+    assert body["sha256"] == sha
