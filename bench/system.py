@@ -63,8 +63,7 @@ async def running(
                     await _wait_ready(system, service, deadline)
                 yield system
             finally:
-                for proc in system.processes.values():
-                    _stop(proc)
+                await _stop(system.processes)
     finally:
         await delete_topics(bootstrap, kafka.topic_prefix)
         await delete_topics(bootstrap, f"wagate-policy-{run_id}-")
