@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -228,9 +230,16 @@ def test_a_malformed_store_setting_stops_the_start(
         monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=re.escape(problem)):
         DispatchSettings()
-    with pytest.raises(SystemExit) as stopped:
-        runtime.configured("dispatch", DispatchSettings)
-    assert stopped.value.code == runtime.EXIT_CONFIG == 78
+
+
+def test_a_malformed_store_setting_exits_78_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a process of its own: the start configures logging for good."""
+    monkeypatch.setenv("DISPATCH_MEDIA__STORE", "s3")
+    start = "from services.dispatch.settings import DispatchSettings as S\n"
+    start += "from shared import runtime\nruntime.configured('dispatch', S)\n"
+    done = subprocess.run([sys.executable, "-c", start], capture_output=True, text=True, timeout=60)
+    assert done.returncode == runtime.EXIT_CONFIG == 78, done.stderr
+    assert "needs s3.bucket" in done.stdout + done.stderr
 
 
 async def test_uploads_are_kept_in_the_bucket_and_answer_503_while_it_is_down(
