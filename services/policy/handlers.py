@@ -120,7 +120,7 @@ class PolicyHandlers:
         now = self.clock()
         at = windows.bounded(call.timestamp, min(call.occurred_at, now), self.config.clock_skew)
         before = self.window(key)
-        updated = windows.called(before, at, call.call_id)
+        updated = windows.called(before, at)
         await self._window_moved(key, call.phone_number_id, customer, before, updated, now)
 
     def on_thread_control(self, change: ThreadControlChanged) -> None:

@@ -101,15 +101,16 @@ def sent_by_customer(state: WindowState | None, message_id: str) -> bool:
     return message_id == state.last_message_id or message_id in state.recent_message_ids
 
 
-def called(state: WindowState | None, at: datetime, call_id: str) -> WindowState | None:
+def called(state: WindowState | None, at: datetime) -> WindowState | None:
     """The window after a customer's call at `at` (answered or not) or their accepting the
     business's call: it opens or refreshes exactly as a message does (rules §3.1, Meta's
-    service-messages page); None when a later customer action is already recorded."""
+    service-messages page); None when a later customer action is already recorded. A call is
+    not a message: its id never becomes one a read receipt may name."""
     current = state or WindowState()
     last = current.last_customer_message_at
     if last is not None and at <= last:
         return None
-    return current.model_copy(update={"last_customer_message_at": at, "last_message_id": call_id})
+    return current.model_copy(update={"last_customer_message_at": at})
 
 
 def business_replied(state: WindowState, now: datetime) -> WindowState | None:

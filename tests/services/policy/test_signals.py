@@ -104,8 +104,17 @@ def test_an_intent_to_a_thread_the_agent_holds_needs_take_control(
 def test_a_call_opens_or_refreshes_the_window_like_a_message(
     state: WindowState | None, at: datetime, expected: datetime | None
 ) -> None:
-    after = windows.called(state, at, "wacid.1")
+    after = windows.called(state, at)
     assert (after.last_customer_message_at if after else None) == expected
+
+
+def test_a_call_is_not_a_message_a_read_receipt_may_name() -> None:
+    before = WindowState(last_customer_message_at=NOW - H, last_message_id="wamid.in",
+                         recent_message_ids=("wamid.in",))  # fmt: skip
+    after = windows.called(before, NOW)
+    assert after is not None and after.is_open(NOW)
+    assert windows.sent_by_customer(after, "wamid.in")
+    assert not windows.sent_by_customer(after, "wacid.1")
 
 
 def test_decide_rejects_with_the_reason_and_approves_with_take_control() -> None:
