@@ -64,6 +64,7 @@ class LedgerRow:
     decision: str | None = None  # the decision (JSON) it is sent by
     redecision: str | None = None  # the last hand-back to policy (`Redecision`, JSON)
     superseded: tuple[str, ...] = ()  # wamids of sends a re-decision replaced
+    report: str | None = None  # what the current state's update says (`reports.Report`, JSON)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Change:
     refund_attempt: bool = False
     redecision: str | None = None
     supersede: str | None = None  # a wamid whose statuses no longer apply to the intent
+    report: str | None = None  # the new state's update (JSON); None: kept if the state stays
 
 
 STATE_ONLY = Change()
@@ -95,6 +97,7 @@ class NewIntent:
     decision: str | None = None
     priority: str = "notification"
     not_after: datetime | None = None
+    report: str | None = None  # what the update of `state` says (JSON)
 
 
 class Ledger(Protocol):

@@ -4,8 +4,9 @@ on, on the dead-letter topic."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, get_args
 
 from pydantic import ValidationError
@@ -32,13 +33,49 @@ _STATES: dict[str, DeliveryState] = {s: s for s in get_args(DeliveryState)}
 @dataclass(frozen=True)
 class Report:
     """What a delivery update says beside the intent's state; `dead_letter`, when given, is
-    why the intent also goes to the dead-letter topic, just before its update."""
+    why the intent also goes to the dead-letter topic, just before its update. It is kept in
+    the ledger with the state (`kept`), so that an update published again says the same."""
 
     wamid: str | None = None  # else the ledger's
     reasons: Sequence[str] = ()
     detail: str = ""
     errors: Sequence[MetaError] = ()
     dead_letter: str | None = None
+    pricing: Mapping[str, Any] | None = None  # else the status's that caused it
+
+    def priced(self, cause: Event) -> Report:
+        """With the pricing of the status that caused it, if any and none is set."""
+        if self.pricing is None and isinstance(cause, MessageStatusReported) and cause.pricing:
+            return replace(self, pricing=cause.pricing)
+        return self
+
+    def kept(self) -> str:
+        """As the ledger keeps it (JSON)."""
+        return json.dumps(
+            {
+                "wamid": self.wamid,
+                "reasons": [str(r) for r in self.reasons],
+                "detail": self.detail,
+                "errors": [e.model_dump(mode="json") for e in self.errors],
+                "dead_letter": self.dead_letter,
+                "pricing": dict(self.pricing) if self.pricing is not None else None,
+            }
+        )
+
+    @classmethod
+    def from_kept(cls, kept: str | None) -> Report:
+        """The report the ledger kept; a bare one for a row kept before reports were."""
+        if kept is None:
+            return PLAIN
+        said = json.loads(kept)
+        return cls(
+            wamid=said.get("wamid"),
+            reasons=tuple(said.get("reasons") or ()),
+            detail=said.get("detail") or "",
+            errors=tuple(MetaError.model_validate(e) for e in said.get("errors") or ()),
+            dead_letter=said.get("dead_letter"),
+            pricing=said.get("pricing"),
+        )
 
 
 PLAIN = Report()
@@ -87,13 +124,21 @@ class Reporter:
             detail=report.detail,
             errors=list(report.errors),
             metadata=row.metadata,
-            pricing=cause.pricing if isinstance(cause, MessageStatusReported) else None,
+            pricing=dict(report.priced(cause).pricing or {}) or None,
         )
         await self.publisher.publish(
             DELIVERY, update, key=conversation_key(row.phone_number_id, row.recipient)
         )
         await self.ledger.mark_reported(row.intent_id, state)
         self.metrics.updates.labels(state).inc()
+
+    async def again(self, cause: Event, row: LedgerRow, wamid: str | None = None) -> None:
+        """The update of the row's state, never confirmed published, published once more: the
+        same event id saying what the ledger kept with the state (`wamid` if it kept none)."""
+        report = Report.from_kept(row.report)
+        if report.wamid is None and wamid is not None:
+            report = replace(report, wamid=wamid)
+        await self.update(cause, row, row.state, report)
 
     async def opted_out(self, cause: Event, row: LedgerRow) -> None:
         """Meta refused marketing to this customer (131050): tell policy."""

@@ -94,7 +94,7 @@ class Settler:
         for row in await self.ledger.stale(LedgerState.REDECIDING, redecide):
             await self._redecide_again(row, now, redecide)
         for row in await self.ledger.unreported(now - timedelta(seconds=settle.report_grace_s)):
-            await self.reporter.update(_decision(row), row, row.state)
+            await self.reporter.again(_decision(row), row)
         await self.ledger.forget_statuses(now - timedelta(seconds=settle.early_status_keep_s))
 
     async def _unconfirmed(self, row: LedgerRow, now: datetime) -> None:

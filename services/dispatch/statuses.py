@@ -102,7 +102,7 @@ class Statuses:
         if new_state is None:
             if row.reported != row.state and row.state == status.status:
                 # a redelivered status whose update never reached Kafka: publish it now
-                await self.reporter.update(status, row, row.state, Report(wamid=wamid))
+                await self.reporter.again(status, row, wamid)
             return True
         change = Change(
             wamid=wamid if row.wamid is None else None,

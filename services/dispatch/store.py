@@ -51,11 +51,13 @@ UPDATE dispatch_intents AS d
        superseded = CASE WHEN c.supersede IS NULL THEN d.superseded
                          ELSE array_append(d.superseded, c.supersede) END,
        state_since = CASE WHEN d.state = c.state THEN d.state_since ELSE now() END,
+       report = CASE WHEN c.report IS NOT NULL THEN c.report::jsonb
+                     WHEN d.state = c.state THEN d.report END,
        updated_at = now()
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-              $7::text[], $8::bool[], $9::text[], $10::text[])
+              $7::text[], $8::bool[], $9::text[], $10::text[], $11::text[])
        AS c (intent_id, state, expect, wamid, error, next_attempt_at, decision, refund,
-             redecision, supersede)
+             redecision, supersede, report)
  WHERE d.intent_id = c.intent_id AND (c.expect IS NULL OR d.state = c.expect)
 RETURNING d.*
 """
@@ -74,6 +76,7 @@ def _record_columns(calls: Sequence[_Record]) -> list[list[Any]]:
         [c.refund_attempt for *_, c in calls],
         [c.redecision for *_, c in calls],
         [c.supersede for *_, c in calls],
+        [c.report for *_, c in calls],
     ]
 
 
@@ -112,8 +115,8 @@ class PostgresLedger:
         row = await self._one(
             """
             INSERT INTO dispatch_intents (intent_id, phone_number_id, recipient, state, metadata,
-                                          decision, priority, not_after, next_attempt_at)
-            VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, now())
+                                          decision, priority, not_after, next_attempt_at, report)
+            VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, now(), $9::jsonb)
             ON CONFLICT (intent_id) DO NOTHING
             RETURNING *
             """,
@@ -125,6 +128,7 @@ class PostgresLedger:
             new.decision,
             new.priority,
             new.not_after,
+            new.report,
         )
         if row is not None:
             return row, True

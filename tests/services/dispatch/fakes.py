@@ -74,7 +74,7 @@ class InMemoryLedger:
         row = LedgerRow(
             new.intent_id, new.phone_number_id, new.recipient, new.state, None, 0,
             dict(new.metadata), new.priority, new.not_after, next_attempt_at=now,
-            state_since=now, decision=new.decision,
+            state_since=now, decision=new.decision, report=new.report,
         )  # fmt: skip
         self.rows[new.intent_id] = row
         return row, True
@@ -128,6 +128,9 @@ class InMemoryLedger:
             superseded=row.superseded
             + ((change.supersede,) if change.supersede is not None else ()),
             state_since=row.state_since if row.state == state else now,
+            report=change.report
+            if change.report is not None
+            else (row.report if row.state == state else None),
         )
         self.rows[intent_id] = moved
         return moved

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 
 from services.dispatch.ledger import LedgerState, NewIntent
 from services.dispatch.settings import DispatchSettings
@@ -202,6 +203,30 @@ async def test_an_update_never_confirmed_published_goes_out_again_with_its_event
     assert update.state == "delivered"
     row = await parts.ledger.get("re")
     assert row is not None and row.reported == "delivered"
+
+
+async def test_an_update_lost_on_its_way_says_the_same_when_published_again() -> None:
+    """The ledger moved, then Kafka refused the update (or the process died before it left):
+    published again, the update carries its reason and detail, not a bare state."""
+    parts = _parts()
+    await parts.intent("cut", LedgerState.UNKNOWN)
+    parts.clock.advance(601)
+    publish = parts.published.publish
+
+    async def refused(*args: Any, **kw: Any) -> None:
+        raise KafkaTimeoutError()
+
+    parts.published.publish = refused  # type: ignore[method-assign]
+    with pytest.raises(KafkaTimeoutError):
+        await parts.settler.settle_once()
+    parts.published.publish = publish  # type: ignore[method-assign]
+    row = await parts.ledger.get("cut")
+    assert row is not None and (row.state, row.reported) == ("unconfirmed", None)
+    parts.clock.advance(31)
+    await parts.settler.settle_once()
+    [update] = [u for u in parts.published.updates("cut") if u.reasons]
+    assert (update.state, update.reasons) == ("unknown", ["OUTCOME_UNCONFIRMED"])
+    assert "not sent again" in update.detail
 
 
 async def test_early_statuses_nobody_claimed_are_forgotten_after_a_while() -> None:
