@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -290,3 +291,17 @@ async def test_a_hand_back_is_kept_and_superseded_wamids_add_up(ledger: Ledger) 
     assert row.redecision is not None  # kept when not given
     again = await ledger.get("i-1")
     assert again is not None and again.superseded == ("wamid.A", "wamid.B")
+
+
+async def test_each_state_keeps_what_its_update_says_and_a_new_state_its_own(
+    ledger: Ledger,
+) -> None:
+    said = json.dumps({"reasons": ["OUTCOME_UNCONFIRMED"], "detail": "no answer"})
+    claimed, _ = await ledger.claim(replace(_new("kept", state=LedgerState.REJECTED), report=said))
+    assert claimed.report is not None and json.loads(claimed.report) == json.loads(said)
+    await ledger.record("kept", UNKNOWN, change=Change(report=said))
+    same = await ledger.record("kept", UNKNOWN)  # the same state, nothing said: kept
+    assert same is not None and same.report is not None
+    assert json.loads(same.report) == json.loads(said)
+    moved = await ledger.record("kept", DELIVERED)  # a new state says its own, or nothing
+    assert moved is not None and moved.report is None
