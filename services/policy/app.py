@@ -93,21 +93,33 @@ class DrainingWorker(faust.Worker):
     does not finish would hold that wait forever. So the signal also starts a clock: past
     `drain_s` the process exits at once with `exit_code()` (0 unless a loop gave up), and the
     records not committed are read again by the next process (the handlers take repeats). The
-    clock is a thread, so even a handler that blocks the event loop cannot hold the exit."""
+    clock is a thread, started by a signal handler of the interpreter's own (asyncio's runs
+    only once the event loop does), so even a handler that blocks the loop cannot hold the
+    exit."""
 
     drain_s: float = runtime.DRAIN_S
     exit_code: Callable[[], int] = staticmethod(lambda: 0)
+    _clock: threading.Timer | None = None
 
     def bound(self, drain_s: float, exit_code: Callable[[], int]) -> None:
         self.drain_s, self.exit_code = drain_s, exit_code
         self.spinner = None  # its terminal spinner writes control codes into the log
 
+    def _install_signal_handlers_unix(self) -> None:
+        super()._install_signal_handlers_unix()  # asyncio's: the loop is woken and stops
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._start_clock)  # the interpreter's: even while it is busy
+
+    def _start_clock(self, *_: object) -> None:
+        if self._clock is None:
+            self._clock = threading.Timer(self.drain_s, self._handed_back)
+            self._clock.daemon = True
+            self._clock.start()
+
     def _schedule_shutdown(self, signal: signal.Signals) -> None:
         if not self._signal_stop_time:
             log.info("draining", service=SERVICE, within_s=self.drain_s)
-            clock = threading.Timer(self.drain_s, self._handed_back)
-            clock.daemon = True
-            clock.start()
+            self._start_clock()
         super()._schedule_shutdown(signal)
 
     def _handed_back(self) -> None:

@@ -1,11 +1,13 @@
 """A faust worker, bounded like policy's (`DrainingWorker`), whose one agent takes each record
-for as many seconds as the record says, or never finishes one (`never`): the process the
+for as many seconds as the record says, or never finishes one (`never`; `block`: and holds
+the event loop meanwhile): the process the
 tests of policy's drain send SIGTERM to. Usage: BOOTSTRAP TOPIC MARKS DATA_DIR DRAIN_S."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -31,6 +33,8 @@ def main(bootstrap: str, topic: str, marks: Path, data_dir: str, drain_s: str) -
             _mark(marks, f"took {value.decode()}")
             if value == b"never":
                 await asyncio.Event().wait()
+            if value == b"block":
+                time.sleep(3600)  # a handler that blocks the event loop
             await asyncio.sleep(float(value))
             _mark(marks, f"done {value.decode()}")
             yield None

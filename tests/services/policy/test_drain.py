@@ -1,6 +1,6 @@
 """Policy's faust worker after SIGTERM: it finishes the record in hand, commits and exits 0;
-a record whose handling never ends holds the exit no longer than `drain_s`, and stays
-uncommitted, so the next process reads it again."""
+a record whose handling never ends (waiting, or blocking the event loop) holds the exit no
+longer than `drain_s`, and stays uncommitted, so the next process reads it again."""
 
 from __future__ import annotations
 
@@ -17,26 +17,29 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(120)]
-DRAIN_S = 4.0
+DRAIN_S = 6.0
 
 
 async def test_a_record_in_hand_is_finished_and_committed(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    took, code, committed = await _sigterm_while_taking(kafka_bootstrap, tmp_path, b"2")
+    took, code, committed = await _sigterm_while_taking(kafka_bootstrap, tmp_path, b"1.5")
     assert code == 0
-    assert 1.0 <= took < DRAIN_S, took  # waited for the record, not for the bound
-    assert (tmp_path / "marks").read_text().splitlines() == ["took 2", "done 2"]
+    assert 1.5 <= took < DRAIN_S, took  # waited for the record, not for the bound
+    assert "drain took too long" not in (tmp_path / "worker.log").read_text()
+    assert (tmp_path / "marks").read_text().splitlines() == ["took 1.5", "done 1.5"]
     assert committed == 1
 
 
+@pytest.mark.parametrize("value", [b"never", b"block"])
 async def test_a_record_never_finished_holds_the_exit_only_drain_s(
-    kafka_bootstrap: str, tmp_path: Path
+    kafka_bootstrap: str, tmp_path: Path, value: bytes
 ) -> None:
-    took, code, committed = await _sigterm_while_taking(kafka_bootstrap, tmp_path, b"never")
+    took, code, committed = await _sigterm_while_taking(kafka_bootstrap, tmp_path, value)
     assert code == 0
     assert DRAIN_S - 0.5 <= took <= DRAIN_S + 2.0, took
-    assert (tmp_path / "marks").read_text().splitlines() == ["took never"]
+    assert (tmp_path / "marks").read_text().splitlines() == [f"took {value.decode()}"]
+    assert "drain took too long" in (tmp_path / "worker.log").read_text()
     assert committed in (None, 0)  # read again by the next process
 
 
