@@ -1,6 +1,6 @@
 """Composition root of policy: the faust app with its topics and tables, the handlers wired to
 them, the agents, the window timer and the web pages; `run` creates the topics and hands over
-to the faust worker."""
+to the faust worker, whose drain after SIGTERM is bounded by `drain_s`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import asyncio
 import os
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -64,19 +66,68 @@ def run(settings: PolicySettings) -> None:
         return
     registry = new_registry()
     supervisor = Supervisor(SERVICE, registry, http.Readiness({"timers": True}))
-    worker = faust.Worker(
+
+    def exit_code() -> int:
+        if supervisor.gave_up.is_set():  # stopped because a timer kept failing: not a clean exit
+            log.error("stopped: a background loop kept failing", reason=supervisor.reason)
+            return runtime.EXIT_SOFTWARE
+        return 0
+
+    worker = DrainingWorker(
         create_app(settings, registry, supervisor),
         loglevel=settings.log.level.lower(),
         quiet=True,
         override_logging=False,  # keep `logs.configure`'s handler: faust's lines as JSON too
     )
-    worker.spinner = None  # its terminal spinner writes control codes into the log
+    worker.bound(settings.drain_s, exit_code)
     try:
         worker.execute_from_commandline()
     finally:
-        if supervisor.gave_up.is_set():  # stopped because a timer kept failing: not a clean exit
-            log.error("stopped: a background loop kept failing", reason=supervisor.reason)
-            sys.exit(runtime.EXIT_SOFTWARE)
+        if code := exit_code():
+            sys.exit(code)
+
+
+class DrainingWorker(faust.Worker):
+    """faust's worker with its drain bounded. On SIGTERM (or SIGINT) faust stops fetching,
+    waits for the records its agents hold to be handled, commits and stops; a handler that
+    does not finish would hold that wait forever. So the signal also starts a clock: past
+    `drain_s` the process exits at once with `exit_code()` (0 unless a loop gave up), and the
+    records not committed are read again by the next process (the handlers take repeats). The
+    clock is a thread, started by a signal handler of the interpreter's own (asyncio's runs
+    only once the event loop does), so even a handler that blocks the loop cannot hold the
+    exit."""
+
+    drain_s: float = runtime.DRAIN_S
+    exit_code: Callable[[], int] = staticmethod(lambda: 0)
+    _clock: threading.Timer | None = None
+
+    def bound(self, drain_s: float, exit_code: Callable[[], int]) -> None:
+        self.drain_s, self.exit_code = drain_s, exit_code
+        self.spinner = None  # its terminal spinner writes control codes into the log
+
+    def _install_signal_handlers_unix(self) -> None:
+        super()._install_signal_handlers_unix()  # asyncio's: the loop is woken and stops
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._start_clock)  # the interpreter's: even while it is busy
+
+    def _start_clock(self, *_: object) -> None:
+        if self._clock is None:
+            self._clock = threading.Timer(self.drain_s, self._handed_back)
+            self._clock.daemon = True
+            self._clock.start()
+
+    def _schedule_shutdown(self, signal: signal.Signals) -> None:
+        if not self._signal_stop_time:
+            log.info("draining", service=SERVICE, within_s=self.drain_s)
+            self._start_clock()
+        super()._schedule_shutdown(signal)
+
+    def _handed_back(self) -> None:
+        log.warning("drain took too long: the work in flight is handed back uncommitted",
+                    service=SERVICE, drain_s=self.drain_s)  # fmt: skip
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(self.exit_code())
 
 
 async def _topics_created(settings: PolicySettings) -> None:

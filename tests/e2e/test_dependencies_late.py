@@ -1,8 +1,10 @@
 """Services started before Kafka or PostgreSQL, and losing them while they run, as processes
 behind a forwarder (`tests.e2e.proxy`) that the test opens, cuts and restores: a service waits
 (its /readyz 503, a log line naming what it waits for) instead of exiting, and is ready once
-both answer; ingest answers webhooks 503 at once while Kafka is gone, so Meta redelivers; and
-a SIGTERM while a webhook is being received finishes it: answered 200, journaled once."""
+both answer (ingest, dispatch, the console, the templates service; policy needs Kafka only);
+a SIGTERM while it waits exits 0; ingest answers webhooks 503 at once while Kafka is gone, so
+Meta redelivers; and a SIGTERM while a webhook is being received finishes it: answered 200,
+journaled once."""
 
 from __future__ import annotations
 
@@ -170,6 +172,58 @@ async def test_dispatch_started_before_postgres_waits_then_gets_ready(behind: Be
         await behind.pg.open()
         await _until("dispatch ready", lambda: _is_ready(session, url), 90)
     assert await _sigterm(system, "dispatch") == 0
+
+
+@pytest.mark.parametrize("service", ["console", "templates"])
+async def test_started_before_postgres_and_kafka_waits_and_gets_ready_or_stops(
+    behind: Behind, service: str
+) -> None:
+    system = behind.system
+    system.ports["console"] = free_port()
+    system.env.update(
+        CONSOLE_HTTP__PORT=str(system.ports["console"]), CONSOLE_LOG__JSON_FORMAT="true",
+        CONSOLE_KAFKA__BOOTSTRAP=system.kafka.bootstrap,
+        CONSOLE_KAFKA__TOPIC_PREFIX=system.kafka.topic_prefix,
+        CONSOLE_POSTGRES__URL=system.database_url, CONSOLE_GROUP="wagate-console-late",
+    )  # fmt: skip
+    url = behind.url(service)
+    async with aiohttp.ClientSession() as session:
+        checks = await _started_waiting(session, system, service)
+        assert checks == {"postgres": False, "kafka": False}
+        async with session.get(f"{url}/templates") as resp:  # any request but the probes
+            assert resp.status == 503 and int(resp.headers["Retry-After"]) > 0
+        assert await _sigterm(system, service) == 0  # stopped while it waits
+        assert _logged(system, service, "stopped before it started")
+
+        system.start(service)  # again; this time PostgreSQL answers first, then Kafka
+        await behind.pg.open()
+        waits = lambda: _waiting(session, system, service, "Kafka")  # noqa: E731
+        await _until(f"{service} waiting for Kafka", waits, 60)
+        assert (await _ready(session, url))[0] == 503
+        await behind.kafka.open()
+        await _until(f"{service} ready", lambda: _is_ready(session, url), 90)
+    assert await _sigterm(system, service) == 0
+
+
+async def test_policy_started_before_kafka_waits_then_gets_ready_or_stops(behind: Behind) -> None:
+    system = behind.system
+    url = behind.url("policy")
+    waits = lambda: _waiting(session, system, "policy", "Kafka")  # noqa: E731
+    async with aiohttp.ClientSession() as session:
+        system.start("policy")
+        await _until("policy waiting for Kafka", waits, 60)
+        status, body = await _ready(session, url)
+        assert (status, body["checks"]) == (503, {"kafka": False})
+        async with session.get(f"{url}/windows") as resp:
+            assert resp.status == 503 and int(resp.headers["Retry-After"]) > 0
+        assert await _sigterm(system, "policy") == 0
+        assert _logged(system, "policy", "stopped before it started")
+
+        system.start("policy")
+        await _until("policy waiting for Kafka again", waits, 60)
+        await behind.kafka.open()
+        await _until("policy ready", lambda: _is_ready(session, url), 120)
+    assert await _sigterm(system, "policy") == 0
 
 
 async def test_sigterm_while_a_webhook_is_received_finishes_it(behind: Behind) -> None:
