@@ -120,7 +120,9 @@ class WebhookIntake:
             return self._done("unavailable", Reply(503, "temporarily unavailable"))
         journal = journal_of(parsed, body, signature, received_at)
         correlation = journal[1].event_id
-        normalized = normalize(parsed.payload, correlation, received_at, self._future_skew)
+        normalized = normalize(
+            parsed.payload, correlation, received_at, self._future_skew, checked=parsed.plain
+        )
         self._count_repeats(normalized.repeated)
         events = bounded(normalized.to_publish(correlation), self._max_events, correlation)
         try:
