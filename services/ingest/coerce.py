@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from shared.events.plain import encodes
+from shared.events.plain import unfit
 from shared.logs import mask_phone
 
 _LONG_DIGITS = re.compile(r"\d{7,}")
@@ -169,7 +169,7 @@ def checked_body() -> Iterator[None]:
 def clean(value: object, where: str) -> None:
     """Every string of `value` (keys too) free of NUL and encodable, every number finite:
     a consumer must be able to store whatever a typed event carries."""
-    if _CHECKED.get() or _spotless(value):  # the usual case, without a path for every value
+    if _CHECKED.get() or unfit(value, plain_text=True) is None:  # without a path per value
         return
     stack: list[tuple[object, str]] = [(value, where)]
     while stack:
@@ -184,30 +184,6 @@ def clean(value: object, where: str) -> None:
                 stack.append((child, at(path, str(key)[:40])))
         elif isinstance(item, list):
             stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
-
-
-def _spotless(value: object) -> bool:
-    """Whether `clean` finds nothing in `value`: its checks, without building a path."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if not _plain(item):
-                return False
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                if not _plain(str(key)):
-                    return False
-                stack.append(child)
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, float) and not math.isfinite(item):
-            return False
-    return True
-
-
-def _plain(text: str) -> bool:
-    return "\x00" not in text and (text.isascii() or encodes(text))
 
 
 def _clean_text(value: str, path: str) -> None:
