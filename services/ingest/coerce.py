@@ -8,10 +8,13 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from shared.events.plain import unfit
 from shared.logs import mask_phone
 
 _LONG_DIGITS = re.compile(r"\d{7,}")
@@ -29,6 +32,8 @@ class Malformed(ValueError):
 class NotTypedYet(ValueError):
     """A shape Meta does send that ingest does not turn into a typed event yet."""
 
+
+_CHECKED: ContextVar[bool] = ContextVar("ingest_checked_body", default=False)
 
 # Exceptions a hostile fragment can raise while being read; anything else is a bug.
 FRAGMENT_ERRORS = (KeyError, ValueError, TypeError, AttributeError, OverflowError, RecursionError)
@@ -149,9 +154,23 @@ def language(raw: object) -> str | None:
     return "_".join([head, *(p.upper() if len(p) == 2 else p for p in rest)])
 
 
+@contextmanager
+def checked_body() -> Iterator[None]:
+    """Inside the block, the values read are parts of a body already found to hold no NUL, no
+    lone surrogate and no number that is not finite (`verify.Parsed.plain`): `clean` has
+    nothing to find in them."""
+    token = _CHECKED.set(True)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
+
+
 def clean(value: object, where: str) -> None:
     """Every string of `value` (keys too) free of NUL and encodable, every number finite:
     a consumer must be able to store whatever a typed event carries."""
+    if _CHECKED.get() or unfit(value, plain_text=True) is None:  # without a path per value
+        return
     stack: list[tuple[object, str]] = [(value, where)]
     while stack:
         item, path = stack.pop()

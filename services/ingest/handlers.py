@@ -120,7 +120,9 @@ class WebhookIntake:
             return self._done("unavailable", Reply(503, "temporarily unavailable"))
         journal = journal_of(parsed, body, signature, received_at)
         correlation = journal[1].event_id
-        normalized = normalize(parsed.payload, correlation, received_at, self._future_skew)
+        normalized = normalize(
+            parsed.payload, correlation, received_at, self._future_skew, checked=parsed.plain
+        )
         self._count_repeats(normalized.repeated)
         events = bounded(normalized.to_publish(correlation), self._max_events, correlation)
         try:
@@ -134,25 +136,26 @@ class WebhookIntake:
         self, journal: Emit, events: list[Emit], claim: Claim, received_at: datetime
     ) -> Reply:
         fresh = [e for e in events if e[1].event_id in claim.mine]
+        journaled = journal[1].event_id in claim.mine
         try:
             async with asyncio.timeout(self._timeout_s):
-                if journal[1].event_id in claim.mine:
-                    await self._publisher.publish(*journal)
-                    lag = time.time() - received_at.timestamp()
-                    self._metrics.journal_lag.observe(max(lag, 0.0))
-                await self._publisher.publish_many(fresh)
+                # one produce: the journal record and the events wait for the same
+                # acknowledgements (acks=all), each of them before the 200
+                await self._publisher.publish_many([journal, *fresh] if journaled else fresh)
         except (KafkaError, TimeoutError) as exc:
             log.warning("kafka unavailable, asking Meta to retry", reason=str(exc) or "timeout")
             if self._readiness is not None:
                 self._readiness.set("kafka", False)  # until the next probe reaches it again
             await self._forget(claim.mine)
             return self._done("unavailable", Reply(503, "temporarily unavailable"))
+        if journaled:
+            self._metrics.journal_lag.observe(max(time.time() - received_at.timestamp(), 0.0))
         await self._remember(claim.mine)
         self._count(events, fresh)
         if claim.busy:
             # Another delivery of the same facts is being published; Meta retries this one.
             return self._done("busy", Reply(503, "being processed, retry later"))
-        outcome = "accepted" if fresh or journal[1].event_id in claim.mine else "duplicate"
+        outcome = "accepted" if fresh or journaled else "duplicate"
         return self._done(outcome, Reply(200, "ok"))
 
     async def _forget(self, ids: frozenset[str]) -> None:
@@ -180,8 +183,8 @@ class WebhookIntake:
             if getattr(event, "timestamp_in_future", False):
                 self._metrics.future_timestamps.labels(spec.name).inc()
                 log.warning("timestamp later than receive time", topic=spec.name)
-        if fresh:
-            log.info("webhook published", events=len(fresh), duplicates=len(events) - len(fresh))
+        if fresh:  # every webhook: a line each would cost more than its events (the metrics count)
+            log.debug("webhook published", events=len(fresh), duplicates=len(events) - len(fresh))
 
     def _count_repeats(self, repeated: list[Emit]) -> None:
         for spec, _, _ in repeated:

@@ -11,6 +11,7 @@ published once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -165,9 +166,19 @@ def normalize(
     correlation_id: str,
     received_at: datetime | None = None,
     future_skew: timedelta = DEFAULT_FUTURE_SKEW,
+    *,
+    checked: bool = False,
 ) -> Normalized:
     """Every event `payload` holds; `received_at` (when given) flags timestamps later than it
-    plus `future_skew`."""
+    plus `future_skew`. `checked`: the payload was read from a body found plain
+    (`verify.Parsed.plain`), so its parts are not searched again for NUL and the like."""
+    with coerce.checked_body() if checked else nullcontext():
+        return _normalize(payload, correlation_id, received_at, future_skew)
+
+
+def _normalize(
+    payload: object, correlation_id: str, received_at: datetime | None, future_skew: timedelta
+) -> Normalized:
     out = Normalized()
     delivery = Delivery(correlation_id, received_at, future_skew)
     try:

@@ -27,10 +27,13 @@ def signature_failure(body: bytes, header: str | None, secrets: Sequence[str]) -
 
 @dataclass(frozen=True)
 class Parsed:
-    """A body that is a JSON object, and its text exactly as received (UTF-8)."""
+    """A body that is a JSON object, and its text exactly as received (UTF-8). `plain`: no
+    string of it holds a NUL either (its text has no `\\u0000` escape, the only way JSON can
+    carry one), so with the strict reading no value of it needs a further check."""
 
     payload: dict[str, Any]
     text: str
+    plain: bool = False
 
 
 def parse_body(body: bytes) -> Parsed | str:
@@ -41,4 +44,5 @@ def parse_body(body: bytes) -> Parsed | str:
         payload = strict_json.parse_object(body, plain_text=False)
     except strict_json.BadInput as exc:
         return str(exc)
-    return Parsed(payload, body.decode("utf-8"))
+    text = body.decode("utf-8")
+    return Parsed(payload, text, plain="\\u0000" not in text)

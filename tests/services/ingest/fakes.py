@@ -19,6 +19,7 @@ class RecordingSink:
 
     published: list[tuple[str, Event, str | None]] = field(default_factory=list)
     down: bool = False
+    produces: list[list[str]] = field(default_factory=list)  # the topics of each produce call
 
     async def publish(
         self,
@@ -33,6 +34,7 @@ class RecordingSink:
         if self.down:
             raise KafkaConnectionError("broker unreachable")
         self.published.extend((spec.name, event, key) for spec, event, key in items)
+        self.produces.append([spec.name for spec, _, _ in items])
 
     def topics(self) -> list[str]:
         return [name for name, _, _ in self.published]

@@ -101,6 +101,19 @@ async def test_a_webhook_is_journaled_first_then_normalised() -> None:
     assert h.metric("wagate_ingest_journal_lag_seconds_count") == 1
 
 
+async def test_the_journal_and_the_events_of_a_webhook_go_in_one_produce() -> None:
+    h = Harness()
+
+    assert await h.post(_body(messages=2, statuses=2)) == (200, "ok")
+    # a redelivery that adds one status: only the new status, in a produce of its own
+    assert await h.post(_body(messages=2, statuses=3)) == (200, "ok")
+
+    assert h.sink.produces == [
+        [WEBHOOKS_RAW.name, *[INBOUND_MESSAGES.name] * 2, *[STATUSES.name] * 2],
+        [WEBHOOKS_RAW.name, STATUSES.name],
+    ]
+
+
 @pytest.mark.parametrize(
     ("signature", "reason"),
     [(None, "missing"), ("sha256=abc", "malformed"), (sign(b"other", SECRET), "mismatch")],
