@@ -52,35 +52,19 @@ class Template:
     category: str
 
 
-TEMPLATES = {
-    "utility": Template(
-        TemplateContent(name="shipping_update", language="en_US", components=SHIPPING),
-        "APPROVED",
-        "UTILITY",
-    ),
-    "paused": Template(
-        TemplateContent(name="shipping_update", language="es", components=SHIPPING),
-        "PAUSED",
-        "UTILITY",
-    ),
-    "marketing": Template(
-        TemplateContent(name="loyalty_follow_up", language="en_US", components=LOYALTY),
-        "APPROVED",
-        "MARKETING",
-    ),
-    "pending": Template(
-        TemplateContent(name="travel_update", language="en_US", components=TRAVEL),
-        "PENDING",
-        "UTILITY",
-    ),
-    "disabled": Template(
-        TemplateContent(name="one_time_passcode", language="en_US", components=OTP),
-        "DISABLED",
-        "AUTHENTICATION",
-    ),
-    "rejected": Template(
-        TemplateContent(name=REJECTED_TEMPLATE["name"], language="en_US"), "REJECTED", "UTILITY"
-    ),
+def _template(name: str, language: str, components: Any, status: str, category: str) -> Template:
+    return Template(
+        TemplateContent(name=name, language=language, components=components), status, category
+    )
+
+
+TEMPLATES = {  # what an intent may name: (name, language, components, state, category)
+    "utility": _template("shipping_update", "en_US", SHIPPING, "APPROVED", "UTILITY"),
+    "paused": _template("shipping_update", "es", SHIPPING, "PAUSED", "UTILITY"),
+    "marketing": _template("loyalty_follow_up", "en_US", LOYALTY, "APPROVED", "MARKETING"),
+    "pending": _template("travel_update", "en_US", TRAVEL, "PENDING", "UTILITY"),
+    "disabled": _template("one_time_passcode", "en_US", OTP, "DISABLED", "AUTHENTICATION"),
+    "rejected": _template(REJECTED_TEMPLATE["name"], "en_US", [], "REJECTED", "UTILITY"),
 }
 
 
@@ -151,7 +135,7 @@ def customers(prefix: str, count: int) -> list[Customer]:
     numbers: Meta delivers no marketing to US ones."""
     out = []
     for n in range(count):
-        c = Customer(f"{prefix}{n:04d}", window=n % 2 == 0)
+        c = Customer(f"{prefix}{n:04d}", window=n % 3 != 2)
         match n % 10:
             case 1 | 6:
                 c.marketing_out = True
@@ -165,7 +149,7 @@ def customers(prefix: str, count: int) -> list[Customer]:
 
 KINDS = ("text", "text_fallback", "utility", "paused", "marketing", "pending", "disabled",
          "rejected")  # fmt: skip
-WEIGHTS = (30, 20, 20, 6, 12, 4, 4, 4)
+WEIGHTS = (36, 20, 22, 4, 10, 3, 3, 2)
 
 
 @dataclass
@@ -191,7 +175,7 @@ def intents(rng: random.Random, prefix: str, crowd: Sequence[Customer], count: i
             made.intents.append(_text(intent_id, customer, None))
         else:
             outcome = expected(customer, kind)
-            made.intents.append(_template(intent_id, customer, TEMPLATES[kind].content))
+            made.intents.append(_templated(intent_id, customer, TEMPLATES[kind].content))
         sent_marketing = kind == "marketing" or (
             kind == "text_fallback" and fallback == "marketing" and not customer.window
         )
@@ -212,7 +196,7 @@ def _text(intent_id: str, c: Customer, fallback: TemplateContent | None) -> Outb
     )
 
 
-def _template(intent_id: str, c: Customer, content: TemplateContent) -> OutboundIntentSubmitted:
+def _templated(intent_id: str, c: Customer, content: TemplateContent) -> OutboundIntentSubmitted:
     return OutboundIntentSubmitted(
         intent_id=intent_id, phone_number_id=PHONE_NUMBER_ID, to=c.wa_id, content=content
     )
@@ -232,7 +216,7 @@ async def prepare(system: System, crowd: Sequence[Customer], prefix: str) -> Non
     await _settled(system, counted, changes + len(crowd))
     capped = [c for c in crowd if c.marketing_sent]
     setup = [
-        _template(f"{prefix}-cap-{c.wa_id}", c, TEMPLATES["marketing"].content) for c in capped
+        _templated(f"{prefix}-cap-{c.wa_id}", c, TEMPLATES["marketing"].content) for c in capped
     ]
     async with (
         WagateClient(system.kafka) as client,
