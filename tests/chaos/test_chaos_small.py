@@ -81,6 +81,9 @@ def system_env(proxies: Proxies) -> dict[str, str]:
         # is refused until its lease ends)
         "SANDBOX_WEBHOOK_RETRY_MAX_S": "2",
         "INGEST_DEDUPE_LEASE_S": "15",
+        # the workload does not reach the messaging limit (tests/e2e/test_compliance_run.py
+        # does): policy's share of it per partition stays out of the expected outcomes
+        "POLICY_MESSAGING_LIMIT": "100000",
     }
     env.update({f"{svc}_KAFKA__BOOTSTRAP": proxies.kafka.address for svc in USERS})
     env.update({f"{svc}_POSTGRES__URL": proxies.database_url for svc in USERS if svc != "POLICY"})
