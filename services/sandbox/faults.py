@@ -5,6 +5,8 @@ Pure: the decisions take a `random.Random` owned by the caller and the configure
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,10 +19,19 @@ class Faults(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     server_error_rate: float = Field(default=0.0, ge=0, le=1)
+    unavailable_rate: float = Field(
+        default=0.0, ge=0, le=1, description="HTTP 503 with 131016 (Service unavailable)."
+    )
     timeout_rate: float = Field(default=0.0, ge=0, le=1)
     drop_rate: float = Field(default=0.0, ge=0, le=1)
     throttle_rate: float = Field(default=0.0, ge=0, le=1)
     throttle_burst: int = Field(default=5, ge=1, description="Sends throttled once a burst starts.")
+    throttle_window_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="When above 0, a burst refuses every send for this many seconds instead "
+        "of `throttle_burst` sends.",
+    )
     timeout_s: float = Field(default=15.0, ge=0)
     reengage_rate: float = Field(
         default=0.0,
@@ -38,6 +49,7 @@ class Faults(BaseModel):
 
 class ApiFault(StrEnum):
     SERVER_ERROR = "server_error"
+    UNAVAILABLE = "unavailable"
     TIMEOUT = "timeout"
     DROP = "drop"
     THROTTLE = "throttle"
@@ -49,6 +61,7 @@ def api_fault(rng: random.Random, faults: Faults, throttled_left: int) -> ApiFau
         return ApiFault.THROTTLE
     draws = (
         (ApiFault.SERVER_ERROR, faults.server_error_rate),
+        (ApiFault.UNAVAILABLE, faults.unavailable_rate),
         (ApiFault.TIMEOUT, faults.timeout_rate),
         (ApiFault.DROP, faults.drop_rate),
         (ApiFault.THROTTLE, faults.throttle_rate),
@@ -84,7 +97,10 @@ def webhook_plan(rng: random.Random, faults: Faults) -> WebhookPlan:
 class FaultBoard:
     """The faults in force and their seeded random sources, shared by the API and the sender."""
 
-    def __init__(self, faults: Faults, seed: int | None) -> None:
+    def __init__(
+        self, faults: Faults, seed: int | None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._clock = clock
         self.configure(faults, seed)
 
     def configure(self, faults: Faults, seed: int | None) -> None:
@@ -93,12 +109,19 @@ class FaultBoard:
         self._api = random.Random(seed)
         self._webhooks = random.Random(None if seed is None else seed + 1)
         self._throttled_left = 0
+        self._throttled_until = 0.0
 
     def next_api_fault(self) -> ApiFault | None:
-        fault = api_fault(self._api, self.faults, self._throttled_left)
-        if fault is ApiFault.THROTTLE:
+        """The next call's fault. A burst of throttling lasts `throttle_burst` calls, or
+        `throttle_window_s` seconds when that is set (every call meanwhile is refused)."""
+        now = self._clock()
+        in_window = now < self._throttled_until
+        fault = api_fault(self._api, self.faults, 1 if in_window else self._throttled_left)
+        if fault is ApiFault.THROTTLE and not in_window:
             if self._throttled_left > 0:
                 self._throttled_left -= 1
+            elif self.faults.throttle_window_s > 0:
+                self._throttled_until = now + self.faults.throttle_window_s
             else:
                 self._throttled_left = self.faults.throttle_burst - 1
         return fault

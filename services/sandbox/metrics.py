@@ -37,7 +37,7 @@ class SandboxMetrics:
             ),
             faults=Counter(
                 "wagate_sandbox_faults_total",
-                "Faults injected into API calls, by kind.",
+                "Faults injected into API calls and webhooks, by kind.",
                 ["fault"],
                 registry=registry,
             ),

@@ -33,6 +33,8 @@ async def _injected(request: web.Request, fault: ApiFault) -> web.Response | Non
     """The response a fault replaces the real one with (None: carry on, maybe late)."""
     if fault is ApiFault.SERVER_ERROR:
         return meta_error(codes.unknown_error(), 500)
+    if fault is ApiFault.UNAVAILABLE:
+        return meta_error(codes.service_unavailable(), 503)
     if fault is ApiFault.THROTTLE:
         return meta_error(codes.throughput(), 400)
     if fault is ApiFault.DROP:  # closed before answering; aiohttp drops the unsent reply quietly

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from services.sandbox.faults import FaultBoard, Faults
+from services.sandbox.faults import FaultBoard, Faults, WebhookPlan
 from services.sandbox.metrics import SandboxMetrics
 from shared import logs, webhook_signature
 
@@ -70,6 +70,7 @@ class WebhookSender:
             return
         body = json.dumps(payload, separators=(",", ":")).encode()
         plan = self.board.next_webhook_plan()
+        self._count_faults(plan)
         batch = [Delivery(body, bad_signature=True)] if plan.bad_signature else []
         batch += [Delivery(body)] * plan.copies
         if plan.delay_s > 0:
@@ -83,6 +84,20 @@ class WebhookSender:
         else:
             self._release(batch, False)
             self._release_held()
+
+    def _count_faults(self, plan: WebhookPlan) -> None:
+        """Each fault this webhook suffers, in `wagate_sandbox_faults_total` (a hold is one
+        only when nothing is held already; a delayed webhook is not held)."""
+        if self._metrics is None:
+            return
+        suffered = {
+            "webhook_duplicate": plan.copies > 1,
+            "webhook_delay": plan.delay_s > 0,
+            "webhook_reorder": plan.hold_for_reorder and plan.delay_s == 0 and not self._held,
+            "webhook_bad_signature": plan.bad_signature,
+        }
+        for fault in (name for name, hit in suffered.items() if hit):
+            self._metrics.faults.labels(fault).inc()
 
     def _release(self, batch: list[Delivery], was_pending: bool) -> None:
         if was_pending:

@@ -6,7 +6,9 @@ the time the system takes to recover from each.
   group drops it meanwhile, and its commits after waking are refused;
 - `broker`, `database`: a restart of the Kafka broker or of PostgreSQL, modelled by cutting
   every connection through the forwarder the services reach it by (`tests.e2e.proxy`) and
-  refusing new ones for `OUTAGE_S`: the shared servers themselves stay up.
+  refusing new ones for `OUTAGE_S`: the shared servers themselves stay up;
+- `throttle`: the sandbox answers every send 130429 for `THROTTLED_S`, then the run's own
+  faults are back.
 
 Recovery is the time from a fault's end (the process started again, woken, the forwarder
 open again) until every service answers /readyz 200 and a delivery update has been heard
@@ -28,6 +30,7 @@ from tests.e2e.proxy import Proxy
 SESSION_TIMEOUT_S = 10.0  # aiokafka's default session timeout of dispatch's consumer
 FROZEN_S = SESSION_TIMEOUT_S + 5.0
 OUTAGE_S = 5.0
+THROTTLED_S = 3.0
 RECOVERY_CAP_S = 180.0
 
 
@@ -49,6 +52,7 @@ class Striker:
     heard: Callable[[], int]
     done: Callable[[], bool]
     schedule: list[Strike]
+    faults: dict[str, object] = field(default_factory=dict)  # the sandbox's, between strikes
     last_update: list[float] = field(default_factory=lambda: [0.0])
 
     async def run(self) -> None:
@@ -78,8 +82,20 @@ class Striker:
                 await asyncio.sleep(OUTAGE_S)
             finally:
                 await proxy.open()
+        elif kind == "throttle":
+            burst = {**self.faults, "throttle_rate": 1, "throttle_window_s": THROTTLED_S}
+            await self._sandbox_faults(burst)
+            try:
+                await asyncio.sleep(THROTTLED_S)
+            finally:
+                await self._sandbox_faults(self.faults)
         else:
             raise ValueError(f"no such fault: {kind}")
+
+    async def _sandbox_faults(self, faults: dict[str, object]) -> None:
+        url = f"{self.system.url('sandbox')}/_sandbox/faults"
+        async with aiohttp.ClientSession() as session, session.put(url, json=faults) as resp:
+            assert resp.status == 200, await resp.text()
 
     async def _recovered(self, since: float) -> float | None:
         deadline = since + RECOVERY_CAP_S

@@ -74,7 +74,9 @@ async def test_sigterm_mid_send_loses_nothing_and_sends_nothing_twice(system: Sy
     figures = tally.figures(accepted, 0)
     assert figures.get("outcome delivered") == len(intents), figures
     assert tally.unconfirmed == set(), "an answer was lost across the SIGTERM"
-    assert figures["sent twice"] == figures["doubled"] == figures["ended twice"] == 0, figures
+    assert (
+        figures["sent twice"] == figures["webhook events doubled"] == figures["ended twice"] == 0
+    ), figures
     assert sorted(accepted.values()) == [1] * len(intents)
 
 

@@ -27,6 +27,7 @@ def test_no_faults_by_default() -> None:
     ("faults", "fault"),
     [
         (Faults(server_error_rate=1), ApiFault.SERVER_ERROR),
+        (Faults(unavailable_rate=1), ApiFault.UNAVAILABLE),
         (Faults(timeout_rate=1), ApiFault.TIMEOUT),
         (Faults(drop_rate=1), ApiFault.DROP),
         (Faults(throttle_rate=1), ApiFault.THROTTLE),
@@ -67,6 +68,34 @@ def test_a_throttling_burst_refuses_the_next_calls_too() -> None:
     assert [board.next_api_fault() for _ in range(4)] == [ApiFault.THROTTLE] * 2 + [None] * 2
 
 
+def test_a_throttling_window_refuses_every_call_until_it_ends() -> None:
+    now = [100.0]
+    board = FaultBoard(Faults(throttle_rate=1, throttle_window_s=2), seed=0, clock=lambda: now[0])
+    assert board.next_api_fault() is ApiFault.THROTTLE
+    board.faults = Faults(throttle_window_s=2)  # no new bursts; the window already open goes on
+    refused = [board.next_api_fault() for _ in range(50)]  # more calls than any burst count
+    now[0] = 101.9
+    refused.append(board.next_api_fault())
+    now[0] = 102.0
+    assert refused == [ApiFault.THROTTLE] * 51
+    assert [board.next_api_fault() for _ in range(3)] == [None] * 3
+
+
+def test_a_new_throttling_window_opens_only_after_the_last_one_ended() -> None:
+    now = [0.0]
+    board = FaultBoard(Faults(throttle_rate=1, throttle_window_s=1), seed=0, clock=lambda: now[0])
+    board.next_api_fault()
+    now[0] = 0.5
+    board.next_api_fault()  # inside the window: it is not stretched
+    now[0] = 1.0
+    assert board.next_api_fault() is ApiFault.THROTTLE  # a new window, from 1.0
+    board.faults = Faults(throttle_window_s=1)
+    now[0] = 1.99
+    assert board.next_api_fault() is ApiFault.THROTTLE
+    now[0] = 2.0
+    assert board.next_api_fault() is None
+
+
 def test_webhook_plans() -> None:
     everything = Faults(
         webhook_duplicate_rate=1,
@@ -78,8 +107,13 @@ def test_webhook_plans() -> None:
     assert webhook_plan(random.Random(0), everything) == WebhookPlan(2, 3.0, True, True)
 
 
-@pytest.mark.parametrize("field", ["drop_rate", "webhook_reorder_rate"])
+@pytest.mark.parametrize("field", ["drop_rate", "unavailable_rate", "webhook_reorder_rate"])
 @pytest.mark.parametrize("value", [-0.1, 1.5])
 def test_rates_are_probabilities(field: str, value: float) -> None:
     with pytest.raises(ValidationError):
         Faults(**{field: value})
+
+
+def test_a_throttling_window_is_not_negative() -> None:
+    with pytest.raises(ValidationError):
+        Faults(throttle_window_s=-1)

@@ -72,6 +72,38 @@ async def test_server_errors_answer_500_and_send_nothing(make_stack: StackFactor
     assert stack.sandbox.world.violations == []
 
 
+async def test_unavailable_answers_503_with_131016_and_sends_nothing(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    await open_window(stack)
+    await set_faults(stack, unavailable_rate=1)
+    status, body = await stack.send(text_message(body="Hi"))
+
+    assert (status, body["error"]["code"]) == (503, 131016)
+    assert body["error"]["message"] == "(#131016) Service unavailable"
+    assert stack.sandbox.world.sent == {}
+    assert stack.sandbox.world.violations == []
+
+
+async def test_a_throttling_window_refuses_every_send_for_its_seconds(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack()
+    await open_window(stack)
+    await set_faults(stack, throttle_rate=1.0, throttle_window_s=0.4)
+    refused = [await stack.send(text_message(body="Hi"))]
+    stack.sandbox.board.faults = Faults(throttle_window_s=0.4)  # this window, then no more
+    refused += [await stack.send(text_message(body="Hi")) for _ in range(7)]
+    await asyncio.sleep(0.45)
+    after = await stack.send(text_message(body="Hi"))
+
+    assert [(s, b["error"]["code"]) for s, b in refused] == [(400, 130429)] * 8
+    assert after[0] == 200
+    assert stack.sandbox.world.violations == []
+    assert len(stack.sandbox.world.sent) == 1
+
+
 async def test_a_throttling_burst_refuses_that_many_sends_then_recovers(
     make_stack: StackFactory,
 ) -> None:

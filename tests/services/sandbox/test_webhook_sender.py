@@ -8,7 +8,7 @@ import time
 
 import aiohttp
 
-from services.sandbox.faults import Faults
+from services.sandbox.faults import FaultBoard, Faults, WebhookPlan
 from services.sandbox.webhook_sender import WebhookSender
 from tests.services.sandbox.conftest import (
     CUSTOMER,
@@ -54,6 +54,45 @@ async def test_reordered_webhooks_deliver_before_sent(make_stack: StackFactory) 
     await stack.settle()
 
     assert [s["status"] for s in stack.receiver.statuses()] == ["delivered", "sent"]
+
+
+class Scripted(FaultBoard):
+    """Webhook plans in a given order (then none), so a test picks which status is held."""
+
+    def __init__(self, *plans: WebhookPlan) -> None:
+        super().__init__(Faults(), None)
+        self.plans = list(plans)
+
+    def next_webhook_plan(self) -> WebhookPlan:
+        return self.plans.pop(0) if self.plans else WebhookPlan()
+
+
+async def test_a_held_delivered_status_arrives_after_read(make_stack: StackFactory) -> None:
+    stack = await make_stack(status_delay_s=0.01, read_after_s=0.05)
+    await open_window(stack)
+    stack.sender.board = Scripted(WebhookPlan(), WebhookPlan(hold_for_reorder=True))
+    await stack.send(text_message(body="Hi"))
+    await stack.settle()
+
+    assert [s["status"] for s in stack.receiver.statuses()] == ["sent", "read", "delivered"]
+    async with stack.client.get("/metrics") as resp:
+        assert 'wagate_sandbox_faults_total{fault="webhook_reorder"} 1.0' in await resp.text()
+
+
+async def test_webhook_faults_are_counted(make_stack: StackFactory) -> None:
+    stack = await make_stack(status_delay_s=0.01)
+    await open_window(stack)
+    stack.sender.board = Scripted(
+        WebhookPlan(copies=2, bad_signature=True), WebhookPlan(delay_s=0.1, hold_for_reorder=True)
+    )
+    await stack.send(text_message(body="Hi"))
+    await stack.settle()
+
+    async with stack.client.get("/metrics") as resp:
+        text = await resp.text()
+    for fault, n in [("duplicate", 1), ("bad_signature", 1), ("delay", 1)]:
+        assert f'wagate_sandbox_faults_total{{fault="webhook_{fault}"}} {n}.0' in text, fault
+    assert 'fault="webhook_reorder"' not in text  # a delayed webhook is not held as well
 
 
 async def test_delayed_webhooks_arrive_late(make_stack: StackFactory) -> None:
