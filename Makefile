@@ -74,11 +74,11 @@ bench: setup ## One table from one run, every figure beside bare Kafka's (.local
 	deploy/local/infra.sh up
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-chaos: setup ## The large chaos run: thousands of intents; ingest, policy, dispatch SIGKILLed, dispatch SIGSTOPped, broker and database restarted, twice each; one table
+chaos: setup ## The large chaos run: thousands of intents; ingest, policy, dispatch SIGKILLed, dispatch SIGSTOPped, broker and database restarted, a throttling burst, twice each; one table
 	deploy/local/infra.sh up
 	WAGATE_CHAOS_INTENTS=$${WAGATE_CHAOS_INTENTS:-3000} WAGATE_CHAOS_CUSTOMERS=$${WAGATE_CHAOS_CUSTOMERS:-300} \
 	WAGATE_CHAOS_KILLS=$${WAGATE_CHAOS_KILLS:-ingest,policy,dispatch,ingest,policy,dispatch} \
-	WAGATE_CHAOS_OUTAGES=$${WAGATE_CHAOS_OUTAGES:-sigstop,broker,database,sigstop,broker,database} \
+	WAGATE_CHAOS_OUTAGES=$${WAGATE_CHAOS_OUTAGES:-sigstop,broker,database,throttle,sigstop,broker,database,throttle} \
 	WAGATE_CHAOS_TIMEOUT_S=$${WAGATE_CHAOS_TIMEOUT_S:-3600} \
 	$(BIN)/pytest tests/chaos -s -q -p no:cacheprovider
 

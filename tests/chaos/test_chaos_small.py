@@ -14,7 +14,7 @@ group's lag (WAGATE_CHAOS_SEED replays).
 
 `make chaos` runs the same with more (WAGATE_CHAOS_INTENTS, WAGATE_CHAOS_CUSTOMERS), kills
 each service named in WAGATE_CHAOS_KILLS (comma separated, a name twice kills it twice) and
-strikes each outage named in WAGATE_CHAOS_OUTAGES (sigstop, broker, database) at random
+strikes each outage named in WAGATE_CHAOS_OUTAGES (sigstop, broker, database, throttle) at random
 moments from the seed."""
 
 from __future__ import annotations
