@@ -37,10 +37,10 @@ from services.dispatch.cloudapi import CloudApi, SendOutcome
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.store import PostgresLedger
 from shared import db, sealing
+from shared.consuming import Fed
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import Event, utcnow
 from shared.events.intents import OutboundIntentSubmitted, TextContent
-from shared.messaging import Fed
 from shared.metrics import new_registry
 from shared.settings import KafkaSettings, PostgresSettings
 from shared.topics import CONVERSATION_PARTITIONS, TopicSpec

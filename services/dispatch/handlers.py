@@ -36,12 +36,12 @@ from services.dispatch.settings import MarketingRoute
 from services.dispatch.statuses import Statuses
 from services.dispatch.transitions import Transitions
 from shared import codec, logs, tracing
+from shared.consuming import Fed, alone, retried
 from shared.errors import WagateError
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
 from shared.events.reasons import Reason
-from shared.messaging import Fed, alone, retried
 from shared.sealing import REDACTED, Sealer, SealError, restore, values_of
 
 log = logs.get(__name__)

@@ -18,11 +18,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from shared import codec, tracing
+from shared.consuming import ConsumeLoop, Fed, Subscription
 from shared.errors import WagateError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.intents import OutboundIntentSubmitted, TextContent
-from shared.messaging import ConsumeLoop, Fed, Subscription
 from shared.metrics import ConsumerMetrics, new_registry
 from shared.topics import DELIVERY
 from tests.shared.test_messaging import TOPIC, TP, Consumer, DeadLetters

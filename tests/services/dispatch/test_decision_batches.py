@@ -13,10 +13,10 @@ from services.dispatch.backpressure import Backpressure
 from services.dispatch.errors import LedgerUnavailable
 from services.dispatch.handlers import Decisions
 from services.dispatch.ledger import LedgerRow, LedgerState, NewIntent
+from shared.consuming import Fed
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
 from shared.events.intents import Redecision
-from shared.messaging import Fed
 from tests.services.dispatch.conftest import Reporting, approved
 from tests.services.dispatch.fakes import FakeConsumer, RecordingScheduler
 
