@@ -49,6 +49,8 @@ from tests.conftest import free_port
 DEFAULT_URL = "postgresql://wagate:wagate@127.0.0.1:55432/wagate"
 FEED = KafkaSettings().max_batch // CONVERSATION_PARTITIONS
 """Decisions per partition in one fetch of a backlog: what the consume loop hands over."""
+IN_FLIGHT = int(os.environ.get("BENCH_IN_FLIGHT", "64"))
+"""Sends of the number on their way at once (`rates.max_in_flight`; BENCH_IN_FLIGHT)."""
 
 
 class NullPublisher:
@@ -129,6 +131,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     cpu_s: float = 0.0  # this process's CPU time (time.process_time) over the timed part
+    most_in_flight: int = 0  # the most sends on their way at once
 
     @property
     def cpu_ms_per_send(self) -> float:
@@ -144,7 +147,7 @@ class Result:
             f"{self.name:<34} {self.intents:>6} intents {self.seconds:7.2f} s "
             f"{rate:9.1f} sends/s  CPU {self.cpu_ms_per_send:5.2f} ms/send  "
             f"send p50 {self.p50_ms:6.1f} ms p99 {self.p99_ms:6.1f} ms  "
-            f"throttled {self.throttled}"
+            f"throttled {self.throttled}  at once {self.most_in_flight}"
         )
 
 
@@ -168,14 +171,19 @@ class TimedApi:
     def __init__(self, api: CloudApi) -> None:
         self.api = api
         self.seconds: list[float] = []
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests of the number on their way at once
 
     async def send(
         self, phone_number_id: str, payload: dict[str, Any], endpoint: str = "messages"
     ) -> SendOutcome:
         started = time.perf_counter()
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             return await self.api.send(phone_number_id, payload, endpoint)
         finally:
+            self.in_flight -= 1
             self.seconds.append(time.perf_counter() - started)
 
     def quantiles_ms(self) -> tuple[float, float]:
@@ -203,7 +211,7 @@ async def _run_case(
 ) -> Result:
     settings = DispatchSettings(
         cloud_api={"base_url": base_url},  # type: ignore[arg-type]
-        rates={"default_mps": mps, "pair_burst": 5, "max_in_flight": 64},  # type: ignore[arg-type]
+        rates={"default_mps": mps, "pair_burst": 5, "max_in_flight": IN_FLIGHT},  # type: ignore[arg-type]
         backlog_high=10**9,
         backlog_low=10**9,
         sealing_keys=[SecretStr(sealing.new_key())],
@@ -235,7 +243,7 @@ async def _run_case(
             assert publisher.count == intents and figures["duplicates"] == 0
         await pool.close()
     p50, p99 = timed.quantiles_ms()
-    return Result(name, intents, elapsed, figures["throttled"], p50, p99, cpu)
+    return Result(name, intents, elapsed, figures["throttled"], p50, p99, cpu, timed.most_in_flight)
 
 
 async def one_number(url: str, intents: int, feed: int = FEED) -> Result:
