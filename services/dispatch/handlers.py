@@ -129,7 +129,13 @@ class Decisions:
         try:
             claimed = await self.ledger.claim_many(news)
         except (WagateError, OSError) as exc:
-            return [exc] * len(run)
+            if retried(exc):
+                return [exc] * len(run)
+            outcomes: list[BaseException | None] = []  # a permanent error: find whose, alone
+            for item, _ in run:
+                stopped = outcomes and retried(outcomes[-1])
+                outcomes.append(outcomes[-1] if stopped else await alone(self.on_decision, item))
+            return outcomes
         for (item, _), (row, _fresh) in zip(run, claimed, strict=True):
             with item.traced():
                 self._queued(row, item.record)

@@ -14,6 +14,7 @@ from services.dispatch.errors import LedgerUnavailable
 from services.dispatch.handlers import Decisions
 from services.dispatch.ledger import LedgerRow, LedgerState, NewIntent
 from shared.consuming import Fed
+from shared.errors import WagateError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import utcnow
 from shared.events.intents import Redecision
@@ -106,3 +107,26 @@ async def test_an_intent_twice_in_a_run_is_claimed_in_the_next_call() -> None:
     first = approved("x")
     assert await decisions.on_decisions(_fed([first, approved("y"), first])) == [None] * 3
     assert base.ledger.claim_batches == [2, 1]
+
+
+class Refused(WagateError):
+    retryable = False
+
+
+async def test_a_permanent_refusal_of_a_claim_run_is_found_one_decision_at_a_time() -> None:
+    base, scheduler, decisions = _parts()
+    claim = base.ledger.claim
+
+    async def refusing_many(news: list[NewIntent]) -> list[tuple[LedgerRow, bool]]:
+        raise Refused("one of them is refused")
+
+    async def refusing_b(new: NewIntent) -> tuple[LedgerRow, bool]:
+        if new.intent_id == "b":
+            raise Refused("b is refused")
+        return await claim(new)
+
+    base.ledger.claim_many = refusing_many  # type: ignore[method-assign]
+    base.ledger.claim = refusing_b  # type: ignore[method-assign]
+    outcomes = await decisions.on_decisions(_fed([approved("a"), approved("b"), approved("c")]))
+    assert [type(o) for o in outcomes] == [type(None), Refused, type(None)]
+    assert [i for i, _, _ in scheduler.submitted] == ["a", "c"]
