@@ -96,7 +96,9 @@ def test_dead_letter_headers_say_why_who_and_where() -> None:
     }
 
 
-def _batch_loop(batch: Any, handler: Any = None) -> tuple[ConsumeLoop, Consumer, DeadLetters]:
+def _batch_loop(
+    batch: Any, handler: Any = None, registry: Any = None
+) -> tuple[ConsumeLoop, Consumer, DeadLetters]:
     async def one(event: DeliveryUpdated, _: Any) -> None:
         if event.intent_id.startswith("bad"):
             raise NeverGood(event.intent_id)
@@ -107,7 +109,7 @@ def _batch_loop(batch: Any, handler: Any = None) -> tuple[ConsumeLoop, Consumer,
         "g",
         {TOPIC: Subscription(DELIVERY, DeliveryUpdated, handler or one, batch)},
         letters,  # type: ignore[arg-type]
-        ConsumerMetrics.create(new_registry(), "test"),
+        ConsumerMetrics.create(registry or new_registry(), "test"),
         max_backoff_s=0.01,
     )
     return loop, consumer, letters
@@ -182,3 +184,18 @@ async def test_a_bug_in_a_batch_crashes_the_loop_and_commits_nothing() -> None:
     with pytest.raises(KeyError):
         await loop._handle_partition(TP, [_record(0, "a"), _record(1, "b")])
     assert consumer.commits == []
+
+
+async def test_a_batch_is_timed_once_and_its_records_counted_each() -> None:
+    async def batch(items: Any) -> list[BaseException | None]:
+        return [None, NeverGood("never"), None, StillTransient("later"), None]
+
+    registry = new_registry()
+    loop, _, _ = _batch_loop(batch, registry=registry)
+    await loop._handle_partition(TP, [_record(n, f"i{n}") for n in range(5)])
+    topic = {"topic": DELIVERY.name}
+    count = registry.get_sample_value
+    assert count("wagate_test_records_processed_total", topic) == 3  # 0, 1 (dead-lettered), 2
+    assert count("wagate_test_records_dead_lettered_total", topic | {"reason": "NeverGood"}) == 1
+    assert count("wagate_test_records_retried_total", topic) == 1
+    assert count("wagate_test_record_handle_seconds_count", topic) == 1
