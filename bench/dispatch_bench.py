@@ -1,9 +1,14 @@
 """Dispatch throughput: approved intents through the PostgreSQL ledger, the per-number
 senders and a local fake Cloud API (aiohttp on 127.0.0.1, in a process of its own); prints
-sends per second, send latency, throttling answers and the peak RSS of dispatch's process.
+sends per second, the CPU time of this process per send, send latency, throttling answers and
+the peak RSS of dispatch's process.
 
-`python -m bench.dispatch_bench [--intents N] [--numbers K]`; DATABASE_URL picks the
-PostgreSQL server (a scratch database is created and dropped).
+The decisions are fed to dispatch's batch handler as its consume loop hands them over: a
+partition's fetched records together, `FEED` of them (a fetch of `max_batch` records spread
+over the conversation partitions); `--feed 1` hands them over one at a time.
+
+`python -m bench.dispatch_bench [--intents N] [--numbers K] [--feed F]`; DATABASE_URL picks
+the PostgreSQL server (a scratch database is created and dropped).
 """
 
 from __future__ import annotations
@@ -32,15 +37,20 @@ from services.dispatch.cloudapi import CloudApi, SendOutcome
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.store import PostgresLedger
 from shared import db, sealing
+from shared.consuming import Fed
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.envelope import Event, utcnow
 from shared.events.intents import OutboundIntentSubmitted, TextContent
 from shared.metrics import new_registry
-from shared.settings import PostgresSettings
-from shared.topics import TopicSpec
+from shared.settings import KafkaSettings, PostgresSettings
+from shared.topics import CONVERSATION_PARTITIONS, TopicSpec
 from tests.conftest import free_port
 
 DEFAULT_URL = "postgresql://wagate:wagate@127.0.0.1:55432/wagate"
+FEED = KafkaSettings().max_batch // CONVERSATION_PARTITIONS
+"""Decisions per partition in one fetch of a backlog: what the consume loop hands over."""
+IN_FLIGHT = int(os.environ.get("BENCH_IN_FLIGHT", "64"))
+"""Sends of the number on their way at once (`rates.max_in_flight`; BENCH_IN_FLIGHT)."""
 
 
 class NullPublisher:
@@ -120,6 +130,12 @@ class Result:
     throttled: int
     p50_ms: float
     p99_ms: float
+    cpu_s: float = 0.0  # this process's CPU time (time.process_time) over the timed part
+    most_in_flight: int = 0  # the most sends on their way at once
+
+    @property
+    def cpu_ms_per_send(self) -> float:
+        return self.cpu_s / self.intents * 1000
 
     @property
     def rate(self) -> float:
@@ -129,8 +145,9 @@ class Result:
         rate = self.rate
         return (
             f"{self.name:<34} {self.intents:>6} intents {self.seconds:7.2f} s "
-            f"{rate:9.1f} sends/s  send p50 {self.p50_ms:6.1f} ms p99 {self.p99_ms:6.1f} ms  "
-            f"throttled {self.throttled}"
+            f"{rate:9.1f} sends/s  CPU {self.cpu_ms_per_send:5.2f} ms/send  "
+            f"send p50 {self.p50_ms:6.1f} ms p99 {self.p99_ms:6.1f} ms  "
+            f"throttled {self.throttled}  at once {self.most_in_flight}"
         )
 
 
@@ -154,14 +171,19 @@ class TimedApi:
     def __init__(self, api: CloudApi) -> None:
         self.api = api
         self.seconds: list[float] = []
+        self.in_flight = 0
+        self.most_in_flight = 0  # the most requests of the number on their way at once
 
     async def send(
         self, phone_number_id: str, payload: dict[str, Any], endpoint: str = "messages"
     ) -> SendOutcome:
         started = time.perf_counter()
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             return await self.api.send(phone_number_id, payload, endpoint)
         finally:
+            self.in_flight -= 1
             self.seconds.append(time.perf_counter() - started)
 
     def quantiles_ms(self) -> tuple[float, float]:
@@ -177,18 +199,19 @@ async def run_case(
     mps: float,
     limit: float | None,
     in_process: bool = False,
+    feed: int = FEED,
 ) -> Result:
     fake = local_fake if in_process else remote_fake
     async with fake(limit) as base_url:
-        return await _run_case(name, url, base_url, intents, numbers, mps)
+        return await _run_case(name, url, base_url, intents, numbers, mps, feed)
 
 
 async def _run_case(
-    name: str, url: str, base_url: str, intents: int, numbers: int, mps: float
+    name: str, url: str, base_url: str, intents: int, numbers: int, mps: float, feed: int
 ) -> Result:
     settings = DispatchSettings(
         cloud_api={"base_url": base_url},  # type: ignore[arg-type]
-        rates={"default_mps": mps, "pair_burst": 5, "max_in_flight": 64},  # type: ignore[arg-type]
+        rates={"default_mps": mps, "pair_burst": 5, "max_in_flight": IN_FLIGHT},  # type: ignore[arg-type]
         backlog_high=10**9,
         backlog_low=10**9,
         sealing_keys=[SecretStr(sealing.new_key())],
@@ -209,27 +232,32 @@ async def _run_case(
                 settings, ledger=PostgresLedger(pool), api=timed, publisher=publisher,
                 clock=utcnow, consumer=NoConsumer(), registry=new_registry(),
             )  # fmt: skip
-            started = time.perf_counter()
-            for decision in decisions:
-                await dispatch.decisions.on_decision(decision, record)
+            started, cpu = time.perf_counter(), time.process_time()
+            for at in range(0, intents, feed):
+                fed = [Fed(decision, record) for decision in decisions[at : at + feed]]
+                outcomes = await dispatch.decisions.on_decisions(fed)
+                assert not any(outcomes), outcomes
             figures = await until_accepted(base_url, intents)
             await dispatch.senders.close()  # the last sends record their answers
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             assert publisher.count == intents and figures["duplicates"] == 0
         await pool.close()
     p50, p99 = timed.quantiles_ms()
-    return Result(name, intents, elapsed, figures["throttled"], p50, p99)
+    return Result(name, intents, elapsed, figures["throttled"], p50, p99, cpu, timed.most_in_flight)
 
 
-async def one_number(url: str, intents: int) -> Result:
+async def one_number(url: str, intents: int, feed: int = FEED) -> Result:
     """Sends per second for one number with the limits lifted (the Cloud API stand-in in a
     process of its own answers every send)."""
-    return await run_case("1 number, limits lifted", url, intents, 1, 10.0**6, None)
+    return await run_case("1 number, limits lifted", url, intents, 1, 10.0**6, None, feed=feed)
 
 
-async def run_all(url: str, intents: int, numbers: int, in_process: bool) -> list[Result]:
+async def run_all(
+    url: str, intents: int, numbers: int, in_process: bool, feed: int = FEED
+) -> list[Result]:
     where = "fake in-process" if in_process else "fake in its own process"
     return [
+        await one_number(url, intents, feed),
         await run_case(
             f"{numbers} numbers at 1000 mps, {where}",
             url,
@@ -238,8 +266,9 @@ async def run_all(url: str, intents: int, numbers: int, in_process: bool) -> lis
             1000,
             None,
             in_process,
+            feed,
         ),
-        await run_case(f"1 number at 80 mps, {where}", url, 400, 1, 80, 80 + 2, in_process),
+        await run_case(f"1 number at 80 mps, {where}", url, 400, 1, 80, 80 + 2, in_process, feed),
     ]
 
 
@@ -250,10 +279,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--in-process-fake", action="store_true", help="serve the fake Cloud API in-process"
     )
+    parser.add_argument("--feed", type=int, default=FEED, help="decisions handed over at once")
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     print("dispatch: approved intents -> ledger (PostgreSQL) -> senders -> fake Cloud API")
-    for result in asyncio.run(run_all(url, args.intents, args.numbers, args.in_process_fake)):
+    for result in asyncio.run(
+        run_all(url, args.intents, args.numbers, args.in_process_fake, args.feed)
+    ):
         print(result.line())
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"peak RSS {peak_kib / 1024:.1f} MiB (this process)")

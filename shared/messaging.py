@@ -1,28 +1,25 @@
-"""Kafka plumbing: the producer (acks=all, idempotent), topic creation, and the consume loop
-with manual commits, retry by seeking back, and dead letters with reason headers; each record is
-handled inside a span continuing the trace context its headers carry."""
+"""Kafka plumbing: the producer (acks=all, idempotent), topic creation, the publisher, and
+(from `shared.consuming`, named here too) the consume loop."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
-from opentelemetry.trace import Span, StatusCode
 
-from shared import codec, deadletters, logs, tracing
-from shared.errors import WagateError
+from shared import codec, deadletters, logs
+from shared.consuming import ConsumeLoop as ConsumeLoop
+from shared.consuming import Handler as Handler
+from shared.consuming import Subscription as Subscription
 from shared.events.envelope import Event
-from shared.metrics import ConsumerMetrics
 from shared.settings import KafkaSettings
 from shared.topics import DEAD_LETTERS, TopicSpec
 
-E = TypeVar("E", bound=Event)
 log = logs.get(__name__)
 _TOPIC_ALREADY_EXISTS = 36
 
@@ -191,108 +188,3 @@ class Publisher:
         await self._producer.send_and_wait(
             self._settings.topic(DEAD_LETTERS.name), record.value, key=record.key, headers=headers
         )
-
-
-Handler = Callable[[E, ConsumerRecord[bytes, bytes]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Subscription(Generic[E]):
-    spec: TopicSpec
-    model: type[E]
-    handler: Handler[E]
-
-
-@dataclass
-class ConsumeLoop:
-    """Reads records, hands each decoded event to its handler, commits after the side effects.
-
-    Undecodable records and permanent failures are dead-lettered and committed; retryable
-    failures rewind the partition to the failed record and back off, without committing.
-    """
-
-    consumer: AIOKafkaConsumer
-    group: str
-    subscriptions: dict[str, Subscription[Any]]
-    publisher: Publisher
-    metrics: ConsumerMetrics
-    max_backoff_s: float = 30.0
-    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    _backoff_s: float = 0.0
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def run_until(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set, then finish the record in flight and commit."""
-        consuming = asyncio.create_task(self.run())
-        stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        self.stop()
-        stopping.cancel()
-        await consuming  # re-raises a crash of the loop
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            batches = await self.consumer.getmany(timeout_ms=200)
-            for tp, records in batches.items():
-                await self._handle_partition(tp, records)
-                if self._stopping.is_set():
-                    break
-
-    async def _handle_partition(
-        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
-    ) -> None:
-        next_offset: int | None = None
-        for record in records:
-            ok = await self._handle_one(record)
-            if not ok:
-                self.consumer.seek(tp, record.offset)
-                break
-            next_offset = record.offset + 1
-            if self._stopping.is_set():
-                break
-        if next_offset is not None:
-            await self._commit(tp, next_offset)
-
-    async def _commit(self, tp: TopicPartition, offset: int) -> None:
-        """Commit; one refused (a rebalance while the process was frozen, the broker gone)
-        leaves the records to be read again, which every handler takes as a repeat."""
-        try:
-            await self.consumer.commit({tp: offset})
-        except KafkaError as exc:
-            log.warning("commit refused; the records will be read again", topic=tp.topic,
-                        partition=tp.partition, offset=offset, reason=repr(exc))  # fmt: skip
-
-    async def _handle_one(self, record: ConsumerRecord[bytes, bytes]) -> bool:
-        where = (record.topic, record.partition, record.offset)
-        with tracing.processing(*where, record.headers, self.group) as span:
-            return await self._handle_traced(record, span)
-
-    async def _handle_traced(self, record: ConsumerRecord[bytes, bytes], span: Span) -> bool:
-        sub = self.subscriptions[record.topic]
-        bound = log.bind(topic=record.topic, partition=record.partition, offset=record.offset)
-        try:
-            event = codec.decode(sub.model, record.value)
-            with self.metrics.handle_seconds.labels(sub.spec.name).time():
-                await sub.handler(event, record)
-        except WagateError as exc:
-            if exc.retryable:
-                return await self._back_off(sub.spec.name, bound, exc)
-            span.set_status(StatusCode.ERROR, f"dead-lettered: {type(exc).__name__}")
-            bound.warning("dead-lettered", reason=str(exc), error=type(exc).__name__)
-            self.metrics.dead_lettered.labels(sub.spec.name, type(exc).__name__).inc()
-            await self.publisher.dead_letter(record, self.group, f"{type(exc).__name__}: {exc}")
-        except (KafkaError, OSError) as exc:
-            return await self._back_off(sub.spec.name, bound, exc)
-        self._backoff_s = 0.0
-        self.metrics.processed.labels(sub.spec.name).inc()
-        return True
-
-    async def _back_off(self, topic: str, bound: Any, exc: Exception) -> bool:
-        """A retryable failure: wait longer each time, and leave the record to be read again."""
-        self._backoff_s = min(self.max_backoff_s, max(0.2, self._backoff_s * 2))
-        bound.warning("retrying", reason=str(exc), backoff_s=self._backoff_s)
-        self.metrics.retried.labels(topic).inc()
-        await asyncio.sleep(self._backoff_s)
-        return False

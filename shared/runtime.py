@@ -1,15 +1,17 @@
 """Process lifecycle: build a service's settings and refuse to start on a bad or public one, wait
 (with a back-off and a log line naming it) for a broker or database that is not there yet, run
-the service until SIGTERM/SIGINT and then give its drain a bounded time, and turn a background
-loop that kept failing into one clear log line and a non-zero exit."""
+the service until SIGTERM/SIGINT (on the event loop `WAGATE_EVENT_LOOP` names) and then give its
+drain a bounded time, and turn a background loop that kept failing into one clear log line and
+a non-zero exit."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from functools import partial
 from pathlib import Path
@@ -34,6 +36,11 @@ from shared.settings import (
 from shared.supervise import LoopsGaveUp
 from shared.topics import ALL_TOPICS
 
+try:
+    import uvloop
+except ImportError:  # the `fast` extra is not installed: only asyncio's loop can be chosen
+    uvloop = None  # type: ignore[assignment]
+
 __all__ = [
     "EXIT_CONFIG",
     "EXIT_UNAVAILABLE",
@@ -56,6 +63,25 @@ DRAIN_S = 20.0  # the default bound of a drain (a service's `drain_s` setting)
 WAIT_CAP_S = 10.0  # the longest pause between two tries of a dependency not there yet
 NOT_THERE = (StartupError, KafkaError, db.DatabaseUnavailable, *db.UNAVAILABLE)
 """What a start-up step raises while its broker or database is not there (yet)."""
+
+
+EVENT_LOOP = "WAGATE_EVENT_LOOP"
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+
+
+def loop_factory(environ: Mapping[str, str] = os.environ) -> LoopFactory | None:
+    """The event loop a service runs on, from `WAGATE_EVENT_LOOP`: `asyncio` (also when unset:
+    None, asyncio's own) or `uvloop` (the `fast` extra). Anything else, or uvloop asked for and
+    not installed, raises ValueError."""
+    choice = environ.get(EVENT_LOOP, "asyncio").strip().lower() or "asyncio"
+    if choice == "asyncio":
+        return None
+    if choice != "uvloop":
+        raise ValueError(f"{EVENT_LOOP} is {choice!r}: it is asyncio or uvloop")
+    if uvloop is None:
+        raise ValueError(f"{EVENT_LOOP}=uvloop, but uvloop is not installed (the fast extra)")
+    factory: LoopFactory = uvloop.new_event_loop
+    return factory
 
 
 class Stopped(WagateError):
@@ -111,7 +137,13 @@ def serve(
         await drained(name, asyncio.ensure_future(main(stop)), stop, drain_s)
 
     try:
-        asyncio.run(runner())
+        factory = loop_factory()
+    except ValueError as exc:
+        log.error("cannot start: invalid settings", service=name, settings=[str(exc)])
+        sys.exit(EXIT_CONFIG)
+    try:
+        with asyncio.Runner(loop_factory=factory) as running:
+            running.run(runner())
     except Stopped:
         log.info("stopped before it started", service=name)
         return

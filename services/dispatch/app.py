@@ -148,7 +148,7 @@ def build(
     )
     subscriptions: dict[str, Subscription[Any]] = {
         kafka.topic(DECISIONS.name): Subscription(
-            DECISIONS, PolicyDecisionMade, decisions.on_decision
+            DECISIONS, PolicyDecisionMade, decisions.on_decision, decisions.on_decisions
         ),
         kafka.topic(STATUSES.name): Subscription(
             STATUSES, MessageStatusReported, statuses.on_status

@@ -36,6 +36,8 @@ from services.dispatch.settings import MarketingRoute
 from services.dispatch.statuses import Statuses
 from services.dispatch.transitions import Transitions
 from shared import codec, logs, tracing
+from shared.consuming import Fed, alone, retried
+from shared.errors import WagateError
 from shared.events.common import MetaError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
@@ -61,11 +63,7 @@ class Decisions:
         self, decision: PolicyDecisionMade, record: ConsumerRecord[bytes, bytes]
     ) -> None:
         intent = decision.intent
-        body = tracing.stamp(codec.encode(decision).decode())  # a status continues its trace
-        new = NewIntent(
-            intent.intent_id, intent.phone_number_id, intent.customer, intent.metadata,
-            LedgerState.QUEUED, body, intent.priority, intent.not_after,
-        )  # fmt: skip
+        new = _new(decision)
         if intent.redecision is not None and await self._redecided(decision, record):
             return
         if decision.outcome == "deferred":
@@ -82,8 +80,70 @@ class Decisions:
             await self.transitions.claim(decision, replace(new, state=LedgerState.EXPIRED), lapsed)
             return
         row, _ = await self.ledger.claim(new)
+        self._queued(row, record)
+
+    async def on_decisions(
+        self, batch: Sequence[Fed[PolicyDecisionMade]]
+    ) -> list[BaseException | None]:
+        """A partition's decisions in their order: each run of approvals to queue is claimed
+        in one statement and handed to the senders in order; any other decision is handled
+        alone where it stands. After an error the loop retries, the rest wait for the retry."""
+        outcomes: list[BaseException | None] = []
+        for run in self._runs(batch):
+            if outcomes and retried(outcomes[-1]):
+                outcomes += [outcomes[-1]] * len(run)
+            elif run[0][1] is None:
+                outcomes.append(await alone(self.on_decision, run[0][0]))
+            else:
+                outcomes += await self._claim_run(run)
+        return outcomes
+
+    def _runs(
+        self, batch: Sequence[Fed[PolicyDecisionMade]]
+    ) -> list[list[tuple[Fed[PolicyDecisionMade], NewIntent | None]]]:
+        """The batch cut into runs of approvals to queue (an intent once in each) and single
+        decisions of any other kind (None for their claim)."""
+        runs: list[list[tuple[Fed[PolicyDecisionMade], NewIntent | None]]] = []
+        ids: set[str] = set()
+        for item in batch:
+            with item.traced():  # the body keeps the trace of its own record
+                new = _new(item.event) if self._plain(item.event) else None
+            if new is None or not runs or runs[-1][0][1] is None or new.intent_id in ids:
+                runs.append([])
+                ids = set()
+            runs[-1].append((item, new))
+            ids.add(item.event.intent.intent_id)
+        return runs
+
+    def _plain(self, decision: PolicyDecisionMade) -> bool:
+        """An approval that is queued as it is (what `on_decision` claims `queued`)."""
+        if decision.intent.redecision is not None or decision.outcome != "approved":
+            return False
+        plan = attempts.before_send(decision, self.clock())
+        return plan.intent is not None or plan.hand_back
+
+    async def _claim_run(
+        self, run: Sequence[tuple[Fed[PolicyDecisionMade], NewIntent | None]]
+    ) -> list[BaseException | None]:
+        news = [new for _, new in run if new is not None]
+        try:
+            claimed = await self.ledger.claim_many(news)
+        except (WagateError, OSError) as exc:
+            if retried(exc):
+                return [exc] * len(run)
+            outcomes: list[BaseException | None] = []  # a permanent error: find whose, alone
+            for item, _ in run:
+                stopped = outcomes and retried(outcomes[-1])
+                outcomes.append(outcomes[-1] if stopped else await alone(self.on_decision, item))
+            return outcomes
+        for (item, _), (row, _fresh) in zip(run, claimed, strict=True):
+            with item.traced():
+                self._queued(row, item.record)
+        return [None] * len(run)
+
+    def _queued(self, row: LedgerRow, record: ConsumerRecord[bytes, bytes]) -> None:
         if row.state != LedgerState.QUEUED:
-            log.info("intent already handled", intent_id=intent.intent_id, state=row.state)
+            log.info("intent already handled", intent_id=row.intent_id, state=row.state)
             return
         self._queue(row, record)
 
@@ -309,6 +369,17 @@ class Dispatcher:
     ) -> None:
         report = Report(reasons=reasons, detail=detail, errors=errors)
         await self.transitions.move(decision, row.intent_id, state, expect=row.state, report=report)
+
+
+def _new(decision: PolicyDecisionMade) -> NewIntent:
+    """The ledger row an approval is queued as (or a refusal recorded as, in another state),
+    its decision kept with the current trace (a status continues it)."""
+    intent = decision.intent
+    body = tracing.stamp(codec.encode(decision).decode())
+    return NewIntent(
+        intent.intent_id, intent.phone_number_id, intent.customer, intent.metadata,
+        LedgerState.QUEUED, body, intent.priority, intent.not_after,
+    )  # fmt: skip
 
 
 def _seconds(at: datetime | None, now: datetime) -> float:

@@ -9,6 +9,7 @@ settler, never both act on one intent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -110,6 +111,10 @@ class Ledger(Protocol):
     async def claim(self, new: NewIntent) -> tuple[LedgerRow, bool]:
         """Record the intent unless it is known; returns (row, newly recorded). A new row is
         due now, with no attempt made."""
+        ...
+
+    async def claim_many(self, news: Sequence[NewIntent]) -> list[tuple[LedgerRow, bool]]:
+        """`claim` for several intents (each once) in one round trip, in their order."""
         ...
 
     async def get(self, intent_id: str) -> LedgerRow | None: ...

@@ -38,6 +38,23 @@ _OWN = ("state", "metadata", "superseded")
 _COLUMNS = [f.name for f in fields(LedgerRow) if f.name not in _OWN]
 
 
+_CLAIMED = ("intent_id", "phone_number_id", "recipient", "state", "metadata", "decision",
+            "priority", "not_after", "report")  # fmt: skip
+_CLAIM = """
+INSERT INTO dispatch_intents (intent_id, phone_number_id, recipient, state, metadata, decision,
+                              priority, not_after, next_attempt_at, report)
+SELECT c.intent_id, c.phone_number_id, c.recipient, c.state, c.metadata::jsonb,
+       c.decision::jsonb, c.priority, c.not_after, now(), c.report::jsonb
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+              $7::text[], $8::timestamptz[], $9::text[]) WITH ORDINALITY
+       AS c (intent_id, phone_number_id, recipient, state, metadata, decision, priority,
+             not_after, report, n)
+ ORDER BY c.n
+ON CONFLICT (intent_id) DO NOTHING
+RETURNING *
+"""
+"""Records the intents not known yet, in their order, each due now (`Ledger.claim_many`)."""
+
 _Record = tuple[str, LedgerState, LedgerState | None, Change]
 """A `record` call: the intent, its new state, the state expected, and what else changes."""
 
@@ -112,29 +129,26 @@ class PostgresLedger:
         return rows[0] if rows else None
 
     async def claim(self, new: NewIntent) -> tuple[LedgerRow, bool]:
-        row = await self._one(
-            """
-            INSERT INTO dispatch_intents (intent_id, phone_number_id, recipient, state, metadata,
-                                          decision, priority, not_after, next_attempt_at, report)
-            VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, now(), $9::jsonb)
-            ON CONFLICT (intent_id) DO NOTHING
-            RETURNING *
-            """,
-            new.intent_id,
-            new.phone_number_id,
-            new.recipient,
-            new.state,
-            json.dumps(new.metadata),
-            new.decision,
-            new.priority,
-            new.not_after,
-            new.report,
+        (claimed,) = await self.claim_many([new])
+        return claimed
+
+    async def claim_many(self, news: Sequence[NewIntent]) -> list[tuple[LedgerRow, bool]]:
+        columns = [[getattr(new, name) for new in news] for name in _CLAIMED]
+        columns[_CLAIMED.index("metadata")] = [json.dumps(new.metadata) for new in news]
+        fresh = {row.intent_id: row for row in await self._rows(_CLAIM, *columns)}
+        known = [new.intent_id for new in news if new.intent_id not in fresh]
+        existing = {row.intent_id: row for row in await self._many(known)} if known else {}
+        # the conflict proves each row not inserted exists
+        return [
+            (fresh[new.intent_id], True) if new.intent_id in fresh
+            else (existing[new.intent_id], False)
+            for new in news
+        ]  # fmt: skip
+
+    async def _many(self, intent_ids: Sequence[str]) -> list[LedgerRow]:
+        return await self._rows(
+            "SELECT * FROM dispatch_intents WHERE intent_id = ANY($1::text[])", list(intent_ids)
         )
-        if row is not None:
-            return row, True
-        existing = await self.get(new.intent_id)
-        assert existing is not None  # the conflict proves the row exists
-        return existing, False
 
     async def get(self, intent_id: str) -> LedgerRow | None:
         return await self._one("SELECT * FROM dispatch_intents WHERE intent_id = $1", intent_id)

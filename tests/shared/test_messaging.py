@@ -94,3 +94,108 @@ def test_dead_letter_headers_say_why_who_and_where() -> None:
         "wagate-source-partition",
         "wagate-intent-id",
     }
+
+
+def _batch_loop(
+    batch: Any, handler: Any = None, registry: Any = None
+) -> tuple[ConsumeLoop, Consumer, DeadLetters]:
+    async def one(event: DeliveryUpdated, _: Any) -> None:
+        if event.intent_id.startswith("bad"):
+            raise NeverGood(event.intent_id)
+
+    consumer, letters = Consumer(), DeadLetters()
+    loop = ConsumeLoop(
+        consumer,  # type: ignore[arg-type]
+        "g",
+        {TOPIC: Subscription(DELIVERY, DeliveryUpdated, handler or one, batch)},
+        letters,  # type: ignore[arg-type]
+        ConsumerMetrics.create(registry or new_registry(), "test"),
+        max_backoff_s=0.01,
+    )
+    return loop, consumer, letters
+
+
+def _undecodable(offset: int) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(TOPIC, 0, offset, 0, 0, None, b"{not json", None, 0, 0, [])
+
+
+@pytest.mark.parametrize(
+    ("failures", "seeks", "commits", "dead"),
+    [
+        ({}, [], [5], []),
+        ({2: StillTransient("later")}, [2], [2], []),  # nothing past it is committed
+        ({0: StillTransient("later")}, [0], [], []),
+        ({1: NeverGood("never")}, [], [5], ["NeverGood: never"]),
+        ({1: NeverGood("never"), 3: OSError("gone")}, [3], [3], ["NeverGood: never"]),
+    ],
+)
+async def test_a_batch_commits_up_to_its_first_retryable_failure(
+    failures: dict[int, BaseException], seeks: list[int], commits: list[int], dead: list[str]
+) -> None:
+    handed: list[list[int]] = []
+
+    async def batch(items: Any) -> list[BaseException | None]:
+        handed.append([item.record.offset for item in items])
+        return [failures.get(item.record.offset) for item in items]
+
+    loop, consumer, letters = _batch_loop(batch)
+    await loop._handle_partition(TP, [_record(n, f"i{n}") for n in range(5)])
+    assert handed == [[0, 1, 2, 3, 4]]  # together, in their order
+    assert (consumer.seeks, consumer.commits, letters.reasons) == (seeks, commits, dead)
+
+
+async def test_an_undecodable_record_of_a_batch_is_dead_lettered_in_its_place() -> None:
+    handed: list[str] = []
+
+    async def batch(items: Any) -> list[BaseException | None]:
+        handed.extend(item.event.intent_id for item in items)
+        return [StillTransient("later") if item.record.offset == 2 else None for item in items]
+
+    loop, consumer, letters = _batch_loop(batch)
+    await loop._handle_partition(TP, [_record(0, "a"), _undecodable(1), _record(2, "b")])
+    assert handed == ["a", "b"]
+    assert consumer.commits == [2] and consumer.seeks == [2]
+    assert len(letters.reasons) == 1 and letters.reasons[0].startswith("DecodeError")
+
+
+async def test_a_batch_that_raises_a_permanent_error_goes_again_one_at_a_time() -> None:
+    async def batch(items: Any) -> list[BaseException | None]:
+        raise NeverGood("the batch")
+
+    loop, consumer, letters = _batch_loop(batch)
+    await loop._handle_partition(TP, [_record(0, "a"), _record(1, "bad-1"), _record(2, "c")])
+    assert (consumer.seeks, consumer.commits, letters.reasons) == ([], [3], ["NeverGood: bad-1"])
+
+
+async def test_a_batch_that_raises_a_retryable_error_is_read_again_whole() -> None:
+    async def batch(items: Any) -> list[BaseException | None]:
+        raise StillTransient("database gone")
+
+    loop, consumer, letters = _batch_loop(batch)
+    await loop._handle_partition(TP, [_record(3, "a"), _record(4, "b")])
+    assert (consumer.seeks, consumer.commits, letters.reasons) == ([3], [], [])
+
+
+async def test_a_bug_in_a_batch_crashes_the_loop_and_commits_nothing() -> None:
+    async def batch(items: Any) -> list[BaseException | None]:
+        return [None, KeyError("bug")]
+
+    loop, consumer, _ = _batch_loop(batch)
+    with pytest.raises(KeyError):
+        await loop._handle_partition(TP, [_record(0, "a"), _record(1, "b")])
+    assert consumer.commits == []
+
+
+async def test_a_batch_is_timed_once_and_its_records_counted_each() -> None:
+    async def batch(items: Any) -> list[BaseException | None]:
+        return [None, NeverGood("never"), None, StillTransient("later"), None]
+
+    registry = new_registry()
+    loop, _, _ = _batch_loop(batch, registry=registry)
+    await loop._handle_partition(TP, [_record(n, f"i{n}") for n in range(5)])
+    topic = {"topic": DELIVERY.name}
+    count = registry.get_sample_value
+    assert count("wagate_test_records_processed_total", topic) == 3  # 0, 1 (dead-lettered), 2
+    assert count("wagate_test_records_dead_lettered_total", topic | {"reason": "NeverGood"}) == 1
+    assert count("wagate_test_records_retried_total", topic) == 1
+    assert count("wagate_test_record_handle_seconds_count", topic) == 1

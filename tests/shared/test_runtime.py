@@ -127,3 +127,42 @@ def test_a_crash_during_the_drain_still_exits_non_zero() -> None:
     with pytest.raises(SystemExit) as exited:
         runtime.serve("svc", main, drain_s=5)
     assert exited.value.code == runtime.EXIT_UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("value", "loop"),
+    [(None, "asyncio"), ("asyncio", "asyncio"), ("", "asyncio"), ("uvloop", "uvloop"),
+     (" UVLoop ", "uvloop"), ("trio", ValueError)],
+)  # fmt: skip
+def test_the_event_loop_is_asyncios_unless_uvloop_is_named(
+    value: str | None, loop: str | type[Exception]
+) -> None:
+    environ = {} if value is None else {runtime.EVENT_LOOP: value}
+    if not isinstance(loop, str):
+        with pytest.raises(loop, match=runtime.EVENT_LOOP):
+            runtime.loop_factory(environ)
+        return
+    factory = runtime.loop_factory(environ)
+    made = (factory or asyncio.new_event_loop)()
+    try:
+        assert type(made).__module__.split(".")[0] == loop
+    finally:
+        made.close()
+
+
+def test_a_service_runs_on_the_loop_named_and_refuses_an_unknown_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran_on: list[str] = []
+
+    async def main(_: asyncio.Event) -> None:
+        ran_on.append(type(asyncio.get_running_loop()).__module__.split(".")[0])
+
+    for choice in ("uvloop", "asyncio"):
+        monkeypatch.setenv(runtime.EVENT_LOOP, choice)
+        runtime.serve("svc", main)
+    assert ran_on == ["uvloop", "asyncio"]
+    monkeypatch.setenv(runtime.EVENT_LOOP, "gevent")
+    with pytest.raises(SystemExit) as exited:
+        runtime.serve("svc", main)
+    assert exited.value.code == runtime.EXIT_CONFIG and ran_on == ["uvloop", "asyncio"]

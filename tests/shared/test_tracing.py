@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -17,11 +18,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from shared import codec, tracing
+from shared.consuming import ConsumeLoop, Fed, Subscription
 from shared.errors import WagateError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.delivery import DeliveryUpdated
 from shared.events.intents import OutboundIntentSubmitted, TextContent
-from shared.messaging import ConsumeLoop, Subscription
 from shared.metrics import ConsumerMetrics, new_registry
 from shared.topics import DELIVERY
 from tests.shared.test_messaging import TOPIC, TP, Consumer, DeadLetters
@@ -203,6 +204,23 @@ def _record(offset: int, intent_id: str, headers: Any) -> ConsumerRecord[bytes, 
     return ConsumerRecord(TOPIC, 0, offset, 0, 0, None, value, None, 0, 0, headers)
 
 
+async def _three_handled(
+    spans: InMemorySpanExporter, subscription: Subscription[DeliveryUpdated]
+) -> list[ReadableSpan]:
+    """A traced record, a poison one and a bare one through the loop: their spans."""
+    loop = ConsumeLoop(
+        Consumer(),  # type: ignore[arg-type]
+        "g",
+        {TOPIC: subscription},
+        DeadLetters(),  # type: ignore[arg-type]
+        ConsumerMetrics.create(new_registry(), "test"),
+    )
+    traced = [("traceparent", TRACEPARENT.encode())]
+    records = [_record(0, "traced", traced), _record(1, "poison", []), _record(2, "bare", [])]
+    await loop._handle_partition(TP, records)
+    return [s for s in spans.get_finished_spans() if s.name == f"{TOPIC} process"]
+
+
 async def test_the_consume_loop_handles_each_record_inside_its_producers_trace(
     spans: InMemorySpanExporter,
 ) -> None:
@@ -213,18 +231,7 @@ async def test_the_consume_loop_handles_each_record_inside_its_producers_trace(
         if event.intent_id == "poison":
             raise Poison("never")
 
-    loop = ConsumeLoop(
-        Consumer(),  # type: ignore[arg-type]
-        "g",
-        {TOPIC: Subscription(DELIVERY, DeliveryUpdated, handler)},
-        DeadLetters(),  # type: ignore[arg-type]
-        ConsumerMetrics.create(new_registry(), "test"),
-    )
-    traced = [("traceparent", TRACEPARENT.encode())]
-    records = [_record(0, "traced", traced), _record(1, "poison", []), _record(2, "bare", [])]
-    await loop._handle_partition(TP, records)
-
-    handled = [s for s in spans.get_finished_spans() if s.name == f"{TOPIC} process"]
+    handled = await _three_handled(spans, Subscription(DELIVERY, DeliveryUpdated, handler))
     assert [s.attributes["messaging.kafka.offset"] for s in handled] == [0, 1, 2]  # type: ignore[index]
     assert _parent_of(handled[0]) == (TRACE_ID, SPAN_ID)
     assert handled[2].parent is None
@@ -232,3 +239,31 @@ async def test_the_consume_loop_handles_each_record_inside_its_producers_trace(
     assert inside["traced"] == TRACE_ID
     assert handled[1].status.status_code is StatusCode.ERROR
     assert handled[0].status.status_code is StatusCode.UNSET
+
+
+async def test_each_record_of_a_batch_is_handled_inside_its_own_producers_trace(
+    spans: InMemorySpanExporter,
+) -> None:
+    inside: dict[str, int] = {}
+
+    async def handler(event: DeliveryUpdated, _: Any) -> None:
+        raise AssertionError("the batch handler handles them")
+
+    async def batch(items: Sequence[Fed[DeliveryUpdated]]) -> list[BaseException | None]:
+        assert not trace.get_current_span().is_recording()  # none of them is current here
+        for item in items:
+            with item.traced():
+                inside[item.event.intent_id] = trace.get_current_span().get_span_context().trace_id
+        return [Poison("never") if i.event.intent_id == "poison" else None for i in items]
+
+    subscription = Subscription(DELIVERY, DeliveryUpdated, handler, batch)
+    handled = await _three_handled(spans, subscription)
+    assert sorted(s.attributes["messaging.kafka.offset"] for s in handled) == [0, 1, 2]  # type: ignore[index]
+    by_offset = {s.attributes["messaging.kafka.offset"]: s for s in handled}  # type: ignore[index]
+    assert _parent_of(by_offset[0]) == (TRACE_ID, SPAN_ID)
+    assert by_offset[1].parent is None and by_offset[2].parent is None
+    assert inside == {"traced": TRACE_ID, "poison": by_offset[1].context.trace_id,
+                      "bare": by_offset[2].context.trace_id}  # fmt: skip
+    assert len(set(inside.values())) == 3
+    assert by_offset[1].status.status_code is StatusCode.ERROR
+    assert by_offset[0].status.status_code is StatusCode.UNSET

@@ -52,6 +52,7 @@ class InMemoryLedger:
     early: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
     unavailable: bool = False  # True: every operation fails as a lost database would
     resends: list[tuple[str, str, str]] = field(default_factory=list)  # (intent, by, from)
+    claim_batches: list[int] = field(default_factory=list)  # the size of each claim_many
 
     def _reach(self) -> datetime:
         if self.unavailable:
@@ -78,6 +79,10 @@ class InMemoryLedger:
         )  # fmt: skip
         self.rows[new.intent_id] = row
         return row, True
+
+    async def claim_many(self, news: Sequence[NewIntent]) -> list[tuple[LedgerRow, bool]]:
+        self.claim_batches.append(len(news))
+        return [await self.claim(new) for new in news]
 
     async def get(self, intent_id: str) -> LedgerRow | None:
         self._reach()

@@ -135,3 +135,22 @@ async def test_early_statuses_are_handed_out_once_to_concurrent_takers(
     )
     assert sorted(one) == ['{"s": "delivered"}', '{"s": "sent"}'] and again == []
     assert two == ['{"s": "read"}']
+
+
+async def test_a_batch_of_claims_is_one_statement_and_a_repeat_finds_the_row(
+    counted: tuple[PostgresLedger, CountingPool],
+) -> None:
+    ledger, pool = counted
+    news = [NewIntent(f"c-{n}", "pn", f"1650555{n:04d}", {"n": str(n)}, QUEUED, "{}")
+            for n in range(30)]  # fmt: skip
+    claimed = await ledger.claim_many(news)
+    assert pool.statements == 1
+    assert [(row.intent_id, fresh) for row, fresh in claimed] == [(n.intent_id, True) for n in news]
+    assert [row.metadata for row, _ in claimed] == [{"n": str(n)} for n in range(30)]
+    await ledger.record("c-3", SENDING, expect=QUEUED)
+    pool.statements = 0
+    again = await ledger.claim_many([news[3], NewIntent("c-new", "pn", "1", {}, QUEUED), news[4]])
+    assert pool.statements == 2  # the insert, then the rows it found
+    assert [(r.intent_id, r.state, fresh) for r, fresh in again] == [
+        ("c-3", SENDING, False), ("c-new", QUEUED, True), ("c-4", QUEUED, False),
+    ]  # fmt: skip

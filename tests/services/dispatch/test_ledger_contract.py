@@ -73,6 +73,18 @@ async def test_an_intent_is_claimed_once(ledger: Ledger) -> None:
     assert not fresh_again and again.state == "queued"
 
 
+async def test_claims_together_are_each_claimed_once_in_their_order(ledger: Ledger) -> None:
+    await ledger.claim(_new("i-2"))
+    news = [_new("i-3", priority="marketing"), _new("i-2", LedgerState.REJECTED), _new("i-1")]
+    claimed = await ledger.claim_many(news)
+    assert [(r.intent_id, r.state, r.priority, fresh) for r, fresh in claimed] == [
+        ("i-3", QUEUED, "marketing", True), ("i-2", QUEUED, "reply", False),
+        ("i-1", QUEUED, "reply", True),
+    ]  # fmt: skip
+    assert [r for r, _ in claimed] == [await ledger.get(n.intent_id) for n in news]
+    assert await ledger.claim_many([]) == []
+
+
 async def test_a_claimed_intent_keeps_what_it_was_given_and_is_due_now(ledger: Ledger) -> None:
     before = datetime.now(UTC) - timedelta(seconds=1)
     row, _ = await ledger.claim(_new("i-1"))
