@@ -86,3 +86,36 @@ class PairGate:
 
     def spend(self, recipient: str, now: float) -> None:
         self._bucket(recipient).spend(now)
+
+
+def lease_block(rate: float, lease_s: float) -> int:
+    """Tokens one lease of a shared budget asks for: `lease_s` of the rate, at least one."""
+    return max(1, int(rate * lease_s + _EPSILON))
+
+
+@dataclass
+class Lease:
+    """Tokens this replica took from a number's shared budget: spent one message each until
+    `expires_at`; what is left then is lost, never handed back (every replica's spends in any
+    interval stay within what the shared budget granted just before it)."""
+
+    tokens: int = 0
+    expires_at: float = 0.0
+
+    def left(self, now: float) -> int:
+        return self.tokens if now < self.expires_at else 0
+
+    def grant(self, tokens: int, asked_at: float, valid_s: float) -> None:
+        """`tokens` granted by a lease asked for at `asked_at` (its validity counts from the
+        ask, not the answer, so a slow round trip shortens it rather than stretching it)."""
+        self.tokens, self.expires_at = tokens, asked_at + valid_s
+
+    def take(self, now: float) -> bool:
+        if self.left(now) < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    def drop(self) -> None:
+        """Meta throttled the number: what this replica still holds is not spent."""
+        self.tokens = 0
