@@ -16,7 +16,7 @@ from typing import Protocol
 
 import asyncpg
 
-from services.dispatch.rates import Lease, TokenBucket, lease_block
+from services.dispatch.rates import Lease, TokenBucket, lease_block, lease_burst
 from services.dispatch.settings import RateSettings
 from shared import logs
 from shared.db import DatabaseUnavailable, reachable
@@ -96,9 +96,10 @@ class PostgresBudget:
 
 
 class SharedRate:
-    """One number's sends from this replica within the shared budget: `wait_s` leases when
-    the lease in hand is spent, `take` spends one token of it (of the local share while the
-    budget cannot be reached)."""
+    """One number's sends from this replica within the shared budget: `wait_s` leases the
+    next block while the last one is spent (so the round trip to PostgreSQL is not waited
+    for between sends), `take` spends one token (of the local share while the budget cannot
+    be reached)."""
 
     def __init__(self, phone_number_id: str, budget: Budget, rates: RateSettings) -> None:
         self.phone_number_id = phone_number_id
@@ -108,6 +109,7 @@ class SharedRate:
         self._lease = Lease()
         self._local = TokenBucket(1.0, 1.0)
         self._next_ask = 0.0
+        self._asking: asyncio.Task[None] | None = None
         self._cut_off = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.retune(rates.mps(phone_number_id))
@@ -116,6 +118,7 @@ class SharedRate:
         """The number's rate (headroom taken off): the next lease sets it on the shared row."""
         self.rate = mps
         self.block_size = lease_block(mps, self._lease_s)
+        self.burst = lease_burst(mps, self._lease_s)
         self._local.rate = mps / self._replicas
         self._local.burst = max(1.0, self._local.rate * self._lease_s)
 
@@ -126,30 +129,41 @@ class SharedRate:
 
     async def wait_s(self, now: float) -> float:
         """Seconds until this replica may send (0: a token is in hand)."""
+        left = self._lease.left(now)
+        if left < self.block_size and self._asking is None and now >= self._next_ask:
+            self._asking = asyncio.create_task(self._ask(now))
+        if left >= 1:
+            return 0.0
+        if self._asking is not None:
+            await asyncio.wait([self._asking])  # a cancelled sender leaves the ask running
         if self._lease.left(now) >= 1:
             return 0.0
-        if now < self._next_ask:
-            return self._local.wait_s(now) if self._cut_off else self._next_ask - now
+        if self._cut_off:
+            return self._local.wait_s(now)
+        return max(self._next_ask - now, 0.001)
+
+    async def _ask(self, asked_at: float) -> None:
         try:
             grant = await self._budget.lease(
-                self.phone_number_id, self.rate, self.block_size, self.block_size
+                self.phone_number_id, self.rate, self.burst, self.block_size
             )
         except RetryableError as exc:
             if not self._cut_off:
                 log.warning("shared rate budget unreachable; sending at the local share",
                             reason=str(exc), mps=self._local.rate)  # fmt: skip
-            self._cut_off, self._next_ask = True, now + RETRY_S
-            return self._local.wait_s(now)
+            self._cut_off, self._next_ask = True, asked_at + RETRY_S
+            return
+        finally:
+            self._asking = None
         if self._cut_off:
             log.info("shared rate budget reachable again")
         self._cut_off = False
-        self._lease.grant(grant.tokens, now, 2 * self._lease_s)
+        # valid while this replica, paced at the rate, spends what it holds, and lease_s more
+        held = self._lease.left(asked_at) + grant.tokens
+        self._lease.add(grant.tokens, asked_at, self._lease_s + held / self.rate)
         # a partial block: the others lease too; ask again once a share of a block accrued
         partial = grant.tokens < self.block_size
-        self._next_ask = now + (self._lease_s / 2 if partial else 0.0)
-        if grant.tokens:
-            return 0.0
-        return max(grant.wait_s, self._next_ask - now)
+        self._next_ask = asked_at + max(grant.wait_s, self._lease_s / 2 if partial else 0.0)
 
     def take(self, now: float) -> bool:
         """Spend one token; False when none is in hand (the send waits)."""

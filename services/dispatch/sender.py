@@ -92,6 +92,7 @@ class NumberSender:
         self.bucket = TokenBucket(mps, max(1.0, mps * rates.burst_s))
         # the number's budget shared with the other replicas; None: this bucket alone
         self.shared = SharedRate(phone_number_id, budget, rates) if budget else None
+        self._deepen()
         self._rates = rates
         self._hold_s = settings.sender_hold_s
         self._on_hold = on_hold
@@ -132,7 +133,14 @@ class NumberSender:
         self.bucket.burst = max(1.0, mps * self._rates.burst_s)
         if self.shared is not None:
             self.shared.retune(mps)
+        self._deepen()
         self._wake.set()
+
+    def _deepen(self) -> None:
+        """With a shared budget this bucket is as deep as the budget: the budget bounds the
+        number's rate, and time spent leasing is not lost to a shallow bucket."""
+        if self.shared is not None:
+            self.bucket.burst = max(self.bucket.burst, self.shared.burst)
 
     def hold(self, now: float) -> None:
         """Meta stopped the account or portfolio this number belongs to: it waits too."""

@@ -61,8 +61,9 @@ class RateSettings(BaseModel):
         default=0.05,
         gt=0,
         le=1,
-        description="A replica leases this long of the rate at a time from the number's "
-        "budget shared in PostgreSQL; its tokens are lost when unspent after twice as long.",
+        description="A replica leases this long of the rate at a time (at least 2 tokens) "
+        "from the number's budget shared in PostgreSQL; tokens it has not spent this long "
+        "after the time to spend them at the rate are lost.",
     )
     replicas: int = Field(
         default=1,
