@@ -23,6 +23,7 @@ from services.dispatch import account_feed
 from services.dispatch.accounts import AccountBook
 from services.dispatch.activity import OutsideSends
 from services.dispatch.backpressure import Backpressure, Pausable, RebalanceListener
+from services.dispatch.budget import Budget, PostgresBudget
 from services.dispatch.charges import ChargeBook
 from services.dispatch.charges_store import PostgresCharges
 from services.dispatch.cloudapi import CloudApi, MessagesApi
@@ -117,6 +118,7 @@ def build(
     jitter: Callable[[], float] = random.random,
     supervisor: Supervisor | None = None,
     charges: ChargeBook | None = None,
+    budget: Budget | None = None,
 ) -> Dispatch:
     """Wire dispatch over these adapters; nothing runs until a sender or the settler is used."""
     metrics = DispatchMetrics(registry)
@@ -135,8 +137,9 @@ def build(
     )  # fmt: skip
     accounts = AccountBook(settings)
     senders = Senders(
-        settings, dispatcher, backpressure, metrics, clock, supervisor, accounts.same_account
-    )
+        settings, dispatcher, backpressure, metrics, clock, supervisor, accounts.same_account,
+        budget,
+    )  # fmt: skip
     decisions = Decisions(ledger, transitions, senders, backpressure, clock)
     settler = Settler(
         ledger, transitions, reporter, senders, metrics, settings, policy, clock, handback
@@ -186,7 +189,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
         dispatch = build(
             settings, ledger=ledger, api=api,
             publisher=publisher, clock=utcnow, consumer=consumer, registry=registry,
-            supervisor=supervisor, charges=charges,
+            supervisor=supervisor, charges=charges, budget=PostgresBudget(pool),
         )  # fmt: skip
         senders = dispatch.senders
         stack.push_async_callback(supervisor.close)

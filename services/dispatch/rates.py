@@ -86,3 +86,54 @@ class PairGate:
 
     def spend(self, recipient: str, now: float) -> None:
         self._bucket(recipient).spend(now)
+
+
+def lease_block(rate: float, lease_s: float) -> int:
+    """Tokens one lease of a shared budget asks for: `lease_s` of the rate, at least two (the
+    next lease is asked for while the last token of one is spent)."""
+    return max(2, int(rate * lease_s + _EPSILON))
+
+
+def lease_burst(rate: float, lease_s: float) -> float:
+    """What a number's shared row saves up: a block and `lease_s` more of the rate, so a
+    replica asking a little late loses nothing."""
+    return lease_block(rate, lease_s) + rate * lease_s
+
+
+def most_in_a_second(rate: float, lease_s: float) -> float:
+    """What all replicas of a shared budget may send together in any one second. A lease's
+    tokens stay valid `lease_s` past the time to spend what the replica holds (under two
+    blocks) at the rate, so a second's sends were granted within 1 s + that validity, and the
+    row grants at most `rate` a second plus what it saved up."""
+    block = lease_block(rate, lease_s)
+    return rate * (1 + lease_s) + 2 * block + lease_burst(rate, lease_s)
+
+
+@dataclass
+class Lease:
+    """Tokens this replica took from a number's shared budget: spent one message each until
+    `expires_at`; what is left then is lost, never handed back (every replica's spends in any
+    interval stay within what the shared budget granted just before it)."""
+
+    tokens: int = 0
+    expires_at: float = 0.0
+
+    def left(self, now: float) -> int:
+        return self.tokens if now < self.expires_at else 0
+
+    def add(self, tokens: int, asked_at: float, valid_s: float) -> None:
+        """`tokens` granted by a lease asked for at `asked_at`, joining what is left of the
+        last (asked for once that ran low, so at most a block is carried over); validity
+        counts from the ask, so a slow round trip shortens it rather than stretching it."""
+        self.tokens = self.left(asked_at) + tokens
+        self.expires_at = asked_at + valid_s
+
+    def take(self, now: float) -> bool:
+        if self.left(now) < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    def drop(self) -> None:
+        """Meta throttled the number: what this replica still holds is not spent."""
+        self.tokens = 0

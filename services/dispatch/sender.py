@@ -19,6 +19,7 @@ from functools import partial
 from typing import Protocol
 
 from services.dispatch.backpressure import Backpressure
+from services.dispatch.budget import Budget, SharedRate
 from services.dispatch.circuit import Circuit, CircuitState
 from services.dispatch.lanes import Lanes, Queued
 from services.dispatch.ledger import LedgerRow
@@ -82,12 +83,16 @@ class NumberSender:
         backpressure: Backpressure,
         metrics: DispatchMetrics,
         on_hold: Callable[[str, Scope], None] | None = None,
+        budget: Budget | None = None,
     ) -> None:
         rates = settings.rates
         mps = rates.mps(phone_number_id)
         self.phone_number_id = phone_number_id
         self.lanes = Lanes()
         self.bucket = TokenBucket(mps, max(1.0, mps * rates.burst_s))
+        # the number's budget shared with the other replicas; None: this bucket alone
+        self.shared = SharedRate(phone_number_id, budget, rates) if budget else None
+        self._deepen()
         self._rates = rates
         self._hold_s = settings.sender_hold_s
         self._on_hold = on_hold
@@ -126,7 +131,16 @@ class NumberSender:
         mps = meta_mps * (1 - self._rates.headroom)
         self.bucket.rate = mps
         self.bucket.burst = max(1.0, mps * self._rates.burst_s)
+        if self.shared is not None:
+            self.shared.retune(mps)
+        self._deepen()
         self._wake.set()
+
+    def _deepen(self) -> None:
+        """With a shared budget this bucket is as deep as the budget: the budget bounds the
+        number's rate, and time spent leasing is not lost to a shallow bucket."""
+        if self.shared is not None:
+            self.bucket.burst = max(self.bucket.burst, self.shared.burst)
 
     def hold(self, now: float) -> None:
         """Meta stopped the account or portfolio this number belongs to: it waits too."""
@@ -181,6 +195,8 @@ class NumberSender:
             await self._sleep(None)
             return
         wait = self.bucket.wait_s(now)
+        if not wait and self.shared is not None and self._due(now):
+            wait = await self.shared.wait_s(now)
         if wait > 0:
             self._metrics.bucket_wait_seconds.observe(wait)
             await self._sleep(wait)
@@ -197,12 +213,20 @@ class NumberSender:
             self._slots.release()
             self._backpressure.released(item.source)
             return
+        if self.shared is not None and not self.shared.take(time.monotonic()):
+            self._slots.release()  # the lease ran out while waiting for a slot
+            self.lanes.push(item, now)
+            return
         self.bucket.try_take(now)
         self.pairs.try_take(item.recipient, now)
         self._probing = circuit.state is CircuitState.HALF_OPEN
         task = asyncio.create_task(self._one(item))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _due(self, now: float) -> bool:
+        due = self.lanes.next_due()
+        return due is not None and due <= now
 
     async def _refilled(self, now: float) -> int:
         """Read the number's queued intents back from the ledger; how many are new here."""
@@ -270,6 +294,8 @@ class NumberSender:
             return
         if result.kind is Pace.THROTTLED:
             self.bucket.block(now, result.delay_s)
+            if self.shared is not None:
+                self.shared.throttled(now, result.delay_s)
         elif result.kind is Pace.PAIR_RATE:
             self.pairs.block(item.recipient, now, result.delay_s)
         if self.circuit.state is CircuitState.CLOSED:
@@ -290,8 +316,10 @@ class Senders:
         clock: Callable[[], datetime],
         supervisor: Supervisor | None = None,
         same_account: Callable[[str], list[str]] = lambda _number: [],
+        budget: Budget | None = None,
     ) -> None:
         self._settings = settings
+        self._budget = budget  # the budget the replicas share; None: each number's own bucket
         self._same_account = same_account  # the numbers a WABA or portfolio hold stops too
         self._supervisor = supervisor  # restarts a crashed sender; without one, a crash stops
         self._work = work
@@ -307,7 +335,7 @@ class Senders:
         if sender is None:
             sender = NumberSender(
                 phone_number_id, self._settings, self._work, self._backpressure, self._metrics,
-                self._held,
+                self._held, self._budget,
             )  # fmt: skip
             self._senders[phone_number_id] = sender
             name = f"sender-{phone_number_id}"

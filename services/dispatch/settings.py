@@ -57,6 +57,20 @@ class RateSettings(BaseModel):
     pair_interval_s: float = Field(default=6.0, gt=0)
     pair_burst: float = Field(default=3.0, ge=1)
     max_in_flight: int = Field(default=64, ge=1, description="Concurrent sends per number.")
+    lease_s: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="A replica leases this long of the rate at a time (at least 2 tokens) "
+        "from the number's budget shared in PostgreSQL; tokens it has not spent this long "
+        "after the time to spend them at the rate are lost.",
+    )
+    replicas: int = Field(
+        default=1,
+        ge=1,
+        description="Dispatch replicas the deployment runs: while PostgreSQL cannot be "
+        "reached, each sends at most the rate divided by this.",
+    )
     spill_at: int = Field(
         default=5000,
         ge=1,
