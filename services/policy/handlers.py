@@ -343,7 +343,7 @@ class PolicyHandlers:
             changes["fallback_template"] = intent.fallback_template.model_copy(
                 update={"components": components}
             )
-        return intent.model_copy(update=changes), sealed
+        return (intent.model_copy(update=changes) if changes else intent), sealed
 
     def _category_of(self, phone_number_id: str, content: TemplateContent) -> str:
         """The template's category as the table knows it; unknown counts as AUTHENTICATION,
