@@ -100,24 +100,41 @@ def _partition(key: bytes, partitions: int) -> int:
     return int(_PARTITION(key, list(range(partitions)), list(range(partitions))))
 
 
+Record = tuple[str, bytes, bytes, int | None]  # topic, value, key, partition
+
+
+async def send_all(producer: AIOKafkaProducer, records: list[Record], tries: int = 10) -> None:
+    """Every record acknowledged: a batch refused (the leaders of topics made a moment ago
+    are still being elected) is sent again, never dropped unseen."""
+    for _ in range(tries):
+        sent = [await producer.send(t, v, k, p) for t, v, k, p in records]
+        answers = await asyncio.gather(*sent, return_exceptions=True)
+        records = [r for r, a in zip(records, answers, strict=True) if isinstance(a, Exception)]
+        if not records:
+            return
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"{len(records)} records were refused {tries} times")
+
+
 async def fill_changelog(
     producer: AIOKafkaProducer, app_id: str, table: str, entries: Iterable[tuple[str, Any]]
 ) -> int:
     """Write `entries` to the table's changelog as faust would (JSON keys and values); returns
     how many. Consent records sit in the partition their key names, the others in their key's."""
     spec = next(spec for spec in TABLES if spec.name == table)
-    sent, count = [], 0
+    chunk: list[Record] = []
+    count = 0
     for key, value in entries:
         partition = _partition(key.encode(), spec.partitions)
         if table == "consent" and key.rsplit("|", 1)[-1].isdigit():
             partition = int(key.rsplit("|", 1)[-1]) % spec.partitions
         value_bytes, key_bytes = json.dumps(value).encode(), json.dumps(key).encode()
-        sent.append(await producer.send(spec.changelog(app_id), value_bytes, key_bytes, partition))
+        chunk.append((spec.changelog(app_id), value_bytes, key_bytes, partition))
         count += 1
-        if len(sent) >= 10_000:
-            await asyncio.gather(*sent)
-            sent.clear()
-    await asyncio.gather(*sent)
+        if len(chunk) >= 10_000:
+            await send_all(producer, chunk)
+            chunk = []
+    await send_all(producer, chunk)
     return count
 
 
@@ -199,13 +216,14 @@ async def decisions(
         for spec in TABLES:
             entries = getattr(harness.tables, spec.name).items()
             await fill_changelog(producer, worker.app_id, spec.name, entries)
+        topic = worker.settings().kafka.topic(INTENTS.name)
+        intents: list[Record] = []
         for n in range(count):
             event = policy_bench.intent(n % conversations, templates)
             event = event.model_copy(update={"intent_id": f"w-{n}"})
             key = conversation_key(event.phone_number_id, event.to)
-            topic = worker.settings().kafka.topic(INTENTS.name)
-            await producer.send(topic, codec.encode(event), key.encode())
-        await producer.flush()
+            intents.append((topic, codec.encode(event), key.encode(), None))
+        await send_all(producer, intents)
     finally:
         await producer.stop()
     with tempfile.TemporaryDirectory() as tmp:
@@ -241,10 +259,8 @@ async def windows(bootstrap: str, count: int) -> dict[str, Any]:
         await fill_changelog(producer, worker.app_id, "windows", _window_entries(count, now))
         probe = policy_bench.intent(count - 1 - (count - 1) % 2, 1)  # a text intent
         key = conversation_key(probe.phone_number_id, probe.to)
-        await producer.send(
-            worker.settings().kafka.topic(INTENTS.name), codec.encode(probe), key.encode()
-        )
-        await producer.flush()
+        topic = worker.settings().kafka.topic(INTENTS.name)
+        await send_all(producer, [(topic, codec.encode(probe), key.encode(), None)])
     finally:
         await producer.stop()
     with tempfile.TemporaryDirectory() as tmp:
