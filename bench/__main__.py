@@ -48,10 +48,15 @@ class Sizes:
     e2e_rates: tuple[float, ...]
     burst: int
     peer_bodies: int
+    worker_decisions: int  # pre-filled for the faust worker
+    windows: int  # on the windows changelog, recovered by a worker
 
 
-FULL = Sizes(30_000, 200, 5, 20_000, 20_000, 200, 3000, (250, 1000), (100, 400, 800), 3000, 5000)
-QUICK = Sizes(3000, 100, 1, 2000, 1000, 50, 300, (100,), (20,), 40, 500)
+FULL = Sizes(
+    30_000, 200, 5, 20_000, 20_000, 200, 3000, (250, 1000), (100, 400, 800), 3000, 5000,
+    20_000, 1_000_000,
+)  # fmt: skip
+QUICK = Sizes(3000, 100, 1, 2000, 1000, 50, 300, (100,), (20,), 40, 500, 2000, 20_000)
 
 
 class Run:
@@ -117,9 +122,33 @@ class Run:
 
         await self.profiled("policy", handled())
         tables = f"{s.conversations:,} windows, {s.templates} templates"
+        worker = await child_json(
+            "bench.policy_worker_bench", self.bootstrap, "decisions",
+            str(s.worker_decisions), str(s.conversations), str(s.templates),
+        )  # fmt: skip
+        recovered = await child_json(
+            "bench.policy_worker_bench", self.bootstrap, "windows", str(s.windows), timeout_s=1800
+        )
+        windows = f"{s.windows:,} windows"
         return [
             Figure("policy", "rules.decide, pure", pure, "/s", "rate"),
             Figure("policy", f"PolicyHandlers.on_intent, {tables}", rates[0], "/s", "rate"),
+            Figure(
+                "policy",
+                f"faust worker, {s.worker_decisions:,} intents pre-filled, {tables}",
+                worker["rate"],
+                "/s",
+                "rate",
+            ),
+            Figure("policy", "faust worker, CPU per decision", worker["cpu_us"], "us", "none"),
+            Figure(
+                "policy",
+                f"{windows} on the changelog, worker start -> deciding",
+                recovered["ready_s"],
+                "s",
+                "none",
+            ),
+            Figure("policy", f"{windows} recovered, resident", recovered["rss_mib"], "MiB", "rss"),
         ]
 
     async def dispatch(self) -> list[Figure]:

@@ -75,22 +75,23 @@ def pure(count: int, templates: int = 200) -> float:
     return _timed(count, lambda n: rules.decide(intents[n], facts, NOW, CONFIG))
 
 
-async def filled_harness(conversations: int, templates: int) -> Harness:
-    """Handlers whose tables hold `conversations` open windows and opt-ins, and the templates."""
-    harness = Harness(CONFIG, now=NOW)
+async def filled_harness(conversations: int, templates: int, now: datetime = NOW) -> Harness:
+    """Handlers whose tables hold `conversations` open windows and opt-ins, and the templates
+    (the windows opened an hour before `now`)."""
+    harness = Harness(CONFIG, now=now)
     for n in range(templates):
         harness.handlers.on_template_state(template(n))
     for n in range(conversations):
         await harness.handlers.on_inbound(
             InboundMessageReceived(
                 phone_number_id=PNID, wa_id=customer(n), message_id=f"wamid.in{n}",
-                timestamp=NOW - timedelta(hours=1), message_type="text", text="hi",
+                timestamp=now - timedelta(hours=1), message_type="text", text="hi",
             )
         )  # fmt: skip
         harness.handlers.on_consent(
             ConsentChanged(
                 phone_number_id=PNID, customer=customer(n), category="all", opted_in=True,
-                occurred_at=NOW - timedelta(days=1), source="signup form",
+                occurred_at=now - timedelta(days=1), source="signup form",
             )
         )  # fmt: skip
     harness.sent.clear()

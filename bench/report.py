@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-Against = Literal["rate", "p50", "p99", "rss"]
+Against = Literal["rate", "p50", "p99", "rss", "none"]  # none: Kafka has no counterpart
 PARTS = ("baseline", "ingest", "policy", "dispatch", "end to end", "memory", "peer")
 
 
@@ -38,7 +38,9 @@ class Figure:
     unit: str
     against: Against  # which baseline figure it is a ratio to
 
-    def ratio(self, baseline: Baseline) -> float:
+    def ratio(self, baseline: Baseline) -> float | None:
+        if self.against == "none":
+            return None
         reference = baseline.of(self.against)
         return self.value / reference if reference else float("nan")
 
@@ -51,6 +53,8 @@ def _number(value: float) -> str:
 
 def _ratio(figure: Figure, baseline: Baseline) -> str:
     ratio = figure.ratio(baseline)
+    if ratio is None:
+        return "(no counterpart)"
     if figure.against == "rate":
         return f"{ratio * 100:.2f} % of {_number(baseline.rate)}/s"
     reference = baseline.of(figure.against)

@@ -160,6 +160,7 @@ def create_app(
         datadir=str(settings.data_dir),
         topic_partitions=CONVERSATION_PARTITIONS,
         producer_acks=-1,
+        producer_linger=settings.kafka.linger_ms / 1000,  # batches, as every service's producer
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.session_timeout_s / 5,
         consumer_auto_offset_reset="earliest",

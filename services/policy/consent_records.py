@@ -20,6 +20,7 @@ from services.policy.consent import Change, ConsentState, Opinion
 from services.policy.errors import UnusableFact
 from services.policy.metrics import PolicyMetrics
 from services.policy.rules import PolicyConfig
+from services.policy.validated import KEEP, Validated
 from shared import logs
 from shared.events.consent import ConsentChanged
 from shared.events.keys import conversation_key, normalize_wa_id
@@ -39,6 +40,8 @@ class ConsentRecords:
         clock: Callable[[], datetime],
     ) -> None:
         self._table = table
+        self._records = Validated(table, ConsentState)
+        self._views: dict[tuple[str, str], tuple[tuple[Any, ...], ConsentState]] = {}
         self._config = config
         self._metrics = metrics
         self._clock = clock
@@ -48,7 +51,15 @@ class ConsentRecords:
         scope, who = self.scope_of(phone_number_id), normalize_wa_id(customer)
         keys = [_key(scope, who, p) for p in range(self._config.partitions)]
         keys += [conversation_key(n, who) for n in self._numbers(scope, phone_number_id)]
-        return consent.merge((s for s in map(self._load, keys) if s is not None), scope)
+        raws = tuple(map(self._table.get, keys))
+        seen = self._views.get((scope, who))
+        if seen is not None and _same(seen[0], raws):
+            return seen[1]  # the same stored records (by identity): the same view
+        state = consent.merge((s for s in map(self._load, keys) if s is not None), scope)
+        if len(self._views) >= KEEP:
+            self._views.clear()
+        self._views[(scope, who)] = (raws, state)
+        return state
 
     def on_consent(self, change: ConsentChanged, partition: int, customer: str = "") -> None:
         """A business's opt-in or opt-out, or Meta's refusal reported by dispatch (131050); a
@@ -191,8 +202,11 @@ class ConsentRecords:
         return [phone_number_id, *(n for n in listed if n != phone_number_id)]
 
     def _load(self, key: str) -> ConsentState | None:
-        raw = self._table.get(key)
-        return ConsentState.model_validate(raw) if raw else None
+        return self._records.get(key)
+
+
+def _same(before: tuple[Any, ...], now: tuple[Any, ...]) -> bool:
+    return len(before) == len(now) and all(a is b for a, b in zip(before, now, strict=True))
 
 
 def _key(scope: str, customer: str, partition: int) -> str:

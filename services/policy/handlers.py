@@ -3,10 +3,10 @@ events the agents decoded."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from services.policy import caps, consent, identity, rules, template_check, threads, tiers, windows
 from services.policy.accounts import Accounts
@@ -17,6 +17,7 @@ from services.policy.metrics import PolicyMetrics
 from services.policy.tables import Tables
 from services.policy.template_index import TemplateIndex
 from services.policy.threads import ThreadState
+from services.policy.validated import Validated
 from services.policy.windows import WindowState
 from shared import codec, logs, sealing
 from shared.events.account import AccountUpdateReported
@@ -56,8 +57,16 @@ class PolicyHandlers:
     template_index: TemplateIndex = field(init=False)
     customers: Customers = field(init=False)
     accounts: Accounts = field(init=False)
+    _windows: Validated[WindowState] = field(init=False)
+    _templates: Validated[TemplateStateChanged] = field(init=False)
+    _threads: Validated[ThreadState] = field(init=False)
+    _marketing_logs: Validated[caps.MarketingLog] = field(init=False)
 
     def __post_init__(self) -> None:
+        self._windows = Validated(self.tables.windows, WindowState)
+        self._templates = Validated(self.tables.templates, TemplateStateChanged)
+        self._threads = Validated(self.tables.threads, ThreadState)
+        self._marketing_logs = Validated(self.tables.marketing, caps.MarketingLog)
         self.accounts = Accounts(self.tables.accounts, self.config)
         self.deferrals = Deferrals(self.tables.deferred, self.release_intent)
         self.consent = ConsentRecords(self.tables.consent, self.config, self.metrics, self.clock)
@@ -67,7 +76,7 @@ class PolicyHandlers:
         self.customers = Customers(self.tables.identities, moving, self.consent, self.config)
 
     def window(self, key: str) -> WindowState | None:
-        return _load(self.tables.windows, key, WindowState)
+        return self._windows.get(key)
 
     def window_view(self, phone_number_id: str, wa_id: str) -> dict[str, Any]:
         """The window as `GET /windows/...` shows it (this worker's partitions)."""
@@ -132,9 +141,9 @@ class PolicyHandlers:
         self._thread(key, change.held_by, at, change.change)
 
     def _thread(self, key: str, held_by: Holder, at: datetime, signal: str) -> None:
-        updated = threads.observe(_load(self.tables.threads, key, ThreadState), held_by, at, signal)
+        updated = threads.observe(self._threads.get(key), held_by, at, signal)
         if updated is not None:
-            self.tables.threads[key] = updated.model_dump(mode="json")
+            self._threads.put(key, updated)
             self.metrics.threads_updated.labels(held_by).inc()
 
     async def _window_moved(
@@ -148,7 +157,7 @@ class PolicyHandlers:
     ) -> None:
         if updated is None:
             return
-        self.tables.windows[key] = updated.model_dump(mode="json")
+        self._windows.put(key, updated)
         self.metrics.windows_updated.inc()
         if windows.opened(before, updated, now):
             await self._announce(key, phone_number_id, customer, updated, "opened")
@@ -219,7 +228,7 @@ class PolicyHandlers:
         self.metrics.templates_updated.inc()
 
     def _template(self, key: str) -> TemplateStateChanged | None:
-        return _load(self.tables.templates, key, TemplateStateChanged)
+        return self._templates.get(key)
 
     async def on_intent(
         self,
@@ -258,7 +267,7 @@ class PolicyHandlers:
             reach=self._reach(intent.phone_number_id, reached_at, partition, now),
             reached_at=reached_at,
             phone=self.customers.phone(intent.phone_number_id, customer),
-            thread=_load(self.tables.threads, key, ThreadState),
+            thread=self._threads.get(key),
         )
         verdict = rules.decide(intent, facts, now, self.config)
         if verdict.outcome == "approved":
@@ -334,7 +343,7 @@ class PolicyHandlers:
             changes["fallback_template"] = intent.fallback_template.model_copy(
                 update={"components": components}
             )
-        return intent.model_copy(update=changes), sealed
+        return (intent.model_copy(update=changes) if changes else intent), sealed
 
     def _category_of(self, phone_number_id: str, content: TemplateContent) -> str:
         """The template's category as the table knows it; unknown counts as AUTHENTICATION,
@@ -346,10 +355,10 @@ class PolicyHandlers:
 
     def _marketing(self, key: str, intent: OutboundIntentSubmitted) -> caps.MarketingLog | None:
         """The customer's marketing log; an intent back after Meta's 131049 holds it first."""
-        kept = _load(self.tables.marketing, key, caps.MarketingLog)
+        kept = self._marketing_logs.get(key)
         log_now = rules.marketing_log(intent, kept, self.config)
         if log_now is not None and log_now != kept:
-            self.tables.marketing[key] = log_now.model_dump(mode="json")
+            self._marketing_logs.put(key, log_now)
         return log_now
 
     def _reach(
@@ -381,11 +390,11 @@ class PolicyHandlers:
         self, key: str, facts: rules.Facts, verdict: rules.Verdict, now: datetime
     ) -> None:
         if verdict.marketing:
-            self.tables.marketing[key] = caps.sent(facts.marketing, now).model_dump(mode="json")
+            self._marketing_logs.put(key, caps.sent(facts.marketing, now))
         if facts.window is not None and not verdict.receipt:
             opened = windows.business_replied(facts.window, now)
             if opened is not None:
-                self.tables.windows[key] = opened.model_dump(mode="json")
+                self._windows.put(key, opened)
 
 
 def _withheld(intent: OutboundIntentSubmitted) -> OutboundIntentSubmitted:
@@ -406,11 +415,3 @@ def _limits_key(partition: int) -> str:
 
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
-
-
-M = TypeVar("M", WindowState, caps.MarketingLog, TemplateStateChanged, ThreadState)
-
-
-def _load(table: Mapping[str, Any], key: str, model: type[M]) -> M | None:
-    raw = table.get(key)
-    return model.model_validate(raw) if raw else None

@@ -52,3 +52,12 @@ def test_quantiles_are_of_the_sorted_values_in_milliseconds() -> None:
     assert math.isclose(quantile_ms(values, 0.5), 51.0)
     assert math.isclose(quantile_ms(values, 0.99), 100.0)
     assert math.isnan(quantile_ms([], 0.5))
+
+
+def test_a_figure_without_a_kafka_counterpart_says_so_and_has_no_ratio(tmp_path: Path) -> None:
+    figure = Figure("policy", "recovered", 41.5, "s", "none")
+    assert figure.ratio(BASE) is None
+    line = table([figure], BASE).splitlines()[2]
+    assert "41.5 s" in line and "(no counterpart)" in line
+    body = json.loads(write(tmp_path, [figure], BASE, quick=True, notes=[]).read_text())
+    assert body["figures"][0]["ratio"] is None
