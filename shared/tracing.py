@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
@@ -81,6 +81,23 @@ def resumed(body: str | None, name: str, **attributes: str) -> Iterator[Span]:
     with _tracer.start_as_current_span(
         name, context=parent, links=links, attributes=attributes
     ) as span:
+        yield span
+
+
+@contextmanager
+def together(spans: Sequence[Span], name: str) -> Iterator[Span]:
+    """Work done once for several records (one statement for a batch): in the record's own
+    span when there is one record, else in a span of its own, linked to each record's span,
+    so that every record's trace leads to it."""
+    if len(spans) == 1:
+        with trace.use_span(spans[0], end_on_exit=False) as span:
+            yield span
+        return
+    if not installed():
+        yield trace.INVALID_SPAN
+        return
+    links = [Link(s.get_span_context()) for s in spans if s.get_span_context().is_valid]
+    with _tracer.start_as_current_span(name, context=Context(), links=links) as span:
         yield span
 
 

@@ -127,7 +127,9 @@ class Decisions:
     ) -> list[BaseException | None]:
         news = [new for _, new in run if new is not None]
         try:
-            claimed = await self.ledger.claim_many(news)
+            spans = [item.span for item, _ in run]
+            with tracing.together(spans, "claim"):  # one statement for the run's intents
+                claimed = await self.ledger.claim_many(news)
         except (WagateError, OSError) as exc:
             if retried(exc):
                 return [exc] * len(run)

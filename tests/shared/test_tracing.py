@@ -267,3 +267,23 @@ async def test_each_record_of_a_batch_is_handled_inside_its_own_producers_trace(
     assert len(set(inside.values())) == 3
     assert by_offset[1].status.status_code is StatusCode.ERROR
     assert by_offset[0].status.status_code is StatusCode.UNSET
+
+
+def test_work_done_for_several_records_is_linked_to_each_and_for_one_is_its_own(
+    spans: InMemorySpanExporter,
+) -> None:
+    with tracer.start_as_current_span("a") as a, tracer.start_as_current_span("b") as b:
+        pass
+    with tracing.together([a], "claim"), tracer.start_as_current_span("alone"):
+        pass
+    with tracing.together([a, b], "claim"), tracer.start_as_current_span("inside"):
+        pass
+    assert _parent_of(_only(spans, "alone")) == (a.get_span_context().trace_id,
+                                                 a.get_span_context().span_id)  # fmt: skip
+    claim = _only(spans, "claim")
+    assert claim.parent is None
+    assert {link.context.span_id for link in claim.links} == {
+        a.get_span_context().span_id,
+        b.get_span_context().span_id,
+    }
+    assert _only(spans, "inside").parent.span_id == claim.context.span_id  # type: ignore[union-attr]
