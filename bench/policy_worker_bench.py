@@ -149,8 +149,10 @@ async def _started(worker: Worker, data: Path) -> asyncio.subprocess.Process:
 async def _stopped(proc: asyncio.subprocess.Process, data: Path) -> None:
     """Stop the worker; its log's tail goes to stderr when it had failed or stalled."""
     if sys.exc_info()[0] is not None:
-        tail = (data / "policy.log").read_text(errors="replace").splitlines()[-30:]
-        print("\n".join(tail), file=sys.stderr)
+        lines = (data / "policy.log").read_text(errors="replace").splitlines()
+        decided = [line for line in lines if '"decided"' in line]
+        other = [line for line in lines if '"decided"' not in line][-30:]
+        print(f"{len(decided)} decided lines; the rest:", *other, sep="\n", file=sys.stderr)
     if proc.returncode is None:
         proc.send_signal(signal.SIGTERM)
         try:
