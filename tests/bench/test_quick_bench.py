@@ -46,10 +46,7 @@ def test_the_quick_bench_prints_every_part_and_writes_the_run(
     assert all(math.isfinite(f["ratio"]) for f in figures if f["against"] != "none")
     assert all(f["ratio"] is None for f in figures if f["against"] == "none")
     policy = {f["what"] for f in figures if f["part"] == "policy"}
-    assert {w for w in policy if w.startswith("faust worker")} == {
-        "faust worker, 2,000 intents pre-filled, 1,000 windows, 50 templates",
-        "faust worker, CPU per decision",
-    }
+    assert not {w for w in policy if w.startswith("faust worker")}  # the full run's only
     assert "20,000 windows on the changelog, worker start -> deciding" in policy
     assert "20,000 windows recovered, resident" in policy
     assert run["baseline"]["rate"] > 0
