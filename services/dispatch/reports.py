@@ -124,7 +124,7 @@ class Reporter:
             detail=report.detail,
             errors=list(report.errors),
             metadata=row.metadata,
-            pricing=dict(report.priced(cause).pricing or {}) or None,
+            pricing=dict(priced) if (priced := report.priced(cause).pricing) else None,
         )
         await self.publisher.publish(
             DELIVERY, update, key=conversation_key(row.phone_number_id, row.recipient)
