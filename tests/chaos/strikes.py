@@ -7,8 +7,9 @@ the time the system takes to recover from each.
 - `broker`, `database`: a restart of the Kafka broker or of PostgreSQL, modelled by cutting
   every connection through the forwarder the services reach it by (`tests.e2e.proxy`) and
   refusing new ones for `OUTAGE_S`: the shared servers themselves stay up;
-- `throttle`: the sandbox answers every send 130429 for `THROTTLED_S`, then the run's own
-  faults are back.
+- `throttle`: the sandbox answers every send 130429 for `THROTTLED_S`, and on until it has
+  refused at least one (a run whose sends are all waiting out a timeout would otherwise pass
+  through the burst untouched), then the run's own faults are back.
 
 Recovery is the time from a fault's end (the process started again, woken, the forwarder
 open again) until every service answers /readyz 200 and a delivery update has been heard
@@ -31,6 +32,7 @@ SESSION_TIMEOUT_S = 10.0  # aiokafka's default session timeout of dispatch's con
 FROZEN_S = SESSION_TIMEOUT_S + 5.0
 OUTAGE_S = 5.0
 THROTTLED_S = 3.0
+THROTTLE_CAP_S = 30.0  # the burst holds this long at most for its first refusal
 RECOVERY_CAP_S = 180.0
 
 
@@ -84,9 +86,13 @@ class Striker:
                 await proxy.open()
         elif kind == "throttle":
             burst = {**self.faults, "throttle_rate": 1, "throttle_window_s": THROTTLED_S}
+            before = await self._throttled()
             await self._sandbox_faults(burst)
             try:
                 await asyncio.sleep(THROTTLED_S)
+                deadline = time.monotonic() + THROTTLE_CAP_S
+                while await self._throttled() <= before and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
             finally:
                 await self._sandbox_faults(self.faults)
         else:
@@ -96,6 +102,16 @@ class Striker:
         url = f"{self.system.url('sandbox')}/_sandbox/faults"
         async with aiohttp.ClientSession() as session, session.put(url, json=faults) as resp:
             assert resp.status == 200, await resp.text()
+
+    async def _throttled(self) -> float:
+        """How many sends the sandbox has answered 130429 so far."""
+        url = f"{self.system.url('sandbox')}/metrics"
+        async with aiohttp.ClientSession() as session, session.get(url) as resp:
+            text = await resp.text()
+        line = 'wagate_sandbox_faults_total{fault="throttle"}'
+        return sum(
+            float(row.rsplit(" ", 1)[1]) for row in text.splitlines() if row.startswith(line)
+        )
 
     async def _recovered(self, since: float) -> float | None:
         deadline = since + RECOVERY_CAP_S
