@@ -28,8 +28,7 @@ def add_routes(
 
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
-        ready = bool(app.consumer.assignment()) and not app.rebalancing
-        ready = ready and (loops is None or loops.ready)  # a timer that gave up: not ready
+        ready = deciding(app) and (loops is None or loops.ready)  # a timer gave up: not ready
         return web.json({"ready": ready}, status=200 if ready else 503)
 
     @app.page("/metrics")
@@ -47,3 +46,16 @@ def add_routes(
     @app.page("/consent/{phone_number_id}/{wa_id}")
     async def consent(web: Any, request: Any, phone_number_id: str, wa_id: str) -> Any:
         return web.json(handlers.consent_view(phone_number_id, wa_id))
+
+
+def deciding(app: Any) -> bool:
+    """The worker holds partitions, is not rebalancing, and its tables are recovered from
+    their changelogs: an intent decided before then could miss a window, an opt-out or a
+    template's pause that the changelog holds."""
+    recovery = app.tables.recovery
+    return (
+        bool(app.consumer.assignment())
+        and not app.rebalancing
+        and recovery.completed.is_set()
+        and not app.in_recovery
+    )

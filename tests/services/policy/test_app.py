@@ -3,7 +3,9 @@ tables of policy's list with faust's own changelog names, and its pages."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import faust
@@ -12,6 +14,7 @@ from pydantic import SecretStr
 from services.policy.app import create_app
 from services.policy.settings import PolicySettings
 from services.policy.tables import TABLES, changelog_topics
+from services.policy.web import deciding
 from shared.settings import KafkaSettings
 from tests.conftest import SEALING_KEY
 
@@ -70,3 +73,27 @@ def test_brokers_and_credentials_come_from_the_kafka_settings(tmp_path: Path) ->
     assert app.conf.broker_credentials.username == "policy"
     plain = create_app(_settings(tmp_path))
     assert plain.conf.broker_credentials is None
+
+
+def _worker(*, assigned: bool, rebalancing: bool, completed: bool, in_recovery: bool) -> Any:
+    recovered = asyncio.Event()
+    if completed:
+        recovered.set()
+    return SimpleNamespace(
+        consumer=SimpleNamespace(assignment=lambda: {("t", 0)} if assigned else set()),
+        rebalancing=rebalancing,
+        in_recovery=in_recovery,
+        tables=SimpleNamespace(recovery=SimpleNamespace(completed=recovered)),
+    )
+
+
+def test_the_worker_is_deciding_only_once_its_tables_are_recovered() -> None:
+    ready = {"assigned": True, "rebalancing": False, "completed": True, "in_recovery": False}
+    assert deciding(_worker(**ready))
+    for field, value in (
+        ("assigned", False),
+        ("rebalancing", True),
+        ("completed", False),
+        ("in_recovery", True),
+    ):
+        assert not deciding(_worker(**{**ready, field: value})), field
