@@ -139,11 +139,11 @@ async def fill_changelog(
 
 
 async def _started(worker: Worker, data: Path) -> asyncio.subprocess.Process:
-    log = (data / "policy.log").open("wb")
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.policy", cwd=ROOT, env=worker.env(data),
-        stdout=log, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    with (data / "policy.log").open("wb") as log:  # the worker holds its own copy
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.policy", cwd=ROOT, env=worker.env(data),
+            stdout=log, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
 
 
 async def _stopped(proc: asyncio.subprocess.Process, data: Path) -> None:

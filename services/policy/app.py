@@ -23,6 +23,7 @@ from services.policy.deferrals import RELEASED_HEADER
 from services.policy.handlers import PolicyHandlers
 from services.policy.metrics import PolicyMetrics
 from services.policy.settings import PolicySettings
+from services.policy.stall import StallWatch, watch_once
 from services.policy.tables import TABLES, Tables, TableSpec, changelog_topics
 from services.policy.web import add_routes
 from shared import http, logs, runtime
@@ -214,6 +215,18 @@ def create_app(
             os.kill(os.getpid(), signal.SIGTERM)
 
     app.timer(interval=settings.window_scan_interval_s, name="announce_windows")(announce_windows)
+    watch = StallWatch(settings.stall_s)
+    changelogs = {spec.changelog(settings.app_id) for spec in TABLES}
+    is_changelog = lambda tp: tp.topic in changelogs  # noqa: E731
+
+    async def unstall() -> None:
+
+        async def look() -> None:
+            await watch_once(app, watch, is_changelog)
+
+        await supervisor.step("stall-watch", look)
+
+    app.timer(interval=settings.stall_s / 3, name="stall_watch")(unstall)
 
     add_routes(app, registry, handlers, supervisor.readiness)
     return app

@@ -56,6 +56,12 @@ class PolicySettings(ServiceSettings):
         default=3600, ge=0, description="Announce `expiring` this long before a window closes."
     )
     window_scan_interval_s: float = Field(default=15.0, gt=0)
+    stall_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="An input partition with records past its committed offset, and that "
+        "offset unmoved this long, is read again from the committed offset.",
+    )
     session_timeout_s: float = Field(
         default=15.0, ge=6, description="How soon a dead worker's partitions move to another."
     )

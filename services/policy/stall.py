@@ -1,0 +1,79 @@
+"""A watch over policy's own input: a partition whose records wait past its committed offset
+while that offset does not move for `stall_s` is stalled, and the worker seeks every partition
+back to its committed offset, so the records it fetched and never handed to an agent are read
+again (the handlers take repeats).
+
+faust's fetcher can give fetched records up (a batch cut short when flow pauses, or a
+partition briefly out of its active set) while the broker-side position has moved past them;
+without a seek back, those records are not read again until the next rebalance."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared import logs
+
+log = logs.get(__name__)
+
+
+@dataclass
+class StallWatch:
+    stall_s: float
+    clock: Callable[[], float] = time.monotonic
+    _since: dict[Any, tuple[int, float]] = field(default_factory=dict)  # tp -> (offset, since)
+
+    def stalled(self, waiting: dict[Any, tuple[int, int]]) -> list[Any]:
+        """The partitions stalled now, given each partition's (committed, end) offsets."""
+        now = self.clock()
+        stalled = []
+        for tp, (committed, end) in waiting.items():
+            if committed >= end:
+                self._since.pop(tp, None)
+                continue
+            offset, since = self._since.get(tp, (committed, now))
+            if offset != committed:
+                offset, since = committed, now
+            self._since[tp] = (offset, since)
+            if now - since >= self.stall_s:
+                stalled.append(tp)
+        for tp in set(self._since) - set(waiting):
+            del self._since[tp]
+        return stalled
+
+    def restarted(self) -> None:
+        """After a seek back, each partition gets a full `stall_s` again."""
+        self._since.clear()
+
+
+def waiting_offsets(app: Any, is_changelog: Callable[[Any], bool]) -> dict[Any, tuple[int, int]]:
+    """Each assigned input partition's committed offset and log end, as the worker knows them;
+    none while the worker rebalances or recovers its tables (its streams are paused then)."""
+    consumer = app.consumer
+    if app.rebalancing or app.in_recovery or not consumer.flow_active:
+        return {}
+    committed = getattr(consumer, "_committed_offset", {})  # faust keeps it per partition
+    waiting = {}
+    for tp in consumer.assignment():
+        end = consumer.highwater(tp)
+        if is_changelog(tp) or end is None:
+            continue
+        waiting[tp] = (committed.get(tp) or 0, end)
+    return waiting
+
+
+async def watch_once(app: Any, watch: StallWatch, is_changelog: Callable[[Any], bool]) -> bool:
+    """One look; seeks back and returns True when a partition is stalled."""
+    stalled = watch.stalled(waiting_offsets(app, is_changelog))
+    if not stalled:
+        return False
+    log.warning(
+        "input stalled: seeking back to the committed offsets",
+        partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in stalled),
+        stall_s=watch.stall_s,
+    )
+    await app.consumer.perform_seek()
+    watch.restarted()
+    return True
