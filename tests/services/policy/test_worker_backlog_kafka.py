@@ -8,7 +8,6 @@ import pytest
 
 from bench import policy_worker_bench
 
-
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(420)]
 
 
