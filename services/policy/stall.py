@@ -74,6 +74,8 @@ async def watch_once(app: Any, watch: StallWatch, is_changelog: Callable[[Any], 
         partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in stalled),
         stall_s=watch.stall_s,
     )
-    await app.consumer.perform_seek()
-    watch.restarted()
+    try:
+        await app.consumer.perform_seek()
+    finally:
+        watch.restarted()  # a seek that failed (the broker away) is tried after a full wait
     return True

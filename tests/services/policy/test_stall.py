@@ -9,6 +9,8 @@ from collections import namedtuple
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from services.policy.stall import StallWatch, waiting_offsets, watch_once
 
 TP = namedtuple("TP", "topic partition")
@@ -91,3 +93,24 @@ def test_a_stall_seeks_back_once_and_starts_the_wait_again() -> None:
 
     assert asyncio.run(looks()) == [False, True, False]
     assert app.seeks == [1]
+
+
+def test_a_failed_seek_is_tried_again_only_after_a_full_wait() -> None:
+    clock = Clock()
+    watch = StallWatch(10.0, clock)
+    app = _app()
+
+    async def broker_away() -> None:
+        raise ConnectionError("no broker")
+
+    app.consumer.perform_seek = broker_away
+
+    async def looks() -> bool:
+        await watch_once(app, watch, is_changelog)
+        clock.now = 10.0
+        with pytest.raises(ConnectionError):  # the supervisor counts it
+            await watch_once(app, watch, is_changelog)
+        clock.now = 15.0
+        return await watch_once(app, watch, is_changelog)
+
+    assert asyncio.run(looks()) is False
