@@ -219,11 +219,10 @@ def create_app(
     changelogs = {spec.changelog(settings.app_id) for spec in TABLES}
     is_changelog = lambda tp: tp.topic in changelogs  # noqa: E731
 
+    async def look() -> None:
+        await watch_once(app, watch, is_changelog)
+
     async def unstall() -> None:
-
-        async def look() -> None:
-            await watch_once(app, watch, is_changelog)
-
         await supervisor.step("stall-watch", look)
 
     app.timer(interval=settings.stall_s / 3, name="stall_watch")(unstall)

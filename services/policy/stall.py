@@ -54,7 +54,7 @@ def waiting_offsets(app: Any, is_changelog: Callable[[Any], bool]) -> dict[Any, 
     consumer = app.consumer
     if app.rebalancing or app.in_recovery or not consumer.flow_active:
         return {}
-    committed = getattr(consumer, "_committed_offset", {})  # faust keeps it per partition
+    committed = consumer._committed_offset  # faust's own, per partition: None until a commit
     waiting = {}
     for tp in consumer.assignment():
         end = consumer.highwater(tp)

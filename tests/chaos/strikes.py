@@ -108,10 +108,7 @@ class Striker:
         url = f"{self.system.url('sandbox')}/metrics"
         async with aiohttp.ClientSession() as session, session.get(url) as resp:
             text = await resp.text()
-        line = 'wagate_sandbox_faults_total{fault="throttle"}'
-        return sum(
-            float(row.rsplit(" ", 1)[1]) for row in text.splitlines() if row.startswith(line)
-        )
+        return injected_faults(text).get("throttle", 0.0)
 
     async def _recovered(self, since: float) -> float | None:
         deadline = since + RECOVERY_CAP_S
@@ -143,3 +140,14 @@ def described(schedule: list[Strike]) -> list[tuple[str, str]]:
         )
         for s in schedule
     ]
+
+
+def injected_faults(metrics: str) -> dict[str, float]:
+    """The sandbox's faults by kind (of API calls and webhooks), from its
+    `wagate_sandbox_faults_total`."""
+    prefix = 'wagate_sandbox_faults_total{fault="'
+    return {
+        line[len(prefix) :].split('"', 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith(prefix)
+    }

@@ -33,7 +33,7 @@ from shared.settings import KafkaSettings
 from tests.chaos import workload
 from tests.chaos.lag import group_lags
 from tests.chaos.replies import sandbox_json, submitted
-from tests.chaos.strikes import Strike, Striker, described
+from tests.chaos.strikes import Strike, Striker, described, injected_faults
 from tests.chaos.tally import MUST_BE_ZERO, Tally, table
 from tests.e2e.conftest import System
 from tests.e2e.proxy import Proxy
@@ -160,7 +160,7 @@ async def test_nothing_lost_nothing_sent_twice_under_faults(
         messages = await sandbox_json(session, "GET", f"{sandbox}/_sandbox/messages")
         violations = await sandbox_json(session, "GET", f"{sandbox}/sandbox/violations")
         async with session.get(f"{sandbox}/metrics") as resp:
-            injected = _injected(await resp.text())
+            injected = injected_faults(await resp.text())
     assert isinstance(messages, dict) and isinstance(violations, dict)
     accepted = Counter(
         m["callback"] for m in messages["sent"] if m["callback"] in tally.states and not m["error"]
@@ -186,14 +186,3 @@ async def test_nothing_lost_nothing_sent_twice_under_faults(
     assert {k: figures[k] for k in MUST_BE_ZERO} == dict.fromkeys(MUST_BE_ZERO, 0), (
         f"seed {SEED}: {figures}\n{system.log_tail('dispatch')}"
     )
-
-
-def _injected(metrics: str) -> dict[str, float]:
-    """The sandbox's faults by kind (of API calls and webhooks), from its
-    `wagate_sandbox_faults_total`."""
-    prefix = 'wagate_sandbox_faults_total{fault="'
-    return {
-        line[len(prefix) :].split('"', 1)[0]: float(line.rsplit(" ", 1)[1])
-        for line in metrics.splitlines()
-        if line.startswith(prefix)
-    }
