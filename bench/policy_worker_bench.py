@@ -6,9 +6,11 @@ Both start from the tables' changelogs, written first: what `policy_bench.filled
 holds (open windows and opt-ins of many conversations, the templates) goes to the changelog
 topics as faust writes them (JSON keys and values), so the worker recovers it on start.
 
-- decisions: intents pre-filled on the intents topic before the worker starts; the rate is the
-  decisions' own timestamps, first to last (`occurred_at`, stamped by the worker as it decides),
-  and the worker's CPU time between the first decision seen and the last, per decision;
+- decisions: intents pre-filled on the intents topic before the worker starts, each decided
+  (a repeat counts once); the rate is the decisions' own timestamps, first to last
+  (`occurred_at`, stamped by the worker as it decides), the worker's CPU time between the
+  first decision seen and the last, per decision, and how often its stall watch had to seek
+  back (`input stalled` in its log);
 - windows: `count` open windows on the windows changelog and one intent for the last
   conversation written; the time from the worker's start to that intent's decision (recovered
   and deciding: it is approved only if the window was recovered), and the resident size then.
@@ -182,20 +184,25 @@ async def _decisions(
     )
     await consumer.start()
     decisions: list[PolicyDecisionMade] = []
+    distinct: set[str] = set()
     cpu_first = 0.0
     deadline = time.monotonic() + timeout_s  # for the first; then `timeout_s` without one
     try:
-        while len(decisions) < count:
+        while len(distinct) < count:
             if time.monotonic() > deadline or proc.returncode is not None:
-                raise RuntimeError(f"{len(decisions)} of {count} decisions came")
+                raise RuntimeError(f"{len(distinct)} of {count} intents were decided")
             batch = await consumer.getmany(timeout_ms=200, max_records=10_000)
             if batch:
                 deadline = time.monotonic() + timeout_s
             for records in batch.values():
                 if not decisions and records:
                     cpu_first = _cpu_s(proc.pid)
-                decisions += [codec.decode(PolicyDecisionMade, r.value) for r in records]
-        return decisions[:count], _cpu_s(proc.pid) - cpu_first
+                for record in records:
+                    decision = codec.decode(PolicyDecisionMade, record.value)
+                    if decision.intent.intent_id not in distinct:
+                        distinct.add(decision.intent.intent_id)
+                        decisions.append(decision)
+        return decisions, _cpu_s(proc.pid) - cpu_first
     finally:
         await consumer.stop()
 
@@ -235,11 +242,13 @@ async def decisions(
         finally:
             await _stopped(proc, Path(tmp))
             await worker.cleanup()
+        stalls = (Path(tmp) / "policy.log").read_text(errors="replace").count("input stalled")
     outcomes = {d.outcome for d in made}
     assert outcomes == {"approved"}, outcomes  # the realistic path, not an early refusal
     stamps = sorted(d.occurred_at for d in made)
     spent = (stamps[-1] - stamps[0]).total_seconds()
-    return {"rate": (len(made) - 1) / spent, "cpu_us": cpu_s / len(made) * 1e6}
+    rate = (len(made) - 1) / spent
+    return {"rate": rate, "cpu_us": cpu_s / len(made) * 1e6, "stalls": stalls}
 
 
 def _window_entries(count: int, now: datetime) -> Iterator[tuple[str, Any]]:

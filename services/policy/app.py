@@ -16,10 +16,12 @@ from typing import Any
 
 import faust
 from faust.types import TableT
+from mode.utils.objects import cached_property
 from prometheus_client import CollectorRegistry
 
 from services.policy.agents import Topics, add_agents
 from services.policy.deferrals import RELEASED_HEADER
+from services.policy.flow import HeldFlow
 from services.policy.handlers import PolicyHandlers
 from services.policy.metrics import PolicyMetrics
 from services.policy.settings import PolicySettings
@@ -148,12 +150,20 @@ async def create_topics(settings: PolicySettings) -> None:
     await ensure_topics(unprefixed, changelog_topics(settings.app_id))
 
 
+class PolicyApp(faust.App):
+    """faust's app with the streams' flow control of `services.policy.flow`."""
+
+    @cached_property
+    def flow_control(self) -> HeldFlow:
+        return HeldFlow(loop=self.loop)
+
+
 def create_app(
     settings: PolicySettings,
     registry: CollectorRegistry | None = None,
     supervisor: Supervisor | None = None,
 ) -> faust.App:
-    app = faust.App(
+    app = PolicyApp(
         settings.app_id,
         broker=_broker_url(settings.kafka.bootstrap),
         broker_credentials=_credentials(settings.kafka),

@@ -3,9 +3,10 @@ while that offset does not move for `stall_s` is stalled, and the worker seeks e
 back to its committed offset, so the records it fetched and never handed to an agent are read
 again (the handlers take repeats).
 
-faust's fetcher can give fetched records up (a batch cut short when flow pauses, or a
-partition briefly out of its active set) while the broker-side position has moved past them;
-without a seek back, those records are not read again until the next rebalance."""
+Its first cause, faust's recovery clearing the streams' buffers while they ran, is fixed in
+`services/policy/flow.py`; the watch stays as a guard for any other way fetched records are
+given up while the broker-side position has moved past them (a batch cut short when flow
+pauses, say): without a seek back, those records are not read again until the next rebalance."""
 
 from __future__ import annotations
 
