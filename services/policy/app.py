@@ -27,7 +27,7 @@ from services.policy.metrics import PolicyMetrics
 from services.policy.settings import PolicySettings
 from services.policy.stall import StallWatch, watch_once
 from services.policy.tables import TABLES, Tables, TableSpec, changelog_topics
-from services.policy.web import add_routes
+from services.policy.web import add_routes, deciding
 from shared import http, logs, runtime
 from shared.events.envelope import utcnow
 from shared.messaging import connection_options, ensure_topics
@@ -213,7 +213,8 @@ def create_app(
     lead = timedelta(seconds=settings.window_expiring_lead_s)
 
     async def scan() -> None:
-        await handlers.announce_due(lead, closed_within=timedelta(hours=1))
+        if deciding(app):  # a new assignment's windows are scheduled once they are recovered
+            await handlers.announce_due(lead, timedelta(hours=1), app.consumer_generation_id)
         await handlers.deferrals.release_due(utcnow())
 
     async def announce_windows() -> None:

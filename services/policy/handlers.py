@@ -13,6 +13,7 @@ from services.policy.accounts import Accounts
 from services.policy.consent_records import ConsentRecords, note_future
 from services.policy.customers import Customers
 from services.policy.deferrals import Deferrals
+from services.policy.expiries import Expiries, Watched
 from services.policy.metrics import PolicyMetrics
 from services.policy.tables import Tables
 from services.policy.template_index import TemplateIndex
@@ -38,6 +39,7 @@ log = logs.get(__name__)
 PRODUCER = "policy"
 
 Emit = Callable[[str, bytes], Awaitable[None]]
+_UNSEEN = object()  # no generation seen yet: the first timer tick schedules every window
 
 
 @dataclass
@@ -61,8 +63,12 @@ class PolicyHandlers:
     _templates: Validated[TemplateStateChanged] = field(init=False)
     _threads: Validated[ThreadState] = field(init=False)
     _marketing_logs: Validated[caps.MarketingLog] = field(init=False)
+    expiries: Expiries = field(init=False)
+    _generation: object = field(init=False, default=_UNSEEN)
 
     def __post_init__(self) -> None:
+        self.expiries = Expiries(self.window)
+        self.tables.windows = Watched(self.tables.windows, self.expiries.touched)
         self._windows = Validated(self.tables.windows, WindowState)
         self._templates = Validated(self.tables.templates, TemplateStateChanged)
         self._threads = Validated(self.tables.threads, ThreadState)
@@ -177,13 +183,19 @@ class PolicyHandlers:
         """Meta names a customer anew: their state follows (`Customers.on_change`)."""
         self.customers.on_change(change)
 
-    async def announce_due(self, lead: timedelta, closed_within: timedelta) -> int:
+    async def announce_due(
+        self, lead: timedelta, closed_within: timedelta, generation: object = None
+    ) -> int:
         """Announce the windows of this worker's partitions that are expiring or closed;
-        returns how many changes it announced (each at most once per process)."""
+        returns how many changes it announced (each at most once per process). The first
+        call, and a call with another `generation` (the worker's assignment changed, its
+        tables recovered anew), schedules every window the table holds."""
+        if generation != self._generation:
+            self._generation = generation
+            self.expiries.reload(list(self.tables.windows))
         now = self.clock()
         count = 0
-        for key, raw in list(self.tables.windows.items()):
-            state = WindowState.model_validate(raw)
+        for key, state in await self.expiries.due(now, lead):
             for change in windows.due_changes(state, now, lead, closed_within):
                 phone_number_id, _, wa_id = str(key).partition(":")
                 count += await self._announce(key, phone_number_id, wa_id, state, change)

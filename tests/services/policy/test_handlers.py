@@ -12,6 +12,7 @@ from services.policy.handlers import PolicyHandlers
 from services.policy.metrics import NO_REASON, PolicyMetrics
 from services.policy.rules import PolicyConfig
 from services.policy.tables import TABLES, Tables
+from services.policy.windows import WindowState
 from shared import codec
 from shared.events.consent import ConsentChanged
 from shared.events.decisions import PolicyDecisionMade
@@ -119,6 +120,21 @@ async def test_a_window_announces_opened_expiring_closed_once_each() -> None:
     assert [e.change for e in announced] == ["opened", "expiring", "closed"]
     assert {e.expires_at for e in announced[1:]} == {NOW + 24 * H}
     assert announced[0].wa_id == "16505551234"
+
+
+async def test_recovered_windows_are_announced_after_a_reassignment() -> None:
+    recovered = {KEY: WindowState(last_customer_message_at=NOW).model_dump(mode="json")}
+    h = Harness(windows=recovered)  # the tables as the changelog filled them
+    h.now = NOW + 23 * H + timedelta(minutes=5)
+    assert await h.handlers.announce_due(LEAD, AGO, generation=1) == 1
+    other = conversation_key(PNID, "16505550000")
+    recovered[other] = WindowState(last_customer_message_at=NOW).model_dump(mode="json")
+    assert await h.handlers.announce_due(LEAD, AGO, generation=1) == 0  # not seen yet
+    assert await h.handlers.announce_due(LEAD, AGO, generation=2) == 1  # a new assignment
+    assert [(e.change, e.wa_id) for e in h.windows()] == [
+        ("expiring", CUSTOMER),
+        ("expiring", "16505550000"),
+    ]
 
 
 async def test_a_message_after_the_window_closed_opens_it_again() -> None:
