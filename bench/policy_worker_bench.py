@@ -130,7 +130,9 @@ async def fill_changelog(
         partition = _partition(key.encode(), spec.partitions)
         if table == "consent" and key.rsplit("|", 1)[-1].isdigit():
             partition = int(key.rsplit("|", 1)[-1]) % spec.partitions
-        value_bytes, key_bytes = json.dumps(value).encode(), json.dumps(key).encode()
+        packed = isinstance(value, bytes)  # a packed table's value is its changelog record
+        value_bytes = value if packed else json.dumps(value).encode()
+        key_bytes = json.dumps(key).encode()
         chunk.append((spec.changelog(app_id), value_bytes, key_bytes, partition))
         count += 1
         if len(chunk) >= 10_000:

@@ -265,6 +265,8 @@ def _topics(app: faust.App, kafka: KafkaSettings) -> Topics:
 
 def _table(app: faust.App, spec: TableSpec) -> TableT[str, Any]:
     kind = app.GlobalTable if spec.everywhere else app.Table
+    if spec.packed:  # the JSON bytes as the changelog holds them: faust's raw serializer
+        return kind(spec.name, default=None, partitions=spec.partitions, value_type=bytes)
     return kind(spec.name, default=None, partitions=spec.partitions)
 
 

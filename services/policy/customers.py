@@ -18,6 +18,7 @@ from services.policy import identity
 from services.policy.caps import MarketingLog
 from services.policy.consent_records import ConsentRecords
 from services.policy.rules import PolicyConfig
+from services.policy.validated import read, stored
 from services.policy.windows import WindowState
 from shared import logs
 from shared.events.identity import CustomerIdentityChanged
@@ -108,10 +109,10 @@ def merged(name: str, kept: Any, moved: Any) -> Any:
     later count toward the messaging limit."""
     if kept is None:
         return moved
-    if name == "windows":
-        states = [WindowState.model_validate(s) for s in (kept, moved)]
+    if name == "windows":  # packed or not, as the table keeps it
+        states = [read(WindowState, s) for s in (kept, moved)]
         latest = max(states, key=lambda s: s.last_customer_message_at or EPOCH)
-        return latest.model_dump(mode="json")
+        return stored(latest, isinstance(kept, bytes))
     if name == "marketing":
         logs_ = [MarketingLog.model_validate(s) for s in (kept, moved)]
         times = sorted({t for log_ in logs_ for t in log_.sent_at})

@@ -15,7 +15,7 @@ from services.policy.customers import Customers
 from services.policy.deferrals import Deferrals
 from services.policy.expiries import Expiries, Watched
 from services.policy.metrics import PolicyMetrics
-from services.policy.tables import Tables
+from services.policy.tables import TABLES, Tables
 from services.policy.template_index import TemplateIndex
 from services.policy.threads import ThreadState
 from services.policy.validated import Validated
@@ -69,7 +69,7 @@ class PolicyHandlers:
     def __post_init__(self) -> None:
         self.expiries = Expiries(self.window)
         self.tables.windows = Watched(self.tables.windows, self.expiries.touched)
-        self._windows = Validated(self.tables.windows, WindowState)
+        self._windows = Validated(self.tables.windows, WindowState, packed=_packed("windows"))
         self._templates = Validated(self.tables.templates, TemplateStateChanged)
         self._threads = Validated(self.tables.threads, ThreadState)
         self._marketing_logs = Validated(self.tables.marketing, caps.MarketingLog)
@@ -418,6 +418,10 @@ def _withheld(intent: OutboundIntentSubmitted) -> OutboundIntentSubmitted:
             update={"components": []}
         )
     return intent.model_copy(update=changes)
+
+
+def _packed(table: str) -> bool:
+    return next(spec for spec in TABLES if spec.name == table).packed
 
 
 def _limits_key(partition: int) -> str:

@@ -25,6 +25,7 @@ class TableSpec:
     key: str
     value: str
     everywhere: bool = False  # a global table: every worker holds every entry
+    packed: bool = False  # each value held as its JSON bytes, not a decoded dict (`validated.py`)
 
     @property
     def partitions(self) -> int:
@@ -36,7 +37,9 @@ class TableSpec:
 
 
 TABLES: tuple[TableSpec, ...] = (
-    TableSpec("windows", INTENTS, CONVERSATION, "the customer service window (WindowState)"),
+    TableSpec(
+        "windows", INTENTS, CONVERSATION, "the customer service window (WindowState)", packed=True
+    ),
     TableSpec(
         "consent",
         INTENTS,

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.policy.rules import Facts, PolicyConfig, decide
+from services.policy.validated import read
 from services.policy.windows import RECENT_MESSAGES, WindowState, observe
 from shared import codec
 from shared.events.intents import (
@@ -148,5 +149,5 @@ async def test_the_handler_approves_a_receipt_for_a_message_it_saw_and_opens_no_
     ]
     assert decisions[0].pricing is None
     assert decisions[0].intent.content == receipt.content
-    window = WindowState.model_validate(h.tables.windows[key])
+    window = read(WindowState, h.tables.windows[key])
     assert window.free_entry_until is None  # a receipt is no reply: the offer stays open
