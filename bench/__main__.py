@@ -58,7 +58,7 @@ FULL = Sizes(
     20_000, 1_000_000, (20_000, 200),
 )  # fmt: skip
 QUICK = Sizes(
-    3000, 100, 1, 2000, 1000, 50, 300, (100,), (20,), 40, 500, 0, 20_000, (100, 5)
+    3000, 100, 1, 2000, 1000, 50, 300, (100,), (20,), 40, 500, 2000, 20_000, (100, 5)
 )  # fmt: skip
 
 
@@ -127,7 +127,7 @@ class Run:
         handled_tables = f"{s.conversations:,} windows, {s.templates} templates"
         conversations, templates = s.worker_tables
         tables = f"{conversations:,} windows, {templates} templates"
-        worker = (  # the full run only: see docs/performance.md, "A stall"
+        worker = (
             await child_json(
                 "bench.policy_worker_bench",
                 self.bootstrap,

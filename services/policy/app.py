@@ -24,6 +24,7 @@ from services.policy.deferrals import RELEASED_HEADER
 from services.policy.flow import HeldFlow
 from services.policy.handlers import PolicyHandlers
 from services.policy.metrics import PolicyMetrics
+from services.policy.recovery import QuickTableManager
 from services.policy.settings import PolicySettings
 from services.policy.stall import StallWatch, watch_once
 from services.policy.tables import TABLES, Tables, TableSpec, changelog_topics
@@ -168,6 +169,7 @@ def create_app(
         broker=_broker_url(settings.kafka.bootstrap),
         broker_credentials=_credentials(settings.kafka),
         store="memory://",
+        TableManager=QuickTableManager,
         datadir=str(settings.data_dir),
         topic_partitions=CONVERSATION_PARTITIONS,
         producer_acks=-1,

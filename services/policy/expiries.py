@@ -113,12 +113,12 @@ class Expiries:
 
     async def _schedule_marked(self) -> None:
         while self._marked:
-            for _ in range(min(SLICE, len(self._marked))):
-                key = next(iter(self._marked))
-                del self._marked[key]
-                self._schedule(key)
-            if self._marked:
-                await asyncio.sleep(0)  # let the agents decide between slices
+            keys, self._marked = list(self._marked), {}  # marked meanwhile: the next round
+            for start in range(0, len(keys), SLICE):
+                if start:
+                    await asyncio.sleep(0)  # let the agents decide between slices
+                for key in keys[start : start + SLICE]:
+                    self._schedule(key)
 
     def _schedule(self, key: str) -> None:
         state = self._read(key)

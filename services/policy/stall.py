@@ -77,6 +77,20 @@ async def watch_once(app: Any, watch: StallWatch, is_changelog: Callable[[Any], 
     )
     try:
         await app.consumer.perform_seek()
+        read_from_committed(app.consumer, is_changelog)
     finally:
         watch.restarted()  # a seek that failed (the broker away) is tried after a full wait
     return True
+
+
+def read_from_committed(consumer: Any, is_changelog: Callable[[Any], bool]) -> None:
+    """After the seek, the record at each committed offset is the next to be handed over.
+    faust's seek marks the committed offset itself as read (its read offsets are the last
+    record handed over, the committed one is the next to read), and leaves a partition never
+    committed at what it read last: either way the fetcher would drop the very record the
+    seek was for (a partition's first record, waiting since the start, stayed undecided)."""
+    committed = consumer._committed_offset
+    for tp in consumer.assignment():
+        if not is_changelog(tp):
+            offset = committed.get(tp)
+            consumer._read_offset[tp] = offset - 1 if offset else None

@@ -15,6 +15,7 @@ from services.policy.stall import StallWatch, waiting_offsets, watch_once
 
 TP = namedtuple("TP", "topic partition")
 INTENTS, CHANGELOG = TP("wagate.intents.v1", 0), TP("app-windows-changelog", 0)
+NEVER = TP("wagate.intents.v1", 1)  # a partition with nothing committed yet
 
 
 class Clock:
@@ -54,13 +55,15 @@ def test_a_moving_or_caught_up_partition_is_not_stalled() -> None:
 def _app(*, rebalancing: bool = False, in_recovery: bool = False, flowing: bool = True) -> Any:
     seeks: list[int] = []
 
-    async def perform_seek() -> None:
+    async def perform_seek() -> None:  # as faust's: the committed offset marked as read
         seeks.append(1)
+        consumer._read_offset.update(consumer._committed_offset)
 
     consumer = SimpleNamespace(
-        assignment=lambda: {INTENTS, CHANGELOG},
+        assignment=lambda: {INTENTS, CHANGELOG, NEVER},
         highwater=lambda tp: 200,
-        _committed_offset={INTENTS: 16, CHANGELOG: 3},
+        _committed_offset={INTENTS: 16, CHANGELOG: 3, NEVER: None},
+        _read_offset={INTENTS: 150, CHANGELOG: 3, NEVER: 0},
         flow_active=flowing,
         perform_seek=perform_seek,
     )
@@ -74,7 +77,7 @@ def is_changelog(tp: Any) -> bool:
 
 
 def test_the_offsets_watched_are_the_inputs_and_only_while_streams_flow() -> None:
-    assert waiting_offsets(_app(), is_changelog) == {INTENTS: (16, 200)}
+    assert waiting_offsets(_app(), is_changelog) == {INTENTS: (16, 200), NEVER: (0, 200)}
     for paused in ({"rebalancing": True}, {"in_recovery": True}, {"flowing": False}):
         assert waiting_offsets(_app(**paused), is_changelog) == {}
 
@@ -93,6 +96,8 @@ def test_a_stall_seeks_back_once_and_starts_the_wait_again() -> None:
 
     assert asyncio.run(looks()) == [False, True, False]
     assert app.seeks == [1]
+    # the records at the committed offsets are handed over next, a partition's first too
+    assert app.consumer._read_offset == {INTENTS: 15, CHANGELOG: 3, NEVER: None}
 
 
 def test_a_failed_seek_is_tried_again_only_after_a_full_wait() -> None:
