@@ -5,8 +5,12 @@ again (the handlers take repeats).
 
 Its first cause, faust's recovery clearing the streams' buffers while they ran, is fixed in
 `services/policy/flow.py`; the watch stays as a guard for any other way fetched records are
-given up while the broker-side position has moved past them (a batch cut short when flow
-pauses, say): without a seek back, those records are not read again until the next rebalance."""
+given up while the broker-side position has moved past them: without a seek back, those
+records are not read again until the next rebalance. One such way was seen: while the tables
+recover, the input partitions are paused, and a fetch asked for the active partitions of a set
+faust empties meanwhile on another thread, which the client reads as every partition; the
+records of the paused ones were then dropped (a worker on a million windows never decided the
+one intent that waited)."""
 
 from __future__ import annotations
 
@@ -75,9 +79,16 @@ async def watch_once(app: Any, watch: StallWatch, is_changelog: Callable[[Any], 
         partitions=sorted(f"{tp.topic}/{tp.partition}" for tp in stalled),
         stall_s=watch.stall_s,
     )
+    consumer = app.consumer
     try:
-        await app.consumer.perform_seek()
-        read_from_committed(app.consumer, is_changelog)
+        await consumer.perform_seek()
+        # faust's seek leaves a partition never committed where it is: from its log's start
+        never = [tp for tp in stalled if not consumer._committed_offset.get(tp)]
+        if never:
+            starts = await consumer.earliest_offsets(*never)
+            for tp in never:
+                await consumer.seek(tp, starts[tp])
+        read_from_committed(consumer, is_changelog)
     finally:
         watch.restarted()  # a seek that failed (the broker away) is tried after a full wait
     return True

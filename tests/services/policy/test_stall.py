@@ -54,10 +54,18 @@ def test_a_moving_or_caught_up_partition_is_not_stalled() -> None:
 
 def _app(*, rebalancing: bool = False, in_recovery: bool = False, flowing: bool = True) -> Any:
     seeks: list[int] = []
+    positions: dict[Any, int] = {}
 
     async def perform_seek() -> None:  # as faust's: the committed offset marked as read
         seeks.append(1)
         consumer._read_offset.update(consumer._committed_offset)
+
+    async def earliest_offsets(*tps: Any) -> dict[Any, int]:
+        return {tp: 0 for tp in tps}
+
+    async def seek(tp: Any, offset: int) -> None:
+        positions[tp] = offset
+        consumer._read_offset[tp] = offset  # as faust's, again
 
     consumer = SimpleNamespace(
         assignment=lambda: {INTENTS, CHANGELOG, NEVER},
@@ -66,9 +74,15 @@ def _app(*, rebalancing: bool = False, in_recovery: bool = False, flowing: bool 
         _read_offset={INTENTS: 150, CHANGELOG: 3, NEVER: 0},
         flow_active=flowing,
         perform_seek=perform_seek,
+        earliest_offsets=earliest_offsets,
+        seek=seek,
     )
     return SimpleNamespace(
-        consumer=consumer, rebalancing=rebalancing, in_recovery=in_recovery, seeks=seeks
+        consumer=consumer,
+        rebalancing=rebalancing,
+        in_recovery=in_recovery,
+        seeks=seeks,
+        positions=positions,
     )
 
 
@@ -98,6 +112,7 @@ def test_a_stall_seeks_back_once_and_starts_the_wait_again() -> None:
     assert app.seeks == [1]
     # the records at the committed offsets are handed over next, a partition's first too
     assert app.consumer._read_offset == {INTENTS: 15, CHANGELOG: 3, NEVER: None}
+    assert app.positions == {NEVER: 0}  # never committed: read from its log's start
 
 
 def test_a_failed_seek_is_tried_again_only_after_a_full_wait() -> None:
