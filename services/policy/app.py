@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from services.policy.agents import Topics, add_agents
 from services.policy.deferrals import RELEASED_HEADER
-from services.policy.flow import HeldFlow
+from services.policy.flow import HeldFlow, SnapshotTransport
 from services.policy.handlers import PolicyHandlers
 from services.policy.metrics import PolicyMetrics
 from services.policy.recovery import QuickTableManager
@@ -152,11 +152,14 @@ async def create_topics(settings: PolicySettings) -> None:
 
 
 class PolicyApp(faust.App):
-    """faust's app with the streams' flow control of `services.policy.flow`."""
+    """faust's app with the streams' flow control and the fetch of `services.policy.flow`."""
 
     @cached_property
     def flow_control(self) -> HeldFlow:
         return HeldFlow(loop=self.loop)
+
+    def _new_transport(self) -> Any:  # the broker URLs are kafka:// (`_broker_url`)
+        return SnapshotTransport(self.conf.broker_consumer, self)
 
 
 def create_app(

@@ -77,10 +77,6 @@ class Expiries:
         self._marked.update(dict.fromkeys(keys))
 
     @property
-    def pending(self) -> int:
-        return len(self._marked)
-
-    @property
     def scheduled(self) -> int:
         return len(self._ends)
 

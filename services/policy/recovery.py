@@ -3,7 +3,7 @@
 faust asks, after every changelog record it recovers, whether any active partition still has
 records to read, and answers by building a counter of what remains over every active
 changelog partition (about a hundred here: ten tables of twelve partitions): at a million
-windows, most of the recovery's own time. `QuickRecovery` asks the partition that lagged last
+windows about a sixth of the recovery's samples. `QuickRecovery` asks the partition that lagged last
 time first, so the answer is one look while that partition still lags; the answer is the
 same."""
 

@@ -10,7 +10,7 @@ records are not read again until the next rebalance. One such way was seen: whil
 recover, the input partitions are paused, and a fetch asked for the active partitions of a set
 faust empties meanwhile on another thread, which the client reads as every partition; the
 records of the paused ones were then dropped (a worker on a million windows never decided the
-one intent that waited)."""
+one intent that waited); `flow.SnapshotFetch` now hands the fetch a copy."""
 
 from __future__ import annotations
 
