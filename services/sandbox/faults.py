@@ -4,13 +4,17 @@ Pure: the decisions take a `random.Random` owned by the caller and the configure
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+K = TypeVar("K")
 
 
 class Faults(BaseModel):
@@ -45,6 +49,14 @@ class Faults(BaseModel):
     webhook_delay_rate: float = Field(default=0.0, ge=0, le=1)
     webhook_delay_s: float = Field(default=2.0, ge=0)
     webhook_bad_signature_rate: float = Field(default=0.0, ge=0, le=1)
+    strike_within: int = Field(
+        default=0,
+        ge=0,
+        description="When above 0, every fault whose rate is above 0 strikes at least once in "
+        "each this-many API calls (or webhooks), outside a throttling window: one the draws have "
+        "not chosen for nearly that long is forced on a call they leave alone, so a short run "
+        "meets every kind. Needs a span at least the number of rated kinds.",
+    )
 
 
 class ApiFault(StrEnum):
@@ -59,14 +71,7 @@ def api_fault(rng: random.Random, faults: Faults, throttled_left: int) -> ApiFau
     """The fault this API call suffers, if any. A throttling burst in progress wins."""
     if throttled_left > 0:
         return ApiFault.THROTTLE
-    draws = (
-        (ApiFault.SERVER_ERROR, faults.server_error_rate),
-        (ApiFault.UNAVAILABLE, faults.unavailable_rate),
-        (ApiFault.TIMEOUT, faults.timeout_rate),
-        (ApiFault.DROP, faults.drop_rate),
-        (ApiFault.THROTTLE, faults.throttle_rate),
-    )
-    for fault, rate in draws:
+    for fault, rate in _rated_api(faults).items():
         if rate > 0 and rng.random() < rate:
             return fault
     return None
@@ -78,6 +83,45 @@ class WebhookPlan:
     delay_s: float = 0.0
     hold_for_reorder: bool = False
     bad_signature: bool = False
+
+
+def _rated_api(faults: Faults) -> dict[ApiFault, float]:
+    return {
+        ApiFault.SERVER_ERROR: faults.server_error_rate,
+        ApiFault.UNAVAILABLE: faults.unavailable_rate,
+        ApiFault.TIMEOUT: faults.timeout_rate,
+        ApiFault.DROP: faults.drop_rate,
+        ApiFault.THROTTLE: faults.throttle_rate,
+    }
+
+
+def _rated_webhook(faults: Faults) -> dict[str, float]:
+    return {
+        "copies": faults.webhook_duplicate_rate,
+        "delay_s": faults.webhook_delay_rate,
+        "hold_for_reorder": faults.webhook_reorder_rate,
+        "bad_signature": faults.webhook_bad_signature_rate,
+    }
+
+
+class Overdue(Generic[K]):
+    """How long each rated kind has gone unchosen, and the one past `within`, most overdue first."""
+
+    def __init__(self, rates: Mapping[K, float], within: int) -> None:
+        self._within = within
+        self._since = {kind: 0 for kind, rate in rates.items() if rate > 0 and within > 0}
+
+    def due(self) -> K | None:
+        # one kind is forced per call, so each starts being due early enough for all of them
+        # to be forced in turn within the span
+        late = [
+            (n, kind) for kind, n in self._since.items() if n + len(self._since) >= self._within
+        ]
+        return max(late, key=lambda pair: pair[0])[1] if late else None
+
+    def record(self, struck: set[K]) -> None:
+        for kind in self._since:
+            self._since[kind] = 0 if kind in struck else self._since[kind] + 1
 
 
 def webhook_plan(rng: random.Random, faults: Faults) -> WebhookPlan:
@@ -110,6 +154,8 @@ class FaultBoard:
         self._webhooks = random.Random(None if seed is None else seed + 1)
         self._throttled_left = 0
         self._throttled_until = 0.0
+        self._api_overdue = Overdue(_rated_api(faults), faults.strike_within)
+        self._webhook_overdue = Overdue(_rated_webhook(faults), faults.strike_within)
 
     def next_api_fault(self) -> ApiFault | None:
         """The next call's fault. A burst of throttling lasts `throttle_burst` calls, or
@@ -117,6 +163,9 @@ class FaultBoard:
         now = self._clock()
         in_window = now < self._throttled_until
         fault = api_fault(self._api, self.faults, 1 if in_window else self._throttled_left)
+        if fault is None:
+            fault = self._api_overdue.due()
+        self._api_overdue.record(set() if fault is None else {fault})
         if fault is ApiFault.THROTTLE and not in_window:
             if self._throttled_left > 0:
                 self._throttled_left -= 1
@@ -132,4 +181,27 @@ class FaultBoard:
         return free_form and rate > 0 and self._api.random() < rate
 
     def next_webhook_plan(self) -> WebhookPlan:
-        return webhook_plan(self._webhooks, self.faults)
+        plan = webhook_plan(self._webhooks, self.faults)
+        struck = {kind for kind in _rated_webhook(self.faults) if plan_has(plan, kind)}
+        due = self._webhook_overdue.due()
+        if due is not None and due not in struck:
+            plan = _struck(plan, self.faults, due)
+            struck.add(due)
+        self._webhook_overdue.record(struck)
+        return plan
+
+
+def plan_has(plan: WebhookPlan, kind: str) -> bool:
+    """Whether `plan` carries the mangling named by its field `kind`."""
+    return bool(getattr(plan, kind) != getattr(WebhookPlan(), kind))
+
+
+def _struck(plan: WebhookPlan, faults: Faults, kind: str) -> WebhookPlan:
+    """`plan` with the mangling named by `kind` added."""
+    if kind == "copies":
+        return dataclasses.replace(plan, copies=2)
+    if kind == "delay_s":
+        return dataclasses.replace(plan, delay_s=faults.webhook_delay_s)
+    if kind == "hold_for_reorder":
+        return dataclasses.replace(plan, hold_for_reorder=True)
+    return dataclasses.replace(plan, bad_signature=True)

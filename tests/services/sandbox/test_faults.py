@@ -117,3 +117,55 @@ def test_rates_are_probabilities(field: str, value: float) -> None:
 def test_a_throttling_window_is_not_negative() -> None:
     with pytest.raises(ValidationError):
         Faults(throttle_window_s=-1)
+
+
+def test_strike_within_meets_every_rated_kind_in_each_span() -> None:
+    # rates so low that 300 calls would rarely meet them all by chance
+    faults = Faults(
+        server_error_rate=0.001,
+        unavailable_rate=0.001,
+        timeout_rate=0.001,
+        drop_rate=0.001,
+        throttle_rate=0.001,
+        throttle_burst=1,
+        strike_within=20,
+    )
+    board = FaultBoard(faults, seed=5)
+    calls = [board.next_api_fault() for _ in range(300)]
+    for start in range(0, len(calls) - 20 + 1):
+        span = calls[start : start + 20]
+        assert set(ApiFault) <= set(span), (start, span)
+    # the rest of the calls are left alone: forcing fills gaps, it does not flood
+    assert calls.count(None) > 150
+
+
+def test_strike_within_leaves_unrated_kinds_alone() -> None:
+    board = FaultBoard(Faults(drop_rate=0.0001, strike_within=10), seed=1)
+    calls = [board.next_api_fault() for _ in range(100)]
+    assert set(calls) == {None, ApiFault.DROP}
+    assert all(ApiFault.DROP in calls[i : i + 10] for i in range(91))
+
+
+def test_strike_within_meets_every_rated_webhook_mangling() -> None:
+    faults = Faults(
+        webhook_duplicate_rate=0.001,
+        webhook_delay_rate=0.001,
+        webhook_reorder_rate=0.001,
+        webhook_bad_signature_rate=0.001,
+        webhook_delay_s=3,
+        strike_within=20,
+    )
+    board = FaultBoard(faults, seed=2)
+    plans = [board.next_webhook_plan() for _ in range(200)]
+    for start in range(0, len(plans) - 20 + 1):
+        span = plans[start : start + 20]
+        assert any(p.copies == 2 for p in span)
+        assert any(p.delay_s == 3 for p in span)
+        assert any(p.hold_for_reorder for p in span)
+        assert any(p.bad_signature for p in span)
+    assert sum(p == WebhookPlan() for p in plans) > 120
+
+
+def test_without_strike_within_a_low_rate_may_never_strike() -> None:
+    board = FaultBoard(Faults(drop_rate=0.0001), seed=1)
+    assert {board.next_api_fault() for _ in range(100)} == {None}
