@@ -11,6 +11,7 @@ divided by `rates.replicas`, the replicas the deployment runs) and asks again ev
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -161,9 +162,13 @@ class SharedRate:
         # valid while this replica, paced at the rate, spends what it holds, and lease_s more
         held = self._lease.left(asked_at) + grant.tokens
         self._lease.add(grant.tokens, asked_at, self._lease_s + held / self.rate)
-        # a partial block: the others lease too; ask again once a share of a block accrued
+        # a partial block: the others lease too; ask again once a share of a block accrued,
+        # later the more this ask took and at a spread moment, so replicas asking in turn do
+        # not settle in one order in which the first always takes what accrued
         partial = grant.tokens < self.block_size
-        self._next_ask = asked_at + max(grant.wait_s, self._lease_s / 2 if partial else 0.0)
+        share = 1 + 3 * grant.tokens / self.block_size
+        pause = self._lease_s / 2 * share * random.uniform(1.0, 1.1) if partial else 0.0
+        self._next_ask = asked_at + max(grant.wait_s, pause)
 
     def take(self, now: float) -> bool:
         """Spend one token; False when none is in hand (the send waits)."""

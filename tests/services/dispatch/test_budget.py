@@ -45,12 +45,17 @@ def _rates(mps: float = 100.0, replicas: int = 1) -> RateSettings:
 
 async def _sent(replicas: list[SharedRate], clock: list[float], seconds: float) -> int:
     """Every replica sends whenever it may, polled each millisecond, for `seconds`."""
-    sent = 0
+    return sum(await _sent_each(replicas, clock, seconds))
+
+
+async def _sent_each(replicas: list[SharedRate], clock: list[float], seconds: float) -> list[int]:
+    """What each replica sent, polled in the same order every millisecond for `seconds`."""
+    sent = [0] * len(replicas)
     end = clock[0] + seconds
     while clock[0] < end:
-        for replica in replicas:
+        for n, replica in enumerate(replicas):
             while await replica.wait_s(clock[0]) == 0 and replica.take(clock[0]):
-                sent += 1
+                sent[n] += 1
         clock[0] += 0.001
     return sent
 
@@ -85,6 +90,15 @@ async def test_replicas_together_send_the_rate_and_no_more(replicas: int) -> Non
     sent = await _sent(senders, clock, 3.0)
     assert 0.95 * 300 <= sent <= 300 + senders[0].burst + senders[0].block_size
     assert budget.asks <= replicas * 3.0 / (0.05 / 2) + 3.0 / 0.05 + replicas  # no storm
+
+
+@pytest.mark.parametrize("replicas", [2, 3, 5])
+async def test_replicas_asking_in_the_same_order_each_send_their_share(replicas: int) -> None:
+    clock = [100.0]
+    budget = MemoryBudget(clock)
+    senders = [SharedRate("pn-1", budget, _rates(100.0)) for _ in range(replicas)]
+    each = await _sent_each(senders, clock, 4.0)
+    assert min(each) >= 0.6 * sum(each) / replicas, each  # none starved by coming later
 
 
 async def test_a_lease_not_spent_in_time_is_not_spent_later() -> None:
