@@ -212,11 +212,30 @@ def unavailable(message: str) -> NoReturn:
     fail(message, EXIT_UNAVAILABLE)
 
 
+SETTLE_S = 0.5  # the longest a command waits, once done, for its connections to finish closing
+
+
+async def _settled(coro: Coroutine[Any, Any, T]) -> T:
+    """`coro`, then a wait (at most `SETTLE_S`) while a connection it closed is still closing:
+    a TLS connection closes over a few round trips, and one left closing when the loop ends
+    leaks its socket (a refused SASL login over TLS did)."""
+    try:
+        return await coro
+    finally:
+        # the loop's own map of its transports: no public way to list them; absent, no wait
+        transports = getattr(asyncio.get_running_loop(), "_transports", {})
+        deadline = asyncio.get_running_loop().time() + SETTLE_S
+        while any(t.is_closing() for t in list(transports.values())):
+            if asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(0.005)
+
+
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """Run a command's Kafka work: a record over Kafka's size limit is a usage error (2), a
     broker that cannot be reached or refuses the request exits 69."""
     try:
-        return asyncio.run(coro)
+        return asyncio.run(_settled(coro))
     except MessageSizeTooLargeError as exc:
         raise click.UsageError(f"too large for Kafka: {exc}") from exc
     except BrokenPipeError:
@@ -228,7 +247,7 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 def run_http(coro: Coroutine[Any, Any, T], server: str, url: str) -> T:
     """Run a command's HTTP calls to `server` at `url`; no connection exits 69."""
     try:
-        return asyncio.run(coro)
+        return asyncio.run(_settled(coro))
     except BrokenPipeError:
         raise
     except (aiohttp.ClientConnectionError, TimeoutError, OSError) as exc:

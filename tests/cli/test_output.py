@@ -3,8 +3,14 @@ codes that are distinct and documented."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import re
+import socket
+import sys
+import threading
+import time
 
 import click
 import pytest
@@ -121,3 +127,39 @@ def test_exit_codes_are_distinct_and_the_readme_lists_each() -> None:
     assert listed == set(output.EXIT_CODES)
     doc = output.__doc__ or ""
     assert {int(m) for m in re.findall(r"^ {4}(\d+) ", doc, re.MULTILINE)} == set(output.EXIT_CODES)
+
+
+def _slow_reader() -> tuple[socket.socket, threading.Thread]:
+    """A local server that reads what one client sends, slowly, until the client closes."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def read() -> None:
+        conn, _ = server.accept()
+        with conn:
+            time.sleep(0.05)  # the client closes with most of its data still unsent
+            while conn.recv(1 << 16):
+                pass
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return server, thread
+
+
+def test_a_command_s_connections_finish_closing_before_its_loop_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    leaked: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda report: leaked.append(report.object))
+    server, reader = _slow_reader()
+
+    async def closes_with_data_unsent() -> None:
+        _, writer = await asyncio.open_connection(*server.getsockname())
+        writer.write(b"x" * (8 << 20))  # more than the socket's buffers: the rest waits
+        writer.close()  # closing: the transport ends once the rest is flushed
+
+    with server:
+        output.run_async(closes_with_data_unsent())
+        reader.join(5)
+        gc.collect()
+    assert not reader.is_alive()
+    assert leaked == []  # no transport left closing, nor its socket, when the loop ended
