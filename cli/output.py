@@ -222,11 +222,12 @@ async def _settled(coro: Coroutine[Any, Any, T]) -> T:
     try:
         return await coro
     finally:
+        loop = asyncio.get_running_loop()
         # the loop's own map of its transports: no public way to list them; absent, no wait
-        transports = getattr(asyncio.get_running_loop(), "_transports", {})
-        deadline = asyncio.get_running_loop().time() + SETTLE_S
+        transports = getattr(loop, "_transports", {})
+        deadline = loop.time() + SETTLE_S
         while any(t.is_closing() for t in list(transports.values())):
-            if asyncio.get_running_loop().time() >= deadline:
+            if loop.time() >= deadline:
                 break
             await asyncio.sleep(0.005)
 

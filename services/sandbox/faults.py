@@ -4,7 +4,6 @@ Pure: the decisions take a `random.Random` owned by the caller and the configure
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 K = TypeVar("K")
 
@@ -58,6 +57,19 @@ class Faults(BaseModel):
         "meets every kind. Needs a span at least the number of rated kinds.",
     )
 
+    @model_validator(mode="after")
+    def _span_fits_the_kinds(self) -> Faults:
+        rated = max(
+            sum(rate > 0 for rate in _rated_api(self).values()),
+            sum(rate > 0 for rate in _rated_webhook(self).values()),
+        )
+        if 0 < self.strike_within < rated:
+            raise ValueError(
+                f"strike_within={self.strike_within} cannot meet {rated} rated fault kinds "
+                f"in each span: it needs at least {rated}"
+            )
+        return self
+
 
 class ApiFault(StrEnum):
     SERVER_ERROR = "server_error"
@@ -95,12 +107,19 @@ def _rated_api(faults: Faults) -> dict[ApiFault, float]:
     }
 
 
-def _rated_webhook(faults: Faults) -> dict[str, float]:
+class Mangling(StrEnum):
+    DUPLICATE = "duplicate"
+    DELAY = "delay"
+    REORDER = "reorder"
+    BAD_SIGNATURE = "bad_signature"
+
+
+def _rated_webhook(faults: Faults) -> dict[Mangling, float]:
     return {
-        "copies": faults.webhook_duplicate_rate,
-        "delay_s": faults.webhook_delay_rate,
-        "hold_for_reorder": faults.webhook_reorder_rate,
-        "bad_signature": faults.webhook_bad_signature_rate,
+        Mangling.DUPLICATE: faults.webhook_duplicate_rate,
+        Mangling.DELAY: faults.webhook_delay_rate,
+        Mangling.REORDER: faults.webhook_reorder_rate,
+        Mangling.BAD_SIGNATURE: faults.webhook_bad_signature_rate,
     }
 
 
@@ -126,15 +145,22 @@ class Overdue(Generic[K]):
 
 def webhook_plan(rng: random.Random, faults: Faults) -> WebhookPlan:
     """How one webhook is mangled: duplicated, delayed, held back behind the next, badly signed."""
+    return plan_of(manglings(rng, faults), faults)
 
-    def hit(rate: float) -> bool:
-        return rate > 0 and rng.random() < rate
 
+def manglings(rng: random.Random, faults: Faults) -> set[Mangling]:
+    """The manglings drawn for one webhook, each by its own rate."""
+    return {
+        kind for kind, rate in _rated_webhook(faults).items() if rate > 0 and rng.random() < rate
+    }
+
+
+def plan_of(struck: set[Mangling], faults: Faults) -> WebhookPlan:
     return WebhookPlan(
-        copies=2 if hit(faults.webhook_duplicate_rate) else 1,
-        delay_s=faults.webhook_delay_s if hit(faults.webhook_delay_rate) else 0.0,
-        hold_for_reorder=hit(faults.webhook_reorder_rate),
-        bad_signature=hit(faults.webhook_bad_signature_rate),
+        copies=2 if Mangling.DUPLICATE in struck else 1,
+        delay_s=faults.webhook_delay_s if Mangling.DELAY in struck else 0.0,
+        hold_for_reorder=Mangling.REORDER in struck,
+        bad_signature=Mangling.BAD_SIGNATURE in struck,
     )
 
 
@@ -181,27 +207,9 @@ class FaultBoard:
         return free_form and rate > 0 and self._api.random() < rate
 
     def next_webhook_plan(self) -> WebhookPlan:
-        plan = webhook_plan(self._webhooks, self.faults)
-        struck = {kind for kind in _rated_webhook(self.faults) if plan_has(plan, kind)}
+        struck = manglings(self._webhooks, self.faults)
         due = self._webhook_overdue.due()
-        if due is not None and due not in struck:
-            plan = _struck(plan, self.faults, due)
+        if due is not None:
             struck.add(due)
         self._webhook_overdue.record(struck)
-        return plan
-
-
-def plan_has(plan: WebhookPlan, kind: str) -> bool:
-    """Whether `plan` carries the mangling named by its field `kind`."""
-    return bool(getattr(plan, kind) != getattr(WebhookPlan(), kind))
-
-
-def _struck(plan: WebhookPlan, faults: Faults, kind: str) -> WebhookPlan:
-    """`plan` with the mangling named by `kind` added."""
-    if kind == "copies":
-        return dataclasses.replace(plan, copies=2)
-    if kind == "delay_s":
-        return dataclasses.replace(plan, delay_s=faults.webhook_delay_s)
-    if kind == "hold_for_reorder":
-        return dataclasses.replace(plan, hold_for_reorder=True)
-    return dataclasses.replace(plan, bad_signature=True)
+        return plan_of(struck, self.faults)

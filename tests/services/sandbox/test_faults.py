@@ -169,3 +169,9 @@ def test_strike_within_meets_every_rated_webhook_mangling() -> None:
 def test_without_strike_within_a_low_rate_may_never_strike() -> None:
     board = FaultBoard(Faults(drop_rate=0.0001), seed=1)
     assert {board.next_api_fault() for _ in range(100)} == {None}
+
+
+def test_a_span_shorter_than_the_rated_kinds_is_refused() -> None:
+    with pytest.raises(ValidationError, match="strike_within=2 cannot meet 3"):
+        Faults(drop_rate=0.1, timeout_rate=0.1, unavailable_rate=0.1, strike_within=2)
+    assert Faults(drop_rate=0.1, timeout_rate=0.1, strike_within=2).strike_within == 2
