@@ -90,6 +90,11 @@ class ConsumeLoop:
 
     Undecodable records and permanent failures are dead-lettered and committed; retryable
     failures rewind the partition to the failed record and back off, without committing.
+
+    With `side_by_side` the partitions of one fetch are handled together, each in its order,
+    and what they settled is committed in one request once all are done: for handlers that
+    wait on I/O and are safe to run at once for different partitions (dispatch's), so that a
+    slow partition no longer holds the others up.
     """
 
     consumer: AIOKafkaConsumer
@@ -98,8 +103,10 @@ class ConsumeLoop:
     publisher: DeadLetters
     metrics: ConsumerMetrics
     max_backoff_s: float = 30.0
+    side_by_side: bool = False
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _backoff_s: float = 0.0
+    _settled: dict[TopicPartition, int] | None = None  # the offsets to commit after a fetch
 
     def stop(self) -> None:
         self._stopping.set()
@@ -116,6 +123,9 @@ class ConsumeLoop:
     async def run(self) -> None:
         while not self._stopping.is_set():
             batches = await self.consumer.getmany(timeout_ms=200)
+            if self.side_by_side and len(batches) > 1:
+                await self._side_by_side(batches)
+                continue
             for tp, records in batches.items():
                 await self._handle_partition(tp, records)
                 if self._stopping.is_set():
@@ -139,14 +149,40 @@ class ConsumeLoop:
         if next_offset is not None:
             await self._commit(tp, next_offset)
 
+    async def _side_by_side(
+        self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        """Every partition of the fetch at once; then one commit of what each settled (a
+        partition's crash is raised after the others are done and committed)."""
+        self._settled = {}
+        try:
+            handled = await asyncio.gather(
+                *(self._handle_partition(tp, records) for tp, records in batches.items()),
+                return_exceptions=True,
+            )
+        finally:
+            settled, self._settled = self._settled, None
+        if settled:
+            await self._commit_all(settled)
+        for outcome in handled:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
     async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        if self._settled is not None:  # handled side by side: committed with the others
+            self._settled[tp] = offset
+            return
+        await self._commit_all({tp: offset})
+
+    async def _commit_all(self, offsets: dict[TopicPartition, int]) -> None:
         """Commit; one refused (a rebalance while the process was frozen, the broker gone)
         leaves the records to be read again, which every handler takes as a repeat."""
         try:
-            await self.consumer.commit({tp: offset})
+            await self.consumer.commit(offsets)
         except KafkaError as exc:
-            log.warning("commit refused; the records will be read again", topic=tp.topic,
-                        partition=tp.partition, offset=offset, reason=repr(exc))  # fmt: skip
+            log.warning("commit refused; the records will be read again",
+                        offsets={f"{tp.topic}/{tp.partition}": n for tp, n in offsets.items()},
+                        reason=repr(exc))  # fmt: skip
 
     async def _handle_one(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         where = (record.topic, record.partition, record.offset)

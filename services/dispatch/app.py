@@ -154,7 +154,7 @@ def build(
             DECISIONS, PolicyDecisionMade, decisions.on_decision, decisions.on_decisions
         ),
         kafka.topic(STATUSES.name): Subscription(
-            STATUSES, MessageStatusReported, statuses.on_status
+            STATUSES, MessageStatusReported, statuses.on_status, statuses.on_statuses
         ),
         kafka.topic(OUTBOUND_ACTIVITY.name): Subscription(
             OUTBOUND_ACTIVITY, OutboundActivityObserved, outside.on_activity
@@ -216,6 +216,7 @@ async def run(settings: DispatchSettings, stop: asyncio.Event) -> None:
             dispatch.subscriptions,
             publisher,
             ConsumerMetrics.create(registry, "dispatch"),
+            side_by_side=True,  # its handlers wait on PostgreSQL and Kafka, safe side by side
         )
         probes = {"postgres": postgres_probe(pool), "kafka": kafka_probe(producer.client)}
         supervisor.spawn("reach", partial(watch_reach, readiness, probes))

@@ -2,10 +2,17 @@
 data wagate sent, else by wamid; one that finds none yet (its wamid is not recorded) is kept
 and applied once the send's answer records it. A status only ever moves an intent forward
 (`outcomes.advance`). Meta's 131047 in a `failed` status of a free-form intent naming a
-fallback hands it back to policy (`handback`), and that send's later statuses are ignored."""
+fallback hands it back to policy (`handback`), and that send's later statuses are ignored.
+
+A partition's statuses are handled together (`on_statuses`): each message's in their order,
+different messages side by side, since each status waits on PostgreSQL and Kafka and a
+partition's statuses one after another fell behind three statuses per send, holding up the
+decisions fetched with them."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka import ConsumerRecord
@@ -19,12 +26,14 @@ from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.reports import Report, Reporter
 from services.dispatch.transitions import Transitions
 from shared import codec, logs, tracing
+from shared.consuming import Fed, alone, retried
 from shared.errors import RetryableError
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.webhooks import MessageStatusReported
 
 log = logs.get(__name__)
 STATUS_TRIES = 5
+AT_ONCE = 8  # messages whose statuses are applied side by side (the pool holds 10 connections)
 # Meta's 131047 in a failed status hands the intent back while nothing else reached the customer
 HANDED_BACK_FROM = frozenset(
     {LedgerState.SENDING, LedgerState.UNKNOWN, LedgerState.UNCONFIRMED, LedgerState.ACCEPTED}
@@ -48,6 +57,32 @@ class Statuses:
             await self.ledger.keep_status(
                 status.message_id, status.status, codec.encode(status).decode()
             )
+
+    async def on_statuses(
+        self, batch: Sequence[Fed[MessageStatusReported]]
+    ) -> list[BaseException | None]:
+        """A partition's statuses: for each, None once applied (or kept) or the error it met.
+        The statuses of one message go in their order (`in_turn`), and after a retryable error
+        its later ones wait for the retry; up to `AT_ONCE` messages go side by side. An error
+        that is a bug is raised once every other status is done."""
+        outcomes: list[BaseException | None] = [None] * len(batch)
+        gate = asyncio.Semaphore(AT_ONCE)
+
+        async def in_order(indexes: list[int]) -> None:
+            async with gate:
+                for at, n in enumerate(indexes):
+                    outcomes[n] = await alone(self.on_status, batch[n])
+                    if retried(outcomes[n]):
+                        for later in indexes[at + 1 :]:
+                            outcomes[later] = outcomes[n]
+                        return
+
+        groups = in_turn([item.event for item in batch])
+        done = await asyncio.gather(*map(in_order, groups), return_exceptions=True)
+        for failed in done:
+            if failed is not None:
+                raise failed
+        return outcomes
 
     async def apply_early(self, wamid: str | None) -> None:
         """Statuses that came before the wamid was recorded; kept again if they cannot apply."""
@@ -144,3 +179,28 @@ class Statuses:
             end_as=LedgerState.FAILED, errors=status.errors, supersede=status.message_id,
         )  # fmt: skip
         return moved is not None
+
+
+def in_turn(statuses: Sequence[MessageStatusReported]) -> list[list[int]]:
+    """The statuses' indexes in groups to apply one after another, each group in order: the
+    statuses of one wamid, joined with those naming the same intent by the callback data
+    wagate sent (a status may come with it or without, and an intent sent twice has two
+    wamids); different groups touch different intents."""
+    owner: dict[str, int] = {}  # a wamid or a callback's key -> its group
+    groups: list[list[int]] = []
+    for n, status in enumerate(statuses):
+        keys = [f"wamid:{status.message_id}"]
+        if status.biz_opaque_callback_data:
+            keys.append(f"intent:{status.biz_opaque_callback_data}")
+        found = sorted({owner[key] for key in keys if key in owner})
+        if not found:
+            found = [len(groups)]
+            groups.append([])
+        into = found[0]
+        for other in found[1:]:  # this status joins two groups: one from here on
+            groups[into] = sorted(groups[into] + groups[other])
+            groups[other] = []
+            owner.update({key: into for key, group in owner.items() if group == other})
+        groups[into].append(n)
+        owner.update(dict.fromkeys(keys, into))
+    return [group for group in groups if group]

@@ -1,7 +1,9 @@
-"""The consume loop branches on an error's `retryable` attribute, whatever its class."""
+"""The consume loop branches on an error's `retryable` attribute, whatever its class; side by
+side, a fetch's partitions go at once and what they settled is committed in one request."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -199,3 +201,78 @@ async def test_a_batch_is_timed_once_and_its_records_counted_each() -> None:
     assert count("wagate_test_records_dead_lettered_total", topic | {"reason": "NeverGood"}) == 1
     assert count("wagate_test_records_retried_total", topic) == 1
     assert count("wagate_test_record_handle_seconds_count", topic) == 1
+
+
+class Offsets(Consumer):
+    """The consumer fake, keeping each commit's every partition."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[dict[TopicPartition, int]] = []
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.requests.append(dict(offsets))
+
+
+def _on(partition: int, offset: int, intent_id: str) -> ConsumerRecord[bytes, bytes]:
+    record = _record(offset, intent_id)
+    return ConsumerRecord(TOPIC, partition, offset, 0, 0, None, record.value, None, 0, 0, [])
+
+
+def _side_loop(handler: Any) -> tuple[ConsumeLoop, Offsets]:
+    consumer = Offsets()
+    loop = ConsumeLoop(
+        consumer,  # type: ignore[arg-type]
+        "g",
+        {TOPIC: Subscription(DELIVERY, DeliveryUpdated, handler)},
+        DeadLetters(),  # type: ignore[arg-type]
+        ConsumerMetrics.create(new_registry(), "test"),
+        max_backoff_s=0.01,
+        side_by_side=True,
+    )
+    return loop, consumer
+
+
+async def test_side_by_side_the_partitions_of_a_fetch_go_at_once_and_commit_together() -> None:
+    first_waits = asyncio.Event()
+    order: list[str] = []
+
+    async def handler(event: DeliveryUpdated, _: Any) -> None:
+        if event.intent_id == "slow":
+            await asyncio.wait_for(first_waits.wait(), 2)  # one after another: never set
+        else:
+            first_waits.set()
+        order.append(event.intent_id)
+
+    loop, consumer = _side_loop(handler)
+    p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    await loop._side_by_side(
+        {p0: [_on(0, 4, "slow"), _on(0, 5, "after")], p1: [_on(1, 9, "quick")]}
+    )
+    assert order == ["quick", "slow", "after"]  # each partition in its order
+    assert consumer.requests == [{p0: 6, p1: 10}]  # one commit request for both
+
+
+async def test_side_by_side_a_partition_that_crashed_does_not_lose_the_others_commit() -> None:
+    async def handler(event: DeliveryUpdated, _: Any) -> None:
+        if event.intent_id == "bug":
+            raise RuntimeError("a bug")
+
+    loop, consumer = _side_loop(handler)
+    p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    with pytest.raises(RuntimeError, match="a bug"):
+        await loop._side_by_side({p0: [_on(0, 0, "bug")], p1: [_on(1, 3, "ok"), _on(1, 4, "ok")]})
+    assert consumer.requests == [{p1: 5}]
+
+
+async def test_side_by_side_a_retry_commits_up_to_it_beside_the_others() -> None:
+    async def handler(event: DeliveryUpdated, _: Any) -> None:
+        if event.intent_id == "later":
+            raise StillTransient("not yet")
+
+    loop, consumer = _side_loop(handler)
+    p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    batches = {p0: [_on(0, 0, "ok"), _on(0, 1, "later"), _on(0, 2, "ok")], p1: [_on(1, 7, "ok")]}
+    await loop._side_by_side(batches)
+    assert consumer.seeks == [1]  # read again from the record that failed
+    assert consumer.requests == [{p0: 1, p1: 8}]

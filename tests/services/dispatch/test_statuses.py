@@ -1,19 +1,26 @@
 """Meta's statuses against the in-memory ledger: found by callback data or wamid, kept until
-their wamid is known, only ever moving an intent forward, and each update published once."""
+their wamid is known, only ever moving an intent forward, and each update published once; a
+partition's statuses together, different messages side by side and each message's in order."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiokafka import ConsumerRecord
+from hypothesis import given
+from hypothesis import strategies as st
 
-from services.dispatch.errors import StatusRaced
+from services.dispatch.errors import LedgerUnavailable, StatusRaced
 from services.dispatch.ledger import Change, LedgerRow, LedgerState, NewIntent
-from services.dispatch.statuses import STATUS_TRIES, Statuses
+from services.dispatch.statuses import AT_ONCE, STATUS_TRIES, Statuses, in_turn
 from shared import codec
+from shared.consuming import Fed
 from shared.events.common import MetaError
 from shared.events.intents import OutboundIntentSubmitted, TemplateContent
+from shared.events.webhooks import MessageStatusReported
 from tests.services.dispatch.conftest import Reporting, approved, reported
 from tests.services.dispatch.fakes import InMemoryLedger
 
@@ -222,3 +229,125 @@ async def test_a_real_status_of_a_send_not_superseded_wins_over_a_hand_back() ->
     await parts.ledger.record("i-1", LedgerState.REDECIDING)  # lapsed and handed back since
     await parts.statuses.on_status(reported("i-1", "wamid.LATE", "delivered"), None)
     assert parts.published.states("i-1") == ["delivered"]  # it did reach the customer
+
+
+class _Slow(InMemoryLedger):
+    """The in-memory ledger, each read of an intent taking a moment (as PostgreSQL's does);
+    counts how many reads are in flight at once, and fails the first reads of `failing`."""
+
+    def __init__(self, failing: str | None = None, fails: int = 0) -> None:
+        super().__init__()
+        self.in_flight = self.most = 0
+        self.failing, self.fails = failing, fails
+
+    async def get(self, intent_id: str) -> LedgerRow | None:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            if intent_id == self.failing and self.fails > 0:
+                self.fails -= 1
+                raise LedgerUnavailable("the ledger is not there")
+            return await super().get(intent_id)
+        finally:
+            self.in_flight -= 1
+
+
+def _fed(statuses: list[MessageStatusReported]) -> list[Fed[MessageStatusReported]]:
+    return [
+        Fed(status, ConsumerRecord("statuses", 2, n, 0, 0, None, b"", None, 0, 0, ()))
+        for n, status in enumerate(statuses)
+    ]
+
+
+async def test_a_partition_s_statuses_of_different_messages_are_applied_side_by_side() -> None:
+    ledger = _Slow()
+    parts = _parts(ledger)
+    for n in range(20):
+        await _accepted(ledger, f"i-{n}", f"wamid.{n}")
+    batch = [reported(f"i-{n}", f"wamid.{n}", "delivered") for n in range(20)]
+    assert await parts.statuses.on_statuses(_fed(batch)) == [None] * 20
+    assert ledger.most == AT_ONCE  # not one after another, and never more than the bound
+    assert all(parts.published.states(f"i-{n}") == ["delivered"] for n in range(20))
+
+
+async def test_one_message_s_statuses_in_a_batch_are_applied_in_their_order() -> None:
+    ledger = _Slow()
+    parts = _parts(ledger)
+    await _accepted(ledger, "i-1", "wamid.A")
+    await _accepted(ledger, "i-2", "wamid.B")
+    batch = [
+        reported("i-1", "wamid.A", "sent"), reported("i-2", "wamid.B", "sent"),
+        reported("i-1", "wamid.A", "delivered"), reported(None, "wamid.B", "delivered"),
+        reported("i-1", "wamid.A", "read"),
+    ]  # fmt: skip
+    assert await parts.statuses.on_statuses(_fed(batch)) == [None] * 5
+    assert parts.published.states("i-1") == ["sent", "delivered", "read"]
+    assert parts.published.states("i-2") == ["sent", "delivered"]
+    row = await ledger.get("i-1")
+    assert row is not None and row.state == "read"
+
+
+async def test_after_a_retryable_error_the_message_s_later_statuses_wait_for_the_retry() -> None:
+    ledger = _Slow(failing="i-1", fails=1)
+    parts = _parts(ledger)
+    await _accepted(ledger, "i-1", "wamid.A")
+    await _accepted(ledger, "i-2", "wamid.B")
+    batch = [
+        reported("i-1", "wamid.A", "sent"), reported("i-2", "wamid.B", "delivered"),
+        reported("i-1", "wamid.A", "delivered"),
+    ]  # fmt: skip
+    first, other, later = await parts.statuses.on_statuses(_fed(batch))
+    assert isinstance(first, LedgerUnavailable) and later is first and other is None
+    assert parts.published.states("i-1") == []  # nothing of it applied out of its order
+    assert parts.published.states("i-2") == ["delivered"]
+
+
+async def test_a_bug_met_by_one_status_is_raised_once_the_others_are_applied() -> None:
+    class Broken(_Slow):
+        async def get(self, intent_id: str) -> LedgerRow | None:
+            if intent_id == "i-1":
+                raise RuntimeError("a bug")
+            return await super().get(intent_id)
+
+    ledger = Broken()
+    parts = _parts(ledger)
+    await _accepted(ledger, "i-1", "wamid.A")
+    await _accepted(ledger, "i-2", "wamid.B")
+    batch = [reported("i-1", "wamid.A", "sent"), reported("i-2", "wamid.B", "delivered")]
+    with pytest.raises(RuntimeError, match="a bug"):
+        await parts.statuses.on_statuses(_fed(batch))
+    assert parts.published.states("i-2") == ["delivered"]
+
+
+@given(st.lists(st.tuples(st.sampled_from("ABCD"), st.sampled_from([None, "i-1", "i-2"]))))
+def test_statuses_naming_one_message_or_intent_are_grouped_to_go_in_turn(
+    named: list[tuple[str, str | None]],
+) -> None:
+    statuses = [reported(intent, f"wamid.{wamid}", "sent") for wamid, intent in named]
+    groups = in_turn(statuses)
+    assert sorted(n for group in groups for n in group) == list(range(len(named)))
+    assert all(group == sorted(group) for group in groups)
+    group_of = {n: g for g, group in enumerate(groups) for n in group}
+    for a, (wamid_a, intent_a) in enumerate(named):
+        for b, (wamid_b, intent_b) in enumerate(named):
+            if wamid_a == wamid_b or (intent_a is not None and intent_a == intent_b):
+                assert group_of[a] == group_of[b]
+    assert len(groups) == _linked(named)  # no wider than the links make them
+
+
+def _linked(named: list[tuple[str, str | None]]) -> int:
+    """How many sets of statuses linked by a shared wamid or intent, transitively."""
+    parent = list(range(len(named)))
+
+    def root(n: int) -> int:
+        while parent[n] != n:
+            n = parent[n]
+        return n
+
+    for a, (wamid_a, intent_a) in enumerate(named):
+        for b in range(a):
+            wamid_b, intent_b = named[b]
+            if wamid_a == wamid_b or (intent_a is not None and intent_a == intent_b):
+                parent[root(a)] = root(b)
+    return len({root(n) for n in range(len(named))})
