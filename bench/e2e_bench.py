@@ -25,6 +25,7 @@ PNID = "106540352242922"
 LIFTED = {  # limits lifted: the sandbox and dispatch both allow far more than is sent
     "SANDBOX_THROUGHPUT_MPS": "100000",
     "DISPATCH_RATES__DEFAULT_MPS": "100000",
+    "SANDBOX_WEBHOOK_POSTERS": "8",  # as Meta posts webhooks: several at once, not in turn
 }
 
 

@@ -62,6 +62,7 @@ async def run(settings: SandboxSettings, stop: asyncio.Event) -> None:
             settings.webhook_retry_max_s,
             board,
             metrics,
+            settings.webhook_posters,
         )
         state = settings.state_file
         kept = persistence.load(state) if state is not None else persistence.Snapshot()

@@ -33,6 +33,12 @@ class SandboxSettings(ServiceSettings):
         default=None, ge=0, description="Customers read each message after this; unset: never."
     )
     webhook_retry_max_s: float = Field(default=30.0, gt=0)
+    webhook_posters: int = Field(
+        default=1,
+        ge=1,
+        description="Webhooks posted at once, as Meta posts them concurrently (so they may "
+        "arrive out of order); 1: one at a time, in order.",
+    )
     state_file: Path | None = Field(
         default=None,
         description="Where the world (templates, customers...) is kept across restarts; "

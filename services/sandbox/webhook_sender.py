@@ -35,7 +35,8 @@ class Delivery:
 
 
 class WebhookSender:
-    """A queue of webhook bodies posted one by one; a failed post is retried with backoff.
+    """A queue of webhook bodies posted one by one, or `posters` at once as Meta posts them
+    (so they may arrive out of order); a failed post is retried with backoff.
 
     A badly signed copy is posted once and never retried; the genuine body follows it. The
     last webhooks are kept for inspection; with no URL they are only kept."""
@@ -48,7 +49,11 @@ class WebhookSender:
         retry_max_s: float,
         board: FaultBoard | None = None,
         metrics: SandboxMetrics | None = None,
+        posters: int = 1,
     ) -> None:
+        if posters < 1:
+            raise ValueError(f"posters must be at least 1, not {posters}")
+        self._posters = posters
         self._session = session
         self._url = url
         self._secret = secret
@@ -62,7 +67,7 @@ class WebhookSender:
         self.recent: deque[dict[str, Any]] = deque(maxlen=KEPT)
         self.refused_forgeries = 0
         self._delayed: dict[int, list[Delivery]] = {}  # batches waiting out a delay fault
-        self._posting: Delivery | None = None
+        self._posting: list[Delivery] = []  # taken from the queue, not answered yet
 
     def enqueue(self, payload: dict[str, Any]) -> None:
         self.recent.append(payload)
@@ -120,13 +125,18 @@ class WebhookSender:
             await asyncio.sleep(0.05)
 
     async def run(self) -> None:
+        async with asyncio.TaskGroup() as posters:  # one failing stops them all
+            for _ in range(self._posters):
+                posters.create_task(self._poster())
+
+    async def _poster(self) -> None:
         while True:
             delivery = await self._queue.get()
-            self._posting = delivery
+            self._posting.append(delivery)
             try:
                 await self._post(delivery)
             finally:
-                self._posting = None
+                self._posting.remove(delivery)
                 self._queue.task_done()
 
     def undelivered(self) -> list[Delivery]:
@@ -134,8 +144,7 @@ class WebhookSender:
         what a restart must still deliver."""
         queued = list(self._queue._queue)  # type: ignore[attr-defined]
         delayed = [d for batch in self._delayed.values() for d in batch]
-        posting = [self._posting] if self._posting is not None else []
-        return [*posting, *queued, *self._held, *delayed]
+        return [*self._posting, *queued, *self._held, *delayed]
 
     def restore(self, deliveries: list[Delivery]) -> None:
         """Queue webhooks a previous run left undelivered (the faults were applied then)."""

@@ -1,5 +1,6 @@
 """Webhook delivery: refused posts are retried; faults duplicate, reorder, delay and forge
-webhooks, from a seeded source; with no URL webhooks are only kept."""
+webhooks, from a seeded source; with no URL webhooks are only kept; one is posted at a time
+unless the sandbox is told to post more at once."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import asyncio
 import time
 
 import aiohttp
+import pytest
+from aiohttp import web
 
 from services.sandbox.faults import FaultBoard, Faults, WebhookPlan
 from services.sandbox.webhook_sender import WebhookSender
+from tests.conftest import free_port
 from tests.services.sandbox.conftest import (
     CUSTOMER,
     PNID,
@@ -154,3 +158,49 @@ async def test_with_no_webhook_url_webhooks_are_only_kept() -> None:
 
     assert list(sender.recent) == [{"object": "whatsapp_business_account", "entry": []}]
     assert sender.delivered == 0
+
+
+async def _posted_at_once(posters: int, webhooks: int) -> tuple[int, int]:
+    """Webhooks posted to a receiver that answers each after a moment: how many were in
+    flight at most, and how many arrived."""
+    in_flight = most = arrived = 0
+
+    async def receive(request: web.Request) -> web.Response:
+        nonlocal in_flight, most, arrived
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.02)
+        in_flight -= 1
+        arrived += 1
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/webhook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{port}/webhook"
+            sender = WebhookSender(session, url, "secret", 0.2, posters=posters)
+            for n in range(webhooks):
+                sender.enqueue({"object": "whatsapp_business_account", "entry": [], "n": n})
+            running = asyncio.create_task(sender.run())
+            await asyncio.wait_for(sender.drained(), timeout=5)
+            assert sender.undelivered() == []
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+    finally:
+        await runner.cleanup()
+    return most, arrived
+
+
+async def test_webhooks_are_posted_one_at_a_time_unless_told_to_post_more_at_once() -> None:
+    assert await _posted_at_once(1, 6) == (1, 6)
+    assert await _posted_at_once(3, 6) == (3, 6)  # as Meta posts: several in flight
+
+
+def test_fewer_than_one_poster_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        WebhookSender(None, "", "secret", 0.2, posters=0)  # type: ignore[arg-type]
