@@ -4,7 +4,7 @@ faust's loop that applies the changelog records takes one record per turn of the
 each through `asyncio.wait_for` (a task, a timer and a waiter) and two formatted debug lines;
 `QuickRecovery` takes every record queued at once and applies them in turn, with faust's
 bookkeeping for each (the offsets, the buffers flushed into the table, the end signalled when
-no active partition lags, the standbys marked ready).
+no active partition lags) and, once per batch taken, the standbys marked ready.
 
 And faust asks, after every changelog record it recovers, whether any active partition still has
 records to read, and answers by building a counter of what remains over every active
@@ -57,11 +57,11 @@ class QuickRecovery(Recovery):
                     await self._apply(event)
                 except Exception as exc:
                     log.warning("recovery failed to apply a changelog record", error=repr(exc))
+            self._standbys_caught_up()
 
     async def _apply(self, event: Any) -> None:
         """One changelog record into its table's buffer (the buffer into the table once full),
-        unless its offset was seen; then whether the actives are recovered and the standbys
-        caught up."""
+        unless its offset was seen; then whether the actives are recovered."""
         now = monotonic()
         tp, offset = event.message.tp, event.message.offset
         table = self.tp_to_table.get(tp)
@@ -95,6 +95,10 @@ class QuickRecovery(Recovery):
             if active:
                 self._processed(monotonic())
         self._maybe_recovered()
+
+    def _standbys_caught_up(self) -> None:
+        """The standbys marked ready once none lags: asked once per batch taken, since the
+        answer counts what remains over every standby partition."""
         ready = self._standbys_span is None and self.tables.standbys_ready
         if not ready and not self.standby_remaining_total():
             self.tables.on_standbys_ready()

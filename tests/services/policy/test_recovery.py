@@ -191,3 +191,18 @@ async def test_a_record_of_a_partition_it_does_not_recover_goes_into_no_table(
     await _slurped(recovery, QuickRecovery._slurp_changelogs.fun, records)
     assert _flat(windows.applied) == [0, 1]  # the stranger's record is not taken for one
     assert "stranger/3" not in recovery.active_offsets
+
+
+async def test_under_transactions_faust_s_own_loop_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recovery = _recovering(tmp_path, {"windows/0": (_Table(), 0)})
+    ran: list[object] = []
+
+    async def faust_s(self: Recovery) -> None:
+        ran.append(self)
+
+    monkeypatch.setattr(type(recovery.app), "in_transaction", property(lambda _: True))
+    monkeypatch.setattr(Recovery._slurp_changelogs, "fun", faust_s)
+    await QuickRecovery._slurp_changelogs.fun(recovery)  # it looks for aborted transactions
+    assert ran == [recovery]
