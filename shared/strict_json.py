@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +15,7 @@ from shared.errors import PermanentError
 from shared.events.plain import MAX_DEPTH, encodes, unfit
 
 _CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)")  # one escape of a JSON string
 
 
 class BadInput(PermanentError):
@@ -58,7 +60,7 @@ def parse_value(raw: bytes, *, plain_text: bool = True, what: str = "the body") 
         raise BadInput(400, f"{what} is not standard JSON: {exc}") from exc
     except RecursionError as exc:
         raise BadInput(400, f"{what} nests deeper than {MAX_DEPTH} levels") from exc
-    problem = unfit(value, plain_text)
+    problem = None if _surely_fits(text, value, plain_text) else unfit(value, plain_text)
     if problem is not None:
         raise BadInput(400, f"{what}: {problem}" if what != "the body" else problem)
     return value
@@ -71,6 +73,47 @@ def unsafe_value(values: Iterable[tuple[str, str]]) -> str | None:
         if not _CONTROL.isdisjoint(value) or not encodes(value):
             return name
     return None
+
+
+def _surely_fits(text: str, value: Any, plain_text: bool) -> bool:
+    """True when `value`, read from `text` by `parse_value`, holds nothing `unfit` refuses,
+    told from the text without a look at every string: strict UTF-8 carries no surrogate, so
+    JSON holds an unpaired one only as an escape (`_escapes_fit`), and a NUL only as
+    `\\u0000`; the reading refused every number that is not finite; and no value nests deeper
+    than the brackets the text opens. False may still fit: `unfit` then looks at every value."""
+    if "\\u" in text and not _escapes_fit(text, plain_text):
+        return False
+    return text.count("{") + text.count("[") <= MAX_DEPTH or _shallow(value)
+
+
+def _escapes_fit(text: str, plain_text: bool) -> bool:
+    """No `\\u` escape of `text` (JSON its reading accepted, so every backslash begins an
+    escape) is a NUL (with `plain_text`) or a surrogate the reading leaves unpaired: a high one
+    (D800-DBFF) is paired only by a low one (DC00-DFFF) escaped right after it."""
+    high_ends = -1  # where the last high surrogate's escape ended, while it waits for its low
+    for escape in _ESCAPE.finditer(text):
+        code = int(escape[1], 16) if escape[1] is not None else -1
+        if 0xDC00 <= code <= 0xDFFF and high_ends == escape.start():
+            high_ends = -1
+        elif high_ends != -1 or 0xDC00 <= code <= 0xDFFF or (plain_text and code == 0):
+            return False
+        elif 0xD800 <= code <= 0xDBFF:
+            high_ends = escape.end()
+    return high_ends == -1
+
+
+def _shallow(value: Any) -> bool:
+    """No value of `value` nests deeper than MAX_DEPTH (the containers alone are walked)."""
+    stack: list[tuple[Any, int]] = [(value, 0)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if not children:
+            continue
+        if depth >= MAX_DEPTH:  # its children sit deeper than MAX_DEPTH
+            return False
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return True
 
 
 def _refuse_constant(literal: str) -> Any:

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from shared import strict_json
+from shared.events.plain import unfit
 from shared.strict_json import MAX_DEPTH, BadInput
 from tests.shared.hostile import HOSTILE_JSON, RAW_BODIES, nested
 
@@ -93,3 +95,75 @@ def test_path_and_query_values_with_control_characters_are_named(
     values: list[tuple[str, str]], offender: str | None
 ) -> None:
     assert strict_json.unsafe_value(values) == offender
+
+
+def _deep(draw: st.DrawFn) -> Any:
+    """HOSTILE_JSON, sometimes wrapped in lists and objects to about MAX_DEPTH levels."""
+    value = draw(HOSTILE_JSON)
+    for _ in range(draw(st.sampled_from([0, 0, MAX_DEPTH - 2, MAX_DEPTH - 1, MAX_DEPTH]))):
+        value = draw(st.sampled_from([[value], {"k": value}, [value, []], {"a": 1, "b": value}]))
+    return value
+
+
+@given(st.data(), st.booleans(), st.booleans())
+def test_the_refusal_is_the_full_search_s_whether_or_not_the_text_told_it_first(
+    data: st.DataObject, ascii_only: bool, plain_text: bool
+) -> None:
+    value = _deep(data.draw)
+    try:
+        raw = json.dumps(value, ensure_ascii=ascii_only).encode()
+    except UnicodeEncodeError:  # a lone surrogate is no UTF-8: it comes escaped or not at all
+        raw = json.dumps(value).encode()
+    expected = unfit(json.loads(raw), plain_text)
+    try:
+        strict_json.parse_value(raw, plain_text=plain_text)
+    except BadInput as refused:
+        assert expected is not None and expected in str(refused)
+    else:
+        assert expected is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a": "\\ud83d\\ude00 \\u00e9", "b": [1, 2.5, {"c": null}]}',
+        json.dumps({"a": nested(MAX_DEPTH - 1)}).encode(),
+        json.dumps({"entry": [{"changes": [{"statuses": [{"p": {}}] * 40}]}]}).encode(),
+    ],
+)
+def test_a_body_of_plain_text_is_judged_from_its_text(raw: bytes) -> None:
+    text = raw.decode()
+    assert strict_json._surely_fits(text, json.loads(text), plain_text=True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain_text"),
+    [
+        (b'{"a": "x\\u0000"}', True),
+        (json.dumps({"a": nested(MAX_DEPTH)}).encode(), False),
+    ],
+)
+def test_a_body_whose_text_may_hide_a_problem_is_searched(raw: bytes, plain_text: bool) -> None:
+    text = raw.decode()
+    assert not strict_json._surely_fits(text, json.loads(text), plain_text)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a": "\\ud800"}',
+        b'{"a": "\\uDFFF"}',
+        b'{"a": "\\ud83d\\ud83d\\ude00"}',
+        b'{"a": "\\ud83d\\ude00\\ude00"}',
+        b'{"a": "\\ud83d x\\ude00"}',
+        b'{"a": "\\\\ud83d\\ude00"}',  # an escaped backslash, then a lone low surrogate
+        b'{"a": "\\ud83d", "b": "\\ude00"}',
+        b'{"a": "\\ud83d\\n"}',
+    ],
+)
+def test_an_unpaired_surrogate_escape_is_never_taken_for_a_pair(raw: bytes) -> None:
+    text = raw.decode()
+    assert unfit(json.loads(text), plain_text=False) is not None
+    assert not strict_json._surely_fits(text, json.loads(text), plain_text=False)
+    with pytest.raises(BadInput, match="unpaired surrogate"):
+        strict_json.parse_object(raw, plain_text=False)
