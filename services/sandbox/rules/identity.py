@@ -4,6 +4,7 @@ Pure: formats, deterministic BSUIDs, the phone-sharing rule and field sets, no s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ def withholding_problem(phone: str | None, withheld: bool, username: str | None)
     return None
 
 
+@functools.lru_cache(maxsize=65_536)  # pure, and asked of every customer again and again
 def country_of(phone: str) -> str:
     """The ISO 3166 country of a phone number's calling code (`ZZ` when it has none)."""
     try:
