@@ -23,7 +23,9 @@ from services.policy.agents import Topics, add_agents
 from services.policy.deferrals import RELEASED_HEADER
 from services.policy.flow import HeldFlow, SnapshotTransport
 from services.policy.handlers import PolicyHandlers
+from services.policy.local_tables import LocalTable
 from services.policy.metrics import PolicyMetrics
+from services.policy.publisher import KeptHash, Publisher
 from services.policy.recovery import QuickTableManager
 from services.policy.settings import PolicySettings
 from services.policy.stall import StallWatch, watch_once
@@ -177,6 +179,7 @@ def create_app(
         topic_partitions=CONVERSATION_PARTITIONS,
         producer_acks=-1,
         producer_linger=settings.kafka.linger_ms / 1000,  # batches, as every service's producer
+        producer_partitioner=KeptHash(),  # aiokafka's default, each key's hash kept
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.session_timeout_s / 5,
         consumer_auto_offset_reset="earliest",
@@ -187,12 +190,11 @@ def create_app(
         web_in_thread=False,
     )
     topics = _topics(app, settings.kafka)
-    tables = Tables(**{spec.name: _table(app, spec) for spec in TABLES})
+    tables = Tables(**{spec.name: LocalTable(_table(app, spec)) for spec in TABLES})
     registry = registry or new_registry()
     supervisor = supervisor or Supervisor(SERVICE, registry, http.Readiness({"timers": True}))
 
-    async def emit_decision(key: str, value: bytes) -> None:
-        await topics.decisions.send(key=key.encode(), value=value)
+    emit_decision = Publisher(app, topics.decisions)
 
     async def emit_window(key: str, value: bytes) -> None:
         await topics.windows.send(key=key.encode(), value=value)

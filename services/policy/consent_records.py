@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, MutableMapping
 from datetime import datetime
+from operator import is_
 from typing import Any
 
 from services.policy import consent, windows
@@ -42,15 +43,16 @@ class ConsentRecords:
         self._table = table
         self._records = Validated(table, ConsentState)
         self._views: dict[tuple[str, str], tuple[tuple[Any, ...], ConsentState]] = {}
+        self._keys: dict[tuple[str, str], tuple[str, str, tuple[str, ...]]] = {}
         self._config = config
         self._metrics = metrics
         self._clock = clock
 
     def view(self, phone_number_id: str, customer: str) -> ConsentState:
         """Everything known about this customer and the business of this number."""
-        scope, who = self.scope_of(phone_number_id), normalize_wa_id(customer)
-        keys = [_key(scope, who, p) for p in range(self._config.partitions)]
-        keys += [conversation_key(n, who) for n in self._numbers(scope, phone_number_id)]
+        scope, who, keys = self._keys.get((phone_number_id, customer)) or self._keys_of(
+            phone_number_id, customer
+        )
         raws = tuple(map(self._table.get, keys))
         seen = self._views.get((scope, who))
         if seen is not None and _same(seen[0], raws):
@@ -60,6 +62,18 @@ class ConsentRecords:
             self._views.clear()
         self._views[(scope, who)] = (raws, state)
         return state
+
+    def _keys_of(self, phone_number_id: str, customer: str) -> tuple[str, str, tuple[str, ...]]:
+        """The business, the customer's spelling and the keys of every record a view of them
+        through this number reads: the same for as long as the settings are (kept)."""
+        scope, who = self.scope_of(phone_number_id), normalize_wa_id(customer)
+        keys = [_key(scope, who, p) for p in range(self._config.partitions)]
+        keys += [conversation_key(n, who) for n in self._numbers(scope, phone_number_id)]
+        found = (scope, who, tuple(keys))
+        if len(self._keys) >= KEEP:
+            self._keys.clear()
+        self._keys[(phone_number_id, customer)] = found
+        return found
 
     def on_consent(self, change: ConsentChanged, partition: int, customer: str = "") -> None:
         """A business's opt-in or opt-out, or Meta's refusal reported by dispatch (131050); a
@@ -206,7 +220,7 @@ class ConsentRecords:
 
 
 def _same(before: tuple[Any, ...], now: tuple[Any, ...]) -> bool:
-    return len(before) == len(now) and all(a is b for a, b in zip(before, now, strict=True))
+    return len(before) == len(now) and all(map(is_, before, now))
 
 
 def _key(scope: str, customer: str, partition: int) -> str:

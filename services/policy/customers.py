@@ -18,7 +18,7 @@ from services.policy import identity
 from services.policy.caps import MarketingLog
 from services.policy.consent_records import ConsentRecords
 from services.policy.rules import PolicyConfig
-from services.policy.validated import read, stored
+from services.policy.validated import KEEP, read, stored
 from services.policy.windows import WindowState
 from shared import logs
 from shared.events.identity import CustomerIdentityChanged
@@ -40,6 +40,10 @@ class Customers:
         self._state = state  # (name, table keyed by conversation) whose entries move
         self._consent = consent
         self._config = config
+        # answers read from one entry of the table, each kept with that entry's key and the
+        # very value read (stored values are replaced, never changed in place: `validated.py`)
+        self._canonicals: dict[tuple[str, str], tuple[str, Any, str]] = {}
+        self._phones: dict[tuple[str, str], tuple[str, Any, str | None]] = {}
 
     def portfolio(self, phone_number_id: str) -> str:
         rules = self._config.consent
@@ -48,7 +52,15 @@ class Customers:
 
     def canonical(self, phone_number_id: str, identifier: str) -> str:
         """The customer's canonical key in the portfolio of this number."""
-        return identity.resolve(self._table, self.portfolio(phone_number_id), identifier)
+        seen = self._canonicals.get((phone_number_id, identifier))
+        if seen is not None and self._table.get(seen[0]) is seen[1]:
+            return seen[2]  # the entry it was read from is still there: the same answer
+        portfolio = self.portfolio(phone_number_id)
+        entry = identity.entry_key(portfolio, identifier)
+        raw = self._table.get(entry)
+        found = identity.resolve(self._table, portfolio, identifier)
+        _keep(self._canonicals, (phone_number_id, identifier), (entry, raw, found))
+        return found
 
     def canonical_for(self, phone_number_id: str, waba_id: str | None, identifier: str) -> str:
         """The canonical key of a customer a business names through a number or a WABA."""
@@ -64,7 +76,15 @@ class Customers:
 
     def phone(self, phone_number_id: str, canonical: str) -> str | None:
         """A phone the customer is known by (None: known only by BSUIDs)."""
-        return identity.phone_of(self._table, self.portfolio(phone_number_id), canonical)
+        seen = self._phones.get((phone_number_id, canonical))
+        if seen is not None and self._table.get(seen[0]) is seen[1]:
+            return seen[2]
+        portfolio = self.portfolio(phone_number_id)
+        entry = identity.members_key(portfolio, canonical)
+        raw = self._table.get(entry)
+        found = identity.phone_of(self._table, portfolio, canonical)
+        _keep(self._phones, (phone_number_id, canonical), (entry, raw, found))
+        return found
 
     def learn(self, phone_number_id: str, identifiers: Sequence[str | None]) -> str:
         """Meta reported these identifiers together: the customer's canonical key."""
@@ -102,6 +122,12 @@ class Customers:
                 del table[key]
         for scope in self._consent.scopes_of_portfolio(portfolio):
             self._consent.move(scope, old, new)
+
+
+def _keep(answers: dict[tuple[str, str], Any], key: tuple[str, str], answer: Any) -> None:
+    if len(answers) >= KEEP:
+        answers.clear()
+    answers[key] = answer
 
 
 def merged(name: str, kept: Any, moved: Any) -> Any:

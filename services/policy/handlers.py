@@ -342,7 +342,8 @@ class PolicyHandlers:
         sealed = None
         if isinstance(intent.content, TemplateContent):
             components, values = sealing.redact(intent.content.components, check)
-            changes["content"] = intent.content.model_copy(update={"components": components})
+            if components != intent.content.components:  # an equal copy would show the same
+                changes["content"] = intent.content.model_copy(update={"components": components})
             if values and verdict.outcome == "approved":
                 sealed = self.sealer.seal(values)
         if intent.fallback_template is not None:
@@ -352,9 +353,10 @@ class PolicyHandlers:
                 self._category_of(intent.phone_number_id, intent.fallback_template)
             )
             components, _ = sealing.redact(intent.fallback_template.components, own)
-            changes["fallback_template"] = intent.fallback_template.model_copy(
-                update={"components": components}
-            )
+            if components != intent.fallback_template.components:
+                changes["fallback_template"] = intent.fallback_template.model_copy(
+                    update={"components": components}
+                )
         return (intent.model_copy(update=changes) if changes else intent), sealed
 
     def _category_of(self, phone_number_id: str, content: TemplateContent) -> str:

@@ -146,9 +146,13 @@ def apply(table: Any, writes: Writes) -> None:
 def impossible_recipient(intent: OutboundIntentSubmitted) -> str | None:
     """Why the intent's `to` can be no customer's phone (None when it can be): a BSUID belongs
     in `recipient`, and a number must be possible in its country's numbering plan."""
-    if intent.to is None:
-        return None
-    to = intent.to
+    return None if intent.to is None else _impossible_to(intent.to)
+
+
+@functools.lru_cache(maxsize=65536)
+def _impossible_to(to: str) -> str | None:
+    """`impossible_recipient` of a `to`, kept: a worker decides for the same numbers again
+    and again, and the answer is the number's alone."""
     if is_bsuid(to.strip()):
         return "`to` holds a BSUID; address a BSUID with `recipient`"
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in to) or not _PHONE_SPELLING.fullmatch(to):

@@ -18,6 +18,7 @@ class PolicyMetrics:
             ["outcome", "reason"],
             registry=registry,
         )
+        self._decided: dict[tuple[str, str], Counter] = {}  # (outcome, reason) -> its child
         self.windows_updated = Counter(
             "wagate_policy_windows_updated_total",
             "Window refreshes from customer messages and calls.",
@@ -72,4 +73,7 @@ class PolicyMetrics:
     def decided(self, outcome: str, reasons: Sequence[str]) -> None:
         """Count one decision under each of its reasons (under NO_REASON when it has none)."""
         for reason in reasons or [NO_REASON]:
-            self.decisions.labels(outcome, reason).inc()
+            child = self._decided.get((outcome, reason))
+            if child is None:  # the labels' child is the same one each time: kept
+                child = self._decided[outcome, reason] = self.decisions.labels(outcome, reason)
+            child.inc()

@@ -5,6 +5,8 @@ rule matching the category, the window and the free entry point wins. Pure, but 
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
 from itertools import product
@@ -95,15 +97,16 @@ class PricingTable(Frozen):
 
     def in_force(self, now: datetime) -> PricingPeriod | None:
         """The latest period begun by `now`; None before the first one."""
-        begun = [p for p in self.periods if p.starts_at <= now]
-        return max(begun, key=lambda p: p.starts_at, default=None)
+        index = _schedule(self.periods).index(now)
+        return None if index is None else self.periods[index]
 
     def expected(
         self, category: Category, *, csw_open: bool, fep_open: bool, now: datetime
     ) -> str | None:
         """What the message is expected to cost at `now`; None when no period has begun."""
-        period = self.in_force(now)
-        return None if period is None else period.price(category, csw_open, fep_open)
+        schedule = _schedule(self.periods)
+        index = schedule.index(now)
+        return None if index is None else schedule.prices[index].get((category, csw_open, fep_open))
 
     def for_message(
         self, template_category: str | None, window: WindowState | None, now: datetime
@@ -122,6 +125,49 @@ class PricingTable(Frozen):
         """Only the periods Meta itself documents."""
         kept = tuple(p for p in self.periods if p.basis == "meta")
         return self.model_copy(update={"periods": kept})
+
+
+Case = tuple[Category, bool, bool]  # (category, window open, free entry point open)
+CASES: tuple[Case, ...] = tuple(product(CATEGORIES, (True, False), (True, False)))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The periods' starts, earliest first, and each period's price of every case: what a
+    decision looks up, worked out once per table (every decision prices its message)."""
+
+    periods: tuple[PricingPeriod, ...]  # the table's own tuple, which the schedule is of
+    starts: tuple[datetime, ...]  # ascending
+    order: tuple[int, ...]  # the index in `periods` of each start
+    prices: tuple[dict[Case, str | None], ...]  # by index in `periods`
+
+    def index(self, now: datetime) -> int | None:
+        """The index of the latest period begun by `now` (the starts are distinct)."""
+        begun = bisect_right(self.starts, now)
+        return self.order[begun - 1] if begun else None
+
+
+_SCHEDULES: dict[int, Schedule] = {}  # by the id of the periods' tuple, which each one holds
+
+
+def _schedule(periods: tuple[PricingPeriod, ...]) -> Schedule:
+    """The schedule of these periods. The tables are frozen, so a table's periods never
+    change; a table made from another (`without_reported`, `model_copy`) has a tuple of its
+    own, so the identity of the tuple says which schedule is its."""
+    found = _SCHEDULES.get(id(periods))
+    if found is not None and found.periods is periods:
+        return found
+    ranked = sorted(range(len(periods)), key=lambda i: periods[i].starts_at)
+    made = Schedule(
+        periods,
+        tuple(periods[i].starts_at for i in ranked),
+        tuple(ranked),
+        tuple({case: p.price(*case) for case in CASES} for p in periods),
+    )
+    if len(_SCHEDULES) >= 64:  # a few tables per process: the shipped one, a configured one
+        _SCHEDULES.clear()
+    _SCHEDULES[id(periods)] = made
+    return made
 
 
 def parse(text: str, where: str = "the pricing table") -> PricingTable:

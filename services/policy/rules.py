@@ -254,7 +254,9 @@ def _template(
             snap,
             category=category,
         )
-    send = intent.model_copy(update={"content": checked.content, "fallback_template": None})
+    send = intent  # unless it differs: an equal copy would be sent and shown the same
+    if checked.content is not intent.content or intent.fallback_template is not None:
+        send = intent.model_copy(update={"content": checked.content, "fallback_template": None})
     pricing = config.pricing.for_message(category, facts.window, now)
     counted = initiated and facts.reach.share is not None
     reached_at = facts.reached_at if facts.reach.counted_recently else None

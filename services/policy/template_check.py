@@ -6,6 +6,7 @@ translation), and the intent's parameters match its spec and Meta's limits (rule
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class TemplateVerdict:
     content: TemplateContent | None = None  # what to send (the language may be a fallback)
 
 
+@functools.lru_cache(maxsize=4096)
 def language_code(code: str) -> str | None:
     """A language code in Meta's spelling (`en-us`, `EN_us` -> `en_US`; `zh_hant` ->
     `zh_Hant`), or None when it is not a language code."""
@@ -124,7 +126,11 @@ def _check(
     problem = parameter_problem(content.components, state.parameters, state.category)
     if problem is not None:
         return TemplateVerdict(Reason.TEMPLATE_PARAMETERS_MISMATCH, problem, state)
-    sent = content.model_copy(update={"language": language})
+    sent = (
+        content
+        if content.language == language
+        else content.model_copy(update={"language": language})
+    )
     return TemplateVerdict(None, f"{content.name!r} in {language} is approved", state, sent)
 
 

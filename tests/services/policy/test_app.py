@@ -12,6 +12,7 @@ import faust
 from pydantic import SecretStr
 
 from services.policy.app import create_app
+from services.policy.publisher import KeptHash
 from services.policy.settings import PolicySettings
 from services.policy.tables import TABLES, changelog_topics
 from services.policy.web import deciding
@@ -57,6 +58,11 @@ def test_the_app_creates_the_tables_of_the_list(tmp_path: Path) -> None:
     assert made == listed
     assert isinstance(app.tables["templates"], faust.GlobalTable)
     assert isinstance(app.tables["consent"], faust.GlobalTable)  # consent is the business's
+
+
+def test_the_producer_places_records_with_the_kept_hash_partitioner(tmp_path: Path) -> None:
+    app = create_app(_settings(tmp_path))
+    assert isinstance(app.producer.partitioner, KeptHash)  # aiokafka's placement, hashes kept
 
 
 def test_brokers_and_credentials_come_from_the_kafka_settings(tmp_path: Path) -> None:

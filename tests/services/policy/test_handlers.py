@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from services.policy import tiers
 from services.policy.consent import ConsentRules
 from services.policy.handlers import PolicyHandlers
@@ -305,6 +307,53 @@ async def test_authentication_codes_never_appear_in_clear_in_the_decision() -> N
     assert decision.outcome == "approved" and decision.sealed
     values = Sealer([SEALING_KEY]).unseal(decision.sealed)
     assert sorted(values.values()) == ["739201", "739201"]
+
+
+_SHOWN = [{"type": "body", "parameters": [{"type": "text", "text": "#42"}]}]
+_MARKED = [{"type": "body", "parameters": [{"type": "text", "text": "#42", "sensitive": True}]}]
+
+
+@pytest.mark.parametrize(
+    ("components", "shown", "sealed"),
+    [
+        pytest.param(_SHOWN, _SHOWN, None, id="nothing-sensitive-shown-as-sent"),
+        pytest.param(
+            _MARKED,
+            [{"type": "body", "parameters": [
+                {"type": "text", "text": "[redacted]", "sensitive": True}]}],
+            {"0.0.text": "#42"},
+            id="marked-sensitive-sealed",
+        ),
+        pytest.param(
+            [{"type": "body", "parameters": None}],
+            [{"type": "body", "parameters": []}],
+            None,
+            id="no-parameters-shown-as-none",
+        ),
+    ],
+)  # fmt: skip
+async def test_a_utility_template_shows_its_values_unless_marked_sensitive(
+    components: list[dict[str, Any]], shown: list[dict[str, Any]], sealed: dict[str, str] | None
+) -> None:
+    waba = "102290129340398"
+    update = TemplateStateChanged(
+        waba_id=waba, name="order_update", language="en_US", category="UTILITY",
+        status="APPROVED",
+        parameters=ParameterSpec(body_count=1 if components[0]["parameters"] else 0),
+    )  # fmt: skip
+    h = Harness(PolicyConfig(default_waba_id=waba), templates={update.key: update.model_dump()})
+    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1"))
+    h.handlers.on_consent(_opt_in(PNID, CUSTOMER, NOW - H))
+    content = TemplateContent(name="order_update", language="en_US", components=components)
+    intent = OutboundIntentSubmitted(
+        intent_id="i-1", phone_number_id=PNID, to=CUSTOMER, content=content
+    )
+    await h.handlers.on_intent(intent, KEY.encode(), codec.encode(intent))
+    [decision] = h.decisions()
+    assert decision.outcome == "approved", decision.detail
+    assert decision.intent.content.components == shown  # type: ignore[union-attr]
+    opened = None if decision.sealed is None else Sealer([SEALING_KEY]).unseal(decision.sealed)
+    assert opened == sealed
 
 
 def _otp_state(waba: str) -> TemplateStateChanged:

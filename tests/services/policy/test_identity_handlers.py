@@ -271,3 +271,27 @@ async def test_an_impossible_number_is_rejected_with_its_reason() -> None:
     decision = await decide(h, text_to(to="123"), conversation_key(PNID, "123"))
     assert decision.outcome == "rejected"
     assert decision.reasons == ["INVALID_RECIPIENT"] and "no possible number" in decision.detail
+
+
+async def test_who_a_customer_is_follows_each_change_of_the_identity_table() -> None:
+    h = harness()
+    customers = h.handlers.customers
+    assert customers.canonical(PNID, BSUID) == BSUID  # never seen: known by what names them
+    assert customers.canonical(PNID, PHONE) == PHONE
+    assert customers.phone(PNID, BSUID) is None
+    await h.handlers.on_inbound(inbound("wamid.1", user_id=BSUID))
+    assert customers.canonical(PNID, BSUID) == BSUID and customers.phone(PNID, BSUID) is None
+    h.handlers.on_status(
+        MessageStatusReported(
+            phone_number_id=PNID, message_id="wamid.out1", status="delivered", timestamp=NOW,
+            recipient_id=PHONE, recipient_user_id=BSUID,
+        )
+    )  # fmt: skip
+    assert customers.canonical(PNID, PHONE) == BSUID  # linked: one customer
+    assert customers.phone(PNID, BSUID) == PHONE
+    # written behind the handlers' back (another worker's write, recovered): followed too
+    h.tables.identities[f"portfolio-a|{PHONE}"] = NEW_BSUID
+    h.tables.identities[f"portfolio-a#{BSUID}"] = [BSUID]
+    assert customers.canonical(PNID, PHONE) == NEW_BSUID
+    assert customers.phone(PNID, BSUID) is None
+    assert customers.canonical(OTHER_PNID, PHONE) == PHONE  # another portfolio: unknown there

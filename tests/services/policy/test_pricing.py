@@ -25,6 +25,7 @@ JUL_2025 = datetime(2025, 7, 1, tzinfo=UTC)
 SEP_2026 = datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC)
 OCT_2026 = datetime(2026, 10, 1, tzinfo=UTC)
 MAY_2025 = datetime(2025, 5, 20, tzinfo=UTC)
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -90,6 +91,44 @@ def test_a_period_starts_at_midnight_utc() -> None:
     )
     assert before == "marketing"
     assert table.expected("SERVICE", csw_open=True, fep_open=False, now=edge) == "x"
+
+
+def test_the_latest_period_begun_prices_whatever_order_the_table_lists_them_in() -> None:
+    table = parse(
+        _table(
+            {"effective_from": "2027-04-01", "basis": "meta", "rules": [{"pricing": "april"}]},
+            {"effective_from": "2027-01-01", "basis": "meta", "rules": [{"pricing": "jan"}]},
+            {"effective_from": "2027-02-01T12:00:00+02:00", "basis": "reported",
+             "rules": [{"pricing": "feb"}]},
+        )
+    )  # fmt: skip
+
+    def at(now: datetime) -> str | None:
+        return table.expected("SERVICE", csw_open=True, fep_open=False, now=now)
+
+    assert at(datetime(2026, 12, 31, tzinfo=UTC)) is None and table.in_force(NEVER) is None
+    assert at(datetime(2027, 1, 1, tzinfo=UTC)) == "jan"
+    assert at(datetime(2027, 2, 1, 9, 59, tzinfo=UTC)) == "jan"
+    assert at(datetime(2027, 2, 1, 10, tzinfo=UTC)) == "feb"  # 12:00 at +02:00
+    assert at(datetime(2030, 1, 1, tzinfo=UTC)) == "april"
+    assert table.in_force(datetime(2027, 3, 1, tzinfo=UTC)) is table.periods[2]
+
+
+def test_a_table_made_from_a_priced_one_prices_by_its_own_periods() -> None:
+    table = parse(
+        _table(
+            {"effective_from": "2027-01-01", "basis": "meta", "rules": [{"pricing": "meta"}]},
+            {"effective_from": "2027-02-01", "basis": "reported", "rules": [{"pricing": "rep"}]},
+        )
+    )
+    later = datetime(2027, 3, 1, tzinfo=UTC)
+    assert table.expected("UTILITY", csw_open=False, fep_open=False, now=later) == "rep"
+    kept = table.without_reported()  # a copy of the table already priced, fewer periods
+    assert kept.expected("UTILITY", csw_open=False, fep_open=False, now=later) == "meta"
+    moved = table.model_copy(update={"periods": table.periods[1:]})
+    assert moved.expected("UTILITY", csw_open=False, fep_open=False, now=later) == "rep"
+    assert moved.in_force(datetime(2027, 1, 15, tzinfo=UTC)) is None
+    assert table.expected("UTILITY", csw_open=False, fep_open=False, now=later) == "rep"
 
 
 def test_first_matching_rule_wins() -> None:

@@ -10,7 +10,7 @@ from services.policy.consent import ConsentState, Opinion
 from services.policy.consent_records import ConsentRecords
 from services.policy.metrics import PolicyMetrics
 from services.policy.rules import PolicyConfig
-from services.policy.validated import Validated
+from services.policy.validated import KEEP, Validated
 from services.policy.windows import WindowState
 from shared.metrics import new_registry
 
@@ -73,3 +73,25 @@ def test_the_consent_view_follows_every_change_of_a_record_and_is_reused_otherwi
     assert records.view(pnid, who).business == {"all": no}  # the later word, from another record
     del table[f"{scope}|{who}|7"]
     assert records.view(pnid, who).business == {"all": yes}
+
+
+def test_a_view_reads_the_records_of_each_number_of_the_business_whichever_it_is_asked_by() -> None:
+    pnid, other, who = "106540352242922", "106540352240000", "16505551234"
+    config = PolicyConfig(default_waba_id="102290129340398", waba_ids={other: "102290129340398"})
+    table: dict[str, Any] = {}
+    records = ConsentRecords(table, config, PolicyMetrics(new_registry()), lambda: AT)
+    assert records.view(pnid, who).business == {} and records.view(other, who).business == {}
+    yes = Opinion(opted_in=True, at=AT, source="form", evidence="kept per number")
+    table[f"{other}:{who}"] = ConsentState(business={"all": yes}).stored()  # the older shape
+    assert records.view(pnid, who).business == {"all": yes}
+    assert records.view(other, who).business == {"all": yes}
+    assert records.view(pnid, "+1 650-555-1234").business == {"all": yes}  # one spelling
+
+
+def test_the_keys_kept_for_views_are_bounded() -> None:
+    config = PolicyConfig(default_waba_id="102290129340398")
+    table: dict[str, Any] = {}
+    records = ConsentRecords(table, config, PolicyMetrics(new_registry()), lambda: AT)
+    for n in range(KEEP + 10):
+        records.view("106540352242922", f"1650{n:07d}")
+    assert len(records._keys) <= KEEP and len(records._views) <= KEEP
