@@ -7,6 +7,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from shared.errors import DecodeError
+from shared.events import plain
 from shared.events.envelope import Event
 
 E = TypeVar("E", bound=Event)
@@ -20,7 +21,8 @@ def decode(model: type[E], data: bytes | None) -> E:
     if data is None:
         raise DecodeError("empty record (tombstone) where an event was expected")
     try:
-        return model.model_validate_json(data)
+        with plain.reading(data):
+            return model.model_validate_json(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "<root>"

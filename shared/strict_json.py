@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from shared.errors import PermanentError
-from shared.events.plain import MAX_DEPTH, encodes, unfit
+from shared.events.plain import MAX_DEPTH, encodes, escapes_fit, unfit
 
 _CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
-_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)")  # one escape of a JSON string
 
 
 class BadInput(PermanentError):
@@ -78,28 +76,12 @@ def unsafe_value(values: Iterable[tuple[str, str]]) -> str | None:
 def _surely_fits(text: str, value: Any, plain_text: bool) -> bool:
     """True when `value`, read from `text` by `parse_value`, holds nothing `unfit` refuses,
     told from the text without a look at every string: strict UTF-8 carries no surrogate, so
-    JSON holds an unpaired one only as an escape (`_escapes_fit`), and a NUL only as
+    JSON holds an unpaired one only as an escape (`plain.escapes_fit`), and a NUL only as
     `\\u0000`; the reading refused every number that is not finite; and no value nests deeper
     than the brackets the text opens. False may still fit: `unfit` then looks at every value."""
-    if "\\u" in text and not _escapes_fit(text, plain_text):
+    if "\\u" in text and not escapes_fit(text, plain_text):
         return False
     return text.count("{") + text.count("[") <= MAX_DEPTH or _shallow(value)
-
-
-def _escapes_fit(text: str, plain_text: bool) -> bool:
-    """No `\\u` escape of `text` (JSON its reading accepted, so every backslash begins an
-    escape) is a NUL (with `plain_text`) or a surrogate the reading leaves unpaired: a high one
-    (D800-DBFF) is paired only by a low one (DC00-DFFF) escaped right after it."""
-    high_ends = -1  # where the last high surrogate's escape ended, while it waits for its low
-    for escape in _ESCAPE.finditer(text):
-        code = int(escape[1], 16) if escape[1] is not None else -1
-        if 0xDC00 <= code <= 0xDFFF and high_ends == escape.start():
-            high_ends = -1
-        elif high_ends != -1 or 0xDC00 <= code <= 0xDFFF or (plain_text and code == 0):
-            return False
-        elif 0xD800 <= code <= 0xDBFF:
-            high_ends = escape.end()
-    return high_ends == -1
 
 
 def _shallow(value: Any) -> bool:
