@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from services.policy import tiers
 from services.policy.consent import ConsentRules
@@ -421,3 +422,26 @@ async def test_a_hand_back_after_131047_is_decided_afresh_as_its_sealed_fallback
     assert fresh.sealed is not None
     assert Sealer([SEALING_KEY]).unseal(fresh.sealed) == {"0.0.text": "739201"}
     assert b"739201" not in h.emitted("decision")[1][1]
+
+
+async def test_every_stop_is_logged_and_an_approval_is_not_at_info() -> None:
+    h = Harness()
+    await h.handlers.on_inbound(_inbound(NOW - H, "wamid.1"))
+    intent = OutboundIntentSubmitted(
+        intent_id="i-1", phone_number_id=PNID, to=CUSTOMER, content=TextContent(body="hi")
+    )
+    late = intent.model_copy(update={"intent_id": "i-2"})
+    with capture_logs() as logged:
+        await h.handlers.on_intent(intent, KEY.encode(), codec.encode(intent))
+        h.now = NOW + 24 * H
+        await h.handlers.on_intent(late, KEY.encode(), codec.encode(late))
+    decided = [e for e in logged if e["event"] == "decided" and e["log_level"] != "debug"]
+    assert decided == [
+        {
+            "event": "decided",
+            "intent_id": "i-2",
+            "outcome": "rejected",
+            "reasons": ["WINDOW_CLOSED"],
+            "log_level": "info",
+        }
+    ]
