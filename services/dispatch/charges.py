@@ -5,7 +5,7 @@ but for the `ChargeBook` port (`store.PostgresCharges`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -57,6 +57,10 @@ class ChargeBook(Protocol):
     async def record(self, charge: Charge) -> bool:
         """Keep the charge (the latest pricing of its wamid); True the first time it is kept
         as delivered, so it is counted once however often its statuses come."""
+        ...
+
+    async def record_many(self, charges: Sequence[Charge]) -> list[bool]:
+        """`record` for several wamids (each once) in one round trip, in their order."""
         ...
 
     async def spend(self, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:

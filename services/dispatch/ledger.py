@@ -86,6 +86,9 @@ class Change:
 
 
 STATE_ONLY = Change()
+Write = tuple[str, LedgerState, LedgerState | None, Change]
+"""A `record` call: the intent, its new state, the state expected (None: any), what else
+changes."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,10 @@ class Ledger(Protocol):
 
     async def by_wamid(self, wamid: str) -> LedgerRow | None: ...
 
+    async def named(self, intent_ids: Sequence[str], wamids: Sequence[str]) -> list[LedgerRow]:
+        """The intents with any of these ids or wamids, each once, in one round trip."""
+        ...
+
     async def start_attempt(self, intent_id: str) -> LedgerRow | None:
         """Move a queued intent to `sending` with one more attempt, before the request leaves;
         None when it is not queued (another replica took it, or it was settled)."""
@@ -139,6 +146,12 @@ class Ledger(Protocol):
         changes. A wamid another intent has already raises `asyncpg.UniqueViolationError`."""
         ...
 
+    async def record_many(self, writes: Sequence[Write]) -> list[LedgerRow | None]:
+        """`record` for several intents (each once) in one round trip, in their order; None
+        where the intent was not in the state expected, or where the wamid written is another
+        intent's (`record` alone raises that)."""
+        ...
+
     async def resend(self, intent_id: str, requested_by: str) -> LedgerRow | None:
         """Queue again, due now, an intent whose send may have reached Meta (`RESENDABLE`),
         and record who asked, when and from which state; None when it is in no such state."""
@@ -146,6 +159,10 @@ class Ledger(Protocol):
 
     async def mark_reported(self, intent_id: str, state: LedgerState) -> None:
         """Kafka has the update saying `state`; ignored unless the intent is still in it."""
+        ...
+
+    async def mark_reported_many(self, marks: Sequence[tuple[str, LedgerState]]) -> None:
+        """`mark_reported` for several intents (each once) in one round trip."""
         ...
 
     async def queued(

@@ -105,32 +105,31 @@ class Reporter:
     ) -> None:
         """Publish the intent's new state (one event id per intent and state); the ledger
         remembers it was published. Internal states (queued, sending) are not reported."""
-        said = REPORTED_AS.get(state)
-        known = _STATES.get(said) if said is not None else None
-        if known is None:
+        update = delivery(cause, row, state, report)
+        if update is None:
             return
         if report.dead_letter is not None:
             await self.dead_letter(cause, row, report.dead_letter)
-        wamid = report.wamid or row.wamid
-        update = DeliveryUpdated(
-            **_caused(cause, update_id(row.intent_id, state, wamid)),
-            producer=PRODUCER,
-            intent_id=row.intent_id,
-            phone_number_id=row.phone_number_id,
-            to=row.recipient,
-            state=known,
-            wamid=wamid,
-            reasons=list(report.reasons),
-            detail=report.detail,
-            errors=list(report.errors),
-            metadata=row.metadata,
-            pricing=dict(priced) if (priced := report.priced(cause).pricing) else None,
-        )
         await self.publisher.publish(
             DELIVERY, update, key=conversation_key(row.phone_number_id, row.recipient)
         )
         await self.ledger.mark_reported(row.intent_id, state)
         self.metrics.updates.labels(state).inc()
+
+    async def published(self, updates: Sequence[DeliveryUpdated]) -> None:
+        """Several updates (`delivery`'s) produced together, every one acknowledged; the
+        ledger is told by `marked`."""
+        await self.publisher.publish_many(
+            [(DELIVERY, u, conversation_key(u.phone_number_id, u.to)) for u in updates]
+        )
+
+    async def marked(self, moved: Sequence[tuple[str, LedgerState]]) -> None:
+        """The ledger remembers that Kafka has the updates of these (intent, state) moves, in
+        one round trip: the last of each intent (a mark of a state left is ignored anyway)."""
+        last = dict(moved)
+        await self.ledger.mark_reported_many(list(last.items()))
+        for _, state in moved:
+            self.metrics.updates.labels(state).inc()
 
     async def again(self, cause: Event, row: LedgerRow, wamid: str | None = None) -> None:
         """The update of the row's state, never confirmed published, published once more: the
@@ -193,6 +192,32 @@ class Reporter:
             key=conversation_key(row.phone_number_id, row.recipient),
             headers=deadletters.headers(reason, self.group, intent_id=row.intent_id),
         )
+
+
+def delivery(
+    cause: Event, row: LedgerRow, state: LedgerState, report: Report = PLAIN
+) -> DeliveryUpdated | None:
+    """The update saying the intent's new state; None for a state business systems never
+    hear of (`ledger.INTERNAL`)."""
+    said = REPORTED_AS.get(state)
+    known = _STATES.get(said) if said is not None else None
+    if known is None:
+        return None
+    wamid = report.wamid or row.wamid
+    return DeliveryUpdated(
+        **_caused(cause, update_id(row.intent_id, state, wamid)),
+        producer=PRODUCER,
+        intent_id=row.intent_id,
+        phone_number_id=row.phone_number_id,
+        to=row.recipient,
+        state=known,
+        wamid=wamid,
+        reasons=list(report.reasons),
+        detail=report.detail,
+        errors=list(report.errors),
+        metadata=row.metadata,
+        pricing=dict(priced) if (priced := report.priced(cause).pricing) else None,
+    )
 
 
 def sent_identity(

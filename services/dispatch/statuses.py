@@ -4,10 +4,11 @@ and applied once the send's answer records it. A status only ever moves an inten
 (`outcomes.advance`). Meta's 131047 in a `failed` status of a free-form intent naming a
 fallback hands it back to policy (`handback`), and that send's later statuses are ignored.
 
-A partition's statuses are handled together (`on_statuses`): each message's in their order,
-different messages side by side, since each status waits on PostgreSQL and Kafka and a
-partition's statuses one after another fell behind three statuses per send, holding up the
-decisions fetched with them."""
+A partition's statuses are handled together (`on_statuses`): read in one statement, worked
+out in memory (`moves`), each message's in their order, and written one statement per kind of
+work, so a status costs a share of a round trip, not three of its own. What needs more (a
+failure, a status to keep, an intent changed meanwhile) goes one at a time, different
+messages side by side."""
 
 from __future__ import annotations
 
@@ -17,18 +18,19 @@ from dataclasses import dataclass
 
 from aiokafka import ConsumerRecord
 
-from services.dispatch import attempts, outcomes
+from services.dispatch import attempts, moves
 from services.dispatch.charges import ChargeBook, charge_of
 from services.dispatch.errors import StatusRaced
 from services.dispatch.handback import MARKETING_CAPPED, WINDOW_REFUSED, HandBack
-from services.dispatch.ledger import Change, Ledger, LedgerRow, LedgerState
+from services.dispatch.ledger import Ledger, LedgerRow, LedgerState
 from services.dispatch.metrics import DispatchMetrics
-from services.dispatch.reports import Report, Reporter
+from services.dispatch.reports import Reporter, delivery
 from services.dispatch.transitions import Transitions
 from shared import codec, logs, tracing
 from shared.consuming import Fed, alone, retried
 from shared.errors import RetryableError
 from shared.events.decisions import PolicyDecisionMade
+from shared.events.delivery import DeliveryUpdated
 from shared.events.webhooks import MessageStatusReported
 
 log = logs.get(__name__)
@@ -62,13 +64,106 @@ class Statuses:
         self, batch: Sequence[Fed[MessageStatusReported]]
     ) -> list[BaseException | None]:
         """A partition's statuses: for each, None once applied (or kept) or the error it met.
-        The statuses of one message go in their order (`in_turn`), and after a retryable error
-        its later ones wait for the retry; up to `AT_ONCE` messages go side by side. An error
-        that is a bug is raised once every other status is done."""
+        They are applied together where they can be (`_together`), and the rest one at a
+        time (`_one_by_one`). An error of a statement made for them together stands for them
+        all (the consume loop reads them again, and each is applied as a repeat)."""
+        groups = in_turn([item.event for item in batch])
+        with tracing.together([item.span for item in batch], "statuses"):
+            planned = await self._together(batch, groups)
+        return await self._one_by_one(batch, [group.left for group in planned])
+
+    async def _together(
+        self, batch: Sequence[Fed[MessageStatusReported]], groups: Sequence[Sequence[int]]
+    ) -> list[moves.Group]:
+        """The intents the batch names read in one statement; what each message's statuses do
+        worked out in memory, in their order (`moves.planned`); the moves written one
+        statement per round, each round's updates produced together once it is recorded;
+        then the ledger's marks and the charges, one statement each. A message whose move met
+        an intent changed since it was read is left, from that status on, to be read again."""
+        events = [item.event for item in batch]
+        ids = {e.biz_opaque_callback_data for e in events if e.biz_opaque_callback_data}
+        rows = await self.ledger.named(sorted(ids), sorted({e.message_id for e in events}))
+        decoded = _decisions() if self.charges is not None else None
+        planned = moves.planned(events, groups, rows, decoded)
+        moved: list[tuple[str, LedgerState]] = []
+        try:
+            for k in range(moves.rounds(planned)):
+                moved += await self._round(batch, planned, k)
+        finally:  # what Kafka has is marked, even when a later round failed
+            if moved:
+                await self.reporter.marked(moved)
+        await self._charged(planned)
+        return planned
+
+    async def _round(
+        self, batch: Sequence[Fed[MessageStatusReported]], planned: list[moves.Group], k: int
+    ) -> list[tuple[str, LedgerState]]:
+        """Each message's k-th move in one statement, each expecting the state it was planned
+        from; the updates of those recorded published; returns them (intent, state)."""
+        due = [(group, group.moves[k]) for group in planned if k < len(group.moves)]
+        writes = [(m.intent_id, m.state, m.expect, m.change) for _, m in due]
+        recorded: list[tuple[moves.Move, LedgerRow]] = []
+        for (group, move), row in zip(due, await self.ledger.record_many(writes), strict=True):
+            if row is None:
+                group.cut(move.at)  # changed meanwhile (a send, the settler): read again
+            else:
+                recorded.append((move, row))
+        await self._publish(batch, recorded)
+        for move, row in recorded:
+            if move.second_wamid:
+                self.metrics.duplicates.inc()
+                log.warning("a second wamid for one intent", intent_id=row.intent_id)
+        return [(row.intent_id, move.state) for move, row in recorded]
+
+    async def _publish(
+        self,
+        batch: Sequence[Fed[MessageStatusReported]],
+        recorded: Sequence[tuple[moves.Move, LedgerRow]],
+    ) -> None:
+        updates = [
+            (move, row, update)
+            for move, row in recorded
+            if (update := delivery(batch[move.at].event, row, move.state, move.report))
+        ]
+        if not tracing.installed():
+            await self.reporter.published([update for *_, update in updates])
+            return
+
+        async def traced(move: moves.Move, row: LedgerRow, update: DeliveryUpdated) -> None:
+            # in the status's own span, continuing its intent's trace, as one at a time
+            with (
+                batch[move.at].traced(),
+                tracing.resumed(row.decision, "status", intent_id=row.intent_id),
+            ):
+                await self.reporter.published([update])
+
+        done = await asyncio.gather(*(traced(*one) for one in updates), return_exceptions=True)
+        for failed in done:  # raised once every produce has ended
+            if failed is not None:
+                raise failed
+
+    async def _charged(self, planned: Sequence[moves.Group]) -> None:
+        """What Meta charged, as the statuses applied together say, in one statement."""
+        if self.charges is None:
+            return
+        said = [charge for _, charge in sorted(moves.by_place(planned).items())]
+        charges = moves.charges_once(said)
+        if not charges:
+            return
+        for charge, first in zip(charges, await self.charges.record_many(charges), strict=True):
+            if first:
+                self.metrics.billed.labels(*charge.labels()).inc()
+
+    async def _one_by_one(
+        self, batch: Sequence[Fed[MessageStatusReported]], groups: Sequence[Sequence[int]]
+    ) -> list[BaseException | None]:
+        """The statuses of `groups` one at a time (`on_status`), each group in its order, and
+        after a retryable error its later ones wait for the retry; up to `AT_ONCE` groups go
+        side by side. An error that is a bug is raised once every other status is done."""
         outcomes: list[BaseException | None] = [None] * len(batch)
         gate = asyncio.Semaphore(AT_ONCE)
 
-        async def in_order(indexes: list[int]) -> None:
+        async def in_order(indexes: Sequence[int]) -> None:
             async with gate:
                 for at, n in enumerate(indexes):
                     outcomes[n] = await alone(self.on_status, batch[n])
@@ -77,8 +172,8 @@ class Statuses:
                             outcomes[later] = outcomes[n]
                         return
 
-        groups = in_turn([item.event for item in batch])
-        done = await asyncio.gather(*map(in_order, groups), return_exceptions=True)
+        left = [group for group in groups if group]
+        done = await asyncio.gather(*map(in_order, left), return_exceptions=True)
         for failed in done:
             if failed is not None:
                 raise failed
@@ -133,19 +228,13 @@ class Statuses:
         if row.wamid is not None and row.wamid != wamid:
             self.metrics.duplicates.inc()
             log.warning("a second wamid for one intent", intent_id=row.intent_id)
-        new_state = outcomes.advance(row.state, status.status)
-        if new_state is None:
+        moving = moves.move_of(status, row)
+        if moving is None:
             if row.reported != row.state and row.state == status.status:
                 # a redelivered status whose update never reached Kafka: publish it now
                 await self.reporter.again(status, row, wamid)
             return True
-        change = Change(
-            wamid=wamid if row.wamid is None else None,
-            error={"errors": [e.model_dump() for e in status.errors]} if status.errors else None,
-        )
-        reasons = [str(e.code) for e in status.errors]
-        reasons += [r for e in status.errors for r in attempts.explained(e.code)]
-        report = Report(wamid=wamid, errors=status.errors, reasons=reasons)
+        new_state, change, report = moving
         moved = await self.transitions.move(
             status, row.intent_id, new_state, expect=row.state, change=change, report=report
         )
@@ -179,6 +268,21 @@ class Statuses:
             end_as=LedgerState.FAILED, errors=status.errors, supersede=status.message_id,
         )  # fmt: skip
         return moved is not None
+
+
+def _decisions() -> moves.Decoded:
+    """Each intent's decision decoded once for the batch."""
+    known: dict[str, PolicyDecisionMade | None] = {}
+
+    def decoded(row: LedgerRow) -> PolicyDecisionMade | None:
+        if row.intent_id not in known:
+            body = row.decision
+            known[row.intent_id] = (
+                codec.decode(PolicyDecisionMade, body.encode()) if body is not None else None
+            )
+        return known[row.intent_id]
+
+    return decoded
 
 
 def in_turn(statuses: Sequence[MessageStatusReported]) -> list[list[int]]:

@@ -7,7 +7,8 @@ the partial index of open intents still serves the queue's reads.
 
 The writes every send makes (starting the attempt, recording the answer, marking the update
 reported, taking early statuses) go by group commit (`batches.Batch`): the concurrent sends of
-a moment share one statement each.
+a moment share one statement each. A partition's statuses read, move and mark their intents
+in one statement each (`named`, `record_many`, `mark_reported_many`).
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from services.dispatch.ledger import (
     LedgerRow,
     LedgerState,
     NewIntent,
+    Write,
 )
-from shared.batches import Batch
+from shared.batches import MAX_BATCH, Batch
 from shared.db import reachable
 
 _OWN = ("state", "metadata", "superseded")
@@ -55,9 +57,6 @@ RETURNING *
 """
 """Records the intents not known yet, in their order, each due now (`Ledger.claim_many`)."""
 
-_Record = tuple[str, LedgerState, LedgerState | None, Change]
-"""A `record` call: the intent, its new state, the state expected, and what else changes."""
-
 _RECORD = """
 UPDATE dispatch_intents AS d
    SET state = c.state, wamid = COALESCE(c.wamid, d.wamid),
@@ -80,7 +79,7 @@ RETURNING d.*
 """
 
 
-def _record_columns(calls: Sequence[_Record]) -> list[list[Any]]:
+def _record_columns(calls: Sequence[Write]) -> list[list[Any]]:
     """`_RECORD`'s parameters: one array per column, an element per call."""
     return [
         [intent_id for intent_id, _, _, _ in calls],
@@ -153,6 +152,16 @@ class PostgresLedger:
     async def get(self, intent_id: str) -> LedgerRow | None:
         return await self._one("SELECT * FROM dispatch_intents WHERE intent_id = $1", intent_id)
 
+    async def named(self, intent_ids: Sequence[str], wamids: Sequence[str]) -> list[LedgerRow]:
+        return await self._rows(
+            """
+            SELECT * FROM dispatch_intents
+             WHERE intent_id = ANY($1::text[]) OR wamid = ANY($2::text[])
+            """,
+            list(intent_ids),
+            list(wamids),
+        )
+
     async def by_wamid(self, wamid: str) -> LedgerRow | None:
         return await self._one("SELECT * FROM dispatch_intents WHERE wamid = $1", wamid)
 
@@ -184,7 +193,7 @@ class PostgresLedger:
     ) -> LedgerRow | None:
         return await self._records((intent_id, state, expect, change))
 
-    async def _record_many(self, calls: Sequence[_Record]) -> list[LedgerRow | Exception | None]:
+    async def _record_many(self, calls: Sequence[Write]) -> list[LedgerRow | Exception | None]:
         try:
             moved = await self._rows(_RECORD, *_record_columns(calls))
         except asyncpg.UniqueViolationError:  # a wamid another intent has: find whose, alone
@@ -192,7 +201,15 @@ class PostgresLedger:
         by_id = {row.intent_id: row for row in moved}
         return [by_id.get(call[0]) for call in calls]
 
-    async def _record_alone(self, call: _Record) -> LedgerRow | Exception | None:
+    async def record_many(self, writes: Sequence[Write]) -> list[LedgerRow | None]:
+        assert len({intent_id for intent_id, *_ in writes}) == len(writes), "an intent twice"
+        done: list[LedgerRow | None] = []
+        for at in range(0, len(writes), MAX_BATCH):
+            moved = await self._record_many(writes[at : at + MAX_BATCH])
+            done += [None if isinstance(row, Exception) else row for row in moved]
+        return done
+
+    async def _record_alone(self, call: Write) -> LedgerRow | Exception | None:
         try:
             return await self._one(_RECORD, *_record_columns([call]))
         except asyncpg.UniqueViolationError as exc:
@@ -236,6 +253,10 @@ class PostgresLedger:
 
     async def mark_reported(self, intent_id: str, state: LedgerState) -> None:
         await self._marks((intent_id, state))
+
+    async def mark_reported_many(self, marks: Sequence[tuple[str, LedgerState]]) -> None:
+        for at in range(0, len(marks), MAX_BATCH):
+            await self._mark_many(marks[at : at + MAX_BATCH])
 
     async def _mark_many(self, calls: Sequence[tuple[str, LedgerState]]) -> list[None]:
         await self._fetch(

@@ -117,10 +117,12 @@ class Reporting:
     handback: HandBack
 
     @classmethod
-    def make(cls, ledger: InMemoryLedger | None = None) -> Reporting:
+    def make(
+        cls, ledger: InMemoryLedger | None = None, published: RecordingPublisher | None = None
+    ) -> Reporting:
         clock = FakeClock()
         ledger = ledger or InMemoryLedger(clock)
-        published, registry = RecordingPublisher(), new_registry()
+        published, registry = published or RecordingPublisher(), new_registry()
         metrics = DispatchMetrics(registry)
         reporter = Reporter(ledger, published, metrics, "g")
         transitions = Transitions(ledger, reporter)

@@ -23,6 +23,7 @@ from services.dispatch.ledger import (
     LedgerRow,
     LedgerState,
     NewIntent,
+    Write,
 )
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event, utcnow
@@ -53,6 +54,7 @@ class InMemoryLedger:
     unavailable: bool = False  # True: every operation fails as a lost database would
     resends: list[tuple[str, str, str]] = field(default_factory=list)  # (intent, by, from)
     claim_batches: list[int] = field(default_factory=list)  # the size of each claim_many
+    record_batches: list[int] = field(default_factory=list)  # the size of each record_many
 
     def _reach(self) -> datetime:
         if self.unavailable:
@@ -91,6 +93,11 @@ class InMemoryLedger:
     async def by_wamid(self, wamid: str) -> LedgerRow | None:
         self._reach()
         return next((r for r in self.rows.values() if r.wamid == wamid), None)
+
+    async def named(self, intent_ids: Sequence[str], wamids: Sequence[str]) -> list[LedgerRow]:
+        self._reach()
+        ids, known = set(intent_ids), set(wamids)
+        return [r for r in self.rows.values() if r.intent_id in ids or r.wamid in known]
 
     async def start_attempt(self, intent_id: str) -> LedgerRow | None:
         now = self._reach()
@@ -140,6 +147,18 @@ class InMemoryLedger:
         self.rows[intent_id] = moved
         return moved
 
+    async def record_many(self, writes: Sequence[Write]) -> list[LedgerRow | None]:
+        self._reach()
+        assert len({intent_id for intent_id, *_ in writes}) == len(writes), "an intent twice"
+        self.record_batches.append(len(writes))
+        done: list[LedgerRow | None] = []
+        for intent_id, state, expect, change in writes:
+            try:
+                done.append(await self.record(intent_id, state, expect=expect, change=change))
+            except asyncpg.UniqueViolationError:
+                done.append(None)
+        return done
+
     async def resend(self, intent_id: str, requested_by: str) -> LedgerRow | None:
         now = self._reach()
         row = self.rows.get(intent_id)
@@ -155,6 +174,11 @@ class InMemoryLedger:
         row = self.rows.get(intent_id)
         if row is not None and row.state == state:
             self.rows[intent_id] = replace(row, reported=state)
+
+    async def mark_reported_many(self, marks: Sequence[tuple[str, LedgerState]]) -> None:
+        self._reach()
+        for intent_id, state in marks:
+            await self.mark_reported(intent_id, state)
 
     async def queued(
         self, phone_number_id: str | None = None, limit: int | None = None

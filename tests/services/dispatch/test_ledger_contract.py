@@ -281,6 +281,51 @@ async def test_kept_statuses_are_handed_out_whole_and_only_for_their_wamid(
     assert await ledger.take_statuses("wamid.F") == ['{"status": "other"}']
 
 
+async def test_intents_are_read_together_by_id_or_by_wamid_each_once(ledger: Ledger) -> None:
+    for intent_id in ("i-1", "i-2", "i-3"):
+        await ledger.claim(_new(intent_id))
+    await ledger.record("i-2", ACCEPTED, change=Change(wamid="wamid.B"))
+    await ledger.record("i-3", ACCEPTED, change=Change(wamid="wamid.C"))
+    rows = await ledger.named(["i-1", "i-2", "nobody"], ["wamid.B", "wamid.C", "wamid.NONE"])
+    assert sorted(r.intent_id for r in rows) == ["i-1", "i-2", "i-3"]
+    assert {r.intent_id: r for r in rows}["i-3"] == await ledger.get("i-3")
+    assert await ledger.named([], []) == []
+
+
+async def test_moves_together_each_expect_their_state_in_one_call(ledger: Ledger) -> None:
+    for intent_id in ("i-1", "i-2", "i-3", "i-4"):
+        await ledger.claim(_new(intent_id))
+        await ledger.record(intent_id, ACCEPTED)
+    await ledger.record("i-4", ACCEPTED, change=Change(wamid="wamid.D"))
+    moved = await ledger.record_many([
+        ("i-1", DELIVERED, ACCEPTED, Change(wamid="wamid.A", report='{"wamid": "wamid.A"}')),
+        ("i-2", DELIVERED, SENDING, Change()),  # no longer in the state expected
+        ("i-3", DELIVERED, ACCEPTED, Change(wamid="wamid.D")),  # another intent's wamid
+        ("nobody", DELIVERED, ACCEPTED, Change()),
+    ])  # fmt: skip
+    first, *others = moved
+    assert others == [None, None, None]
+    assert first is not None and (first.state, first.wamid) == (DELIVERED, "wamid.A")
+    assert first.report is not None and json.loads(first.report) == {"wamid": "wamid.A"}
+    assert first == await ledger.get("i-1")
+    for intent_id in ("i-2", "i-3"):
+        row = await ledger.get(intent_id)
+        assert row is not None and (row.state, row.wamid) == (ACCEPTED, None)
+    assert await ledger.record_many([]) == []
+
+
+async def test_reports_marked_together_only_where_the_state_is_still_theirs(
+    ledger: Ledger,
+) -> None:
+    for intent_id in ("i-1", "i-2"):
+        await ledger.claim(_new(intent_id))
+        await ledger.record(intent_id, DELIVERED)
+    await ledger.mark_reported_many([("i-1", DELIVERED), ("i-2", ACCEPTED), ("nobody", FAILED)])
+    reported = [(await ledger.get(i)) for i in ("i-1", "i-2")]
+    assert [r.reported if r else "-" for r in reported] == [DELIVERED, None]
+    await ledger.mark_reported_many([])
+
+
 async def test_a_lost_ledger_is_a_retryable_error(ledger: Ledger) -> None:
     await ledger.claim(_new("i-9"))
     await _cut_off(ledger)

@@ -27,6 +27,7 @@ from shared.settings import PostgresSettings
 from tests.services.dispatch.conftest import Reporting, approved, reported, serving
 from tests.services.dispatch.test_charges import FREE
 from tests.services.dispatch.test_charges import PAID as UTILITY
+from tests.services.dispatch.test_statuses_together import fed
 
 pytestmark = pytest.mark.postgres
 
@@ -118,6 +119,36 @@ async def test_spend_adds_up_per_template_and_category_within_the_period(book: B
     later = utcnow() + timedelta(hours=1)
     assert await book.charges.spend(later, None) == []
     assert len(await book.charges.spend(None, later)) == 2
+
+
+async def test_statuses_together_charge_each_wamid_once_in_one_statement(book: Book) -> None:
+    await book.sent("i-1", "wamid.A", "flash")
+    await book.sent("i-2", "wamid.B", "flash")
+    await book.sent("i-3", "wamid.C")
+    await book.status("i-2", "wamid.B", "delivered", PAID)  # counted already, one at a time
+    batch = [
+        reported("i-1", "wamid.A", "sent", pricing=FREE),
+        reported("i-2", "wamid.B", "read", pricing=PAID),
+        reported("i-1", "wamid.A", "delivered", pricing=PAID),
+        reported("i-3", "wamid.C", "sent", pricing=PAID),
+        reported("i-1", "wamid.A", "read", pricing=FREE),  # delivered priced it for good
+    ]
+    assert await book.statuses.on_statuses(fed(batch)) == [None] * 5
+    labels = {"phone_number_id": "pn-1", "template": "flash", "category": "marketing"}
+    assert book.counted(**labels, type="regular") == 2  # i-1 now, i-2 before: once each
+    rows = await book.charges.spend(None, None)
+    counts = [
+        (r["template"], r["category"], r["messages"], r["delivered"], r["charged"]) for r in rows
+    ]
+    assert counts == [("", "marketing", 1, 0, 0), ("flash", "marketing", 2, 2, 2)]
+    assert await book.statuses.on_statuses(fed(batch)) == [None] * 5  # redelivered
+    assert book.counted(**labels, type="regular") == 2
+    again = [reported("i-3", "wamid.C", "delivered", pricing=FREE)]
+    assert await book.statuses.on_statuses(fed(again)) == [None]
+    rows = await book.charges.spend(None, None)
+    assert [(r["template"], r["category"], r["charged"]) for r in rows] == [
+        ("", "service", 0), ("flash", "marketing", 2),
+    ]  # fmt: skip
 
 
 @pytest.fixture
