@@ -178,9 +178,16 @@ class Run:
 
         await self.profiled("dispatch", send())
         result = results[0]
+        applied = await dispatch_bench.statuses_applied(
+            self.database_url, self.bootstrap, self.sizes.sends
+        )
         return [
             Figure("dispatch", "sends, 1 number, limits lifted", result.rate, "/s", "rate"),
             Figure("dispatch", "send p99 (Cloud API stand-in)", result.p99_ms, "ms", "p99"),
+            Figure(
+                "dispatch", "statuses applied (sent, delivered, read)", applied.rate, "/s", "rate"
+            ),
+            Figure("dispatch", "CPU per status applied", applied.cpu_us_per_status, "us", "none"),
         ]
 
     async def peer(self) -> list[Figure]:

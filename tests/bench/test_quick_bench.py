@@ -50,6 +50,8 @@ def test_the_quick_bench_prints_every_part_and_writes_the_run(
     assert "faust worker, CPU per decision" in policy
     assert "20,000 windows on the changelog, worker start -> deciding" in policy
     assert "20,000 windows recovered, resident" in policy
+    dispatch = {f["what"] for f in figures if f["part"] == "dispatch"}
+    assert {"statuses applied (sent, delivered, read)", "CPU per status applied"} <= dispatch
     assert run["baseline"]["rate"] > 0
     memory = {f["what"] for f in figures if f["part"] == "memory"}
     assert memory == {f"{s}, {w}" for s in SERVICES for w in ("idle", "peak under load")}
