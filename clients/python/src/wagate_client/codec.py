@@ -8,6 +8,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from wagate_client.errors import DecodeError
+from wagate_client.events import plain
 from wagate_client.events.envelope import Event
 
 E = TypeVar("E", bound=Event)
@@ -21,7 +22,8 @@ def decode(model: type[E], data: bytes | None) -> E:
     if data is None:
         raise DecodeError("empty record (tombstone) where an event was expected")
     try:
-        return model.model_validate_json(data)
+        with plain.reading(data):
+            return model.model_validate_json(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "<root>"
