@@ -10,9 +10,9 @@ BSUID finds the window a message from the customer's phone opened.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from services.policy import identity
 from services.policy.caps import MarketingLog
@@ -25,6 +25,7 @@ from shared.events.identity import CustomerIdentityChanged
 from shared.events.keys import conversation_key
 
 log = logs.get(__name__)
+T = TypeVar("T")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -52,15 +53,12 @@ class Customers:
 
     def canonical(self, phone_number_id: str, identifier: str) -> str:
         """The customer's canonical key in the portfolio of this number."""
-        seen = self._canonicals.get((phone_number_id, identifier))
-        if seen is not None and self._table.get(seen[0]) is seen[1]:
-            return seen[2]  # the entry it was read from is still there: the same answer
         portfolio = self.portfolio(phone_number_id)
-        entry = identity.entry_key(portfolio, identifier)
-        raw = self._table.get(entry)
-        found = identity.resolve(self._table, portfolio, identifier)
-        _keep(self._canonicals, (phone_number_id, identifier), (entry, raw, found))
-        return found
+        return self._read(
+            self._canonicals, (phone_number_id, identifier),
+            identity.entry_key(portfolio, identifier),
+            lambda: identity.resolve(self._table, portfolio, identifier),
+        )  # fmt: skip
 
     def canonical_for(self, phone_number_id: str, waba_id: str | None, identifier: str) -> str:
         """The canonical key of a customer a business names through a number or a WABA."""
@@ -76,14 +74,30 @@ class Customers:
 
     def phone(self, phone_number_id: str, canonical: str) -> str | None:
         """A phone the customer is known by (None: known only by BSUIDs)."""
-        seen = self._phones.get((phone_number_id, canonical))
-        if seen is not None and self._table.get(seen[0]) is seen[1]:
-            return seen[2]
         portfolio = self.portfolio(phone_number_id)
-        entry = identity.members_key(portfolio, canonical)
+        return self._read(
+            self._phones, (phone_number_id, canonical),
+            identity.members_key(portfolio, canonical),
+            lambda: identity.phone_of(self._table, portfolio, canonical),
+        )  # fmt: skip
+
+    def _read(
+        self,
+        answers: dict[tuple[str, str], tuple[str, Any, T]],
+        asked: tuple[str, str],
+        entry: str,
+        answer: Callable[[], T],
+    ) -> T:
+        """`answer()`, read from the table's `entry` alone: kept with the very value it was read
+        from, and given again while that entry still holds it."""
         raw = self._table.get(entry)
-        found = identity.phone_of(self._table, portfolio, canonical)
-        _keep(self._phones, (phone_number_id, canonical), (entry, raw, found))
+        seen = answers.get(asked)
+        if seen is not None and seen[0] == entry and seen[1] is raw:
+            return seen[2]
+        if len(answers) >= KEEP:
+            answers.clear()
+        found = answer()
+        answers[asked] = (entry, raw, found)
         return found
 
     def learn(self, phone_number_id: str, identifiers: Sequence[str | None]) -> str:
@@ -122,12 +136,6 @@ class Customers:
                 del table[key]
         for scope in self._consent.scopes_of_portfolio(portfolio):
             self._consent.move(scope, old, new)
-
-
-def _keep(answers: dict[tuple[str, str], Any], key: tuple[str, str], answer: Any) -> None:
-    if len(answers) >= KEEP:
-        answers.clear()
-    answers[key] = answer
 
 
 def merged(name: str, kept: Any, moved: Any) -> Any:
