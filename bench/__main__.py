@@ -21,7 +21,15 @@ from pathlib import Path
 
 import structlog
 
-from bench import dispatch_bench, e2e_bench, ingest_bench, peer_bench, policy_bench, report
+from bench import (
+    dispatch_bench,
+    e2e_bench,
+    ingest_bench,
+    peer_bench,
+    policy_bench,
+    report,
+    status_bench,
+)
 from bench.measure import ROOT, PeakRss, child_json, rss_mib
 from bench.report import PARTS, Baseline, Figure
 from bench.system import running
@@ -178,7 +186,7 @@ class Run:
 
         await self.profiled("dispatch", send())
         result = results[0]
-        applied = await dispatch_bench.statuses_applied(
+        applied = await status_bench.statuses_applied(
             self.database_url, self.bootstrap, self.sizes.sends
         )
         return [
