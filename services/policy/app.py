@@ -160,6 +160,8 @@ class PolicyApp(faust.App):
     def flow_control(self) -> HeldFlow:
         return HeldFlow(loop=self.loop)
 
+    fetch_gather_ms = 0  # set from the settings by `create_app`
+
     def _new_transport(self) -> Any:  # the broker URLs are kafka:// (`_broker_url`)
         return SnapshotTransport(self.conf.broker_consumer, self)
 
@@ -189,6 +191,7 @@ def create_app(
         web_port=settings.http.port,
         web_in_thread=False,
     )
+    app.fetch_gather_ms = settings.fetch_gather_ms
     topics = _topics(app, settings.kafka)
     tables = Tables(**{spec.name: LocalTable(_table(app, spec)) for spec in TABLES})
     registry = registry or new_registry()

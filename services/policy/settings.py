@@ -62,6 +62,15 @@ class PolicySettings(ServiceSettings):
         description="An input partition with records past its committed offset, and that "
         "offset unmoved this long, is read again from the committed offset.",
     )
+    fetch_gather_ms: int = Field(
+        default=25,
+        ge=0,
+        le=1000,
+        description="How long the broker may hold a fetch of the worker's partitions to gather "
+        "more records (0: answer as soon as one is there). Every fetch costs the worker for "
+        "each partition it reads, about a hundred; at a steady rate fewer, fuller fetches "
+        "cost it far less, for at most this much more time per record.",
+    )
     session_timeout_s: float = Field(
         default=15.0, ge=6, description="How soon a dead worker's partitions move to another."
     )
