@@ -10,6 +10,7 @@ from typing import Any
 
 from services.policy import caps, consent, identity, rules, template_check, threads, tiers, windows
 from services.policy.accounts import Accounts
+from services.policy.announced import Announced
 from services.policy.consent_records import ConsentRecords, note_future
 from services.policy.customers import Customers
 from services.policy.deferrals import Deferrals
@@ -53,7 +54,7 @@ class PolicyHandlers:
     release_intent: Emit
     clock: Callable[[], datetime]
     sealer: sealing.Sealer
-    _announced: set[str] = field(default_factory=set)
+    _announced: Announced = field(default_factory=Announced)
     deferrals: Deferrals = field(init=False)
     consent: ConsentRecords = field(init=False)
     template_index: TemplateIndex = field(init=False)
@@ -194,16 +195,27 @@ class PolicyHandlers:
             self._generation = generation
             self.expiries.reload(list(self.tables.windows))
         now = self.clock()
+        self._announced.forget_due_by(now)
         count = 0
         for key, state in await self.expiries.due(now, lead):
             for change in windows.due_changes(state, now, lead, closed_within):
                 phone_number_id, _, wa_id = str(key).partition(":")
-                count += await self._announce(key, phone_number_id, wa_id, state, change)
+                count += await self._announce(
+                    key, phone_number_id, wa_id, state, change, closed_within
+                )
         return count
 
     async def _announce(
-        self, key: str, phone_number_id: str, wa_id: str, state: WindowState, change: str
+        self,
+        key: str,
+        phone_number_id: str,
+        wa_id: str,
+        state: WindowState,
+        change: str,
+        closed_within: timedelta = timedelta(),
     ) -> int:
+        """Announce `change` unless this process already did; it is remembered while it could
+        still be due (until the window ends, and a `closed` one `closed_within` after that)."""
         assert state.last_customer_message_at is not None and state.expires_at is not None
         event_id = deterministic_id("window", key, change, state.expires_at.isoformat())
         if event_id in self._announced:
@@ -218,7 +230,8 @@ class PolicyHandlers:
             expires_at=state.expires_at,
         )
         await self.emit_window(key, codec.encode(event))
-        self._announced.add(event_id)
+        due_until = state.expires_at + (closed_within if change == "closed" else timedelta())
+        self._announced.add(event_id, due_until)
         self.metrics.window_changes.labels(change).inc()
         return 1
 
