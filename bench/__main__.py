@@ -30,7 +30,7 @@ from bench import (
     report,
     status_bench,
 )
-from bench.measure import ROOT, PeakRss, child_json, rss_mib
+from bench.measure import ROOT, PeakRss, child_json, rss_mib, servers
 from bench.report import PARTS, Baseline, Figure
 from bench.system import running
 from tests.e2e.conftest import SERVICES
@@ -227,7 +227,10 @@ class Run:
                     "ingest", lambda: ingest_bench.measure(system, s.seconds, s.ingest_rates)
                 )
                 await self.part(
-                    "end to end", lambda: e2e_bench.measure(system, s.e2e_rates, s.seconds, s.burst)
+                    "end to end",
+                    lambda: e2e_bench.measure(
+                        system, s.e2e_rates, s.seconds, s.burst, servers(local())
+                    ),
                 )
         return [
             Figure("memory", f"{name}, {when}", value, "MiB", "rss")
@@ -256,12 +259,16 @@ async def run(args: argparse.Namespace) -> int:
     return 1 if this.failed else 0
 
 
+def local() -> Path:
+    """Where the project's scripts keep what they run (`WAGATE_LOCAL`, `.local` by default)."""
+    return Path(os.environ.get("WAGATE_LOCAL", ROOT / ".local"))
+
+
 def main() -> None:
-    local = Path(os.environ.get("WAGATE_LOCAL", ROOT / ".local"))
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="each part briefly (CI)")
     parser.add_argument("--profile", action="store_true", help="profile policy and dispatch")
-    parser.add_argument("--out", type=Path, default=local / "bench")
+    parser.add_argument("--out", type=Path, default=local() / "bench")
     args = parser.parse_args()
     # the services log every event; in this process (policy's and dispatch's handlers run here)
     # that would be the terminal's cost, not theirs

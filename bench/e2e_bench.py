@@ -1,20 +1,22 @@
 """End to end through the real services and the sandbox: intents produced to customers whose
 windows are open (each wrote first, through the sandbox's signed webhooks), followed on the
 delivery topic to `accepted` and to `delivered` (the sandbox's status webhooks flowing back
-through ingest and dispatch), at fixed rates and then flat out for the saturation rate; each
-service's resident size is sampled around it by the caller."""
+through ingest and dispatch), at fixed rates and then flat out for the saturation rate, with the
+CPU time each process on an intent's way (the services, the sandbox, and the broker and
+PostgreSQL when this machine runs them) spent per intent of that burst; each service's resident
+size is sampled around it by the caller."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
 
-from bench.measure import quantile_ms
+from bench.measure import CpuSplit, quantile_ms
 from bench.report import Figure
 from bench.system import until_metric
 from shared.client import WagateClient
@@ -27,6 +29,7 @@ LIFTED = {  # limits lifted: the sandbox and dispatch both allow far more than i
     "DISPATCH_RATES__DEFAULT_MPS": "100000",
     "SANDBOX_WEBHOOK_POSTERS": "8",  # as Meta posts webhooks: several at once, not in turn
 }
+ON_THE_WAY = ("ingest", "policy", "dispatch", "sandbox")  # templates is not: it only serves
 
 
 @dataclass
@@ -109,9 +112,14 @@ async def _settled(tracker: Tracker, ids: Sequence[str], timeout_s: float) -> No
 
 
 async def measure(
-    system: System, rates: Sequence[float], seconds: float, burst: int
+    system: System,
+    rates: Sequence[float],
+    seconds: float,
+    burst: int,
+    servers: Mapping[str, int] | None = None,
 ) -> list[Figure]:
-    """Intents at each of `rates` for `seconds`, then `burst` at once (the saturation rate)."""
+    """Intents at each of `rates` for `seconds`, then `burst` at once (the saturation rate,
+    and the CPU per intent of each process in `ON_THE_WAY` and in `servers`, name -> pid)."""
     phases = [(rate, int(rate * seconds)) for rate in rates]
     who = customers(sum(n for _, n in phases) + burst)
     await open_windows(system, who, timeout_s=60 + len(who) / 20)
@@ -136,10 +144,15 @@ async def measure(
             done = [i.intent_id for i in batch]
             await _settled(tracker, done, timeout_s=60 + count / 20)
             figures += _latency_figures(tracker, done, rate)
+        pids = {name: system.processes[name].pid for name in ON_THE_WAY}
+        split = CpuSplit({**pids, **(servers or {})})
+        split.start()
         begun = time.perf_counter()
         await _produce(client, tracker, everything[start:], None)
         done = [i.intent_id for i in everything[start:]]
         await _settled(tracker, done, timeout_s=60 + burst / 50)
+        split.stop()
+        wall_s = time.perf_counter() - begun
         following.cancel()
         await asyncio.gather(following, return_exceptions=True)
     accepted = [tracker.accepted[i] for i in done if i in tracker.accepted]
@@ -149,7 +162,25 @@ async def measure(
     figures.append(
         Figure("end to end", f"saturation, {burst} at once -> accepted", rate, "/s", "rate")
     )
-    return figures
+    return figures + _cpu_figures(split, len(done), wall_s)
+
+
+def _cpu_figures(split: CpuSplit, intents: int, wall_s: float) -> list[Figure]:
+    """CPU ms per intent of the burst, by process and together, and the cores they kept busy
+    from the burst's first intent to its last `delivered`."""
+    figures = [
+        Figure("end to end", f"burst CPU per intent, {name}", spent / intents * 1000, "ms", "none")
+        for name, spent in split.spent.items()
+    ]
+    together = sum(split.spent.values())
+    return [
+        *figures,
+        Figure(
+            "end to end", "burst CPU per intent, all of them", together / intents * 1000, "ms",
+            "none",
+        ),
+        Figure("end to end", "burst, cores kept busy", together / wall_s, "cores", "none"),
+    ]  # fmt: skip
 
 
 def _latency_figures(tracker: Tracker, ids: Sequence[str], rate: float) -> list[Figure]:

@@ -6,24 +6,16 @@ less bent by a busy machine than the wall-clock rate)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from bench.measure import child_json
+from bench.measure import child_json, cpu_seconds
 from bench.report import Figure
 from tests.e2e.conftest import System
 
 SECRET = "sandbox-app-secret"  # ingest's default app secret, the sandbox's too
 SENDERS = 64
 BATCH = 10
-
-
-def cpu_seconds(pid: int) -> float:
-    """The user and system CPU time the process spent so far (`/proc/<pid>/stat`)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _load(

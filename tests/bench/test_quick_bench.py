@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.__main__ import local
+from bench.e2e_bench import ON_THE_WAY
+from bench.measure import servers
 from bench.report import PARTS
 from tests.conftest import ROOT
 from tests.e2e.conftest import SERVICES
@@ -53,5 +56,13 @@ def test_the_quick_bench_prints_every_part_and_writes_the_run(
     dispatch = {f["what"] for f in figures if f["part"] == "dispatch"}
     assert {"statuses applied (sent, delivered, read)", "CPU per status applied"} <= dispatch
     assert run["baseline"]["rate"] > 0
+    e2e = {f["what"]: f["value"] for f in figures if f["part"] == "end to end"}
+    cpu = {w: v for w, v in e2e.items() if w.startswith("burst CPU per intent, ")}
+    named = {w.removeprefix("burst CPU per intent, ") for w in cpu}
+    assert {*ON_THE_WAY, "all of them"} <= named, sorted(e2e)
+    assert {"Kafka broker", "PostgreSQL"} & named == set(servers(local())), named
+    together = cpu.pop("burst CPU per intent, all of them")
+    assert together == pytest.approx(sum(cpu.values()))
+    assert 0 < e2e["burst, cores kept busy"] <= (os.cpu_count() or 1) * 1.05
     memory = {f["what"] for f in figures if f["part"] == "memory"}
     assert memory == {f"{s}, {w}" for s in SERVICES for w in ("idle", "peak under load")}
