@@ -55,14 +55,15 @@ def bsuid_problem(value: object, *, parent: bool = False) -> str | None:
     """What is wrong with `value` as a BSUID (or parent BSUID); None when it is well formed."""
     if not isinstance(value, str):
         return "is not a string"
+    pattern = PARENT_BSUID if parent else BSUID
+    if pattern.fullmatch(value):  # the pattern bounds the length and holds letters and digits
+        return None
     limit = PARENT_BSUID_MAX if parent else BSUID_MAX
     if len(value) > limit:
         return f"is longer than {limit} characters"
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         return "carries a control character (CR, LF, ...)"
-    if not (PARENT_BSUID if parent else BSUID).fullmatch(value):
-        return "is not a BSUID (`CC.` then 1 to 128 letters or digits)"
-    return None
+    return "is not a BSUID (`CC.` then 1 to 128 letters or digits)"
 
 
 def identity_of(

@@ -7,10 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
 from services.ingest import identities
 from services.ingest.coerce import Malformed
-from shared.events.identity import CustomerIdentity
+from shared.events.identity import Bsuid, CustomerIdentity, ParentBsuid
 
 BSUID = "US.13491208655302741918"
 PARENT = "US.ENT.11815799212886844830"
@@ -43,6 +46,31 @@ def test_bsuid_problems(value: object, parent: bool, problem: str | None) -> Non
         assert found is None
     else:
         assert found is not None and found.startswith(problem)
+
+
+_NEAR_BSUIDS = st.one_of(
+    st.text(),
+    st.from_regex(r"[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,140}\n?", fullmatch=True),
+    st.builds(
+        lambda cc, body, cut, junk: f"{cc}.{body[:cut]}{junk}{body[cut:]}",
+        st.from_regex(r"[A-Za-z]{1,3}", fullmatch=True),
+        st.text("abcXYZ0189", min_size=1, max_size=131),
+        st.integers(0, 131),
+        st.sampled_from(["", "\n", "\r", "\x00", "\x7f", " ", "-", ".", "é", "\u0661"]),
+    ),
+)
+
+
+@given(_NEAR_BSUIDS, st.booleans())
+def test_ingest_reads_a_bsuid_exactly_as_the_contract_defines_one(value: str, parent: bool) -> None:
+    """Whatever the text, ingest accepts it as a BSUID exactly when the events' own type
+    would, so nothing it passes on can fail a consumer's validation, and nothing valid is lost."""
+    try:
+        TypeAdapter(ParentBsuid if parent else Bsuid).validate_python(value)
+        valid = True
+    except ValidationError:
+        valid = False
+    assert (identities.bsuid_problem(value, parent=parent) is None) == valid
 
 
 Who = CustomerIdentity
