@@ -54,11 +54,16 @@ class Statuses:
     async def on_status(
         self, status: MessageStatusReported, _: ConsumerRecord[bytes, bytes]
     ) -> None:
-        if not await self._settle(status, by_callback=True):
-            # not sent by wagate, or its wamid is not recorded yet: kept for when it is
-            await self.ledger.keep_status(
-                status.message_id, status.status, codec.encode(status).decode()
-            )
+        if await self._settle(status, by_callback=True):
+            return
+        # not sent by wagate, or its wamid is not recorded yet: kept for when it is
+        wamid = status.message_id
+        await self.ledger.keep_status(wamid, status.status, codec.encode(status).decode())
+        # The send records its wamid and then takes what was kept for it. Had it done both
+        # between this status's search and its keeping, nothing would take it: looked for
+        # again once kept, a status can wait only for a wamid not recorded when it was kept.
+        if await self.ledger.by_wamid(wamid) is not None:
+            await self.apply_early(wamid)
 
     async def on_statuses(
         self, batch: Sequence[Fed[MessageStatusReported]]

@@ -135,6 +135,45 @@ async def test_a_second_wamid_for_one_intent_is_counted_and_the_first_kept() -> 
     assert update.wamid == "wamid.OTHER"  # the update names the wamid the status is about
 
 
+class _SendInBetween(InMemoryLedger):
+    """The send's answer is recorded, and its kept statuses taken, just before a status that
+    had found no intent is kept: the status's search and its keeping straddle the send."""
+
+    send: Any = None
+
+    async def keep_status(self, wamid: str, status: str, event: str) -> None:
+        send, self.send = self.send, None
+        if send is not None:
+            await send()
+        await super().keep_status(wamid, status, event)
+
+
+async def test_a_status_kept_just_after_its_send_took_the_kept_ones_is_still_applied() -> None:
+    ledger = _SendInBetween()
+    parts = _parts(ledger)
+
+    async def send() -> None:
+        await _accepted(ledger)
+        await parts.statuses.apply_early("wamid.A")  # what the send does once recorded
+
+    ledger.send = send
+    await parts.statuses.on_status(reported(None, "wamid.A", "delivered"), None)
+    assert ledger.early == {}
+    assert parts.published.states("i-1") == ["delivered"]
+    row = await ledger.get("i-1")
+    assert row is not None and row.state == "delivered" and row.reported == "delivered"
+
+
+async def test_a_status_of_a_wamid_still_unknown_once_kept_stays_kept_and_applies_once() -> None:
+    parts = _parts()
+    await parts.statuses.on_status(reported(None, "wamid.A", "sent"), None)
+    assert set(parts.ledger.early) == {("wamid.A", "sent")}  # the search again found nothing
+    await _accepted(parts.ledger)
+    await parts.statuses.apply_early("wamid.A")
+    await parts.statuses.apply_early("wamid.A")  # a second take finds nothing left
+    assert parts.published.states("i-1") == ["sent"]
+
+
 class _MovingLedger(InMemoryLedger):
     """Once `moving`, the intent has changed each time a status tries to move it."""
 
