@@ -112,6 +112,7 @@ class SharedRate:
         self._next_ask = 0.0
         self._asking: asyncio.Task[None] | None = None
         self._cut_off = False
+        self._owed = 0  # tokens messages sent without dispatch used, not yet taken from a lease
         self._tasks: set[asyncio.Task[None]] = set()
         self.retune(rates.mps(phone_number_id))
 
@@ -130,6 +131,7 @@ class SharedRate:
 
     async def wait_s(self, now: float) -> float:
         """Seconds until this replica may send (0: a token is in hand)."""
+        self._repay(now)
         left = self._lease.left(now)
         if left < self.block_size and self._asking is None and now >= self._next_ask:
             self._asking = asyncio.create_task(self._ask(now))
@@ -145,8 +147,8 @@ class SharedRate:
 
     async def _ask(self, asked_at: float) -> None:
         try:
-            grant = await self._budget.lease(
-                self.phone_number_id, self.rate, self.burst, self.block_size
+            grant = await self._budget.lease(  # a block, and what echoes used meanwhile
+                self.phone_number_id, self.rate, self.burst, self.block_size + self._owed
             )
         except RetryableError as exc:
             if not self._cut_off:
@@ -165,13 +167,31 @@ class SharedRate:
         # a partial block: the others lease too; ask again once a share of a block accrued,
         # later the more this ask took and at a spread moment, so replicas asking in turn do
         # not settle in one order in which the first always takes what accrued
+        self._repay(asked_at)
         partial = grant.tokens < self.block_size
         share = 1 + 3 * grant.tokens / self.block_size
         pause = self._lease_s / 2 * share * random.uniform(1.0, 1.1) if partial else 0.0
         self._next_ask = asked_at + max(grant.wait_s, pause)
 
+    def spent_elsewhere(self, now: float) -> None:
+        """A message the number sent without dispatch (an echo) used one of the number's
+        tokens: one this replica holds goes unspent, or one more is asked for with the next
+        lease and not spent (at most a burst is owed, as a bucket is at most a burst in debt:
+        Meta's own limit answers anything beyond)."""
+        if self._lease.take(now):
+            return
+        if self._cut_off:
+            self._local.spend(now)
+            return
+        self._owed = min(self._owed + 1, max(1, int(self.burst)))
+
+    def _repay(self, now: float) -> None:
+        while self._owed and self._lease.take(now):
+            self._owed -= 1
+
     def take(self, now: float) -> bool:
         """Spend one token; False when none is in hand (the send waits)."""
+        self._repay(now)
         if self._lease.take(now):
             return True
         return self._cut_off and self._local.try_take(now)

@@ -122,9 +122,12 @@ class NumberSender:
 
     def observe(self, recipient: str, now: float) -> None:
         """A message the number sent without dispatch (an echo) used the number's throughput
-        and the customer's pair rate: the next sends wait as if dispatch had sent it."""
+        and the customer's pair rate: the next sends wait as if dispatch had sent it, and
+        with a shared budget every replica's do."""
         self.bucket.spend(now)
         self.pairs.spend(recipient, now)
+        if self.shared is not None:
+            self.shared.spent_elsewhere(now)
 
     def retune(self, meta_mps: float) -> None:
         """Meta moved the number to another throughput tier: the bucket runs at it now."""

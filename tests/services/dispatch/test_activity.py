@@ -12,10 +12,15 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from services.dispatch.activity import still_counts
+from services.dispatch.metrics import DispatchMetrics
 from services.dispatch.rates import PairGate, TokenBucket
+from services.dispatch.sender import NumberSender
+from services.dispatch.settings import DispatchSettings, RateSettings
 from shared.events.envelope import utcnow
 from shared.events.signals import OutboundActivityObserved
+from shared.metrics import new_registry
 from tests.services.dispatch.conftest import Shell, approved
+from tests.services.dispatch.test_budget import MemoryBudget
 
 pytestmark = pytest.mark.unit
 RECORD: ConsumerRecord[bytes, bytes] = ConsumerRecord(
@@ -79,3 +84,20 @@ async def test_an_echo_makes_the_next_send_to_that_customer_wait(shell: Shell) -
     await activity.handler(echo(to="16505550000", age_s=3600), RECORD)  # long ago: no weight
     assert await _first_send_after(shell, "i-2", "16505550000") < 0.4
     assert await _first_send_after(shell, "i-3", "16505559999") < 0.4  # nobody else waits
+
+
+async def test_with_a_shared_budget_an_echo_comes_out_of_what_every_replica_shares() -> None:
+    """Seen by one replica, an echo takes a token of the number's shared budget too, so the
+    replicas together send one fewer, not only this replica's bucket."""
+    clock = [time.monotonic()]
+    budget = MemoryBudget(clock)
+    rates = RateSettings(default_mps=100.0, headroom=0.0, lease_s=0.05)
+    settings = DispatchSettings(rates=rates)
+    metrics = DispatchMetrics(new_registry())
+    sender = NumberSender("pn-1", settings, None, None, metrics, budget=budget)  # type: ignore[arg-type]
+    shared = sender.shared
+    assert shared is not None
+    assert await shared.wait_s(clock[0]) == 0  # a block leased
+    before = shared._lease.left(clock[0])
+    sender.observe("16505551234", clock[0])
+    assert shared._lease.left(clock[0]) == before - 1

@@ -148,3 +148,52 @@ async def test_a_retuned_rate_is_what_the_next_leases_ask_for() -> None:
     shared.retune(1000.0)
     assert shared.block_size == 50
     assert await _sent([shared], clock, 1.0) >= 950
+
+
+@pytest.mark.parametrize("replicas", [1, 3])
+async def test_messages_sent_without_dispatch_leave_every_replica_less_to_send(
+    replicas: int,
+) -> None:
+    """Echoes (the Business app, Meta's agent) use the number's throughput: seen by one replica,
+    they come out of the budget all replicas share, so together they send the rest."""
+    clock = [100.0]
+    budget = MemoryBudget(clock)
+    senders = [SharedRate("pn-1", budget, _rates(100.0)) for _ in range(replicas)]
+    sent = 0
+    echoes = 0
+    end = clock[0] + 3.0
+    while clock[0] < end:
+        if round(clock[0] * 1000) % 50 == 0:  # 20 echoes a second, all seen by the first
+            senders[0].spent_elsewhere(clock[0])
+            echoes += 1
+        for sender in senders:
+            while await sender.wait_s(clock[0]) == 0 and sender.take(clock[0]):
+                sent += 1
+        clock[0] += 0.001
+    assert echoes == 60
+    slack = senders[0].burst + senders[0].block_size  # the row's first burst, a block in hand
+    assert 0.95 * (300 - echoes) <= sent <= 300 - echoes + slack
+
+
+async def test_an_echo_while_the_budget_is_unreachable_comes_out_of_the_local_share() -> None:
+    clock = [0.0]
+    budget = MemoryBudget(clock)
+    shared = SharedRate("pn-1", budget, _rates(90.0, replicas=3))
+    budget.down = True
+    await _sent([shared], clock, 1.0)
+    assert shared.cut_off
+    sent = 0
+    for _ in range(10):  # an echo every 100 ms
+        shared.spent_elsewhere(clock[0])
+        sent += await _sent([shared], clock, 0.1)
+    assert 30 - 10 - 2 <= sent <= 30 - 10 + 2  # the share, less the echoes
+
+
+async def test_what_echoes_owe_is_at_most_a_burst() -> None:
+    clock = [100.0]
+    budget = MemoryBudget(clock)
+    shared = SharedRate("pn-1", budget, _rates(100.0))
+    for _ in range(10_000):
+        shared.spent_elsewhere(clock[0])  # nothing leased yet: owed
+    clock[0] += 5.0
+    assert await _sent([shared], clock, 2.0) >= 200 - shared.burst - shared.block_size - 5
