@@ -96,7 +96,7 @@ UV_VERSION := 0.13.8
 
 lock: ## Regenerate requirements.lock (the image's pinned, hashed dependencies) from pyproject.toml
 	@test -x $(LOCK_TOOLS)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install -q uv==$(UV_VERSION); }
-	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	$(LOCK_TOOLS)/bin/uv pip compile pyproject.toml --extra fast --universal --python-version 3.11 \
 		--generate-hashes --quiet --custom-compile-command "make lock" -o requirements.lock
 
 .PHONY: deploy-check deploy-tools deploy-topics lock

@@ -1,8 +1,9 @@
 """The image installs from requirements.lock, which pins (with hashes) every dependency that
-pyproject.toml declares at a version it allows, and carries wagate itself with its `wagate`
-command and the client package; its build context holds what that install reads, and a wheel
-built from what the Dockerfile copies holds every package and page the services import;
-LICENSE is the one pyproject names; the image exposes every service's port."""
+pyproject.toml declares, and its `fast` extra (uvloop), at a version it allows, and carries
+wagate itself with its `wagate` command and the client package; its build context holds what
+that install reads, and a wheel built from what the Dockerfile copies holds every package and
+page the services import; LICENSE is the one pyproject names; the image exposes every service's
+port."""
 
 from __future__ import annotations
 
@@ -50,7 +51,13 @@ def locked() -> dict[str, tuple[str, str]]:
 PINS = locked()
 
 
-@pytest.mark.parametrize("requirement", PYPROJECT["project"]["dependencies"])
+IN_THE_IMAGE = [
+    *PYPROJECT["project"]["dependencies"],
+    *PYPROJECT["project"]["optional-dependencies"]["fast"],  # WAGATE_EVENT_LOOP=uvloop
+]
+
+
+@pytest.mark.parametrize("requirement", IN_THE_IMAGE)
 def test_every_dependency_is_locked_at_a_version_it_allows(requirement: str) -> None:
     wanted = Requirement(requirement)
     name = canonicalize_name(wanted.name)
