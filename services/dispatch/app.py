@@ -142,8 +142,9 @@ def build(
     )  # fmt: skip
     decisions = Decisions(ledger, transitions, senders, backpressure, clock)
     settler = Settler(
-        ledger, transitions, reporter, senders, metrics, settings, policy, clock, handback
-    )
+        ledger, transitions, reporter, senders, metrics, settings, policy, clock, handback,
+        apply_kept=statuses.apply_early,
+    )  # fmt: skip
     kafka = settings.kafka
     rates = settings.rates
     outside = OutsideSends(

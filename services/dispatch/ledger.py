@@ -198,3 +198,9 @@ class Ledger(Protocol):
     async def forget_statuses(self, before: datetime) -> None:
         """Drop the statuses kept since before `before`."""
         ...
+
+    async def recorded_kept(self, limit: int = 500) -> list[str]:
+        """Wamids that statuses are kept for and that an intent has recorded: what no take
+        will hand out any more (a send that stopped between recording its wamid and taking,
+        a take that failed), each once."""
+        ...

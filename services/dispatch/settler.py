@@ -8,14 +8,16 @@ late, and only an explicit resend (`Ledger.resend`) sends it again. An intent th
 `resend_when_unknown` (a duplicate is harmless) is queued again instead while its time and
 attempts allow, else ends `not_sent`. Intents queued for long are handed to their sender again;
 a hand-back to policy whose decision never came is published again; updates never confirmed
-published are published again (same event ids); old unmatched statuses are forgotten.
+published are published again (same event ids); statuses kept for a wamid an intent has
+recorded since are applied (a send stopped between recording and taking them); old unmatched
+statuses are forgotten.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,6 +59,7 @@ class Settler:
     policy: RetryPolicy
     clock: Callable[[], datetime]
     handback: HandBack
+    apply_kept: Callable[[str], Awaitable[None]] | None = None  # `Statuses.apply_early`
 
     @property
     def sending_grace(self) -> timedelta:
@@ -95,6 +98,10 @@ class Settler:
             await self._redecide_again(row, now, redecide)
         for row in await self.ledger.unreported(now - timedelta(seconds=settle.report_grace_s)):
             await self.reporter.again(_decision(row), row)
+        if self.apply_kept is not None:
+            for wamid in await self.ledger.recorded_kept():
+                await self.apply_kept(wamid)
+                self.metrics.settled.labels("kept_status_applied").inc()
         await self.ledger.forget_statuses(now - timedelta(seconds=settle.early_status_keep_s))
 
     async def _unconfirmed(self, row: LedgerRow, now: datetime) -> None:

@@ -350,3 +350,14 @@ class PostgresLedger:
 
     async def forget_statuses(self, before: datetime) -> None:
         await self._fetch("DELETE FROM dispatch_early_statuses WHERE received_at < $1", before)
+
+    async def recorded_kept(self, limit: int = 500) -> list[str]:
+        rows = await self._fetch(
+            """
+            SELECT DISTINCT e.wamid FROM dispatch_early_statuses AS e
+              JOIN dispatch_intents AS d ON d.wamid = e.wamid
+             LIMIT $1
+            """,
+            limit,
+        )
+        return [str(r["wamid"]) for r in rows]

@@ -235,6 +235,11 @@ class InMemoryLedger:
         self._reach()
         self.early = {k: v for k, v in self.early.items() if v[1] >= before}
 
+    async def recorded_kept(self, limit: int = 500) -> list[str]:
+        self._reach()
+        recorded = {row.wamid for row in self.rows.values() if row.wamid is not None}
+        return sorted({wamid for wamid, _ in self.early if wamid in recorded})[:limit]
+
 
 def _since(row: LedgerRow) -> datetime:
     assert row.state_since is not None

@@ -259,6 +259,21 @@ async def test_stale_rows_and_early_statuses(ledger: Ledger) -> None:
     assert await ledger.take_statuses("wamid.D") == []
 
 
+async def test_kept_statuses_of_a_recorded_wamid_are_listed_once_until_taken(
+    ledger: Ledger,
+) -> None:
+    await ledger.keep_status("wamid.K", "sent", "{}")
+    await ledger.keep_status("wamid.K", "delivered", "{}")
+    await ledger.keep_status("wamid.nobody", "sent", "{}")  # no intent has it: not listed
+    assert await ledger.recorded_kept() == []
+    await ledger.claim(_new("i-k"))
+    await ledger.start_attempt("i-k")
+    await ledger.record("i-k", LedgerState.ACCEPTED, change=Change(wamid="wamid.K"))
+    assert await ledger.recorded_kept() == ["wamid.K"]  # once, for its two statuses
+    assert len(await ledger.take_statuses("wamid.K")) == 2
+    assert await ledger.recorded_kept() == []
+
+
 async def test_unknown_sends_older_than_a_time_the_oldest_first(ledger: Ledger) -> None:
     for intent_id in ("u-1", "u-2", "u-3"):
         await ledger.claim(_new(intent_id))

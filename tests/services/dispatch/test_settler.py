@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
-from services.dispatch.ledger import LedgerState, NewIntent
+from services.dispatch.ledger import Change, LedgerState, NewIntent
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.settler import Settler
+from services.dispatch.statuses import Statuses
 from shared import codec
 from shared.events.decisions import PolicyDecisionMade
 from shared.events.intents import OutboundIntentSubmitted, ReadReceiptContent
-from tests.services.dispatch.conftest import Reporting, approved
+from tests.services.dispatch.conftest import Reporting, approved, reported
 from tests.services.dispatch.fakes import (
     RecordingScheduler,
 )
@@ -62,11 +63,38 @@ class Parts(Reporting):
 
 def _parts() -> Parts:
     base, scheduler = Reporting.make(), RecordingScheduler()
+    statuses = Statuses(base.ledger, base.transitions, base.reporter, base.metrics, base.handback)
     settler = Settler(
         base.ledger, base.transitions, base.reporter, scheduler, base.metrics, SETTINGS,
-        SETTINGS.retry.policy(), base.clock, base.handback,
+        SETTINGS.retry.policy(), base.clock, base.handback, apply_kept=statuses.apply_early,
     )  # fmt: skip
     return Parts(**vars(base), scheduler=scheduler, settler=settler)
+
+
+async def test_statuses_kept_for_a_wamid_recorded_since_are_applied_by_the_next_pass() -> None:
+    """A send that recorded its wamid and stopped before taking what was kept for it (the
+    process died, the take failed): the settler hands those statuses out, each once."""
+    parts = _parts()
+    await parts.ledger.keep_status(
+        "wamid.A", "sent", codec.encode(reported(None, "wamid.A", "sent")).decode()
+    )
+    await parts.ledger.keep_status(
+        "wamid.A", "delivered", codec.encode(reported(None, "wamid.A", "delivered")).decode()
+    )
+    await parts.ledger.keep_status(
+        "wamid.Z", "sent", codec.encode(reported(None, "wamid.Z", "sent")).decode()
+    )
+    await parts.intent("i-1", LedgerState.SENDING)
+    await parts.ledger.record(
+        "i-1", LedgerState.ACCEPTED, expect=LedgerState.SENDING, change=Change(wamid="wamid.A")
+    )  # and no take: it stopped here
+    for _ in range(2):
+        await parts.settler.settle_once()
+    assert parts.published.states("i-1") == ["sent", "delivered"]
+    row = await parts.ledger.get("i-1")
+    assert row is not None and row.state == "delivered"
+    assert set(parts.ledger.early) == {("wamid.Z", "sent")}  # no intent has it: still kept
+    assert parts.settled("kept_status_applied") == 1
 
 
 async def test_a_send_stuck_past_its_timeouts_becomes_unknown() -> None:
