@@ -59,7 +59,7 @@ class Settler:
     policy: RetryPolicy
     clock: Callable[[], datetime]
     handback: HandBack
-    apply_kept: Callable[[str], Awaitable[None]] | None = None  # `Statuses.apply_early`
+    apply_kept: Callable[[str], Awaitable[int]] | None = None  # `Statuses.apply_early`
 
     @property
     def sending_grace(self) -> timedelta:
@@ -100,8 +100,8 @@ class Settler:
             await self.reporter.again(_decision(row), row)
         if self.apply_kept is not None:
             for wamid in await self.ledger.recorded_kept():
-                await self.apply_kept(wamid)
-                self.metrics.settled.labels("kept_status_applied").inc()
+                if await self.apply_kept(wamid):  # its intent moved on (or said the same)
+                    self.metrics.settled.labels("kept_status_applied").inc()
         await self.ledger.forget_statuses(now - timedelta(seconds=settle.early_status_keep_s))
 
     async def _unconfirmed(self, row: LedgerRow, now: datetime) -> None:

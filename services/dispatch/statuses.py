@@ -184,18 +184,23 @@ class Statuses:
                 raise failed
         return outcomes
 
-    async def apply_early(self, wamid: str | None) -> None:
-        """Statuses that came before the wamid was recorded; kept again if they cannot apply."""
+    async def apply_early(self, wamid: str | None) -> int:
+        """Statuses that came before the wamid was recorded; kept again if they cannot apply.
+        Returns how many applied."""
         if wamid is None:
-            return
+            return 0
+        count = 0
         for body in await self.ledger.take_statuses(wamid):
             status = codec.decode(MessageStatusReported, body.encode())
             try:
                 applied = await self._settle(status, by_callback=False)
             except RetryableError:
                 applied = False
-            if not applied:
+            if applied:
+                count += 1
+            else:
                 await self.ledger.keep_status(wamid, status.status, body)
+        return count
 
     async def _settle(self, status: MessageStatusReported, *, by_callback: bool) -> bool:
         """Apply the status to its intent; False when no intent is known for it. A race with

@@ -230,8 +230,7 @@ class PolicyHandlers:
             expires_at=state.expires_at,
         )
         await self.emit_window(key, codec.encode(event))
-        due_until = state.expires_at + (closed_within if change == "closed" else timedelta())
-        self._announced.add(event_id, due_until)
+        self._announced.add(event_id, windows.due_until(state.expires_at, change, closed_within))
         self.metrics.window_changes.labels(change).inc()
         return 1
 

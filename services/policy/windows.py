@@ -145,3 +145,9 @@ def due_changes(
     if expires <= now < expires + closed_within:
         return ["closed"]
     return []
+
+
+def due_until(expires_at: datetime, change: str, closed_within: timedelta) -> datetime:
+    """When a change of a window ending at `expires_at` stops being due: `opened` and
+    `expiring` at its end, `closed` `closed_within` after it (`due_changes`' bounds)."""
+    return expires_at + (closed_within if change == "closed" else timedelta())

@@ -188,6 +188,18 @@ def test_due_changes(age: timedelta, changes: list[str]) -> None:
     assert windows.due_changes(WindowState(), NOW, LEAD, closed_within=AGO) == []
 
 
+@pytest.mark.parametrize("minutes", [-70, -61, -60, -59, -1, 0, 1, 59, 60, 61])
+def test_a_change_is_due_only_before_its_due_until(minutes: int) -> None:
+    """What `due_until` says matches what `due_changes` yields: at and after it, no more."""
+    expires = NOW + timedelta(minutes=minutes)
+    state = WindowState(last_customer_message_at=expires - 24 * H)
+    for change in windows.due_changes(state, NOW, LEAD, closed_within=AGO):
+        assert windows.due_until(expires, change, AGO) > NOW
+    for change in ("expiring", "closed"):
+        at = windows.due_until(expires, change, AGO)
+        assert change not in windows.due_changes(state, at, LEAD, closed_within=AGO)
+
+
 def _from_customer(at: datetime, referral: bool = False) -> InboundMessageReceived:
     return InboundMessageReceived(
         phone_number_id="1",
