@@ -44,7 +44,7 @@ def test_with_children_a_running_child_and_a_finished_one_are_counted() -> None:
     assert cpu_seconds(os.getpid(), children=True) - together >= 1.0  # and after it was waited
 
 
-def test_a_split_gives_each_process_its_own_time(tmp_path: Path) -> None:
+def test_a_split_gives_each_process_its_own_time() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         split = CpuSplit({"busy": os.getpid(), "idle": child.pid})

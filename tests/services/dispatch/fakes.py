@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from services.dispatch.budget import BudgetUnavailable, Grant
 from services.dispatch.cloudapi import SendOutcome
 from services.dispatch.errors import LedgerUnavailable
 from services.dispatch.lanes import LANES
@@ -25,6 +26,7 @@ from services.dispatch.ledger import (
     NewIntent,
     Write,
 )
+from services.dispatch.rates import TokenBucket
 from shared.events.delivery import DeliveryUpdated
 from shared.events.envelope import Event, utcnow
 from shared.topics import TopicSpec
@@ -334,3 +336,30 @@ class RecordingScheduler:
 
     def submit(self, row: LedgerRow, due: datetime, source: object = None) -> None:
         self.submitted.append((row.intent_id, due, source))
+
+
+class MemoryBudget:
+    """The shared row as a token bucket on the test's clock; `down` makes it unreachable."""
+
+    def __init__(self, clock: list[float]) -> None:
+        self.clock = clock
+        self.rows: dict[str, TokenBucket] = {}
+        self.asks = 0
+        self.blocks: list[tuple[str, float]] = []
+        self.down = False
+
+    async def lease(self, phone_number_id: str, rate: float, burst: float, want: int) -> Grant:
+        if self.down:
+            raise BudgetUnavailable("the shared rate budget unavailable: test")
+        self.asks += 1
+        row = self.rows.setdefault(phone_number_id, TokenBucket(rate, burst))
+        row.rate, row.burst = rate, burst
+        now = self.clock[0]
+        taken = 0
+        while taken < want and row.try_take(now):
+            taken += 1
+        return Grant(taken, 0.0 if taken else row.wait_s(now))
+
+    async def block(self, phone_number_id: str, seconds: float) -> None:
+        self.blocks.append((phone_number_id, seconds))
+        self.rows[phone_number_id].block(self.clock[0], seconds)

@@ -20,7 +20,7 @@ from shared.events.envelope import utcnow
 from shared.events.signals import OutboundActivityObserved
 from shared.metrics import new_registry
 from tests.services.dispatch.conftest import Shell, approved
-from tests.services.dispatch.test_budget import MemoryBudget
+from tests.services.dispatch.fakes import MemoryBudget
 
 pytestmark = pytest.mark.unit
 RECORD: ConsumerRecord[bytes, bytes] = ConsumerRecord(

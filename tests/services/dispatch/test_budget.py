@@ -7,36 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.dispatch.budget import BudgetUnavailable, Grant, SharedRate
-from services.dispatch.rates import Lease, TokenBucket, lease_block
+from services.dispatch.budget import SharedRate
+from services.dispatch.rates import Lease, lease_block
 from services.dispatch.settings import RateSettings
-
-
-class MemoryBudget:
-    """The shared row as a token bucket on the test's clock; `down` makes it unreachable."""
-
-    def __init__(self, clock: list[float]) -> None:
-        self.clock = clock
-        self.rows: dict[str, TokenBucket] = {}
-        self.asks = 0
-        self.blocks: list[tuple[str, float]] = []
-        self.down = False
-
-    async def lease(self, phone_number_id: str, rate: float, burst: float, want: int) -> Grant:
-        if self.down:
-            raise BudgetUnavailable("the shared rate budget unavailable: test")
-        self.asks += 1
-        row = self.rows.setdefault(phone_number_id, TokenBucket(rate, burst))
-        row.rate, row.burst = rate, burst
-        now = self.clock[0]
-        taken = 0
-        while taken < want and row.try_take(now):
-            taken += 1
-        return Grant(taken, 0.0 if taken else row.wait_s(now))
-
-    async def block(self, phone_number_id: str, seconds: float) -> None:
-        self.blocks.append((phone_number_id, seconds))
-        self.rows[phone_number_id].block(self.clock[0], seconds)
+from tests.services.dispatch.fakes import MemoryBudget
 
 
 def _rates(mps: float = 100.0, replicas: int = 1) -> RateSettings:
