@@ -135,28 +135,38 @@ def _listening(port: int) -> bool:
         return False
 
 
+def cluster_id() -> str:
+    """A random cluster id as Kafka makes one: 22 url-safe base64 characters, never a leading
+    ``-``, which the storage tool would read as an option rather than the value of ``-t``."""
+    while True:
+        made = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not made.startswith("-"):
+            return made
+
+
 def start(folder: Path, timeout_s: float = 180) -> Broker:
     """Format the storage with the CLI's SCRAM user, start the broker, wait for its port."""
     ca_file, server_pem = certificates(folder)
     port, internal, controller = free_port(), free_port(), free_port()
     config = _properties(folder, server_pem, port, internal, controller)
-    cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
     scram = f"SCRAM-SHA-512=[name={USER},password={PASSWORD}]"
-    subprocess.run(
+    formatted = subprocess.run(
         _java(
             "kafka.tools.StorageTool",
             "format",
             "-t",
-            cluster,
+            cluster_id(),
             "-c",
             str(config),
             "--add-scram",
             scram,
         ),
-        check=True,
         capture_output=True,
         timeout=120,
     )
+    if formatted.returncode != 0:
+        said = (formatted.stdout + formatted.stderr).decode(errors="replace")[-3000:]
+        raise RuntimeError(f"formatting the SCRAM broker's storage failed:\n{said}")
     log = folder / "broker.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
