@@ -1,5 +1,6 @@
 """Writes the Strimzi KafkaTopic manifests from the topic registry (shared/topics.py) and from
-policy's list of its tables (their changelog topics, which faust would create with replication 1).
+policy's own topics (its tables' changelogs, which faust would create with replication 1, and
+its rekeyed topic).
 
 `python deploy/k8s/gen_topics.py` rewrites components/kafka-topics/topics.yaml;
 `--check` exits 1 with a diff when the checked-in file differs from what the code declares.
@@ -18,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from services.policy import rekeyed  # noqa: E402
 from services.policy.settings import PolicySettings  # noqa: E402
 from services.policy.tables import TABLES  # noqa: E402
 from shared.topics import ALL_TOPICS, TopicSpec  # noqa: E402
@@ -89,7 +91,7 @@ def render(specs: Iterable[TopicSpec], changelogs: Iterable[Changelog] = ()) -> 
 
 
 def expected() -> str:
-    return render(ALL_TOPICS, policy_changelogs())
+    return render([*ALL_TOPICS, rekeyed.topic(PolicySettings().app_id)], policy_changelogs())
 
 
 def main(argv: list[str] | None = None) -> int:

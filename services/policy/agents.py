@@ -2,7 +2,8 @@
 the handlers. A record that is not a valid event of its topic, or that its handler cannot use
 or fails on, goes to the dead-letter topic with the shared dead-letter headers, and the agent
 goes on: one hostile record never stops its partition. An intent whose decision failed also
-ends rejected with INTERNAL_ERROR, so nothing vanishes."""
+ends rejected with INTERNAL_ERROR, so nothing vanishes. The work a record leaves for other
+partitions (`rekeyed.py`) is sent after it, handled or not."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 import faust
 
+from services.policy import rekeyed as rekeying
 from services.policy.deferrals import RELEASED_HEADER
 from services.policy.errors import DecisionFailed
 from services.policy.handlers import PolicyHandlers
@@ -52,6 +54,7 @@ class Topics:
     calls: faust.TopicT
     thread_control: faust.TopicT
     accounts: faust.TopicT
+    rekeyed: faust.TopicT
 
 
 def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: str) -> None:
@@ -62,13 +65,13 @@ def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: 
             handlers.metrics.dead_letters.labels(name).inc()
             await send_dead_letter(topics.dead_letters, event, reason, group)
 
-        app.agent(topic, name=name)(consumer(model, handle, dead_letter))
+        app.agent(topic, name=name)(consumer(model, flushed(handlers, handle), dead_letter))
 
     async def decide(intent: OutboundIntentSubmitted, event: Any) -> None:
         await decided(handlers, intent, event)
 
     async def inbound(message: InboundMessageReceived, event: Any) -> None:
-        await handlers.on_inbound(message, event.message.partition)
+        await handlers.on_inbound(message, event.message.partition, event.key)
 
     async def consent(change: ConsentChanged, event: Any) -> None:
         handlers.on_consent(change, event.message.partition)
@@ -90,18 +93,58 @@ def add_agents(app: faust.App, topics: Topics, handlers: PolicyHandlers, group: 
         topics.identities, CustomerIdentityChanged, "track_identities", sync(handlers.on_identity)
     )
 
-    async def call(reported: CallReported, _: Any) -> None:
-        await handlers.on_call(reported)
+    async def call(reported: CallReported, event: Any) -> None:
+        await handlers.on_call(reported, event.key)
+
+    async def thread(change: ThreadControlChanged, event: Any) -> None:
+        handlers.on_thread_control(change, event.key)
 
     consume(topics.calls, CallReported, "track_calls", call)
-    consume(
-        topics.thread_control,
-        ThreadControlChanged,
-        "track_threads",
-        sync(handlers.on_thread_control),
-    )
+    consume(topics.thread_control, ThreadControlChanged, "track_threads", thread)
     consume(topics.accounts, AccountUpdateReported, "track_accounts", sync(handlers.on_account))
     consume(topics.intents, OutboundIntentSubmitted, "decide_intents", decide)
+
+    async def dead_letter_rekeyed(event: Any, reason: str) -> None:
+        handlers.metrics.dead_letters.labels("rekeyed").inc()
+        await send_dead_letter(topics.dead_letters, event, reason, group)
+
+    rekeyed = flushed(handlers, lambda _, event: handle_rekeyed(handlers, event))
+    app.agent(topics.rekeyed, name="rekeyed")(records(rekeyed, dead_letter_rekeyed))
+
+
+async def handle_rekeyed(handlers: PolicyHandlers, event: Any) -> None:
+    """One record another partition's work sent here (`rekeyed.py`), by its kind."""
+    try:
+        kind = rekeying.kind_of(header(event.headers, rekeying.KIND_HEADER))
+        hops = max(rekeying.hops_of(header(event.headers, rekeying.HOPS_HEADER)), 1)
+        if event.key is None:
+            raise ValueError("not a rekeyed record: it has no key")
+        if kind == "move":
+            handlers.on_move(rekeying.decode_move(event.value))
+        elif kind == "merge":
+            handlers.on_merge(rekeying.decode_merge(event.value), event.key, hops)
+    except ValueError as exc:
+        raise PermanentError(str(exc)) from None
+    if kind == "inbound":
+        message = codec.decode(InboundMessageReceived, event.value)
+        await handlers.on_inbound(message, event.message.partition, event.key, hops)
+    elif kind == "call":
+        await handlers.on_call(codec.decode(CallReported, event.value), event.key, hops)
+    elif kind == "thread":
+        change = codec.decode(ThreadControlChanged, event.value)
+        handlers.on_thread_control(change, event.key, hops)
+
+
+def flushed(handlers: PolicyHandlers, handle: Handle[E]) -> Handle[E]:
+    """`handle`, then the work it left for other partitions sent (also when it failed)."""
+
+    async def run(value: E, event: Any) -> None:
+        try:
+            await handle(value, event)
+        finally:
+            await handlers.flush()
+
+    return run
 
 
 async def decided(handlers: PolicyHandlers, intent: OutboundIntentSubmitted, event: Any) -> None:
@@ -128,6 +171,16 @@ def consumer(
     """The body of an agent: decode each record of the stream as `model`, then handle it; a
     record that fails either way is dead-lettered with the reason and the stream goes on."""
 
+    async def decoded(event: Any) -> None:
+        await handle(codec.decode(model, event.value), event)
+
+    return records(lambda _, event: decoded(event), dead_letter)
+
+
+def records(handle: Handle[Any], dead_letter: DeadLetter) -> Callable[[Any], Awaitable[None]]:
+    """The body of an agent handing each faust event whole to `handle` (as `(None, event)`);
+    a record that fails is dead-lettered with the reason and the stream goes on."""
+
     async def agent(stream: Any) -> None:
         async for event in stream.events():
             await one(event)
@@ -136,7 +189,7 @@ def consumer(
         msg = event.message
         try:
             with tracing.processing(msg.topic, msg.partition, msg.offset, event.headers):
-                await handle(codec.decode(model, event.value), event)
+                await handle(None, event)
         except PermanentError as exc:
             await dead_letter(event, str(exc))
         except Exception as exc:  # a bug met on one record must not stop its partition

@@ -19,6 +19,7 @@ from faust.types import TableT
 from mode.utils.objects import cached_property
 from prometheus_client import CollectorRegistry
 
+from services.policy import rekeyed
 from services.policy.agents import Topics, add_agents
 from services.policy.deferrals import RELEASED_HEADER
 from services.policy.flow import HeldFlow, SnapshotTransport
@@ -29,7 +30,7 @@ from services.policy.publisher import KeptHash, Publisher
 from services.policy.recovery import QuickTableManager
 from services.policy.settings import PolicySettings
 from services.policy.stall import StallWatch, watch_once
-from services.policy.tables import TABLES, Tables, TableSpec, changelog_topics
+from services.policy.tables import TABLES, Tables, TableSpec, policy_topics
 from services.policy.web import add_routes, deciding
 from shared import http, logs, runtime
 from shared.events.envelope import utcnow
@@ -150,7 +151,7 @@ async def _topics_created(settings: PolicySettings) -> None:
 async def create_topics(settings: PolicySettings) -> None:
     await ensure_topics(settings.kafka, ALL_TOPICS)
     unprefixed = settings.kafka.model_copy(update={"topic_prefix": ""})
-    await ensure_topics(unprefixed, changelog_topics(settings.app_id))
+    await ensure_topics(unprefixed, policy_topics(settings.app_id))
 
 
 class PolicyApp(faust.App):
@@ -192,7 +193,7 @@ def create_app(
         web_in_thread=False,
     )
     app.fetch_gather_ms = settings.fetch_gather_ms
-    topics = _topics(app, settings.kafka)
+    topics = _topics(app, settings.kafka, settings.app_id)
     tables = Tables(**{spec.name: LocalTable(_table(app, spec)) for spec in TABLES})
     registry = registry or new_registry()
     supervisor = supervisor or Supervisor(SERVICE, registry, http.Readiness({"timers": True}))
@@ -208,6 +209,9 @@ def create_app(
     async def reroute(key: str, value: bytes) -> None:
         await topics.intents.send(key=key.encode(), value=value)
 
+    async def send_on(sent: rekeyed.Sent) -> None:
+        await topics.rekeyed.send(key=sent.key.encode(), value=sent.value, headers=sent.headers)
+
     handlers = PolicyHandlers(
         tables=tables,
         config=settings.policy_config(),
@@ -218,6 +222,7 @@ def create_app(
         release_intent=release,
         clock=utcnow,
         sealer=Sealer(settings.sealing_keys),
+        send_on=send_on,
     )
     add_agents(app, topics, handlers, settings.app_id)
     lead = timedelta(seconds=settings.window_expiring_lead_s)
@@ -252,9 +257,10 @@ def create_app(
     return app
 
 
-def _topics(app: faust.App, kafka: KafkaSettings) -> Topics:
-    def raw(spec: TopicSpec) -> faust.TopicT:
-        return app.topic(kafka.topic(spec.name), key_serializer="raw", value_serializer="raw")
+def _topics(app: faust.App, kafka: KafkaSettings, app_id: str) -> Topics:
+    def raw(spec: TopicSpec, prefixed: bool = True) -> faust.TopicT:
+        name = kafka.topic(spec.name) if prefixed else spec.name
+        return app.topic(name, key_serializer="raw", value_serializer="raw")
 
     return Topics(
         inbound=raw(INBOUND_MESSAGES),
@@ -270,6 +276,7 @@ def _topics(app: faust.App, kafka: KafkaSettings) -> Topics:
         calls=raw(CALLS),
         thread_control=raw(THREAD_CONTROL),
         accounts=raw(ACCOUNT_UPDATES),
+        rekeyed=raw(rekeyed.topic(app_id), prefixed=False),  # named after the app, as changelogs
     )
 
 

@@ -6,6 +6,13 @@ key that stays. Per business portfolio: nothing crosses portfolios.
 
 The table is global (every worker reads every entry), like consent: an intent addressed by
 BSUID finds the window a message from the customer's phone opened.
+
+The state that moves is partitioned. Given `relocate`, a move is handed over as one
+`rekeyed.Move` per business number the absorbed customer may have state with (every number
+of the portfolio policy is configured with, the number that reported the change, and each
+this worker holds state for), to be done on the partition that state lives on
+(`rekeyed.py`). Without it (one process holding every partition: the tests' tables), the state
+moves at once.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any, TypeVar
 from services.policy import identity
 from services.policy.caps import MarketingLog
 from services.policy.consent_records import ConsentRecords
+from services.policy.rekeyed import Move
 from services.policy.rules import PolicyConfig
 from services.policy.validated import KEEP, read, stored
 from services.policy.windows import WindowState
@@ -36,8 +44,10 @@ class Customers:
         state: Sequence[tuple[str, MutableMapping[str, Any]]],
         consent: ConsentRecords,
         config: PolicyConfig,
+        relocate: Callable[[Move], None] | None = None,
     ) -> None:
         self._table = table
+        self._relocate = relocate
         self._state = state  # (name, table keyed by conversation) whose entries move
         self._consent = consent
         self._config = config
@@ -104,7 +114,7 @@ class Customers:
         """Meta reported these identifiers together: the customer's canonical key."""
         portfolio = self.portfolio(phone_number_id)
         learned = identity.learn(self._table, portfolio, identifiers)
-        self._settle(portfolio, learned)
+        self._settle(portfolio, phone_number_id, learned)
         return learned.canonical
 
     def on_change(self, change: CustomerIdentityChanged) -> str:
@@ -115,25 +125,33 @@ class Customers:
             learned = identity.learn(self._table, portfolio, [*previous, *current])
         else:
             learned = identity.change(self._table, portfolio, previous, current)
-        self._settle(portfolio, learned)
+        self._settle(portfolio, change.phone_number_id, learned)
         log.info("customer identity", change=change.change, moved=len(learned.absorbed) > 0)
         return learned.canonical
 
-    def _settle(self, portfolio: str, learned: identity.Learned) -> None:
+    def _settle(self, portfolio: str, reported_by: str, learned: identity.Learned) -> None:
         identity.apply(self._table, learned.writes)
         for old in learned.absorbed:
-            self._move(portfolio, old, learned.canonical)
+            self._move(portfolio, reported_by, old, learned.canonical)
 
-    def _move(self, portfolio: str, old: str, new: str) -> None:
+    def _move(self, portfolio: str, reported_by: str, old: str, new: str) -> None:
         """Every state of the customer `old` names, in this portfolio, now under `new`."""
+        numbers = {reported_by} if self.portfolio(reported_by) == portfolio else set()
+        numbers |= {n for n in self._config.waba_ids if self.portfolio(n) == portfolio}
         for name, table in self._state:
             for key in [k for k in list(table.keys()) if str(k).endswith(f":{old}")]:
                 number = str(key)[: -len(old) - 1]
                 if not number or self.portfolio(number) != portfolio:
                     continue
+                if self._relocate is not None:
+                    numbers.add(number)
+                    continue
                 target = conversation_key(number, new)
                 table[target] = merged(name, table.get(target), table[key])
                 del table[key]
+        if self._relocate is not None:
+            for number in sorted(numbers):
+                self._relocate(Move(portfolio, number, old, new))
         for scope in self._consent.scopes_of_portfolio(portfolio):
             self._consent.move(scope, old, new)
 

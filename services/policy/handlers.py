@@ -3,23 +3,33 @@ events the agents decoded."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.policy import caps, consent, identity, rules, template_check, threads, tiers, windows
+from services.policy import (
+    caps,
+    consent,
+    identity,
+    rekeyed,
+    rules,
+    template_check,
+    threads,
+    tiers,
+    windows,
+)
 from services.policy.accounts import Accounts
 from services.policy.announced import Announced
 from services.policy.consent_records import ConsentRecords, note_future
-from services.policy.customers import Customers
+from services.policy.customers import Customers, merged
 from services.policy.deferrals import Deferrals
 from services.policy.expiries import Expiries, Watched
 from services.policy.metrics import PolicyMetrics
 from services.policy.tables import TABLES, Tables
 from services.policy.template_index import TemplateIndex
 from services.policy.threads import ThreadState
-from services.policy.validated import Validated
+from services.policy.validated import Validated, read, stored
 from services.policy.windows import WindowState
 from shared import codec, logs, sealing
 from shared.events.account import AccountUpdateReported
@@ -40,6 +50,7 @@ log = logs.get(__name__)
 PRODUCER = "policy"
 
 Emit = Callable[[str, bytes], Awaitable[None]]
+SendOn = Callable[[rekeyed.Sent], Awaitable[None]]
 _UNSEEN = object()  # no generation seen yet: the first timer tick schedules every window
 
 
@@ -54,7 +65,10 @@ class PolicyHandlers:
     release_intent: Emit
     clock: Callable[[], datetime]
     sealer: sealing.Sealer
+    # Work for another partition goes there (`rekeyed.py`); None: this process holds them all.
+    send_on: SendOn | None = None
     _announced: Announced = field(default_factory=Announced)
+    _pending: list[rekeyed.Sent] = field(default_factory=list)
     deferrals: Deferrals = field(init=False)
     consent: ConsentRecords = field(init=False)
     template_index: TemplateIndex = field(init=False)
@@ -80,7 +94,11 @@ class PolicyHandlers:
         self.template_index = TemplateIndex(self.tables.templates)
         moving = [("windows", self.tables.windows), ("marketing", self.tables.marketing)]
         moving += [("reach", self.tables.reach), ("threads", self.tables.threads)]
-        self.customers = Customers(self.tables.identities, moving, self.consent, self.config)
+        self._moving = dict(moving)
+        relocate = self._relocate if self.send_on is not None else None
+        self.customers = Customers(
+            self.tables.identities, moving, self.consent, self.config, relocate
+        )
 
     def window(self, key: str) -> WindowState | None:
         return self._windows.get(key)
@@ -109,10 +127,18 @@ class PolicyHandlers:
             "marketing_allowed": stance[consent.MARKETING]["allowed"],
         }
 
-    async def on_inbound(self, message: InboundMessageReceived, partition: int = 0) -> None:
+    async def on_inbound(
+        self,
+        message: InboundMessageReceived,
+        partition: int = 0,
+        record_key: bytes | None = None,
+        hops: int = 0,
+    ) -> None:
         who = [message.wa_id, message.contact_wa_id, message.user_id, message.parent_user_id]
-        customer = self.customers.learn(message.phone_number_id, who)
+        customer = self._customer(message.phone_number_id, who, record_key, hops)
         key = conversation_key(message.phone_number_id, customer)
+        if self._sent_on(key, record_key, hops, "inbound", message):
+            return
         now = self.clock()
         at = windows.seen_at(message, now, self.config.clock_skew)
         if at != message.timestamp:
@@ -126,26 +152,108 @@ class PolicyHandlers:
             await self._window_moved(key, message.phone_number_id, customer, before, updated, now)
         self.consent.on_reply(message, at, partition, customer)
 
-    async def on_call(self, call: CallReported) -> None:
+    async def on_call(
+        self, call: CallReported, record_key: bytes | None = None, hops: int = 0
+    ) -> None:
         """A customer's call, or their accepting the business's, opens or refreshes the window
         as a message does; any other call event changes nothing."""
         if not call.opens_window:
             return
-        customer = self.customers.learn(call.phone_number_id, call.identity.identifiers)
+        customer = self._customer(call.phone_number_id, call.identity.identifiers, record_key, hops)
         key = conversation_key(call.phone_number_id, customer)
+        if self._sent_on(key, record_key, hops, "call", call):
+            return
         now = self.clock()
         at = windows.bounded(call.timestamp, min(call.occurred_at, now), self.config.clock_skew)
         before = self.window(key)
         updated = windows.called(before, at)
         await self._window_moved(key, call.phone_number_id, customer, before, updated, now)
 
-    def on_thread_control(self, change: ThreadControlChanged) -> None:
+    def on_thread_control(
+        self, change: ThreadControlChanged, record_key: bytes | None = None, hops: int = 0
+    ) -> None:
         """Meta said who holds the customer's thread now."""
-        customer = self.customers.learn(change.phone_number_id, change.identity.identifiers)
+        who = change.identity.identifiers
+        customer = self._customer(change.phone_number_id, who, record_key, hops)
         key = conversation_key(change.phone_number_id, customer)
+        if self._sent_on(key, record_key, hops, "thread", change):
+            return
         now = self.clock()
         at = windows.bounded(change.timestamp, min(change.occurred_at, now), self.config.clock_skew)
         self._thread(key, change.held_by, at, change.change)
+
+    def _customer(
+        self,
+        phone_number_id: str,
+        identifiers: Sequence[str | None],
+        record_key: bytes | None,
+        hops: int,
+    ) -> str:
+        """The customer's canonical key. A record sent on here was learned from where it came
+        in (this worker's copy of the identities may lag): its key names the customer, unless
+        that customer has been absorbed into another since."""
+        if hops and record_key is not None:
+            _, _, named = record_key.decode().partition(":")
+            return self.customers.canonical(phone_number_id, named)
+        return self.customers.learn(phone_number_id, identifiers)
+
+    def _sent_on(
+        self, key: str, record_key: bytes | None, hops: int, kind: rekeyed.Kind, event: Any
+    ) -> bool:
+        """The record belongs to the partition of `key`, not the one it came in on: it is sent
+        there (True), unless it has been sent on too often already."""
+        if self.send_on is None or record_key is None or record_key == key.encode():
+            return False
+        if hops >= rekeyed.MAX_HOPS:
+            log.warning("customer's key kept changing, handled where it came", kind=kind)
+            self.metrics.rekeyed.labels(kind, "kept").inc()
+            return False
+        self._pending.append(rekeyed.Sent(key, kind, codec.encode(event), hops + 1))
+        self.metrics.rekeyed.labels(kind, "sent").inc()
+        return True
+
+    def _relocate(self, move: rekeyed.Move) -> None:
+        key = conversation_key(move.phone_number_id, move.old)
+        self._pending.append(rekeyed.Sent(key, "move", rekeyed.encode_move(move), 1))
+        self.metrics.rekeyed.labels("move", "sent").inc()
+
+    def on_move(self, move: rekeyed.Move) -> None:
+        """The absorbed customer's state with this number, held here, sent on to the key it
+        joins."""
+        old = conversation_key(move.phone_number_id, move.old)
+        target = self.customers.conversation(move.phone_number_id, move.new)
+        for name, table in self._moving.items():
+            state = table.get(old)
+            if state is None:
+                continue
+            del table[old]
+            value = rekeyed.encode_merge(rekeyed.Merge(name, state))
+            self._pending.append(rekeyed.Sent(target, "merge", value, 1))
+            self.metrics.rekeyed.labels("merge", "sent").inc()
+
+    def on_merge(self, merge: rekeyed.Merge, record_key: bytes, hops: int = 1) -> None:
+        """A customer's state from a key they are no longer known by, merged into theirs."""
+        table = self._moving.get(merge.table)
+        if table is None:
+            raise ValueError(f"not a rekeyed merge: no table {merge.table!r} moves")
+        named = record_key.decode()
+        number, _, customer = named.partition(":")
+        key = self.customers.conversation(number, customer)
+        if key != named and hops < rekeyed.MAX_HOPS:  # absorbed again meanwhile
+            value = rekeyed.encode_merge(merge)
+            self._pending.append(rekeyed.Sent(key, "merge", value, hops + 1))
+            self.metrics.rekeyed.labels("merge", "sent").inc()
+            return
+        state = merge.state
+        if merge.table == "windows":  # as this table keeps it, whichever way it came
+            state = stored(read(WindowState, state), _packed("windows"))
+        table[key] = merged(merge.table, table.get(key), state)
+        self.metrics.rekeyed.labels("merge", "merged").inc()
+
+    async def flush(self) -> None:
+        """Send the work a record left for other partitions, in the order it was left."""
+        while self._pending and self.send_on is not None:
+            await self.send_on(self._pending.pop(0))
 
     def _thread(self, key: str, held_by: Holder, at: datetime, signal: str) -> None:
         updated = threads.observe(self._threads.get(key), held_by, at, signal)

@@ -69,6 +69,13 @@ class PolicyMetrics:
             "Intents produced with a key other than their conversation.",
             registry=registry,
         )
+        self.rekeyed = Counter(
+            "wagate_policy_rekeyed_total",
+            "Work sent to the partition of the conversation it touches (kind: inbound, call, "
+            "thread, move, merge; outcome: sent, merged, kept where it came).",
+            ["kind", "outcome"],
+            registry=registry,
+        )
 
     def decided(self, outcome: str, reasons: Sequence[str]) -> None:
         """Count one decision under each of its reasons (under NO_REASON when it has none)."""

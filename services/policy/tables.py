@@ -13,6 +13,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from services.policy import rekeyed
 from shared.topics import ACCOUNT_UPDATES, INTENTS, TEMPLATE_STATES, TopicSpec
 
 CONVERSATION = "phone_number_id:wa_id"
@@ -107,3 +108,9 @@ class Tables:
     identities: MutableMapping[str, Any]  # global: a customer's identifiers, per portfolio
     threads: MutableMapping[str, Any]  # conversation -> who holds the thread (ThreadState)
     accounts: MutableMapping[str, Any]  # global: each portfolio's messaging limit from Meta
+
+
+def policy_topics(app_id: str) -> list[TopicSpec]:
+    """Every topic policy keeps for itself: its tables' changelogs and its rekeyed topic, created
+    before the worker starts, each with the partitions of the topics it is co-partitioned with."""
+    return [*changelog_topics(app_id), rekeyed.topic(app_id)]

@@ -2,11 +2,13 @@
 customer with no phone in any webhook writes, gets a free-form reply addressed by BSUID and its
 delivery updates, and their STOP is honoured; an authentication template to them is rejected
 before sending; a customer known by phone keeps one window and one consent record when
-addressed by their BSUID; a number change moves the window to the new number."""
+addressed by their BSUID; a number change moves the window to the new number; a phone customer
+who hides their phone behind a username and writes has the window they are answered in."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,9 @@ from tests.e2e.conftest import System
 from tests.e2e.test_consent_e2e import (
     SHOP,
     counted,
+    customer_writes,
     import_opt_ins,
+    metric,
     no_violations,
     now_iso,
     outcome,
@@ -42,6 +46,19 @@ async def sandbox(system: System, path: str, body: dict[str, Any]) -> dict[str, 
         assert resp.status == 200, await resp.text()
         answer: dict[str, Any] = await resp.json()
         return answer
+
+
+def window_open(system: System, customer: str) -> Callable[[], Awaitable[bool]]:
+    """Whether policy shows the window with the customer open."""
+
+    async def is_open() -> bool:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{system.url('policy')}/windows/{SHOP}/{customer}") as resp,
+        ):
+            return bool((await resp.json()).get("is_open"))
+
+    return is_open
 
 
 async def send(
@@ -122,18 +139,38 @@ async def test_a_phone_customer_addressed_by_bsuid_is_one_customer_and_a_number_
     new_bsuid = moved["customer"]["user_ids"][PORTFOLIO]
     assert new_bsuid != bsuid
 
-    async def window_moved() -> bool:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(f"{system.url('policy')}/windows/{SHOP}/{new_bo}") as resp,
-        ):
-            return bool((await resp.json()).get("is_open"))
-
-    await until(system, window_moved, "the window under the new number")
+    await until(system, window_open(system, new_bo), "the window under the new number")
+    await counted(system, 1, "wagate_policy_rekeyed_total", kind="merge", outcome="merged")
     after = await send(system, TextContent(body="Tudo certo"), to=new_bo)
     assert outcome(after)[0] == "delivered", after
     by_new_bsuid = await send(system, TextContent(body="Por BSUID"), recipient=new_bsuid)
     assert outcome(by_new_bsuid)[0] == "delivered", by_new_bsuid
     old = await send(system, TextContent(body="Old number"), to=bo)
     assert outcome(old) == ("rejected", ["WINDOW_CLOSED"])
+    await no_violations(system)
+
+
+async def test_a_phone_customer_writing_behind_a_username_is_answered_in_their_window(
+    system: System,
+) -> None:
+    cy = "5511987650003"
+    await customer_writes(system, SHOP, cy, text="Olá", timestamp=now_iso(30 * 3600))
+    await counted(system, 1, "wagate_policy_windows_updated_total")
+    bsuid = (await sandbox(system, "/_sandbox/customers", {"phone": cy}))["user_ids"][PORTFOLIO]
+    assert outcome(await send(system, TextContent(body="Late"), to=cy))[0] == "rejected"
+
+    # the customer adopts a username and hides the phone: the webhook names only the BSUID,
+    # and ingest keys it so; policy answers by the phone's conversation, where it is decided
+    await sandbox(
+        system, "/_sandbox/customers", {"phone": cy, "username": "cy.r", "phone_withheld": True}
+    )
+    sent_on = await metric(system, "wagate_policy_rekeyed_total", kind="inbound", outcome="sent")
+    await customer_writes(system, SHOP, cy, text="Ainda aí?")
+    await counted(
+        system, sent_on + 1, "wagate_policy_rekeyed_total", kind="inbound", outcome="sent"
+    )
+
+    await until(system, window_open(system, cy), "the window the username's message opened")
+    reply = await send(system, TextContent(body="Sim!"), recipient=bsuid)
+    assert outcome(reply)[0] == "delivered", reply
     await no_violations(system)

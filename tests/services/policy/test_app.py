@@ -38,6 +38,7 @@ def test_the_app_reads_each_topic_with_one_agent(tmp_path: Path) -> None:
         "track_threads": "x.wagate.thread.control.v1",
         "track_accounts": "x.wagate.account.updates.v1",
         "decide_intents": "x.wagate.intents.v1",
+        "rekeyed": "wagate-policy-rekeyed",  # policy's own, named after the app as its changelogs
     }
     assert list(app.web.views) == [
         "/healthz",
